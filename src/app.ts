@@ -1,0 +1,65 @@
+// buildApp(config) -> a ready Fastify instance. Used by the server, the programmatic API and
+// every test, so all of them run the same application.
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import formbody from '@fastify/formbody'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
+import { loadFixtures, type Fixtures } from './config/fixtures.js'
+import type { Clock } from './core/clock.js'
+import { Emulator } from './core/emulator.js'
+import { KeyRing } from './core/keys.js'
+import emulatorPlugin from './plugins/emulator.js'
+import requestLog from './plugins/request-log.js'
+import health from './routes/admin/health.js'
+import gateway from './routes/gateway/index.js'
+import operatorAuthorize from './routes/operator/authorize.js'
+import { AUTH_PREFIX } from './core/urls.js'
+
+export interface AppDependencies {
+  clock?: Clock
+  keys?: KeyRing
+  /** Already loaded fixtures (tests); otherwise config.fixtures are read */
+  fixtures?: Fixtures
+  /** false silences the log (tests); default: JSON lines at config.logLevel */
+  logger?: false | { level: LogLevel }
+}
+
+export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}): Promise<Emulator> {
+  const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
+  const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile })
+  return new Emulator({
+    fixtures,
+    keys,
+    publicUrl: resolvePublicUrl(config),
+    clock: deps.clock,
+    settings: {
+      accessTokenTtl: config.accessTokenTtl,
+      codeTtl: config.codeTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      profile: config.profile,
+      requirePurpose: config.requirePurpose
+    }
+  })
+}
+
+export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const emulator = await buildEmulator(config, deps)
+  const app = Fastify({
+    logger: deps.logger ?? { level: config.logLevel },
+    // request-log writes one line per request instead of Fastify's two
+    logController: new LogController({ disableRequestLogging: true }),
+    // Fastify accepts a hop count at runtime; its type declaration omits number
+    trustProxy: config.trustProxy as boolean | string,
+    // OAuth and CAMARA clients send plain paths; be lenient only on a trailing slash
+    routerOptions: { ignoreTrailingSlash: true }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  await app.register(formbody)
+  await app.register(emulatorPlugin, { emulator })
+  await app.register(requestLog)
+  await app.register(gateway, { prefix: AUTH_PREFIX })
+  await app.register(operatorAuthorize)
+  await app.register(health)
+  await app.ready()
+  return app
+}

@@ -1,0 +1,132 @@
+// Runtime configuration: command-line flags (commander) over environment variables over defaults.
+// Every value is checked here, so a bad flag stops start-up with a message naming it.
+import { randomInt } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import type { SigningAlg } from './fixture-schema.js'
+import type { Profile } from '../core/context.js'
+import { SIGNING_ALGS } from '../core/keys.js'
+
+export const DEFAULT_FIXTURES = fileURLToPath(new URL('../../fixtures/default.json', import.meta.url))
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export interface EmulatorConfig {
+  port: number
+  host: string
+  /** Externally visible base URL; derived from host and port when absent */
+  publicUrl: string | undefined
+  fixtures: string[]
+  seed: number
+  accessTokenTtl: number
+  codeTtl: number
+  refreshTokenTtl: number
+  signingAlg: SigningAlg
+  signingKeyFile: string | undefined
+  /** Honour X-Forwarded-For (true, a hop count, or a comma-separated list of proxy addresses) */
+  trustProxy: boolean | number | string
+  profile: Profile
+  requirePurpose: boolean
+  logLevel: LogLevel
+}
+
+export const defaultConfig: EmulatorConfig = {
+  port: 9091,
+  host: '127.0.0.1',
+  publicUrl: undefined,
+  fixtures: [DEFAULT_FIXTURES],
+  seed: 1,
+  accessTokenTtl: 3600,
+  codeTtl: 120,
+  refreshTokenTtl: 30 * 24 * 3600,
+  signingAlg: 'RS256',
+  signingKeyFile: undefined,
+  trustProxy: false,
+  profile: 'default',
+  requirePurpose: true,
+  logLevel: 'info'
+}
+
+function integer (name: string, min: number, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    const parsed = Number(value)
+    if (parsed < min || parsed > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    return parsed
+  }
+}
+
+function url (value: string): string {
+  try {
+    const parsed = new URL(value)
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol')
+    return value
+  } catch {
+    throw new InvalidArgumentError('must be an absolute http(s) URL, e.g. http://localhost:9091')
+  }
+}
+
+function trustProxy (value: string): boolean | number | string {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  if (/^\d+$/.test(value)) return Number(value)
+  return value
+}
+
+export function buildCommand (version: string): Command {
+  return new Command('camara-nv-emulator')
+    .description('Offline emulator of a CAMARA Number Verification gateway and the mobile operators behind it')
+    .version(version, '-v, --version')
+    .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').argParser(integer('--port', 0, 65535)).default(defaultConfig.port))
+    .addOption(new Option('-H, --host <host>', 'address to listen on (0.0.0.0 in containers)').env('HOST').default(defaultConfig.host))
+    .addOption(new Option('--public-url <url>', 'externally visible base URL for the issuer, discovery and redirects').env('PUBLIC_URL').argParser(url))
+    .addOption(new Option('-f, --fixtures <files>', 'comma-separated fixture files, merged in order').env('FIXTURES').default(defaultConfig.fixtures.join(','), 'fixtures/default.json'))
+    .addOption(new Option('--seed <n>', 'seed of every random choice, for replayable runs (default: random, printed at start)').env('SEED').argParser(integer('--seed', 0, 2 ** 32 - 1)))
+    .addOption(new Option('--access-token-ttl <seconds>', 'access token lifetime').env('ACCESS_TOKEN_TTL').argParser(integer('--access-token-ttl', 1, 31_536_000)).default(defaultConfig.accessTokenTtl))
+    .addOption(new Option('--code-ttl <seconds>', 'authorization code lifetime').env('CODE_TTL').argParser(integer('--code-ttl', 1, 3600)).default(defaultConfig.codeTtl))
+    .addOption(new Option('--refresh-token-ttl <seconds>', 'refresh token lifetime').env('REFRESH_TOKEN_TTL').argParser(integer('--refresh-token-ttl', 1, 31_536_000)).default(defaultConfig.refreshTokenTtl))
+    .addOption(new Option('--signing-alg <alg>', 'id_token signing algorithm').env('SIGNING_ALG').choices(SIGNING_ALGS).default(defaultConfig.signingAlg))
+    .addOption(new Option('--signing-key <file>', 'private JWK file to sign with (default: a key generated at start)').env('SIGNING_KEY'))
+    .addOption(new Option('--trust-proxy <value>', 'honour X-Forwarded-For: true, a hop count, or proxy addresses').env('TRUST_PROXY').argParser(trustProxy).default(false))
+    .addOption(new Option('--profile <profile>', 'token rules: default (the aggregator) or camara-strict').env('PROFILE').choices(['default', 'camara-strict']).default(defaultConfig.profile))
+    .addOption(new Option('--no-require-purpose', 'accept authorization requests without a dpv: purpose scope'))
+    .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
+    .showHelpAfterError()
+}
+
+/** Parses argv (without node and script) and the environment into a checked configuration */
+export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '0.0.0'): EmulatorConfig {
+  const command = buildCommand(version).exitOverride()
+  // commander reads process.env for .env(); give it the environment we were handed
+  const saved = process.env
+  process.env = env
+  try {
+    command.parse(argv, { from: 'user' })
+  } finally {
+    process.env = saved
+  }
+  const options = command.opts()
+  return {
+    port: options.port as number,
+    host: options.host as string,
+    publicUrl: options.publicUrl as string | undefined,
+    fixtures: (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== ''),
+    seed: (options.seed as number | undefined) ?? randomInt(0, 2 ** 32 - 1),
+    accessTokenTtl: options.accessTokenTtl as number,
+    codeTtl: options.codeTtl as number,
+    refreshTokenTtl: options.refreshTokenTtl as number,
+    signingAlg: options.signingAlg as SigningAlg,
+    signingKeyFile: options.signingKey as string | undefined,
+    trustProxy: options.trustProxy as boolean | number | string,
+    profile: options.profile as Profile,
+    requirePurpose: options.requirePurpose as boolean,
+    logLevel: options.logLevel as LogLevel
+  }
+}
+
+/** The base URL the emulator tells clients about */
+export function resolvePublicUrl (config: Pick<EmulatorConfig, 'publicUrl' | 'host' | 'port'>): string {
+  if (config.publicUrl !== undefined) return config.publicUrl
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`
+}

@@ -1,0 +1,98 @@
+// The fixture file model: operators, clients and subscribers the emulator serves.
+// TypeBox gives both the runtime validation and the JSON Schema shipped for editors.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const E164Pattern = '^\\+[1-9][0-9]{4,14}$'
+
+export const OperatorSchema = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Stable identifier, used in the operator authorization endpoint path' }),
+  name: Type.String({ minLength: 1 }),
+  numberPrefixes: Type.Array(Type.String({ pattern: '^\\+[0-9]{1,15}$' }), {
+    default: [],
+    description: 'E.164 prefixes this operator serves (telco finder by number)'
+  }),
+  ipRanges: Type.Array(Type.String({ minLength: 1 }), {
+    default: [],
+    description: 'IPv4 / IPv6 CIDR ranges of the operator mobile network (telco finder by address)'
+  }),
+  trustsLoginHint: Type.Boolean({
+    default: false,
+    description: 'Like public sandboxes: a tel: login_hint names the subscriber when the network cannot place the device'
+  })
+}, { additionalProperties: false })
+
+export const TokenEndpointAuthMethodSchema = Type.Union([
+  Type.Literal('client_secret_post'),
+  Type.Literal('client_secret_basic'),
+  Type.Literal('private_key_jwt')
+])
+
+export const SigningAlgSchema = Type.Union([
+  Type.Literal('RS256'),
+  Type.Literal('PS256'),
+  Type.Literal('ES256'),
+  Type.Literal('EdDSA')
+])
+
+export const ClientSchema = Type.Object({
+  clientId: Type.String({ minLength: 1, maxLength: 256 }),
+  name: Type.Optional(Type.String()),
+  clientSecret: Type.Optional(Type.String({ minLength: 1, description: 'Required for client_secret_post / client_secret_basic' })),
+  redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Compared by exact string match' }),
+  scopes: Type.Array(Type.String({ minLength: 1 }), {
+    description: 'API scopes the client may request (openid, offline_access and dpv: purposes are always allowed)'
+  }),
+  tokenEndpointAuthMethods: Type.Array(TokenEndpointAuthMethodSchema, { minItems: 1 }),
+  jwks: Type.Optional(Type.Object({
+    keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 })
+  }, { description: 'Public keys for private_key_jwt client assertions' })),
+  requirePkce: Type.Boolean({ default: false }),
+  idTokenSigningAlg: Type.Optional(SigningAlgSchema)
+}, { additionalProperties: false })
+
+export const ConnectionSchema = Type.Union([
+  Type.Literal('mobile-data'),
+  Type.Literal('wifi'),
+  Type.Literal('hotspot'),
+  Type.Literal('vpn')
+], { description: 'Only mobile-data can be authenticated by the network' })
+
+export const AuthMethodSchema = Type.Union([
+  Type.Literal('network'),
+  Type.Literal('sms-otp')
+])
+
+export const SubscriberSchema = Type.Object({
+  msisdn: Type.String({ pattern: E164Pattern }),
+  operator: Type.String({ minLength: 1, description: 'Operator id' }),
+  name: Type.Optional(Type.String({ description: 'A label for people reading the fixtures' })),
+  ipv4: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDR ranges the device uses' }),
+  ipv6: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDR prefixes the device uses' }),
+  connection: ConnectionSchema,
+  authMethods: Type.Array(AuthMethodSchema, {
+    default: ['network'],
+    description: 'How the operator can authenticate this subscriber: network (needs mobile-data), sms-otp (interactive fallback); empty = not at all'
+  })
+}, { additionalProperties: false })
+
+export const FixtureFileSchema = Type.Object({
+  $schema: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  defaultOperator: Type.Optional(Type.String({ description: 'Operator used when the telco finder cannot place the device' })),
+  operators: Type.Array(OperatorSchema, { default: [] }),
+  clients: Type.Array(ClientSchema, { default: [] }),
+  subscribers: Type.Array(SubscriberSchema, { default: [] })
+}, {
+  additionalProperties: false,
+  $id: 'https://github.com/camara-nv-emulator/fixtures.schema.json',
+  title: 'camara-nv-emulator fixture file'
+})
+
+export type OperatorFixture = Static<typeof OperatorSchema>
+export type ClientFixture = Static<typeof ClientSchema>
+export type SubscriberFixture = Static<typeof SubscriberSchema>
+export type FixtureFile = Static<typeof FixtureFileSchema>
+export type TokenEndpointAuthMethod = Static<typeof TokenEndpointAuthMethodSchema>
+export type SigningAlg = Static<typeof SigningAlgSchema>
+export type Connection = Static<typeof ConnectionSchema>
+export type AuthMethod = Static<typeof AuthMethodSchema>

@@ -1,0 +1,160 @@
+// Loads fixture files: JSON parse, TypeBox schema check, then the cross-reference rules a schema
+// cannot express. Any problem stops loading with the file, the JSON path and the rule broken,
+// so nothing half-loaded is ever served.
+import { readFileSync } from 'node:fs'
+import { Value } from '@sinclair/typebox/value'
+import { FixtureFileSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './fixture-schema.js'
+import { parseRange } from '../core/network-address.js'
+
+export class FixtureError extends Error {
+  readonly file: string
+  readonly jsonPath: string
+  readonly rule: string
+
+  constructor (file: string, jsonPath: string, rule: string) {
+    super(`${file}: ${jsonPath}: ${rule}`)
+    this.name = 'FixtureError'
+    this.file = file
+    this.jsonPath = jsonPath
+    this.rule = rule
+  }
+}
+
+/** The merged content of all fixture files, as the directory is built from. */
+export interface Fixtures {
+  defaultOperator: string | undefined
+  operators: OperatorFixture[]
+  clients: ClientFixture[]
+  subscribers: SubscriberFixture[]
+  /** Where each entity came from, for error messages about runtime changes */
+  files: string[]
+}
+
+/** `/subscribers/2/msisdn` -> `$.subscribers[2].msisdn` */
+export function toJsonPath (pointer: string): string {
+  if (pointer === '') return '$'
+  return '$' + pointer.split('/').slice(1).map((part) => {
+    const key = part.replace(/~1/g, '/').replace(/~0/g, '~')
+    if (/^\d+$/.test(key)) return `[${key}]`
+    return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
+  }).join('')
+}
+
+/** Checks one parsed fixture document against the schema; applies defaults. */
+export function validateFixtureDocument (file: string, document: unknown): FixtureFile {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new FixtureError(file, '$', 'must be a JSON object with operators, clients and subscribers')
+  }
+  const withDefaults = Value.Default(FixtureFileSchema, structuredClone(document))
+  const first = Value.Errors(FixtureFileSchema, withDefaults).First()
+  if (first !== undefined) {
+    const rule = describeSchemaError(first.message, first.schema, first.path)
+    throw new FixtureError(file, toJsonPath(first.path), rule)
+  }
+  return withDefaults as FixtureFile
+}
+
+function describeSchemaError (message: string, schema: { pattern?: string, description?: string }, path: string): string {
+  if (message.startsWith('Unexpected property')) return `unknown property "${path.split('/').pop() ?? ''}"`
+  if (schema.pattern !== undefined) return `must match pattern ${schema.pattern}`
+  if (message === 'Expected union value' && schema.description !== undefined) return `${message.toLowerCase()}: ${schema.description}`
+  return message.charAt(0).toLowerCase() + message.slice(1)
+}
+
+export function readFixtureFile (file: string): FixtureFile {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new FixtureError(file, '$', `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+  let document: unknown
+  try {
+    document = JSON.parse(text)
+  } catch (error) {
+    throw new FixtureError(file, '$', `is not valid JSON (${(error as Error).message})`)
+  }
+  return validateFixtureDocument(file, document)
+}
+
+/** Loads and merges fixture files in order, then checks the rules that span entities and files. */
+export function loadFixtures (files: string[]): Fixtures {
+  return mergeFixtures(files.map((file) => ({ file, content: readFixtureFile(file) })))
+}
+
+export function mergeFixtures (documents: Array<{ file: string, content: FixtureFile }>): Fixtures {
+  const merged: Fixtures = { defaultOperator: undefined, operators: [], clients: [], subscribers: [], files: [] }
+  const operatorIds = new Map<string, string>()
+  const clientIds = new Map<string, string>()
+  const msisdns = new Map<string, string>()
+  const addresses = new Map<string, string>()
+
+  for (const { file, content } of documents) {
+    merged.files.push(file)
+    content.operators.forEach((operator, i) => {
+      const at = `$.operators[${i}]`
+      if (operatorIds.has(operator.id)) throw new FixtureError(file, `${at}.id`, `duplicate operator id "${operator.id}" (first defined in ${operatorIds.get(operator.id) ?? ''})`)
+      operatorIds.set(operator.id, file)
+      operator.ipRanges.forEach((range, j) => {
+        if (parseRange(range) === undefined) throw new FixtureError(file, `${at}.ipRanges[${j}]`, `"${range}" is not an IPv4 or IPv6 CIDR range`)
+      })
+      merged.operators.push(operator)
+    })
+    content.clients.forEach((client, i) => {
+      checkClient(file, `$.clients[${i}]`, client)
+      if (clientIds.has(client.clientId)) throw new FixtureError(file, `$.clients[${i}].clientId`, `duplicate clientId "${client.clientId}" (first defined in ${clientIds.get(client.clientId) ?? ''})`)
+      clientIds.set(client.clientId, file)
+      merged.clients.push(client)
+    })
+    if (content.defaultOperator !== undefined) merged.defaultOperator = content.defaultOperator
+  }
+
+  // Subscribers are checked once every operator is known, whichever file defines it
+  for (const { file, content } of documents) {
+    content.subscribers.forEach((subscriber, i) => {
+      const at = `$.subscribers[${i}]`
+      if (!operatorIds.has(subscriber.operator)) throw new FixtureError(file, `${at}.operator`, `unknown operator "${subscriber.operator}"; known: ${[...operatorIds.keys()].join(', ') || 'none'}`)
+      if (msisdns.has(subscriber.msisdn)) throw new FixtureError(file, `${at}.msisdn`, `duplicate msisdn "${subscriber.msisdn}" (first defined in ${msisdns.get(subscriber.msisdn) ?? ''})`)
+      msisdns.set(subscriber.msisdn, file)
+      for (const family of ['ipv4', 'ipv6'] as const) {
+        subscriber[family].forEach((value, j) => {
+          const range = parseRange(value)
+          if (range === undefined || range.family !== family) throw new FixtureError(file, `${at}.${family}[${j}]`, `"${value}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or CIDR range`)
+          if (addresses.has(range.text)) throw new FixtureError(file, `${at}.${family}[${j}]`, `address "${value}" is already used by ${addresses.get(range.text) ?? ''}`)
+          addresses.set(range.text, subscriber.msisdn)
+        })
+      }
+      merged.subscribers.push(subscriber)
+    })
+  }
+
+  if (merged.defaultOperator !== undefined && !operatorIds.has(merged.defaultOperator)) {
+    const file = [...documents].reverse().find((d) => d.content.defaultOperator !== undefined)?.file ?? ''
+    throw new FixtureError(file, '$.defaultOperator', `unknown operator "${merged.defaultOperator}"`)
+  }
+  return merged
+}
+
+/** Rules on one client that the schema cannot express. */
+export function checkClient (file: string, at: string, client: ClientFixture): void {
+  const usesSecret = client.tokenEndpointAuthMethods.some((method) => method !== 'private_key_jwt')
+  if (usesSecret && client.clientSecret === undefined) {
+    throw new FixtureError(file, `${at}.clientSecret`, 'is required by client_secret_post / client_secret_basic')
+  }
+  if (client.tokenEndpointAuthMethods.includes('private_key_jwt')) {
+    if (client.jwks === undefined) throw new FixtureError(file, `${at}.jwks`, 'is required by private_key_jwt')
+    client.jwks.keys.forEach((key, k) => {
+      if (typeof key.kty !== 'string') throw new FixtureError(file, `${at}.jwks.keys[${k}].kty`, 'is required (a public JWK)')
+      if ('d' in key) throw new FixtureError(file, `${at}.jwks.keys[${k}].d`, 'must not be present: register public keys only')
+    })
+  }
+  client.redirectUris.forEach((uri, j) => {
+    let url: URL
+    try {
+      url = new URL(uri)
+    } catch {
+      throw new FixtureError(file, `${at}.redirectUris[${j}]`, `"${uri}" is not an absolute URL`)
+    }
+    if (url.hash !== '') throw new FixtureError(file, `${at}.redirectUris[${j}]`, 'must not contain a fragment')
+  })
+}

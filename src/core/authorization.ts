@@ -1,0 +1,347 @@
+// The browser leg of the flow: the gateway validates the authorization request and routes it to
+// an operator (telco finder); the operator identifies the device from its network address and
+// the gateway's store hands out the authorization code the app redeems at the token endpoint.
+import { createHmac } from 'node:crypto'
+import { nanoid } from 'nanoid'
+import type { ClientFixture, OperatorFixture, SubscriberFixture } from '../config/fixture-schema.js'
+import type { CoreContext } from './context.js'
+import { AuthorizeError, appendQuery } from './errors.js'
+import { HintError, parseKoneraContext, parseLoginHint, type KoneraContext, type LoginHint } from './login-hint.js'
+import { parseAddress, type NetworkAddress } from './network-address.js'
+import { parseScope, scopeProblem, type ParsedScope } from './scopes.js'
+
+export type QueryValue = string | string[] | undefined
+export type Query = Record<string, QueryValue>
+
+const PROMPTS = ['none', 'login', 'consent', 'select_account']
+const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
+/** Parameters that must not repeat (RFC 6749 section 3.1) */
+const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values']
+
+/** A validated authorization request waiting for the operator leg */
+export interface PendingAuthorization {
+  id: string
+  flowId: string
+  clientId: string
+  redirectUri: string
+  state: string | undefined
+  nonce: string | undefined
+  scope: ParsedScope
+  prompt: string[]
+  loginHint: LoginHint | undefined
+  konera: KoneraContext | undefined
+  codeChallenge: string | undefined
+  operatorId: string
+  /** The address the gateway saw the browser come from */
+  gatewaySource: string | undefined
+  createdAt: number
+}
+
+/** What the operator established about the user: the basis of every token of the flow */
+export interface Grant {
+  id: string
+  flowId: string
+  clientId: string
+  /** Absent for client_credentials: such a grant identifies no subscriber */
+  msisdn: string | undefined
+  operatorId: string | undefined
+  /** Pairwise pseudonymous subject for this client */
+  sub: string
+  scopes: string[]
+  amr: string[]
+  /** Seconds since the epoch */
+  authTime: number
+  nonce: string | undefined
+  openid: boolean
+  offlineAccess: boolean
+  revoked: boolean
+  revokedReason?: string
+}
+
+export interface AuthorizationCode {
+  code: string
+  grantId: string
+  clientId: string
+  redirectUri: string
+  codeChallenge: string | undefined
+  used: boolean
+  /** Tokens the first exchange issued, revoked if the code is replayed */
+  issued: { accessToken?: string, refreshToken?: string }
+}
+
+/** How the operator placed (or failed to place) the device */
+export type Identification =
+  | { outcome: 'network', subscriber: SubscriberFixture | undefined, msisdn: string, via: string }
+  | { outcome: 'fallback', subscriber: SubscriberFixture, msisdn: string, method: 'sms-otp' }
+  | { outcome: 'failed', reason: string }
+
+export const NETWORK_AMR = ['nba', 'mnba']
+export const SMS_OTP_AMR = ['sms', 'otp']
+
+function single (query: Query, name: string): string | undefined {
+  const value = query[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+function nonEmpty (value: string | undefined): string | undefined {
+  return value === '' ? undefined : value
+}
+
+/** The pairwise subject identifier: stable per (client, subscriber), unlinkable across clients */
+export function pairwiseSubject (salt: string, clientId: string, msisdn: string): string {
+  return createHmac('sha256', salt).update(`${clientId}\n${msisdn}`).digest('base64url')
+}
+
+export class AuthorizationService {
+  private readonly ctx: CoreContext
+
+  constructor (ctx: CoreContext) {
+    this.ctx = ctx
+  }
+
+  /**
+   * Validates the authorization request in the order RFC 6749 demands: first whether the client
+   * and redirect_uri can be trusted (else no redirect), then everything else (errors redirect).
+   */
+  validate (query: Query): Omit<PendingAuthorization, 'id' | 'flowId' | 'operatorId' | 'gatewaySource' | 'createdAt'> & { client: ClientFixture } {
+    const directory = this.ctx.directory()
+    const clientId = nonEmpty(single(query, 'client_id'))
+    if (Array.isArray(query.client_id)) throw new AuthorizeError('invalid_request', 'client_id must not be repeated')
+    if (clientId === undefined) throw new AuthorizeError('invalid_request', 'client_id is required')
+    const client = directory.client(clientId)
+    if (client === undefined) throw new AuthorizeError('unauthorized_client', `client_id "${clientId}" is not registered`)
+    if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
+    const redirectUri = nonEmpty(single(query, 'redirect_uri'))
+    if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
+    if (!client.redirectUris.includes(redirectUri)) {
+      throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
+    }
+
+    // From here on the client can be told by redirect
+    const state = single(query, 'state')
+    const fail = (error: string, description: string): never => {
+      throw new AuthorizeError(error, description, { redirectUri, state })
+    }
+    const repeated = SINGLE_VALUED.find((name) => Array.isArray(query[name]))
+    if (repeated !== undefined) fail('invalid_request', `${repeated} must not be repeated`)
+
+    const responseType = nonEmpty(single(query, 'response_type'))
+    if (responseType === undefined) fail('invalid_request', 'response_type is required')
+    if (responseType !== 'code') fail('unsupported_response_type', `response_type "${responseType ?? ''}" is not supported; use code`)
+
+    const scopeText = nonEmpty(single(query, 'scope'))
+    if (scopeText === undefined) fail('invalid_request', 'scope is required')
+    const scope = parseScope(scopeText as string)
+    const problem = scopeProblem(scope, client.scopes, { requirePurpose: this.ctx.settings.requirePurpose })
+    if (problem !== undefined) fail('invalid_scope', problem)
+
+    const prompt = (nonEmpty(single(query, 'prompt')) ?? '').split(' ').filter((p) => p !== '')
+    const unknownPrompt = prompt.find((p) => !PROMPTS.includes(p))
+    if (unknownPrompt !== undefined) fail('invalid_request', `prompt value "${unknownPrompt}" is not supported`)
+    if (prompt.includes('none') && prompt.length > 1) fail('invalid_request', 'prompt=none cannot be combined with other values')
+
+    const codeChallenge = nonEmpty(single(query, 'code_challenge'))
+    const method = nonEmpty(single(query, 'code_challenge_method'))
+    if (codeChallenge === undefined) {
+      if (client.requirePkce) fail('invalid_request', 'PKCE is required for this client: send code_challenge and code_challenge_method=S256')
+      if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without code_challenge')
+    } else {
+      if (method !== 'S256') fail('invalid_request', `code_challenge_method "${method ?? 'plain'}" is not supported; use S256`)
+      if (!PKCE_CHALLENGE.test(codeChallenge)) fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]')
+    }
+
+    let loginHint: LoginHint | undefined
+    let konera: KoneraContext | undefined
+    try {
+      const hint = nonEmpty(single(query, 'login_hint'))
+      if (hint !== undefined) loginHint = parseLoginHint(hint)
+      const context = nonEmpty(single(query, 'konera_context'))
+      if (context !== undefined) konera = parseKoneraContext(context)
+    } catch (error) {
+      if (error instanceof HintError) fail('invalid_request', error.message)
+      throw error
+    }
+
+    return {
+      client,
+      clientId,
+      redirectUri,
+      state,
+      nonce: nonEmpty(single(query, 'nonce')),
+      scope,
+      prompt,
+      loginHint,
+      konera,
+      codeChallenge
+    }
+  }
+
+  /** The gateway leg: validate, route to an operator, remember the request for the operator leg */
+  start (query: Query, gatewaySource: string | undefined): { location: string, pending: PendingAuthorization } {
+    const { client: _client, ...request } = this.validate(query)
+    const operator = this.routeToOperator(request.konera, request.loginHint, gatewaySource)
+    if (operator === undefined) {
+      throw new AuthorizeError(request.prompt.includes('none') ? 'login_required' : 'access_denied',
+        'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)',
+        { redirectUri: request.redirectUri, state: request.state })
+    }
+    const pending: PendingAuthorization = {
+      ...request,
+      id: nanoid(24),
+      flowId: nanoid(12),
+      operatorId: operator.id,
+      gatewaySource,
+      createdAt: this.ctx.clock.now()
+    }
+    this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
+    const location = appendQuery(this.ctx.urls.operatorAuthorization(operator.id), { request_id: pending.id })
+    return { location, pending }
+  }
+
+  /**
+   * Telco finder: the first hinted or observed address inside an operator's ranges, then the
+   * operator of a tel: hint (its subscriber record, else the longest number prefix), then the
+   * fixtures' default operator.
+   */
+  routeToOperator (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): OperatorFixture | undefined {
+    const directory = this.ctx.directory()
+    for (const address of candidateAddresses(konera, hint, source)) {
+      const operator = directory.operatorForAddress(address)
+      if (operator !== undefined) return operator
+    }
+    if (hint?.kind === 'tel') {
+      const subscriber = directory.subscriber(hint.msisdn)
+      const operator = subscriber !== undefined ? directory.operator(subscriber.operator) : directory.operatorForNumber(hint.msisdn)
+      if (operator !== undefined) return operator
+    }
+    const fallback = directory.fixtures.defaultOperator
+    return fallback === undefined ? undefined : directory.operator(fallback)
+  }
+
+  /** Looks up the pending request the operator endpoint was sent */
+  pending (operatorId: string, requestId: string | undefined): PendingAuthorization {
+    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint')
+    const pending = this.ctx.store.get<PendingAuthorization>('pending', requestId)
+    if (pending === undefined) throw new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway')
+    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`)
+    return pending
+  }
+
+  /**
+   * The operator leg: identify the device, record the grant and redirect to the app with a code,
+   * or with the OAuth error the operator would give.
+   */
+  completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined): { location: string, pending: PendingAuthorization, grant: Grant, identification: Identification } {
+    const pending = this.pending(operatorId, requestId)
+    const operator = this.ctx.directory().operator(operatorId)
+    const fail = (error: string, description: string): never => {
+      throw new AuthorizeError(error, description, { redirectUri: pending.redirectUri, state: pending.state })
+    }
+    if (operator === undefined) fail('temporarily_unavailable', `operator "${operatorId}" is no longer configured`)
+    this.ctx.store.delete('pending', pending.id)
+
+    const identification = this.identifyDevice(operator as OperatorFixture, pending, operatorSource)
+    if (identification.outcome === 'failed') {
+      fail(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason)
+    }
+    const identified = identification as Exclude<Identification, { outcome: 'failed' }>
+    const grant = this.recordGrant(pending, identified)
+    const code = this.issueCode(pending, grant)
+    const location = appendQuery(pending.redirectUri, { code, state: pending.state })
+    return { location, pending, grant, identification }
+  }
+
+  /**
+   * Network-based authentication as an operator does it: the device's address on the mobile
+   * network names the subscriber. A tel: hint never overrides that, unless the operator trusts
+   * hints (as public sandboxes do). Without a network identification, an interactive fallback
+   * (SMS OTP, emulated as completed) may apply when the request allows interaction.
+   */
+  identifyDevice (operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined): Identification {
+    const directory = this.ctx.directory()
+    const hint = pending.loginHint
+    if (operator.trustsLoginHint && hint?.kind === 'tel') {
+      const hinted = directory.subscriber(hint.msisdn)
+      if (hinted === undefined || hinted.operator === operator.id) {
+        return { outcome: 'network', subscriber: hinted, msisdn: hint.msisdn, via: 'login_hint (operator trusts hints)' }
+      }
+    }
+
+    let offNetwork: SubscriberFixture | undefined
+    const seen: string[] = []
+    for (const address of candidateAddresses(pending.konera, hint, operatorSource ?? pending.gatewaySource)) {
+      seen.push(address.text)
+      const subscriber = directory.subscriberForAddress(address)
+      if (subscriber === undefined || subscriber.operator !== operator.id) continue
+      if (subscriber.connection === 'mobile-data' && subscriber.authMethods.includes('network')) {
+        return { outcome: 'network', subscriber, msisdn: subscriber.msisdn, via: address.text }
+      }
+      offNetwork ??= subscriber
+    }
+
+    const hinted = hint?.kind === 'tel' ? directory.subscriber(hint.msisdn) : undefined
+    const candidate = hinted?.operator === operator.id ? hinted : offNetwork
+    const where = seen.length === 0 ? 'no device address was available' : `address ${seen.join(', ')}`
+    if (candidate !== undefined && candidate.authMethods.includes('sms-otp')) {
+      if (pending.prompt.includes('none')) {
+        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
+      }
+      return { outcome: 'fallback', subscriber: candidate, msisdn: candidate.msisdn, method: 'sms-otp' }
+    }
+    if (candidate !== undefined) {
+      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate)} and no fallback method` }
+    }
+    return { outcome: 'failed', reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network` }
+  }
+
+  private recordGrant (pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>): Grant {
+    const settings = this.ctx.settings
+    const grant: Grant = {
+      id: nanoid(16),
+      flowId: pending.flowId,
+      clientId: pending.clientId,
+      msisdn: identification.msisdn,
+      operatorId: pending.operatorId,
+      sub: pairwiseSubject(settings.pairwiseSalt, pending.clientId, identification.msisdn),
+      scopes: pending.scope.scopes,
+      amr: identification.outcome === 'network' ? NETWORK_AMR : SMS_OTP_AMR,
+      authTime: Math.floor(this.ctx.clock.now() / 1000),
+      nonce: pending.nonce,
+      openid: pending.scope.openid,
+      offlineAccess: pending.scope.offlineAccess,
+      revoked: false
+    }
+    this.ctx.store.put('grants', grant.id, grant, Math.max(settings.refreshTokenTtl, settings.accessTokenTtl, settings.codeTtl) * 1000)
+    return grant
+  }
+
+  private issueCode (pending: PendingAuthorization, grant: Grant): string {
+    const record: AuthorizationCode = {
+      code: nanoid(32),
+      grantId: grant.id,
+      clientId: pending.clientId,
+      redirectUri: pending.redirectUri,
+      codeChallenge: pending.codeChallenge,
+      used: false,
+      issued: {}
+    }
+    this.ctx.store.put('codes', record.code, record, this.ctx.settings.codeTtl * 1000)
+    return record.code
+  }
+}
+
+function describeConnection (subscriber: SubscriberFixture): string {
+  if (subscriber.connection !== 'mobile-data') return `the device is on ${subscriber.connection}, not mobile data`
+  return 'network authentication is not enabled for this subscriber'
+}
+
+/** Addresses to try, most explicit first: konera_context, then ipport: hint, then the source */
+export function candidateAddresses (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): NetworkAddress[] {
+  const addresses: NetworkAddress[] = []
+  if (konera?.ipv4 !== undefined) addresses.push(konera.ipv4)
+  if (konera?.ipv6 !== undefined) addresses.push(konera.ipv6)
+  if (hint?.kind === 'ipport') addresses.push(hint.address)
+  const observed = source === undefined ? undefined : parseAddress(source)
+  if (observed !== undefined) addresses.push(observed)
+  return addresses
+}

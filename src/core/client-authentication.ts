@@ -1,0 +1,183 @@
+// Token endpoint client authentication: client_secret_post (the seed), client_secret_basic and
+// private_key_jwt (CAMARA). Secrets are compared in constant time; assertions are verified with
+// jose against the client's registered JWKS, with a bounded lifetime and single-use jti.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose'
+import type { ClientFixture, TokenEndpointAuthMethod } from '../config/fixture-schema.js'
+import type { CoreContext } from './context.js'
+import { OAuthError } from './errors.js'
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
+export const ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA']
+export const MAX_ASSERTION_LIFETIME_S = 300
+/** Allowed clock difference between client and emulator when checking assertion times */
+const CLOCK_TOLERANCE_S = 5
+
+export interface AuthenticatedClient {
+  client: ClientFixture
+  method: TokenEndpointAuthMethod
+}
+
+export type Form = Record<string, string | string[] | undefined>
+
+const BASIC_CHALLENGE = 'Basic realm="camara-nv-emulator", charset="UTF-8"'
+
+/** Constant-time comparison for secrets of any length */
+export function secretsEqual (given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest()
+  const b = createHash('sha256').update(expected).digest()
+  return timingSafeEqual(a, b)
+}
+
+function parseBasic (header: string): { clientId: string, secret: string } | undefined {
+  const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim())
+  if (match === null) return undefined
+  const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return undefined
+  try {
+    // RFC 6749 section 2.3.1: both parts are form-urlencoded before base64
+    const decode = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '))
+    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) }
+  } catch {
+    return undefined
+  }
+}
+
+function field (form: Form, name: string): string | undefined {
+  const value = form[name]
+  if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} must not be repeated`)
+  return value === '' ? undefined : value
+}
+
+export class ClientAuthenticator {
+  private readonly ctx: CoreContext
+  private readonly jwksCache = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>()
+
+  constructor (ctx: CoreContext) {
+    this.ctx = ctx
+  }
+
+  async authenticate (form: Form, authorization: string | undefined): Promise<AuthenticatedClient> {
+    const assertion = field(form, 'client_assertion')
+    const assertionType = field(form, 'client_assertion_type')
+    const bodySecret = field(form, 'client_secret')
+    const bodyClientId = field(form, 'client_id')
+    const basic = authorization !== undefined && /^basic /i.test(authorization.trim())
+
+    const used = [basic, bodySecret !== undefined, assertion !== undefined || assertionType !== undefined].filter(Boolean).length
+    if (used > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
+
+    let result: AuthenticatedClient
+    if (basic) result = this.basic(authorization, bodyClientId)
+    else if (assertion !== undefined || assertionType !== undefined) result = await this.privateKeyJwt(assertion, assertionType, bodyClientId)
+    else if (bodySecret !== undefined) result = this.secretPost(bodyClientId, bodySecret)
+    else {
+      throw new OAuthError('invalid_client', bodyClientId === undefined
+        ? 'client authentication is required (client_secret_post, client_secret_basic or private_key_jwt)'
+        : `client "${bodyClientId}" sent no credentials (client_secret, Basic header or client_assertion)`)
+    }
+
+    if (this.ctx.settings.profile === 'camara-strict' && result.method !== 'private_key_jwt') {
+      throw new OAuthError('invalid_client', 'the camara-strict profile requires private_key_jwt client authentication')
+    }
+    return result
+  }
+
+  private lookup (clientId: string, method: TokenEndpointAuthMethod, challenge?: string): ClientFixture {
+    const client = this.ctx.directory().client(clientId)
+    const options = challenge === undefined ? {} : { wwwAuthenticate: challenge }
+    if (client === undefined) throw new OAuthError('invalid_client', 'client authentication failed', { ...options, reason: `client_id "${clientId}" is not registered` })
+    if (!client.tokenEndpointAuthMethods.includes(method)) {
+      throw new OAuthError('invalid_client', `client "${clientId}" is not registered for ${method} (registered: ${client.tokenEndpointAuthMethods.join(', ')})`, options)
+    }
+    return client
+  }
+
+  private basic (authorization: string, bodyClientId: string | undefined): AuthenticatedClient {
+    const credentials = parseBasic(authorization)
+    if (credentials === undefined) throw new OAuthError('invalid_client', 'malformed Basic authorization header', { wwwAuthenticate: BASIC_CHALLENGE })
+    if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
+      throw new OAuthError('invalid_client', 'client_id in the body differs from the Basic credentials', { wwwAuthenticate: BASIC_CHALLENGE })
+    }
+    const client = this.lookup(credentials.clientId, 'client_secret_basic', BASIC_CHALLENGE)
+    if (!secretsEqual(credentials.secret, client.clientSecret ?? '')) {
+      throw new OAuthError('invalid_client', 'client authentication failed', { wwwAuthenticate: BASIC_CHALLENGE, reason: `wrong client secret for "${client.clientId}"` })
+    }
+    return { client, method: 'client_secret_basic' }
+  }
+
+  private secretPost (clientId: string | undefined, secret: string): AuthenticatedClient {
+    if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required with client_secret')
+    const client = this.lookup(clientId, 'client_secret_post')
+    if (!secretsEqual(secret, client.clientSecret ?? '')) {
+      throw new OAuthError('invalid_client', 'client authentication failed', { reason: `wrong client secret for "${clientId}"` })
+    }
+    return { client, method: 'client_secret_post' }
+  }
+
+  private async privateKeyJwt (assertion: string | undefined, assertionType: string | undefined, bodyClientId: string | undefined): Promise<AuthenticatedClient> {
+    if (assertionType !== JWT_BEARER_ASSERTION) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`)
+    if (assertion === undefined) throw new OAuthError('invalid_request', 'client_assertion is required with client_assertion_type')
+
+    let claimedId: string | undefined
+    try {
+      const claims = decodeJwt(assertion)
+      claimedId = typeof claims.iss === 'string' ? claims.iss : undefined
+    } catch {
+      throw new OAuthError('invalid_client', 'client_assertion is not a JWT')
+    }
+    const clientId = bodyClientId ?? claimedId
+    if (clientId === undefined) throw new OAuthError('invalid_client', 'client_assertion has no iss and no client_id was sent')
+    if (bodyClientId !== undefined && claimedId !== bodyClientId) throw new OAuthError('invalid_client', 'client_assertion iss differs from client_id')
+    const client = this.lookup(clientId, 'private_key_jwt')
+
+    const urls = this.ctx.urls
+    let payload
+    try {
+      ({ payload } = await jwtVerify(assertion, this.jwks(client), {
+        algorithms: ASSERTION_ALGS,
+        issuer: clientId,
+        subject: clientId,
+        audience: [urls.tokenEndpoint, urls.issuer],
+        requiredClaims: ['exp', 'iat', 'jti'],
+        currentDate: new Date(this.ctx.clock.now()),
+        clockTolerance: CLOCK_TOLERANCE_S
+      }))
+    } catch (error) {
+      throw new OAuthError('invalid_client', `client_assertion rejected: ${describeJoseError(error)}`)
+    }
+    const exp = payload.exp as number
+    const iat = payload.iat as number
+    if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
+      throw new OAuthError('invalid_client', `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`)
+    }
+    const jtiKey = `${clientId}\n${String(payload.jti)}`
+    if (this.ctx.store.get('assertionIds', jtiKey) !== undefined) {
+      throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
+    }
+    const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
+    this.ctx.store.put('assertionIds', jtiKey, true, Math.max(remaining, 1000))
+    return { client, method: 'private_key_jwt' }
+  }
+
+  private jwks (client: ClientFixture): ReturnType<typeof createLocalJWKSet> {
+    const registered = client.jwks as JSONWebKeySet
+    let set = this.jwksCache.get(registered)
+    if (set === undefined) {
+      set = createLocalJWKSet(registered)
+      this.jwksCache.set(registered, set)
+    }
+    return set
+  }
+}
+
+function describeJoseError (error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
+  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid / alg'
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${ASSERTION_ALGS.join(', ')})`
+  if (error instanceof joseErrors.JOSEError) return error.message
+  return 'it could not be verified'
+}

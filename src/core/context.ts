@@ -1,0 +1,40 @@
+// What the domain services share: time, state, the emulated world and the URLs they hand out.
+import type { Clock } from './clock.js'
+import type { Directory } from './directory.js'
+import type { Store } from './store.js'
+import type { EmulatorUrls } from './urls.js'
+
+export type Profile = 'default' | 'camara-strict'
+
+export interface CoreSettings {
+  /** Seconds */
+  accessTokenTtl: number
+  codeTtl: number
+  refreshTokenTtl: number
+  /** How long the browser may take from gateway to operator */
+  pendingTtl: number
+  profile: Profile
+  /** CAMARA asks for exactly one dpv: purpose in the scope */
+  requirePurpose: boolean
+  /** Salt of the pairwise subject identifiers: stable across restarts for stable tests */
+  pairwiseSalt: string
+}
+
+export const defaultCoreSettings: CoreSettings = {
+  accessTokenTtl: 3600,
+  codeTtl: 120,
+  refreshTokenTtl: 30 * 24 * 3600,
+  pendingTtl: 300,
+  profile: 'default',
+  requirePurpose: true,
+  pairwiseSalt: 'camara-nv-emulator'
+}
+
+export interface CoreContext {
+  clock: Clock
+  store: Store
+  settings: CoreSettings
+  urls: EmulatorUrls
+  /** A function, since fixtures can be replaced at runtime */
+  directory: () => Directory
+}

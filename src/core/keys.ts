@@ -1,0 +1,87 @@
+// Signing keys for id_tokens: generated at start unless a key file is given. The kid is the
+// RFC 7638 thumbprint, so a stable key always has a stable kid.
+import { readFileSync } from 'node:fs'
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import type { SigningAlg } from '../config/fixture-schema.js'
+
+export const SIGNING_ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
+
+export interface SigningKey {
+  alg: SigningAlg
+  kid: string
+  privateKey: CryptoKey
+  publicJwk: JWK
+}
+
+export class KeyFileError extends Error {}
+
+const KTY_FOR_ALG: Record<SigningAlg, string> = { RS256: 'RSA', PS256: 'RSA', ES256: 'EC', EdDSA: 'OKP' }
+
+async function fromPrivateJwk (alg: SigningAlg, jwk: JWK): Promise<SigningKey> {
+  const privateKey = await importJWK(jwk, alg) as CryptoKey
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, key_ops: _ops, ext: _ext, ...publicPart } = jwk
+  const kid = jwk.kid ?? await calculateJwkThumbprint(publicPart)
+  return { alg, kid, privateKey, publicJwk: { ...publicPart, kid, alg, use: 'sig' } }
+}
+
+export async function generateSigningKey (alg: SigningAlg): Promise<SigningKey> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
+  return await fromPrivateJwk(alg, await exportJWK(privateKey))
+}
+
+/** Reads a private JWK (or a JWKS with one key) from a file, checking it suits the algorithm. */
+export async function loadSigningKey (file: string, alg: SigningAlg): Promise<SigningKey> {
+  let document: unknown
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (error) {
+    throw new KeyFileError(`${file}: cannot be read as JSON (${(error as Error).message})`)
+  }
+  const jwk = (typeof document === 'object' && document !== null && 'keys' in document && Array.isArray(document.keys)) ? document.keys[0] as JWK : document as JWK
+  if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') throw new KeyFileError(`${file}: $: must be a private JWK (with "d")`)
+  if (jwk.kty !== KTY_FOR_ALG[alg]) throw new KeyFileError(`${file}: $.kty: must be "${KTY_FOR_ALG[alg]}" for ${alg}, got "${String(jwk.kty)}"`)
+  try {
+    return await fromPrivateJwk(alg, jwk)
+  } catch (error) {
+    throw new KeyFileError(`${file}: $: is not a usable ${alg} key (${(error as Error).message})`)
+  }
+}
+
+/**
+ * The keys the emulator signs with: one per algorithm in use. RS256 is always present because
+ * OIDC requires it among the supported id_token algorithms; the default algorithm is configurable.
+ */
+export class KeyRing {
+  readonly defaultAlg: SigningAlg
+  private readonly keys: Map<SigningAlg, SigningKey>
+
+  private constructor (defaultAlg: SigningAlg, keys: Map<SigningAlg, SigningKey>) {
+    this.defaultAlg = defaultAlg
+    this.keys = keys
+  }
+
+  static async create (options: { alg: SigningAlg, keyFile?: string | undefined }): Promise<KeyRing> {
+    const keys = new Map<SigningAlg, SigningKey>()
+    const primary = options.keyFile === undefined ? await generateSigningKey(options.alg) : await loadSigningKey(options.keyFile, options.alg)
+    keys.set(options.alg, primary)
+    if (options.alg !== 'RS256') keys.set('RS256', await generateSigningKey('RS256'))
+    return new KeyRing(options.alg, keys)
+  }
+
+  get algorithms (): SigningAlg[] {
+    return [...this.keys.keys()]
+  }
+
+  key (alg: SigningAlg = this.defaultAlg): SigningKey {
+    return this.keys.get(alg) ?? this.keys.get(this.defaultAlg) as SigningKey
+  }
+
+  jwks (): { keys: JWK[] } {
+    return { keys: [...this.keys.values()].map((k) => k.publicJwk) }
+  }
+
+  async sign (payload: JWTPayload, alg?: SigningAlg): Promise<string> {
+    const key = this.key(alg)
+    return await new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey)
+  }
+}

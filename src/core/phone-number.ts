@@ -1,0 +1,14 @@
+// Phone numbers as CAMARA sees them: E.164 with a leading '+', and the SHA-256 hashed form.
+import { createHash } from 'node:crypto'
+
+export const E164 = /^\+[1-9][0-9]{4,14}$/
+export const HASHED_PHONE_NUMBER = /^[a-fA-F0-9]{64}$/
+
+export function isE164 (value: string): boolean {
+  return E164.test(value)
+}
+
+/** SHA-256 hex of the E.164 string including its leading '+', as CAMARA defines hashedPhoneNumber. */
+export function hashPhoneNumber (msisdn: string): string {
+  return createHash('sha256').update(msisdn).digest('hex')
+}

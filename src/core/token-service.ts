@@ -1,0 +1,236 @@
+// The token endpoint's grants (authorization_code with PKCE, refresh_token with rotation,
+// client_credentials), the id_token, and the access-token records the resource API checks.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { nanoid } from 'nanoid'
+import type { AuthorizationCode, Grant } from './authorization.js'
+import { ClientAuthenticator, type AuthenticatedClient, type Form } from './client-authentication.js'
+import type { CoreContext } from './context.js'
+import { OAuthError } from './errors.js'
+import type { KeyRing } from './keys.js'
+import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
+
+const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
+/** CAMARA's work-in-progress limit on Number Verification access tokens (camara-strict) */
+export const STRICT_NV_TOKEN_TTL = 300
+
+export interface AccessTokenRecord {
+  grantId: string
+  flowId: string
+  clientId: string
+  msisdn: string | undefined
+  scopes: string[]
+  amr: string[]
+  /** Milliseconds since the epoch */
+  expiresAt: number
+  /** camara-strict: the token serves one API call */
+  singleUse: boolean
+  used: boolean
+}
+
+interface RefreshTokenRecord {
+  grantId: string
+  clientId: string
+  used: boolean
+}
+
+export interface TokenResponse {
+  access_token: string
+  token_type: 'Bearer'
+  expires_in: number
+  scope: string
+  refresh_token?: string
+  id_token?: string
+}
+
+export interface TokenOutcome {
+  response: TokenResponse
+  client: AuthenticatedClient
+  grant: Grant
+}
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
+
+/** S256(verifier) === challenge, compared in constant time */
+export function pkceMatches (verifier: string, challenge: string): boolean {
+  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'))
+  const expected = Buffer.from(challenge)
+  return computed.length === expected.length && timingSafeEqual(computed, expected)
+}
+
+function field (form: Form, name: string): string | undefined {
+  const value = form[name]
+  if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} must not be repeated`)
+  return value === '' ? undefined : value
+}
+
+function required (form: Form, name: string): string {
+  const value = field(form, name)
+  if (value === undefined) throw new OAuthError('invalid_request', `${name} is required`)
+  return value
+}
+
+export class TokenService {
+  private readonly ctx: CoreContext
+  private readonly keys: KeyRing
+  readonly clients: ClientAuthenticator
+
+  constructor (ctx: CoreContext, keys: KeyRing) {
+    this.ctx = ctx
+    this.keys = keys
+    this.clients = new ClientAuthenticator(ctx)
+  }
+
+  async token (form: Form, authorization: string | undefined): Promise<TokenOutcome> {
+    const repeated = Object.entries(form).find(([, value]) => Array.isArray(value))
+    if (repeated !== undefined) throw new OAuthError('invalid_request', `${repeated[0]} must not be repeated`)
+    const grantType = required(form, 'grant_type')
+    if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
+    const client = await this.clients.authenticate(form, authorization)
+    let grant: Grant
+    if (grantType === 'authorization_code') grant = this.redeemCode(form, client)
+    else if (grantType === 'refresh_token') grant = this.redeemRefreshToken(form, client)
+    else grant = this.clientCredentialsGrant(form, client)
+    const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
+    const response = await this.issue(grant, narrowed, client, grantType)
+    return { response, client, grant }
+  }
+
+  private redeemCode (form: Form, { client }: AuthenticatedClient): Grant {
+    const code = required(form, 'code')
+    const redirectUri = required(form, 'redirect_uri')
+    const verifier = field(form, 'code_verifier')
+    const record = this.ctx.store.get<AuthorizationCode>('codes', code)
+    if (record === undefined) throw new OAuthError('invalid_grant', 'authorization code is unknown or expired')
+    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
+    if (record.used) {
+      if (grant !== undefined) this.revoke(grant, 'authorization code replayed')
+      throw new OAuthError('invalid_grant', 'authorization code was already used; the tokens issued with it are revoked')
+    }
+    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
+    if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
+    if (record.codeChallenge !== undefined) {
+      if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required: the authorization request had a code_challenge')
+      if (!PKCE_VERIFIER.test(verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]')
+      if (!pkceMatches(verifier, record.codeChallenge)) throw new OAuthError('invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge')
+    } else if (verifier !== undefined) {
+      throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
+    }
+    if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
+    record.used = true
+    return grant
+  }
+
+  private redeemRefreshToken (form: Form, { client }: AuthenticatedClient): Grant {
+    const token = required(form, 'refresh_token')
+    const record = this.ctx.store.get<RefreshTokenRecord>('refreshTokens', token)
+    if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
+    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
+    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
+    if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
+    if (record.used) {
+      this.revoke(grant, 'refresh token reused')
+      throw new OAuthError('invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked')
+    }
+    record.used = true
+    return grant
+  }
+
+  private narrowScope (form: Form, grant: Grant): string[] {
+    const requested = field(form, 'scope')
+    if (requested === undefined) return grant.scopes
+    const scopes = parseScope(requested).scopes
+    const extra = scopes.filter((s) => !grant.scopes.includes(s))
+    if (extra.length > 0) throw new OAuthError('invalid_scope', `scope exceeds the original grant: ${extra.join(' ')}`)
+    return scopes
+  }
+
+  private clientCredentialsGrant (form: Form, { client }: AuthenticatedClient): Grant {
+    const scope = parseScope(field(form, 'scope') ?? '')
+    const refused = scope.scopes.filter((s) => PROTOCOL_SCOPES.includes(s) || (!client.scopes.includes(s) && !s.startsWith('dpv:')))
+    if (refused.length > 0) throw new OAuthError('invalid_scope', `scope not available with client_credentials for this client: ${refused.join(' ')}`)
+    const grant: Grant = {
+      id: nanoid(16),
+      flowId: nanoid(12),
+      clientId: client.clientId,
+      msisdn: undefined,
+      operatorId: undefined,
+      sub: client.clientId,
+      scopes: scope.scopes,
+      amr: [],
+      authTime: Math.floor(this.ctx.clock.now() / 1000),
+      nonce: undefined,
+      openid: false,
+      offlineAccess: false,
+      revoked: false
+    }
+    this.ctx.store.put('grants', grant.id, grant, this.ctx.settings.accessTokenTtl * 1000)
+    return grant
+  }
+
+  private revoke (grant: Grant, reason: string): void {
+    grant.revoked = true
+    grant.revokedReason = reason
+  }
+
+  /** Whether camara-strict's Number Verification token rules apply to these scopes */
+  private strictFor (scopes: string[]): boolean {
+    return this.ctx.settings.profile === 'camara-strict' && scopes.some((s) => NUMBER_VERIFICATION_SCOPES.includes(s))
+  }
+
+  private async issue (grant: Grant, scopes: string[], { client }: AuthenticatedClient, grantType: string): Promise<TokenResponse> {
+    const { clock, store, settings } = this.ctx
+    const strict = this.strictFor(scopes)
+    const ttl = strict ? Math.min(settings.accessTokenTtl, STRICT_NV_TOKEN_TTL) : settings.accessTokenTtl
+    const now = clock.now()
+    const accessToken = nanoid(43)
+    const record: AccessTokenRecord = {
+      grantId: grant.id,
+      flowId: grant.flowId,
+      clientId: grant.clientId,
+      msisdn: grant.msisdn,
+      scopes,
+      amr: grant.amr,
+      expiresAt: now + ttl * 1000,
+      singleUse: strict,
+      used: false
+    }
+    store.put('accessTokens', accessToken, record, ttl * 1000)
+    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') }
+
+    if (grant.offlineAccess && !strict) {
+      const refreshToken = nanoid(43)
+      store.put<RefreshTokenRecord>('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId, used: false }, settings.refreshTokenTtl * 1000)
+      response.refresh_token = refreshToken
+    }
+    if (grant.openid && grant.msisdn !== undefined) {
+      const iat = Math.floor(now / 1000)
+      response.id_token = await this.keys.sign({
+        iss: this.ctx.urls.issuer,
+        sub: grant.sub,
+        aud: grant.clientId,
+        azp: grant.clientId,
+        exp: iat + ttl,
+        iat,
+        auth_time: grant.authTime,
+        amr: grant.amr,
+        ...(grant.nonce !== undefined && grantType === 'authorization_code' ? { nonce: grant.nonce } : {})
+      }, client.idTokenSigningAlg)
+    }
+    return response
+  }
+
+  /**
+   * Resolves a bearer token for the resource API. Always the same generic failure to the caller
+   * (401 UNAUTHENTICATED); the reason is for the journal.
+   */
+  resolveAccessToken (token: string | undefined): { record: AccessTokenRecord } | { failure: string } {
+    if (token === undefined || token === '') return { failure: 'no access token' }
+    const record = this.ctx.store.get<AccessTokenRecord>('accessTokens', token)
+    if (record === undefined) return { failure: 'access token is unknown or expired' }
+    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
+    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}` }
+    if (record.singleUse && record.used) return { failure: 'access token was already used (camara-strict: one API call per token)' }
+    record.used = true
+    return { record }
+  }
+}

@@ -1,0 +1,13 @@
+// One log line per request, written when the response is done, instead of Fastify's two.
+import fp from 'fastify-plugin'
+
+export default fp(async (app) => {
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 100) / 100
+    }, 'request completed')
+  })
+}, { name: 'request-log', fastify: '5.x' })

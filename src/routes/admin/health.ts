@@ -1,0 +1,23 @@
+// GET /_emulator/health: 200 once the emulator serves requests; used by Docker and CI waits.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+
+const health: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/_emulator/health', {
+    schema: {
+      summary: 'Readiness',
+      tags: ['control'],
+      response: {
+        200: Type.Object({
+          status: Type.Literal('ok'),
+          issuer: Type.String(),
+          operators: Type.Integer(),
+          clients: Type.Integer(),
+          subscribers: Type.Integer()
+        })
+      }
+    }
+  }, async () => ({ status: 'ok' as const, issuer: app.emulator.urls.issuer, ...app.emulator.directory.counts() }))
+}
+
+export default health

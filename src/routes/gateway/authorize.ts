@@ -1,0 +1,22 @@
+// GET /camara/api/auth/v1/authorize: validate, route to the operator (telco finder), 302 there.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Query } from '../../core/authorization.js'
+import { AuthorizeQuerySchema } from '../../schemas/oauth.js'
+import { documentOnly } from '../route-options.js'
+
+const authorize: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/authorize', {
+    schema: {
+      summary: 'OIDC authorization request (network-based authentication)',
+      description: 'Validates the request and redirects the browser to the emulated operator authorization server chosen by the telco finder. Errors about the client or redirect_uri are shown as a page; all others redirect to redirect_uri with error, error_description and state.',
+      tags: ['gateway'],
+      querystring: AuthorizeQuerySchema
+    },
+    validatorCompiler: documentOnly
+  }, async (request, reply) => {
+    const { location } = app.emulator.authorization.start(request.query as Query, request.ip)
+    return await reply.redirect(location, 302)
+  })
+}
+
+export default authorize

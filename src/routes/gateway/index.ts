@@ -1,0 +1,50 @@
+// The aggregator's auth surface under /camara/api/auth/v1. The browser-facing authorize
+// endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AuthorizeError, OAuthError } from '../../core/errors.js'
+import { renderErrorPage } from '../../views/error-page.js'
+import authorize from './authorize.js'
+import discovery from './discovery.js'
+import jwks from './jwks.js'
+import token from './token.js'
+
+/** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
+export function browserErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof AuthorizeError) {
+    const location = error.redirectLocation()
+    if (location !== undefined) return reply.redirect(location, 302)
+    return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description,
+      'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).'))
+  }
+  request.log.error({ err: error }, 'unexpected error in the authorization flow')
+  return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
+}
+
+/** Back-channel surface: RFC 6749 JSON errors, never a stack */
+export function oauthErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply.header('cache-control', 'no-store')
+  if (error instanceof OAuthError) {
+    if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)
+    return reply.code(error.statusCode).send({ error: error.error, error_description: error.description })
+  }
+  const status = (error as FastifyError).statusCode
+  if (status !== undefined && status >= 400 && status < 500) {
+    // Body parsing failures (malformed form, too large, unsupported media type)
+    return reply.code(status === 415 ? 400 : status).send({ error: 'invalid_request', error_description: error.message })
+  }
+  request.log.error({ err: error }, 'unexpected error at the token endpoint')
+  return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
+}
+
+export default async function gateway (app: FastifyInstance): Promise<void> {
+  await app.register(async (browser) => {
+    browser.setErrorHandler(browserErrorHandler)
+    await browser.register(authorize)
+  })
+  await app.register(async (backChannel) => {
+    backChannel.setErrorHandler(oauthErrorHandler)
+    await backChannel.register(token)
+    await backChannel.register(discovery)
+    await backChannel.register(jwks)
+  })
+}

@@ -1,0 +1,26 @@
+// GET /operators/:operatorId/authorize: the emulated Operator Authorization Server. It identifies
+// the device from its network address and redirects to the app with a code or an OAuth error.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { browserErrorHandler } from '../gateway/index.js'
+import { documentOnly } from '../route-options.js'
+
+const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
+  app.setErrorHandler(browserErrorHandler)
+  app.get('/operators/:operatorId/authorize', {
+    schema: {
+      summary: 'Emulated operator authorization endpoint (reached by the gateway redirect)',
+      tags: ['operator'],
+      params: Type.Object({ operatorId: Type.String() }),
+      querystring: Type.Object({ request_id: Type.Optional(Type.String({ description: 'Issued by the gateway authorize endpoint' })) })
+    },
+    validatorCompiler: documentOnly
+  }, async (request, reply) => {
+    const query = request.query as Record<string, unknown>
+    const requestId = typeof query.request_id === 'string' ? query.request_id : undefined
+    const { location } = app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip)
+    return await reply.redirect(location, 302)
+  })
+}
+
+export default operatorAuthorize

@@ -1,0 +1,69 @@
+// TypeBox schemas of the OAuth / OIDC surface, shared by the routes and the OpenAPI document.
+import { Type, type Static } from '@sinclair/typebox'
+
+export const OAuthErrorSchema = Type.Object({
+  error: Type.String({ examples: ['invalid_grant'] }),
+  error_description: Type.String({ examples: ['authorization code is unknown or expired'] })
+}, { $id: 'OAuthError', description: 'RFC 6749 section 5.2 error' })
+export type OAuthErrorBody = Static<typeof OAuthErrorSchema>
+
+const optionalString = (description: string, example?: string) => Type.Optional(Type.String({ description, ...(example === undefined ? {} : { examples: [example] }) }))
+
+export const AuthorizeQuerySchema = Type.Object({
+  response_type: optionalString('Must be code', 'code'),
+  client_id: optionalString('Registered client id', 'demo-app'),
+  redirect_uri: optionalString('Registered redirect URI (exact match)', 'http://localhost:3000/callback'),
+  scope: optionalString('Space-separated scopes with exactly one dpv: purpose', 'openid dpv:FraudPreventionAndDetection number-verification:verify'),
+  state: optionalString('Opaque value echoed to the redirect_uri'),
+  nonce: optionalString('Echoed in the id_token'),
+  prompt: optionalString('none, login, consent or select_account', 'none'),
+  login_hint: optionalString('tel:+E164, +E164, ipport:IP[:port], ipport:[IPv6][:port], operatortoken:...', 'tel:+34666666666'),
+  konera_context: optionalString('Aggregator device context: ipv4:ADDR,ipv6:ADDR', 'ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe'),
+  code_challenge: optionalString('PKCE challenge, BASE64URL(SHA-256(code_verifier))'),
+  code_challenge_method: optionalString('Only S256', 'S256'),
+  acr_values: optionalString('Accepted and ignored')
+})
+
+export const TokenRequestSchema = Type.Object({
+  grant_type: optionalString('authorization_code, refresh_token or client_credentials', 'authorization_code'),
+  code: optionalString('authorization_code: the code from the redirect'),
+  redirect_uri: optionalString('authorization_code: the redirect_uri of the authorization request'),
+  code_verifier: optionalString('authorization_code: PKCE verifier'),
+  refresh_token: optionalString('refresh_token: the refresh token'),
+  scope: optionalString('refresh_token: narrower scope; client_credentials: requested scope'),
+  client_id: optionalString('client_secret_post / private_key_jwt'),
+  client_secret: optionalString('client_secret_post'),
+  client_assertion_type: optionalString('private_key_jwt', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
+  client_assertion: optionalString('private_key_jwt: JWT signed by a key of the client JWKS')
+})
+
+export const TokenResponseSchema = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ examples: [3600] }),
+  scope: Type.String(),
+  refresh_token: Type.Optional(Type.String({ description: 'Only with offline_access' })),
+  id_token: Type.Optional(Type.String({ description: 'Only with openid' }))
+})
+
+export const JwksSchema = Type.Object({
+  keys: Type.Array(Type.Record(Type.String(), Type.Unknown()))
+})
+
+export const DiscoverySchema = Type.Object({
+  issuer: Type.String(),
+  authorization_endpoint: Type.String(),
+  token_endpoint: Type.String(),
+  jwks_uri: Type.String(),
+  response_types_supported: Type.Array(Type.String()),
+  response_modes_supported: Type.Array(Type.String()),
+  grant_types_supported: Type.Array(Type.String()),
+  subject_types_supported: Type.Array(Type.String()),
+  id_token_signing_alg_values_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  token_endpoint_auth_signing_alg_values_supported: Type.Array(Type.String()),
+  code_challenge_methods_supported: Type.Array(Type.String()),
+  scopes_supported: Type.Array(Type.String()),
+  claims_supported: Type.Array(Type.String()),
+  prompt_values_supported: Type.Array(Type.String())
+}, { additionalProperties: true })

@@ -1,0 +1,34 @@
+// Shared test set-up: a fresh app per test on the default fixtures, with a manual clock and a
+// signing key generated once per test file (key generation is the slow part of start-up).
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { defaultConfig, type EmulatorConfig } from '../../src/config/config.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { KeyRing } from '../../src/core/keys.js'
+
+export const BASE_URL = 'http://emulator.test'
+export const ISSUER = `${BASE_URL}/camara/api/auth/v1`
+export const REDIRECT_URI = 'http://localhost:3000/callback'
+export const SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify'
+
+let sharedKeys: Promise<KeyRing> | undefined
+
+export function testKeys (): Promise<KeyRing> {
+  sharedKeys ??= KeyRing.create({ alg: 'RS256' })
+  return sharedKeys
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  clock: ManualClock
+}
+
+export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: { keys?: KeyRing } = {}): Promise<TestApp> {
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
+  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, ...overrides }, {
+    clock,
+    keys: options.keys ?? await testKeys(),
+    logger: false
+  })
+  return { app, clock }
+}
