@@ -9,11 +9,16 @@ import type { Clock } from './core/clock.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
+import correlation from './plugins/correlation.js'
+import openapi from './plugins/openapi.js'
+import requestFacts from './plugins/request-facts.js'
 import requestLog from './plugins/request-log.js'
+import numberVerification from './routes/number-verification/index.js'
 import health from './routes/admin/health.js'
 import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import { AUTH_PREFIX } from './core/urls.js'
+import { VERSION } from './version.js'
 
 export interface AppDependencies {
   clock?: Clock
@@ -56,10 +61,14 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
 
   await app.register(formbody)
   await app.register(emulatorPlugin, { emulator })
+  await app.register(requestFacts)
+  await app.register(correlation)
   await app.register(requestLog)
+  await app.register(openapi, { version: VERSION })
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
   await app.register(health)
+  await app.register(numberVerification)
   await app.ready()
   return app
 }

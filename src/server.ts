@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // Process entry: flags + env -> config -> buildApp -> listen; graceful shutdown on SIGTERM/SIGINT.
-import { readFileSync } from 'node:fs'
 import { CommanderError } from 'commander'
 import { buildApp } from './app.js'
 import { parseConfig, type EmulatorConfig } from './config/config.js'
 import { FixtureError } from './config/fixtures.js'
 import { KeyFileError } from './core/keys.js'
-
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+import { VERSION as version } from './version.js'
 
 function fail (message: string): never {
   process.stderr.write(`camara-nv-emulator: ${message}\n`)

@@ -284,12 +284,12 @@ export class AuthorizationService {
     const where = seen.length === 0 ? 'no device address was available' : `address ${seen.join(', ')}`
     if (candidate !== undefined && candidate.authMethods.includes('sms-otp')) {
       if (pending.prompt.includes('none')) {
-        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
+        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate, where)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
       }
       return { outcome: 'fallback', subscriber: candidate, msisdn: candidate.msisdn, method: 'sms-otp' }
     }
     if (candidate !== undefined) {
-      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate)} and no fallback method` }
+      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate, where)} and no fallback method` }
     }
     return { outcome: 'failed', reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network` }
   }
@@ -330,9 +330,11 @@ export class AuthorizationService {
   }
 }
 
-function describeConnection (subscriber: SubscriberFixture): string {
+/** `where`: the addresses the device was seen on, for a subscriber found by its tel: hint alone */
+function describeConnection (subscriber: SubscriberFixture, where: string): string {
   if (subscriber.connection !== 'mobile-data') return `the device is on ${subscriber.connection}, not mobile data`
-  return 'network authentication is not enabled for this subscriber'
+  if (!subscriber.authMethods.includes('network')) return 'network authentication is not enabled for this subscriber'
+  return `${where} is not its address on the mobile network`
 }
 
 /** Addresses to try, most explicit first: konera_context, then ipport: hint, then the source */

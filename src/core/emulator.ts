@@ -7,6 +7,7 @@ import { defaultCoreSettings, type CoreContext, type CoreSettings } from './cont
 import { Directory } from './directory.js'
 import type { KeyRing } from './keys.js'
 import { MemoryStore, type Store } from './store.js'
+import { NumberVerificationService } from './number-verification.js'
 import { TokenService } from './token-service.js'
 import { EmulatorUrls } from './urls.js'
 
@@ -24,6 +25,7 @@ export class Emulator {
   readonly keys: KeyRing
   readonly authorization: AuthorizationService
   readonly tokens: TokenService
+  readonly numberVerification: NumberVerificationService
   private directoryValue: Directory
 
   constructor (options: EmulatorOptions) {
@@ -39,6 +41,7 @@ export class Emulator {
     }
     this.authorization = new AuthorizationService(this.ctx)
     this.tokens = new TokenService(this.ctx, this.keys)
+    this.numberVerification = new NumberVerificationService(this.tokens)
   }
 
   get directory (): Directory {

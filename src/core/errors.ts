@@ -61,3 +61,26 @@ export function appendQuery (target: string, params: Record<string, string | und
   }
   return url.toString()
 }
+
+/** A CAMARA ErrorInfo `{ status, code, message }` (CAMARA Commonalities / Number Verification) */
+export class CamaraError extends Error {
+  readonly status: number
+  readonly code: string
+  /** Why the emulator refused, for the journal and the x-emulator-reason header */
+  readonly reason: string
+  /** Seconds, for 429 */
+  readonly retryAfter: number | undefined
+
+  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number } = {}) {
+    super(message)
+    this.name = 'CamaraError'
+    this.status = status
+    this.code = code
+    this.reason = options.reason ?? message
+    this.retryAfter = options.retryAfter
+  }
+
+  toJSON (): { status: number, code: string, message: string } {
+    return { status: this.status, code: this.code, message: this.message }
+  }
+}

@@ -28,11 +28,13 @@ function toAddress (parsed: ipaddr.IPv4 | ipaddr.IPv6): NetworkAddress {
 /** Parses an IPv4 or IPv6 address (no brackets, no port, no zone); undefined when it is not one. */
 export function parseAddress (text: string, family?: AddressFamily): NetworkAddress | undefined {
   const candidate = text.trim()
-  if (family === 'ipv4' ? !ipaddr.IPv4.isValidFourPartDecimal(candidate) : !ipaddr.isValid(candidate)) return undefined
-  if (candidate.includes('%')) return undefined
-  const address = toAddress(ipaddr.parse(candidate))
-  if (family !== undefined && address.family !== family) return undefined
-  return address
+  if (!ipaddr.isValid(candidate) || candidate.includes('%')) return undefined
+  // ipaddr.js also reads `12345`, `1.2.3` and octal or hex parts (`010.1.1.1` is 8.1.1.1): no one means those
+  if (ipaddr.IPv4.isValid(candidate) && !ipaddr.IPv4.isValidFourPartDecimal(candidate)) return undefined
+  const parsed = ipaddr.parse(candidate)
+  // The family is the one written: `[::ffff:a.b.c.d]` is an IPv6 literal, then normalised to IPv4
+  if (family !== undefined && parsed.kind() !== family) return undefined
+  return toAddress(parsed)
 }
 
 /** Parses `a.b.c.d/n`, `x::/n`, or a single address (taken as a /32 or /128). */
@@ -47,6 +49,11 @@ export function parseRange (text: string): NetworkRange | undefined {
   try {
     const [base, bits] = ipaddr.parseCIDR(candidate)
     if (base.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(candidate.split('/')[0] ?? '')) return undefined
+    // Addresses normalise IPv4-mapped IPv6 to IPv4, so ranges inside ::ffff:0:0/96 must too or they never match
+    if (base.kind() === 'ipv6' && bits >= 96 && (base as ipaddr.IPv6).isIPv4MappedAddress()) {
+      const v4 = (base as ipaddr.IPv6).toIPv4Address()
+      return { family: 'ipv4', text: `${v4.toString()}/${bits - 96}`, range: [v4, bits - 96] }
+    }
     return { family: base.kind(), text: `${base.toString()}/${bits}`, range: [base, bits] }
   } catch {
     return undefined

@@ -7,7 +7,10 @@ export default fp(async (app) => {
       method: request.method,
       url: request.url,
       statusCode: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100
+      ms: Math.round(reply.elapsedTime * 100) / 100,
+      operation: request.facts.operation,
+      flowId: request.facts.flowId,
+      reason: request.facts.reason
     }, 'request completed')
   })
-}, { name: 'request-log', fastify: '5.x' })
+}, { name: 'request-log', fastify: '5.x', dependencies: ['request-facts', 'correlation'] })

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/_emulator/health', {
+    config: { operation: 'control' },
     schema: {
       summary: 'Readiness',
       tags: ['control'],

@@ -12,9 +12,13 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['gateway'],
       querystring: AuthorizeQuerySchema
     },
-    validatorCompiler: documentOnly
+    validatorCompiler: documentOnly,
+    config: { operation: 'authorize' }
   }, async (request, reply) => {
-    const { location } = app.emulator.authorization.start(request.query as Query, request.ip)
+    const { location, pending } = app.emulator.authorization.start(request.query as Query, request.ip)
+    request.facts.flowId = pending.flowId
+    request.facts.clientId = pending.clientId
+    request.facts.operatorId = pending.operatorId
     return await reply.redirect(location, 302)
   })
 }

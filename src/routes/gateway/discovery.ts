@@ -7,6 +7,7 @@ import { DiscoverySchema } from '../../schemas/oauth.js'
 
 const discovery: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/.well-known/openid-configuration', {
+    config: { operation: 'discovery' },
     schema: {
       summary: 'OpenID Provider metadata',
       tags: ['gateway'],

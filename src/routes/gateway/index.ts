@@ -11,6 +11,7 @@ import token from './token.js'
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
 export function browserErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AuthorizeError) {
+    request.facts.reason = error.description
     const location = error.redirectLocation()
     if (location !== undefined) return reply.redirect(location, 302)
     return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description,
@@ -24,6 +25,7 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
 export function oauthErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header('cache-control', 'no-store')
   if (error instanceof OAuthError) {
+    request.facts.reason = error.reason
     if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)
     return reply.code(error.statusCode).send({ error: error.error, error_description: error.description })
   }

@@ -4,6 +4,7 @@ import { JwksSchema } from '../../schemas/oauth.js'
 
 const jwks: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/jwks', {
+    config: { operation: 'jwks' },
     schema: { summary: 'JSON Web Key Set of the id_token signing keys', tags: ['gateway'], response: { 200: JwksSchema } }
   }, async (_request, reply) => {
     return await reply.header('cache-control', 'public, max-age=300').send(app.emulator.keys.jwks())

@@ -17,14 +17,18 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       body: TokenRequestSchema,
       response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema }
     },
-    validatorCompiler: documentOnly
+    validatorCompiler: documentOnly,
+    config: { operation: 'token' }
   }, async (request, reply) => {
     const contentType = request.headers['content-type'] ?? ''
     if (!contentType.toLowerCase().startsWith(FORM)) {
       throw new OAuthError('invalid_request', `the token request must be sent as ${FORM}`)
     }
     const form = (request.body ?? {}) as Form
-    const { response } = await app.emulator.tokens.token(form, request.headers.authorization)
+    const { response, grant } = await app.emulator.tokens.token(form, request.headers.authorization)
+    request.facts.flowId = grant.flowId
+    request.facts.clientId = grant.clientId
+    request.facts.msisdn = grant.msisdn
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
   })
 }

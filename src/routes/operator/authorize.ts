@@ -14,11 +14,16 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
       params: Type.Object({ operatorId: Type.String() }),
       querystring: Type.Object({ request_id: Type.Optional(Type.String({ description: 'Issued by the gateway authorize endpoint' })) })
     },
-    validatorCompiler: documentOnly
+    validatorCompiler: documentOnly,
+    config: { operation: 'operator' }
   }, async (request, reply) => {
     const query = request.query as Record<string, unknown>
     const requestId = typeof query.request_id === 'string' ? query.request_id : undefined
-    const { location } = app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip)
+    request.facts.operatorId = request.params.operatorId
+    const { location, grant } = app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip)
+    request.facts.flowId = grant.flowId
+    request.facts.clientId = grant.clientId
+    request.facts.msisdn = grant.msisdn
     return await reply.redirect(location, 302)
   })
 }

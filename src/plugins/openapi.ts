@@ -1,0 +1,39 @@
+// OpenAPI document generated from the route schemas (@fastify/swagger), served as JSON and YAML,
+// with Swagger UI at /docs. Registered before the routes so it sees all of them.
+import fp from 'fastify-plugin'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { ErrorInfoSchema } from '../schemas/camara.js'
+import { OAuthErrorSchema } from '../schemas/oauth.js'
+
+export default fp<{ version: string }>(async (app, options) => {
+  app.addSchema(ErrorInfoSchema)
+  app.addSchema(OAuthErrorSchema)
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'camara-nv-emulator',
+        version: options.version,
+        description: 'Offline emulator of a CAMARA Number Verification gateway (aggregator) and the mobile operators behind it: OIDC authorization code flow with network-based authentication, token endpoint, Number Verification verify and share on the aggregator and CAMARA paths, and the emulator control surface.'
+      },
+      tags: [
+        { name: 'gateway', description: 'The aggregator OIDC surface' },
+        { name: 'operator', description: 'Emulated operator authorization servers' },
+        { name: 'number-verification (aggregator)', description: 'The aggregator paths (seed and docs)' },
+        { name: 'number-verification (CAMARA)', description: 'CAMARA standard paths' },
+        { name: 'control', description: 'Emulator control surface' }
+      ],
+      components: {
+        securitySchemes: {
+          openId: { type: 'openIdConnect', openIdConnectUrl: '/camara/api/auth/v1/.well-known/openid-configuration' }
+        }
+      }
+    }
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  app.get('/openapi.json', { schema: { hide: true }, config: { operation: 'docs' } }, async () => app.swagger())
+  app.get('/openapi.yaml', { schema: { hide: true }, config: { operation: 'docs' } }, async (_request, reply) => {
+    return await reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true }))
+  })
+}, { name: 'openapi', fastify: '5.x' })

@@ -1,0 +1,31 @@
+// What a request was about, filled in by the routes as they learn it (operation, flow, client,
+// subscriber, refusal reason). The request log, the journal and the scenario engine read it.
+import fp from 'fastify-plugin'
+
+export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
+
+export interface RequestFacts {
+  operation: Operation
+  flowId?: string
+  clientId?: string
+  msisdn?: string
+  operatorId?: string
+  /** Why the emulator refused the request, in words (e.g. 'code already used') */
+  reason?: string
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    operation?: Operation
+  }
+  interface FastifyRequest {
+    facts: RequestFacts
+  }
+}
+
+export default fp(async (app) => {
+  app.decorateRequest('facts', null as unknown as RequestFacts)
+  app.addHook('onRequest', async (request) => {
+    request.facts = { operation: request.routeOptions.config.operation ?? 'other' }
+  })
+}, { name: 'request-facts', fastify: '5.x' })

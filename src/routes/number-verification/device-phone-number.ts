@@ -1,0 +1,24 @@
+// GET {family}/device-phone-number: the number the network bound to the token.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NV_SHARE_SCOPE } from '../../core/scopes.js'
+import { CorrelatorHeadersSchema, ErrorInfoSchema, ShareResponseSchema } from '../../schemas/camara.js'
+import { documentOnly } from '../route-options.js'
+import { authorizeCall, type PathFamily } from './family.js'
+
+const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
+  app.get('/device-phone-number', {
+    config: { operation: 'share' },
+    schema: {
+      summary: `Share the device phone number (${family.label})`,
+      tags: [family.tag],
+      operationId: `share_${family.id}`,
+      security: [{ openId: [NV_SHARE_SCOPE] }],
+      headers: CorrelatorHeadersSchema,
+      response: { 200: ShareResponseSchema, 400: ErrorInfoSchema, 401: ErrorInfoSchema, 403: ErrorInfoSchema }
+    },
+    validatorCompiler: documentOnly,
+    onRequest: authorizeCall(NV_SHARE_SCOPE, family)
+  }, async (request) => ({ devicePhoneNumber: request.call.msisdn }))
+}
+
+export default devicePhoneNumber

@@ -1,0 +1,90 @@
+// One Number Verification path family (prefix + API version + response flavour), the hook that
+// authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
+import type { FastifyError, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { CamaraError } from '../../core/errors.js'
+import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
+
+export interface PathFamily {
+  id: string
+  prefix: string
+  version: ApiVersion
+  /** aggregator paths answer verify with assessedAt */
+  flavor: 'aggregator' | 'camara'
+  label: string
+  tag: string
+}
+
+export const PATH_FAMILIES: PathFamily[] = [
+  { id: 'seed_v1', prefix: '/camara/api/number-verification/v1', version: 'v1', flavor: 'aggregator', label: 'aggregator, the seed', tag: 'number-verification (aggregator)' },
+  { id: 'aggregator_v1', prefix: '/camara/number-verification/v1', version: 'v1', flavor: 'aggregator', label: 'aggregator v1', tag: 'number-verification (aggregator)' },
+  { id: 'aggregator_v2', prefix: '/camara/number-verification/v2', version: 'v2', flavor: 'aggregator', label: 'aggregator v2', tag: 'number-verification (aggregator)' },
+  { id: 'camara_v1', prefix: '/number-verification/v1', version: 'v1', flavor: 'camara', label: 'CAMARA v1', tag: 'number-verification (CAMARA)' },
+  { id: 'camara_v2', prefix: '/number-verification/v2', version: 'v2', flavor: 'camara', label: 'CAMARA v2', tag: 'number-verification (CAMARA)' }
+]
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by authorizeCall once the token is accepted */
+    call: AuthorizedCall
+  }
+}
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i
+
+function acceptsJson (accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true
+  return accept.split(',').some((part) => /^\s*(\*\/\*|application\/\*|application\/json)\s*(;|$)/i.test(part))
+}
+
+/**
+ * Checks, in CAMARA's order, everything that does not need the body: the correlator, the Accept
+ * header, the bearer token and its scope; then the request media type.
+ */
+export function authorizeCall (scope: string, family: PathFamily): onRequestAsyncHookHandler {
+  return async function (request) {
+    if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
+    if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
+    const call = request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version)
+    request.call = call
+    request.facts.flowId = call.token.flowId
+    request.facts.clientId = call.token.clientId
+    request.facts.msisdn = call.msisdn
+    const contentType = request.headers['content-type']
+    if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
+      throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
+    }
+  }
+}
+
+const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_ARGUMENT', 'the request body is empty: send { "phoneNumber": "+E.164" } or { "hashedPhoneNumber": "<sha256 hex>" }'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'the request media type is not supported: send application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'INVALID_ARGUMENT', 'the request body is too large'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'the Content-Length header does not match the body']
+}
+
+export function camaraErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  let camara: CamaraError
+  if (error instanceof CamaraError) camara = error
+  else {
+    const known = FRAMEWORK_ERRORS[(error as FastifyError).code ?? '']
+    const status = (error as FastifyError).statusCode
+    if (known !== undefined) camara = new CamaraError(known[0], known[1], known[2])
+    else if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
+      camara = new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
+    } else {
+      request.log.error({ err: error }, 'unexpected error in the Number Verification API')
+      camara = new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
+    }
+  }
+  request.facts.reason = camara.reason
+  if (camara.retryAfter !== undefined) reply.header('retry-after', String(camara.retryAfter))
+  // The reason says more than CAMARA's fixed texts (e.g. 'access token was already used')
+  if (camara.reason !== camara.message) reply.header('x-emulator-reason', headerSafe(camara.reason))
+  return reply.code(camara.status).send(camara.toJSON())
+}
+
+/** Header values must stay on one line of visible ASCII */
+export function headerSafe (text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 300)
+}

@@ -1,0 +1,37 @@
+// Every Number Verification path family (the seed's, the aggregator docs', CAMARA's v1 and v2),
+// each an encapsulated plugin that answers everything, 404 and 405 included, as CAMARA ErrorInfo.
+import type { FastifyInstance } from 'fastify'
+import { CamaraError } from '../../core/errors.js'
+import devicePhoneNumber from './device-phone-number.js'
+import { camaraErrorHandler, PATH_FAMILIES, type PathFamily } from './family.js'
+import verify from './verify.js'
+
+const ALLOWED: Record<string, string> = { '/verify': 'POST', '/device-phone-number': 'GET, HEAD' }
+
+async function family (app: FastifyInstance, { family }: { family: PathFamily }): Promise<void> {
+  app.setErrorHandler(camaraErrorHandler)
+  app.setNotFoundHandler(async (request) => {
+    request.facts.operation = 'other'
+    throw new CamaraError(404, 'NOT_FOUND', `The specified resource is not found: ${request.method} ${request.url.split('?')[0] ?? ''}`)
+  })
+  await app.register(verify, { family })
+  await app.register(devicePhoneNumber, { family })
+  for (const [path, allow] of Object.entries(ALLOWED)) {
+    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.includes(m))
+    app.route({
+      method: methods,
+      url: path,
+      schema: { hide: true },
+      handler: async (_request, reply) => {
+        reply.header('allow', allow)
+        throw new CamaraError(405, 'METHOD_NOT_ALLOWED', `The requested method is not allowed on this resource; allowed: ${allow}`)
+      }
+    })
+  }
+}
+
+export default async function numberVerification (app: FastifyInstance): Promise<void> {
+  for (const pathFamily of PATH_FAMILIES) {
+    await app.register(family, { prefix: pathFamily.prefix, family: pathFamily })
+  }
+}

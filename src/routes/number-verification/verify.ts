@@ -1,0 +1,38 @@
+// POST {family}/verify: true exactly when the claimed number is the one the network bound to the token.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
+import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, ErrorInfoSchema, VerifyRequestSchema } from '../../schemas/camara.js'
+import { documentOnly } from '../route-options.js'
+import { authorizeCall, type PathFamily } from './family.js'
+
+const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
+  const aggregator = family.flavor === 'aggregator'
+  app.post('/verify', {
+    config: { operation: 'verify' },
+    schema: {
+      summary: `Verify the device phone number (${family.label})`,
+      description: 'Compares the phoneNumber (or hashedPhoneNumber) with the number the operator network bound to the access token.',
+      tags: [family.tag],
+      operationId: `verify_${family.id}`,
+      security: [{ openId: [NV_VERIFY_SCOPE] }],
+      headers: CorrelatorHeadersSchema,
+      body: VerifyRequestSchema,
+      response: {
+        200: aggregator ? AggregatorVerifyResponseSchema : CamaraVerifyResponseSchema,
+        400: ErrorInfoSchema,
+        401: ErrorInfoSchema,
+        403: ErrorInfoSchema
+      }
+    },
+    validatorCompiler: documentOnly,
+    onRequest: authorizeCall(NV_VERIFY_SCOPE, family)
+  }, async (request) => {
+    const service = app.emulator.numberVerification
+    const input = service.parseVerifyBody(request.body)
+    const verified = service.verify(request.call, input)
+    if (!aggregator) return { devicePhoneNumberVerified: verified }
+    return { devicePhoneNumberVerified: verified, assessedAt: new Date(app.emulator.ctx.clock.now()).toISOString() }
+  })
+}
+
+export default verify
