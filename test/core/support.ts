@@ -1,0 +1,143 @@
+// Shared set-up for the core tests: an Emulator on the default fixtures (or given ones) with a
+// manual clock and no sweep timer, one RS256 key ring per test file, and helpers that drive the
+// browser leg of the flow by plain calls and catch the domain errors it throws.
+import { readFileSync } from 'node:fs'
+import { createHash, randomUUID } from 'node:crypto'
+import { importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { DEFAULT_FIXTURES } from '../../src/config/config.js'
+import type { FixtureFile } from '../../src/config/fixture-schema.js'
+import { loadFixtures, mergeFixtures, validateFixtureDocument, type Fixtures } from '../../src/config/fixtures.js'
+import type { Query } from '../../src/core/authorization.js'
+import { ManualClock } from '../../src/core/clock.js'
+import type { CoreSettings } from '../../src/core/context.js'
+import { Emulator } from '../../src/core/emulator.js'
+import { KeyRing } from '../../src/core/keys.js'
+import { MemoryStore } from '../../src/core/store.js'
+
+export const PUBLIC_URL = 'http://emulator.test'
+export const ISSUER = `${PUBLIC_URL}/camara/api/auth/v1`
+export const TOKEN_ENDPOINT = `${ISSUER}/token`
+export const REDIRECT_URI = 'http://localhost:3000/callback'
+export const SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify'
+export const START = Date.UTC(2026, 10, 25, 12, 0, 0)
+export const START_S = START / 1000
+
+/** The seed's example subscriber and the address its operator sees it at */
+export const SEED_MSISDN = '+34666666666'
+export const SEED_IPV4 = '142.115.147.143'
+
+export const DEMO_JWT_KEY_FILE = new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url)
+
+let sharedKeys: Promise<KeyRing> | undefined
+
+/** One RS256 key ring per test file: key generation is slow */
+export function testKeys (): Promise<KeyRing> {
+  sharedKeys ??= KeyRing.create({ alg: 'RS256' })
+  return sharedKeys
+}
+
+export function defaultFixtures (): Fixtures {
+  return loadFixtures([DEFAULT_FIXTURES])
+}
+
+/** The default fixture document, to be changed by a test and merged again */
+export function defaultFixtureDocument (): FixtureFile {
+  return validateFixtureDocument(DEFAULT_FIXTURES, JSON.parse(readFileSync(DEFAULT_FIXTURES, 'utf8')))
+}
+
+export function fixturesFrom (...documents: unknown[]): Fixtures {
+  return mergeFixtures(documents.map((content, i) => ({ file: `test-${i}.json`, content: validateFixtureDocument(`test-${i}.json`, content) })))
+}
+
+export interface TestEmulator {
+  emulator: Emulator
+  clock: ManualClock
+  keys: KeyRing
+}
+
+export async function buildEmulator (options: { fixtures?: Fixtures, settings?: Partial<CoreSettings> } = {}): Promise<TestEmulator> {
+  const clock = new ManualClock(START)
+  const keys = await testKeys()
+  const emulator = new Emulator({
+    fixtures: options.fixtures ?? defaultFixtures(),
+    keys,
+    publicUrl: PUBLIC_URL,
+    clock,
+    store: new MemoryStore(clock, { sweepIntervalMs: 0 }),
+    ...(options.settings === undefined ? {} : { settings: options.settings })
+  })
+  return { emulator, clock, keys }
+}
+
+/** Runs a function expected to throw and returns what it threw (or fails with the value it returned) */
+export function thrown (fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected an error, got none')
+}
+
+export async function rejected (promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, got none')
+}
+
+export function authorizeQuery (overrides: Query = {}): Query {
+  return {
+    response_type: 'code',
+    client_id: 'demo-app',
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    state: 'af0ifjsldkj',
+    nonce: 'n-0S6_WzA2Mj',
+    ...overrides
+  }
+}
+
+export const PKCE_VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
+export const PKCE_CHALLENGE = createHash('sha256').update(PKCE_VERIFIER).digest('base64url')
+
+/**
+ * Runs the browser leg (gateway then operator) and returns the code. The device is seen at
+ * `source` by both the gateway and the operator.
+ */
+export function authorize (emulator: Emulator, overrides: Query = {}, source: string | undefined = SEED_IPV4): { code: string, grantId: string, state: string | undefined } {
+  const { pending } = emulator.authorization.start(authorizeQuery(overrides), source)
+  const { location, grant } = emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)
+  const url = new URL(location)
+  return { code: url.searchParams.get('code') ?? '', grantId: grant.id, state: url.searchParams.get('state') ?? undefined }
+}
+
+let demoKey: Promise<CryptoKey> | undefined
+
+/** The demo-app-jwt private key shipped with the fixtures (ES256, public on purpose) */
+export function demoJwtKey (): Promise<CryptoKey> {
+  demoKey ??= importJWK(JSON.parse(readFileSync(DEMO_JWT_KEY_FILE, 'utf8')) as JWK, 'ES256') as Promise<CryptoKey>
+  return demoKey
+}
+
+/** A private_key_jwt client assertion for demo-app-jwt, valid at `now` unless claims say otherwise */
+export async function clientAssertion (nowMs: number, claims: JWTPayload = {}, options: { key?: CryptoKey, kid?: string, alg?: string } = {}): Promise<string> {
+  const iat = Math.floor(nowMs / 1000)
+  const payload: JWTPayload = {
+    iss: 'demo-app-jwt',
+    sub: 'demo-app-jwt',
+    aud: TOKEN_ENDPOINT,
+    iat,
+    exp: iat + 60,
+    jti: randomUUID(),
+    ...claims
+  }
+  for (const [name, value] of Object.entries(payload)) {
+    if (value === undefined) delete payload[name]
+  }
+  return await new SignJWT(payload)
+    .setProtectedHeader({ alg: options.alg ?? 'ES256', kid: options.kid ?? 'demo-app-jwt-es256' })
+    .sign(options.key ?? await demoJwtKey())
+}
