@@ -284,12 +284,12 @@ export class AuthorizationService {
     const where = seen.length === 0 ? 'no device address was available' : `address ${seen.join(', ')}`
     if (candidate !== undefined && candidate.authMethods.includes('sms-otp')) {
       if (pending.prompt.includes('none')) {
-        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate, where)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
+        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate, seen)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
       }
       return { outcome: 'fallback', subscriber: candidate, msisdn: candidate.msisdn, method: 'sms-otp' }
     }
     if (candidate !== undefined) {
-      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate, where)} and no fallback method` }
+      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate, seen)} and no fallback method` }
     }
     return { outcome: 'failed', reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network` }
   }
@@ -330,11 +330,12 @@ export class AuthorizationService {
   }
 }
 
-/** `where`: the addresses the device was seen on, for a subscriber found by its tel: hint alone */
-function describeConnection (subscriber: SubscriberFixture, where: string): string {
+/** `seen`: the addresses the device came from, which matter for a subscriber named by a tel: hint */
+function describeConnection (subscriber: SubscriberFixture, seen: string[]): string {
   if (subscriber.connection !== 'mobile-data') return `the device is on ${subscriber.connection}, not mobile data`
   if (!subscriber.authMethods.includes('network')) return 'network authentication is not enabled for this subscriber'
-  return `${where} is not its address on the mobile network`
+  if (seen.length === 0) return 'the device was not seen on the mobile network'
+  return `address ${seen.join(', ')} is not its address on the mobile network`
 }
 
 /** Addresses to try, most explicit first: konera_context, then ipport: hint, then the source */
