@@ -1,0 +1,26 @@
+# camara-nv-emulator container: the same production start path as `npm start` (node dist/server.js).
+# Build:  docker build -t camara-nv-emulator .
+# Run:    docker run --rm -p 9091:9091 camara-nv-emulator
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=9091
+WORKDIR /app
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json ./
+COPY --chown=node:node fixtures ./fixtures
+USER node
+EXPOSE 9091
+# Fixtures can be mounted over /app/fixtures or passed with FIXTURES=/path/a.json,/path/b.json
+HEALTHCHECK --interval=5s --timeout=2s --start-period=5s --retries=5 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9091) + '/_emulator/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "dist/server.js"]

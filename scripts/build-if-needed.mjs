@@ -1,0 +1,20 @@
+// `npm start` builds only when a source file is newer than the last build, so a second start is instant.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+const stamp = join(root, 'dist', '.build-stamp')
+
+function newest (path) {
+  const stat = statSync(path)
+  if (!stat.isDirectory()) return stat.mtimeMs
+  return readdirSync(path).reduce((max, entry) => Math.max(max, newest(join(path, entry))), 0)
+}
+
+const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), newest(join(root, 'tsconfig.json')), newest(join(root, 'tsconfig.build.json')))
+if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
+  process.stderr.write('camara-nv-emulator: building (tsc)...\n')
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  writeFileSync(stamp, new Date().toISOString() + '\n')
+}
