@@ -1,0 +1,556 @@
+import t from 'tap'
+import { candidateAddresses, NETWORK_AMR, pairwiseSubject, SMS_OTP_AMR, type AuthorizationCode, type PendingAuthorization, type Query } from '../../src/core/authorization.js'
+import type { OperatorFixture } from '../../src/config/fixture-schema.js'
+import type { Emulator } from '../../src/core/emulator.js'
+import { AuthorizeError } from '../../src/core/errors.js'
+import { parseKoneraContext, parseLoginHint } from '../../src/core/login-hint.js'
+import { parseScope } from '../../src/core/scopes.js'
+import {
+  authorize, authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, PKCE_CHALLENGE, PUBLIC_URL,
+  REDIRECT_URI, SCOPE, SEED_IPV4, SEED_MSISDN, START, START_S, thrown
+} from './support.js'
+
+const STATE = 'af0ifjsldkj'
+
+interface Outcome {
+  error: string
+  description: string
+  /** Where the browser is sent, or undefined for an error page */
+  location: string | undefined
+}
+
+function authorizeError (fn: () => unknown): Outcome {
+  const error = thrown(fn)
+  if (!(error instanceof AuthorizeError)) throw error
+  return { error: error.error, description: error.description, location: error.redirectLocation() }
+}
+
+/** The error page outcome: RFC 6749 forbids redirecting to an untrusted redirect_uri */
+function page (error: string, description: string): Outcome {
+  return { error, description, location: undefined }
+}
+
+/** The redirect outcome, with the state the request carried (null: it carried none) */
+function redirect (error: string, description: string, state: string | null = STATE): Outcome {
+  const url = new URL(REDIRECT_URI)
+  url.searchParams.append('error', error)
+  url.searchParams.append('error_description', description)
+  if (state !== null) url.searchParams.append('state', state)
+  return { error, description, location: url.toString() }
+}
+
+function operator (emulator: Emulator, id: string): OperatorFixture {
+  const found = emulator.directory.operator(id)
+  if (found === undefined) throw new Error(`no operator ${id}`)
+  return found
+}
+
+/** Default fixtures plus a number ported to telco-in from the +34 range, and telco-es trusting hints when asked */
+function portedFixtures (options: { trustsLoginHint?: boolean, defaultOperator?: string | undefined } = {}) {
+  const document = defaultFixtureDocument()
+  document.subscribers.push({ msisdn: '+34611111111', operator: 'telco-in', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network'] })
+  document.subscribers.push({ msisdn: '+34611111112', operator: 'telco-es', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network', 'sms-otp'] })
+  if (options.trustsLoginHint === true) {
+    const telcoEs = document.operators.find((o) => o.id === 'telco-es')
+    if (telcoEs !== undefined) telcoEs.trustsLoginHint = true
+  }
+  if ('defaultOperator' in options) {
+    if (options.defaultOperator === undefined) delete document.defaultOperator
+    else document.defaultOperator = options.defaultOperator
+  }
+  return fixturesFrom(document)
+}
+
+t.test('validate', async (t) => {
+  const { emulator } = await buildEmulator()
+  const validate = (overrides: Query): Outcome => authorizeError(() => emulator.authorization.validate(authorizeQuery(overrides)))
+
+  t.test('accepts a complete request and returns what the operator leg needs', async (t) => {
+    const { client, ...request } = emulator.authorization.validate(authorizeQuery({
+      prompt: 'none', login_hint: 'tel:+34666666666', konera_context: 'ipv4:142.115.147.143', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256', acr_values: 'anything'
+    }))
+    t.equal(client.clientId, 'demo-app')
+    t.same(request, {
+      clientId: 'demo-app',
+      redirectUri: REDIRECT_URI,
+      state: STATE,
+      nonce: 'n-0S6_WzA2Mj',
+      scope: parseScope(SCOPE),
+      prompt: ['none'],
+      loginHint: { kind: 'tel', msisdn: '+34666666666' },
+      konera: parseKoneraContext('ipv4:142.115.147.143'),
+      codeChallenge: PKCE_CHALLENGE
+    })
+  })
+
+  t.test('treats empty optional parameters as absent', async (t) => {
+    const request = emulator.authorization.validate(authorizeQuery({ state: undefined, nonce: '', prompt: '', login_hint: '', konera_context: '', code_challenge: '', code_challenge_method: '' }))
+    t.equal(request.state, undefined)
+    t.equal(request.nonce, undefined)
+    t.same(request.prompt, [])
+    t.equal(request.loginHint, undefined)
+    t.equal(request.konera, undefined)
+    t.equal(request.codeChallenge, undefined)
+  })
+
+  t.test('a missing, empty or repeated client_id gets an error page, never a redirect', async (t) => {
+    t.same(validate({ client_id: undefined }), page('invalid_request', 'client_id is required'))
+    t.same(validate({ client_id: '' }), page('invalid_request', 'client_id is required'))
+    t.same(validate({ client_id: ['demo-app', 'demo-app'] }), page('invalid_request', 'client_id must not be repeated'))
+  })
+
+  t.test('an unknown client_id gets an error page', async (t) => {
+    t.same(validate({ client_id: 'nobody' }), page('unauthorized_client', 'client_id "nobody" is not registered'))
+  })
+
+  t.test('a missing, repeated or unregistered redirect_uri gets an error page', async (t) => {
+    t.same(validate({ redirect_uri: undefined }), page('invalid_request', 'redirect_uri is required'))
+    t.same(validate({ redirect_uri: '' }), page('invalid_request', 'redirect_uri is required'))
+    t.same(validate({ redirect_uri: [REDIRECT_URI, REDIRECT_URI] }), page('invalid_request', 'redirect_uri must not be repeated'))
+    t.same(validate({ redirect_uri: 'https://attacker.example/callback' }),
+      page('invalid_request', 'redirect_uri "https://attacker.example/callback" is not registered for client "demo-app"'))
+    t.same(validate({ redirect_uri: `${REDIRECT_URI}/` }),
+      page('invalid_request', `redirect_uri "${REDIRECT_URI}/" is not registered for client "demo-app"`), 'compared by exact string')
+  })
+
+  t.test('any other repeated parameter is reported by redirect', async (t) => {
+    t.same(validate({ scope: [SCOPE, SCOPE] }), redirect('invalid_request', 'scope must not be repeated'))
+    t.same(validate({ state: ['one', 'two'] }), redirect('invalid_request', 'state must not be repeated', 'one'))
+    t.same(validate({ acr_values: ['a', 'b'] }), redirect('invalid_request', 'acr_values must not be repeated'))
+  })
+
+  t.test('response_type must be code', async (t) => {
+    t.same(validate({ response_type: undefined }), redirect('invalid_request', 'response_type is required'))
+    t.same(validate({ response_type: 'token' }), redirect('unsupported_response_type', 'response_type "token" is not supported; use code'))
+    t.same(validate({ response_type: 'code id_token' }), redirect('unsupported_response_type', 'response_type "code id_token" is not supported; use code'))
+  })
+
+  t.test('scope must be present and grantable', async (t) => {
+    t.same(validate({ scope: undefined }), redirect('invalid_request', 'scope is required'))
+    t.same(validate({ scope: '' }), redirect('invalid_request', 'scope is required'))
+    t.same(validate({ scope: '   ' }), redirect('invalid_scope', 'scope is empty'))
+    t.same(validate({ scope: 'openid dpv:FraudPreventionAndDetection sim-swap:check' }), redirect('invalid_scope', 'scope not allowed for this client: sim-swap:check'))
+    t.same(validate({ scope: 'openid number-verification:verify' }), redirect('invalid_scope', 'a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection'))
+    t.same(validate({ scope: 'dpv:A dpv:B number-verification:verify' }), redirect('invalid_scope', 'exactly one dpv: purpose is allowed, got dpv:A dpv:B'))
+  })
+
+  t.test('a redirected error has no state when the request had none', async (t) => {
+    t.same(validate({ state: undefined, response_type: 'token' }), redirect('unsupported_response_type', 'response_type "token" is not supported; use code', null))
+  })
+
+  t.test('prompt takes known values, and none alone', async (t) => {
+    t.same(validate({ prompt: 'bogus' }), redirect('invalid_request', 'prompt value "bogus" is not supported'))
+    t.same(validate({ prompt: 'none login' }), redirect('invalid_request', 'prompt=none cannot be combined with other values'))
+    t.same(emulator.authorization.validate(authorizeQuery({ prompt: ' login  consent ' })).prompt, ['login', 'consent'])
+  })
+
+  t.test('PKCE: S256 only, a well-formed challenge, and required where the client says so', async (t) => {
+    t.same(validate({ code_challenge_method: 'S256' }), redirect('invalid_request', 'code_challenge_method was sent without code_challenge'))
+    t.same(validate({ code_challenge: PKCE_CHALLENGE }), redirect('invalid_request', 'code_challenge_method "plain" is not supported; use S256'))
+    t.same(validate({ code_challenge: PKCE_CHALLENGE, code_challenge_method: 'plain' }), redirect('invalid_request', 'code_challenge_method "plain" is not supported; use S256'))
+    t.same(validate({ code_challenge: 'short', code_challenge_method: 'S256' }), redirect('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]'))
+    t.same(validate({ code_challenge: `${PKCE_CHALLENGE.slice(0, 42)}+`, code_challenge_method: 'S256' }), redirect('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]'))
+    t.same(validate({ client_id: 'demo-app-jwt' }),
+      redirect('invalid_request', 'PKCE is required for this client: send code_challenge and code_challenge_method=S256'))
+    t.equal(emulator.authorization.validate(authorizeQuery({ client_id: 'demo-app-jwt', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' })).codeChallenge, PKCE_CHALLENGE)
+  })
+
+  t.test('a malformed login_hint or konera_context is reported by redirect', async (t) => {
+    t.same(validate({ login_hint: 'tel:666' }), redirect('invalid_request', 'login_hint "tel:666" is not tel:+E.164 (e.g. tel:+34666666666)'))
+    t.same(validate({ login_hint: 'ipport:1.2.3.4:0' }), redirect('invalid_request', 'login_hint "ipport:1.2.3.4:0" is not ipport:IPv4[:port] or ipport:[IPv6][:port]'))
+    t.same(validate({ konera_context: 'ipv4:nope' }), redirect('invalid_request', 'konera_context ipv4 "nope" is not a valid IPv4 address'))
+    t.same(emulator.authorization.validate(authorizeQuery({ login_hint: 'email:someone@example.com' })).loginHint, { kind: 'unsupported', value: 'email:someone@example.com' })
+  })
+
+  t.test('checks in RFC 6749 order: client, redirect_uri, then the rest by redirect', async (t) => {
+    // Everything is wrong at first; each step fixes the error reported and the next one shows
+    const query: Query = {
+      client_id: undefined,
+      redirect_uri: 'https://attacker.example/cb',
+      response_type: 'token',
+      scope: undefined,
+      prompt: 'none login',
+      code_challenge_method: 'S256',
+      login_hint: 'tel:666',
+      state: STATE
+    }
+    const steps: Array<[Query, Outcome]> = [
+      [{}, page('invalid_request', 'client_id is required')],
+      [{ client_id: 'nobody' }, page('unauthorized_client', 'client_id "nobody" is not registered')],
+      [{ client_id: 'demo-app' }, page('invalid_request', 'redirect_uri "https://attacker.example/cb" is not registered for client "demo-app"')],
+      [{ redirect_uri: REDIRECT_URI, scope: [SCOPE, SCOPE] }, redirect('invalid_request', 'scope must not be repeated')],
+      [{ scope: undefined }, redirect('unsupported_response_type', 'response_type "token" is not supported; use code')],
+      [{ response_type: 'code' }, redirect('invalid_request', 'scope is required')],
+      [{ scope: 'openid number-verification:verify' }, redirect('invalid_scope', 'a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection')],
+      [{ scope: SCOPE }, redirect('invalid_request', 'prompt=none cannot be combined with other values')],
+      [{ prompt: 'none' }, redirect('invalid_request', 'code_challenge_method was sent without code_challenge')],
+      [{ code_challenge_method: undefined }, redirect('invalid_request', 'login_hint "tel:666" is not tel:+E.164 (e.g. tel:+34666666666)')]
+    ]
+    for (const [fix, expected] of steps) {
+      Object.assign(query, fix)
+      t.same(authorizeError(() => emulator.authorization.validate(query)), expected, expected.description)
+    }
+    query.login_hint = 'tel:+34666666666'
+    t.equal(emulator.authorization.validate(query).clientId, 'demo-app', 'valid once all is fixed')
+  })
+
+  t.test('does not require a purpose when the settings say so', async (t) => {
+    const { emulator } = await buildEmulator({ settings: { requirePurpose: false } })
+    t.same(emulator.authorization.validate(authorizeQuery({ scope: 'openid number-verification:verify' })).scope.purposes, [])
+  })
+})
+
+t.test('start routes to an operator and remembers the request for the operator leg', async (t) => {
+  const { emulator } = await buildEmulator()
+  const { location, pending } = emulator.authorization.start(authorizeQuery(), '49.36.10.20')
+  t.equal(location, `${PUBLIC_URL}/operators/telco-in/authorize?request_id=${pending.id}`)
+  t.equal(pending.operatorId, 'telco-in')
+  t.equal(pending.gatewaySource, '49.36.10.20')
+  t.equal(pending.createdAt, START)
+  t.match(pending.id, /^[\w-]{24}$/)
+  t.match(pending.flowId, /^[\w-]{12}$/)
+  t.same(emulator.ctx.store.get('pending', pending.id), pending)
+  t.not(emulator.authorization.start(authorizeQuery(), '49.36.10.20').pending.id, pending.id, 'each request its own id')
+})
+
+t.test('start answers by redirect when no operator can be found', async (t) => {
+  const { emulator } = await buildEmulator({ fixtures: portedFixtures({ defaultOperator: undefined }) })
+  const description = 'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)'
+  t.same(authorizeError(() => emulator.authorization.start(authorizeQuery({ prompt: 'none' }), '81.40.12.34')), redirect('login_required', description))
+  t.same(authorizeError(() => emulator.authorization.start(authorizeQuery(), '81.40.12.34')), redirect('access_denied', description))
+  t.same(authorizeError(() => emulator.authorization.start(authorizeQuery({ client_id: 'nobody' }), '81.40.12.34')),
+    page('unauthorized_client', 'client_id "nobody" is not registered'), 'validation comes first')
+})
+
+t.test('telco finder', async (t) => {
+  const { emulator } = await buildEmulator({ fixtures: portedFixtures() })
+  const route = (konera: string | undefined, hint: string | undefined, source: string | undefined): string | undefined =>
+    emulator.authorization.routeToOperator(
+      konera === undefined ? undefined : parseKoneraContext(konera),
+      hint === undefined ? undefined : parseLoginHint(hint),
+      source)?.id
+
+  t.test('konera_context ipv4 comes first', async (t) => {
+    t.equal(route('ipv4:49.36.10.20,ipv6:2001:4860:7::1', 'ipport:142.115.1.1', '142.115.1.2'), 'telco-in')
+    t.equal(route('ipv4:142.115.1.1,ipv6:2401:4900::1', 'ipport:49.36.1.1', '49.36.1.2'), 'telco-es')
+  })
+
+  t.test('then konera_context ipv6', async (t) => {
+    t.equal(route('ipv4:81.40.12.34,ipv6:2401:4900::1', 'ipport:142.115.1.1', '142.115.1.2'), 'telco-in')
+    t.equal(route('ipv6:2001:4860:7::1', 'ipport:49.36.1.1', '49.36.1.2'), 'telco-es')
+  })
+
+  t.test('then the ipport: hint', async (t) => {
+    t.equal(route('ipv4:81.40.12.34,ipv6:2001:db8::1', 'ipport:49.36.1.1:4000', '142.115.1.2'), 'telco-in')
+    t.equal(route(undefined, 'ipport:[2001:4860:7::1]', '49.36.1.2'), 'telco-es')
+  })
+
+  t.test('then the address the request came from', async (t) => {
+    t.equal(route('ipv4:81.40.12.34', 'ipport:81.40.12.35', '49.36.1.2'), 'telco-in')
+    t.equal(route(undefined, undefined, '::ffff:49.36.1.2'), 'telco-in', 'IPv4-mapped source')
+    t.equal(route(undefined, undefined, '2401:4900::5'), 'telco-in')
+  })
+
+  t.test('an address in a range beats a tel: hint', async (t) => {
+    t.equal(route('ipv4:142.115.1.1', 'tel:+919036499174', undefined), 'telco-es')
+    t.equal(route(undefined, 'tel:+919036499174', '142.115.1.1'), 'telco-es')
+  })
+
+  t.test('then the operator of the subscriber a tel: hint names, even against its number prefix', async (t) => {
+    t.equal(route(undefined, 'tel:+34611111111', '81.40.12.34'), 'telco-in', 'a +34 number ported to telco-in')
+    t.equal(route('ipv4:81.40.12.34', 'tel:+34611111111', undefined), 'telco-in')
+  })
+
+  t.test('then the longest number prefix of the hinted number', async (t) => {
+    t.equal(route(undefined, 'tel:+919999999999', '81.40.12.34'), 'telco-in')
+    t.equal(route(undefined, '+34999999999', undefined), 'telco-es')
+  })
+
+  t.test('then the default operator', async (t) => {
+    const { emulator } = await buildEmulator({ fixtures: portedFixtures({ defaultOperator: 'telco-in' }) })
+    t.equal(emulator.authorization.routeToOperator(undefined, parseLoginHint('tel:+4412345678'), '81.40.12.34')?.id, 'telco-in', 'no prefix matches')
+    t.equal(emulator.authorization.routeToOperator(undefined, parseLoginHint('operatortoken:abc'), undefined)?.id, 'telco-in', 'not a tel: hint')
+    t.equal(emulator.authorization.routeToOperator(undefined, undefined, 'unparseable')?.id, 'telco-in', 'an unreadable source is ignored')
+  })
+
+  t.test('and nothing without a default operator', async (t) => {
+    const { emulator } = await buildEmulator({ fixtures: portedFixtures({ defaultOperator: undefined }) })
+    t.equal(emulator.authorization.routeToOperator(undefined, parseLoginHint('tel:+4412345678'), '81.40.12.34'), undefined)
+    t.equal(emulator.authorization.routeToOperator(undefined, undefined, undefined), undefined)
+  })
+})
+
+t.test('candidateAddresses lists konera ipv4, konera ipv6, the ipport: hint, then the source', async (t) => {
+  const addresses = candidateAddresses(parseKoneraContext('ipv6:2001:db8::1,ipv4:10.0.0.1'), parseLoginHint('ipport:10.0.0.2:80'), '::ffff:10.0.0.3')
+  t.same(addresses.map((a) => a.text), ['10.0.0.1', '2001:db8::1', '10.0.0.2', '10.0.0.3'])
+  t.same(candidateAddresses(undefined, parseLoginHint('tel:+34666666666'), 'not-an-ip'), [])
+  t.same(candidateAddresses(undefined, undefined, undefined), [])
+})
+
+t.test('pending', async (t) => {
+  const { emulator, clock } = await buildEmulator()
+  const { pending } = emulator.authorization.start(authorizeQuery(), SEED_IPV4)
+
+  t.test('finds the request routed to this operator', async (t) => {
+    t.same(emulator.authorization.pending('telco-es', pending.id), pending)
+  })
+
+  t.test('refuses without a request_id, with an error page', async (t) => {
+    const description = 'request_id is required: start the flow at the gateway authorize endpoint'
+    t.same(authorizeError(() => emulator.authorization.pending('telco-es', undefined)), page('invalid_request', description))
+    t.same(authorizeError(() => emulator.authorization.pending('telco-es', '')), page('invalid_request', description))
+  })
+
+  t.test('refuses an unknown request', async (t) => {
+    t.same(authorizeError(() => emulator.authorization.pending('telco-es', 'unknown')),
+      page('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway'))
+  })
+
+  t.test('refuses a request routed to another operator', async (t) => {
+    t.same(authorizeError(() => emulator.authorization.pending('telco-in', pending.id)),
+      page('invalid_request', 'this authorization request was routed to operator "telco-es", not "telco-in"'))
+  })
+
+  t.test('expires after the pending time to live', async (t) => {
+    clock.advance(emulator.ctx.settings.pendingTtl * 1000 - 1)
+    t.equal(emulator.authorization.pending('telco-es', pending.id).id, pending.id)
+    clock.advance(1)
+    t.same(authorizeError(() => emulator.authorization.pending('telco-es', pending.id)),
+      page('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway'))
+  })
+})
+
+t.test('completeAtOperator', async (t) => {
+  t.test('identifies the device, records the grant, stores a code and redirects with it', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { pending } = emulator.authorization.start(authorizeQuery({ code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }), SEED_IPV4)
+    const result = emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)
+    const url = new URL(result.location)
+    const code = url.searchParams.get('code') ?? ''
+    t.equal(`${url.origin}${url.pathname}`, REDIRECT_URI)
+    t.same([...url.searchParams.keys()], ['code', 'state'])
+    t.equal(url.searchParams.get('state'), STATE)
+    t.match(code, /^[\w-]{32}$/)
+    t.same(result.identification, { outcome: 'network', subscriber: emulator.directory.subscriber(SEED_MSISDN), msisdn: SEED_MSISDN, via: SEED_IPV4 })
+    t.same(result.grant, {
+      id: result.grant.id,
+      flowId: pending.flowId,
+      clientId: 'demo-app',
+      msisdn: SEED_MSISDN,
+      operatorId: 'telco-es',
+      sub: pairwiseSubject('camara-nv-emulator', 'demo-app', SEED_MSISDN),
+      scopes: ['openid', 'dpv:FraudPreventionAndDetection', 'number-verification:verify'],
+      amr: ['nba', 'mnba'],
+      authTime: START_S,
+      nonce: 'n-0S6_WzA2Mj',
+      openid: true,
+      offlineAccess: false,
+      revoked: false
+    })
+    t.same(emulator.ctx.store.get('grants', result.grant.id), result.grant)
+    t.same(emulator.ctx.store.get<AuthorizationCode>('codes', code), {
+      code,
+      grantId: result.grant.id,
+      clientId: 'demo-app',
+      redirectUri: REDIRECT_URI,
+      codeChallenge: PKCE_CHALLENGE,
+      used: false,
+      issued: {}
+    })
+    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
+      page('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway'),
+      'the request cannot complete twice')
+  })
+
+  t.test('keeps the query of a redirect_uri that has one, and omits an absent state', async (t) => {
+    const document = defaultFixtureDocument()
+    document.clients[0]?.redirectUris.push('http://localhost:3000/callback?tenant=a')
+    const { emulator } = await buildEmulator({ fixtures: fixturesFrom(document) })
+    const { pending } = emulator.authorization.start(authorizeQuery({ redirect_uri: 'http://localhost:3000/callback?tenant=a', state: undefined }), SEED_IPV4)
+    const url = new URL(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4).location)
+    t.same([...url.searchParams.keys()], ['tenant', 'code'])
+    t.equal(url.searchParams.get('tenant'), 'a')
+  })
+
+  t.test('uses the gateway source when the operator saw none', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { pending } = emulator.authorization.start(authorizeQuery(), '49.36.10.20')
+    t.equal(emulator.authorization.completeAtOperator('telco-in', pending.id, undefined).grant.msisdn, '+919036499174')
+  })
+
+  t.test('the operator source replaces the gateway one', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { pending } = emulator.authorization.start(authorizeQuery(), '81.40.12.34')
+    t.equal(emulator.authorization.completeAtOperator('telco-es', pending.id, '142.115.147.144').grant.msisdn, '+34666666667')
+  })
+
+  t.test('redirects with login_required under prompt=none, access_denied otherwise, and forgets the request', async (t) => {
+    const { emulator } = await buildEmulator()
+    const reason = 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
+    const silent = emulator.authorization.start(authorizeQuery({ prompt: 'none' }), '81.40.12.34').pending
+    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', silent.id, '81.40.12.34')), redirect('login_required', reason))
+    t.equal(emulator.ctx.store.get('pending', silent.id), undefined, 'a failed request cannot be retried')
+    const interactive = emulator.authorization.start(authorizeQuery(), '81.40.12.34').pending
+    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', interactive.id, '81.40.12.34')), redirect('access_denied', reason))
+    t.same(emulator.ctx.store.sizes(), { pending: 0, codes: 0, grants: 0, accessTokens: 0, refreshTokens: 0, assertionIds: 0 }, 'no grant, no code')
+  })
+
+  t.test('answers temporarily_unavailable when the operator was removed meanwhile', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { pending } = emulator.authorization.start(authorizeQuery(), '49.36.10.20')
+    const document = defaultFixtureDocument()
+    document.operators = document.operators.filter((o) => o.id !== 'telco-in')
+    document.subscribers = document.subscribers.filter((s) => s.operator !== 'telco-in')
+    emulator.replaceFixtures(fixturesFrom(document))
+    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
+      redirect('temporarily_unavailable', 'operator "telco-in" is no longer configured'))
+  })
+})
+
+t.test('identifyDevice', async (t) => {
+  const { emulator } = await buildEmulator({ fixtures: portedFixtures() })
+  const identify = (overrides: Query, source: string | undefined, operatorId = 'telco-es'): unknown => {
+    const { pending } = emulator.authorization.start(authorizeQuery(overrides), source)
+    return emulator.authorization.identifyDevice(operator(emulator, operatorId), pending, source)
+  }
+  const subscriber = (msisdn: string) => emulator.directory.subscriber(msisdn)
+
+  t.test('names the subscriber from its address on the mobile network', async (t) => {
+    t.same(identify({}, SEED_IPV4), { outcome: 'network', subscriber: subscriber(SEED_MSISDN), msisdn: SEED_MSISDN, via: SEED_IPV4 })
+    t.same(identify({}, '2001:4860:7:f04::fe'), { outcome: 'network', subscriber: subscriber(SEED_MSISDN), msisdn: SEED_MSISDN, via: '2001:4860:7:f04::fe' })
+    t.same(identify({}, '2401:4900:1c0a:2f3::99', 'telco-in'),
+      { outcome: 'network', subscriber: subscriber('+919036499174'), msisdn: '+919036499174', via: '2401:4900:1c0a:2f3::99' }, 'an address in a /64')
+    t.same(identify({ konera_context: 'ipv4:142.115.147.144' }, SEED_IPV4),
+      { outcome: 'network', subscriber: subscriber('+34666666667'), msisdn: '+34666666667', via: '142.115.147.144' }, 'konera_context first')
+    t.same(identify({ login_hint: 'ipport:142.115.147.144:5000' }, SEED_IPV4),
+      { outcome: 'network', subscriber: subscriber('+34666666667'), msisdn: '+34666666667', via: '142.115.147.144' }, 'then the ipport: hint')
+  })
+
+  t.test('a tel: hint never overrides the network identification', async (t) => {
+    t.same(identify({ login_hint: 'tel:+34666666667' }, SEED_IPV4), { outcome: 'network', subscriber: subscriber(SEED_MSISDN), msisdn: SEED_MSISDN, via: SEED_IPV4 })
+    t.same(identify({ login_hint: 'tel:+34666666667' }, '81.40.12.99'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34666666667: address 81.40.12.99 is not its address on the mobile network and no fallback method'
+    }, 'nor names a subscriber the network did not see')
+    t.same(identify({ login_hint: 'tel:+34666666667' }, undefined), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34666666667: the device was not seen on the mobile network and no fallback method'
+    })
+  })
+
+  t.test('skips subscribers of other operators and addresses of no subscriber', async (t) => {
+    t.same(identify({ konera_context: 'ipv4:49.36.10.20' }, '142.115.147.200'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot identify the device: address 49.36.10.20, 142.115.147.200 is not a subscriber on its mobile network'
+    })
+    t.same(identify({}, undefined), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot identify the device: no device address was available is not a subscriber on its mobile network'
+    })
+  })
+
+  t.test('a subscriber on WiFi cannot be identified and has no fallback', async (t) => {
+    const reason = 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
+    t.same(identify({}, '81.40.12.34'), { outcome: 'failed', reason })
+    t.same(identify({ prompt: 'login' }, '81.40.12.34'), { outcome: 'failed', reason })
+  })
+
+  t.test('a barred line has no method at all', async (t) => {
+    t.same(identify({}, '142.115.147.151'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34600000005: network authentication is not enabled for this subscriber and no fallback method'
+    })
+  })
+
+  t.test('the SMS OTP fallback applies only when the request allows interaction', async (t) => {
+    t.same(identify({}, '81.40.12.35'), { outcome: 'fallback', subscriber: subscriber('+34600000004'), msisdn: '+34600000004', method: 'sms-otp' })
+    t.same(identify({ prompt: 'login consent' }, '81.40.12.35'), { outcome: 'fallback', subscriber: subscriber('+34600000004'), msisdn: '+34600000004', method: 'sms-otp' })
+    t.same(identify({ prompt: 'none' }, '81.40.12.35'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34600000004 by network (the device is on wifi, not mobile data) and its SMS OTP fallback needs interaction, which prompt=none forbids'
+    })
+    t.same(identify({}, '142.115.147.150'), { outcome: 'fallback', subscriber: subscriber('+34600000003'), msisdn: '+34600000003', method: 'sms-otp' }, 'SMS OTP only')
+    t.same(identify({ prompt: 'none' }, '142.115.147.150'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34600000003 by network (network authentication is not enabled for this subscriber) and its SMS OTP fallback needs interaction, which prompt=none forbids'
+    })
+  })
+
+  t.test('a tel: hint names the subscriber for the SMS OTP fallback when the network cannot', async (t) => {
+    t.same(identify({ login_hint: 'tel:+34611111112' }, '81.40.12.99'), { outcome: 'fallback', subscriber: subscriber('+34611111112'), msisdn: '+34611111112', method: 'sms-otp' })
+    t.same(identify({ login_hint: 'tel:+34611111112', prompt: 'none' }, undefined), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot authenticate +34611111112 by network (the device was not seen on the mobile network) and its SMS OTP fallback needs interaction, which prompt=none forbids'
+    })
+    t.same(identify({ login_hint: 'tel:+34611111111' }, '81.40.12.99'), {
+      outcome: 'failed',
+      reason: 'Telco ES (emulated) cannot identify the device: address 81.40.12.99 is not a subscriber on its mobile network'
+    }, 'a hinted subscriber of another operator is ignored')
+  })
+
+  t.test('an operator that trusts hints takes a tel: hint over the network', async (t) => {
+    const { emulator } = await buildEmulator({ fixtures: portedFixtures({ trustsLoginHint: true }) })
+    const identifyTrusting = (hint: string, source: string | undefined): unknown => {
+      const { pending } = emulator.authorization.start(authorizeQuery({ login_hint: hint }), source)
+      return emulator.authorization.identifyDevice(operator(emulator, 'telco-es'), pending, source)
+    }
+    t.same(identifyTrusting('tel:+34666666667', SEED_IPV4),
+      { outcome: 'network', subscriber: emulator.directory.subscriber('+34666666667'), msisdn: '+34666666667', via: 'login_hint (operator trusts hints)' })
+    t.same(identifyTrusting('tel:+34699999999', undefined),
+      { outcome: 'network', subscriber: undefined, msisdn: '+34699999999', via: 'login_hint (operator trusts hints)' }, 'even a number it does not know')
+    t.same(identifyTrusting('tel:+34611111111', SEED_IPV4),
+      { outcome: 'network', subscriber: emulator.directory.subscriber(SEED_MSISDN), msisdn: SEED_MSISDN, via: SEED_IPV4 }, 'but not another operator\'s subscriber')
+    t.same(identifyTrusting('ipport:142.115.147.144', undefined),
+      { outcome: 'network', subscriber: emulator.directory.subscriber('+34666666667'), msisdn: '+34666666667', via: '142.115.147.144' }, 'other hints as usual')
+  })
+})
+
+t.test('amr says how the subscriber was authenticated', async (t) => {
+  const { emulator } = await buildEmulator()
+  const grantAmr = (source: string): string[] => {
+    const { pending } = emulator.authorization.start(authorizeQuery(), source)
+    return emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source).grant.amr
+  }
+  t.same(grantAmr(SEED_IPV4), ['nba', 'mnba'])
+  t.same(grantAmr('81.40.12.35'), ['sms', 'otp'])
+  t.same(NETWORK_AMR, ['nba', 'mnba'])
+  t.same(SMS_OTP_AMR, ['sms', 'otp'])
+})
+
+t.test('the pairwise sub is stable per client, different across clients and subscribers, and not the number', async (t) => {
+  const { emulator } = await buildEmulator()
+  const subOf = (query: Query, source: string): string => {
+    const { grantId } = authorize(emulator, query, source)
+    return emulator.ctx.store.get<{ sub: string }>('grants', grantId)?.sub ?? ''
+  }
+  const first = subOf({}, SEED_IPV4)
+  t.equal(subOf({ scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }, SEED_IPV4), first, 'same client, same subscriber')
+  const other = subOf({ client_id: 'demo-app-jwt', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }, SEED_IPV4)
+  t.not(other, first, 'another client gets another sub')
+  t.not(subOf({}, '142.115.147.144'), first, 'another subscriber')
+  t.match(first, /^[\w-]{43}$/)
+  t.notMatch(first, /666666/)
+  t.equal(first, pairwiseSubject('camara-nv-emulator', 'demo-app', SEED_MSISDN))
+  t.not(pairwiseSubject('another salt', 'demo-app', SEED_MSISDN), first, 'the salt changes it')
+
+  const salted = await buildEmulator({ settings: { pairwiseSalt: 'another salt' } })
+  const { grantId } = authorize(salted.emulator, {}, SEED_IPV4)
+  t.equal(salted.emulator.ctx.store.get<{ sub: string }>('grants', grantId)?.sub, pairwiseSubject('another salt', 'demo-app', SEED_MSISDN))
+})
+
+t.test('the grant lives as long as the longest token it can back', async (t) => {
+  const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
+  const { grantId } = authorize(emulator)
+  clock.advance(999_999)
+  t.not(emulator.ctx.store.get('grants', grantId), undefined)
+  clock.advance(1)
+  t.equal(emulator.ctx.store.get('grants', grantId), undefined)
+})
+
+t.test('a pending request keeps what the gateway saw', async (t) => {
+  const { emulator } = await buildEmulator()
+  const { pending } = emulator.authorization.start(authorizeQuery({ konera_context: 'ipv4:142.115.147.143' }), undefined)
+  const stored = emulator.ctx.store.get<PendingAuthorization>('pending', pending.id)
+  t.equal(stored?.gatewaySource, undefined)
+  t.equal(stored?.konera?.ipv4?.text, '142.115.147.143')
+})
