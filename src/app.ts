@@ -14,7 +14,7 @@ import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
 import requestLog from './plugins/request-log.js'
 import numberVerification from './routes/number-verification/index.js'
-import health from './routes/admin/health.js'
+import control from './routes/admin/index.js'
 import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import { AUTH_PREFIX } from './core/urls.js'
@@ -27,6 +27,8 @@ export interface AppDependencies {
   fixtures?: Fixtures
   /** false silences the log (tests); default: JSON lines at config.logLevel */
   logger?: false | { level: LogLevel }
+  /** Where the log lines go instead of stdout (tests that read the log) */
+  logStream?: NodeJS.WritableStream
 }
 
 export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}): Promise<Emulator> {
@@ -50,9 +52,11 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
   const app = Fastify({
-    logger: deps.logger ?? { level: config.logLevel },
+    logger: deps.logger === false ? false : { level: deps.logger?.level ?? config.logLevel, ...(deps.logStream === undefined ? {} : { stream: deps.logStream }) },
     // request-log writes one line per request instead of Fastify's two
     logController: new LogController({ disableRequestLogging: true }),
+    // Unknown properties are refused, never silently dropped
+    ajv: { customOptions: { removeAdditional: false } },
     // Fastify accepts a hop count at runtime; its type declaration omits number
     trustProxy: config.trustProxy as boolean | string,
     // OAuth and CAMARA clients send plain paths; be lenient only on a trailing slash
@@ -67,7 +71,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(openapi, { version: VERSION })
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
-  await app.register(health)
+  await app.register(control, { enabled: config.admin, adminToken: config.adminToken })
   await app.register(numberVerification)
   await app.ready()
   return app

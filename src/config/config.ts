@@ -28,6 +28,12 @@ export interface EmulatorConfig {
   profile: Profile
   requirePurpose: boolean
   logLevel: LogLevel
+  /** Serve the control API under /_emulator (health is always served) */
+  admin: boolean
+  /** When set, the control API requires `Authorization: Bearer <adminToken>` */
+  adminToken: string | undefined
+  /** Reload fixture files when they change */
+  watch: boolean
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -44,7 +50,10 @@ export const defaultConfig: EmulatorConfig = {
   trustProxy: false,
   profile: 'default',
   requirePurpose: true,
-  logLevel: 'info'
+  logLevel: 'info',
+  admin: true,
+  adminToken: undefined,
+  watch: false
 }
 
 function integer (name: string, min: number, max: number) {
@@ -91,6 +100,9 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--profile <profile>', 'token rules: default (the aggregator) or camara-strict').env('PROFILE').choices(['default', 'camara-strict']).default(defaultConfig.profile))
     .addOption(new Option('--no-require-purpose', 'accept authorization requests without a dpv: purpose scope'))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
+    .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
+    .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
+    .addOption(new Option('-w, --watch', 'reload fixture files when they change').env('WATCH'))
     .showHelpAfterError()
 }
 
@@ -120,7 +132,10 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     trustProxy: options.trustProxy as boolean | number | string,
     profile: options.profile as Profile,
     requirePurpose: options.requirePurpose as boolean,
-    logLevel: options.logLevel as LogLevel
+    logLevel: options.logLevel as LogLevel,
+    admin: (options.admin as boolean) && env.ADMIN !== 'false',
+    adminToken: options.adminToken as string | undefined,
+    watch: options.watch === true || options.watch === 'true'
   }
 }
 

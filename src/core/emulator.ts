@@ -1,6 +1,7 @@
 // The emulator's domain, assembled: one object the HTTP surfaces, the control API and the
 // programmatic API all drive. It knows nothing of Fastify.
-import type { Fixtures } from '../config/fixtures.js'
+import { mergeFixtures, type Fixtures } from '../config/fixtures.js'
+import type { SubscriberFixture } from '../config/fixture-schema.js'
 import { AuthorizationService } from './authorization.js'
 import { systemClock, type Clock } from './clock.js'
 import { defaultCoreSettings, type CoreContext, type CoreSettings } from './context.js'
@@ -27,10 +28,13 @@ export class Emulator {
   readonly tokens: TokenService
   readonly numberVerification: NumberVerificationService
   private directoryValue: Directory
+  /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
+  private baseline: Fixtures
 
   constructor (options: EmulatorOptions) {
     const clock = options.clock ?? systemClock
     this.directoryValue = new Directory(options.fixtures)
+    this.baseline = options.fixtures
     this.keys = options.keys
     this.ctx = {
       clock,
@@ -52,9 +56,52 @@ export class Emulator {
     return this.ctx.urls
   }
 
-  /** Swaps the whole emulated world at once (fixture reload, control API changes) */
+  /** Swaps the whole emulated world at once (control API changes) */
   replaceFixtures (fixtures: Fixtures): void {
     this.directoryValue = new Directory(fixtures)
+  }
+
+  /** Fixture files were (re)loaded: they become the new baseline of reset() */
+  loadFixtures (fixtures: Fixtures): void {
+    this.baseline = fixtures
+    this.replaceFixtures(fixtures)
+  }
+
+  /** Forgets every code, grant and token and returns to the baseline fixtures */
+  reset (): void {
+    this.ctx.store.clear()
+    this.replaceFixtures(this.baseline)
+  }
+
+  /**
+   * Applies a change to the fixtures, checked by the same rules as fixture files; on a broken
+   * rule nothing changes and the FixtureError names the JSON path.
+   */
+  changeFixtures (source: string, change: (current: Fixtures) => Fixtures): Fixtures {
+    const proposed = change(structuredClone(this.directoryValue.fixtures))
+    const checked = mergeFixtures([{
+      file: source,
+      content: { defaultOperator: proposed.defaultOperator, operators: proposed.operators, clients: proposed.clients, subscribers: proposed.subscribers }
+    }])
+    checked.files = this.directoryValue.fixtures.files
+    this.replaceFixtures(checked)
+    return checked
+  }
+
+  /** Adds a subscriber, or replaces the one with the same MSISDN */
+  upsertSubscriber (subscriber: SubscriberFixture): { created: boolean } {
+    const created = this.directoryValue.subscriber(subscriber.msisdn) === undefined
+    this.changeFixtures('control API', (current) => ({
+      ...current,
+      subscribers: [...current.subscribers.filter((s) => s.msisdn !== subscriber.msisdn), subscriber]
+    }))
+    return { created }
+  }
+
+  removeSubscriber (msisdn: string): boolean {
+    if (this.directoryValue.subscriber(msisdn) === undefined) return false
+    this.changeFixtures('control API', (current) => ({ ...current, subscribers: current.subscribers.filter((s) => s.msisdn !== msisdn) }))
+    return true
   }
 
   close (): void {

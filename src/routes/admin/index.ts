@@ -1,0 +1,27 @@
+// The control surface under /_emulator: health always; everything else unless --no-admin, and
+// behind --admin-token when set. Errors answer { status, code, message }.
+import type { FastifyInstance } from 'fastify'
+import { controlErrorHandler, requireAdminToken } from './control-errors.js'
+import fixtures from './fixtures.js'
+import health from './health.js'
+import reset from './reset.js'
+import subscribers from './subscribers.js'
+import tokens from './tokens.js'
+
+export interface ControlOptions {
+  enabled: boolean
+  adminToken: string | undefined
+}
+
+export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
+  await app.register(health)
+  if (!options.enabled) return
+  await app.register(async (guarded) => {
+    guarded.setErrorHandler(controlErrorHandler)
+    guarded.addHook('onRequest', requireAdminToken(options.adminToken))
+    await guarded.register(fixtures)
+    await guarded.register(subscribers)
+    await guarded.register(reset)
+    await guarded.register(tokens)
+  }, { prefix: '/_emulator' })
+}

@@ -1,0 +1,14 @@
+// POST /_emulator/reset: forget every code, grant and token and return to the loaded fixtures.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+
+const reset: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/reset', {
+    config: { operation: 'control' },
+    schema: { summary: 'Reset all state', description: 'Clears codes, grants, tokens, scenario activations and the journal; restores the fixtures loaded from files.', tags: ['control'] }
+  }, async (_request, reply) => {
+    app.emulator.reset()
+    return await reply.code(204).send()
+  })
+}
+
+export default reset
