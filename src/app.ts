@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
 import { loadFixtures, type Fixtures } from './config/fixtures.js'
+import { describeReloadFailure, watchFixtures } from './config/fixture-watcher.js'
 import type { Clock } from './core/clock.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
@@ -73,6 +74,16 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(operatorAuthorize)
   await app.register(control, { enabled: config.admin, adminToken: config.adminToken })
   await app.register(numberVerification)
+  if (config.watch) {
+    const watcher = watchFixtures(config.fixtures, {
+      loaded: (fixtures) => {
+        app.emulator.loadFixtures(fixtures)
+        app.log.info({ files: config.fixtures, ...app.emulator.directory.counts() }, 'fixtures reloaded')
+      },
+      failed: (error) => app.log.error(describeReloadFailure(error))
+    })
+    app.addHook('onClose', async () => watcher.close())
+  }
   await app.ready()
   return app
 }
