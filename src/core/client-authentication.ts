@@ -63,7 +63,8 @@ export class ClientAuthenticator {
     const assertionType = field(form, 'client_assertion_type')
     const bodySecret = field(form, 'client_secret')
     const bodyClientId = field(form, 'client_id')
-    const basic = authorization !== undefined && /^basic /i.test(authorization.trim())
+    // `Basic` alone is still an attempt at Basic: it must get the challenge, not 'no credentials'
+    const basic = authorization !== undefined && /^basic(?:\s|$)/i.test(authorization.trim())
 
     const used = [basic, bodySecret !== undefined, assertion !== undefined || assertionType !== undefined].filter(Boolean).length
     if (used > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
