@@ -1,6 +1,6 @@
 // buildApp(config) -> a ready Fastify instance. Used by the server, the programmatic API and
 // every test, so all of them run the same application.
-import Fastify, { LogController, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
@@ -30,6 +30,18 @@ export interface AppDependencies {
   logger?: false | { level: LogLevel }
   /** Where the log lines go instead of stdout (tests that read the log) */
   logStream?: NodeJS.WritableStream
+  /** Human-readable lines (pino-pretty) instead of JSON: the CLI sets it when stdout is a terminal */
+  prettyLogs?: boolean
+}
+
+function loggerOptions (config: EmulatorConfig, deps: AppDependencies): FastifyServerOptions['logger'] {
+  if (deps.logger === false) return false
+  const level = deps.logger?.level ?? config.logLevel
+  if (deps.logStream !== undefined) return { level, stream: deps.logStream }
+  if (deps.prettyLogs === true) {
+    return { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,reqId' } } }
+  }
+  return { level }
 }
 
 export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}): Promise<Emulator> {
@@ -53,7 +65,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
   const app = Fastify({
-    logger: deps.logger === false ? false : { level: deps.logger?.level ?? config.logLevel, ...(deps.logStream === undefined ? {} : { stream: deps.logStream }) },
+    logger: loggerOptions(config, deps),
     // request-log writes one line per request instead of Fastify's two
     logController: new LogController({ disableRequestLogging: true }),
     // Unknown properties are refused, never silently dropped
