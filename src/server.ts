@@ -23,7 +23,7 @@ async function main (): Promise<void> {
 
   let app
   try {
-    app = await buildApp(config)
+    app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
   } catch (error) {
     if (error instanceof FixtureError) fail(`invalid fixtures: ${error.message}`)
     if (error instanceof KeyFileError) fail(`invalid signing key: ${error.message}`)
