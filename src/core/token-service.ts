@@ -140,6 +140,8 @@ export class TokenService {
       this.revoke(grant, 'refresh token reused')
       throw new OAuthError('invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked')
     }
+    // A refused scope must not spend the token, or the client's retry would count as reuse and revoke the grant
+    this.narrowScope(form, grant)
     record.used = true
     return grant
   }
