@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { ManualClock } from '../../src/core/clock.js'
 import { PATH_FAMILIES, type PathFamily } from '../../src/routes/number-verification/family.js'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, REDIRECT_URI, SCOPE } from '../helpers/app.js'
 import { authorizeDevice, NV_SCOPES, obtainTokens } from '../helpers/flow.js'
 import {
   getShare, INDIA_KONERA, INDIA_MSISDN, JSON_UTF8, OTHER_MSISDN, postVerify, SEED_KONERA, SEED_MSISDN, sha256Hex
@@ -28,13 +28,15 @@ const SUBSCRIBERS: Subscriber[] = [
 
 async function runFlow (t: Test, app: FastifyInstance, clock: ManualClock, family: PathFamily, subscriber: Subscriber): Promise<void> {
   // The device goes through its own operator: the gateway's telco finder routes by address
-  const gateway = await app.inject({
-    method: 'GET',
-    url: `/camara/api/auth/v1/authorize?${new URLSearchParams({
-      response_type: 'code', client_id: 'demo-app', redirect_uri: 'http://localhost:3000/callback',
-      scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', state: 's', konera_context: subscriber.konera
-    }).toString()}`
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'demo-app',
+    redirect_uri: REDIRECT_URI,
+    scope: SCOPE,
+    state: 's',
+    konera_context: subscriber.konera
   })
+  const gateway = await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}` })
   t.equal(gateway.statusCode, 302)
   t.match(String(gateway.headers.location), new RegExp(`/operators/${subscriber.operator}/authorize\\?`), 'routed to the subscriber operator')
 
