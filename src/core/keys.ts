@@ -37,13 +37,17 @@ export async function loadSigningKey (file: string, alg: SigningAlg): Promise<Si
   } catch (error) {
     throw new KeyFileError(`${file}: cannot be read as JSON (${(error as Error).message})`)
   }
-  const jwk = (typeof document === 'object' && document !== null && 'keys' in document && Array.isArray(document.keys)) ? document.keys[0] as JWK : document as JWK
-  if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') throw new KeyFileError(`${file}: $: must be a private JWK (with "d")`)
-  if (jwk.kty !== KTY_FOR_ALG[alg]) throw new KeyFileError(`${file}: $.kty: must be "${KTY_FOR_ALG[alg]}" for ${alg}, got "${String(jwk.kty)}"`)
+  const set = typeof document === 'object' && document !== null && 'keys' in document && Array.isArray(document.keys) ? document.keys as unknown[] : undefined
+  if (set !== undefined && set.length !== 1) throw new KeyFileError(`${file}: $.keys: must hold exactly one private JWK, got ${set.length}`)
+  // Errors name where the key is: the document itself, or the one entry of a JWKS
+  const at = set === undefined ? '$' : '$.keys[0]'
+  const jwk = (set === undefined ? document : set[0]) as JWK
+  if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') throw new KeyFileError(`${file}: ${at}: must be a private JWK (with "d")`)
+  if (jwk.kty !== KTY_FOR_ALG[alg]) throw new KeyFileError(`${file}: ${at}.kty: must be "${KTY_FOR_ALG[alg]}" for ${alg}, got "${String(jwk.kty)}"`)
   try {
     return await fromPrivateJwk(alg, jwk)
   } catch (error) {
-    throw new KeyFileError(`${file}: $: is not a usable ${alg} key (${(error as Error).message})`)
+    throw new KeyFileError(`${file}: ${at}: is not a usable ${alg} key (${(error as Error).message})`)
   }
 }
 
