@@ -64,9 +64,8 @@ export interface AuthorizationCode {
   clientId: string
   redirectUri: string
   codeChallenge: string | undefined
+  /** A replayed code revokes its grant, and with it every token the first exchange issued */
   used: boolean
-  /** Tokens the first exchange issued, revoked if the code is replayed */
-  issued: { accessToken?: string, refreshToken?: string }
 }
 
 /** How the operator placed (or failed to place) the device */
@@ -220,10 +219,11 @@ export class AuthorizationService {
 
   /** Looks up the pending request the operator endpoint was sent */
   pending (operatorId: string, requestId: string | undefined): PendingAuthorization {
-    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint')
+    const restart = 'Start again from the app: the gateway authorize endpoint issues a fresh request_id, valid for one use within a few minutes.'
+    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint', undefined, restart)
     const pending = this.ctx.store.get<PendingAuthorization>('pending', requestId)
-    if (pending === undefined) throw new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway')
-    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`)
+    if (pending === undefined) throw new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway', undefined, restart)
+    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`, undefined, restart)
     return pending
   }
 
@@ -322,8 +322,7 @@ export class AuthorizationService {
       clientId: pending.clientId,
       redirectUri: pending.redirectUri,
       codeChallenge: pending.codeChallenge,
-      used: false,
-      issued: {}
+      used: false
     }
     this.ctx.store.put('codes', record.code, record, this.ctx.settings.codeTtl * 1000)
     return record.code

@@ -32,14 +32,17 @@ export class AuthorizeError extends Error {
   readonly description: string
   readonly redirectUri: string | undefined
   readonly state: string | undefined
+  /** What the error page tells the person in front of the browser to do */
+  readonly pageHint: string
 
-  constructor (error: string, description: string, target?: { redirectUri: string, state?: string | undefined }) {
+  constructor (error: string, description: string, target?: { redirectUri: string, state?: string | undefined }, pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).') {
     super(`${error}: ${description}`)
     this.name = 'AuthorizeError'
     this.error = error
     this.description = description
     this.redirectUri = target?.redirectUri
     this.state = target?.state
+    this.pageHint = pageHint
   }
 
   /** The redirect that reports this error to the client, or undefined when it must not redirect. */

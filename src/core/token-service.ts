@@ -237,12 +237,13 @@ export class TokenService {
     store.put('accessTokens', accessToken, record, ttl * 1000)
     const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') }
 
-    if (grant.offlineAccess && !strict) {
+    // A refresh that narrows the scope away from offline_access / openid gets no refresh token / id_token
+    if (grant.offlineAccess && scopes.includes('offline_access') && !strict) {
       const refreshToken = nanoid(43)
       store.put<RefreshTokenRecord>('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId, used: false }, settings.refreshTokenTtl * 1000)
       response.refresh_token = refreshToken
     }
-    if (grant.openid && grant.msisdn !== undefined) {
+    if (grant.openid && scopes.includes('openid') && grant.msisdn !== undefined) {
       const iat = Math.floor(now / 1000)
       response.id_token = await this.keys.sign({
         iss: this.ctx.urls.issuer,

@@ -14,8 +14,7 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
     request.facts.reason = error.description
     const location = error.redirectLocation()
     if (location !== undefined) return reply.redirect(location, 302)
-    return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description,
-      'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).'))
+    return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
   }
   request.log.error({ err: error }, 'unexpected error in the authorization flow')
   return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
@@ -32,7 +31,8 @@ export function oauthErrorHandler (error: FastifyError | Error, request: Fastify
   const status = (error as FastifyError).statusCode
   if (status !== undefined && status >= 400 && status < 500) {
     // Body parsing failures (malformed form, too large, unsupported media type)
-    return reply.code(status === 415 ? 400 : status).send({ error: 'invalid_request', error_description: error.message })
+    const description = status === 415 ? 'the token request must be sent as application/x-www-form-urlencoded' : error.message
+    return reply.code(status === 415 ? 400 : status).send({ error: 'invalid_request', error_description: description })
   }
   request.log.error({ err: error }, 'unexpected error at the token endpoint')
   return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })

@@ -111,7 +111,7 @@ t.test('the request must be a form', async (t) => {
   })
   t.test('a body without content type', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH, payload: form })
-    assertOAuthError(t, res, 400, 'invalid_request', 'Unsupported Media Type')
+    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
   })
   t.test('no body and no content type', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH })
@@ -119,7 +119,7 @@ t.test('the request must be a form', async (t) => {
   })
   t.test('an unknown media type', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': 'application/xml' }, payload: '<x/>' })
-    assertOAuthError(t, res, 400, 'invalid_request', 'Unsupported Media Type')
+    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
   })
   t.test('an empty form', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': FORM }, payload: '' })
