@@ -1,23 +1,28 @@
 // The one seeded source of randomness (probabilistic scenarios, latency distributions), so a
 // failing CI run replays exactly: the same seed and the same sequence of calls give the same values.
-import { xoroshiro128plus, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand'
+import { mersenne, unsafeUniformIntDistribution, type RandomGenerator } from 'pure-rand'
 
 /** z such that P(Z <= z) = 0.99 for a standard normal Z: turns a p99 into a spread */
 const NORMAL_P99 = 2.3263478740408408
 
+const TWO_POW_26 = 2 ** 26
 const TWO_POW_53 = 2 ** 53
 
 export class SeededRandom {
   readonly seed: number
   private readonly generator: RandomGenerator
 
-  /** `seed`: an integer in [0, 2^32); xoroshiro128+ seeds from 32 bits, so larger ones would collide */
+  /**
+   * `seed`: an integer in [0, 2^32), as the generator keeps 32 bits of it (larger ones would
+   * collide). Mersenne Twister rather than xoroshiro128+: pure-rand seeds xoroshiro with a mostly
+   * constant state, so its first outputs for small seeds are nearly all ones and alike.
+   */
   constructor (seed: number) {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
       throw new RangeError(`seed must be an integer from 0 to 4294967295, got ${String(seed)}`)
     }
     this.seed = seed
-    this.generator = xoroshiro128plus(seed)
+    this.generator = mersenne(seed)
   }
 
   /** A seed for when none is given: printed at start-up so the run can be replayed */
@@ -25,12 +30,15 @@ export class SeededRandom {
     return Math.floor(Math.random() * 0x1_0000_0000)
   }
 
-  /** Uniform in [0, 1) with the full 53 bits of a double, from two 32-bit draws */
+  /**
+   * Uniform in [0, 1) with the full 53 bits of a double, from two 32-bit draws: 27 high bits then
+   * 26 low bits, as the Mersenne Twister reference genrand_res53 does (so values can be checked
+   * against other implementations of MT19937).
+   */
   next (): number {
-    // 26 high bits from one draw, 27 low bits from the next
-    const high = this.generator.unsafeNext() >>> 6
-    const low = this.generator.unsafeNext() >>> 5
-    return (high * 2 ** 27 + low) / TWO_POW_53
+    const high = this.generator.unsafeNext() >>> 5
+    const low = this.generator.unsafeNext() >>> 6
+    return (high * TWO_POW_26 + low) / TWO_POW_53
   }
 
   /** Uniform integer in [min, max], both included, without modulo bias */

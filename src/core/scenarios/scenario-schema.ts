@@ -177,7 +177,7 @@ export function checkOperationsFit (match: ScenarioMatch | undefined, effects: S
   if (effects.error !== undefined) {
     const kind = errorKind(effects.error)
     const misfit = match.operations.filter((operation) => !ERROR_OPERATIONS[kind].includes(operation))
-    if (misfit.length > 0) return { jsonPath, rule: `a ${kind} error cannot be answered on ${misfit.join(', ')} (fits ${ERROR_OPERATIONS[kind].join(', ')})` }
+    if (misfit.length > 0) return { jsonPath, rule: `${kind} errors cannot be answered on ${misfit.join(', ')} (fits ${ERROR_OPERATIONS[kind].join(', ')})` }
   }
   if (effects.verifiedResult !== undefined) {
     const misfit = match.operations.filter((operation) => !VERIFIED_RESULT_OPERATIONS.includes(operation))

@@ -1,0 +1,184 @@
+import t from 'tap'
+import { ManualClock } from '../../src/core/clock.js'
+import { Journal, type JournalEntry, type JournalRecord } from '../../src/core/journal.js'
+
+const START = Date.UTC(2026, 10, 25, 12, 0, 0)
+
+function request (overrides: Partial<JournalRecord> = {}): JournalRecord {
+  return { operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, ...overrides }
+}
+
+function build (capacity?: number): { journal: Journal, clock: ManualClock } {
+  const clock = new ManualClock(START)
+  return { journal: new Journal({ clock, seed: 1234, ...(capacity === undefined ? {} : { capacity }) }), clock }
+}
+
+/** A journal holding one flow (authorize -> operator -> token -> verify) and some other traffic */
+function withFlows (): Journal {
+  const { journal, clock } = build()
+  journal.record(request({ operation: 'authorize', method: 'GET', path: '/camara/api/auth/v1/authorize', status: 302, flowId: 'flow-1', clientId: 'demo-app' }))
+  clock.advance(10)
+  journal.record(request({ operation: 'operator', method: 'GET', path: '/operators/movistar-es/authorize', status: 302, flowId: 'flow-1', msisdn: '+34666666666', operatorId: 'movistar-es' }))
+  journal.record(request({ operation: 'discovery', method: 'GET', path: '/camara/api/auth/v1/.well-known/openid-configuration' }))
+  journal.record(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 400, flowId: 'flow-2', reason: 'code already used' }))
+  journal.record(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', flowId: 'flow-1', msisdn: '+34666666666' }))
+  journal.record(request({ flowId: 'flow-1', correlator: 'corr-1', msisdn: '+34666666666', scenarios: ['slow-network'] }))
+  journal.record(request({ correlator: 'corr-2', msisdn: '+34600000002', status: 503, scenarios: ['operator-unavailable'] }))
+  return journal
+}
+
+t.test('record numbers entries, stamps time and seed, and keeps what it is told', async (t) => {
+  const { journal, clock } = build()
+  const first = journal.record(request({ flowId: 'flow-1', correlator: 'c-1', clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'movistar-es', scenarios: ['rate-limited'], status: 429, reason: 'scenario rate-limited' }))
+  t.same(first, {
+    id: 1,
+    time: '2026-11-25T12:00:00.000Z',
+    operation: 'verify',
+    method: 'POST',
+    path: '/camara/api/number-verification/v1/verify',
+    status: 429,
+    durationMs: 3,
+    flowId: 'flow-1',
+    correlator: 'c-1',
+    clientId: 'demo-app',
+    msisdn: '+34666666666',
+    operatorId: 'movistar-es',
+    reason: 'scenario rate-limited',
+    scenarios: ['rate-limited'],
+    seed: 1234
+  })
+  clock.advance(1500)
+  const second = journal.record(request())
+  t.same(second, { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
+})
+
+t.test('record takes the arrival time and a seed when given, and leaves undefined fields out', async (t) => {
+  const { journal } = build()
+  const entry = journal.record(request({ startedAt: START - 250, seed: 99, flowId: undefined, reason: undefined }))
+  t.equal(entry.time, '2026-11-25T11:59:59.750Z')
+  t.equal(entry.seed, 99)
+  t.notOk('flowId' in entry)
+  t.notOk('reason' in entry)
+  t.same(Object.keys(JSON.parse(JSON.stringify(entry)) as object), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'scenarios', 'seed'])
+})
+
+t.test('entries are frozen: a listener or reader cannot alter the journal', async (t) => {
+  const { journal } = build()
+  const scenarios = ['hang']
+  const entry = journal.record(request({ scenarios }))
+  scenarios.push('later')
+  t.same(journal.list()[0]?.scenarios, ['hang'], 'a copy of the array the caller keeps')
+  t.throws(() => { (entry as JournalEntry).status = 500 }, TypeError)
+  t.throws(() => { (entry.scenarios as string[]).push('x') }, TypeError)
+})
+
+t.test('list returns everything oldest first, newest last', async (t) => {
+  const journal = withFlows()
+  t.same(journal.list().map((e) => e.id), [1, 2, 3, 4, 5, 6, 7])
+})
+
+t.test('list filters by flow, correlator, subscriber and operation', async (t) => {
+  const journal = withFlows()
+  t.same(journal.list({ flowId: 'flow-1' }).map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'], 'one flow, every leg in order')
+  t.same(journal.list({ correlator: 'corr-2' }).map((e) => e.id), [7])
+  t.same(journal.list({ msisdn: '+34666666666' }).map((e) => e.id), [2, 5, 6])
+  t.same(journal.list({ operation: 'token' }).map((e) => [e.id, e.status, e.reason]), [[4, 400, 'code already used'], [5, 200, undefined]])
+  t.same(journal.list({ flowId: 'flow-1', operation: 'token' }).map((e) => e.id), [5], 'filters combine')
+  t.same(journal.list({ flowId: 'no-such-flow' }), [])
+})
+
+t.test('limit keeps the newest matching entries, still oldest first', async (t) => {
+  const journal = withFlows()
+  t.same(journal.list({ limit: 3 }).map((e) => e.id), [5, 6, 7])
+  t.same(journal.list({ flowId: 'flow-1', limit: 2 }).map((e) => e.id), [5, 6])
+  t.same(journal.list({ limit: 100 }).length, 7)
+  t.same(journal.list({ limit: 0 }), [])
+})
+
+t.test('sinceId returns only later entries, for polling', async (t) => {
+  const journal = withFlows()
+  t.same(journal.list({ sinceId: 5 }).map((e) => e.id), [6, 7])
+  t.same(journal.list({ sinceId: 7 }), [])
+  t.same(journal.list({ sinceId: 2, operation: 'token', limit: 1 }).map((e) => e.id), [5])
+})
+
+t.test('the journal never holds more than its capacity: the oldest entries go first', async (t) => {
+  const { journal } = build(3)
+  for (let i = 0; i < 10; i++) journal.record(request({ correlator: `c-${i}` }))
+  t.equal(journal.size, 3)
+  t.equal(journal.capacity, 3)
+  t.same(journal.list().map((e) => [e.id, e.correlator]), [[8, 'c-7'], [9, 'c-8'], [10, 'c-9']])
+  t.same(journal.list({ correlator: 'c-0' }), [], 'dropped')
+})
+
+t.test('the ring stays in order across many wrap-arounds', async (t) => {
+  const { journal } = build(7)
+  for (let i = 1; i <= 1000; i++) {
+    journal.record(request())
+    const ids = journal.list().map((e) => e.id)
+    const expected = Array.from({ length: Math.min(i, 7) }, (_, k) => i - Math.min(i, 7) + 1 + k)
+    if (ids.join() !== expected.join()) {
+      t.fail(`after ${i} records: ${ids.join()}`)
+      break
+    }
+  }
+  t.same(journal.list().map((e) => e.id), [994, 995, 996, 997, 998, 999, 1000])
+})
+
+t.test('the default capacity is 1000', async (t) => {
+  const { journal } = build()
+  for (let i = 0; i < 1005; i++) journal.record(request())
+  t.equal(journal.size, 1000)
+  t.equal(journal.list()[0]?.id, 6)
+  t.equal(journal.list().at(-1)?.id, 1005)
+})
+
+t.test('a capacity must be a positive integer', async (t) => {
+  const clock = new ManualClock()
+  for (const capacity of [0, -1, 2.5, Number.NaN]) {
+    t.throws(() => new Journal({ clock, seed: 1, capacity }), { name: 'RangeError', message: /journal capacity must be a positive integer/ }, String(capacity))
+  }
+})
+
+t.test('clear empties the journal but ids keep increasing', async (t) => {
+  const journal = withFlows()
+  journal.clear()
+  t.equal(journal.size, 0)
+  t.same(journal.list(), [])
+  t.equal(journal.record(request()).id, 8)
+  t.same(journal.list().map((e) => e.id), [8])
+})
+
+t.test('subscribers receive each new entry until they unsubscribe', async (t) => {
+  const { journal } = build()
+  const seen: number[] = []
+  const unsubscribe = journal.subscribe((entry) => seen.push(entry.id))
+  journal.record(request())
+  journal.record(request())
+  unsubscribe()
+  journal.record(request())
+  t.same(seen, [1, 2])
+  unsubscribe()
+})
+
+t.test('the same listener subscribed twice is two subscriptions', async (t) => {
+  const { journal } = build()
+  const seen: number[] = []
+  const listener = (entry: Readonly<JournalEntry>): void => { seen.push(entry.id) }
+  const first = journal.subscribe(listener)
+  journal.subscribe(listener)
+  journal.record(request())
+  first()
+  journal.record(request())
+  t.same(seen, [1, 1, 2])
+})
+
+t.test('a throwing listener neither fails the record nor starves the other listeners', async (t) => {
+  const { journal } = build()
+  const seen: number[] = []
+  journal.subscribe(() => { throw new Error('dashboard socket closed') })
+  journal.subscribe((entry) => seen.push(entry.id))
+  t.doesNotThrow(() => journal.record(request()))
+  t.same(seen, [1])
+  t.equal(journal.size, 1)
+})

@@ -1,0 +1,161 @@
+import t from 'tap'
+import { ScenarioRegistryError } from '../../../src/core/scenarios/engine.js'
+import { ScenarioError } from '../../../src/core/scenarios/scenario-schema.js'
+import { buildEngine, camaraCode, facts, latencyScenario, START } from './support.js'
+
+t.test('a global activation applies to every matching request until deactivated', async (t) => {
+  const { engine } = buildEngine()
+  const id = engine.activate('operator-unavailable')
+  t.equal(id, 'activation-1')
+  for (let i = 0; i < 3; i++) t.equal(camaraCode(engine.decide(facts())), 'UNAVAILABLE')
+  t.equal(engine.decide(facts({ operation: 'token' })).error, undefined, 'its match still holds: verify and share only')
+  t.same(engine.activations(), [{ id, name: 'operator-unavailable', activatedAt: START, appliedCount: 3 }])
+  t.equal(engine.deactivate(id), 1)
+  t.equal(engine.decide(facts()).error, undefined)
+  t.same(engine.activations(), [])
+})
+
+t.test('next-N: remaining counts down only on requests it applied to, then the activation vanishes', async (t) => {
+  const { engine } = buildEngine()
+  const id = engine.activate('rate-limited', { remaining: 2 })
+  t.equal(engine.decide(facts({ operation: 'token' })).applied.length, 0, 'token: not a match, not counted')
+  t.equal(engine.decide(facts({ operation: 'discovery' })).applied.length, 0)
+  t.same(engine.activations().map((a) => a.remaining), [2])
+  t.equal(camaraCode(engine.decide(facts())), 'TOO_MANY_REQUESTS')
+  t.same(engine.activations(), [{ id, name: 'rate-limited', activatedAt: START, remaining: 1, appliedCount: 1 }])
+  t.equal(camaraCode(engine.decide(facts({ operation: 'share' }))), 'TOO_MANY_REQUESTS')
+  t.same(engine.activations(), [], 'gone at 0')
+  t.equal(engine.decide(facts()).error, undefined)
+  t.same(engine.list().find((s) => s.name === 'rate-limited')?.active, false)
+})
+
+t.test('next-N does not count requests the probability passed over', async (t) => {
+  const { engine } = buildEngine([latencyScenario('coin', 1, { probability: 0.5 })])
+  engine.activate('coin', { remaining: 3 })
+  let requests = 0
+  let applied = 0
+  while (engine.activations().length > 0 && requests < 100) {
+    requests++
+    applied += engine.decide(facts()).applied.length
+  }
+  t.equal(applied, 3)
+  t.ok(requests > 3, `took ${requests} requests at p = 0.5`)
+})
+
+t.test('an activation expires at expiresAt on the injected clock', async (t) => {
+  const { engine, clock } = buildEngine()
+  engine.activate('internal-error', { expiresAt: START + 60_000 })
+  clock.advance(59_999)
+  t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
+  t.equal(engine.activations().length, 1)
+  clock.advance(1)
+  t.equal(engine.decide(facts()).error, undefined, 'expired at exactly expiresAt')
+  t.same(engine.activations(), [])
+})
+
+t.test('expiry also ends a next-N activation that was not used up', async (t) => {
+  const { engine, clock } = buildEngine()
+  engine.activate('internal-error', { remaining: 5, expiresAt: START + 1000 })
+  t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
+  clock.advance(1000)
+  t.same(engine.activations(), [])
+  t.equal(engine.list().find((s) => s.name === 'internal-error')?.active, false)
+})
+
+t.test('the newest control activation wins over older ones', async (t) => {
+  const { engine } = buildEngine()
+  engine.activate('gateway-timeout')
+  engine.activate('upstream-bad-gateway')
+  const decision = engine.decide(facts())
+  t.equal(camaraCode(decision), 'BAD_GATEWAY')
+  t.same(decision.applied.map((a) => a.activationId), ['activation-2', 'activation-1'])
+})
+
+t.test('an activation match replaces the scenario rules of the same name for that activation', async (t) => {
+  const { engine } = buildEngine()
+  engine.activate('rate-limited', { match: { clients: ['demo-app'] } })
+  t.equal(camaraCode(engine.decide(facts())), 'TOO_MANY_REQUESTS')
+  t.equal(engine.decide(facts({ clientId: 'other-app' })).error, undefined, 'narrowed to one client')
+  t.equal(engine.decide(facts({ operation: 'token' })).error, undefined, 'the scenario operations still hold')
+
+  engine.reset()
+  engine.activate('operator-unavailable', { match: { operations: ['share'] } })
+  t.equal(engine.decide(facts({ operation: 'verify' })).error, undefined, 'operations replaced: share only')
+  t.equal(camaraCode(engine.decide(facts({ operation: 'share' }))), 'UNAVAILABLE')
+})
+
+t.test('two activations of one scenario count separately and only the first that applies is used', async (t) => {
+  const { engine } = buildEngine()
+  const older = engine.activate('rate-limited', { remaining: 1 })
+  const newer = engine.activate('rate-limited', { remaining: 1, match: { clients: ['other-app'] } })
+  t.same(engine.decide(facts()).applied, [{ name: 'rate-limited', source: 'control', activationId: older }], 'newer one did not match demo-app')
+  t.same(engine.activations().map((a) => a.id), [newer])
+  t.same(engine.decide(facts({ clientId: 'other-app' })).applied, [{ name: 'rate-limited', source: 'control', activationId: newer }])
+  t.same(engine.activations(), [])
+})
+
+t.test('counter rules of an activated scenario count per activation', async (t) => {
+  const { engine } = buildEngine([latencyScenario('first-1', 5, { firstN: 1 })])
+  engine.activate('first-1')
+  t.equal(engine.decide(facts()).latencyMs, 5)
+  t.equal(engine.decide(facts()).latencyMs, 0)
+  engine.deactivate('first-1')
+  engine.activate('first-1')
+  t.equal(engine.decide(facts()).latencyMs, 5, 'a new activation starts counting afresh')
+  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'the header selection has its own count')
+})
+
+t.test('deactivate by name ends every activation of the scenario, by id only that one', async (t) => {
+  const { engine } = buildEngine()
+  engine.activate('hang')
+  const second = engine.activate('hang', { remaining: 2 })
+  const other = engine.activate('slow-network')
+  t.equal(engine.deactivate('nothing-like-it'), 0)
+  t.equal(engine.deactivate(second), 1)
+  t.same(engine.activations().map((a) => a.id), ['activation-1', other])
+  t.equal(engine.deactivate('hang'), 1)
+  t.same(engine.activations().map((a) => a.id), [other])
+})
+
+t.test('reset drops activations and counters but keeps every definition', async (t) => {
+  const { engine } = buildEngine([latencyScenario('first-1', 5, { firstN: 1 })])
+  engine.define(latencyScenario('runtime-one', 1))
+  engine.activate('rate-limited')
+  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5)
+  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 0)
+  const before = engine.list().length
+  engine.reset()
+  t.same(engine.activations(), [])
+  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
+  t.equal(engine.list().length, before)
+  t.ok(engine.get('runtime-one'))
+  t.equal(engine.activate('hang'), 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
+})
+
+t.test('activate refuses unknown scenarios and bad options, without activating anything', async (t) => {
+  const { engine } = buildEngine()
+  t.throws(() => engine.activate('no-such'), new ScenarioRegistryError('unknown', 'unknown scenario "no-such"'))
+  const invalid: Array<[Parameters<typeof engine.activate>[1], string, string]> = [
+    [{ remaining: 0 }, '$.remaining', 'must be an integer of at least 1'],
+    [{ remaining: 1.5 }, '$.remaining', 'must be an integer of at least 1'],
+    [{ expiresAt: START }, '$.expiresAt', 'is not in the future (now is 2026-11-25T12:00:00.000Z)'],
+    [{ expiresAt: Number.NaN }, '$.expiresAt', 'must be a time in ms since the epoch'],
+    [{ match: { probability: 2 } }, '$.match.probability', 'expected number to be less or equal to 1'],
+    [{ match: { colour: 'red' } as never }, '$.match.colour', 'unknown property "colour"'],
+    [{ match: { operations: ['token'] } }, '$.match.operations', 'camara errors cannot be answered on token (fits verify, share, discovery, jwks)']
+  ]
+  for (const [options, jsonPath, rule] of invalid) {
+    const error = t.throws(() => engine.activate('rate-limited', options)) as ScenarioError
+    t.ok(error instanceof ScenarioError, JSON.stringify(options))
+    t.same({ jsonPath: error.jsonPath, rule: error.rule }, { jsonPath, rule })
+  }
+  t.same(engine.activations(), [])
+})
+
+t.test('activations() hands out copies', async (t) => {
+  const { engine } = buildEngine()
+  engine.activate('hang', { remaining: 2 })
+  const copy = engine.activations()[0]!
+  copy.remaining = 99
+  t.equal(engine.activations()[0]?.remaining, 2)
+})
