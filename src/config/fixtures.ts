@@ -54,10 +54,15 @@ export function validateFixtureDocument (file: string, document: unknown): Fixtu
   return withDefaults as FixtureFile
 }
 
-function describeSchemaError (message: string, schema: { pattern?: string, description?: string }, path: string): string {
+function describeSchemaError (message: string, schema: { pattern?: string, description?: string, anyOf?: Array<{ const?: unknown }> }, path: string): string {
   if (message.startsWith('Unexpected property')) return `unknown property "${path.split('/').pop() ?? ''}"`
   if (schema.pattern !== undefined) return `must match pattern ${schema.pattern}`
-  if (message === 'Expected union value' && schema.description !== undefined) return `${message.toLowerCase()}: ${schema.description}`
+  if (message === 'Expected union value') {
+    // Our unions are lists of allowed words: name them, TypeBox's message does not
+    const choices = schema.anyOf?.map((member) => member.const) ?? []
+    const rule = choices.length > 0 && choices.every((c) => typeof c === 'string') ? `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}` : 'expected union value'
+    return schema.description === undefined ? rule : `${rule} (${schema.description})`
+  }
   return message.charAt(0).toLowerCase() + message.slice(1)
 }
 
