@@ -114,6 +114,15 @@ t.test('a scenario selected by both header and flow is counted once per request'
   t.same(engine.decide(both).applied, [], 'the third request: two counted, not four')
 })
 
+t.test('a scenario the header selection rejected is not evaluated again for the flow selection', async (t) => {
+  const { engine } = buildEngine([latencyScenario('after-1', 1, { afterN: 1 })])
+  const both = facts({ headerScenarios: ['after-1'], flowScenarios: ['after-1'] })
+  const first = engine.decide(both)
+  t.same(first.applied, [], 'the first request is let through, not counted twice')
+  t.same(first.skipped, [{ name: 'after-1', source: 'header', because: 'count' }])
+  t.same(engine.decide(both).applied, [{ name: 'after-1', source: 'header' }])
+})
+
 t.test('probability is reproducible with the same seed and different with another', async (t) => {
   const flaky = latencyScenario('coin', 1, { probability: 0.5 })
   const a = appliedRequests(flaky, 200, 42)
