@@ -77,7 +77,8 @@ function url (value: string): string {
 
 function trustProxy (value: string): boolean | number | string {
   if (value === 'true') return true
-  if (value === 'false') return false
+  // An empty TRUST_PROXY= (as compose files write an unset one) means no proxy
+  if (value === 'false' || value.trim() === '') return false
   if (/^\d+$/.test(value)) return Number(value)
   return value
 }
@@ -102,7 +103,8 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
-    .addOption(new Option('-w, --watch', 'reload fixture files when they change').env('WATCH'))
+    // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
+    .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .showHelpAfterError()
 }
 
@@ -118,11 +120,21 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     process.env = saved
   }
   const options = command.opts()
+  /** A true/false environment variable; unset or empty is undefined, anything else stops start-up */
+  const flag = (name: string): boolean | undefined => {
+    const value = env[name]?.trim().toLowerCase()
+    if (value === undefined || value === '') return undefined
+    if (value === 'true' || value === '1') return true
+    if (value === 'false' || value === '0') return false
+    return command.error(`error: environment variable ${name} must be true or false, got "${env[name] ?? ''}"`, { code: 'commander.invalidArgument' })
+  }
+  const fixtures = (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== '')
+  if (fixtures.length === 0) command.error('error: --fixtures (FIXTURES) must name at least one fixture file', { code: 'commander.invalidArgument' })
   return {
     port: options.port as number,
     host: options.host as string,
     publicUrl: options.publicUrl as string | undefined,
-    fixtures: (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== ''),
+    fixtures,
     seed: (options.seed as number | undefined) ?? randomInt(0, 2 ** 32 - 1),
     accessTokenTtl: options.accessTokenTtl as number,
     codeTtl: options.codeTtl as number,
@@ -133,9 +145,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     profile: options.profile as Profile,
     requirePurpose: options.requirePurpose as boolean,
     logLevel: options.logLevel as LogLevel,
-    admin: (options.admin as boolean) && env.ADMIN !== 'false',
+    admin: (options.admin as boolean) && flag('ADMIN') !== false,
     adminToken: options.adminToken as string | undefined,
-    watch: options.watch === true || options.watch === 'true'
+    watch: options.watch === true || flag('WATCH') === true
   }
 }
 

@@ -1,0 +1,196 @@
+import t, { type Test } from 'tap'
+import { CommanderError } from 'commander'
+import { DEFAULT_FIXTURES, defaultConfig, parseConfig, resolvePublicUrl, type EmulatorConfig } from '../../src/config/config.js'
+
+/** Runs parseConfig, expecting commander to stop it (it would exit the process without exitOverride) */
+function refusal (t: Test, argv: string[], env: NodeJS.ProcessEnv = {}): { code: string, exitCode: number, stderr: string, stdout: string } {
+  const stderr = t.capture(process.stderr, 'write', () => true)
+  const stdout = t.capture(process.stdout, 'write', () => true)
+  try {
+    parseConfig(argv, env, '1.2.3')
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error
+    const text = (calls: Array<{ args: unknown[] }>): string => calls.map((call) => String(call.args[0])).join('')
+    const result = { code: error.code, exitCode: error.exitCode, stderr: text(stderr.calls), stdout: text(stdout.calls) }
+    stderr.restore()
+    stdout.restore()
+    return result
+  }
+  throw new Error(`expected ${JSON.stringify(argv)} to be refused`)
+}
+
+/** A config with its seed fixed, for exact comparison */
+function withoutSeed (config: EmulatorConfig): EmulatorConfig {
+  return { ...config, seed: -1 }
+}
+
+const EVERY_ENV: NodeJS.ProcessEnv = {
+  PORT: '8080',
+  HOST: '0.0.0.0',
+  PUBLIC_URL: 'https://nv.example.com/base',
+  FIXTURES: 'a.json, b.json,',
+  SEED: '42',
+  ACCESS_TOKEN_TTL: '600',
+  CODE_TTL: '30',
+  REFRESH_TOKEN_TTL: '86400',
+  SIGNING_ALG: 'ES256',
+  SIGNING_KEY: 'keys/signing.json',
+  TRUST_PROXY: '10.0.0.1,10.0.0.2',
+  PROFILE: 'camara-strict',
+  LOG_LEVEL: 'warn',
+  ADMIN_TOKEN: 'env-token',
+  WATCH: 'true'
+}
+
+const FROM_ENV: EmulatorConfig = {
+  port: 8080,
+  host: '0.0.0.0',
+  publicUrl: 'https://nv.example.com/base',
+  fixtures: ['a.json', 'b.json'],
+  seed: 42,
+  accessTokenTtl: 600,
+  codeTtl: 30,
+  refreshTokenTtl: 86400,
+  signingAlg: 'ES256',
+  signingKeyFile: 'keys/signing.json',
+  trustProxy: '10.0.0.1,10.0.0.2',
+  profile: 'camara-strict',
+  requirePurpose: true,
+  logLevel: 'warn',
+  admin: true,
+  adminToken: 'env-token',
+  watch: true
+}
+
+t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
+  const config = parseConfig([], {})
+  t.same(withoutSeed(config), withoutSeed(defaultConfig))
+  t.same(config.fixtures, [DEFAULT_FIXTURES])
+  t.ok(Number.isInteger(config.seed) && config.seed >= 0 && config.seed < 2 ** 32, `seed ${config.seed}`)
+  t.equal(defaultConfig.port, 9091)
+  t.equal(defaultConfig.host, '127.0.0.1')
+})
+
+t.test('environment variables set every value they name', async (t) => {
+  t.same(parseConfig([], EVERY_ENV), FROM_ENV)
+})
+
+t.test('flags win over environment variables', async (t) => {
+  const argv = [
+    '--port', '9000', '--host', '::', '--public-url', 'http://localhost:9000', '--fixtures', 'c.json', '--seed', '7',
+    '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
+    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token'
+  ]
+  t.same(parseConfig(argv, EVERY_ENV), {
+    port: 9000,
+    host: '::',
+    publicUrl: 'http://localhost:9000',
+    fixtures: ['c.json'],
+    seed: 7,
+    accessTokenTtl: 60,
+    codeTtl: 10,
+    refreshTokenTtl: 120,
+    signingAlg: 'EdDSA',
+    signingKeyFile: 'flag.json',
+    trustProxy: 2,
+    profile: 'default',
+    requirePurpose: true,
+    logLevel: 'silent',
+    admin: true,
+    adminToken: 'flag-token',
+    watch: true
+  })
+})
+
+t.test('short flags', async (t) => {
+  const config = parseConfig(['-p', '0', '-H', '0.0.0.0', '-f', 'x.json,y.json', '-w'], {})
+  t.same([config.port, config.host, config.fixtures, config.watch], [0, '0.0.0.0', ['x.json', 'y.json'], true])
+})
+
+t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH', async (t) => {
+  t.equal(parseConfig(['--no-require-purpose'], {}).requirePurpose, false)
+  t.equal(parseConfig(['--no-admin'], {}).admin, false)
+  t.equal(parseConfig([], { ADMIN: 'false' }).admin, false)
+  t.equal(parseConfig([], { ADMIN: '0' }).admin, false)
+  t.equal(parseConfig([], { ADMIN: 'true' }).admin, true)
+  t.equal(parseConfig([], { ADMIN: '' }).admin, true, 'empty is unset')
+  t.equal(parseConfig(['--no-admin'], { ADMIN: 'true' }).admin, false, 'the flag wins')
+  t.equal(parseConfig([], { WATCH: 'TRUE' }).watch, true)
+  t.equal(parseConfig([], { WATCH: '1' }).watch, true)
+  t.equal(parseConfig([], { WATCH: 'false' }).watch, false, 'WATCH=false does not switch watching on')
+  t.equal(parseConfig([], { WATCH: '0' }).watch, false)
+  t.equal(parseConfig(['--watch'], { WATCH: 'false' }).watch, true, 'the flag wins')
+})
+
+t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async (t) => {
+  t.equal(parseConfig(['--trust-proxy', 'true'], {}).trustProxy, true)
+  t.equal(parseConfig(['--trust-proxy', 'false'], {}).trustProxy, false)
+  t.equal(parseConfig(['--trust-proxy', '1'], {}).trustProxy, 1)
+  t.equal(parseConfig(['--trust-proxy', '127.0.0.1,::1'], {}).trustProxy, '127.0.0.1,::1')
+  t.equal(parseConfig([], { TRUST_PROXY: '' }).trustProxy, false, 'an empty variable is no proxy')
+})
+
+t.test('range limits are inclusive', async (t) => {
+  t.equal(parseConfig(['--port', '65535'], {}).port, 65535)
+  t.equal(parseConfig(['--seed', '0'], {}).seed, 0)
+  t.equal(parseConfig(['--seed', '4294967295'], {}).seed, 4294967295)
+  t.equal(parseConfig(['--code-ttl', '3600'], {}).codeTtl, 3600)
+  t.equal(parseConfig(['--access-token-ttl', '1'], {}).accessTokenTtl, 1)
+  t.equal(parseConfig(['--refresh-token-ttl', '31536000'], {}).refreshTokenTtl, 31536000)
+})
+
+t.test('invalid values are refused with a CommanderError naming the option, never a process exit', async (t) => {
+  const cases: Array<[string[], NodeJS.ProcessEnv, string, string]> = [
+    [['--port', 'abc'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument 'abc' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--port', '65536'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument '65536' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--port', '80.5'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument '80.5' is invalid. --port must be a whole number from 0 to 65535"],
+    [[], { PORT: 'http' }, 'commander.invalidArgument', "error: option '-p, --port <port>' value 'http' from env 'PORT' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--seed', '4294967296'], {}, 'commander.invalidArgument', "error: option '--seed <n>' argument '4294967296' is invalid. --seed must be a whole number from 0 to 4294967295"],
+    [['--access-token-ttl', '0'], {}, 'commander.invalidArgument', "error: option '--access-token-ttl <seconds>' argument '0' is invalid. --access-token-ttl must be a whole number from 1 to 31536000"],
+    [['--code-ttl', '3601'], {}, 'commander.invalidArgument', "error: option '--code-ttl <seconds>' argument '3601' is invalid. --code-ttl must be a whole number from 1 to 3600"],
+    [[], { REFRESH_TOKEN_TTL: '-5' }, 'commander.invalidArgument', "error: option '--refresh-token-ttl <seconds>' value '-5' from env 'REFRESH_TOKEN_TTL' is invalid. --refresh-token-ttl must be a whole number from 1 to 31536000"],
+    [['--signing-alg', 'HS256'], {}, 'commander.invalidArgument', "error: option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are RS256, PS256, ES256, EdDSA."],
+    [['--profile', 'strict'], {}, 'commander.invalidArgument', "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."],
+    [[], { LOG_LEVEL: 'verbose' }, 'commander.invalidArgument', "error: option '--log-level <level>' value 'verbose' from env 'LOG_LEVEL' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent."],
+    [['--public-url', 'ftp://files.example'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'ftp://files.example' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
+    [['--public-url', 'localhost:9091'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'localhost:9091' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
+    [['--fixtures', ' , '], {}, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
+    [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
+    [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],
+    [[], { ADMIN: 'off' }, 'commander.invalidArgument', 'error: environment variable ADMIN must be true or false, got "off"'],
+    [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
+    [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
+    [['extra'], {}, 'commander.excessArguments', "error: too many arguments. Expected 0 arguments but got 1."]
+  ]
+  for (const [argv, env, code, message] of cases) {
+    const result = refusal(t, argv, env)
+    t.same({ code: result.code, exitCode: result.exitCode, firstLine: result.stderr.split('\n')[0] }, { code, exitCode: 1, firstLine: message }, `${argv.join(' ')} ${JSON.stringify(env)}`)
+    t.match(result.stderr, /Usage: camara-nv-emulator \[options\]/, 'help follows the error')
+  }
+})
+
+t.test('--version and --help stop parsing with exit code 0', async (t) => {
+  t.same(refusal(t, ['--version']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
+  t.same(refusal(t, ['-v']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
+  const help = refusal(t, ['--help'])
+  t.same([help.code, help.exitCode], ['commander.helpDisplayed', 0])
+  t.match(help.stdout, /--public-url <url>/)
+})
+
+t.test('the process environment is left as it was, after success or failure', async (t) => {
+  const before = process.env
+  parseConfig([], { PORT: '1234' })
+  t.equal(process.env, before)
+  refusal(t, [], { PORT: 'nope' })
+  t.equal(process.env, before)
+  t.equal(parseConfig([], {}).port, 9091, 'the environment handed in is the only one read')
+})
+
+t.test('resolvePublicUrl', async (t) => {
+  t.equal(resolvePublicUrl({ publicUrl: 'https://nv.example.com', host: '0.0.0.0', port: 9091 }), 'https://nv.example.com', 'given wins')
+  t.equal(resolvePublicUrl({ publicUrl: undefined, host: '127.0.0.1', port: 9091 }), 'http://127.0.0.1:9091')
+  t.equal(resolvePublicUrl({ publicUrl: undefined, host: '0.0.0.0', port: 8080 }), 'http://localhost:8080', 'a wildcard host is not reachable')
+  t.equal(resolvePublicUrl({ publicUrl: undefined, host: '::', port: 8080 }), 'http://localhost:8080')
+  t.equal(resolvePublicUrl({ publicUrl: undefined, host: '::1', port: 9091 }), 'http://[::1]:9091', 'IPv6 literals in brackets')
+  t.equal(resolvePublicUrl({ publicUrl: undefined, host: 'emulator', port: 9091 }), 'http://emulator:9091')
+})
