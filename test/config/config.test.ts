@@ -160,7 +160,7 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [[], { ADMIN: 'off' }, 'commander.invalidArgument', 'error: environment variable ADMIN must be true or false, got "off"'],
     [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
     [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
-    [['extra'], {}, 'commander.excessArguments', "error: too many arguments. Expected 0 arguments but got 1."]
+    [['extra'], {}, 'commander.excessArguments', 'error: too many arguments. Expected 0 arguments but got 1.']
   ]
   for (const [argv, env, code, message] of cases) {
     const result = refusal(t, argv, env)
