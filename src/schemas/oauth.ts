@@ -67,3 +67,16 @@ export const DiscoverySchema = Type.Object({
   claims_supported: Type.Array(Type.String()),
   prompt_values_supported: Type.Array(Type.String())
 }, { additionalProperties: true })
+
+/** The browser surface answers by redirect: the next hop, or redirect_uri with code or error */
+export const RedirectResponseSchema = Type.Null({
+  description: 'Redirect: to the operator, or to redirect_uri with code and state (or error, error_description and state)',
+  // @fastify/swagger reads response headers as a name -> schema map
+  headers: { Location: Type.String({ description: 'Where the browser goes next' }) }
+})
+
+/** An error the browser must not be redirected with (unknown client or redirect_uri) */
+export const ErrorPageSchema = {
+  description: 'HTML error page: the request names no registered client and redirect_uri to send the error to',
+  content: { 'text/html': { schema: Type.String() } }
+}

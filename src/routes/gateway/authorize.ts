@@ -1,7 +1,7 @@
 // GET /camara/api/auth/v1/authorize: validate, route to the operator (telco finder), 302 there.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Query } from '../../core/authorization.js'
-import { AuthorizeQuerySchema } from '../../schemas/oauth.js'
+import { AuthorizeQuerySchema, ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { documentOnly } from '../route-options.js'
 
 const authorize: FastifyPluginAsyncTypebox = async (app) => {
@@ -10,7 +10,8 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'OIDC authorization request (network-based authentication)',
       description: 'Validates the request and redirects the browser to the emulated operator authorization server chosen by the telco finder. Errors about the client or redirect_uri are shown as a page; all others redirect to redirect_uri with error, error_description and state.',
       tags: ['gateway'],
-      querystring: AuthorizeQuerySchema
+      querystring: AuthorizeQuerySchema,
+      response: { 302: RedirectResponseSchema, 400: ErrorPageSchema }
     },
     validatorCompiler: documentOnly,
     config: { operation: 'authorize' }

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
+import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(browserErrorHandler)
@@ -12,7 +13,8 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Emulated operator authorization endpoint (reached by the gateway redirect)',
       tags: ['operator'],
       params: Type.Object({ operatorId: Type.String() }),
-      querystring: Type.Object({ request_id: Type.Optional(Type.String({ description: 'Issued by the gateway authorize endpoint' })) })
+      querystring: Type.Object({ request_id: Type.Optional(Type.String({ description: 'Issued by the gateway authorize endpoint' })) }),
+      response: { 302: RedirectResponseSchema, 400: ErrorPageSchema }
     },
     validatorCompiler: documentOnly,
     config: { operation: 'operator' }
