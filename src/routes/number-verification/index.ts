@@ -17,7 +17,7 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
   await app.register(verify, { family })
   await app.register(devicePhoneNumber, { family })
   for (const [path, allow] of Object.entries(ALLOWED)) {
-    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allow.includes(m))
+    const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'].filter((m) => !allow.includes(m))
     app.route({
       method: methods,
       url: path,

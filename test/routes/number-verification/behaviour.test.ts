@@ -97,6 +97,11 @@ for (const family of PATH_FAMILIES) {
       }
     })
 
+    t.test('415 UNSUPPORTED_MEDIA_TYPE for a body sent without a content type', async (t) => {
+      const res = await app.inject({ method: 'POST', url: `${family.prefix}/verify`, headers: { authorization: `Bearer ${token}` }, payload: Buffer.from(JSON.stringify({ phoneNumber: SEED_MSISDN })) })
+      assertCamaraError(t, res, { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'the request media type is not supported: send application/json', reason: undefined })
+    })
+
     t.test('JSON with a charset or in another letter case is accepted', async (t) => {
       for (const contentType of ['application/json; charset=utf-8', 'Application/JSON']) {
         const res = await postVerify(app, family, { token, payload: JSON.stringify({ phoneNumber: SEED_MSISDN }), contentType })
@@ -238,7 +243,9 @@ for (const family of PATH_FAMILIES) {
         ['DELETE', '/verify', 'POST'],
         ['DELETE', '/device-phone-number', 'GET, HEAD'],
         ['POST', '/device-phone-number', 'GET, HEAD'],
-        ['PUT', '/device-phone-number', 'GET, HEAD']
+        ['PUT', '/device-phone-number', 'GET, HEAD'],
+        ['OPTIONS', '/verify', 'POST'],
+        ['OPTIONS', '/device-phone-number', 'GET, HEAD']
       ]
       for (const [method, path, allow] of cases) {
         const res = await app.inject({ method: method as 'GET', url: `${family.prefix}${path}`, headers: { authorization: `Bearer ${token}` } })
