@@ -83,6 +83,13 @@ for (const family of PATH_FAMILIES) {
       }
     })
 
+    t.test('a Content-Length that does not match the body is 400 INVALID_ARGUMENT without a stack', async (t) => {
+      for (const length of ['5', '100']) {
+        const res = await postVerify(app, family, { token, payload: JSON.stringify({ phoneNumber: SEED_MSISDN }), contentType: 'application/json', headers: { 'content-length': length } })
+        assertCamaraError(t, res, { status: 400, code: 'INVALID_ARGUMENT', message: 'the Content-Length header does not match the body', reason: undefined })
+      }
+    })
+
     t.test('a body larger than the limit is refused without a stack', async (t) => {
       const res = await postVerify(app, family, { token, payload: JSON.stringify({ phoneNumber: SEED_MSISDN, padding: 'x'.repeat(1024 * 1024) }), contentType: 'application/json' })
       assertCamaraError(t, res, { status: 413, code: 'INVALID_ARGUMENT', message: 'the request body is too large', reason: undefined })
