@@ -354,8 +354,7 @@ t.test('completeAtOperator', async (t) => {
       clientId: 'demo-app',
       redirectUri: REDIRECT_URI,
       codeChallenge: PKCE_CHALLENGE,
-      used: false,
-      issued: {}
+      used: false
     })
     t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
       page('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway'),

@@ -259,7 +259,8 @@ t.test('refresh_token', async (t) => {
     t.same(await oauthFailure(refresh(emulator, first.refresh_token, { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
       { error: 'invalid_scope', description: 'scope exceeds the original grant: number-verification:device-phone-number:read', statusCode: 400 })
     const narrowed = await refresh(emulator, first.refresh_token, { scope: 'number-verification:verify' })
-    t.equal(narrowed.scope, 'number-verification:verify', 'the refused request did not spend the refresh token')
+    t.same(narrowed, { access_token: narrowed.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'number-verification:verify' },
+      'the refused request did not spend the refresh token; without offline_access and openid, no refresh token and no id_token')
     const resolved = emulator.tokens.resolveAccessToken(narrowed.access_token)
     t.same('record' in resolved ? resolved.record.scopes : undefined, ['number-verification:verify'])
   })
