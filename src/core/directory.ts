@@ -60,12 +60,18 @@ export class Directory {
     return this.subscribersByMsisdn.get(msisdn)
   }
 
-  /** The operator whose mobile network range holds this address */
+  /**
+   * The operator whose mobile network range holds this address; when ranges overlap (an MVNO
+   * inside its host's block) the most specific one wins, as with number prefixes
+   */
   operatorForAddress (address: NetworkAddress): OperatorFixture | undefined {
+    let best: { operator: OperatorFixture, bits: number } | undefined
     for (const { operator, ranges } of this.operators.values()) {
-      if (ranges.some((range) => rangeContains(range, address))) return operator
+      for (const range of ranges) {
+        if (rangeContains(range, address) && (best === undefined || range.range[1] > best.bits)) best = { operator, bits: range.range[1] }
+      }
     }
-    return undefined
+    return best?.operator
   }
 
   /** The operator with the longest number prefix matching this E.164 number */

@@ -40,6 +40,21 @@ t.test('operatorForAddress finds nothing outside every range', async (t) => {
   t.equal(directory.operatorForAddress(address('2001:4860:8::1')), undefined)
 })
 
+t.test('operatorForAddress picks the most specific of overlapping ranges, whatever the fixture order', async (t) => {
+  const nested = new Directory(fixturesFrom({
+    operators: [
+      { id: 'host', name: 'Host network', ipRanges: ['10.0.0.0/8', '2001:db8::/32'] },
+      { id: 'mvno', name: 'MVNO', ipRanges: ['10.20.0.0/16', '2001:db8:20::/48'] },
+      { id: 'mvno-lab', name: 'MVNO lab', ipRanges: ['10.20.30.0/24'] }
+    ]
+  }))
+  t.equal(nested.operatorForAddress(address('10.1.1.1'))?.id, 'host')
+  t.equal(nested.operatorForAddress(address('10.20.1.1'))?.id, 'mvno')
+  t.equal(nested.operatorForAddress(address('10.20.30.1'))?.id, 'mvno-lab')
+  t.equal(nested.operatorForAddress(address('2001:db8:20::1'))?.id, 'mvno')
+  t.equal(nested.operatorForAddress(address('2001:db8:21::1'))?.id, 'host')
+})
+
 t.test('operatorForNumber picks the longest matching number prefix, whatever the fixture order', async (t) => {
   const mvno = new Directory(fixturesFrom({
     operators: [
