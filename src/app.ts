@@ -13,7 +13,9 @@ import emulatorPlugin from './plugins/emulator.js'
 import correlation from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
+import journal from './plugins/journal.js'
 import requestLog from './plugins/request-log.js'
+import scenarios, { type Sleep } from './plugins/scenarios.js'
 import numberVerification from './routes/number-verification/index.js'
 import control from './routes/admin/index.js'
 import gateway from './routes/gateway/index.js'
@@ -32,6 +34,8 @@ export interface AppDependencies {
   logStream?: NodeJS.WritableStream
   /** Human-readable lines (pino-pretty) instead of JSON: the CLI sets it when stdout is a terminal */
   prettyLogs?: boolean
+  /** How injected latency waits: tests pass one that records and returns at once */
+  sleep?: Sleep
 }
 
 function loggerOptions (config: EmulatorConfig, deps: AppDependencies): FastifyServerOptions['logger'] {
@@ -52,6 +56,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
     keys,
     publicUrl: resolvePublicUrl(config),
     clock: deps.clock,
+    seed: config.seed,
     settings: {
       accessTokenTtl: config.accessTokenTtl,
       codeTtl: config.codeTtl,
@@ -81,6 +86,8 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(requestFacts)
   await app.register(correlation)
   await app.register(requestLog)
+  await app.register(scenarios, { sleep: deps.sleep })
+  await app.register(journal)
   await app.register(openapi, { version: VERSION })
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
@@ -89,8 +96,13 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {
       loaded: (fixtures) => {
-        app.emulator.loadFixtures(fixtures)
-        app.log.info({ files: config.fixtures, ...app.emulator.directory.counts() }, 'fixtures reloaded')
+        try {
+          app.emulator.loadFixtures(fixtures)
+          app.log.info({ files: config.fixtures, ...app.emulator.directory.counts() }, 'fixtures reloaded')
+        } catch (error) {
+          // e.g. a fixture scenario now clashing with one defined through the control API
+          app.log.error(describeReloadFailure(error as Error))
+        }
       },
       failed: (error) => app.log.error(describeReloadFailure(error))
     })

@@ -1,6 +1,7 @@
 // The fixture file model: operators, clients and subscribers the emulator serves.
 // TypeBox gives both the runtime validation and the JSON Schema shipped for editors.
 import { Type, type Static } from '@sinclair/typebox'
+import { ScenarioSchema } from '../core/scenarios/scenario-schema.js'
 
 export const E164Pattern = '^\\+[1-9][0-9]{4,14}$'
 
@@ -18,7 +19,8 @@ export const OperatorSchema = Type.Object({
   trustsLoginHint: Type.Boolean({
     default: false,
     description: 'Like public sandboxes: a tel: login_hint names the subscriber when the network cannot place the device'
-  })
+  }),
+  scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this operator (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
 
 export const TokenEndpointAuthMethodSchema = Type.Union([
@@ -47,7 +49,8 @@ export const ClientSchema = Type.Object({
     keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 })
   }, { description: 'Public keys for private_key_jwt client assertions' })),
   requirePkce: Type.Boolean({ default: false }),
-  idTokenSigningAlg: Type.Optional(SigningAlgSchema)
+  idTokenSigningAlg: Type.Optional(SigningAlgSchema),
+  scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this client (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
 
 export const ConnectionSchema = Type.Union([
@@ -72,7 +75,8 @@ export const SubscriberSchema = Type.Object({
   authMethods: Type.Array(AuthMethodSchema, {
     default: ['network'],
     description: 'How the operator can authenticate this subscriber: network (needs mobile-data), sms-otp (interactive fallback); empty = not at all'
-  })
+  }),
+  scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this subscriber (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
 
 export const FixtureFileSchema = Type.Object({
@@ -81,7 +85,8 @@ export const FixtureFileSchema = Type.Object({
   defaultOperator: Type.Optional(Type.String({ description: 'Operator used when the telco finder cannot place the device' })),
   operators: Type.Array(OperatorSchema, { default: [] }),
   clients: Type.Array(ClientSchema, { default: [] }),
-  subscribers: Type.Array(SubscriberSchema, { default: [] })
+  subscribers: Type.Array(SubscriberSchema, { default: [] }),
+  scenarios: Type.Array(ScenarioSchema, { default: [], description: 'Scenarios this file defines, in addition to the built-in catalogue' })
 }, {
   additionalProperties: false,
   $id: 'https://github.com/camara-nv-emulator/fixtures.schema.json',

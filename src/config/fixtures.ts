@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs'
 import { Value } from '@sinclair/typebox/value'
 import { FixtureFileSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './fixture-schema.js'
 import { parseRange } from '../core/network-address.js'
+import { CATALOGUE } from '../core/scenarios/catalogue.js'
+import { checkScenarioRules, type Scenario } from '../core/scenarios/scenario-schema.js'
 
 export class FixtureError extends Error {
   readonly file: string
@@ -26,7 +28,9 @@ export interface Fixtures {
   operators: OperatorFixture[]
   clients: ClientFixture[]
   subscribers: SubscriberFixture[]
-  /** Where each entity came from, for error messages about runtime changes */
+  /** Scenarios defined by fixture files, with the file that defines each */
+  scenarios: Array<{ file: string, scenario: Scenario }>
+  /** The files loaded */
   files: string[]
 }
 
@@ -87,8 +91,12 @@ export function loadFixtures (files: string[]): Fixtures {
   return mergeFixtures(files.map((file) => ({ file, content: readFixtureFile(file) })))
 }
 
-export function mergeFixtures (documents: Array<{ file: string, content: FixtureFile }>): Fixtures {
-  const merged: Fixtures = { defaultOperator: undefined, operators: [], clients: [], subscribers: [], files: [] }
+export function mergeFixtures (documents: Array<{ file: string, content: FixtureFile }>, options: { scenarios?: Fixtures['scenarios'] } = {}): Fixtures {
+  const merged: Fixtures = { defaultOperator: undefined, operators: [], clients: [], subscribers: [], scenarios: [...options.scenarios ?? []], files: [] }
+  const scenarioNames = new Map<string, string>([
+    ...CATALOGUE.map((scenario): [string, string] => [scenario.name, 'the built-in catalogue']),
+    ...merged.scenarios.map(({ file, scenario }): [string, string] => [scenario.name, file])
+  ])
   const operatorIds = new Map<string, string>()
   const clientIds = new Map<string, string>()
   const msisdns = new Map<string, string>()
@@ -96,6 +104,14 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
 
   for (const { file, content } of documents) {
     merged.files.push(file)
+    content.scenarios.forEach((scenario, i) => {
+      const at = `$.scenarios[${i}]`
+      if (scenarioNames.has(scenario.name)) throw new FixtureError(file, `${at}.name`, `scenario "${scenario.name}" is already defined in ${scenarioNames.get(scenario.name) ?? ''}`)
+      const problem = checkScenarioRules(scenario, at)
+      if (problem !== undefined) throw new FixtureError(file, problem.jsonPath, problem.rule)
+      scenarioNames.set(scenario.name, file)
+      merged.scenarios.push({ file, scenario })
+    })
     content.operators.forEach((operator, i) => {
       const at = `$.operators[${i}]`
       if (operatorIds.has(operator.id)) throw new FixtureError(file, `${at}.id`, `duplicate operator id "${operator.id}" (first defined in ${operatorIds.get(operator.id) ?? ''})`)
@@ -103,10 +119,12 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
       operator.ipRanges.forEach((range, j) => {
         if (parseRange(range) === undefined) throw new FixtureError(file, `${at}.ipRanges[${j}]`, `"${range}" is not an IPv4 or IPv6 CIDR range`)
       })
+      checkScenarioReferences(file, at, operator.scenarios, scenarioNames)
       merged.operators.push(operator)
     })
     content.clients.forEach((client, i) => {
       checkClient(file, `$.clients[${i}]`, client)
+      checkScenarioReferences(file, `$.clients[${i}]`, client.scenarios, scenarioNames)
       if (clientIds.has(client.clientId)) throw new FixtureError(file, `$.clients[${i}].clientId`, `duplicate clientId "${client.clientId}" (first defined in ${clientIds.get(client.clientId) ?? ''})`)
       clientIds.set(client.clientId, file)
       merged.clients.push(client)
@@ -121,6 +139,7 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
       if (!operatorIds.has(subscriber.operator)) throw new FixtureError(file, `${at}.operator`, `unknown operator "${subscriber.operator}"; known: ${[...operatorIds.keys()].join(', ') || 'none'}`)
       if (msisdns.has(subscriber.msisdn)) throw new FixtureError(file, `${at}.msisdn`, `duplicate msisdn "${subscriber.msisdn}" (first defined in ${msisdns.get(subscriber.msisdn) ?? ''})`)
       msisdns.set(subscriber.msisdn, file)
+      checkScenarioReferences(file, at, subscriber.scenarios, scenarioNames)
       for (const family of ['ipv4', 'ipv6'] as const) {
         subscriber[family].forEach((value, j) => {
           const range = parseRange(value)
@@ -138,6 +157,12 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
     throw new FixtureError(file, '$.defaultOperator', `unknown operator "${merged.defaultOperator}"`)
   }
   return merged
+}
+
+function checkScenarioReferences (file: string, at: string, names: string[] | undefined, known: Map<string, string>): void {
+  names?.forEach((name, k) => {
+    if (!known.has(name)) throw new FixtureError(file, `${at}.scenarios[${k}]`, `unknown scenario "${name}" (not in the catalogue nor defined in $.scenarios)`)
+  })
 }
 
 /** Rules on one client that the schema cannot express. */

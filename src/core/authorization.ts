@@ -16,7 +16,9 @@ export type Query = Record<string, QueryValue>
 const PROMPTS = ['none', 'login', 'consent', 'select_account']
 const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
 /** Parameters that must not repeat (RFC 6749 section 3.1) */
-const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values']
+const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values', 'emulator_scenario']
+/** Query parameter choosing scenarios for the whole flow (the emulator's own, not OAuth's) */
+export const FLOW_SCENARIO_PARAMETER = 'emulator_scenario'
 
 /** A validated authorization request waiting for the operator leg */
 export interface PendingAuthorization {
@@ -34,6 +36,8 @@ export interface PendingAuthorization {
   operatorId: string
   /** The address the gateway saw the browser come from */
   gatewaySource: string | undefined
+  /** Scenarios chosen for the whole flow (emulator_scenario, or konera_context scenario: entries) */
+  flowScenarios: string[]
   createdAt: number
 }
 
@@ -54,6 +58,7 @@ export interface Grant {
   nonce: string | undefined
   openid: boolean
   offlineAccess: boolean
+  flowScenarios: string[]
   revoked: boolean
   revokedReason?: string
 }
@@ -161,11 +166,17 @@ export class AuthorizationService {
       throw error
     }
 
+    const flowScenarios = [
+      ...(nonEmpty(single(query, FLOW_SCENARIO_PARAMETER)) ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
+      ...(konera?.scenarios ?? [])
+    ]
+
     return {
       client,
       clientId,
       redirectUri,
       state,
+      flowScenarios: [...new Set(flowScenarios)],
       nonce: nonEmpty(single(query, 'nonce')),
       scope,
       prompt,
@@ -231,7 +242,9 @@ export class AuthorizationService {
    * The operator leg: identify the device, record the grant and redirect to the app with a code,
    * or with the OAuth error the operator would give.
    */
-  completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined): { location: string, pending: PendingAuthorization, grant: Grant, identification: Identification } {
+  async completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined,
+    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
+  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
     const pending = this.pending(operatorId, requestId)
     const operator = this.ctx.directory().operator(operatorId)
     const fail = (error: string, description: string): never => {
@@ -241,6 +254,8 @@ export class AuthorizationService {
     this.ctx.store.delete('pending', pending.id)
 
     const identification = this.identifyDevice(operator as OperatorFixture, pending, operatorSource)
+    // Injected failures (scenarios) answer as the operator would, with the identification known
+    if (beforeIssue !== undefined) await beforeIssue(pending, identification)
     if (identification.outcome === 'failed') {
       fail(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason)
     }
@@ -309,6 +324,7 @@ export class AuthorizationService {
       nonce: pending.nonce,
       openid: pending.scope.openid,
       offlineAccess: pending.scope.offlineAccess,
+      flowScenarios: pending.flowScenarios,
       revoked: false
     }
     this.ctx.store.put('grants', grant.id, grant, Math.max(settings.refreshTokenTtl, settings.accessTokenTtl, settings.codeTtl) * 1000)

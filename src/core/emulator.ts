@@ -7,6 +7,9 @@ import { systemClock, type Clock } from './clock.js'
 import { defaultCoreSettings, type CoreContext, type CoreSettings } from './context.js'
 import { Directory } from './directory.js'
 import type { KeyRing } from './keys.js'
+import { Journal } from './journal.js'
+import { SeededRandom } from './random.js'
+import { catalogueDefinitions, ScenarioEngine, type ScenarioDefinition } from './scenarios/engine.js'
 import { MemoryStore, type Store } from './store.js'
 import { NumberVerificationService } from './number-verification.js'
 import { TokenService } from './token-service.js'
@@ -19,6 +22,13 @@ export interface EmulatorOptions {
   settings?: Partial<CoreSettings>
   clock?: Clock
   store?: Store
+  /** Seed of every random choice (probabilistic scenarios, latency distributions) */
+  seed?: number
+  journalCapacity?: number
+}
+
+function fixtureScenarioDefinitions (fixtures: Fixtures): ScenarioDefinition[] {
+  return fixtures.scenarios.map(({ file, scenario }) => ({ scenario, origin: 'fixture', file }))
 }
 
 export class Emulator {
@@ -27,6 +37,9 @@ export class Emulator {
   readonly authorization: AuthorizationService
   readonly tokens: TokenService
   readonly numberVerification: NumberVerificationService
+  readonly random: SeededRandom
+  readonly scenarios: ScenarioEngine
+  readonly journal: Journal
   private directoryValue: Directory
   /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
   private baseline: Fixtures
@@ -46,6 +59,13 @@ export class Emulator {
     this.authorization = new AuthorizationService(this.ctx)
     this.tokens = new TokenService(this.ctx, this.keys)
     this.numberVerification = new NumberVerificationService(this.tokens)
+    this.random = new SeededRandom(options.seed ?? 1)
+    this.scenarios = new ScenarioEngine({
+      random: this.random,
+      clock,
+      definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)]
+    })
+    this.journal = new Journal({ clock, seed: this.random.seed, capacity: options.journalCapacity })
   }
 
   get directory (): Directory {
@@ -63,13 +83,16 @@ export class Emulator {
 
   /** Fixture files were (re)loaded: they become the new baseline of reset() */
   loadFixtures (fixtures: Fixtures): void {
+    this.scenarios.replaceFixtureDefinitions(fixtureScenarioDefinitions(fixtures))
     this.baseline = fixtures
     this.replaceFixtures(fixtures)
   }
 
-  /** Forgets every code, grant and token and returns to the baseline fixtures */
+  /** Forgets every code, grant, token, scenario activation and journal entry; back to the baseline fixtures */
   reset (): void {
     this.ctx.store.clear()
+    this.scenarios.reset()
+    this.journal.clear()
     this.replaceFixtures(this.baseline)
   }
 
@@ -81,8 +104,8 @@ export class Emulator {
     const proposed = change(structuredClone(this.directoryValue.fixtures))
     const checked = mergeFixtures([{
       file: source,
-      content: { defaultOperator: proposed.defaultOperator, operators: proposed.operators, clients: proposed.clients, subscribers: proposed.subscribers }
-    }])
+      content: { defaultOperator: proposed.defaultOperator, operators: proposed.operators, clients: proposed.clients, subscribers: proposed.subscribers, scenarios: [] }
+    }], { scenarios: proposed.scenarios })
     checked.files = this.directoryValue.fixtures.files
     this.replaceFixtures(checked)
     return checked

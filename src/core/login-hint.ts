@@ -34,13 +34,15 @@ export function parseLoginHint (value: string): LoginHint {
 export interface KoneraContext {
   ipv4?: NetworkAddress
   ipv6?: NetworkAddress
-  /** Other entries, kept for later use (scenario selection) */
+  /** `scenario:name` entries (repeatable, or name+name): scenarios for the whole flow */
+  scenarios: string[]
+  /** Other entries, ignored */
   extra: Record<string, string>
 }
 
 /** `ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe` (already URL-decoded) */
 export function parseKoneraContext (value: string): KoneraContext {
-  const context: KoneraContext = { extra: {} }
+  const context: KoneraContext = { scenarios: [], extra: {} }
   for (const entry of value.split(',')) {
     const item = entry.trim()
     if (item === '') continue
@@ -53,6 +55,8 @@ export function parseKoneraContext (value: string): KoneraContext {
       const address = parseAddress(raw, key)
       if (address === undefined) throw new HintError(`konera_context ${key} "${raw}" is not a valid ${key === 'ipv4' ? 'IPv4' : 'IPv6'} address`)
       context[key] = address
+    } else if (key === 'scenario') {
+      context.scenarios.push(...raw.split(/[+\s]+/).map((name) => name.trim()).filter((name) => name !== ''))
     } else {
       context.extra[key] = raw
     }

@@ -24,6 +24,8 @@ export interface AccessTokenRecord {
   expiresAt: number
   /** camara-strict: the token serves one API call */
   singleUse: boolean
+  /** Scenarios chosen at authorize for the whole flow */
+  flowScenarios: string[]
   used: boolean
 }
 
@@ -48,6 +50,12 @@ export interface TokenOutcome {
   grant: Grant
 }
 
+/** A grant found by a code or refresh token, and how to mark that credential spent */
+interface Redeemed {
+  grant: Grant
+  spend: () => void
+}
+
 export interface MintRequest {
   clientId: string
   /** Omit for a token that identifies no subscriber */
@@ -55,6 +63,8 @@ export interface MintRequest {
   scope: string
   /** Defaults to network authentication; ['sms', 'otp'] mints a token the API refuses with 403 */
   amr?: string[]
+  /** Scenarios for every API call made with these tokens */
+  scenarios?: string[]
 }
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
@@ -89,22 +99,29 @@ export class TokenService {
     this.clients = new ClientAuthenticator(ctx)
   }
 
-  async token (form: Form, authorization: string | undefined): Promise<TokenOutcome> {
+  /**
+   * `beforeIssue` runs once the grant is known and before the code or refresh token is spent, so
+   * an injected failure (scenario) leaves it redeemable for the client's retry.
+   */
+  async token (form: Form, authorization: string | undefined, beforeIssue?: (grant: Grant, client: AuthenticatedClient) => Promise<void>): Promise<TokenOutcome> {
     const repeated = Object.entries(form).find(([, value]) => Array.isArray(value))
     if (repeated !== undefined) throw new OAuthError('invalid_request', `${repeated[0]} must not be repeated`)
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
     const client = await this.clients.authenticate(form, authorization)
-    let grant: Grant
-    if (grantType === 'authorization_code') grant = this.redeemCode(form, client)
-    else if (grantType === 'refresh_token') grant = this.redeemRefreshToken(form, client)
-    else grant = this.clientCredentialsGrant(form, client)
+    let redeemed: Redeemed
+    if (grantType === 'authorization_code') redeemed = this.redeemCode(form, client)
+    else if (grantType === 'refresh_token') redeemed = this.redeemRefreshToken(form, client)
+    else redeemed = { grant: this.clientCredentialsGrant(form, client), spend: () => {} }
+    const { grant } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
+    if (beforeIssue !== undefined) await beforeIssue(grant, client)
+    redeemed.spend()
     const response = await this.issue(grant, narrowed, client, grantType)
     return { response, client, grant }
   }
 
-  private redeemCode (form: Form, { client }: AuthenticatedClient): Grant {
+  private redeemCode (form: Form, { client }: AuthenticatedClient): Redeemed {
     const code = required(form, 'code')
     const redirectUri = required(form, 'redirect_uri')
     const verifier = field(form, 'code_verifier')
@@ -125,11 +142,10 @@ export class TokenService {
       throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
     }
     if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
-    record.used = true
-    return grant
+    return { grant, spend: () => { record.used = true } }
   }
 
-  private redeemRefreshToken (form: Form, { client }: AuthenticatedClient): Grant {
+  private redeemRefreshToken (form: Form, { client }: AuthenticatedClient): Redeemed {
     const token = required(form, 'refresh_token')
     const record = this.ctx.store.get<RefreshTokenRecord>('refreshTokens', token)
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
@@ -142,8 +158,7 @@ export class TokenService {
     }
     // A refused scope must not spend the token, or the client's retry would count as reuse and revoke the grant
     this.narrowScope(form, grant)
-    record.used = true
-    return grant
+    return { grant, spend: () => { record.used = true } }
   }
 
   private narrowScope (form: Form, grant: Grant): string[] {
@@ -172,6 +187,7 @@ export class TokenService {
       nonce: undefined,
       openid: false,
       offlineAccess: false,
+      flowScenarios: [],
       revoked: false
     }
     this.ctx.store.put('grants', grant.id, grant, this.ctx.settings.accessTokenTtl * 1000)
@@ -199,6 +215,7 @@ export class TokenService {
       nonce: undefined,
       openid: scope.openid,
       offlineAccess: scope.offlineAccess,
+      flowScenarios: request.scenarios ?? [],
       revoked: false
     }
     const { settings } = this.ctx
@@ -232,6 +249,7 @@ export class TokenService {
       amr: grant.amr,
       expiresAt: now + ttl * 1000,
       singleUse: strict,
+      flowScenarios: grant.flowScenarios,
       used: false
     }
     store.put('accessTokens', accessToken, record, ttl * 1000)

@@ -10,7 +10,8 @@ export default fp(async (app) => {
       ms: Math.round(reply.elapsedTime * 100) / 100,
       operation: request.facts.operation,
       flowId: request.facts.flowId,
-      reason: request.facts.reason
+      reason: request.facts.reason,
+      scenarios: request.appliedScenarios?.length > 0 ? request.appliedScenarios : undefined
     }, 'request completed')
   })
 }, { name: 'request-log', fastify: '5.x', dependencies: ['request-facts', 'correlation'] })

@@ -80,6 +80,8 @@ export interface RequestFacts {
   clientId?: string
   msisdn?: string
   operatorId?: string
+  /** verify: the phoneNumber the client claims (absent for hashed requests) */
+  claimedNumber?: string
   /** Parsed `x-emulator-scenario` header, in the order given */
   headerScenarios: string[]
   /** Chosen at authorize and carried by the flow */
@@ -108,7 +110,7 @@ export interface AppliedScenario {
   activationId?: string
 }
 
-export type SkipCause = 'operation' | 'client' | 'subscriber' | 'operator' | 'count' | 'probability'
+export type SkipCause = 'operation' | 'client' | 'subscriber' | 'operator' | 'claimed-number' | 'count' | 'probability'
 
 /** A scenario named by the header or the flow that did not apply to this request, and why */
 export interface SkippedScenario {
@@ -325,6 +327,7 @@ export class ScenarioEngine {
     if (!accepts(match.clients, facts.clientId)) return 'client'
     if (!accepts(match.subscribers, facts.msisdn)) return 'subscriber'
     if (!accepts(match.operators, facts.operatorId)) return 'operator'
+    if (match.claimedNumber !== undefined && (facts.claimedNumber === undefined || !claimedNumberPattern(match.claimedNumber).test(facts.claimedNumber))) return 'claimed-number'
     if (match.firstN !== undefined || match.everyNth !== undefined || match.afterN !== undefined) {
       const n = (this.counters.get(counterKey) ?? 0) + 1
       this.counters.set(counterKey, n)
@@ -439,6 +442,18 @@ function resolveError (scenario: string, effect: ErrorEffect): DecidedError {
 }
 
 /** `x-emulator-scenario: a, b` (or a repeated header) -> ['a', 'b'] */
+const patterns = new Map<string, RegExp>()
+
+/** Compiled once per pattern; the schema check has already proven it compiles */
+function claimedNumberPattern (source: string): RegExp {
+  let pattern = patterns.get(source)
+  if (pattern === undefined) {
+    pattern = new RegExp(source)
+    patterns.set(source, pattern)
+  }
+  return pattern
+}
+
 export function parseScenarioList (value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return []
   const parts = typeof value === 'string' ? [value] : value

@@ -27,6 +27,11 @@ export const ScenarioMatchSchema = Type.Object({
   clients: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'client_id values' })),
   subscribers: Type.Optional(Type.Array(Type.String({ pattern: E164_PATTERN }), { minItems: 1, description: 'E.164 numbers of the subscribers' })),
   operators: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Operator ids' })),
+  claimedNumber: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'verify only: a regular expression the phoneNumber in the request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
+  })),
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance to apply to a request that matches everything else, drawn from the seeded generator' })),
   firstN: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the first N matching requests' })),
   everyNth: Type.Optional(Type.Integer({ minimum: 1, description: 'Only every Nth matching request (the Nth, the 2Nth, ...)' })),
@@ -160,6 +165,14 @@ export function checkScenarioRules (scenario: Scenario, at = '$'): ScenarioProbl
     const { status, code } = effects.error.camara
     const expected = CAMARA_ERRORS[code].status
     if (status !== expected) return { jsonPath: `${at}.effects.error.camara.status`, rule: `must be ${expected} for code ${code}` }
+  }
+  const claimed = scenario.match?.claimedNumber
+  if (claimed !== undefined) {
+    try {
+      RegExp(claimed)
+    } catch (error) {
+      return { jsonPath: `${at}.match.claimedNumber`, rule: `must be a valid regular expression (${(error as Error).message})` }
+    }
   }
   const fault = effects.fault
   if (fault?.afterMs !== undefined && fault.type !== 'hang') {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Query } from '../../core/authorization.js'
 import { AuthorizeQuerySchema, ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { documentOnly } from '../route-options.js'
+import { authorizeScenarioError } from '../scenario-errors.js'
 
 const authorize: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authorize', {
@@ -20,6 +21,10 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
     request.facts.flowId = pending.flowId
     request.facts.clientId = pending.clientId
     request.facts.operatorId = pending.operatorId
+    await app.runScenarios(request, reply, {
+      flowScenarios: pending.flowScenarios,
+      toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
+    })
     return await reply.redirect(location, 302)
   })
 }

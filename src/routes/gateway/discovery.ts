@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ASSERTION_ALGS } from '../../core/client-authentication.js'
 import { NUMBER_VERIFICATION_SCOPES, PROTOCOL_SCOPES } from '../../core/scopes.js'
 import { GRANT_TYPES } from '../../core/token-service.js'
+import { oauthScenarioError } from '../scenario-errors.js'
 import { DiscoverySchema } from '../../schemas/oauth.js'
 
 const discovery: FastifyPluginAsyncTypebox = async (app) => {
@@ -13,7 +14,8 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['gateway'],
       response: { 200: DiscoverySchema }
     }
-  }, async () => {
+  }, async (request, reply) => {
+    await app.runScenarios(request, reply, { toError: oauthScenarioError })
     const { urls, keys } = app.emulator
     return {
       issuer: urls.issuer,

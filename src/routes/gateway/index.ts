@@ -1,7 +1,8 @@
 // The aggregator's auth surface under /camara/api/auth/v1. The browser-facing authorize
 // endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { AuthorizeError, OAuthError } from '../../core/errors.js'
+import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
+import { ConnectionTakenOver } from '../../plugins/scenarios.js'
 import { renderErrorPage } from '../../views/error-page.js'
 import authorize from './authorize.js'
 import discovery from './discovery.js'
@@ -10,6 +11,7 @@ import token from './token.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
 export function browserErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ConnectionTakenOver) return reply
   if (error instanceof AuthorizeError) {
     request.facts.reason = error.description
     const location = error.redirectLocation()
@@ -22,7 +24,14 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
 
 /** Back-channel surface: RFC 6749 JSON errors, never a stack */
 export function oauthErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ConnectionTakenOver) return reply
   reply.header('cache-control', 'no-store')
+  if (error instanceof CamaraError) {
+    // An injected gateway failure (scenario) on discovery or jwks
+    request.facts.reason = error.reason
+    if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter))
+    return reply.code(error.status).send(error.toJSON())
+  }
   if (error instanceof OAuthError) {
     request.facts.reason = error.reason
     if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)

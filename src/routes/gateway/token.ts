@@ -4,6 +4,7 @@ import type { Form } from '../../core/client-authentication.js'
 import { OAuthError } from '../../core/errors.js'
 import { OAuthErrorSchema, TokenRequestSchema, TokenResponseSchema } from '../../schemas/oauth.js'
 import { documentOnly } from '../route-options.js'
+import { oauthScenarioError } from '../scenario-errors.js'
 
 const FORM = 'application/x-www-form-urlencoded'
 
@@ -25,10 +26,13 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       throw new OAuthError('invalid_request', `the token request must be sent as ${FORM}`)
     }
     const form = (request.body ?? {}) as Form
-    const { response, grant } = await app.emulator.tokens.token(form, request.headers.authorization)
-    request.facts.flowId = grant.flowId
-    request.facts.clientId = grant.clientId
-    request.facts.msisdn = grant.msisdn
+    const { response } = await app.emulator.tokens.token(form, request.headers.authorization, async (grant) => {
+      request.facts.flowId = grant.flowId
+      request.facts.clientId = grant.clientId
+      request.facts.msisdn = grant.msisdn
+      request.facts.operatorId = grant.operatorId
+      await app.runScenarios(request, reply, { flowScenarios: grant.flowScenarios, toError: oauthScenarioError })
+    })
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
   })
 }

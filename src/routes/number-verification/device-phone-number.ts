@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NV_SHARE_SCOPE } from '../../core/scopes.js'
 import { CorrelatorHeadersSchema, ErrorInfoSchema, ShareResponseSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
+import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, type PathFamily } from './family.js'
 
 const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
@@ -18,7 +19,10 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
     },
     validatorCompiler: documentOnly,
     onRequest: authorizeCall(NV_SHARE_SCOPE, family)
-  }, async (request) => ({ devicePhoneNumber: request.call.msisdn }))
+  }, async (request, reply) => {
+    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError: camaraScenarioError })
+    return { devicePhoneNumber: request.call.msisdn }
+  })
 }
 
 export default devicePhoneNumber

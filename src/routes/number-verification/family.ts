@@ -2,6 +2,7 @@
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
+import { ConnectionTakenOver } from '../../plugins/scenarios.js'
 import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
 
 export interface PathFamily {
@@ -64,6 +65,7 @@ const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
 }
 
 export function camaraErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ConnectionTakenOver) return reply
   let camara: CamaraError
   if (error instanceof CamaraError) camara = error
   else {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
 import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, ErrorInfoSchema, VerifyRequestSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
+import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, type PathFamily } from './family.js'
 
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
@@ -26,10 +27,15 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     },
     validatorCompiler: documentOnly,
     onRequest: authorizeCall(NV_VERIFY_SCOPE, family)
-  }, async (request) => {
+  }, async (request, reply) => {
     const service = app.emulator.numberVerification
     const input = service.parseVerifyBody(request.body)
-    const verified = service.verify(request.call, input)
+    const decision = await app.runScenarios(request, reply, {
+      flowScenarios: request.call.token.flowScenarios,
+      claimedNumber: 'phoneNumber' in input ? input.phoneNumber : undefined,
+      toError: camaraScenarioError
+    })
+    const verified = decision.verifiedResult ?? service.verify(request.call, input)
     if (!aggregator) return { devicePhoneNumberVerified: verified }
     return { devicePhoneNumberVerified: verified, assessedAt: new Date(app.emulator.ctx.clock.now()).toISOString() }
   })

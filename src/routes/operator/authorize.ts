@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
+import { authorizeScenarioError } from '../scenario-errors.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
@@ -22,10 +23,15 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
     const query = request.query as Record<string, unknown>
     const requestId = typeof query.request_id === 'string' ? query.request_id : undefined
     request.facts.operatorId = request.params.operatorId
-    const { location, grant } = app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip)
-    request.facts.flowId = grant.flowId
-    request.facts.clientId = grant.clientId
-    request.facts.msisdn = grant.msisdn
+    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, async (pending, identification) => {
+      request.facts.flowId = pending.flowId
+      request.facts.clientId = pending.clientId
+      if (identification.outcome !== 'failed') request.facts.msisdn = identification.msisdn
+      await app.runScenarios(request, reply, {
+        flowScenarios: pending.flowScenarios,
+        toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
+      })
+    })
     return await reply.redirect(location, 302)
   })
 }

@@ -1,0 +1,182 @@
+// Carries out the scenario engine's decisions on real requests: latency, errors in the surface's
+// own format, forced verify results, and faults on the socket (reset, hang, empty reply,
+// malformed / truncated / dribbled bodies). The engine decides; this plugin only acts.
+import { setTimeout as delay } from 'node:timers/promises'
+import { Readable } from 'node:stream'
+import type { Socket } from 'node:net'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Decision, DecidedError, DecidedFault } from '../core/scenarios/engine.js'
+import { parseScenarioList } from '../core/scenarios/engine.js'
+import type { ScenarioOperation } from '../core/scenarios/scenario-schema.js'
+import { SCENARIO_OPERATIONS } from '../core/scenarios/scenario-schema.js'
+
+export const SCENARIO_HEADER = 'x-emulator-scenario'
+
+export type Sleep = (ms: number) => Promise<void>
+
+export interface ScenarioContext {
+  flowScenarios?: string[]
+  claimedNumber?: string
+  /** Renders an engine error (or a refusal of unknown scenario names) in the surface's format */
+  toError: (error: DecidedError | { unknown: string[] }) => Error
+}
+
+/**
+ * Thrown once a fault has taken over the connection: the surface sends nothing more. Every
+ * surface's error handler lets it pass silently.
+ */
+export class ConnectionTakenOver extends Error {
+  constructor (fault: string) {
+    super(`connection taken over by fault ${fault}`)
+    this.name = 'ConnectionTakenOver'
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Parsed x-emulator-scenario header */
+    headerScenarios: string[]
+    /** Names of the scenarios applied to this request, for the journal and the log */
+    appliedScenarios: string[]
+    /** A body fault to apply when the response is sent */
+    bodyFault: DecidedFault | undefined
+  }
+  interface FastifyInstance {
+    /**
+     * Runs the scenarios for this request once its facts are known. Throws the surface's error
+     * for an injected error, and ConnectionTakenOver when a fault took over the connection.
+     */
+    runScenarios: (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext) => Promise<Decision>
+  }
+}
+
+function isScenarioOperation (operation: string): operation is ScenarioOperation {
+  return (SCENARIO_OPERATIONS as readonly string[]).includes(operation)
+}
+
+/** Malformed: the body as sent, its last character replaced by something no JSON parser accepts */
+export function malform (payload: string): string {
+  return payload.length === 0 ? '{"' : `${payload.slice(0, -1)},"}`
+}
+
+export default fp<{ sleep?: Sleep }>(async (app, options) => {
+  const sleep: Sleep = options.sleep ?? (async (ms) => { if (ms > 0) await delay(ms) })
+  const hung = new Set<Socket>()
+
+  app.decorateRequest('headerScenarios', null as unknown as string[])
+  app.decorateRequest('appliedScenarios', null as unknown as string[])
+  app.decorateRequest('bodyFault', undefined)
+
+  app.addHook('onRequest', async (request) => {
+    request.headerScenarios = parseScenarioList(request.headers[SCENARIO_HEADER])
+    request.appliedScenarios = []
+  })
+
+  app.decorate('runScenarios', async (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Promise<Decision> => {
+    const { emulator } = app
+    const facts = request.facts
+    if (!isScenarioOperation(facts.operation)) throw new Error(`runScenarios called for operation ${facts.operation}`)
+    const directory = emulator.directory
+    const fixtureScenarios = [
+      ...(facts.msisdn === undefined ? [] : directory.subscriber(facts.msisdn)?.scenarios ?? []),
+      ...(facts.clientId === undefined ? [] : directory.client(facts.clientId)?.scenarios ?? []),
+      ...(facts.operatorId === undefined ? [] : directory.operator(facts.operatorId)?.scenarios ?? [])
+    ]
+    const decision = emulator.scenarios.decide({
+      operation: facts.operation,
+      clientId: facts.clientId,
+      msisdn: facts.msisdn,
+      operatorId: facts.operatorId,
+      claimedNumber: context.claimedNumber,
+      headerScenarios: request.headerScenarios,
+      flowScenarios: context.flowScenarios ?? [],
+      fixtureScenarios
+    })
+    if (decision.unknown.length > 0) throw context.toError({ unknown: decision.unknown })
+    request.appliedScenarios = decision.applied.map((a) => a.name)
+    await sleep(decision.latencyMs)
+
+    const fault = decision.fault
+    if (fault !== undefined) {
+      if (fault.type === 'malformed-json' || fault.type === 'truncated-json' || fault.type === 'slow-body') {
+        request.bodyFault = fault
+      } else {
+        breakConnection(request, reply, fault)
+        throw new ConnectionTakenOver(fault.type)
+      }
+    }
+    if (decision.error !== undefined) {
+      facts.reason = `scenario ${decision.error.scenario}`
+      throw context.toError(decision.error)
+    }
+    return decision
+  })
+
+  /** Reset, hang or empty reply: the response never comes, as on a broken network */
+  function breakConnection (request: FastifyRequest, reply: FastifyReply, fault: DecidedFault): void {
+    reply.hijack()
+    const socket = request.raw.socket
+    request.facts.reason = `fault ${fault.type} (scenario ${fault.scenario})`
+    recordFault(request, fault)
+    if (fault.type === 'connection-reset') {
+      socket.resetAndDestroy()
+    } else if (fault.type === 'empty-reply') {
+      socket.end()
+      socket.destroySoon()
+    } else {
+      hung.add(socket)
+      socket.once('close', () => hung.delete(socket))
+      if (fault.afterMs !== undefined) {
+        const timer = setTimeout(() => socket.destroy(), fault.afterMs)
+        socket.once('close', () => clearTimeout(timer))
+      }
+    }
+  }
+
+  function recordFault (request: FastifyRequest, fault: DecidedFault): void {
+    const { facts } = request
+    app.emulator.journal.record({
+      operation: facts.operation,
+      method: request.method,
+      path: request.url.split('?')[0] ?? request.url,
+      status: 0,
+      durationMs: 0,
+      flowId: facts.flowId,
+      correlator: request.correlator,
+      clientId: facts.clientId,
+      msisdn: facts.msisdn,
+      operatorId: facts.operatorId,
+      scenarios: request.appliedScenarios,
+      reason: `fault ${fault.type} (scenario ${fault.scenario})`
+    })
+  }
+
+  // Body faults act on whatever body goes out, success or error
+  app.addHook('onSend', async (request, reply, payload) => {
+    const fault = request.bodyFault
+    if (fault === undefined || typeof payload !== 'string') return payload
+    request.facts.reason ??= `fault ${fault.type} (scenario ${fault.scenario})`
+    if (fault.type === 'malformed-json') return malform(payload)
+    if (fault.type === 'truncated-json') {
+      // Announce the whole body, send half, then close: the client sees a premature end
+      reply.header('content-length', String(Buffer.byteLength(payload)))
+      reply.raw.once('finish', () => request.raw.socket.destroySoon())
+      return payload.slice(0, Math.floor(payload.length / 2))
+    }
+    reply.removeHeader('content-length')
+    return Readable.from(dribble(payload, fault.chunkDelayMs ?? 200, sleep))
+  })
+
+  app.addHook('onClose', async () => {
+    for (const socket of hung) socket.destroy()
+  })
+}, { name: 'scenarios', fastify: '5.x', dependencies: ['request-facts', 'emulator'] })
+
+async function * dribble (payload: string, chunkDelayMs: number, sleep: Sleep): AsyncGenerator<string> {
+  const size = Math.max(1, Math.ceil(payload.length / 8))
+  for (let at = 0; at < payload.length; at += size) {
+    if (at > 0) await sleep(chunkDelayMs)
+    yield payload.slice(at, at + size)
+  }
+}

@@ -1,0 +1,32 @@
+// How each surface renders an injected (scenario) error or a refusal of unknown scenario names.
+import { AuthorizeError, CamaraError, OAuthError } from '../core/errors.js'
+import type { DecidedError } from '../core/scenarios/engine.js'
+
+type ScenarioProblem = DecidedError | { unknown: string[] }
+
+function unknownNames (problem: { unknown: string[] }): string {
+  return `unknown scenario ${problem.unknown.map((n) => `"${n}"`).join(', ')}: GET /_emulator/scenarios lists them`
+}
+
+export function camaraScenarioError (problem: ScenarioProblem): Error {
+  if ('unknown' in problem) return new CamaraError(400, 'INVALID_ARGUMENT', unknownNames(problem))
+  if (problem.kind === 'camara') {
+    return new CamaraError(problem.status, problem.code, problem.message, { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+  }
+  return new CamaraError(500, 'INTERNAL', 'Server error', { reason: `scenario ${problem.scenario} gives a ${problem.kind} error here` })
+}
+
+export function oauthScenarioError (problem: ScenarioProblem): Error {
+  if ('unknown' in problem) return new OAuthError('invalid_request', unknownNames(problem))
+  if (problem.kind === 'oauth') return new OAuthError(problem.error, problem.description, { statusCode: problem.status, reason: `scenario ${problem.scenario}` })
+  if (problem.kind === 'camara') return new CamaraError(problem.status, problem.code, problem.message, { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+  return new OAuthError('server_error', `scenario ${problem.scenario}`, { statusCode: 500 })
+}
+
+export function authorizeScenarioError (target: { redirectUri: string, state?: string | undefined }) {
+  return (problem: ScenarioProblem): Error => {
+    if ('unknown' in problem) return new AuthorizeError('invalid_request', unknownNames(problem), target)
+    if (problem.kind === 'authorize') return new AuthorizeError(problem.error, problem.description, target)
+    return new AuthorizeError('server_error', `scenario ${problem.scenario}`, target)
+  }
+}
