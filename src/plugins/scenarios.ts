@@ -23,13 +23,16 @@ export interface ScenarioContext {
 }
 
 /**
- * Thrown once a fault has taken over the connection: the surface sends nothing more. Every
- * surface's error handler lets it pass silently.
+ * Thrown when a fault must take over the connection. It unwinds the route (and the core call it
+ * is in) to the surface's error handler, which calls takeOver() and sends nothing.
  */
 export class ConnectionTakenOver extends Error {
-  constructor (fault: string) {
+  readonly takeOver: () => void
+
+  constructor (fault: string, takeOver: () => void) {
     super(`connection taken over by fault ${fault}`)
     this.name = 'ConnectionTakenOver'
+    this.takeOver = takeOver
   }
 }
 
@@ -102,8 +105,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
       if (fault.type === 'malformed-json' || fault.type === 'truncated-json' || fault.type === 'slow-body') {
         request.bodyFault = fault
       } else {
-        breakConnection(request, reply, fault)
-        throw new ConnectionTakenOver(fault.type)
+        throw new ConnectionTakenOver(fault.type, () => breakConnection(request, reply, fault))
       }
     }
     if (decision.error !== undefined) {
@@ -159,10 +161,11 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     request.facts.reason ??= `fault ${fault.type} (scenario ${fault.scenario})`
     if (fault.type === 'malformed-json') return malform(payload)
     if (fault.type === 'truncated-json') {
-      // Announce the whole body, send half, then close: the client sees a premature end
+      // Announce the whole body, send half, then close: the client sees a premature end. A stream,
+      // because Fastify recomputes Content-Length for string payloads
       reply.header('content-length', String(Buffer.byteLength(payload)))
       reply.raw.once('finish', () => request.raw.socket.destroySoon())
-      return payload.slice(0, Math.floor(payload.length / 2))
+      return Readable.from([payload.slice(0, Math.floor(payload.length / 2))])
     }
     reply.removeHeader('content-length')
     return Readable.from(dribble(payload, fault.chunkDelayMs ?? 200, sleep))

@@ -4,11 +4,13 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { FixtureError } from '../../config/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
+import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
 export function controlErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let answer: CamaraError
   if (error instanceof CamaraError) answer = error
   else if (error instanceof FixtureError) answer = new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
+  else if (error instanceof ScenarioError) answer = new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
   else if (error instanceof OAuthError) answer = new CamaraError(400, 'INVALID_ARGUMENT', error.description)
   else if ((error as FastifyError).validation !== undefined) answer = new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
   else if (((error as FastifyError).statusCode ?? 500) < 500) answer = new CamaraError((error as FastifyError).statusCode as number, 'INVALID_ARGUMENT', error.message)

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify'
 import { controlErrorHandler, requireAdminToken } from './control-errors.js'
 import fixtures from './fixtures.js'
 import health from './health.js'
+import journal from './journal.js'
 import reset from './reset.js'
+import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
 import tokens from './tokens.js'
 
@@ -23,5 +25,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(subscribers)
     await guarded.register(reset)
     await guarded.register(tokens)
+    await guarded.register(scenarios)
+    await guarded.register(journal)
   }, { prefix: '/_emulator' })
 }

@@ -11,7 +11,10 @@ import token from './token.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
 export function browserErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) return reply
+  if (error instanceof ConnectionTakenOver) {
+    error.takeOver()
+    return reply
+  }
   if (error instanceof AuthorizeError) {
     request.facts.reason = error.description
     const location = error.redirectLocation()
@@ -24,7 +27,10 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
 
 /** Back-channel surface: RFC 6749 JSON errors, never a stack */
 export function oauthErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) return reply
+  if (error instanceof ConnectionTakenOver) {
+    error.takeOver()
+    return reply
+  }
   reply.header('cache-control', 'no-store')
   if (error instanceof CamaraError) {
     // An injected gateway failure (scenario) on discovery or jwks

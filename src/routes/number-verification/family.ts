@@ -65,7 +65,10 @@ const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
 }
 
 export function camaraErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) return reply
+  if (error instanceof ConnectionTakenOver) {
+    error.takeOver()
+    return reply
+  }
   let camara: CamaraError
   if (error instanceof CamaraError) camara = error
   else {

@@ -1,0 +1,92 @@
+// /_emulator/journal: what happened to each request, filterable by flow, correlator, subscriber
+// and operation; a server-sent event stream of new entries for live views; clearing.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+
+export const JournalEntrySchema = Type.Object({
+  id: Type.Integer(),
+  time: Type.String({ format: 'date-time' }),
+  operation: Type.String(),
+  method: Type.String(),
+  path: Type.String(),
+  status: Type.Integer({ description: '0 when a fault broke the connection' }),
+  durationMs: Type.Number(),
+  flowId: Type.Optional(Type.String()),
+  correlator: Type.Optional(Type.String()),
+  clientId: Type.Optional(Type.String()),
+  msisdn: Type.Optional(Type.String()),
+  operatorId: Type.Optional(Type.String()),
+  scenarios: Type.Array(Type.String()),
+  reason: Type.Optional(Type.String()),
+  seed: Type.Integer()
+})
+
+const JournalQuerySchema = Type.Object({
+  flowId: Type.Optional(Type.String()),
+  correlator: Type.Optional(Type.String()),
+  msisdn: Type.Optional(Type.String()),
+  operation: Type.Optional(Type.String()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  sinceId: Type.Optional(Type.Integer({ minimum: 0 }))
+}, { additionalProperties: false })
+
+const journal: FastifyPluginAsyncTypebox = async (app) => {
+  // Open event streams, ended when the app closes so shutdown does not wait on them
+  const streams = new Set<() => void>()
+  app.addHook('onClose', async () => { for (const end of streams) end() })
+
+  app.get('/journal', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Journal entries, oldest first',
+      description: 'A bounded ring buffer of every request to the emulated surfaces (control requests excluded). The seed makes a run replayable.',
+      tags: ['control'],
+      querystring: JournalQuerySchema,
+      response: { 200: Type.Object({ seed: Type.Integer(), capacity: Type.Integer(), entries: Type.Array(JournalEntrySchema) }) }
+    }
+  }, async (request) => {
+    const { journal, random } = app.emulator
+    const entries = journal.list(request.query).map((entry) => ({ ...entry, scenarios: [...entry.scenarios] }))
+    return { seed: random.seed, capacity: journal.capacity, entries }
+  })
+
+  app.get('/journal/stream', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Server-sent events: one `entry` event per new journal entry',
+      tags: ['control'],
+      produces: ['text/event-stream']
+    }
+  }, async (request, reply) => {
+    reply.hijack()
+    const raw = reply.raw
+    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    raw.write(': camara-nv-emulator journal\n\n')
+    const unsubscribe = app.emulator.journal.subscribe((entry) => {
+      raw.write(`id: ${entry.id}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`)
+    })
+    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000)
+    keepAlive.unref()
+    const stop = (): void => {
+      clearInterval(keepAlive)
+      unsubscribe()
+      streams.delete(end)
+    }
+    const end = (): void => {
+      stop()
+      raw.end()
+    }
+    streams.add(end)
+    request.raw.once('close', stop)
+  })
+
+  app.delete('/journal', {
+    config: { operation: 'control' },
+    schema: { summary: 'Clear the journal', tags: ['control'], response: { 204: Type.Null() } }
+  }, async (_request, reply) => {
+    app.emulator.journal.clear()
+    return await reply.code(204).send(null)
+  })
+}
+
+export default journal

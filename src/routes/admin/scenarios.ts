@@ -1,0 +1,138 @@
+// /_emulator/scenarios: list the catalogue and fixture scenarios, define and remove scenarios at
+// runtime, and activate them globally or for the next N matching requests, with an expiry.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { CamaraError } from '../../core/errors.js'
+import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
+import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
+import { ErrorInfoSchema } from '../../schemas/camara.js'
+import { documentOnly } from '../route-options.js'
+
+const NameParams = Type.Object({ name: Type.String() })
+
+const ActivationSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  activatedAt: Type.String({ format: 'date-time' }),
+  remaining: Type.Optional(Type.Integer()),
+  expiresAt: Type.Optional(Type.String({ format: 'date-time' })),
+  match: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  appliedCount: Type.Integer()
+})
+
+const ListingSchema = Type.Object({
+  name: Type.String(),
+  description: Type.String(),
+  origin: Type.Union([Type.Literal('catalogue'), Type.Literal('fixture'), Type.Literal('control')]),
+  file: Type.Optional(Type.String()),
+  active: Type.Boolean(),
+  scenario: Type.Record(Type.String(), Type.Unknown())
+})
+
+function registryError (error: unknown): unknown {
+  if (!(error instanceof ScenarioRegistryError)) return error
+  return new CamaraError(error.kind === 'unknown' ? 404 : 409, error.kind === 'unknown' ? 'NOT_FOUND' : 'CONFLICT', error.message)
+}
+
+const scenarios: FastifyPluginAsyncTypebox = async (app) => {
+  const engine = (): typeof app.emulator.scenarios => app.emulator.scenarios
+  const activationView = (a: ReturnType<ReturnType<typeof engine>['activations']>[number]) => ({
+    ...a,
+    activatedAt: new Date(a.activatedAt).toISOString(),
+    expiresAt: a.expiresAt === undefined ? undefined : new Date(a.expiresAt).toISOString()
+  })
+
+  app.get('/scenarios', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'List scenarios (catalogue, fixtures, runtime) and live activations',
+      tags: ['control'],
+      response: { 200: Type.Object({ scenarios: Type.Array(ListingSchema), activations: Type.Array(ActivationSchema) }) }
+    }
+  }, async () => ({ scenarios: engine().list(), activations: engine().activations().map(activationView) }))
+
+  app.post('/scenarios', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Define a scenario at runtime (or replace one defined at runtime)',
+      tags: ['control'],
+      body: ScenarioSchema,
+      response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema }
+    },
+    // validateScenario names the JSON path and rule, in the fixture loader's words
+    validatorCompiler: documentOnly
+  }, async (request, reply) => {
+    try {
+      const scenario = validateScenario(request.body, 'body')
+      return await reply.code(201).send(engine().define(scenario))
+    } catch (error) {
+      throw registryError(error)
+    }
+  })
+
+  app.delete('/scenarios/:name', {
+    config: { operation: 'control' },
+    schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: Type.Null(), 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
+  }, async (request, reply) => {
+    try {
+      if (!engine().remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
+    } catch (error) {
+      throw registryError(error)
+    }
+    return await reply.code(204).send(null)
+  })
+
+  app.post('/scenarios/:name/activate', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
+      tags: ['control'],
+      params: NameParams,
+      body: Type.Optional(Type.Object({
+        remaining: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the next N matching requests' })),
+        expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Deactivate after this long' })),
+        match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
+      }, { additionalProperties: false })),
+      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema }
+    }
+  }, async (request, reply) => {
+    const body = request.body ?? {}
+    try {
+      const id = engine().activate(request.params.name, {
+        remaining: body.remaining,
+        expiresAt: body.expiresInSeconds === undefined ? undefined : app.emulator.ctx.clock.now() + body.expiresInSeconds * 1000,
+        match: body.match
+      })
+      const activation = engine().activations().find((a) => a.id === id)
+      return await reply.code(201).send(activationView(activation as NonNullable<typeof activation>))
+    } catch (error) {
+      throw registryError(error)
+    }
+  })
+
+  app.delete('/scenarios/:name/activate', {
+    config: { operation: 'control' },
+    schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: Type.Null(), 404: ErrorInfoSchema } }
+  }, async (request, reply) => {
+    if (engine().deactivate(request.params.name) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
+    return await reply.code(204).send(null)
+  })
+
+  app.delete('/activations/:id', {
+    config: { operation: 'control' },
+    schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorInfoSchema } }
+  }, async (request, reply) => {
+    if (engine().deactivate(request.params.id) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
+    return await reply.code(204).send(null)
+  })
+
+  app.delete('/activations', {
+    config: { operation: 'control' },
+    schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: Type.Null() } }
+  }, async (_request, reply) => {
+    for (const activation of engine().activations()) engine().deactivate(activation.id)
+    return await reply.code(204).send(null)
+  })
+}
+
+export default scenarios
