@@ -18,6 +18,8 @@ export interface AccessTokenRecord {
   flowId: string
   clientId: string
   msisdn: string | undefined
+  /** The operator that authenticated the subscriber */
+  operatorId: string | undefined
   scopes: string[]
   amr: string[]
   /** Milliseconds since the epoch */
@@ -245,6 +247,7 @@ export class TokenService {
       flowId: grant.flowId,
       clientId: grant.clientId,
       msisdn: grant.msisdn,
+      operatorId: grant.operatorId,
       scopes,
       amr: grant.amr,
       expiresAt: now + ttl * 1000,

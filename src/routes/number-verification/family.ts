@@ -50,6 +50,7 @@ export function authorizeCall (scope: string, family: PathFamily): onRequestAsyn
     request.facts.flowId = call.token.flowId
     request.facts.clientId = call.token.clientId
     request.facts.msisdn = call.msisdn
+    request.facts.operatorId = call.token.operatorId
     const contentType = request.headers['content-type']
     if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
       throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
