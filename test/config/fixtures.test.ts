@@ -52,10 +52,11 @@ t.test('validateFixtureDocument fills defaults without touching the document it 
   t.same(valid, {
     operators: [{ id: 'op', name: 'Op', numberPrefixes: [], ipRanges: [], trustsLoginHint: false }],
     clients: [],
-    subscribers: [{ msisdn: '+34666666666', operator: 'op', ipv4: [], ipv6: [], connection: 'wifi', authMethods: ['network'] }]
+    subscribers: [{ msisdn: '+34666666666', operator: 'op', ipv4: [], ipv6: [], connection: 'wifi', authMethods: ['network'] }],
+    scenarios: []
   })
   t.same(document, snapshot)
-  t.same(validateFixtureDocument('empty.json', {}), { operators: [], clients: [], subscribers: [] })
+  t.same(validateFixtureDocument('empty.json', {}), { operators: [], clients: [], subscribers: [], scenarios: [] })
 })
 
 t.test('files merge in order: later files may use earlier operators, the last defaultOperator wins', async (t) => {

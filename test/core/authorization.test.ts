@@ -7,7 +7,7 @@ import { parseKoneraContext, parseLoginHint } from '../../src/core/login-hint.js
 import { parseScope } from '../../src/core/scopes.js'
 import {
   authorize, authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, PKCE_CHALLENGE, PUBLIC_URL,
-  REDIRECT_URI, SCOPE, SEED_IPV4, SEED_MSISDN, START, START_S, thrown
+  REDIRECT_URI, rejected, SCOPE, SEED_IPV4, SEED_MSISDN, START, START_S, thrown
 } from './support.js'
 
 const STATE = 'af0ifjsldkj'
@@ -19,10 +19,17 @@ interface Outcome {
   location: string | undefined
 }
 
-function authorizeError (fn: () => unknown): Outcome {
-  const error = thrown(fn)
+function outcome (error: unknown): Outcome {
   if (!(error instanceof AuthorizeError)) throw error
   return { error: error.error, description: error.description, location: error.redirectLocation() }
+}
+
+function authorizeError (fn: () => unknown): Outcome {
+  return outcome(thrown(fn))
+}
+
+async function authorizeRejection (promise: Promise<unknown>): Promise<Outcome> {
+  return outcome(await rejected(promise))
 }
 
 /** The error page outcome: RFC 6749 forbids redirecting to an untrusted redirect_uri */
@@ -79,8 +86,14 @@ t.test('validate', async (t) => {
       prompt: ['none'],
       loginHint: { kind: 'tel', msisdn: '+34666666666' },
       konera: parseKoneraContext('ipv4:142.115.147.143'),
-      codeChallenge: PKCE_CHALLENGE
+      codeChallenge: PKCE_CHALLENGE,
+      flowScenarios: []
     })
+  })
+
+  t.test('collects flow-wide scenarios from emulator_scenario and konera_context, once each', async (t) => {
+    t.same(emulator.authorization.validate(authorizeQuery({ emulator_scenario: 'slow, flaky,,slow', konera_context: 'scenario:flaky+timeout' })).flowScenarios, ['slow', 'flaky', 'timeout'])
+    t.same(validate({ emulator_scenario: ['slow', 'flaky'] }), redirect('invalid_request', 'emulator_scenario must not be repeated'))
   })
 
   t.test('treats empty optional parameters as absent', async (t) => {
@@ -324,7 +337,7 @@ t.test('completeAtOperator', async (t) => {
   t.test('identifies the device, records the grant, stores a code and redirects with it', async (t) => {
     const { emulator } = await buildEmulator()
     const { pending } = emulator.authorization.start(authorizeQuery({ code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }), SEED_IPV4)
-    const result = emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)
+    const result = await emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)
     const url = new URL(result.location)
     const code = url.searchParams.get('code') ?? ''
     t.equal(`${url.origin}${url.pathname}`, REDIRECT_URI)
@@ -345,6 +358,7 @@ t.test('completeAtOperator', async (t) => {
       nonce: 'n-0S6_WzA2Mj',
       openid: true,
       offlineAccess: false,
+      flowScenarios: [],
       revoked: false
     })
     t.same(emulator.ctx.store.get('grants', result.grant.id), result.grant)
@@ -356,7 +370,7 @@ t.test('completeAtOperator', async (t) => {
       codeChallenge: PKCE_CHALLENGE,
       used: false
     })
-    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
+    t.same(await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
       page('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway'),
       'the request cannot complete twice')
   })
@@ -366,7 +380,7 @@ t.test('completeAtOperator', async (t) => {
     document.clients[0]?.redirectUris.push('http://localhost:3000/callback?tenant=a')
     const { emulator } = await buildEmulator({ fixtures: fixturesFrom(document) })
     const { pending } = emulator.authorization.start(authorizeQuery({ redirect_uri: 'http://localhost:3000/callback?tenant=a', state: undefined }), SEED_IPV4)
-    const url = new URL(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4).location)
+    const url = new URL((await emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)).location)
     t.same([...url.searchParams.keys()], ['tenant', 'code'])
     t.equal(url.searchParams.get('tenant'), 'a')
   })
@@ -374,23 +388,23 @@ t.test('completeAtOperator', async (t) => {
   t.test('uses the gateway source when the operator saw none', async (t) => {
     const { emulator } = await buildEmulator()
     const { pending } = emulator.authorization.start(authorizeQuery(), '49.36.10.20')
-    t.equal(emulator.authorization.completeAtOperator('telco-in', pending.id, undefined).grant.msisdn, '+919036499174')
+    t.equal((await emulator.authorization.completeAtOperator('telco-in', pending.id, undefined)).grant.msisdn, '+919036499174')
   })
 
   t.test('the operator source replaces the gateway one', async (t) => {
     const { emulator } = await buildEmulator()
     const { pending } = emulator.authorization.start(authorizeQuery(), '81.40.12.34')
-    t.equal(emulator.authorization.completeAtOperator('telco-es', pending.id, '142.115.147.144').grant.msisdn, '+34666666667')
+    t.equal((await emulator.authorization.completeAtOperator('telco-es', pending.id, '142.115.147.144')).grant.msisdn, '+34666666667')
   })
 
   t.test('redirects with login_required under prompt=none, access_denied otherwise, and forgets the request', async (t) => {
     const { emulator } = await buildEmulator()
     const reason = 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
     const silent = emulator.authorization.start(authorizeQuery({ prompt: 'none' }), '81.40.12.34').pending
-    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', silent.id, '81.40.12.34')), redirect('login_required', reason))
+    t.same(await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', silent.id, '81.40.12.34')), redirect('login_required', reason))
     t.equal(emulator.ctx.store.get('pending', silent.id), undefined, 'a failed request cannot be retried')
     const interactive = emulator.authorization.start(authorizeQuery(), '81.40.12.34').pending
-    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-es', interactive.id, '81.40.12.34')), redirect('access_denied', reason))
+    t.same(await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', interactive.id, '81.40.12.34')), redirect('access_denied', reason))
     t.same(emulator.ctx.store.sizes(), { pending: 0, codes: 0, grants: 0, accessTokens: 0, refreshTokens: 0, assertionIds: 0 }, 'no grant, no code')
   })
 
@@ -401,7 +415,7 @@ t.test('completeAtOperator', async (t) => {
     document.operators = document.operators.filter((o) => o.id !== 'telco-in')
     document.subscribers = document.subscribers.filter((s) => s.operator !== 'telco-in')
     emulator.replaceFixtures(fixturesFrom(document))
-    t.same(authorizeError(() => emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
+    t.same(await authorizeRejection(emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
       redirect('temporarily_unavailable', 'operator "telco-in" is no longer configured'))
   })
 })
@@ -506,40 +520,40 @@ t.test('identifyDevice', async (t) => {
 
 t.test('amr says how the subscriber was authenticated', async (t) => {
   const { emulator } = await buildEmulator()
-  const grantAmr = (source: string): string[] => {
+  const grantAmr = async (source: string): Promise<string[]> => {
     const { pending } = emulator.authorization.start(authorizeQuery(), source)
-    return emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source).grant.amr
+    return (await emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)).grant.amr
   }
-  t.same(grantAmr(SEED_IPV4), ['nba', 'mnba'])
-  t.same(grantAmr('81.40.12.35'), ['sms', 'otp'])
+  t.same(await grantAmr(SEED_IPV4), ['nba', 'mnba'])
+  t.same(await grantAmr('81.40.12.35'), ['sms', 'otp'])
   t.same(NETWORK_AMR, ['nba', 'mnba'])
   t.same(SMS_OTP_AMR, ['sms', 'otp'])
 })
 
 t.test('the pairwise sub is stable per client, different across clients and subscribers, and not the number', async (t) => {
   const { emulator } = await buildEmulator()
-  const subOf = (query: Query, source: string): string => {
-    const { grantId } = authorize(emulator, query, source)
+  const subOf = async (query: Query, source: string): Promise<string> => {
+    const { grantId } = await authorize(emulator, query, source)
     return emulator.ctx.store.get<{ sub: string }>('grants', grantId)?.sub ?? ''
   }
-  const first = subOf({}, SEED_IPV4)
-  t.equal(subOf({ scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }, SEED_IPV4), first, 'same client, same subscriber')
-  const other = subOf({ client_id: 'demo-app-jwt', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }, SEED_IPV4)
+  const first = await subOf({}, SEED_IPV4)
+  t.equal(await subOf({ scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }, SEED_IPV4), first, 'same client, same subscriber')
+  const other = await subOf({ client_id: 'demo-app-jwt', code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }, SEED_IPV4)
   t.not(other, first, 'another client gets another sub')
-  t.not(subOf({}, '142.115.147.144'), first, 'another subscriber')
+  t.not(await subOf({}, '142.115.147.144'), first, 'another subscriber')
   t.match(first, /^[\w-]{43}$/)
   t.notMatch(first, /666666/)
   t.equal(first, pairwiseSubject('camara-nv-emulator', 'demo-app', SEED_MSISDN))
   t.not(pairwiseSubject('another salt', 'demo-app', SEED_MSISDN), first, 'the salt changes it')
 
   const salted = await buildEmulator({ settings: { pairwiseSalt: 'another salt' } })
-  const { grantId } = authorize(salted.emulator, {}, SEED_IPV4)
+  const { grantId } = await authorize(salted.emulator, {}, SEED_IPV4)
   t.equal(salted.emulator.ctx.store.get<{ sub: string }>('grants', grantId)?.sub, pairwiseSubject('another salt', 'demo-app', SEED_MSISDN))
 })
 
 t.test('the grant lives as long as the longest token it can back', async (t) => {
   const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
-  const { grantId } = authorize(emulator)
+  const { grantId } = await authorize(emulator)
   clock.advance(999_999)
   t.not(emulator.ctx.store.get('grants', grantId), undefined)
   clock.advance(1)

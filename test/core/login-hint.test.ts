@@ -10,6 +10,7 @@ function viewKonera (context: KoneraContext): unknown {
   return {
     ipv4: context.ipv4 === undefined ? undefined : { family: context.ipv4.family, text: context.ipv4.text },
     ipv6: context.ipv6 === undefined ? undefined : { family: context.ipv6.family, text: context.ipv6.text },
+    scenarios: context.scenarios,
     extra: context.extra
   }
 }
@@ -61,19 +62,25 @@ t.test('other forms are unsupported and kept, never an error (CAMARA recommends 
   t.same(parseLoginHint('34666666666'), { kind: 'unsupported', value: '34666666666' })
 })
 
-t.test('konera_context gives the IPv4 and IPv6 addresses, in either order, and keeps other entries', async (t) => {
+t.test('konera_context gives the IPv4 and IPv6 addresses, in either order, scenarios, and keeps other entries', async (t) => {
   t.same(viewKonera(parseKoneraContext('ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe')), {
     ipv4: { family: 'ipv4', text: '142.115.147.143' },
     ipv6: { family: 'ipv6', text: '2001:4860:7:f04::fe' },
+    scenarios: [],
     extra: {}
   })
-  t.same(viewKonera(parseKoneraContext(' ipv6:2001:4860:0007:0f04::00fe , scenario:slow:2,ipv4:142.115.147.143,')), {
+  t.same(viewKonera(parseKoneraContext(' ipv6:2001:4860:0007:0f04::00fe , region:eu-west:1,ipv4:142.115.147.143,')), {
     ipv4: { family: 'ipv4', text: '142.115.147.143' },
     ipv6: { family: 'ipv6', text: '2001:4860:7:f04::fe' },
-    extra: { scenario: 'slow:2' }
+    scenarios: [],
+    extra: { region: 'eu-west:1' }
   })
-  t.same(viewKonera(parseKoneraContext('')), { ipv4: undefined, ipv6: undefined, extra: {} })
-  t.same(viewKonera(parseKoneraContext('ipv4:49.36.10.20')), { ipv4: { family: 'ipv4', text: '49.36.10.20' }, ipv6: undefined, extra: {} })
+  t.same(viewKonera(parseKoneraContext('')), { ipv4: undefined, ipv6: undefined, scenarios: [], extra: {} })
+  t.same(viewKonera(parseKoneraContext('ipv4:49.36.10.20')), { ipv4: { family: 'ipv4', text: '49.36.10.20' }, ipv6: undefined, scenarios: [], extra: {} })
+})
+
+t.test('konera_context scenario: entries repeat or join names with +', async (t) => {
+  t.same(parseKoneraContext('scenario:slow+flaky,ipv4:142.115.147.143,scenario: timeout ,scenario:').scenarios, ['slow', 'flaky', 'timeout'])
 })
 
 t.test('konera_context entries that are not key:value, repeated or malformed are errors', async (t) => {

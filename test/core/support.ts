@@ -107,9 +107,9 @@ export const PKCE_CHALLENGE = createHash('sha256').update(PKCE_VERIFIER).digest(
  * Runs the browser leg (gateway then operator) and returns the code. The device is seen at
  * `source` by both the gateway and the operator.
  */
-export function authorize (emulator: Emulator, overrides: Query = {}, source: string | undefined = SEED_IPV4): { code: string, grantId: string, state: string | undefined } {
+export async function authorize (emulator: Emulator, overrides: Query = {}, source: string | undefined = SEED_IPV4): Promise<{ code: string, grantId: string, state: string | undefined }> {
   const { pending } = emulator.authorization.start(authorizeQuery(overrides), source)
-  const { location, grant } = emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)
+  const { location, grant } = await emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)
   const url = new URL(location)
   return { code: url.searchParams.get('code') ?? '', grantId: grant.id, state: url.searchParams.get('state') ?? undefined }
 }

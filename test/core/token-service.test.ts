@@ -68,7 +68,7 @@ t.test('pkceMatches computes S256 as RFC 7636 appendix B does', async (t) => {
 t.test('authorization_code', async (t) => {
   t.test('issues a bearer token bound to the network-identified number, and an id_token', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code, grantId } = authorize(emulator)
+    const { code, grantId } = await authorize(emulator)
     const outcome = await emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...DEMO_SECRET }, undefined)
     const { response } = outcome
     t.match(response.access_token, /^[\w-]{43}$/)
@@ -82,10 +82,12 @@ t.test('authorization_code', async (t) => {
         flowId: outcome.grant.flowId,
         clientId: 'demo-app',
         msisdn: SEED_MSISDN,
+        operatorId: 'telco-es',
         scopes: ['openid', 'dpv:FraudPreventionAndDetection', 'number-verification:verify'],
         amr: ['nba', 'mnba'],
         expiresAt: START + 3600_000,
         singleUse: false,
+        flowScenarios: [],
         used: true
       }
     })
@@ -94,7 +96,7 @@ t.test('authorization_code', async (t) => {
 
   t.test('the id_token carries exactly the OIDC claims, signed by a published key', async (t) => {
     const { emulator, clock } = await buildEmulator()
-    const { code } = authorize(emulator)
+    const { code } = await authorize(emulator)
     clock.advance(30_000)
     const response = await exchange(emulator, code)
     const { payload, header } = await verifiedIdToken(emulator, response.id_token, clock.now())
@@ -114,7 +116,7 @@ t.test('authorization_code', async (t) => {
 
   t.test('the id_token has no nonce when the request had none, and SMS OTP shows in amr', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator, { nonce: undefined }, '81.40.12.35')
+    const { code } = await authorize(emulator, { nonce: undefined }, '81.40.12.35')
     const { payload } = await verifiedIdToken(emulator, (await exchange(emulator, code)).id_token, START)
     t.equal('nonce' in payload, false)
     t.same(payload.amr, ['sms', 'otp'])
@@ -123,14 +125,14 @@ t.test('authorization_code', async (t) => {
 
   t.test('no id_token without openid, no refresh token without offline_access', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
+    const { code } = await authorize(emulator, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
     const response = await exchange(emulator, code)
     t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
   })
 
   t.test('a code is single use: the replay fails and revokes what the first exchange issued', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code, grantId } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code, grantId } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     t.equal(resolution(emulator, first.access_token), 'ok')
     t.same(await oauthFailure(exchange(emulator, code)), invalidGrant('authorization code was already used; the tokens issued with it are revoked'))
@@ -142,8 +144,8 @@ t.test('authorization_code', async (t) => {
 
   t.test('a code expires after its time to live', async (t) => {
     const { emulator, clock } = await buildEmulator()
-    const early = authorize(emulator).code
-    const late = authorize(emulator).code
+    const early = (await authorize(emulator)).code
+    const late = (await authorize(emulator)).code
     clock.advance(120_000 - 1)
     t.equal(typeof (await exchange(emulator, early)).access_token, 'string', 'one millisecond before expiry')
     clock.advance(1)
@@ -153,7 +155,7 @@ t.test('authorization_code', async (t) => {
 
   t.test('a code is bound to the client it was issued to', async (t) => {
     const { emulator, clock } = await buildEmulator()
-    const { code } = authorize(emulator)
+    const { code } = await authorize(emulator)
     const stolen = await jwtClientForm(clock.now(), code, { code_verifier: undefined })
     t.same(await oauthFailure(emulator.tokens.token(stolen, undefined)), invalidGrant('authorization code was issued to another client'))
     t.equal(typeof (await exchange(emulator, code)).access_token, 'string', 'the rightful client can still redeem it')
@@ -161,7 +163,7 @@ t.test('authorization_code', async (t) => {
 
   t.test('a code is bound to the redirect_uri of the authorization request', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator)
+    const { code } = await authorize(emulator)
     t.same(await oauthFailure(exchange(emulator, code, { redirect_uri: 'http://localhost:3000/other' })),
       invalidGrant('redirect_uri does not match the one of the authorization request'))
     t.same(await oauthFailure(exchange(emulator, code, { redirect_uri: undefined })),
@@ -172,7 +174,7 @@ t.test('authorization_code', async (t) => {
   t.test('PKCE S256: the right verifier passes, a wrong or missing one fails', async (t) => {
     const { emulator, clock } = await buildEmulator()
     const redeem = async (extra: Form): Promise<unknown> => {
-      const { code } = authorize(emulator, { client_id: 'demo-app-jwt', ...PKCE_QUERY })
+      const { code } = await authorize(emulator, { client_id: 'demo-app-jwt', ...PKCE_QUERY })
       return await emulator.tokens.token(await jwtClientForm(clock.now(), code, extra), undefined)
     }
     const ok = await redeem({}) as { response: TokenResponse, client: { method: string } }
@@ -188,17 +190,17 @@ t.test('authorization_code', async (t) => {
 
   t.test('a verifier sent for a code without challenge fails', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator)
+    const { code } = await authorize(emulator)
     t.same(await oauthFailure(exchange(emulator, code, { code_verifier: PKCE_VERIFIER })),
       invalidGrant('code_verifier sent but the authorization request had no code_challenge'))
   })
 
   t.test('a code whose grant is gone or revoked is refused', async (t) => {
     const { emulator } = await buildEmulator()
-    const gone = authorize(emulator)
+    const gone = await authorize(emulator)
     emulator.ctx.store.delete('grants', gone.grantId)
     t.same(await oauthFailure(exchange(emulator, gone.code)), invalidGrant('the grant behind this code is no longer valid'))
-    const revoked = authorize(emulator)
+    const revoked = await authorize(emulator)
     const grant = emulator.ctx.store.get<Grant>('grants', revoked.grantId)
     if (grant !== undefined) grant.revoked = true
     t.same(await oauthFailure(exchange(emulator, revoked.code)), invalidGrant('the grant behind this code is no longer valid'))
@@ -208,7 +210,7 @@ t.test('authorization_code', async (t) => {
 t.test('refresh_token', async (t) => {
   t.test('rotates: a new access and refresh token, same scope, an id_token without nonce', async (t) => {
     const { emulator, clock } = await buildEmulator()
-    const { code } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     t.match(first.refresh_token, /^[\w-]{43}$/)
     clock.advance(600_000)
@@ -233,7 +235,7 @@ t.test('refresh_token', async (t) => {
 
   t.test('reusing a rotated refresh token revokes every token of the grant', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     const second = await refresh(emulator, first.refresh_token)
     t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
@@ -245,7 +247,7 @@ t.test('refresh_token', async (t) => {
 
   t.test('a refresh token is bound to its client', async (t) => {
     const { emulator, clock } = await buildEmulator()
-    const { code } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     const form: Form = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(clock.now()) }
     t.same(await oauthFailure(emulator.tokens.token(form, undefined)), invalidGrant('refresh token was issued to another client'))
@@ -254,7 +256,7 @@ t.test('refresh_token', async (t) => {
 
   t.test('may narrow the scope, never widen it', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     t.same(await oauthFailure(refresh(emulator, first.refresh_token, { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
       { error: 'invalid_scope', description: 'scope exceeds the original grant: number-verification:device-phone-number:read', statusCode: 400 })
@@ -267,7 +269,7 @@ t.test('refresh_token', async (t) => {
 
   t.test('unknown and expired refresh tokens are refused', async (t) => {
     const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 7200 } })
-    const { code } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     t.same(await oauthFailure(refresh(emulator, 'never-issued')), invalidGrant('refresh token is unknown, expired or revoked'))
     t.same(await oauthFailure(refresh(emulator, first.access_token)), invalidGrant('refresh token is unknown, expired or revoked'), 'an access token is no refresh token')
@@ -278,7 +280,7 @@ t.test('refresh_token', async (t) => {
 
   t.test('a refresh token whose grant is gone is refused', async (t) => {
     const { emulator } = await buildEmulator()
-    const { code, grantId } = authorize(emulator, { scope: OFFLINE_SCOPE })
+    const { code, grantId } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     emulator.ctx.store.delete('grants', grantId)
     t.same(await oauthFailure(refresh(emulator, first.refresh_token)), invalidGrant('refresh token is unknown, expired or revoked'))
@@ -305,6 +307,7 @@ t.test('client_credentials', async (t) => {
       nonce: undefined,
       openid: false,
       offlineAccess: false,
+      flowScenarios: [],
       revoked: false
     })
     const resolved = emulator.tokens.resolveAccessToken(response.access_token)
@@ -340,7 +343,7 @@ t.test('token request checks', async (t) => {
 
 t.test('resolveAccessToken', async (t) => {
   const { emulator, clock } = await buildEmulator()
-  const { code } = authorize(emulator)
+  const { code } = await authorize(emulator)
   const { access_token: token } = await exchange(emulator, code)
   t.equal(resolution(emulator, undefined), 'no access token')
   t.equal(resolution(emulator, ''), 'no access token')
@@ -354,7 +357,7 @@ t.test('resolveAccessToken', async (t) => {
 t.test('camara-strict', async (t) => {
   const strict = async (settings: { accessTokenTtl?: number } = {}) => await buildEmulator({ settings: { profile: 'camara-strict', ...settings } })
   const redeem = async (emulator: Emulator, now: number, scope = OFFLINE_SCOPE): Promise<TokenResponse> => {
-    const { code } = authorize(emulator, { client_id: 'demo-app-jwt', scope, ...PKCE_QUERY })
+    const { code } = await authorize(emulator, { client_id: 'demo-app-jwt', scope, ...PKCE_QUERY })
     return (await emulator.tokens.token(await jwtClientForm(now, code), undefined)).response
   }
 
@@ -387,7 +390,7 @@ t.test('camara-strict', async (t) => {
 
   t.test('client secrets are refused', async (t) => {
     const { emulator } = await strict()
-    const { code } = authorize(emulator)
+    const { code } = await authorize(emulator)
     t.same(await oauthFailure(exchange(emulator, code)),
       { error: 'invalid_client', description: 'the camara-strict profile requires private_key_jwt client authentication', statusCode: 401 })
   })
