@@ -29,6 +29,12 @@ export interface AuthorizedCall {
   msisdn: string
 }
 
+/** Property names as the client sent them, bounded so a hostile body cannot bloat the answer */
+function describeKeys (keys: string[]): string {
+  const shown = keys.slice(0, 5).map((key) => JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}...` : key))
+  return keys.length > 5 ? `${shown.join(', ')} and ${keys.length - 5} more` : shown.join(', ')
+}
+
 export class NumberVerificationService {
   private readonly tokens: TokenService
 
@@ -75,8 +81,11 @@ export class NumberVerificationService {
     if (hasPlain && hasHashed) throw invalid('send exactly one of phoneNumber or hashedPhoneNumber, not both')
     if (!hasPlain && !hasHashed) {
       const keys = Object.keys(fields)
-      throw invalid(`phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${keys.slice(0, 5).join(', ')})` : ''}`)
+      throw invalid(`phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`)
     }
+    // CAMARA's request body has maxProperties: 1
+    const extra = Object.keys(fields).filter((key) => key !== 'phoneNumber' && key !== 'hashedPhoneNumber')
+    if (extra.length > 0) throw invalid(`only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`)
     if (hasPlain) {
       const value = fields.phoneNumber
       if (typeof value !== 'string' || !isE164(value)) throw invalid('phoneNumber must be E.164 with a leading + (pattern ^\\+[1-9][0-9]{4,14}$)')

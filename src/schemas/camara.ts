@@ -36,3 +36,6 @@ export const CorrelatorHeadersSchema = Type.Object({
   'x-correlator': Type.Optional(Type.String({ pattern: '^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$', description: 'Echoed in the response; generated when absent' })),
   'x-correlation-id': Type.Optional(Type.String({ description: 'The aggregator correlation header; echoed like x-correlator' }))
 })
+
+/** A 204 answer, documented as such in the OpenAPI document */
+export const NoContentSchema = Type.Null({ description: 'No content' })

@@ -2,6 +2,7 @@
 // and operation; a server-sent event stream of new entries for live views; clearing.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { NoContentSchema } from '../../schemas/camara.js'
 
 export const JournalEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -55,7 +56,13 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Server-sent events: one `entry` event per new journal entry',
       tags: ['control'],
-      produces: ['text/event-stream']
+      produces: ['text/event-stream'],
+      response: {
+        200: {
+          description: 'A text/event-stream: `event: entry` with a journal entry as JSON data, per new entry',
+          content: { 'text/event-stream': { schema: { type: 'string' } } }
+        }
+      }
     }
   }, async (request, reply) => {
     reply.hijack()
@@ -82,7 +89,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/journal', {
     config: { operation: 'control' },
-    schema: { summary: 'Clear the journal', tags: ['control'], response: { 204: Type.Null() } }
+    schema: { summary: 'Clear the journal', tags: ['control'], response: { 204: NoContentSchema } }
   }, async (_request, reply) => {
     app.emulator.journal.clear()
     return await reply.code(204).send(null)

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox'
 import { CamaraError } from '../../core/errors.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
-import { ErrorInfoSchema } from '../../schemas/camara.js'
+import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
 
 const NameParams = Type.Object({ name: Type.String() })
@@ -72,7 +72,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/scenarios/:name', {
     config: { operation: 'control' },
-    schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: Type.Null(), 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
+    schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
   }, async (request, reply) => {
     try {
       if (!engine().remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
@@ -112,7 +112,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/scenarios/:name/activate', {
     config: { operation: 'control' },
-    schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: Type.Null(), 404: ErrorInfoSchema } }
+    schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
     if (engine().deactivate(request.params.name) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
     return await reply.code(204).send(null)
@@ -120,7 +120,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/activations/:id', {
     config: { operation: 'control' },
-    schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null(), 404: ErrorInfoSchema } }
+    schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
     if (engine().deactivate(request.params.id) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
     return await reply.code(204).send(null)
@@ -128,7 +128,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/activations', {
     config: { operation: 'control' },
-    schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: Type.Null() } }
+    schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: NoContentSchema } }
   }, async (_request, reply) => {
     for (const activation of engine().activations()) engine().deactivate(activation.id)
     return await reply.code(204).send(null)

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { E164Pattern, SubscriberSchema } from '../../config/fixture-schema.js'
 import { CamaraError } from '../../core/errors.js'
-import { ErrorInfoSchema } from '../../schemas/camara.js'
+import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 
 const MsisdnParams = Type.Object({ msisdn: Type.String({ pattern: E164Pattern, description: 'E.164, URL-encoded (+ as %2B)' }) })
 
@@ -33,7 +33,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/subscribers/:msisdn', {
     config: { operation: 'control' },
-    schema: { summary: 'Remove a subscriber', tags: ['control'], params: MsisdnParams, response: { 204: Type.Null({ description: 'Removed' }), 404: ErrorInfoSchema } }
+    schema: { summary: 'Remove a subscriber', tags: ['control'], params: MsisdnParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
     if (!app.emulator.removeSubscriber(request.params.msisdn)) throw new CamaraError(404, 'NOT_FOUND', `no subscriber ${request.params.msisdn}`)
     return await reply.code(204).send(null)

@@ -1,10 +1,10 @@
 // GET {family}/device-phone-number: the number the network bound to the token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NV_SHARE_SCOPE } from '../../core/scopes.js'
-import { CorrelatorHeadersSchema, ErrorInfoSchema, ShareResponseSchema } from '../../schemas/camara.js'
+import { CorrelatorHeadersSchema, ShareResponseSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
 import { camaraScenarioError } from '../scenario-errors.js'
-import { authorizeCall, type PathFamily } from './family.js'
+import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
   app.get('/device-phone-number', {
@@ -15,7 +15,7 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
       operationId: `share_${family.id}`,
       security: [{ openId: [NV_SHARE_SCOPE] }],
       headers: CorrelatorHeadersSchema,
-      response: { 200: ShareResponseSchema, 400: ErrorInfoSchema, 401: ErrorInfoSchema, 403: ErrorInfoSchema }
+      response: { 200: ShareResponseSchema, ...NV_ERROR_RESPONSES }
     },
     validatorCompiler: documentOnly,
     onRequest: authorizeCall(NV_SHARE_SCOPE, family)

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
+import { ErrorInfoSchema } from '../../schemas/camara.js'
 import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
 
 export interface PathFamily {
@@ -29,6 +30,11 @@ declare module 'fastify' {
     call: AuthorizedCall
   }
 }
+
+/** Every error status an NV operation can answer (scenarios included), all as ErrorInfo */
+export const NV_ERROR_RESPONSES = Object.fromEntries(
+  [400, 401, 403, 406, 415, 429, 500, 502, 503, 504].map((status) => [status, ErrorInfoSchema])
+) as Record<400 | 401 | 403 | 406 | 415 | 429 | 500 | 502 | 503 | 504, typeof ErrorInfoSchema>
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 

@@ -1,10 +1,10 @@
 // POST {family}/verify: true exactly when the claimed number is the one the network bound to the token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
-import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, ErrorInfoSchema, VerifyRequestSchema } from '../../schemas/camara.js'
+import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, VerifyRequestSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
 import { camaraScenarioError } from '../scenario-errors.js'
-import { authorizeCall, type PathFamily } from './family.js'
+import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
   const aggregator = family.flavor === 'aggregator'
@@ -20,9 +20,7 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
       body: VerifyRequestSchema,
       response: {
         200: aggregator ? AggregatorVerifyResponseSchema : CamaraVerifyResponseSchema,
-        400: ErrorInfoSchema,
-        401: ErrorInfoSchema,
-        403: ErrorInfoSchema
+        ...NV_ERROR_RESPONSES
       }
     },
     validatorCompiler: documentOnly,
