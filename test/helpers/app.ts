@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.js'
 import { defaultConfig, type EmulatorConfig } from '../../src/config/config.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { KeyRing } from '../../src/core/keys.js'
+import type { Sleep } from '../../src/plugins/scenarios.js'
 
 export const BASE_URL = 'http://emulator.test'
 export const ISSUER = `${BASE_URL}/camara/api/auth/v1`
@@ -23,12 +24,19 @@ export interface TestApp {
   clock: ManualClock
 }
 
-export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: { keys?: KeyRing } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  keys?: KeyRing
+  /** How injected latency waits (default: the real timer); a recording fake keeps tests instant */
+  sleep?: Sleep
+}
+
+export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
   const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, ...overrides }, {
     clock,
     keys: options.keys ?? await testKeys(),
-    logger: false
+    logger: false,
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep })
   })
   return { app, clock }
 }
