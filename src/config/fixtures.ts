@@ -60,6 +60,7 @@ export function validateFixtureDocument (file: string, document: unknown): Fixtu
 
 function describeSchemaError (message: string, schema: { pattern?: string, description?: string, anyOf?: Array<{ const?: unknown }> }, path: string): string {
   if (message.startsWith('Unexpected property')) return `unknown property "${path.split('/').pop() ?? ''}"`
+  if (message === 'Expected required property') return 'is required'
   if (schema.pattern !== undefined) return `must match pattern ${schema.pattern}`
   if (message === 'Expected union value') {
     // Our unions are lists of allowed words: name them, TypeBox's message does not

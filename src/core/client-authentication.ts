@@ -29,18 +29,25 @@ export function secretsEqual (given: string, expected: string): boolean {
   return timingSafeEqual(a, b)
 }
 
-function parseBasic (header: string): { clientId: string, secret: string } | undefined {
+interface BasicCredentials {
+  /** As RFC 6749 section 2.3.1 wants them: form-urlencoded before base64 */
+  decoded?: { clientId: string, secret: string }
+  /** As many clients send them (curl -u, most HTTP libraries): not encoded */
+  raw: { clientId: string, secret: string }
+}
+
+function parseBasic (header: string): BasicCredentials | undefined {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim())
   if (match === null) return undefined
-  const decoded = Buffer.from(match[1] ?? '', 'base64').toString('utf8')
-  const colon = decoded.indexOf(':')
+  const text = Buffer.from(match[1] ?? '', 'base64').toString('utf8')
+  const colon = text.indexOf(':')
   if (colon < 0) return undefined
+  const raw = { clientId: text.slice(0, colon), secret: text.slice(colon + 1) }
   try {
-    // RFC 6749 section 2.3.1: both parts are form-urlencoded before base64
     const decode = (s: string): string => decodeURIComponent(s.replace(/\+/g, ' '))
-    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) }
+    return { raw, decoded: { clientId: decode(raw.clientId), secret: decode(raw.secret) } }
   } catch {
-    return undefined
+    return { raw }
   }
 }
 
@@ -96,13 +103,18 @@ export class ClientAuthenticator {
   }
 
   private basic (authorization: string, bodyClientId: string | undefined): AuthenticatedClient {
-    const credentials = parseBasic(authorization)
-    if (credentials === undefined) throw new OAuthError('invalid_client', 'malformed Basic authorization header', { wwwAuthenticate: BASIC_CHALLENGE })
+    const parsed = parseBasic(authorization)
+    if (parsed === undefined) throw new OAuthError('invalid_client', 'malformed Basic authorization header', { wwwAuthenticate: BASIC_CHALLENGE })
+    // The encoded reading first (the RFC), then the raw one (what many clients send)
+    const directory = this.ctx.directory()
+    const credentials = parsed.decoded !== undefined && directory.client(parsed.decoded.clientId) !== undefined ? parsed.decoded : (directory.client(parsed.raw.clientId) !== undefined ? parsed.raw : parsed.decoded ?? parsed.raw)
     if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
       throw new OAuthError('invalid_client', 'client_id in the body differs from the Basic credentials', { wwwAuthenticate: BASIC_CHALLENGE })
     }
     const client = this.lookup(credentials.clientId, 'client_secret_basic', BASIC_CHALLENGE)
-    if (!secretsEqual(credentials.secret, client.clientSecret ?? '')) {
+    const expected = client.clientSecret ?? ''
+    const secretMatches = secretsEqual(credentials.secret, expected) || secretsEqual(parsed.raw.secret, expected)
+    if (!secretMatches) {
       throw new OAuthError('invalid_client', 'client authentication failed', { wwwAuthenticate: BASIC_CHALLENGE, reason: `wrong client secret for "${client.clientId}"` })
     }
     return { client, method: 'client_secret_basic' }

@@ -17,9 +17,12 @@ export class KeyFileError extends Error {}
 
 const KTY_FOR_ALG: Record<SigningAlg, string> = { RS256: 'RSA', PS256: 'RSA', ES256: 'EC', EdDSA: 'OKP' }
 
+const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const
+
 async function fromPrivateJwk (alg: SigningAlg, jwk: JWK): Promise<SigningKey> {
   const privateKey = await importJWK(jwk, alg) as CryptoKey
-  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, key_ops: _ops, ext: _ext, ...publicPart } = jwk
+  // Only public key members reach the JWKS (a key file may carry comments or private parts)
+  const publicPart: JWK = Object.fromEntries(PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]))
   const kid = jwk.kid ?? await calculateJwkThumbprint(publicPart)
   return { alg, kid, privateKey, publicJwk: { ...publicPart, kid, alg, use: 'sig' } }
 }

@@ -103,7 +103,7 @@ t.test('schema errors name the JSON path and the rule', async (t) => {
     }), '$.subscribers[2].msisdn', 'must match pattern ^\\+[1-9][0-9]{4,14}$'],
     ['bad operator id pattern', world({ operators: [{ ...OPERATOR, id: 'Telco ES' }] }), '$.operators[0].id', 'must match pattern ^[a-z0-9][a-z0-9-]{0,62}$'],
     ['bad number prefix', world({ operators: [{ ...OPERATOR, numberPrefixes: ['34'] }] }), '$.operators[0].numberPrefixes[0]', 'must match pattern ^\\+[0-9]{1,15}$'],
-    ['missing required property', world({ operators: [{ id: 'telco-es' }] }), '$.operators[0].name', 'expected required property'],
+    ['missing required property', world({ operators: [{ id: 'telco-es' }] }), '$.operators[0].name', 'is required'],
     ['wrong type', world({ operators: 'telco-es' }), '$.operators', 'expected array'],
     ['unknown connection', world({ subscribers: [{ ...SUBSCRIBER, connection: 'cable' }] }), '$.subscribers[0].connection',
       'must be one of "mobile-data", "wifi", "hotspot", "vpn" (Only mobile-data can be authenticated by the network)'],
@@ -189,9 +189,15 @@ t.test('client rules the schema cannot express', async (t) => {
     t.doesNotThrow(() => checkClient('f.json', '$.clients[0]', { ...jwtClient, tokenEndpointAuthMethods: ['private_key_jwt'], jwks: { keys: [PUBLIC_JWK] }, requirePkce: false }))
   })
 
-  t.test('redirect URIs are absolute and have no fragment', async (t) => {
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback', '/callback'] }] }) }),
-      { file: 'world.json', jsonPath: '$.clients[0].redirectUris[1]', rule: '"/callback" is not an absolute URL' })
+  t.test('redirect URIs are absolute or start with one /, and have no fragment', async (t) => {
+    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback', 'callback'] }] }) }),
+      { file: 'world.json', jsonPath: '$.clients[0].redirectUris[1]', rule: '"callback" is not an absolute URL nor a path starting with /' })
+    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['//elsewhere.example/callback'] }] }) }),
+      { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: '"//elsewhere.example/callback" is not an absolute URL nor a path starting with /' })
+    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['/demo/callback#done'] }] }) }),
+      { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: 'must not contain a fragment' })
+    t.equal(mergeFixtures([{ file: 'f.json', content: validateFixtureDocument('f.json', world({ clients: [{ ...CLIENT, redirectUris: ['/demo/callback'] }] })) }]).clients.length, 1,
+      'a path is relative to the public URL')
     t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback#done'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: 'must not contain a fragment' })
     t.equal(mergeFixtures([{ file: 'f.json', content: validateFixtureDocument('f.json', world({ clients: [{ ...CLIENT, redirectUris: ['com.example.app:/callback'] }] })) }]).clients.length, 1,

@@ -92,6 +92,14 @@ t.test('client_secret_basic', async (t) => {
     tokenEndpointAuthMethods: ['client_secret_basic'],
     requirePkce: false
   })
+  document.clients.push({
+    clientId: 'plain-app',
+    clientSecret: 'a+b%2Fc',
+    redirectUris: ['http://localhost:3000/callback'],
+    scopes: ['number-verification:verify'],
+    tokenEndpointAuthMethods: ['client_secret_basic'],
+    requirePkce: false
+  })
   const { emulator } = await buildEmulator({ fixtures: fixturesFrom(document) })
   const clients = emulator.tokens.clients
   const demoApp = emulator.directory.client('demo-app')
@@ -108,14 +116,22 @@ t.test('client_secret_basic', async (t) => {
     t.equal(result.client.clientId, 'app:one é')
     t.equal(result.method, 'client_secret_basic')
     t.same(await failure(clients.authenticate({}, rawBasic('demo-app:100%'))),
-      invalidClient('malformed Basic authorization header', { challenge: true }), 'a bare % is not form-urlencoded')
+      invalidClient('client authentication failed', { challenge: true, reason: 'wrong client secret for "demo-app"' }), 'a bare % is read raw, and is still the wrong secret')
+  })
+
+  t.test('also accepts credentials sent without form-urlencoding, as curl -u and most libraries send them', async (t) => {
+    const plain = emulator.directory.client('plain-app')
+    t.same(await clients.authenticate({}, rawBasic('plain-app:a+b%2Fc')), { client: plain, method: 'client_secret_basic' }, 'raw + and % kept')
+    t.same(await clients.authenticate({}, basic('plain-app', 'a+b%2Fc')), { client: plain, method: 'client_secret_basic' }, 'the encoded form works too')
+    t.same(await failure(clients.authenticate({}, rawBasic('plain-app:a b/c'))),
+      invalidClient('client authentication failed', { challenge: true, reason: 'wrong client secret for "plain-app"' }), 'a decoded look-alike is not the secret')
   })
 
   t.test('a wrong secret gets 401 with a Basic challenge', async (t) => {
     t.same(await failure(clients.authenticate({}, basic('demo-app', 'wrong'))),
       invalidClient('client authentication failed', { challenge: true, reason: 'wrong client secret for "demo-app"' }))
     t.same(await failure(clients.authenticate({}, rawBasic('app:one é:p@ss w0rd+%/:'))),
-      invalidClient('malformed Basic authorization header', { challenge: true }), 'credentials sent without form-urlencoding')
+      invalidClient('client authentication failed', { challenge: true, reason: 'client_id "app" is not registered' }), 'a raw client id with a colon cannot be told apart')
   })
 
   t.test('an unknown client or one not registered for Basic gets the challenge too', async (t) => {
