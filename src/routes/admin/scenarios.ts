@@ -94,6 +94,11 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
         match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
       }, { additionalProperties: false })),
       response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema }
+    },
+    // `curl -X POST .../activate` sends no body at all: validate it as {} (Fastify checks a body
+    // schema even when the request has none)
+    preValidation: async (request) => {
+      if (request.body === undefined && request.headers['content-type'] === undefined) (request as { body: unknown }).body = {}
     }
   }, async (request, reply) => {
     const body = request.body ?? {}

@@ -1,0 +1,216 @@
+// Shared by the scenario, control API, journal and fault tests: an app whose injected latency is
+// recorded instead of waited, the seed device's flow, calls to each leg, the control API, and
+// temporary fixture files derived from fixtures/default.json.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { Test } from 'tap'
+import { DEFAULT_FIXTURES, type EmulatorConfig } from '../../src/config/config.js'
+import type { FixtureFile } from '../../src/config/fixture-schema.js'
+import type { Sleep } from '../../src/plugins/scenarios.js'
+import { buildTestApp, REDIRECT_URI, type TestApp, type TestAppOptions } from '../helpers/app.js'
+import { authorizeDevice, NV_SCOPES, type FlowOptions } from '../helpers/flow.js'
+
+export const JSON_UTF8 = 'application/json; charset=utf-8'
+export const SEED_MSISDN = '+34666666666'
+export const SEED_KONERA = 'ipv4:142.115.147.143'
+export const NEIGHBOUR_MSISDN = '+34666666667'
+export const NEIGHBOUR_KONERA = 'ipv4:142.115.147.144'
+export const INDIA_MSISDN = '+919036499174'
+export const INDIA_KONERA = 'ipv4:49.36.10.20'
+
+export const TOKEN_URL = '/camara/api/auth/v1/token'
+/** The seed's verify path (aggregator flavour: the answer carries assessedAt) */
+export const VERIFY_URL = '/camara/api/number-verification/v1/verify'
+/** CAMARA's share path */
+export const SHARE_URL = '/number-verification/v1/device-phone-number'
+/** assessedAt on the test apps' manual clock */
+export const ASSESSED_AT = '2026-11-25T12:00:00.000Z'
+export const UNKNOWN_HINT = 'GET /_emulator/scenarios lists them'
+
+/** The catalogue scenarios that break the connection or the body: proven over a real socket in test/integration/faults.test.ts */
+export const CATALOGUE_FAULTS = ['connection-reset', 'hang', 'empty-reply', 'malformed-body', 'truncated-body', 'slow-body'] as const
+
+export interface ScenarioTestApp extends TestApp {
+  /** Every latency the scenarios plugin asked to wait, in order (0 when no latency applied) */
+  sleeps: number[]
+}
+
+/** A sleep that records what it was asked and returns at once */
+export function recordingSleep (): { sleep: Sleep, sleeps: number[] } {
+  const sleeps: number[] = []
+  return { sleeps, sleep: async (ms) => { sleeps.push(ms) } }
+}
+
+export async function buildScenarioApp (overrides: Partial<EmulatorConfig> = {}, options: Omit<TestAppOptions, 'sleep'> = {}): Promise<ScenarioTestApp> {
+  const { sleep, sleeps } = recordingSleep()
+  const built = await buildTestApp(overrides, { ...options, sleep })
+  return { ...built, sleeps }
+}
+
+/** Runs authorize -> operator and returns the code; fails when the flow ends in an error redirect */
+export async function codeFor (app: FastifyInstance, options: FlowOptions = {}): Promise<string> {
+  const callback = await authorizeDevice(app, { konera: SEED_KONERA, ...options })
+  const code = callback.searchParams.get('code')
+  if (code === null) throw new Error(`no code: ${callback.toString()}`)
+  return code
+}
+
+/** The gateway authorize leg for the seed device; `extra` adds or replaces query parameters */
+export async function gatewayAuthorize (app: FastifyInstance, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'demo-app',
+    redirect_uri: REDIRECT_URI,
+    scope: NV_SCOPES,
+    state: 'state-1',
+    konera_context: SEED_KONERA,
+    ...extra
+  })
+  return await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}`, headers })
+}
+
+/** Follows the gateway's 302 to the emulated operator */
+export async function operatorAuthorize (app: FastifyInstance, gateway: LightMyRequestResponse, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  const location = gateway.headers.location
+  if (gateway.statusCode !== 302 || typeof location !== 'string') throw new Error(`gateway answered ${gateway.statusCode}: ${gateway.body}`)
+  const url = new URL(location)
+  if (!url.pathname.startsWith('/operators/')) throw new Error(`gateway did not route to an operator: ${location}`)
+  return await app.inject({ method: 'GET', url: url.pathname + url.search, headers })
+}
+
+export async function exchangeCode (app: FastifyInstance, code: string, headers: Record<string, string> = {}, clientId = 'demo-app'): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST',
+    url: TOKEN_URL,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: clientId, client_secret: 'demo-secret' }).toString()
+  })
+}
+
+/** The whole flow for a device (the seed device unless told), returning the access token */
+export async function accessTokenFor (app: FastifyInstance, options: FlowOptions = {}): Promise<string> {
+  const res = await exchangeCode(app, await codeFor(app, options), {}, options.clientId)
+  if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
+  return (res.json() as { access_token: string }).access_token
+}
+
+export interface ApiCallOptions {
+  phoneNumber?: string
+  /** Sent as x-emulator-scenario */
+  scenarios?: string
+  headers?: Record<string, string>
+  url?: string
+}
+
+export async function verify (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST',
+    url: options.url ?? VERIFY_URL,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(options.scenarios === undefined ? {} : { 'x-emulator-scenario': options.scenarios }),
+      ...options.headers
+    },
+    payload: { phoneNumber: options.phoneNumber ?? SEED_MSISDN }
+  })
+}
+
+export async function share (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'GET',
+    url: options.url ?? SHARE_URL,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(options.scenarios === undefined ? {} : { 'x-emulator-scenario': options.scenarios }),
+      ...options.headers
+    }
+  })
+}
+
+export function verified (value: boolean): { devicePhoneNumberVerified: boolean, assessedAt: string } {
+  return { devicePhoneNumberVerified: value, assessedAt: ASSESSED_AT }
+}
+
+/** A control API call; an object payload goes as JSON */
+export async function control (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: unknown, adminToken?: string): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method,
+    url: `/_emulator${path}`,
+    headers: adminToken === undefined ? {} : { authorization: `Bearer ${adminToken}` },
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> })
+  })
+}
+
+/** Activates a scenario through the control API and returns the activation; throws unless 201 */
+export async function activate (app: FastifyInstance, name: string, body: Record<string, unknown> = {}): Promise<{ id: string, name: string, remaining?: number, appliedCount: number }> {
+  const res = await control(app, 'POST', `/scenarios/${name}/activate`, body)
+  if (res.statusCode !== 201) throw new Error(`activate ${name} answered ${res.statusCode}: ${res.body}`)
+  return res.json()
+}
+
+/** Defines a scenario through the control API; throws unless 201 */
+export async function define (app: FastifyInstance, scenario: Record<string, unknown>): Promise<void> {
+  const res = await control(app, 'POST', '/scenarios', scenario)
+  if (res.statusCode !== 201) throw new Error(`define answered ${res.statusCode}: ${res.body}`)
+}
+
+export interface JournalEntryView {
+  id: number
+  time: string
+  operation: string
+  method: string
+  path: string
+  status: number
+  durationMs: number
+  flowId?: string
+  correlator?: string
+  clientId?: string
+  msisdn?: string
+  operatorId?: string
+  scenarios: string[]
+  reason?: string
+  seed: number
+}
+
+export async function journalEntries (app: FastifyInstance, query: Record<string, string | number> = {}): Promise<JournalEntryView[]> {
+  const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]))
+  const res = await control(app, 'GET', `/journal${search.size === 0 ? '' : `?${search.toString()}`}`)
+  if (res.statusCode !== 200) throw new Error(`journal answered ${res.statusCode}: ${res.body}`)
+  return (res.json() as { entries: JournalEntryView[] }).entries
+}
+
+/** The error a redirect to the client carries */
+export function redirectError (location: URL | string): { target: string, error: string | null, description: string | null, state: string | null, code: string | null } {
+  const url = new URL(location)
+  return {
+    target: `${url.origin}${url.pathname}`,
+    error: url.searchParams.get('error'),
+    description: url.searchParams.get('error_description'),
+    state: url.searchParams.get('state'),
+    code: url.searchParams.get('code')
+  }
+}
+
+/** Exact ErrorInfo body, status, JSON type and the Retry-After header (absent unless given) */
+export function assertErrorInfo (t: Test, res: LightMyRequestResponse, expected: { status: number, code: string, message: string, retryAfter?: string }): void {
+  t.equal(res.statusCode, expected.status, 'status')
+  t.strictSame(res.json(), { status: expected.status, code: expected.code, message: expected.message }, 'ErrorInfo body')
+  t.equal(res.headers['content-type'], JSON_UTF8, 'content type')
+  t.equal(res.headers['retry-after'], expected.retryAfter, 'Retry-After')
+}
+
+/** fixtures/default.json as a document to change (a fresh copy each call) */
+export function defaultFixtureDocument (): FixtureFile {
+  const document = JSON.parse(readFileSync(DEFAULT_FIXTURES, 'utf8')) as FixtureFile & { $schema?: string }
+  delete document.$schema
+  return document
+}
+
+/** Writes a fixture document into a fresh temporary folder of the test; returns its path */
+export function writeFixtureFile (t: Test, document: unknown, name = 'fixtures.json'): string {
+  const dir = t.testdir({})
+  const file = join(dir, name)
+  writeFileSync(file, JSON.stringify(document, null, 2))
+  return file
+}
