@@ -2,6 +2,7 @@
 // every response when sent; a UUID is generated when absent. The CAMARA surface rejects a value
 // that breaks CAMARA's pattern (request.correlatorProblem tells it so).
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import fp from 'fastify-plugin'
 
 export const CORRELATOR_PATTERN = /^[a-zA-Z0-9-_:;./<>{}]{0,256}$/
@@ -15,12 +16,27 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The request's correlator, read before Fastify creates the request (its genReqId): the first
+ * correlation header that matches CAMARA's pattern, else a fresh UUID.
+ */
+export function correlatorOf (raw: IncomingMessage): string {
+  for (const name of HEADERS) {
+    const value = raw.headers[name]
+    if (value === undefined) continue
+    const text = Array.isArray(value) ? value.join(',') : value
+    if (CORRELATOR_PATTERN.test(text)) return text
+  }
+  return randomUUID()
+}
+
 export default fp(async (app) => {
   app.decorateRequest('correlator', '')
   app.decorateRequest('correlatorProblem', undefined)
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     let sent = false
+    let echoed = false
     for (const name of HEADERS) {
       const value = request.headers[name]
       if (value === undefined) continue
@@ -31,14 +47,12 @@ export default fp(async (app) => {
         continue
       }
       reply.header(name, text)
-      if (request.correlator === '') request.correlator = text
+      echoed = true
     }
-    if (request.correlator === '') {
-      request.correlator = randomUUID()
-      // Answer in the header family the client used; CAMARA's by default
-      if (!sent) reply.header('x-correlator', request.correlator)
-      else if (request.correlatorProblem !== undefined) reply.header('x-correlator', request.correlator)
-    }
-    request.log = request.log.child({ correlator: request.correlator })
+    // Fastify's genReqId (correlatorOf) chose it, and its request logger already carries it
+    request.correlator = request.id
+    // Answer a generated one in the header family the client used; CAMARA's by default
+    if (!echoed && (!sent || request.correlatorProblem !== undefined)) reply.header('x-correlator', request.correlator)
+    done()
   })
 }, { name: 'correlation', fastify: '5.x' })

@@ -1,0 +1,139 @@
+// The processes the benchmarks measure, each started on its own port of 127.0.0.1 with its
+// output in a temp file (so logging costs what it costs in a container, and no pipe back-pressure
+// slows it): the emulator as `npm start` runs it (dist/), a bare Fastify route, oauth2-mock-server.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const TSX = ['--import', 'tsx']
+
+export interface ServerProcess {
+  name: string
+  url: string
+  pid: number
+  child: ChildProcess
+  /** Milliseconds from spawn() to the first successful readiness probe */
+  readyMs: number
+  logFile: string
+  /** SIGTERM, then the exit code */
+  stop: () => Promise<number | null>
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0))
+    })
+  })
+}
+
+export function tempDir (prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `${prefix}-`))
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux) */
+export function rssOf (pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)
+  if (match === null) throw new Error(`no VmRSS for pid ${pid}`)
+  return Number(match[1]) * 1024
+}
+
+async function probe (url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
+    await res.arrayBuffer()
+    return res.status === 200
+  } catch {
+    return false
+  }
+}
+
+interface StartOptions {
+  name: string
+  node?: string
+  args: string[]
+  port: number
+  /** Path answering 200 once ready */
+  readyPath: string
+  env?: NodeJS.ProcessEnv
+  timeoutMs?: number
+}
+
+export async function startProcess (options: StartOptions): Promise<ServerProcess> {
+  const logFile = join(tempDir(`bench-${options.name}`), 'out.log')
+  const fd = openSync(logFile, 'w')
+  const url = `http://127.0.0.1:${options.port}`
+  const started = performance.now()
+  const child = spawn(options.node ?? process.execPath, options.args, {
+    cwd: ROOT,
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...options.env }
+  })
+  let exited: number | null | undefined
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => { exited = code; resolve(code) }))
+  const deadline = started + (options.timeoutMs ?? 30_000)
+  while (!await probe(url + options.readyPath)) {
+    if (exited !== undefined || performance.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`${options.name} did not become ready (exit ${String(exited)}):\n${readFileSync(logFile, 'utf8').slice(-2000)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  const readyMs = performance.now() - started
+  return {
+    name: options.name,
+    url,
+    pid: child.pid as number,
+    child,
+    readyMs,
+    logFile,
+    stop: async () => {
+      if (exited === undefined) child.kill('SIGTERM')
+      return await exit
+    }
+  }
+}
+
+/** Builds dist/ when a source is newer, as `npm start` does */
+export async function buildIfNeeded (): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts/build-if-needed.mjs')], { stdio: 'inherit' })
+    child.once('exit', (code) => code === 0 ? resolve() : reject(new Error(`build failed (${String(code)})`)))
+  })
+  if (!existsSync(join(ROOT, 'dist/server.js'))) throw new Error('dist/server.js missing after build')
+}
+
+export async function startEmulator (args: string[], options: { port?: number, timeoutMs?: number } = {}): Promise<ServerProcess> {
+  const port = options.port ?? await freePort()
+  return await startProcess({
+    name: 'emulator',
+    args: ['dist/server.js', '--host', '127.0.0.1', '--port', String(port), '--seed', '1', ...args],
+    port,
+    readyPath: '/_emulator/health',
+    timeoutMs: options.timeoutMs
+  })
+}
+
+export async function startBareFastify (): Promise<ServerProcess> {
+  const port = await freePort()
+  return await startProcess({ name: 'bare-fastify', args: [...TSX, 'bench/servers/bare-fastify.ts', String(port)], port, readyPath: '/ready' })
+}
+
+export async function startOauth2MockServer (node?: string): Promise<ServerProcess> {
+  const port = await freePort()
+  return await startProcess({
+    name: 'oauth2-mock-server',
+    node,
+    args: [...TSX, 'bench/servers/oauth2-mock.ts', String(port)],
+    port,
+    readyPath: '/.well-known/openid-configuration'
+  })
+}

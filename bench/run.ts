@@ -1,0 +1,297 @@
+// `npm run bench`: the emulator measured side by side with its baselines in one run, on this
+// machine, against 127.0.0.1 only. Prints a table of ratios and writes bench/results.json.
+//   --rss-seconds N   how long the memory run drives flows (default 90)
+//   --rss-flows N     stop the memory run after N flows (default 1,000,000)
+//   --seconds N       length of each throughput measurement (default 8)
+//   --only a,b        run only some sections: start, verify, token, flows, latency, rss
+import { cpus, totalmem } from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { exportJWK, generateKeyPair, SignJWT } from 'jose'
+import { Pool } from 'undici'
+import { accessTokenFor, collectCodes, driveFlows, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
+import { buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
+import { MB, median, percentile, round, slope } from './lib/stats.js'
+
+const { values: flags } = parseArgs({
+  options: {
+    'rss-seconds': { type: 'string', default: '90' },
+    'rss-flows': { type: 'string', default: '1000000' },
+    seconds: { type: 'string', default: '8' },
+    only: { type: 'string' }
+  }
+})
+const SECONDS = Number(flags.seconds)
+const CONNECTIONS = 32
+const only = flags.only === undefined ? undefined : new Set(flags.only.split(','))
+const enabled = (section: string): boolean => only === undefined || only.has(section)
+
+interface Row { measure: string, emulator: string, baseline: string, ratio: string, target: string, met: boolean | null }
+const rows: Row[] = []
+const results: Record<string, unknown> = {}
+const log = (text: string): void => { process.stderr.write(`[bench] ${text}\n`) }
+
+function machine (): Record<string, unknown> {
+  const cpu = cpus()
+  return { nproc: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version, memoryGb: round(totalmem() / 1024 ** 3, 1), platform: `${process.platform} ${process.arch}` }
+}
+
+async function cannon (options: autocannon.Options): Promise<autocannon.Result> {
+  return await new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, pipelining: 1, ...options }, (error, result) => error !== null && error !== undefined ? reject(error) : resolve(result))
+  })
+}
+
+function checkClean (name: string, result: autocannon.Result): void {
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`)
+  }
+}
+
+async function rs256SignsPerSecond (): Promise<number> {
+  const { privateKey } = await generateKeyPair('RS256')
+  const payload = { iss: 'http://127.0.0.1:9091/camara/api/auth/v1', sub: 'x'.repeat(43), aud: 'demo-app', azp: 'demo-app', amr: ['nba', 'mnba'] }
+  const sign = async (): Promise<string> => await new SignJWT({ ...payload, iat: 1, exp: 2, auth_time: 1 }).setProtectedHeader({ alg: 'RS256', kid: 'k', typ: 'JWT' }).sign(privateKey)
+  for (let i = 0; i < 200; i++) await sign()
+  // One at a time: the formula counts one signature's cost per flow
+  let count = 0
+  const started = performance.now()
+  while (performance.now() - started < 2000) {
+    await sign()
+    count++
+  }
+  return count / ((performance.now() - started) / 1000)
+}
+
+async function writeKeyFile (): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true })
+  const file = join(tempDir('bench-key'), 'signing-key.json')
+  writeFileSync(file, JSON.stringify(await exportJWK(privateKey)))
+  return file
+}
+
+async function startSection (keyFile: string): Promise<void> {
+  const withKey: number[] = []
+  const generated: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const server = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+    withKey.push(server.readyMs)
+    await server.stop()
+  }
+  for (let i = 0; i < 3; i++) {
+    const server = await startEmulator(['--log-level', 'warn'])
+    generated.push(server.readyMs)
+    await server.stop()
+  }
+  const med = median(withKey)
+  results.start = { withKeyMs: withKey.map((v) => round(v)), generatedKeyMs: generated.map((v) => round(v)) }
+  rows.push({ measure: 'start to healthy, --signing-key (median of 7, spawn -> 200 /_emulator/health)', emulator: `${round(med)} ms (max ${round(Math.max(...withKey))})`, baseline: '', ratio: '', target: '<= 300 ms', met: med <= 300 })
+  rows.push({ measure: 'start to healthy, key generated at start (median of 3)', emulator: `${round(median(generated))} ms`, baseline: '', ratio: '', target: '(info)', met: null })
+}
+
+async function verifySection (keyFile: string): Promise<number> {
+  const bare = await startBareFastify()
+  const warn = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+  const info = await startEmulator(['--signing-key', keyFile, '--log-level', 'info'])
+  const request = async (server: ServerProcess, token: string): Promise<number> => {
+    const options = { url: server.url + VERIFY_PATH, method: 'POST' as const, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: VERIFY_BODY }
+    await cannon({ ...options, duration: 2 })
+    const result = await cannon({ ...options, duration: SECONDS })
+    checkClean(server.name, result)
+    return result.requests.average
+  }
+  const tokens = { warn: await accessTokenFor(warn.url), info: await accessTokenFor(info.url) }
+  const measured: Record<'bare' | 'warn' | 'info', number[]> = { bare: [], warn: [], info: [] }
+  // Interleaved rounds, so a noisy moment of the machine does not favour one side
+  for (let roundNo = 0; roundNo < 2; roundNo++) {
+    measured.bare.push(await request(bare, 'unused'))
+    measured.warn.push(await request(warn, tokens.warn))
+    measured.info.push(await request(info, tokens.info))
+  }
+  await Promise.all([bare.stop(), warn.stop(), info.stop()])
+  const best = (values: number[]): number => Math.max(...values)
+  const bareRps = best(measured.bare)
+  results.verify = { bareRps: measured.bare, warnRps: measured.warn, infoRps: measured.info, connections: CONNECTIONS, seconds: SECONDS }
+  rows.push({ measure: '/verify req/s, valid token, --log-level warn vs bare Fastify route', emulator: `${Math.round(best(measured.warn))}`, baseline: `${Math.round(bareRps)}`, ratio: `${round(100 * best(measured.warn) / bareRps)}%`, target: '>= 85%', met: best(measured.warn) / bareRps >= 0.85 })
+  rows.push({ measure: '/verify req/s, valid token, --log-level info (one JSON line per request)', emulator: `${Math.round(best(measured.info))}`, baseline: `${Math.round(bareRps)}`, ratio: `${round(100 * best(measured.info) / bareRps)}%`, target: '(info)', met: null })
+  return bareRps
+}
+
+async function tokenSection (keyFile: string): Promise<void> {
+  const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+  const peer = await startOauth2MockServer()
+  const amount = Math.max(2000, Math.round(SECONDS * 1500))
+  const measure = async (server: ServerProcess, bodies: string[]): Promise<number> => {
+    let next = 0
+    const started = performance.now()
+    const result = await cannon({
+      url: server.url + TOKEN_PATH,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      amount: bodies.length,
+      requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }]
+    })
+    checkClean(server.name, result)
+    return result.requests.total / ((performance.now() - started) / 1000)
+  }
+  const measuredEmulator: number[] = []
+  const measuredPeer: number[] = []
+  // The peer accepts any code; the emulator needs a fresh one per request
+  const peerBodies = [tokenForm('any-code')]
+  for (let roundNo = 0; roundNo < 2; roundNo++) {
+    const codes = await collectCodes(emulator.url, amount)
+    measuredEmulator.push(await measure(emulator, codes.map(tokenForm)))
+    measuredPeer.push(await measure(peer, Array.from({ length: amount }, () => peerBodies[0] as string)))
+  }
+  await Promise.all([emulator.stop(), peer.stop()])
+  const e = Math.max(...measuredEmulator)
+  const p = Math.max(...measuredPeer)
+  results.token = { emulatorRps: measuredEmulator, oauth2MockServerRps: measuredPeer, requestsPerRound: amount }
+  rows.push({ measure: 'token req/s, code exchange + RS256 id_token vs oauth2-mock-server /token RS256', emulator: `${Math.round(e)}`, baseline: `${Math.round(p)}`, ratio: `${round(e / p, 2)}x`, target: '>= 2x', met: e / p >= 2 })
+}
+
+async function flowsSection (keyFile: string, bareRps: number, signsPerSecond: number): Promise<void> {
+  const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+  await driveFlows({ url: emulator.url, workers: CONNECTIONS, durationMs: 2000 })
+  const run = await driveFlows({ url: emulator.url, workers: CONNECTIONS, durationMs: SECONDS * 1000 + 4000 })
+  await emulator.stop()
+  if (run.failures > 0) throw new Error(`flows: ${run.failures} failures, first: ${run.firstError ?? ''}`)
+  const hops = 4
+  const limit = 1 / (hops / bareRps + 1 / signsPerSecond)
+  results.flows = { ...run, hops, bareRps, rs256SignsPerSecond: signsPerSecond, limit }
+  rows.push({ measure: `full flows/s (authorize -> operator -> token -> verify), limit 1/(${hops}/bare_rps + 1/rs256_signs_per_s)`, emulator: `${Math.round(run.perSecond)}`, baseline: `${Math.round(limit)}`, ratio: `${round(100 * run.perSecond / limit)}%`, target: '>= 80%', met: run.perSecond / limit >= 0.8 })
+}
+
+/** Open loop at a fixed rate: a request every 1/rate s whatever the answers, latency by hrtime */
+async function fixedRate (url: string, token: string, rate: number, seconds: number): Promise<{ latencies: number[], failures: number }> {
+  const client = new Pool(url, { connections: 256, pipelining: 1 })
+  const latencies: number[] = []
+  let failures = 0
+  const total = rate * seconds
+  const pending: Array<Promise<void>> = []
+  const started = performance.now()
+  let sent = 0
+  const send = (): void => {
+    const t0 = performance.now()
+    pending.push(client.request({ method: 'POST', path: VERIFY_PATH, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: VERIFY_BODY })
+      .then(async (res) => {
+        await res.body.dump()
+        if (res.statusCode === 200) latencies.push(performance.now() - t0)
+        else failures++
+      }, () => { failures++ }))
+  }
+  while (sent < total) {
+    const due = Math.min(total, Math.floor((performance.now() - started) * rate / 1000))
+    while (sent < due) { send(); sent++ }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await Promise.all(pending)
+  await client.close()
+  return { latencies: latencies.sort((a, b) => a - b), failures }
+}
+
+async function latencySection (keyFile: string): Promise<void> {
+  const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+  const token = await accessTokenFor(emulator.url)
+  const rate = 1000
+  await fixedRate(emulator.url, token, rate, 2)
+  const baseline = await fixedRate(emulator.url, token, rate, SECONDS)
+  const control = async (path: string, body: unknown): Promise<void> => {
+    const res = await fetch(emulator.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (res.status !== 201) throw new Error(`${path} answered ${res.status}: ${await res.text()}`)
+  }
+  await control('/_emulator/scenarios', { name: 'bench-fixed-50ms', description: 'Every verify call takes 50 ms more', match: { operations: ['verify'] }, effects: { latency: { fixedMs: 50 } } })
+  await control('/_emulator/scenarios/bench-fixed-50ms/activate', {})
+  const delayed = await fixedRate(emulator.url, token, rate, SECONDS)
+  await emulator.stop()
+  const p = (run: { latencies: number[] }, q: number): number => percentile(run.latencies, q)
+  const errP50 = p(delayed, 50) - 50
+  const errP99 = p(delayed, 99) - 50
+  results.latency = {
+    rate,
+    seconds: SECONDS,
+    without: { p50: p(baseline, 50), p99: p(baseline, 99), failures: baseline.failures },
+    with50ms: { p50: p(delayed, 50), p99: p(delayed, 99), max: p(delayed, 100), failures: delayed.failures, count: delayed.latencies.length }
+  }
+  rows.push({ measure: 'injected 50 ms at 1,000 req/s: p50 error (measured p50 - 50 ms)', emulator: `${round(errP50, 2)} ms (p50 ${round(p(delayed, 50), 2)})`, baseline: `no scenario: p50 ${round(p(baseline, 50), 2)} ms`, ratio: '', target: '<= 2 ms', met: Math.abs(errP50) <= 2 && delayed.failures === 0 })
+  rows.push({ measure: 'injected 50 ms at 1,000 req/s: p99 error (measured p99 - 50 ms)', emulator: `${round(errP99, 2)} ms (p99 ${round(p(delayed, 99), 2)})`, baseline: `no scenario: p99 ${round(p(baseline, 99), 2)} ms`, ratio: '', target: '<= 10 ms', met: Math.abs(errP99) <= 10 && delayed.failures === 0 })
+}
+
+async function rssSection (keyFile: string): Promise<void> {
+  const ttl = 2
+  const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn', '--access-token-ttl', String(ttl), '--code-ttl', String(ttl)])
+  const samples: Array<{ flows: number, seconds: number, rssMb: number }> = []
+  const sample = (flows: number, ms: number): void => { samples.push({ flows, seconds: round(ms / 1000), rssMb: round(rssOf(emulator.pid) / MB, 1) }) }
+  sample(0, 0)
+  let lastSample = 0
+  const run = await driveFlows({
+    url: emulator.url,
+    workers: CONNECTIONS,
+    durationMs: Number(flags['rss-seconds']) * 1000,
+    maxFlows: Number(flags['rss-flows']),
+    progress: (flows, ms) => {
+      if (ms - lastSample >= 5000) {
+        lastSample = ms
+        sample(flows, ms)
+        log(`rss: ${flows} flows, ${samples.at(-1)?.rssMb ?? 0} MB`)
+      }
+    }
+  })
+  // Let two sweeps (every 10 s) pass over everything the last flows left
+  await new Promise((resolve) => setTimeout(resolve, (ttl + 21) * 1000))
+  sample(run.flows, run.elapsedMs + (ttl + 21) * 1000)
+  const journal = await (await fetch(`${emulator.url}/_emulator/journal?limit=10000`)).json() as { capacity: number, entries: unknown[] }
+  await emulator.stop()
+  if (run.failures > 0) throw new Error(`rss: ${run.failures} failures, first: ${run.firstError ?? ''}`)
+  const second = samples.slice(Math.floor(samples.length / 2), -1)
+  const mbPer100k = slope(second.map((s) => [s.flows / 100_000, s.rssMb]))
+  const peak = Math.max(...samples.map((s) => s.rssMb))
+  const after = samples.at(-1)?.rssMb ?? 0
+  const projected = after + Math.max(0, mbPer100k) * Math.max(0, 1_000_000 - run.flows) / 100_000
+  results.rss = { flows: run.flows, perSecond: run.perSecond, ttlSeconds: ttl, samples, mbPer100kFlowsSecondHalf: mbPer100k, projectedMbAt1M: projected, journal: { capacity: journal.capacity, entries: journal.entries.length } }
+  rows.push({ measure: `RSS after ${run.flows.toLocaleString('en')} flows (TTL ${ttl} s; peak ${peak} MB; slope ${round(mbPer100k, 2)} MB/100k flows over the 2nd half)`, emulator: `${after} MB`, baseline: `projected at 1M: ${round(projected)} MB`, ratio: '', target: '<= 150 MB, flat', met: projected <= 150 && peak <= 150 && mbPer100k < 1 })
+  rows.push({ measure: 'journal entries after the memory run (ring buffer)', emulator: `${journal.entries.length}`, baseline: `capacity ${journal.capacity}`, ratio: '', target: 'bounded', met: journal.entries.length <= journal.capacity })
+}
+
+function printTable (info: Record<string, unknown>): void {
+  const header: Row = { measure: 'measure', emulator: 'emulator', baseline: 'baseline / limit', ratio: 'ratio', target: 'target', met: null }
+  const all = [header, ...rows]
+  const width = (key: keyof Row): number => Math.max(...all.map((r) => String(r[key] ?? '').length))
+  const keys: Array<keyof Row> = ['measure', 'emulator', 'baseline', 'ratio', 'target']
+  const line = (r: Row): string => `| ${keys.map((k) => String(r[k]).padEnd(width(k))).join(' | ')} | ${r === header ? 'met' : r.met === null ? '' : r.met ? 'yes' : 'NO'} |`
+  process.stdout.write(`\nMachine: ${String(info.nproc)} x ${String(info.model)}, ${String(info.memoryGb)} GB, Node ${String(info.node)}, ${String(info.platform)}\n`)
+  process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, ${SECONDS} s per measurement, best of 2 interleaved rounds, load generator on the same machine\n\n`)
+  process.stdout.write(line(header) + '\n')
+  process.stdout.write(`|${keys.map((k) => '-'.repeat(width(k) + 2)).join('|')}|-----|\n`)
+  for (const row of rows) process.stdout.write(line(row) + '\n')
+}
+
+async function main (): Promise<void> {
+  const info = machine()
+  results.machine = info
+  results.startedAt = new Date().toISOString()
+  await buildIfNeeded()
+  const keyFile = await writeKeyFile()
+  log('RS256 signatures per second (jose, one at a time)')
+  const signsPerSecond = await rs256SignsPerSecond()
+  results.rs256SignsPerSecond = signsPerSecond
+  if (enabled('start')) { log('start to healthy'); await startSection(keyFile) }
+  let bareRps = 0
+  if (enabled('verify') || enabled('flows')) { log('/verify vs bare Fastify'); bareRps = await verifySection(keyFile) }
+  if (enabled('token')) { log('token vs oauth2-mock-server'); await tokenSection(keyFile) }
+  if (enabled('flows')) { log('full flows'); await flowsSection(keyFile, bareRps, signsPerSecond) }
+  if (enabled('latency')) { log('injected latency accuracy'); await latencySection(keyFile) }
+  if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
+  results.rows = rows
+  results.finishedAt = new Date().toISOString()
+  writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
+  printTable(info)
+  process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in bench/results.json\n`)
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})
