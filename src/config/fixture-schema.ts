@@ -20,7 +20,10 @@ export const OperatorSchema = Type.Object({
     default: false,
     description: 'Like public sandboxes: a tel: login_hint names the subscriber when the network cannot place the device'
   }),
-  scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this operator (catalogue or fixture scenario names)' }))
+  scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this operator (catalogue or fixture scenario names)' })),
+  simPicker: Type.Optional(Type.Boolean({
+    description: 'Simulated operator network for demos: when this operator cannot place the device, the request allows interaction (no prompt=none) and the request comes from a browser, it shows a page to pick which of its SIMs the browser is on instead of failing'
+  }))
 }, { additionalProperties: false })
 
 export const TokenEndpointAuthMethodSchema = Type.Union([
@@ -40,7 +43,7 @@ export const ClientSchema = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 256 }),
   name: Type.Optional(Type.String()),
   clientSecret: Type.Optional(Type.String({ minLength: 1, description: 'Required for client_secret_post / client_secret_basic' })),
-  redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Compared by exact string match' }),
+  redirectUris: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Compared by exact string match; a URI starting with / is relative to the emulator public URL (--public-url), e.g. /demo/callback' }),
   scopes: Type.Array(Type.String({ minLength: 1 }), {
     description: 'API scopes the client may request (openid, offline_access and dpv: purposes are always allowed)'
   }),

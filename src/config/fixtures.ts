@@ -182,9 +182,10 @@ export function checkClient (file: string, at: string, client: ClientFixture): v
   client.redirectUris.forEach((uri, j) => {
     let url: URL
     try {
-      url = new URL(uri)
+      // A path starting with one / is relative to the emulator's public URL (resolved at authorize)
+      url = uri.startsWith('/') && !uri.startsWith('//') ? new URL(uri, 'http://public-url.invalid') : new URL(uri)
     } catch {
-      throw new FixtureError(file, `${at}.redirectUris[${j}]`, `"${uri}" is not an absolute URL`)
+      throw new FixtureError(file, `${at}.redirectUris[${j}]`, `"${uri}" is not an absolute URL nor a path starting with /`)
     }
     if (url.hash !== '') throw new FixtureError(file, `${at}.redirectUris[${j}]`, 'must not contain a fragment')
   })

@@ -36,6 +36,8 @@ export interface PendingAuthorization {
   operatorId: string
   /** The address the gateway saw the browser come from */
   gatewaySource: string | undefined
+  /** The operator showed its SIM picker for this request (operators with simPicker) */
+  simPickerOffered?: boolean
   /** Scenarios chosen for the whole flow (emulator_scenario, or konera_context scenario: entries) */
   flowScenarios: string[]
   createdAt: number
@@ -117,7 +119,7 @@ export class AuthorizationService {
     if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
     const redirectUri = nonEmpty(single(query, 'redirect_uri'))
     if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
-    if (!client.redirectUris.includes(redirectUri)) {
+    if (!client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)) {
       throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
     }
 
@@ -254,16 +256,85 @@ export class AuthorizationService {
     this.ctx.store.delete('pending', pending.id)
 
     const identification = this.identifyDevice(operator as OperatorFixture, pending, operatorSource)
+    return await this.concludeAtOperator(pending, identification, beforeIssue)
+  }
+
+  /**
+   * The simulated operator network (operators with `simPicker`): when the operator cannot place
+   * the device at all and the request allows interaction, it may ask which of its SIMs the
+   * browser is on instead of failing. Returns the SIMs to offer, or undefined when the normal
+   * operator leg applies. The request stays pending for completeWithChosenSim.
+   */
+  offerSimPicker (operatorId: string, requestId: string | undefined, operatorSource: string | undefined): { pending: PendingAuthorization, operator: OperatorFixture, sims: SubscriberFixture[] } | undefined {
+    const pending = this.pending(operatorId, requestId)
+    const directory = this.ctx.directory()
+    const operator = directory.operator(operatorId)
+    if (operator?.simPicker !== true || pending.prompt.includes('none')) return undefined
+    if (this.identifyDevice(operator, pending, operatorSource).outcome !== 'failed') return undefined
+    if (this.placesDevice(operator, pending, operatorSource)) return undefined
+    const sims = directory.fixtures.subscribers.filter((s) => s.operator === operator.id)
+    if (sims.length === 0) return undefined
+    if (pending.simPickerOffered !== true) {
+      pending.simPickerOffered = true
+      const left = pending.createdAt + this.ctx.settings.pendingTtl * 1000 - this.ctx.clock.now()
+      this.ctx.store.put('pending', pending.id, pending, Math.max(left, 1))
+    }
+    return { pending, operator, sims }
+  }
+
+  /**
+   * The SIM picker's answer: the browser is on the chosen SIM (undefined: on none of them). The
+   * device is then identified as the fixtures describe that SIM: a SIM on mobile data with
+   * network authentication is a network authentication. Single use, like the operator leg.
+   */
+  async completeWithChosenSim (operatorId: string, requestId: string | undefined, msisdn: string | undefined,
+    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
+  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
+    const pending = this.pending(operatorId, requestId)
+    if (pending.simPickerOffered !== true) {
+      throw new AuthorizeError('invalid_request', 'no SIM choice was offered for this authorization request', undefined,
+        'Start again from the app: the operator asks which SIM the browser is on only when it cannot place the device itself.')
+    }
+    const operator = this.ctx.directory().operator(operatorId)
+    if (operator === undefined) {
+      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
+    }
+    this.ctx.store.delete('pending', pending.id)
+    const chosen = msisdn === undefined ? undefined : this.ctx.directory().subscriber(msisdn)
+    let identification: Identification
+    if (msisdn === undefined) {
+      identification = { outcome: 'failed', reason: `${operator.name} cannot identify the device: the browser is on none of its SIMs (simulated operator network)` }
+    } else if (chosen === undefined || chosen.operator !== operator.id) {
+      identification = { outcome: 'failed', reason: `${operator.name} has no SIM ${msisdn} (simulated operator network)` }
+    } else {
+      identification = identifyChosenSim(operator, chosen)
+    }
+    return await this.concludeAtOperator(pending, identification, beforeIssue)
+  }
+
+  /** The end of the operator leg: scenarios, then the code, or the error the operator would give */
+  private async concludeAtOperator (pending: PendingAuthorization, identification: Identification,
+    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
+  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
     // Injected failures (scenarios) answer as the operator would, with the identification known
     if (beforeIssue !== undefined) await beforeIssue(pending, identification)
     if (identification.outcome === 'failed') {
-      fail(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason)
+      throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason,
+        { redirectUri: pending.redirectUri, state: pending.state })
     }
-    const identified = identification as Exclude<Identification, { outcome: 'failed' }>
-    const grant = this.recordGrant(pending, identified)
+    const grant = this.recordGrant(pending, identification)
     const code = this.issueCode(pending, grant)
     const location = appendQuery(pending.redirectUri, { code, state: pending.state })
     return { location, pending, grant, identification }
+  }
+
+  /** Whether the request names (by address or tel: hint) any subscriber of this operator */
+  private placesDevice (operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined): boolean {
+    const directory = this.ctx.directory()
+    const hint = pending.loginHint
+    if (hint?.kind === 'tel' && directory.subscriber(hint.msisdn)?.operator === operator.id) return true
+    return candidateAddresses(pending.konera, hint, operatorSource ?? pending.gatewaySource)
+      .some((address) => directory.subscriberForAddress(address)?.operator === operator.id)
   }
 
   /**
@@ -343,6 +414,24 @@ export class AuthorizationService {
     this.ctx.store.put('codes', record.code, record, this.ctx.settings.codeTtl * 1000)
     return record.code
   }
+}
+
+/** A SIM the presenter chose on the simulated operator network, identified as its fixture says */
+function identifyChosenSim (operator: OperatorFixture, sim: SubscriberFixture): Identification {
+  if (sim.connection === 'mobile-data' && sim.authMethods.includes('network')) {
+    return { outcome: 'network', subscriber: sim, msisdn: sim.msisdn, via: 'SIM chosen on the simulated operator network' }
+  }
+  // The picker is only offered without prompt=none, so an interactive fallback may apply
+  if (sim.authMethods.includes('sms-otp')) return { outcome: 'fallback', subscriber: sim, msisdn: sim.msisdn, method: 'sms-otp' }
+  return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${sim.msisdn}: ${describeConnection(sim, ['the chosen SIM'])} and no fallback method` }
+}
+
+/**
+ * A registered redirect URI that starts with `/` is relative to the emulator's public URL, so a
+ * client served by the emulator itself (the demo app) follows --public-url and the real port.
+ */
+export function resolveRedirectUri (registered: string, publicUrl: string): string {
+  return registered.startsWith('/') ? `${publicUrl}${registered}` : registered
 }
 
 /** `seen`: the addresses the device came from, which matter for a subscriber named by a tel: hint */

@@ -41,7 +41,7 @@ t.test('the default fixtures load cleanly, with schema defaults applied', async 
   t.same(fixtures.files, [DEFAULT_FIXTURES])
   t.equal(fixtures.defaultOperator, 'telco-es')
   t.same(fixtures.operators.map((o) => [o.id, o.trustsLoginHint]), [['telco-es', false], ['telco-in', false]])
-  t.same(fixtures.clients.map((c) => [c.clientId, c.requirePkce]), [['demo-app', false], ['demo-app-jwt', true]])
+  t.same(fixtures.clients.map((c) => [c.clientId, c.requirePkce]), [['demo-app', false], ['demo-app-jwt', true], ['demo-web', true]])
   t.same(fixtures.subscribers.map((s) => s.msisdn), ['+34666666666', '+34666666667', '+919036499174', '+34600000002', '+34600000003', '+34600000004', '+34600000005'])
 })
 

@@ -6,5 +6,5 @@ t.test('health answers 200 with the issuer and fixture counts once ready', async
   t.teardown(() => app.close())
   const res = await app.inject({ method: 'GET', url: '/_emulator/health' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { status: 'ok', issuer: ISSUER, operators: 2, clients: 2, subscribers: 7 })
+  t.same(res.json(), { status: 'ok', issuer: ISSUER, operators: 2, clients: 3, subscribers: 7 })
 })

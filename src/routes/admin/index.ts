@@ -9,6 +9,7 @@ import reset from './reset.js'
 import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
 import tokens from './tokens.js'
+import dashboardSections, { dashboardPage } from './ui.js'
 
 export interface ControlOptions {
   enabled: boolean
@@ -18,6 +19,7 @@ export interface ControlOptions {
 export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
   await app.register(health)
   if (!options.enabled) return
+  await app.register(dashboardPage, { prefix: '/_emulator', tokenRequired: options.adminToken !== undefined })
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
     guarded.addHook('onRequest', requireAdminToken(options.adminToken))
@@ -27,5 +29,6 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(tokens)
     await guarded.register(scenarios)
     await guarded.register(journal)
+    await guarded.register(dashboardSections)
   }, { prefix: '/_emulator' })
 }

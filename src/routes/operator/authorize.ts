@@ -6,6 +6,7 @@ import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
 import { authorizeScenarioError } from '../scenario-errors.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
+import { acceptsHtml, showSimPicker, SimPickerPageSchema } from './sim-picker.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(browserErrorHandler)
@@ -15,7 +16,7 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['operator'],
       params: Type.Object({ operatorId: Type.String() }),
       querystring: Type.Object({ request_id: Type.Optional(Type.String({ description: 'Issued by the gateway authorize endpoint' })) }),
-      response: { 302: RedirectResponseSchema, 400: ErrorPageSchema }
+      response: { 200: SimPickerPageSchema, 302: RedirectResponseSchema, 400: ErrorPageSchema }
     },
     validatorCompiler: documentOnly,
     config: { operation: 'operator' }
@@ -23,6 +24,10 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
     const query = request.query as Record<string, unknown>
     const requestId = typeof query.request_id === 'string' ? query.request_id : undefined
     request.facts.operatorId = request.params.operatorId
+    if (acceptsHtml(request.headers.accept)) {
+      const offer = app.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip)
+      if (offer !== undefined) return await showSimPicker(request, reply, offer)
+    }
     const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, async (pending, identification) => {
       request.facts.flowId = pending.flowId
       request.facts.clientId = pending.clientId

@@ -1,0 +1,54 @@
+// The sample app at /demo: a client of the emulator served by the emulator itself, so a
+// presenter can show the whole Number Verification flow from one URL. Its routes are pages for
+// people, so they stay out of the journal; the flows they start are journaled like any other.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { newNonce, sendPage } from '../../views/layout.js'
+import { renderDemoProblem } from '../../views/demo.js'
+import { DemoAttempts } from './attempts.js'
+import callback from './callback.js'
+import form from './form.js'
+import start from './start.js'
+import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
+
+export interface DemoOptions {
+  /** Link the dashboard (the control API is on) */
+  dashboard: boolean
+}
+
+export interface DemoContext extends DemoOptions {
+  attempts: DemoAttempts
+  backend: DemoBackend
+}
+
+function demoErrorHandler (dashboard: boolean) {
+  return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const status = (error as FastifyError).statusCode ?? 500
+    if (status >= 500) request.log.error({ err: error }, 'unexpected error in the demo app')
+    const text = status < 500 ? error.message : 'The demo app failed unexpectedly; the log has the details.'
+    const nonce = newNonce()
+    return sendPage(reply, status < 500 ? status : 500, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status } }), nonce)
+  }
+}
+
+export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
+  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app) }
+
+  // Learn each attempt's flow id when the gateway answers the browser: the timeline needs it
+  app.addHook('onSend', async (request, _reply, payload) => {
+    const { facts } = request
+    if (facts.operation === 'authorize' && facts.clientId === DEMO_CLIENT_ID && facts.flowId !== undefined) {
+      const state = (request.query as Record<string, unknown> | undefined)?.state
+      const attempt = context.attempts.peek(typeof state === 'string' ? state : undefined)
+      if (attempt !== undefined) attempt.flowId = facts.flowId
+    }
+    return payload
+  })
+
+  await app.register(async (demo) => {
+    demo.setErrorHandler(demoErrorHandler(options.dashboard))
+    await demo.register(form, context)
+    await demo.register(start, context)
+    await demo.register(callback, context)
+  })
+}, { name: 'demo', fastify: '5.x', dependencies: ['emulator', 'request-facts'] })

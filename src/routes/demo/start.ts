@@ -1,0 +1,62 @@
+// POST /demo/start: remember the presenter's choices under a fresh state, nonce and PKCE verifier,
+// then send the browser to the gateway's authorize endpoint, as a real app does.
+import type { FastifyPluginAsync } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { appendQuery } from '../../core/errors.js'
+import { FLOW_SCENARIO_PARAMETER } from '../../core/authorization.js'
+import { renderDemoForm } from '../../views/demo.js'
+import { newNonce, sendPage } from '../../views/layout.js'
+import { documentOnly } from '../route-options.js'
+import { pkceChallenge } from './attempts.js'
+import { formLists, readChoices } from './choices.js'
+import { deviceParameters } from './devices.js'
+import { missingClientProblem } from './form.js'
+import type { DemoContext } from './index.js'
+import { demoEndpoints, HtmlPageSchema, SeeOtherSchema } from './pages.js'
+import { DEMO_CALLBACK_PATH, DEMO_CLIENT_ID, DEMO_SCOPE } from './verification.js'
+
+const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
+  app.post('/demo/start', {
+    config: { operation: 'docs' },
+    schema: {
+      summary: 'Demo app: start a verification (redirects the browser to the gateway authorize endpoint)',
+      tags: ['demo'],
+      consumes: ['application/x-www-form-urlencoded'],
+      body: Type.Object({
+        device: Type.String({ description: 'A fixture MSISDN, or "browser" for the address the emulator sees' }),
+        claimed: Type.String({ description: 'The number the user claims (E.164)' }),
+        hint: Type.Optional(Type.String({ description: 'konera (konera_context) or ipport (login_hint=ipport:)' })),
+        scenario: Type.Optional(Type.String({ description: 'A scenario for the whole flow' })),
+        promptNone: Type.Optional(Type.String({ description: 'Present: send prompt=none' }))
+      }),
+      response: { 303: SeeOtherSchema, 400: HtmlPageSchema }
+    },
+    validatorCompiler: documentOnly
+  }, async (request, reply) => {
+    const input = typeof request.body === 'object' && request.body !== null ? request.body as Record<string, unknown> : {}
+    const { values, errors } = readChoices(app.emulator, input, { lenient: false })
+    errors.push(...missingClientProblem(app))
+    if (errors.length > 0) {
+      const nonce = newNonce()
+      return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce)
+    }
+    const redirectUri = `${app.emulator.urls.publicUrl}${DEMO_CALLBACK_PATH}`
+    const attempt = context.attempts.begin(values, redirectUri)
+    const location = appendQuery(app.emulator.urls.authorizationEndpoint, {
+      response_type: 'code',
+      client_id: DEMO_CLIENT_ID,
+      redirect_uri: redirectUri,
+      scope: DEMO_SCOPE,
+      state: attempt.state,
+      nonce: attempt.nonce,
+      code_challenge: pkceChallenge(attempt.codeVerifier),
+      code_challenge_method: 'S256',
+      ...(values.promptNone ? { prompt: 'none' } : {}),
+      ...deviceParameters(app.emulator.directory, values),
+      ...(values.scenario === '' ? {} : { [FLOW_SCENARIO_PARAMETER]: values.scenario })
+    })
+    return await reply.header('cache-control', 'no-store').redirect(location, 303)
+  })
+}
+
+export default start

@@ -1,0 +1,82 @@
+// The simulated operator network (operators with "simPicker": true): when the operator cannot
+// place a browser's device and the request allows interaction, the operator leg shows a page to
+// pick which of its SIMs the browser is on; POST .../sim-picker completes the leg with that SIM.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import type { PendingAuthorization } from '../../core/authorization.js'
+import type { OperatorFixture, SubscriberFixture } from '../../config/fixture-schema.js'
+import { candidateAddresses } from '../../core/authorization.js'
+import { renderSimPicker } from '../../views/sim-picker.js'
+import { newNonce, sendPage } from '../../views/layout.js'
+import { browserErrorHandler } from '../gateway/index.js'
+import { documentOnly } from '../route-options.js'
+import { authorizeScenarioError } from '../scenario-errors.js'
+import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
+
+export const SimPickerPageSchema = {
+  description: 'Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)',
+  content: { 'text/html': { schema: Type.String() } }
+}
+
+/** Only a browser can be shown a page; HTTP clients following redirects get the protocol error */
+export function acceptsHtml (accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept)
+}
+
+/** Renders the picker for an offer from AuthorizationService.offerSimPicker */
+export async function showSimPicker (request: FastifyRequest, reply: FastifyReply,
+  offer: { pending: PendingAuthorization, operator: OperatorFixture, sims: SubscriberFixture[] }): Promise<FastifyReply> {
+  const { pending, operator, sims } = offer
+  request.facts.flowId = pending.flowId
+  request.facts.clientId = pending.clientId
+  request.facts.reason = 'the operator cannot place the device: SIM picker shown'
+  const client = request.server.emulator.directory.client(pending.clientId)
+  const seen = candidateAddresses(pending.konera, pending.loginHint, request.ip).map((a) => a.text)
+  const nonce = newNonce()
+  return sendPage(reply, 200, renderSimPicker({
+    nonce,
+    operatorId: operator.id,
+    operatorName: operator.name,
+    clientName: client?.name ?? pending.clientId,
+    requestId: pending.id,
+    sims,
+    seen: seen.length === 0 ? 'this device' : `address ${seen.join(', ')}`
+  }), nonce)
+}
+
+const simPicker: FastifyPluginAsyncTypebox = async (app) => {
+  app.setErrorHandler(browserErrorHandler)
+  app.post('/operators/:operatorId/sim-picker', {
+    schema: {
+      summary: 'Simulated operator network: the SIM this browser is on (completes the operator leg)',
+      tags: ['operator'],
+      consumes: ['application/x-www-form-urlencoded'],
+      params: Type.Object({ operatorId: Type.String() }),
+      body: Type.Object({
+        request_id: Type.String({ description: 'The request the SIM picker was shown for' }),
+        msisdn: Type.Optional(Type.String({ description: 'The chosen SIM; empty or absent: none of them' }))
+      }),
+      response: { 302: RedirectResponseSchema, 400: ErrorPageSchema }
+    },
+    validatorCompiler: documentOnly,
+    config: { operation: 'operator' }
+  }, async (request, reply) => {
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>
+    const requestId = typeof body.request_id === 'string' ? body.request_id : undefined
+    const msisdn = typeof body.msisdn === 'string' && body.msisdn !== '' ? body.msisdn : undefined
+    request.facts.operatorId = request.params.operatorId
+    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, async (pending, identification) => {
+      request.facts.flowId = pending.flowId
+      request.facts.clientId = pending.clientId
+      if (identification.outcome !== 'failed') request.facts.msisdn = identification.msisdn
+      await app.runScenarios(request, reply, {
+        flowScenarios: pending.flowScenarios,
+        toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
+      })
+    })
+    return await reply.redirect(location, 302)
+  })
+}
+
+export default simPicker

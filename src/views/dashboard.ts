@@ -1,0 +1,296 @@
+// The dashboard at /_emulator/ui: the emulated world (operators, subscribers, clients), the
+// scenario catalogue with switches, and the live journal with a drill-down per flow. The page is
+// a shell; each section is a server-rendered fragment the script fetches with the admin token.
+import type { Fixtures } from '../config/fixtures.js'
+import type { JournalEntry } from '../core/journal.js'
+import type { Activation, ScenarioListing } from '../core/scenarios/engine.js'
+import { html, type SafeHtml } from './html.js'
+import { renderPage } from './layout.js'
+import { formatMs, legName, renderTimeline, statusBadge } from './timeline.js'
+
+export const JOURNAL_ROWS = 200
+
+export interface WorldView {
+  fixtures: Fixtures
+  issuer: string
+  publicUrl: string
+  seed: number
+  profile: string
+}
+
+function list (values: readonly string[], empty = 'none'): SafeHtml {
+  return values.length === 0 ? html`<span class="muted">${empty}</span>` : html`${values.map((v, i) => html`${i > 0 ? ', ' : ''}<code>${v}</code>`)}`
+}
+
+function table (caption: string, head: string[], rows: SafeHtml[], empty: string): SafeHtml {
+  if (rows.length === 0) return html`<p class="empty">${empty}</p>`
+  return html`<div class="table-wrap"><table><caption class="sr-only">${caption}</caption>
+<thead><tr>${head.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>`
+}
+
+export function renderWorld (view: WorldView): SafeHtml {
+  const { fixtures } = view
+  const operatorNames = new Map(fixtures.operators.map((o) => [o.id, o.name]))
+  const operators = fixtures.operators.map((o) => html`<tr>
+<td><code>${o.id}</code>${fixtures.defaultOperator === o.id ? html` <span class="badge info">default</span>` : ''}</td>
+<td>${o.name}</td><td>${list(o.numberPrefixes)}</td><td>${list(o.ipRanges)}</td>
+<td>${o.trustsLoginHint ? html`<span class="badge warn">trusts tel: hints</span>` : ''}${o.simPicker === true ? html`<span class="badge info">SIM picker</span>` : ''}${list(o.scenarios ?? [], '')}</td></tr>`)
+  const subscribers = fixtures.subscribers.map((s) => {
+    const networkReady = s.connection === 'mobile-data' && s.authMethods.includes('network')
+    return html`<tr>
+<td><code>${s.msisdn}</code>${s.name === undefined ? '' : html`<div class="muted"><small>${s.name}</small></div>`}</td>
+<td>${operatorNames.get(s.operator) ?? s.operator}</td>
+<td>${list([...s.ipv4, ...s.ipv6])}</td>
+<td><span class="badge ${networkReady ? 'ok' : s.connection === 'mobile-data' ? 'info' : 'warn'}">${s.connection}</span></td>
+<td>${s.authMethods.length === 0 ? html`<span class="badge bad">none</span>` : s.authMethods.map((m) => html`<span class="badge ${m === 'network' ? 'ok' : 'info'}">${m}</span>`)}</td>
+<td>${list(s.scenarios ?? [], '')}</td></tr>`
+  })
+  const clients = fixtures.clients.map((c) => html`<tr>
+<td><code>${c.clientId}</code>${c.name === undefined ? '' : html`<div class="muted"><small>${c.name}</small></div>`}</td>
+<td>${c.tokenEndpointAuthMethods.map((m) => html`<span class="badge">${m}</span>`)}${c.requirePkce ? html`<span class="badge info">PKCE required</span>` : ''}</td>
+<td>${c.redirectUris.map((uri) => html`<div><code>${uri}</code>${uri.startsWith('/') ? html` <span class="muted"><small>= ${view.publicUrl}${uri}</small></span>` : ''}</div>`)}</td>
+<td>${list(c.scopes)}</td></tr>`)
+  return html`<dl class="facts" style="margin-bottom:1rem">
+<dt>Issuer</dt><dd><code>${view.issuer}</code></dd>
+<dt>Profile</dt><dd>${view.profile}</dd>
+<dt>Seed</dt><dd><code>${view.seed}</code></dd>
+<dt>Fixture files</dt><dd>${list(fixtures.files)}</dd>
+</dl>
+<h3 id="operators">Operators</h3>
+${table('Operators', ['Id', 'Name', 'Number prefixes', 'IP ranges', 'Behaviour'], operators, 'No operators.')}
+<h3 id="subscribers">Subscribers</h3>
+${table('Subscribers', ['MSISDN', 'Operator', 'Addresses', 'Connection', 'Auth methods', 'Scenarios'], subscribers, 'No subscribers.')}
+<h3 id="clients">Clients</h3>
+${table('Clients (secrets are not shown)', ['Client', 'Token endpoint auth', 'Redirect URIs', 'Scopes'], clients, 'No clients.')}`
+}
+
+export function renderScenarios (listings: ScenarioListing[], activations: Activation[]): SafeHtml {
+  const byName = new Map<string, Activation[]>()
+  for (const a of activations) byName.set(a.name, [...(byName.get(a.name) ?? []), a])
+  const rows = listings.map((listing, i) => {
+    const live = byName.get(listing.name) ?? []
+    const applied = live.reduce((sum, a) => sum + a.appliedCount, 0)
+    const remaining = live.map((a) => a.remaining).filter((r) => r !== undefined)
+    const operations = listing.scenario.match?.operations
+    return html`<tr data-scenario-row="${listing.name}">
+<td><label class="switch"><input type="checkbox" role="switch" data-scenario="${listing.name}" ${listing.active ? 'checked' : ''} aria-labelledby="scenario-${i}" aria-describedby="scenario-${i}-about"></label></td>
+<td><strong id="scenario-${i}"><code>${listing.name}</code></strong><div class="muted" id="scenario-${i}-about"><small>${listing.description}</small></div></td>
+<td>${operations === undefined ? html`<span class="muted">every leg</span>` : operations.map((op) => html`<span class="badge">${op}</span>`)}</td>
+<td>${listing.origin}${listing.file === undefined ? '' : html`<div class="muted"><small>${listing.file}</small></div>`}</td>
+<td>${live.length === 0 ? '' : html`<span class="badge ok">active</span> <small>applied ${applied}×${remaining.length === 0 ? '' : html`, ${remaining.join(' + ')} left`}</small>`}</td>
+</tr>`
+  })
+  return html`<p class="muted">A switch activates the scenario for every matching request from now on (<code>POST /_emulator/scenarios/{name}/activate</code>), at once; off deactivates it.</p>
+${table('Scenarios', ['On', 'Scenario', 'Legs', 'Origin', 'Live'], rows, 'No scenarios.')}`
+}
+
+function clock (iso: string): string {
+  return iso.slice(11, 23)
+}
+
+export function renderJournalRows (entries: ReadonlyArray<Readonly<JournalEntry>>): SafeHtml {
+  // Newest first: the live view adds rows at the top
+  return html`${[...entries].reverse().map((e) => html`<tr data-entry="${e.id}">
+<td class="num"><time datetime="${e.time}">${clock(e.time)}</time></td>
+<td>${legName(e.operation)}</td>
+<td><code>${e.method} ${e.path}</code></td>
+<td>${statusBadge(e.status)}</td>
+<td class="num">${formatMs(e.durationMs)}</td>
+<td>${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}</td>
+<td>${e.clientId === undefined ? '' : html`<code>${e.clientId}</code>`}</td>
+<td>${e.msisdn === undefined ? '' : html`<code>${e.msisdn}</code>`}</td>
+<td>${e.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${e.reason === undefined ? '' : html`<div class="muted"><small>${e.reason}</small></div>`}</td>
+</tr>`)}`
+}
+
+export function renderFlow (flowId: string, entries: ReadonlyArray<Readonly<JournalEntry>>): SafeHtml {
+  const first = entries[0]
+  const facts = (pick: (e: Readonly<JournalEntry>) => string | undefined): string[] => [...new Set(entries.map(pick).filter((v) => v !== undefined))]
+  const total = entries.reduce((sum, e) => sum + e.durationMs, 0)
+  return html`<h3 id="flow-title" tabindex="-1">Flow <code>${flowId}</code></h3>
+${first === undefined
+    ? html`<p class="empty">No journal entries for this flow: it is older than the journal keeps, or the journal was cleared.</p>`
+    : html`<dl class="facts" style="margin-bottom:.75rem">
+<dt>Started</dt><dd><time datetime="${first.time}">${first.time}</time></dd>
+<dt>Client</dt><dd>${list(facts((e) => e.clientId))}</dd>
+<dt>Subscriber</dt><dd>${list(facts((e) => e.msisdn))}</dd>
+<dt>Operator</dt><dd>${list(facts((e) => e.operatorId))}</dd>
+<dt>Scenarios</dt><dd>${list([...new Set(entries.flatMap((e) => e.scenarios))])}</dd>
+<dt>Time in the emulator</dt><dd>${formatMs(total)} over ${entries.length} requests</dd>
+</dl>
+${renderTimeline(entries, { caption: `Requests of flow ${flowId}` })}`}`
+}
+
+const SCRIPT = `
+(function () {
+  var root = document.getElementById('dashboard');
+  var needsToken = root.getAttribute('data-token-required') === 'true';
+  var key = 'camara-nv-emulator.admin-token';
+  var token = sessionStorage.getItem(key) || '';
+  var status = document.getElementById('status');
+  var tokenForm = document.getElementById('token-form');
+  var rows = document.getElementById('journal-rows');
+  var lastId = Number(rows.getAttribute('data-last-id') || '0');
+  var paused = false;
+  var polling = null;
+
+  function say(text) { status.textContent = text; }
+  function api(path, options) {
+    options = options || {};
+    options.headers = options.headers || {};
+    if (token) options.headers.authorization = 'Bearer ' + token;
+    return fetch(path, options).then(function (res) {
+      if (res.status === 401) {
+        showTokenForm('The admin token was refused: enter it again.');
+        throw new Error('unauthorized');
+      }
+      return res;
+    });
+  }
+  function showTokenForm(message) {
+    stopPolling();
+    tokenForm.hidden = false;
+    var problem = document.getElementById('token-error');
+    problem.textContent = message || '';
+    problem.hidden = !message;
+    document.getElementById('admin-token').focus();
+  }
+  function loadSection(name) {
+    return api('/_emulator/ui/sections/' + name).then(function (res) { return res.text(); })
+      .then(function (markup) { document.getElementById(name + '-section').innerHTML = markup; });
+  }
+  function pollJournal() {
+    if (paused) return Promise.resolve();
+    return api('/_emulator/ui/sections/journal?sinceId=' + lastId).then(function (res) {
+      if (res.status === 204) return;
+      var newest = Number(res.headers.get('x-journal-last-id') || lastId);
+      return res.text().then(function (markup) {
+        rows.insertAdjacentHTML('afterbegin', markup);
+        while (rows.rows.length > ${JOURNAL_ROWS}) rows.deleteRow(rows.rows.length - 1);
+        lastId = newest;
+        document.getElementById('journal-empty').hidden = rows.rows.length > 0;
+      });
+    }).catch(function () {});
+  }
+  function startPolling() {
+    if (polling === null) polling = setInterval(pollJournal, 1000);
+  }
+  function stopPolling() {
+    if (polling !== null) clearInterval(polling);
+    polling = null;
+  }
+  function showFlow() {
+    var match = /flow=([^&]+)/.exec(location.hash);
+    var panel = document.getElementById('flow-section');
+    if (!match) return;
+    api('/_emulator/ui/sections/flows/' + match[1]).then(function (res) { return res.text(); }).then(function (markup) {
+      panel.innerHTML = markup;
+      var title = document.getElementById('flow-title');
+      if (title) title.focus();
+    }).catch(function () {});
+  }
+  function loadAll() {
+    return Promise.all([loadSection('scenarios'), loadSection('world')]).then(function () {
+      tokenForm.hidden = true;
+      lastId = 0;
+      rows.innerHTML = '';
+      return pollJournal();
+    }).then(function () { startPolling(); showFlow(); say('Connected.'); }).catch(function () {});
+  }
+
+  tokenForm.addEventListener('submit', function (event) {
+    event.preventDefault();
+    token = document.getElementById('admin-token').value.trim();
+    sessionStorage.setItem(key, token);
+    loadAll();
+  });
+  document.getElementById('scenarios-section').addEventListener('change', function (event) {
+    var input = event.target;
+    var name = input.getAttribute('data-scenario');
+    if (!name) return;
+    input.disabled = true;
+    var on = input.checked;
+    api('/_emulator/scenarios/' + encodeURIComponent(name) + '/activate', { method: on ? 'POST' : 'DELETE' })
+      .then(function (res) {
+        if (!res.ok && res.status !== 404) throw new Error('HTTP ' + res.status);
+        say(name + (on ? ' is on: it applies from the next request.' : ' is off.'));
+        return loadSection('scenarios');
+      })
+      .then(function () {
+        var again = document.querySelector('input[data-scenario="' + CSS.escape(name) + '"]');
+        if (again) again.focus();
+      })
+      .catch(function (error) { input.checked = !on; input.disabled = false; say('Could not change ' + name + ': ' + error.message); });
+  });
+  document.getElementById('deactivate-all').addEventListener('click', function () {
+    api('/_emulator/activations', { method: 'DELETE' }).then(function () { say('Every scenario is off.'); return loadSection('scenarios'); }).catch(function () {});
+  });
+  document.getElementById('pause').addEventListener('click', function (event) {
+    paused = !paused;
+    event.target.setAttribute('aria-pressed', String(paused));
+    event.target.textContent = paused ? 'Resume' : 'Pause';
+    say(paused ? 'Journal paused.' : 'Journal live.');
+  });
+  document.getElementById('clear-journal').addEventListener('click', function () {
+    api('/_emulator/journal', { method: 'DELETE' }).then(function () {
+      rows.innerHTML = '';
+      document.getElementById('journal-empty').hidden = false;
+      say('Journal cleared.');
+    }).catch(function () {});
+  });
+  window.addEventListener('hashchange', showFlow);
+
+  if (needsToken) {
+    if (token) loadAll(); else showTokenForm();
+  } else {
+    startPolling();
+    showFlow();
+  }
+})();
+`
+
+export interface DashboardPageView {
+  nonce: string
+  tokenRequired: boolean
+  /** Pre-rendered sections (no admin token: the page can carry its data) */
+  sections?: { world: SafeHtml, scenarios: SafeHtml, journal: SafeHtml, lastId: number }
+}
+
+export function renderDashboard (view: DashboardPageView): SafeHtml {
+  const waiting = html`<p class="empty">Enter the admin token to load this section.</p>`
+  const body = html`<div id="dashboard" data-token-required="${view.tokenRequired ? 'true' : 'false'}">
+<h1>Emulator dashboard</h1>
+<nav class="sections" aria-label="Dashboard sections"><ul>
+<li><a href="#scenarios">Scenarios</a></li><li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
+</ul></nav>
+<p id="status" class="muted" role="status" aria-live="polite"></p>
+<form id="token-form" class="card" ${view.tokenRequired ? '' : 'hidden'}>
+<h2>Admin token</h2>
+<p>This emulator runs with <code>--admin-token</code>. The dashboard sends it as <code>Authorization: Bearer</code> on every control API call and keeps it in this tab's session storage only.</p>
+<div class="field"><label for="admin-token">Admin token</label><input type="password" id="admin-token" autocomplete="current-password" required></div>
+<p id="token-error" class="errors" role="alert" hidden></p>
+<button type="submit">Connect</button>
+</form>
+<div class="grid">
+<section class="card" aria-labelledby="scenarios"><h2 id="scenarios">Scenarios</h2>
+<div class="toolbar"><span class="spacer"></span><button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
+<div id="scenarios-section">${view.sections?.scenarios ?? waiting}</div></section>
+<div>
+<section class="card" aria-labelledby="journal"><h2 id="journal">Live journal</h2>
+<div class="toolbar"><span class="muted">Newest first; polled every second.</span><span class="spacer"></span>
+<button type="button" class="secondary" id="pause" aria-pressed="false">Pause</button>
+<button type="button" class="secondary" id="clear-journal">Clear</button></div>
+<div class="table-wrap"><table><caption class="sr-only">Journal entries, newest first</caption>
+<thead><tr><th class="num" scope="col">Time</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">Status</th><th class="num" scope="col">Duration</th><th scope="col">Flow</th><th scope="col">Client</th><th scope="col">Subscriber</th><th scope="col">Scenarios and notes</th></tr></thead>
+<tbody id="journal-rows" data-last-id="${view.sections?.lastId ?? 0}">${view.sections?.journal ?? ''}</tbody></table></div>
+<p id="journal-empty" class="empty" ${view.sections !== undefined && view.sections.lastId > 0 && view.sections.journal.value !== '' ? 'hidden' : ''}>No requests yet: run a flow (the <a href="/demo">demo app</a> is one).</p>
+</section>
+<section class="card" aria-labelledby="flow"><h2 id="flow">Flow detail</h2>
+<div id="flow-section"><p class="empty">Choose a flow id in the journal to see its hops.</p></div></section>
+</div>
+</div>
+<section class="card" aria-labelledby="world"><h2 id="world">Operators, subscribers, clients</h2>
+<div id="world-section">${view.sections?.world ?? waiting}</div></section>
+</div>`
+  return renderPage({ title: 'Dashboard', section: 'dashboard', body, nonce: view.nonce, script: SCRIPT })
+}
