@@ -175,7 +175,8 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     return Readable.from(dribble(payload, fault.chunkDelayMs ?? 200, sleep))
   })
 
-  app.addHook('onClose', async () => {
+  // preClose, not onClose: server.close() waits for open connections, and onClose runs after it
+  app.addHook('preClose', async () => {
     for (const socket of hung) socket.destroy()
   })
 }, { name: 'scenarios', fastify: '5.x', dependencies: ['request-facts', 'emulator'] })

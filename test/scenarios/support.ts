@@ -90,7 +90,7 @@ export async function exchangeCode (app: FastifyInstance, code: string, headers:
 
 /** The whole flow for a device (the seed device unless told), returning the access token */
 export async function accessTokenFor (app: FastifyInstance, options: FlowOptions = {}): Promise<string> {
-  const res = await exchangeCode(app, await codeFor(app, options), {}, options.clientId)
+  const res = await exchangeCode(app, await codeFor(app, options), options.headers, options.clientId)
   if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
   return (res.json() as { access_token: string }).access_token
 }

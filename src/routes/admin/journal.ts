@@ -32,9 +32,10 @@ const JournalQuerySchema = Type.Object({
 }, { additionalProperties: false })
 
 const journal: FastifyPluginAsyncTypebox = async (app) => {
-  // Open event streams, ended when the app closes so shutdown does not wait on them
+  // Open event streams, ended when the app closes so shutdown does not wait on them (preClose:
+  // server.close() waits for open connections, and onClose hooks run only after it)
   const streams = new Set<() => void>()
-  app.addHook('onClose', async () => { for (const end of streams) end() })
+  app.addHook('preClose', async () => { for (const end of streams) end() })
 
   app.get('/journal', {
     config: { operation: 'control' },
