@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Process entry: flags + env -> config -> buildApp -> listen; graceful shutdown on SIGTERM/SIGINT.
 import { CommanderError } from 'commander'
-import { buildApp } from './app.js'
 import { parseConfig, type EmulatorConfig } from './config/config.js'
-import { FixtureError } from './config/fixtures.js'
-import { KeyFileError } from './core/keys.js'
 import { VERSION as version } from './version.js'
+
+/** How long a shutdown waits for requests in flight (Docker's stop waits 10 s before SIGKILL) */
+const SHUTDOWN_GRACE_MS = 5000
 
 function fail (message: string): never {
   process.stderr.write(`camara-nv-emulator: ${message}\n`)
@@ -21,6 +21,8 @@ async function main (): Promise<void> {
     throw error
   }
 
+  // Loaded only now, so --help, --version and a mistyped flag answer without loading the server
+  const [{ buildApp }, { FixtureError }, { KeyFileError }] = await Promise.all([import('./app.js'), import('./config/fixtures.js'), import('./core/keys.js')])
   let app
   try {
     app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
@@ -51,9 +53,23 @@ async function main (): Promise<void> {
 
   let closing = false
   const shutdown = (signal: string): void => {
-    if (closing) return
+    if (closing) {
+      // A second signal: the operator does not want to wait for the stragglers
+      app.log.warn({ signal }, 'closing every connection now')
+      app.server.closeAllConnections()
+      return
+    }
     closing = true
     app.log.info({ signal }, 'shutting down')
+    // close() waits for requests in flight. Their keep-alive connections would then hold the process
+    // for the keep-alive timeout (72 s in Fastify): end each one as soon as its response is out.
+    app.server.keepAliveTimeout = 1
+    // A client that never finishes (a 'hang' scenario, a stalled upload) must not block a container
+    // stop: after a grace period the connections left are cut
+    setTimeout(() => {
+      app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still in flight after the grace period: closing their connections')
+      app.server.closeAllConnections()
+    }, SHUTDOWN_GRACE_MS).unref()
     app.close().then(() => process.exit(0), (error: unknown) => {
       app.log.error({ err: error }, 'error during shutdown')
       process.exit(1)

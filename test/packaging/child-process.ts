@@ -1,0 +1,83 @@
+// Runs the emulator (or a consumer script) as a real child process and reads what it prints:
+// the tests of the CLI, the container start path and the installed package share it.
+import { spawn, type ChildProcess } from 'node:child_process'
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export interface RunningProcess {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the first match of the pattern in stdout; rejects if the process exits first or the guard runs out */
+  waitForOutput: (pattern: RegExp, guardMs?: number) => Promise<RegExpMatchArray>
+  exited: Promise<Exit>
+  /** SIGKILL if still running (teardown) */
+  kill: () => void
+}
+
+export interface SpawnOptions {
+  cwd?: string
+  /** Added to a copy of this process's environment, minus anything that would change the emulator's configuration */
+  env?: NodeJS.ProcessEnv
+}
+
+/** Variables the emulator reads: a developer's shell must not leak them into a test */
+const EMULATOR_VARIABLES = ['PORT', 'HOST', 'PUBLIC_URL', 'FIXTURES', 'SEED', 'ACCESS_TOKEN_TTL', 'CODE_TTL', 'REFRESH_TOKEN_TTL', 'SIGNING_ALG', 'SIGNING_KEY', 'TRUST_PROXY', 'PROFILE', 'LOG_LEVEL', 'ADMIN_TOKEN', 'ADMIN', 'WATCH']
+
+export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  for (const name of EMULATOR_VARIABLES) delete env[name]
+  return { ...env, ...extra }
+}
+
+export function startProcess (command: string, args: string[], options: SpawnOptions = {}): RunningProcess {
+  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  const waiters = new Set<() => void>()
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk
+    for (const waiter of waiters) waiter()
+  })
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { err += chunk })
+  let done = false
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('close', (code, signal) => {
+      done = true
+      resolve({ code, signal })
+      for (const waiter of waiters) waiter()
+    })
+  })
+
+  const waitForOutput = async (pattern: RegExp, guardMs = 30_000): Promise<RegExpMatchArray> => await new Promise((resolve, reject) => {
+    const check = (): void => {
+      const match = out.match(pattern)
+      if (match !== null) finish(() => resolve(match))
+      else if (done) finish(() => reject(new Error(`process exited before printing ${String(pattern)}\nstdout: ${out}\nstderr: ${err}`)))
+    }
+    // A guard against a hung child, not a timing assertion
+    const guard = setTimeout(() => finish(() => reject(new Error(`no ${String(pattern)} within ${guardMs} ms\nstdout: ${out}\nstderr: ${err}`))), guardMs)
+    const finish = (settle: () => void): void => {
+      clearTimeout(guard)
+      waiters.delete(check)
+      settle()
+    }
+    waiters.add(check)
+    check()
+  })
+
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitForOutput,
+    exited,
+    kill: () => { if (!done) child.kill('SIGKILL') }
+  }
+}
+
+/** The banner's first line: `camara-nv-emulator <version> listening on <address> (...)` */
+export const LISTENING = /listening on (http:\/\/\S+) \(/
