@@ -214,3 +214,16 @@ export function writeFixtureFile (t: Test, document: unknown, name = 'fixtures.j
   writeFileSync(file, JSON.stringify(document, null, 2))
   return file
 }
+
+/**
+ * Polls until `probe` returns a value: for what happens on another socket or a file watcher, without
+ * betting on a fixed sleep. Bounded, so a change that never comes fails the test with `what`.
+ */
+export async function eventually<T> (what: string, probe: () => Promise<T | undefined>, attempts = 300, intervalMs = 20): Promise<T> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const value = await probe()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+  throw new Error(`gave up waiting for ${what}`)
+}
