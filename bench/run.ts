@@ -4,7 +4,7 @@
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8)
 //   --only a,b        run only some sections: start, verify, token, flows, latency, rss
-import { cpus, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -35,7 +35,7 @@ const log = (text: string): void => { process.stderr.write(`[bench] ${text}\n`) 
 
 function machine (): Record<string, unknown> {
   const cpu = cpus()
-  return { nproc: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version, memoryGb: round(totalmem() / 1024 ** 3, 1), platform: `${process.platform} ${process.arch}` }
+  return { nproc: cpu.length, model: cpu[0]?.model ?? 'unknown', node: process.version, memoryGb: round(totalmem() / 1024 ** 3, 1), platform: `${process.platform} ${process.arch}`, loadAverageAtStart: loadavg().map((v) => round(v, 2)) }
 }
 
 async function cannon (options: autocannon.Options): Promise<autocannon.Result> {
@@ -261,7 +261,7 @@ function printTable (info: Record<string, unknown>): void {
   const width = (key: keyof Row): number => Math.max(...all.map((r) => String(r[key] ?? '').length))
   const keys: Array<keyof Row> = ['measure', 'emulator', 'baseline', 'ratio', 'target']
   const line = (r: Row): string => `| ${keys.map((k) => String(r[k]).padEnd(width(k))).join(' | ')} | ${r === header ? 'met' : r.met === null ? '' : r.met ? 'yes' : 'NO'} |`
-  process.stdout.write(`\nMachine: ${String(info.nproc)} x ${String(info.model)}, ${String(info.memoryGb)} GB, Node ${String(info.node)}, ${String(info.platform)}\n`)
+  process.stdout.write(`\nMachine: ${String(info.nproc)} x ${String(info.model)}, ${String(info.memoryGb)} GB, Node ${String(info.node)}, ${String(info.platform)}; load average at start ${String(info.loadAverageAtStart)}, at end ${loadavg().map((v) => round(v, 2)).join(',')}\n`)
   process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, ${SECONDS} s per measurement, best of 2 interleaved rounds, load generator on the same machine\n\n`)
   process.stdout.write(line(header) + '\n')
   process.stdout.write(`|${keys.map((k) => '-'.repeat(width(k) + 2)).join('|')}|-----|\n`)

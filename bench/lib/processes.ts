@@ -3,6 +3,7 @@
 // slows it): the emulator as `npm start` runs it (dist/), a bare Fastify route, oauth2-mock-server.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { get } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -46,14 +47,16 @@ export function rssOf (pid: number): number {
   return Number(match[1]) * 1024
 }
 
+/** One GET on a fresh connection; node:http, since fetch's first call alone costs ~100 ms */
 async function probe (url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) })
-    await res.arrayBuffer()
-    return res.status === 200
-  } catch {
-    return false
-  }
+  return await new Promise((resolve) => {
+    const req = get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume()
+      resolve(res.statusCode === 200)
+    })
+    req.once('error', () => resolve(false))
+    req.once('timeout', () => { req.destroy(); resolve(false) })
+  })
 }
 
 interface StartOptions {
