@@ -1,20 +1,34 @@
 // Programmatic API: `await startEmulator()` inside a test file starts an emulator on an ephemeral
-// port and returns its URLs, typed controls and close(). It runs the same buildApp as the CLI.
+// port and returns its URLs, typed controls and close(). It runs the same buildApp as the CLI, and
+// the controls drive the same core as the control API (/_emulator), with the same checks.
+import { Value } from '@sinclair/typebox/value'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDependencies } from './app.js'
 import { defaultConfig, type EmulatorConfig } from './config/config.js'
-import { mergeFixtures, readFixtureFile, validateFixtureDocument } from './config/fixtures.js'
-import type { FixtureFile } from './config/fixture-schema.js'
+import { FixtureError, mergeFixtures, readFixtureFile, validateFixtureDocument } from './config/fixtures.js'
+import { E164Pattern, SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './config/fixture-schema.js'
 import type { Emulator } from './core/emulator.js'
 import { appendQuery } from './core/errors.js'
+import type { JournalEntry, JournalFilter } from './core/journal.js'
+import { ScenarioRegistryError, type Activation, type ScenarioListing } from './core/scenarios/engine.js'
+import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, type ScenarioMatch } from './core/scenarios/scenario-schema.js'
+import type { MintRequest, TokenResponse } from './core/token-service.js'
+import { AUTH_PREFIX } from './core/urls.js'
 
 export type { EmulatorConfig } from './config/config.js'
 export type { FixtureFile, ClientFixture, OperatorFixture, SubscriberFixture } from './config/fixture-schema.js'
+export type { JournalEntry, JournalFilter } from './core/journal.js'
+export type { Activation, ScenarioListing } from './core/scenarios/engine.js'
+export type { Scenario, ScenarioMatch, ScenarioEffects } from './core/scenarios/scenario-schema.js'
+export type { MintRequest, TokenResponse } from './core/token-service.js'
 export { FixtureError } from './config/fixtures.js'
 export { buildApp } from './app.js'
-export { ManualClock } from './core/clock.js'
+export { ManualClock, type Clock } from './core/clock.js'
+export { OAuthError } from './core/errors.js'
 export { KeyRing } from './core/keys.js'
 export { hashPhoneNumber } from './core/phone-number.js'
+export { ScenarioRegistryError } from './core/scenarios/engine.js'
+export { ScenarioError } from './core/scenarios/scenario-schema.js'
 
 export interface StartOptions extends Partial<Omit<EmulatorConfig, 'fixtures'>> {
   /** Fixture file paths, or fixture documents given inline (validated the same way) */
@@ -60,10 +74,66 @@ export interface AuthorizeDeviceOptions {
   extra?: Record<string, string>
 }
 
+/** The emulated world as it is now, after runtime changes (GET /_emulator/fixtures) */
+export interface FixturesSnapshot {
+  files: string[]
+  defaultOperator?: string
+  operators: OperatorFixture[]
+  clients: ClientFixture[]
+  subscribers: SubscriberFixture[]
+}
+
+/** A subscriber as upsertSubscriber takes it: the fixture file's defaults apply to what is left out */
+export type SubscriberInput = Omit<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'> & Partial<Pick<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'>>
+
+export interface FixtureControls {
+  get: () => FixturesSnapshot
+  /** Adds a subscriber, or replaces the one with the same MSISDN; throws FixtureError on a broken rule, changing nothing */
+  upsertSubscriber: (subscriber: SubscriberInput) => { created: boolean }
+  /** false when no subscriber has that MSISDN */
+  removeSubscriber: (msisdn: string) => boolean
+}
+
+export interface ActivateOptions {
+  /** Only the next N matching requests */
+  remaining?: number
+  /** Deactivate after this long, on the emulator's clock */
+  expiresInSeconds?: number
+  /** Replaces the scenario's match rules for this activation */
+  match?: Partial<ScenarioMatch>
+}
+
+export interface ScenarioControls {
+  /** The catalogue, fixture and runtime scenarios, each with whether it is active */
+  list: () => ScenarioListing[]
+  /** Defines a scenario (or replaces one defined at runtime); throws ScenarioError naming the JSON path and rule */
+  define: (scenario: Scenario) => ScenarioListing
+  /** Removes a runtime-defined scenario; false when none has that name */
+  remove: (name: string) => boolean
+  /** Activates a scenario for every matching request (or the next N); returns the activation id */
+  activate: (name: string, options?: ActivateOptions) => string
+  /** Ends one activation (by id) or every activation of a scenario (by name); returns how many ended */
+  deactivate: (idOrName: string) => number
+  activations: () => Activation[]
+}
+
+export interface JournalControls {
+  /** Journal entries, oldest first */
+  list: (filter?: JournalFilter) => Array<Readonly<JournalEntry>>
+  clear: () => void
+}
+
 export interface RunningEmulator {
   urls: EmulatorEndpoints
   app: FastifyInstance
   emulator: Emulator
+  fixtures: FixtureControls
+  scenarios: ScenarioControls
+  journal: JournalControls
+  /** Tokens for a subscriber as if the whole flow had run (POST /_emulator/tokens) */
+  mintToken: (request: MintRequest) => Promise<TokenResponse & { flowId: string }>
+  /** Forgets codes, tokens, scenario activations and the journal; back to the fixtures it started with */
+  reset: () => void
   /**
    * Completes the browser leg in-process (gateway authorize -> operator -> redirect) for a device,
    * so backend tests get a real authorization code without a browser.
@@ -71,6 +141,8 @@ export interface RunningEmulator {
   authorizeDevice: (options: AuthorizeDeviceOptions) => Promise<DeviceAuthorization>
   close: () => Promise<void>
 }
+
+const PROGRAMMATIC_API = 'programmatic API'
 
 function resolveFixtures (entries: Array<string | FixtureFile> | undefined): { paths: string[], inline: FixtureFile[] } {
   const list = entries ?? defaultConfig.fixtures
@@ -80,10 +152,64 @@ function resolveFixtures (entries: Array<string | FixtureFile> | undefined): { p
   }
 }
 
+/** Left-out options keep their defaults, even when given as undefined */
+function definedOnly<T extends object> (options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>
+}
+
+function fixtureControls (emulator: Emulator): FixtureControls {
+  return {
+    get: () => {
+      const { files, defaultOperator, operators, clients, subscribers } = emulator.directory.fixtures
+      return structuredClone({ files, ...(defaultOperator === undefined ? {} : { defaultOperator }), operators, clients, subscribers })
+    },
+    upsertSubscriber: (input) => {
+      // The same schema as fixture files and PUT /_emulator/subscribers, defaults included
+      const subscriber = Value.Default(SubscriberSchema, structuredClone(input)) as SubscriberFixture
+      const problem = firstSchemaProblem(SubscriberSchema, subscriber, '$')
+      if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, problem.jsonPath, problem.rule)
+      return emulator.upsertSubscriber(subscriber)
+    },
+    removeSubscriber: (msisdn) => emulator.removeSubscriber(msisdn)
+  }
+}
+
+function scenarioControls (emulator: Emulator): ScenarioControls {
+  const engine = emulator.scenarios
+  return {
+    list: () => engine.list(),
+    define: (scenario) => engine.define(validateScenario(structuredClone(scenario), PROGRAMMATIC_API)),
+    remove: (name) => engine.remove(name),
+    activate: (name, options = {}) => {
+      const { expiresInSeconds } = options
+      if (expiresInSeconds !== undefined && !(Number.isFinite(expiresInSeconds) && expiresInSeconds > 0)) {
+        throw new ScenarioError('$.expiresInSeconds', 'must be a number of seconds above 0', PROGRAMMATIC_API)
+      }
+      return engine.activate(name, {
+        remaining: options.remaining,
+        expiresAt: expiresInSeconds === undefined ? undefined : emulator.ctx.clock.now() + expiresInSeconds * 1000,
+        match: options.match
+      })
+    },
+    deactivate: (idOrName) => engine.deactivate(idOrName),
+    activations: () => engine.activations()
+  }
+}
+
+async function mintToken (emulator: Emulator, request: MintRequest): Promise<TokenResponse & { flowId: string }> {
+  // The checks POST /_emulator/tokens makes with its schema, plus the scenario names it cannot take
+  if (request.msisdn !== undefined && !new RegExp(E164Pattern).test(request.msisdn)) {
+    throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164Pattern}`)
+  }
+  const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
+  if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)
+  return await emulator.tokens.mint(request)
+}
+
 export async function startEmulator (options: StartOptions = {}): Promise<RunningEmulator> {
   const { fixtures: fixtureOption, clock, keys, ...overrides } = options
   const { paths, inline } = resolveFixtures(fixtureOption)
-  const config: EmulatorConfig = { ...defaultConfig, port: 0, logLevel: 'silent', ...overrides, fixtures: paths }
+  const config: EmulatorConfig = { ...defaultConfig, port: 0, logLevel: 'silent', ...definedOnly(overrides), fixtures: paths }
   const deps: AppDependencies = { clock, keys }
   if (inline.length > 0) {
     deps.fixtures = mergeFixtures([
@@ -92,9 +218,24 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
     ])
   }
   const app = await buildApp(config, deps)
-  const address = await app.listen({ port: config.port, host: config.host })
+  let address: string
+  try {
+    address = await app.listen({ port: config.port, host: config.host })
+  } catch (error) {
+    await app.close()
+    throw error
+  }
   if (config.publicUrl === undefined) app.emulator.urls.setBase(address)
   const urls = app.emulator.urls
+  const { emulator } = app
+
+  /** The emulator's own legs of the browser flow: gateway authorize and operator authorize */
+  const isOwnLeg = (location: URL): boolean => {
+    const base = new URL(urls.publicUrl)
+    const prefix = base.pathname.replace(/\/$/, '')
+    return location.origin === base.origin &&
+      (location.pathname === `${prefix}${AUTH_PREFIX}/authorize` || location.pathname.startsWith(`${prefix}/operators/`))
+  }
 
   const authorizeDevice = async (device: AuthorizeDeviceOptions): Promise<DeviceAuthorization> => {
     const remoteAddress = device.deviceIp ?? '127.0.0.1'
@@ -110,17 +251,17 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
       ...(device.codeChallenge === undefined ? {} : { code_challenge: device.codeChallenge, code_challenge_method: 'S256' }),
       ...device.extra
     }
-    let location = appendQuery(urls.authorizationEndpoint, query)
-    // Follow the emulator's own redirects (gateway -> operator) until one leaves it
-    for (let hop = 0; hop < 5 && location.startsWith(urls.publicUrl); hop++) {
-      const target = new URL(location)
-      const res = await app.inject({ method: 'GET', url: target.pathname + target.search, remoteAddress })
-      if (res.statusCode !== 302) throw new Error(`authorize leg answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
-      location = res.headers.location as string
+    let location = new URL(appendQuery(urls.authorizationEndpoint, query))
+    // Follow the emulator's own redirects (gateway -> operator) until one leaves it for the app
+    for (let hop = 0; hop < 5 && isOwnLeg(location); hop++) {
+      // Behind a --public-url with a path, the app still serves from its root
+      const path = location.pathname.slice(new URL(urls.publicUrl).pathname.replace(/\/$/, '').length)
+      const res = await app.inject({ method: 'GET', url: path + location.search, remoteAddress })
+      if (res.statusCode !== 302) throw new Error(`authorize leg ${location.pathname} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      location = new URL(res.headers.location as string)
     }
-    const redirect = new URL(location)
-    const param = (name: string): string | undefined => redirect.searchParams.get(name) ?? undefined
-    return { redirect, code: param('code'), state: param('state'), error: param('error'), errorDescription: param('error_description') }
+    const param = (name: string): string | undefined => location.searchParams.get(name) ?? undefined
+    return { redirect: location, code: param('code'), state: param('state'), error: param('error'), errorDescription: param('error_description') }
   }
 
   return {
@@ -135,7 +276,15 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
       health: `${urls.publicUrl}/_emulator/health`
     },
     app,
-    emulator: app.emulator,
+    emulator,
+    fixtures: fixtureControls(emulator),
+    scenarios: scenarioControls(emulator),
+    journal: {
+      list: (filter) => emulator.journal.list(filter),
+      clear: () => emulator.journal.clear()
+    },
+    mintToken: async (request) => await mintToken(emulator, request),
+    reset: () => emulator.reset(),
     authorizeDevice,
     close: async () => { await app.close() }
   }
