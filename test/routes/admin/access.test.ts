@@ -1,0 +1,113 @@
+// Who may use the control API: with --admin-token every control route needs the bearer token
+// (health stays open); with --no-admin the control routes are not served at all (health stays).
+// The routes are read from the router, so a control route added later is held to the same rule.
+import t from 'tap'
+import type { FastifyInstance, HTTPMethods } from 'fastify'
+import { defaultFixtureDocument, SEED_MSISDN } from '../../scenarios/support.js'
+import { buildTestApp } from '../../helpers/app.js'
+
+const ADMIN_TOKEN = 's3cret-admin-token'
+const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED', message: 'the control API requires Authorization: Bearer <admin token> (--admin-token)' }
+/** Open by design: readiness probes, and the dashboard page that asks for the token itself */
+const OPEN = new Set(['GET /_emulator/health', 'GET /_emulator/ui'])
+const PARAMS: Record<string, string> = { name: 'rate-limited', msisdn: encodeURIComponent(SEED_MSISDN), id: 'activation-1', flowId: 'flow-1' }
+
+/** Every (method, path) under /_emulator the router holds, read from printRoutes' tree (HEAD left out) */
+function controlRoutes (app: FastifyInstance): string[] {
+  const routes: string[] = []
+  const stack: string[] = []
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const marker = line.search(/[├└]── /)
+    if (marker < 0) continue
+    const depth = marker / 4
+    const match = /^(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(marker + 4))
+    if (match === null) continue
+    stack.length = depth
+    const path = (stack[depth - 1] ?? '') + (match[1] ?? '')
+    stack.push(path)
+    for (const method of (match[2] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '' && m !== 'HEAD')) {
+      if (path.startsWith('/_emulator')) routes.push(`${method} ${path}`)
+    }
+  }
+  return routes.sort()
+}
+
+function concrete (route: string): { method: HTTPMethods, url: string } {
+  const [method, path] = route.split(' ') as [HTTPMethods, string]
+  return { method, url: path.replace(/:(\w+)/g, (_, name: string) => PARAMS[name] ?? 'x') }
+}
+
+t.test('with --admin-token, every control route but health answers 401 without the token or with a wrong one', async (t) => {
+  const { app } = await buildTestApp({ adminToken: ADMIN_TOKEN })
+  t.teardown(() => app.close())
+  const routes = controlRoutes(app)
+  t.ok(routes.length >= 15, `the router holds the control routes (${routes.length})`)
+  for (const route of routes.filter((r) => !OPEN.has(r))) {
+    t.test(route, async (t) => {
+      const { method, url } = concrete(route)
+      for (const authorization of [undefined, 'Bearer wrong-token', `Bearer ${ADMIN_TOKEN}x`, `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`, ADMIN_TOKEN]) {
+        const res = await app.inject({ method, url, headers: authorization === undefined ? {} : { authorization } })
+        t.equal(res.statusCode, 401, `authorization: ${authorization ?? '(none)'}`)
+        t.strictSame(res.json(), UNAUTHENTICATED)
+      }
+    })
+  }
+  t.test('health stays open', async (t) => {
+    t.equal((await app.inject({ method: 'GET', url: '/_emulator/health' })).statusCode, 200)
+  })
+})
+
+t.test('with --admin-token, the token opens every control route', async (t) => {
+  const { app } = await buildTestApp({ adminToken: ADMIN_TOKEN })
+  t.teardown(() => app.close())
+  const seed = defaultFixtureDocument().subscribers.find((s) => s.msisdn === SEED_MSISDN)
+  const msisdn = encodeURIComponent(SEED_MSISDN)
+  const calls: Array<{ method: HTTPMethods, url: string, payload?: Record<string, unknown>, status: number }> = [
+    { method: 'GET', url: '/_emulator/fixtures', status: 200 },
+    { method: 'GET', url: '/_emulator/subscribers', status: 200 },
+    { method: 'PUT', url: `/_emulator/subscribers/${msisdn}`, payload: seed, status: 200 },
+    { method: 'DELETE', url: `/_emulator/subscribers/${encodeURIComponent('+34600000005')}`, status: 204 },
+    { method: 'POST', url: '/_emulator/tokens', payload: { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:verify' }, status: 201 },
+    { method: 'GET', url: '/_emulator/scenarios', status: 200 },
+    { method: 'POST', url: '/_emulator/scenarios', payload: { name: 'my-scenario', description: 'd', effects: { verifiedResult: true } }, status: 201 },
+    { method: 'DELETE', url: '/_emulator/scenarios/my-scenario', status: 204 },
+    { method: 'POST', url: '/_emulator/scenarios/rate-limited/activate', payload: {}, status: 201 },
+    { method: 'DELETE', url: '/_emulator/scenarios/rate-limited/activate', status: 204 },
+    { method: 'POST', url: '/_emulator/scenarios/rate-limited/activate', payload: {}, status: 201 },
+    { method: 'DELETE', url: '/_emulator/activations/activation-2', status: 204 },
+    { method: 'DELETE', url: '/_emulator/activations', status: 204 },
+    { method: 'GET', url: '/_emulator/journal', status: 200 },
+    { method: 'DELETE', url: '/_emulator/journal', status: 204 },
+    { method: 'POST', url: '/_emulator/reset', status: 204 }
+  ]
+  for (const call of calls) {
+    const res = await app.inject({ method: call.method, url: call.url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, ...(call.payload === undefined ? {} : { payload: call.payload }) })
+    t.equal(res.statusCode, call.status, `${call.method} ${call.url}: ${res.body.slice(0, 120)}`)
+  }
+  const lowerCase = await app.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { authorization: `bearer ${ADMIN_TOKEN}` } })
+  t.equal(lowerCase.statusCode, 200, 'the scheme is case-insensitive')
+})
+
+t.test('without --admin-token the control API is open', async (t) => {
+  const { app } = await buildTestApp()
+  t.teardown(() => app.close())
+  t.equal((await app.inject({ method: 'GET', url: '/_emulator/scenarios' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/_emulator/scenarios', headers: { authorization: 'Bearer anything' } })).statusCode, 200)
+})
+
+t.test('with --no-admin every control route is 404 and health answers 200', async (t) => {
+  const enabled = await buildTestApp()
+  const routes = controlRoutes(enabled.app)
+  await enabled.app.close()
+  const { app } = await buildTestApp({ admin: false })
+  t.teardown(() => app.close())
+  t.strictSame(controlRoutes(app), ['GET /_emulator/health'], 'the router holds health only')
+  for (const route of routes.filter((r) => r !== 'GET /_emulator/health')) {
+    const { method, url } = concrete(route)
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 404, route)
+  }
+  const health = await app.inject({ method: 'GET', url: '/_emulator/health' })
+  t.equal(health.statusCode, 200)
+  t.match(health.json(), { status: 'ok' })
+})
