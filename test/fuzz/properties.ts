@@ -198,9 +198,10 @@ export function authorizeProperty (app: FastifyInstance): fc.IAsyncPropertyWithH
 
 /**
  * Path parameters are kept within Fastify's maxParamLength (100): past it Fastify answers its own
- * 414 JSON before any surface's error handler runs (a known gap, reported in issue 7's work)
+ * 414 JSON before any surface's error handler runs (a known gap, reported in issue 7's work).
+ * Dot segments are left out: the URL resolves them, so they address another resource.
  */
-const pathParameter = text.filter((value) => encodeURIComponent(value).length <= 100)
+const pathParameter = text.filter((value) => encodeURIComponent(value).length <= 100 && value !== '.' && value !== '..')
 
 /** The operator endpoint with any operator id and request_id */
 export function operatorProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks<[string, Array<[string, string]>]> {
