@@ -1,0 +1,76 @@
+// Secrets: compared in constant time whatever their length, and never written to the log.
+import { PassThrough } from 'node:stream'
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { defaultConfig } from '../../src/config/config.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { secretsEqual } from '../../src/core/client-authentication.js'
+import { pkceMatches } from '../../src/core/token-service.js'
+import { BASE_URL, buildTestApp, testKeys } from '../helpers/app.js'
+import { assertionForm, CHALLENGE, clientAssertion, codeFor, secretPost, tokenRequest, verify, VERIFIER } from './support.js'
+
+t.test('client secrets are compared in constant time, and a secret of any length is simply wrong', async (t) => {
+  // Behaviour: timingSafeEqual alone throws on different lengths; hashing first makes every length comparable
+  t.equal(secretsEqual('demo-secret', 'demo-secret'), true)
+  for (const given of ['', 'demo', 'demo-secreX', 'demo-secret ', 'demo-secret-and-much-more', 'x'.repeat(10_000)]) {
+    t.equal(secretsEqual(given, 'demo-secret'), false, `${JSON.stringify(given.slice(0, 30))} does not match`)
+  }
+  t.equal(pkceMatches(VERIFIER, CHALLENGE), true)
+  t.equal(pkceMatches(VERIFIER, CHALLENGE.slice(1)), false, 'a shorter challenge does not throw')
+  // The comparison itself is node:crypto's constant-time one
+  t.match(secretsEqual.toString(), /timingSafeEqual\(/, 'secretsEqual compares with timingSafeEqual')
+  t.match(pkceMatches.toString(), /timingSafeEqual\(/, 'pkceMatches compares with timingSafeEqual')
+
+  // And through the token endpoint, by body and by Basic header
+  const { app } = await buildTestApp()
+  t.teardown(() => app.close())
+  for (const secret of ['demo', 'demo-secreX', 'demo-secret-and-much-more', ' demo-secret']) {
+    const post = await tokenRequest(app, secretPost(await codeFor(app), { client_secret: secret }))
+    t.equal(post.statusCode, 401, `post ${JSON.stringify(secret)}`)
+    t.same(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
+    const basic = await tokenRequest(app, secretPost(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${Buffer.from(`demo-app:${secret}`).toString('base64')}` })
+    t.equal(basic.statusCode, 401, `basic ${JSON.stringify(secret)}`)
+    t.equal(basic.headers['www-authenticate'], 'Basic realm="camara-nv-emulator", charset="UTF-8"')
+  }
+  t.equal((await tokenRequest(app, secretPost(await codeFor(app)))).statusCode, 200, 'the right secret works')
+})
+
+t.test('no secret, code or token of a whole flow appears in the log, even at trace level', async (t) => {
+  const lines: string[] = []
+  const logStream = new PassThrough()
+  logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')))
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
+  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, adminToken: 'admin-token-value' }, { clock, keys: await testKeys(), logStream, logger: { level: 'trace' } })
+  t.teardown(() => app.close())
+
+  const secrets: string[] = ['demo-secret', 'admin-token-value', VERIFIER]
+  const scope = 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify'
+  // client_secret_post, with PKCE and a refresh
+  const code = await codeFor(app, { scope, code_challenge: CHALLENGE, code_challenge_method: 'S256' })
+  const tokens = (await tokenRequest(app, secretPost(code, { code_verifier: VERIFIER }))).json() as { access_token: string, refresh_token: string, id_token: string }
+  secrets.push(code, tokens.access_token, tokens.refresh_token, tokens.id_token)
+  t.equal((await verify(app, tokens.access_token)).statusCode, 200)
+  const refreshed = (await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' })).json() as { access_token: string, refresh_token: string }
+  secrets.push(refreshed.access_token, refreshed.refresh_token)
+  // A replay (logged as a refusal) and a wrong Basic secret
+  await tokenRequest(app, secretPost(code, { code_verifier: VERIFIER }))
+  const basic = Buffer.from('demo-app:wrong-secret-value').toString('base64')
+  secrets.push(basic, 'wrong-secret-value')
+  await tokenRequest(app, secretPost(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${basic}` })
+  // private_key_jwt
+  const assertion = await clientAssertion(clock.now() / 1000)
+  const jwtCode = await codeFor(app, { client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256' })
+  const jwtTokens = (await tokenRequest(app, assertionForm(jwtCode, assertion))).json() as { access_token: string }
+  secrets.push(assertion, jwtCode, jwtTokens.access_token)
+  // The control API with its admin token, and a bearer token refused at verify
+  await app.inject({ method: 'GET', url: '/_emulator/journal', headers: { authorization: 'Bearer admin-token-value' } })
+  await verify(app, 'guessed-token-value')
+  secrets.push('guessed-token-value')
+
+  const log = lines.join('')
+  t.ok(lines.length >= 10, `the flow was logged (${lines.length} lines)`)
+  t.match(log, /"operation":"token"/, 'token requests are in the log')
+  for (const secret of secrets) {
+    t.notOk(log.includes(secret), `the log does not contain ${secret.slice(0, 12)}...`)
+  }
+})
