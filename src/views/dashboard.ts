@@ -93,12 +93,11 @@ export function renderJournalRows (entries: ReadonlyArray<Readonly<JournalEntry>
   return html`${[...entries].reverse().map((e) => html`<tr data-entry="${e.id}">
 <td class="num"><time datetime="${e.time}">${clock(e.time)}</time></td>
 <td>${legName(e.operation)}</td>
-<td><code>${e.method} ${e.path}</code></td>
+<td class="nowrap"><code>${e.method} ${e.path}</code></td>
 <td>${statusBadge(e.status)}</td>
 <td class="num">${formatMs(e.durationMs)}</td>
-<td>${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}</td>
-<td>${e.clientId === undefined ? '' : html`<code>${e.clientId}</code>`}</td>
-<td>${e.msisdn === undefined ? '' : html`<code>${e.msisdn}</code>`}</td>
+<td class="nowrap">${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}${e.clientId === undefined ? '' : html`<div class="muted"><small>${e.clientId}</small></div>`}</td>
+<td class="nowrap">${e.msisdn === undefined ? '' : html`<code>${e.msisdn}</code>`}</td>
 <td>${e.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${e.reason === undefined ? '' : html`<div class="muted"><small>${e.reason}</small></div>`}</td>
 </tr>`)}`
 }
@@ -261,7 +260,7 @@ export function renderDashboard (view: DashboardPageView): SafeHtml {
   const body = html`<div id="dashboard" data-token-required="${view.tokenRequired ? 'true' : 'false'}">
 <h1>Emulator dashboard</h1>
 <nav class="sections" aria-label="Dashboard sections"><ul>
-<li><a href="#scenarios">Scenarios</a></li><li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
+<li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#scenarios">Scenarios</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
 </ul></nav>
 <p id="status" class="muted" role="status" aria-live="polite"></p>
 <form id="token-form" class="card" ${view.tokenRequired ? '' : 'hidden'}>
@@ -271,24 +270,20 @@ export function renderDashboard (view: DashboardPageView): SafeHtml {
 <p id="token-error" class="errors" role="alert" hidden></p>
 <button type="submit">Connect</button>
 </form>
-<div class="grid">
-<section class="card" aria-labelledby="scenarios"><h2 id="scenarios">Scenarios</h2>
-<div class="toolbar"><span class="spacer"></span><button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
-<div id="scenarios-section">${view.sections?.scenarios ?? waiting}</div></section>
-<div>
 <section class="card" aria-labelledby="journal"><h2 id="journal">Live journal</h2>
-<div class="toolbar"><span class="muted">Newest first; polled every second.</span><span class="spacer"></span>
+<div class="toolbar"><span class="muted">Every request to the gateway, the operators and the API, newest first (polled every second).</span><span class="spacer"></span>
 <button type="button" class="secondary" id="pause" aria-pressed="false">Pause</button>
 <button type="button" class="secondary" id="clear-journal">Clear</button></div>
-<div class="table-wrap"><table><caption class="sr-only">Journal entries, newest first</caption>
-<thead><tr><th class="num" scope="col">Time</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">Status</th><th class="num" scope="col">Duration</th><th scope="col">Flow</th><th scope="col">Client</th><th scope="col">Subscriber</th><th scope="col">Scenarios and notes</th></tr></thead>
+<div class="table-wrap journal"><table class="compact"><caption class="sr-only">Journal entries, newest first</caption>
+<thead><tr><th class="num" scope="col">Time</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">Status</th><th class="num" scope="col">Duration</th><th scope="col">Flow and client</th><th scope="col">Subscriber</th><th scope="col">Scenarios and notes</th></tr></thead>
 <tbody id="journal-rows" data-last-id="${view.sections?.lastId ?? 0}">${view.sections?.journal ?? ''}</tbody></table></div>
 <p id="journal-empty" class="empty" ${view.sections !== undefined && view.sections.lastId > 0 && view.sections.journal.value !== '' ? 'hidden' : ''}>No requests yet: run a flow (the <a href="/demo">demo app</a> is one).</p>
 </section>
 <section class="card" aria-labelledby="flow"><h2 id="flow">Flow detail</h2>
 <div id="flow-section"><p class="empty">Choose a flow id in the journal to see its hops.</p></div></section>
-</div>
-</div>
+<section class="card" aria-labelledby="scenarios"><h2 id="scenarios">Scenarios</h2>
+<div class="toolbar"><span class="spacer"></span><button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
+<div id="scenarios-section">${view.sections?.scenarios ?? waiting}</div></section>
 <section class="card" aria-labelledby="world"><h2 id="world">Operators, subscribers, clients</h2>
 <div id="world-section">${view.sections?.world ?? waiting}</div></section>
 </div>`

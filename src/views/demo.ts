@@ -17,7 +17,7 @@ export interface DemoFormValues {
 export interface DemoFormView {
   nonce: string
   dashboard: boolean
-  devices: Array<{ value: string, label: string, msisdn?: string }>
+  devices: Array<{ value: string, label: string, msisdn?: string, group?: string }>
   scenarios: Array<{ name: string, description: string, group: string }>
   values: DemoFormValues
   errors: string[]
@@ -47,6 +47,17 @@ const FORM_SCRIPT = `
 })();
 `
 
+/** Options, grouped by operator in their fixture order; ungrouped ones first */
+function deviceChoices (devices: DemoFormView['devices'], selected: string): SafeHtml {
+  const option = (d: DemoFormView['devices'][number]): SafeHtml =>
+    html`<option value="${d.value}" ${d.msisdn === undefined ? '' : html`data-msisdn="${d.msisdn}"`} ${d.value === selected ? 'selected' : ''}>${d.label}</option>`
+  const groups = new Map<string, SafeHtml[]>()
+  for (const device of devices) {
+    if (device.group !== undefined) groups.set(device.group, [...(groups.get(device.group) ?? []), option(device)])
+  }
+  return html`${devices.filter((d) => d.group === undefined).map(option)}${[...groups].map(([group, options]) => html`<optgroup label="${group}">${options}</optgroup>`)}`
+}
+
 export function renderDemoForm (view: DemoFormView): SafeHtml {
   const { values } = view
   const groups = new Map<string, DemoFormView['scenarios']>()
@@ -63,7 +74,7 @@ ${view.errors.length === 0 ? '' : html`<div class="errors" role="alert"><strong>
 <div class="field">
 <label for="device">Simulated device</label>
 <select id="device" name="device" aria-describedby="device-hint">
-${view.devices.map((d) => html`<option value="${d.value}" ${d.msisdn === undefined ? '' : html`data-msisdn="${d.msisdn}"`} ${d.value === values.device ? 'selected' : ''}>${d.label}</option>`)}
+${deviceChoices(view.devices, values.device)}
 </select>
 <p class="hint" id="device-hint">Which phone this browser pretends to be. The emulator sees your browser at its real address, so the app names the device by its network address.</p>
 </div>

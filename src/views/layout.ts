@@ -65,6 +65,7 @@ p{margin:.4rem 0 .8rem}
 .lead{color:var(--muted);max-width:52rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1.1rem 1.25rem;margin:0 0 1.25rem}
 .grid{display:grid;gap:1.25rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,24rem),1fr))}
+.grid{margin:0 0 1.25rem}
 .grid>.card{margin:0}
 .muted{color:var(--muted)}
 small{font-size:.85rem}
@@ -72,6 +73,8 @@ code,pre,kbd{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace
 code{background:var(--code);padding:.05rem .3rem;border-radius:4px;overflow-wrap:anywhere}
 pre{background:var(--code);padding:.75rem;border-radius:6px;overflow:auto;margin:.4rem 0 .8rem;max-height:28rem}
 pre code{background:none;padding:0}
+pre.json{white-space:pre-wrap;overflow-wrap:anywhere}
+.nowrap,.nowrap code{white-space:nowrap;overflow-wrap:normal}
 label{font-weight:600;display:block;margin:0 0 .3rem}
 .field{margin:0 0 1rem}
 .hint{font-weight:400;color:var(--muted);font-size:.88rem;margin:.25rem 0 0}
@@ -94,6 +97,8 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;vertical-align:top;padding:.45rem .6rem;border-bottom:1px solid var(--line)}
 th{font-weight:600;color:var(--muted);background:#f9fafb;white-space:nowrap}
 tbody tr:hover{background:#f9fbfd}
+table.compact{font-size:.86rem}
+table.compact th,table.compact td{padding:.4rem .45rem}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge{display:inline-block;font-size:.8rem;font-weight:600;padding:.05rem .45rem;border-radius:999px;border:1px solid var(--line);background:#f3f4f6;color:var(--fg);white-space:nowrap;margin:0 .2rem .2rem 0}
 .badge.ok{background:var(--ok-bg);border-color:#8ad19f;color:var(--ok)}
@@ -126,7 +131,7 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:0 0 .75rem}
 .toolbar .spacer{flex:1}
 .sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
-nav.sections{position:sticky;top:0;z-index:5;background:var(--bg);padding:.5rem 0;margin:-.5rem 0 .75rem;border-bottom:1px solid var(--line)}
+nav.sections{padding:0 0 .5rem;margin:0 0 .75rem;border-bottom:1px solid var(--line)}
 nav.sections ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem}
 .empty{color:var(--muted);font-style:italic}
 @media (max-width:40rem){body{font-size:14px}main{padding:1rem .6rem 2rem}.card{padding:.9rem}h1{font-size:1.35rem}dl.facts{grid-template-columns:1fr}dl.facts dd{margin-bottom:.4rem}}
@@ -147,6 +152,7 @@ ${options.dashboard !== false ? html`<li><a href="/_emulator/ui" ${ariaCurrent(c
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${options.title} · camara-nv-emulator</title>
 <style>${raw(STYLE)}</style>
 </head>

@@ -42,7 +42,7 @@ export function renderTimeline (entries: ReadonlyArray<Readonly<JournalEntry>>, 
     return html`<tr class="${tone}">
 <td class="num">${i + 1}</td>
 <td>${legName(entry.operation)}</td>
-<td><code>${entry.method} ${entry.path}</code></td>
+<td class="nowrap"><code>${entry.method} ${entry.path}</code></td>
 <td>${statusBadge(entry.status)}</td>
 <td class="num">${formatMs(entry.durationMs)}</td>
 <td class="num">+${formatMs(offset)}</td>

@@ -14,7 +14,8 @@ export interface DeviceOption {
   label: string
   /** The number the user would normally claim on this device */
   msisdn?: string
-  operator?: string
+  /** The operator's name, to group the choices */
+  group?: string
 }
 
 /**
@@ -42,9 +43,9 @@ export function deviceOptions (directory: Directory): DeviceOption[] {
   const operators = new Map(directory.fixtures.operators.map((o) => [o.id, o.name]))
   const subscribers = directory.fixtures.subscribers.map((s) => ({
     value: s.msisdn,
-    label: `${s.msisdn} · ${operators.get(s.operator) ?? s.operator}${s.name === undefined ? '' : ` · ${s.name}`}`,
+    label: s.name === undefined ? s.msisdn : `${s.msisdn} · ${s.name}`,
     msisdn: s.msisdn,
-    operator: s.operator
+    group: operators.get(s.operator) ?? s.operator
   }))
   return [{ value: BROWSER_DEVICE, label: "This browser's own address (as the emulator sees it)" }, ...subscribers]
 }
