@@ -398,7 +398,11 @@ export class AuthorizationService {
       flowScenarios: pending.flowScenarios,
       revoked: false
     }
-    this.ctx.store.put('grants', grant.id, grant, Math.max(settings.refreshTokenTtl, settings.accessTokenTtl, settings.codeTtl) * 1000)
+    // Long enough for the code to be redeemed and the last token it leads to to expire; only a
+    // grant that may get refresh tokens needs the refresh lifetime (else every flow's grant stayed
+    // in memory for the 30-day default, growing RSS without bound under load)
+    const tokenTtl = grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
+    this.ctx.store.put('grants', grant.id, grant, (settings.codeTtl + tokenTtl) * 1000)
     return grant
   }
 

@@ -553,11 +553,18 @@ t.test('the pairwise sub is stable per client, different across clients and subs
 
 t.test('the grant lives as long as the longest token it can back', async (t) => {
   const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
+  // Without offline_access: the code's lifetime, then an access token's
   const { grantId } = await authorize(emulator)
-  clock.advance(999_999)
+  clock.advance(559_999)
   t.not(emulator.ctx.store.get('grants', grantId), undefined)
   clock.advance(1)
   t.equal(emulator.ctx.store.get('grants', grantId), undefined)
+  // With offline_access: the code's lifetime, then a refresh token's
+  const { grantId: refreshable } = await authorize(emulator, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
+  clock.advance(1_059_999)
+  t.not(emulator.ctx.store.get('grants', refreshable), undefined)
+  clock.advance(1)
+  t.equal(emulator.ctx.store.get('grants', refreshable), undefined)
 })
 
 t.test('a pending request keeps what the gateway saw', async (t) => {
