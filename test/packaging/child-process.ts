@@ -1,6 +1,7 @@
 // Runs the emulator (or a consumer script) as a real child process and reads what it prints:
 // the tests of the CLI, the container start path and the installed package share it.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { connect } from 'node:net'
 
 export interface Exit {
   code: number | null
@@ -27,9 +28,18 @@ export interface SpawnOptions {
 /** Variables the emulator reads: a developer's shell must not leak them into a test */
 const EMULATOR_VARIABLES = ['PORT', 'HOST', 'PUBLIC_URL', 'FIXTURES', 'SEED', 'ACCESS_TOKEN_TTL', 'CODE_TTL', 'REFRESH_TOKEN_TTL', 'SIGNING_ALG', 'SIGNING_KEY', 'TRUST_PROXY', 'PROFILE', 'LOG_LEVEL', 'ADMIN_TOKEN', 'ADMIN', 'WATCH']
 
+/**
+ * This process's environment without what would make a child differ from one a user starts: the
+ * emulator's variables, tap's loader and coverage hooks (NODE_OPTIONS, TAP_*), and the npm_*
+ * variables of an enclosing `npm test` (npm_config_local_prefix would point `npm install` in a
+ * temporary folder back at this project).
+ */
 export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  for (const name of EMULATOR_VARIABLES) delete env[name]
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (EMULATOR_VARIABLES.includes(name) || /^(npm_|TAP|_TAPJS|NODE_OPTIONS$|NODE_V8_COVERAGE$|TS_NODE_)/i.test(name)) continue
+    env[name] = value
+  }
   return { ...env, ...extra }
 }
 
@@ -81,3 +91,18 @@ export function startProcess (command: string, args: string[], options: SpawnOpt
 
 /** The banner's first line: `camara-nv-emulator <version> listening on <address> (...)` */
 export const LISTENING = /listening on (http:\/\/\S+) \(/
+
+/** Waits for the banner and returns the address the emulator listens on */
+export async function listeningAddress (cli: RunningProcess): Promise<string> {
+  const [, address] = await cli.waitForOutput(LISTENING)
+  return address as string
+}
+
+/** How a fresh TCP connection to the port ends: 'connected', or the error code (ECONNREFUSED when nothing listens) */
+export async function probePort (port: number, host = '127.0.0.1'): Promise<string> {
+  return await new Promise((resolve) => {
+    const socket = connect(port, host)
+    socket.once('connect', () => { socket.destroy(); resolve('connected') })
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+  })
+}

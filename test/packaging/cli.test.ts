@@ -2,11 +2,11 @@
 // container's ENTRYPOINT) from the packed package, as a real process with real signals.
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { LISTENING, startProcess, type RunningProcess } from './child-process.js'
+import { listeningAddress, probePort, startProcess, type RunningProcess } from './child-process.js'
 import { packedPackage } from './packed-package.js'
 
 // Packing (first run) and a dozen process starts take longer than tap's default 30 s
@@ -32,15 +32,6 @@ async function freePort (): Promise<number> {
   server.close()
   await once(server, 'close')
   return port
-}
-
-async function refusesConnections (port: number): Promise<string> {
-  try {
-    await fetch(`http://127.0.0.1:${port}/_emulator/health`)
-    return 'connected'
-  } catch (error) {
-    return ((error as Error & { cause?: { code?: string } }).cause?.code) ?? String(error)
-  }
 }
 
 t.test('--help prints the usage with every flag on stdout and exits 0', async (t) => {
@@ -94,14 +85,18 @@ t.test('bad fixtures exit 1 naming the file, the JSON path and the rule, and not
     [notJson, `${notJson}: $: is not valid JSON (`],
     [join(dir, 'missing.json'), `${join(dir, 'missing.json')}: $: cannot be read (ENOENT)`]
   ]
-  for (const [file, message] of cases) {
+  // Side by side: each start is a whole process
+  const runs = await Promise.all(cases.map(async ([file, message]) => {
     const port = await freePort()
     const cli = runCli(t, ['--port', String(port), '--fixtures', file])
-    t.same(await cli.exited, { code: 1, signal: null }, file)
+    return { file, message, port, cli, exit: await cli.exited }
+  }))
+  for (const { file, message, port, cli, exit } of runs) {
+    t.same(exit, { code: 1, signal: null }, file)
     t.ok(cli.stderr().startsWith(`camara-nv-emulator: invalid fixtures: ${message}`), `stderr names the file, path and rule: ${cli.stderr()}`)
     t.equal(cli.stderr().split('\n').length, 2, 'one line')
     t.equal(cli.stdout(), '', 'no banner, no log line')
-    t.equal(await refusesConnections(port), 'ECONNREFUSED', 'nothing was left listening')
+    t.equal(await probePort(port), 'ECONNREFUSED', 'nothing was left listening')
   }
 })
 
@@ -117,7 +112,7 @@ t.test('a port in use exits 1 saying so and how to pick another', async (t) => {
 
 t.test('--port 0 prints the URLs of the port it really got, and they answer', async (t) => {
   const cli = runCli(t, ['--port', '0', '--seed', '7'])
-  const [, address] = await cli.waitForOutput(LISTENING)
+  const address = await listeningAddress(cli)
   await cli.waitForOutput(/ {2}fixtures .*\n/)
   t.match(address, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.not(address, 'http://127.0.0.1:0')
@@ -171,7 +166,7 @@ async function verifyWithScenario (address: string, accessToken: string, scenari
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   t.test(`${signal} lets the response in flight finish, then exits 0`, async (t) => {
     const cli = runCli(t, ['--port', '0'])
-    const [, address] = await cli.waitForOutput(LISTENING)
+    const address = await listeningAddress(cli)
     const accessToken = await mintAccessToken(address)
     // Headers and a first chunk at once, then the rest of the body a few bytes every 150 ms
     await defineScenario(address, { name: 'dribbled-verify', description: 'verify body dribbled', match: { operations: ['verify'] }, effects: { fault: { type: 'slow-body', chunkDelayMs: 150 } } })
@@ -192,22 +187,29 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const shutdownAt = log.findIndex((line) => line.msg === 'shutting down')
     const verifiedAt = log.findIndex((line) => line.msg === 'request completed' && line.url === '/camara/api/number-verification/v1/verify')
     t.ok(shutdownAt >= 0 && shutdownAt < verifiedAt, 'the request was still in flight when the signal arrived')
-    t.equal(await refusesConnections(Number(new URL(address).port)), 'ECONNREFUSED', 'nothing listens afterwards')
+    t.equal(await probePort(Number(new URL(address).port)), 'ECONNREFUSED', 'nothing listens afterwards')
   })
 }
 
 t.test('SIGTERM does not wait forever for a request that never ends: its connection is cut after a grace period', async (t) => {
   const cli = runCli(t, ['--port', '0'])
-  const [, address] = await cli.waitForOutput(LISTENING)
-  const accessToken = await mintAccessToken(address)
-  const hung = verifyWithScenario(address, accessToken, 'hang').then(async (res) => `answered ${res.status}`, (error: Error & { cause?: { code?: string } }) => error.cause?.code ?? error.message)
-  // The hang is journaled when it starts: poll the journal until it shows, so the signal finds it in flight
-  for (let seen = false; !seen;) {
-    const journal = await (await fetch(`${address}/_emulator/journal?operation=verify`)).json() as { entries: unknown[] }
-    seen = journal.entries.length > 0
-  }
+  const address = await listeningAddress(cli)
+  // A stalled upload: headers announce a body that never comes. Expect: 100-continue makes the
+  // server say when it has the request, so the signal surely finds it in flight
+  const upload = connect(Number(new URL(address).port), '127.0.0.1')
+  t.teardown(() => upload.destroy())
+  upload.setEncoding('utf8')
+  let received = ''
+  upload.on('data', (chunk: string) => { received += chunk })
+  const closed = once(upload, 'close')
+  upload.write('POST /_emulator/scenarios HTTP/1.1\r\nHost: emulator\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n')
+  while (!received.includes('HTTP/1.1 100 Continue\r\n\r\n')) await once(upload, 'data')
+  upload.write('{"name":')
+
   cli.child.kill('SIGTERM')
   t.same(await cli.exited, { code: 0, signal: null })
-  t.equal(await hung, 'UND_ERR_SOCKET', 'the hung client sees its connection closed')
-  t.match(cli.stdout(), /"msg":"requests still in flight after the grace period: closing their connections"/)
+  await closed
+  t.equal(received, 'HTTP/1.1 100 Continue\r\n\r\n', 'the stalled request got no answer, its connection was closed')
+  const log = cli.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg: string }).msg)
+  t.same(log.slice(log.indexOf('shutting down')), ['shutting down', 'requests still in flight after the grace period: closing their connections'])
 })

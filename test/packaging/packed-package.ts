@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, r
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
+import { cleanEnv } from './child-process.js'
 
 export const execFile = promisify(execFileCallback)
 
@@ -47,7 +48,7 @@ async function build (work: string): Promise<void> {
   }
   // prepack's tsc and the unpacked package's runtime imports resolve through the project's modules
   symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir')
-  await execFile('npm', ['pack', '--pack-destination', work, '--no-fund', '--no-audit'], { cwd: stage, maxBuffer: 16 * 1024 * 1024 })
+  await execFile('npm', ['pack', '--pack-destination', work, '--no-fund', '--no-audit'], { cwd: stage, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 })
   const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'))
   if (tarball === undefined) throw new Error(`npm pack left no tarball in ${work}`)
   await execFile('tar', ['-xzf', join(work, tarball), '-C', work])
