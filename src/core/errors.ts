@@ -1,6 +1,14 @@
 // Error types that carry their protocol meaning, so each surface can render them in its own format.
 // Anything that is not one of these is unexpected and goes out as server_error / INTERNAL.
 
+/** The flow a refused credential belongs to, so the journal can file the refusal under that flow */
+export interface RefusedFlow {
+  flowId: string
+  clientId: string
+  msisdn: string | undefined
+  operatorId: string | undefined
+}
+
 /** An OAuth 2.0 error (RFC 6749 section 5.2) as the token endpoint answers it. */
 export class OAuthError extends Error {
   readonly error: string
@@ -10,8 +18,9 @@ export class OAuthError extends Error {
   readonly wwwAuthenticate: string | undefined
   /** Why the emulator refused, in words for the journal (may say more than the description). */
   readonly reason: string
+  readonly flow: RefusedFlow | undefined
 
-  constructor (error: string, description: string, options: { statusCode?: number, wwwAuthenticate?: string, reason?: string } = {}) {
+  constructor (error: string, description: string, options: { statusCode?: number, wwwAuthenticate?: string, reason?: string, flow?: RefusedFlow } = {}) {
     super(`${error}: ${description}`)
     this.name = 'OAuthError'
     this.error = error
@@ -19,6 +28,7 @@ export class OAuthError extends Error {
     this.statusCode = options.statusCode ?? (error === 'invalid_client' ? 401 : 400)
     this.wwwAuthenticate = options.wwwAuthenticate
     this.reason = options.reason ?? description
+    this.flow = options.flow
   }
 }
 
@@ -73,14 +83,16 @@ export class CamaraError extends Error {
   readonly reason: string
   /** Seconds, for 429 */
   readonly retryAfter: number | undefined
+  readonly flow: RefusedFlow | undefined
 
-  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number } = {}) {
+  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number, flow?: RefusedFlow } = {}) {
     super(message)
     this.name = 'CamaraError'
     this.status = status
     this.code = code
     this.reason = options.reason ?? message
     this.retryAfter = options.retryAfter
+    this.flow = options.flow
   }
 
   toJSON (): { status: number, code: string, message: string } {

@@ -52,7 +52,7 @@ export class NumberVerificationService {
     const resolved = this.tokens.resolveAccessToken(match?.[1])
     if ('failure' in resolved) {
       const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
-      throw new CamaraError(401, 'UNAUTHENTICATED', MESSAGES[version].unauthenticated, { reason })
+      throw new CamaraError(401, 'UNAUTHENTICATED', MESSAGES[version].unauthenticated, { reason, flow: resolved.flow })
     }
     const token = resolved.record
     if (!token.scopes.includes(scope)) {

@@ -5,7 +5,7 @@ import { nanoid } from 'nanoid'
 import { NETWORK_AMR, pairwiseSubject, type AuthorizationCode, type Grant } from './authorization.js'
 import { ClientAuthenticator, type AuthenticatedClient, type Form } from './client-authentication.js'
 import type { CoreContext } from './context.js'
-import { OAuthError } from './errors.js'
+import { OAuthError, type RefusedFlow } from './errors.js'
 import type { KeyRing } from './keys.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
 
@@ -71,6 +71,10 @@ export interface MintRequest {
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
 
+function flowOf ({ flowId, clientId, msisdn, operatorId }: Grant | AccessTokenRecord): RefusedFlow {
+  return { flowId, clientId, msisdn, operatorId }
+}
+
 /** S256(verifier) === challenge, compared in constant time */
 export function pkceMatches (verifier: string, challenge: string): boolean {
   const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'))
@@ -132,7 +136,7 @@ export class TokenService {
     const grant = this.ctx.store.get<Grant>('grants', record.grantId)
     if (record.used) {
       if (grant !== undefined) this.revoke(grant, 'authorization code replayed')
-      throw new OAuthError('invalid_grant', 'authorization code was already used; the tokens issued with it are revoked')
+      throw new OAuthError('invalid_grant', 'authorization code was already used; the tokens issued with it are revoked', { flow: grant === undefined ? undefined : flowOf(grant) })
     }
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
@@ -156,7 +160,7 @@ export class TokenService {
     if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     if (record.used) {
       this.revoke(grant, 'refresh token reused')
-      throw new OAuthError('invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked')
+      throw new OAuthError('invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked', { flow: flowOf(grant) })
     }
     // A refused scope must not spend the token, or the client's retry would count as reuse and revoke the grant
     this.narrowScope(form, grant)
@@ -285,13 +289,13 @@ export class TokenService {
    * Resolves a bearer token for the resource API. Always the same generic failure to the caller
    * (401 UNAUTHENTICATED); the reason is for the journal.
    */
-  resolveAccessToken (token: string | undefined): { record: AccessTokenRecord } | { failure: string } {
+  resolveAccessToken (token: string | undefined): { record: AccessTokenRecord } | { failure: string, flow?: RefusedFlow } {
     if (token === undefined || token === '') return { failure: 'no access token' }
     const record = this.ctx.store.get<AccessTokenRecord>('accessTokens', token)
     if (record === undefined) return { failure: 'access token is unknown or expired' }
     const grant = this.ctx.store.get<Grant>('grants', record.grantId)
-    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}` }
-    if (record.singleUse && record.used) return { failure: 'access token was already used (camara-strict: one API call per token)' }
+    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}`, flow: flowOf(record) }
+    if (record.singleUse && record.used) return { failure: 'access token was already used (camara-strict: one API call per token)', flow: flowOf(record) }
     record.used = true
     return { record }
   }

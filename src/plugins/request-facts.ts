@@ -1,6 +1,7 @@
 // What a request was about, filled in by the routes as they learn it (operation, flow, client,
 // subscriber, refusal reason). The request log, the journal and the scenario engine read it.
 import fp from 'fastify-plugin'
+import type { RefusedFlow } from '../core/errors.js'
 
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
 
@@ -12,6 +13,15 @@ export interface RequestFacts {
   operatorId?: string
   /** Why the emulator refused the request, in words (e.g. 'code already used') */
   reason?: string
+}
+
+/** A refusal of a credential that belongs to a flow is filed under that flow (the journal's flow view) */
+export function linkRefusedFlow (facts: RequestFacts, flow: RefusedFlow | undefined): void {
+  if (flow === undefined) return
+  facts.flowId ??= flow.flowId
+  facts.clientId ??= flow.clientId
+  facts.msisdn ??= flow.msisdn
+  facts.operatorId ??= flow.operatorId
 }
 
 declare module 'fastify' {

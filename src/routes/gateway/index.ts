@@ -2,6 +2,7 @@
 // endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
+import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
 import { renderErrorPage } from '../../views/error-page.js'
 import authorize from './authorize.js'
@@ -40,6 +41,7 @@ export function oauthErrorHandler (error: FastifyError | Error, request: Fastify
   }
   if (error instanceof OAuthError) {
     request.facts.reason = error.reason
+    linkRefusedFlow(request.facts, error.flow)
     if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)
     return reply.code(error.statusCode).send({ error: error.error, error_description: error.description })
   }

@@ -2,6 +2,7 @@
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
 import type { FastifyError, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
+import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
@@ -90,6 +91,7 @@ export function camaraErrorHandler (error: FastifyError | Error, request: Fastif
     }
   }
   request.facts.reason = camara.reason
+  linkRefusedFlow(request.facts, camara.flow)
   if (camara.retryAfter !== undefined) reply.header('retry-after', String(camara.retryAfter))
   // The reason says more than CAMARA's fixed texts (e.g. 'access token was already used')
   if (camara.reason !== camara.message) reply.header('x-emulator-reason', headerSafe(camara.reason))

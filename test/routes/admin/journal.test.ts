@@ -53,10 +53,16 @@ t.test('refusals are journaled with their reason: a replayed code, then the revo
   const revoked = await verify(app, (first.json() as { access_token: string }).access_token)
   t.equal(revoked.statusCode, 401)
 
-  const tokenEntries = await journalEntries(app, { operation: 'token' })
-  t.match(tokenEntries[1], { status: 400, reason: 'authorization code was already used; the tokens issued with it are revoked' })
-  const verifyEntries = await journalEntries(app, { operation: 'verify' })
-  t.match(verifyEntries[0], { status: 401, reason: 'access token was revoked (authorization code replayed)' })
+  const flowId = (await journalEntries(app, { operation: 'authorize' }))[0]?.flowId as string
+  const flow = await journalEntries(app, { flowId })
+  t.strictSame(flow.map((e) => [e.operation, e.status, e.reason]), [
+    ['authorize', 302, undefined],
+    ['operator', 302, undefined],
+    ['token', 200, undefined],
+    ['token', 400, 'authorization code was already used; the tokens issued with it are revoked'],
+    ['verify', 401, 'access token was revoked (authorization code replayed)']
+  ], 'the refusals are filed under the flow whose code and token they presented')
+  t.match(flow.slice(3), [{ clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' }, { clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' }])
 
   t.test('a redirect_uri refusal at authorize says so too', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid' })
