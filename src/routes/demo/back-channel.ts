@@ -35,9 +35,10 @@ export function describeNetworkFailure (error: unknown, timeoutMs: number): stri
     return `no answer within ${timeoutMs / 1000} s: the request timed out`
   }
   const cause = error instanceof Error ? (error.cause as { code?: string, message?: string } | undefined) : undefined
+  // undici says "terminated" when the body broke off after the headers came
+  if (error instanceof Error && error.message === 'terminated') return 'the connection closed before the response body was complete'
   if (cause?.code === 'ECONNRESET') return 'the connection was reset (ECONNRESET) before any answer'
   if (cause?.code === 'UND_ERR_SOCKET') return 'the server closed the connection without a complete answer'
-  if (error instanceof Error && /terminated/i.test(error.message)) return 'the connection closed before the response body was complete'
   const detail = cause?.message ?? (error instanceof Error ? error.message : String(error))
   return `the request failed: ${detail}`
 }
