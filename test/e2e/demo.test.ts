@@ -166,7 +166,7 @@ if (!existsSync(CHROMIUM)) {
       await dashboard.locator('#flow-title').filter({ hasText: flowId }).waitFor()
       t.equal(await dashboard.locator('#flow-section table.timeline tbody tr').count(), 4)
       t.match(await dashboard.locator('#flow-section').innerText(), /Client\s+demo-web\s+Subscriber\s+\+34666666666\s+Operator\s+telco-es/)
-      await dashboard.evaluate(() => window.scrollTo(0, 0))
+      await dashboard.evaluate('window.scrollTo(0, 0)')
       await shoot(dashboard, 'dashboard', { fullPage: false })
     })
   })

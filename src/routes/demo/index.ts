@@ -34,15 +34,16 @@ function demoErrorHandler (dashboard: boolean) {
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app) }
 
-  // Learn each attempt's flow id when the gateway answers the browser: the timeline needs it
-  app.addHook('onSend', async (request, _reply, payload) => {
+  // Learn each attempt's flow id when the gateway answers the browser: the timeline needs it.
+  // Callback style and an early exit, since it runs on every request of the emulator
+  app.addHook('onSend', (request, _reply, payload, done) => {
     const { facts } = request
     if (facts.operation === 'authorize' && facts.clientId === DEMO_CLIENT_ID && facts.flowId !== undefined) {
       const state = (request.query as Record<string, unknown> | undefined)?.state
       const attempt = context.attempts.peek(typeof state === 'string' ? state : undefined)
       if (attempt !== undefined) attempt.flowId = facts.flowId
     }
-    return payload
+    done(null, payload)
   })
 
   await app.register(async (demo) => {
