@@ -15,6 +15,8 @@ export interface RunningProcess {
   /** Resolves with the first match of the pattern in stdout; rejects if the process exits first or the guard runs out */
   waitForOutput: (pattern: RegExp, guardMs?: number) => Promise<RegExpMatchArray>
   exited: Promise<Exit>
+  /** Sends a signal to the child, or to its whole process group when started with `group` (as a terminal or CI runner does) */
+  signal: (signal: NodeJS.Signals) => void
   /** SIGKILL if still running (teardown) */
   kill: () => void
 }
@@ -23,6 +25,8 @@ export interface SpawnOptions {
   cwd?: string
   /** Added to a copy of this process's environment, minus anything that would change the emulator's configuration */
   env?: NodeJS.ProcessEnv
+  /** Its own process group, for commands that start the emulator as a grandchild (npx) */
+  group?: boolean
 }
 
 /** Variables the emulator reads: a developer's shell must not leak them into a test */
@@ -44,7 +48,8 @@ export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function startProcess (command: string, args: string[], options: SpawnOptions = {}): RunningProcess {
-  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const group = options.group === true
+  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: group })
   let out = ''
   let err = ''
   const waiters = new Set<() => void>()
@@ -85,7 +90,19 @@ export function startProcess (command: string, args: string[], options: SpawnOpt
     stderr: () => err,
     waitForOutput,
     exited,
-    kill: () => { if (!done) child.kill('SIGKILL') }
+    signal: (signal) => {
+      if (group && child.pid !== undefined) process.kill(-child.pid, signal)
+      else child.kill(signal)
+    },
+    kill: () => {
+      try {
+        // A group may outlive its leader (an orphaned grandchild): always sweep it
+        if (group && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+        else if (!done) child.kill('SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 
