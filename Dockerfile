@@ -14,10 +14,11 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=9091
 WORKDIR /app
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
-COPY --chown=node:node package.json ./
-COPY --chown=node:node fixtures ./fixtures
+# Owned by root: the node user runs the app and can read it, not change it
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY fixtures ./fixtures
 USER node
 EXPOSE 9091
 # Fixtures can be mounted over /app/fixtures or passed with FIXTURES=/path/a.json,/path/b.json
