@@ -6,9 +6,9 @@ import fp from 'fastify-plugin'
 const UNJOURNALED = new Set(['control', 'docs'])
 
 export default fp(async (app) => {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const { facts } = request
-    if (UNJOURNALED.has(facts.operation)) return
+    if (UNJOURNALED.has(facts.operation)) return done()
     const durationMs = Math.round(reply.elapsedTime * 100) / 100
     app.emulator.journal.record({
       operation: facts.operation,
@@ -25,5 +25,6 @@ export default fp(async (app) => {
       scenarios: request.appliedScenarios,
       reason: facts.reason
     })
+    done()
   })
 }, { name: 'journal', fastify: '5.x', dependencies: ['request-facts', 'correlation', 'scenarios'] })

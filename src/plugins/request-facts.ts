@@ -35,7 +35,9 @@ declare module 'fastify' {
 
 export default fp(async (app) => {
   app.decorateRequest('facts', null as unknown as RequestFacts)
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks: this runs on every request, and an async hook costs a promise each time
+  app.addHook('onRequest', (request, _reply, done) => {
     request.facts = { operation: request.routeOptions.config.operation ?? 'other' }
+    done()
   })
 }, { name: 'request-facts', fastify: '5.x' })

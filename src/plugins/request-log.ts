@@ -1,8 +1,12 @@
 // One log line per request, written when the response is done, instead of Fastify's two.
 import fp from 'fastify-plugin'
 
+const INFO_OR_FINER = new Set(['info', 'debug', 'trace'])
+
 export default fp(async (app) => {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    // Skipped below info (e.g. --log-level warn under load): the line would be built for nothing
+    if (!INFO_OR_FINER.has(request.log.level)) return done()
     request.log.info({
       method: request.method,
       url: request.url,
@@ -13,5 +17,6 @@ export default fp(async (app) => {
       reason: request.facts.reason,
       scenarios: request.appliedScenarios?.length > 0 ? request.appliedScenarios : undefined
     }, 'request completed')
+    done()
   })
 }, { name: 'request-log', fastify: '5.x', dependencies: ['request-facts', 'correlation'] })

@@ -71,9 +71,10 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
   app.decorateRequest('appliedScenarios', null as unknown as string[])
   app.decorateRequest('bodyFault', undefined)
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     request.headerScenarios = parseScenarioList(request.headers[SCENARIO_HEADER])
     request.appliedScenarios = []
+    done()
   })
 
   app.decorate('runScenarios', async (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Promise<Decision> => {
