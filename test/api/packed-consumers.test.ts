@@ -91,6 +91,15 @@ t.test('the in-process example of the README passes under node --test against th
   t.match(stdout, /\n# fail 0\n/)
 })
 
+t.test('the README\'s in-process programs run against the packed package', async (t) => {
+  const examples = join(ROOT, 'examples', 'in-process')
+  const dir = consumerProject(t, { 'quick-start.mjs': join(examples, 'quick-start.mjs'), 'controls.mjs': join(examples, 'controls.mjs') })
+  const quickStart = await run(t, dir, ['quick-start.mjs'])
+  t.same({ code: quickStart.code, stderr: quickStart.stderr }, { code: 0, stderr: '' })
+  t.match(quickStart.stdout, /^\{\s+devicePhoneNumberVerified: true,\s+assessedAt: '\d{4}-\d\d-\d\dT[\d:.]+Z'\s+\}\n$/)
+  t.same(await run(t, dir, ['controls.mjs']), { code: 0, stdout: '', stderr: '' })
+})
+
 t.test('the TypeScript example type-checks against the shipped declarations, and passes', async (t) => {
   const dir = consumerProject(t, { 'typed-controls.test.ts': join(ROOT, 'examples', 'in-process', 'typed-controls.test.ts') })
   const tsconfig = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] } }
