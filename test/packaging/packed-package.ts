@@ -57,6 +57,15 @@ async function build (work: string): Promise<void> {
   writeFileSync(join(work, 'tarball'), tarball)
 }
 
+/** Builds of sources long since changed: nothing uses them any more */
+function pruneOldBuilds (cache: string): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000
+  for (const entry of readdirSync(cache)) {
+    const path = join(cache, entry)
+    if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true })
+  }
+}
+
 let packed: Promise<PackedPackage> | undefined
 
 async function pack (): Promise<PackedPackage> {
@@ -73,6 +82,7 @@ async function pack (): Promise<PackedPackage> {
         // Another test process finished first with the same content: use its build
         if (!existsSync(join(dir, 'tarball'))) throw error
       }
+      pruneOldBuilds(cache)
     } finally {
       rmSync(work, { recursive: true, force: true })
     }
