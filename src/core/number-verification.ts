@@ -22,6 +22,22 @@ const MESSAGES = {
 const PERMISSION_DENIED = 'Client does not have sufficient permissions to perform this action.'
 const INVALID_TOKEN_CONTEXT = 'Phone number cannot be deducted from access token context.'
 
+const VERSIONED_CODES: Record<string, keyof typeof MESSAGES.v1> = {
+  UNAUTHENTICATED: 'unauthenticated',
+  'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK': 'notNetworkAuthenticated'
+}
+
+/**
+ * An injected error carrying one of CAMARA's standard texts gets the API version's own wording
+ * (v1 and v2 differ), so a client cannot tell it from the real refusal. Custom texts stay.
+ */
+export function versionedMessage (version: ApiVersion, code: string, message: string): string {
+  const key = VERSIONED_CODES[code]
+  if (key === undefined) return message
+  const standard = [MESSAGES.v1[key], MESSAGES.v2[key]].map((text) => text.replace(/\.$/, ''))
+  return standard.includes(message.replace(/\.$/, '')) ? MESSAGES[version][key] : message
+}
+
 export type VerifyInput = { phoneNumber: string } | { hashedPhoneNumber: string }
 
 export interface AuthorizedCall {

@@ -16,7 +16,7 @@ export default fp(async (app) => {
       path: request.url.split('?')[0] ?? request.url,
       status: reply.statusCode,
       durationMs,
-      startedAt: app.emulator.ctx.clock.now() - durationMs,
+      startedAt: facts.startedAt,
       flowId: facts.flowId,
       correlator: request.correlator,
       clientId: facts.clientId,

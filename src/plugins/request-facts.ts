@@ -6,6 +6,8 @@ import type { RefusedFlow } from '../core/errors.js'
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
 
 export interface RequestFacts {
+  /** When the request arrived, on the emulator's clock (ms since the epoch) */
+  startedAt: number
   operation: Operation
   flowId?: string
   clientId?: string
@@ -37,7 +39,7 @@ export default fp(async (app) => {
   app.decorateRequest('facts', null as unknown as RequestFacts)
   // Callback hooks: this runs on every request, and an async hook costs a promise each time
   app.addHook('onRequest', (request, _reply, done) => {
-    request.facts = { operation: request.routeOptions.config.operation ?? 'other' }
+    request.facts = { operation: request.routeOptions.config.operation ?? 'other', startedAt: app.emulator.ctx.clock.now() }
     done()
   })
-}, { name: 'request-facts', fastify: '5.x' })
+}, { name: 'request-facts', fastify: '5.x', dependencies: ['emulator'] })

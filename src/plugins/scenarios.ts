@@ -3,7 +3,7 @@
 // malformed / truncated / dribbled bodies). The engine decides; this plugin only acts.
 import { setTimeout as delay } from 'node:timers/promises'
 import { Readable } from 'node:stream'
-import type { Socket } from 'node:net'
+import { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Decision, DecidedError, DecidedFault } from '../core/scenarios/engine.js'
@@ -122,6 +122,14 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     const socket = request.raw.socket
     request.facts.reason = `fault ${fault.type} (scenario ${fault.scenario})`
     recordFault(request, fault)
+    if (!(socket instanceof Socket)) {
+      // app.inject() (the programmatic browser leg, tests): no socket to break, so fail the
+      // response the way light-my-request reports a dead connection
+      const fail = (): void => { reply.raw.destroy(Object.assign(new Error(`fault ${fault.type}`), { code: 'ECONNRESET' })) }
+      if (fault.type !== 'hang') fail()
+      else if (fault.afterMs !== undefined) setTimeout(fail, fault.afterMs).unref()
+      return
+    }
     if (fault.type === 'connection-reset') {
       socket.resetAndDestroy()
     } else if (fault.type === 'empty-reply') {

@@ -1,6 +1,7 @@
 // How each surface renders an injected (scenario) error or a refusal of unknown scenario names.
 import { AuthorizeError, CamaraError, OAuthError } from '../core/errors.js'
 import type { DecidedError } from '../core/scenarios/engine.js'
+import { versionedMessage, type ApiVersion } from '../core/number-verification.js'
 
 type ScenarioProblem = DecidedError | { unknown: string[] }
 
@@ -8,12 +9,14 @@ function unknownNames (problem: { unknown: string[] }): string {
   return `unknown scenario ${problem.unknown.map((n) => `"${n}"`).join(', ')}: GET /_emulator/scenarios lists them`
 }
 
-export function camaraScenarioError (problem: ScenarioProblem): Error {
-  if ('unknown' in problem) return new CamaraError(400, 'INVALID_ARGUMENT', unknownNames(problem))
-  if (problem.kind === 'camara') {
-    return new CamaraError(problem.status, problem.code, problem.message, { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+export function camaraScenarioError (version: ApiVersion) {
+  return (problem: ScenarioProblem): Error => {
+    if ('unknown' in problem) return new CamaraError(400, 'INVALID_ARGUMENT', unknownNames(problem))
+    if (problem.kind === 'camara') {
+      return new CamaraError(problem.status, problem.code, versionedMessage(version, problem.code, problem.message), { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+    }
+    return new CamaraError(500, 'INTERNAL', 'Server error', { reason: `scenario ${problem.scenario} gives a ${problem.kind} error here` })
   }
-  return new CamaraError(500, 'INTERNAL', 'Server error', { reason: `scenario ${problem.scenario} gives a ${problem.kind} error here` })
 }
 
 export function oauthScenarioError (problem: ScenarioProblem): Error {

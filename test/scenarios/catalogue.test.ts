@@ -20,9 +20,10 @@ const API_ERRORS: Record<string, { status: number, code: string, message: string
   'rate-limited': { status: 429, code: 'TOO_MANY_REQUESTS', message: 'Rate limit reached.', retryAfter: '30' },
   'quota-exceeded': { status: 429, code: 'QUOTA_EXCEEDED', message: 'Out of resource quota.' },
   'internal-error': { status: 500, code: 'INTERNAL', message: 'Unknown server error. Typically a server bug.' },
-  'token-expired-on-api': { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.' },
+  // The default calls go to a v1 path: injected 401/403 use v1's own words, like the real refusals
+  'token-expired-on-api': { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials.' },
   'permission-denied': { status: 403, code: 'PERMISSION_DENIED', message: 'Client does not have sufficient permissions to perform this action.' },
-  'not-authenticated-by-network': { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', message: 'Client must authenticate via the mobile network to use this service.' }
+  'not-authenticated-by-network': { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', message: 'The subscription must be identified via the mobile network to use this service.' }
 }
 
 const OPERATOR_REDIRECTS: Record<string, { error: string, description: string }> = {
@@ -61,6 +62,12 @@ t.test('API error scenarios answer verify and share in CAMARA ErrorInfo with the
       }
     })
   }
+  t.test('on a v2 path the injected 401 and 403 take v2 wording, as the real refusals do', async (t) => {
+    const unauthenticated = await verify(app, token, { scenarios: 'token-expired-on-api', url: '/number-verification/v2/verify' })
+    assertErrorInfo(t, unauthenticated, { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.' })
+    const notNetwork = await share(app, token, { scenarios: 'not-authenticated-by-network', url: '/camara/number-verification/v2/device-phone-number' })
+    assertErrorInfo(t, notNetwork, { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', message: 'Client must authenticate via the mobile network to use this service' })
+  })
   t.test('the same token still verifies once the header is gone: an injected error spends nothing', async (t) => {
     const res = await verify(app, token)
     t.equal(res.statusCode, 200)

@@ -17,7 +17,8 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
     return reply
   }
   if (error instanceof AuthorizeError) {
-    request.facts.reason = error.description
+    // A scenario already named itself as the reason
+    request.facts.reason ??= error.description
     const location = error.redirectLocation()
     if (location !== undefined) return reply.redirect(location, 302)
     return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))

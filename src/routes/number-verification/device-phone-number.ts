@@ -20,7 +20,7 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
     validatorCompiler: documentOnly,
     onRequest: authorizeCall(NV_SHARE_SCOPE, family)
   }, async (request, reply) => {
-    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError: camaraScenarioError })
+    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError: camaraScenarioError(family.version) })
     return { devicePhoneNumber: request.call.msisdn }
   })
 }

@@ -31,7 +31,7 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     const decision = await app.runScenarios(request, reply, {
       flowScenarios: request.call.token.flowScenarios,
       claimedNumber: 'phoneNumber' in input ? input.phoneNumber : undefined,
-      toError: camaraScenarioError
+      toError: camaraScenarioError(family.version)
     })
     const verified = decision.verifiedResult ?? service.verify(request.call, input)
     if (!aggregator) return { devicePhoneNumberVerified: verified }
