@@ -127,7 +127,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
       // response the way light-my-request reports a dead connection
       const fail = (): void => { reply.raw.destroy(Object.assign(new Error(`fault ${fault.type}`), { code: 'ECONNRESET' })) }
       if (fault.type !== 'hang') fail()
-      else if (fault.afterMs !== undefined) setTimeout(fail, fault.afterMs).unref()
+      else if (fault.afterMs !== undefined) setTimeout(fail, fault.afterMs)
       return
     }
     if (fault.type === 'connection-reset') {

@@ -218,3 +218,22 @@ t.test('under app.inject() (no socket) a truncated body is cut in half without c
   t.equal(res.body, COMPLETE_BODY.slice(0, Math.floor(COMPLETE_BODY.length / 2)))
   t.equal((await verify(app, token)).body, COMPLETE_BODY, 'the app serves on')
 })
+
+t.test('under app.inject() (no socket) reset and empty reply fail the call instead of hanging it', async (t) => {
+  const { app } = await buildScenarioApp()
+  t.teardown(() => app.close())
+  const token = await accessTokenFor(app)
+  const failure = async (scenario: string): Promise<string> => {
+    try {
+      const res = await verify(app, token, { scenarios: scenario })
+      return `answered ${res.statusCode}`
+    } catch (error) {
+      return `${(error as NodeJS.ErrnoException).code ?? ''} ${(error as Error).message}`
+    }
+  }
+  t.equal(await failure('connection-reset'), 'ECONNRESET fault connection-reset')
+  t.equal(await failure('empty-reply'), 'ECONNRESET fault empty-reply')
+  await define(app, { name: 'hang-briefly', description: 'hang 20 ms then drop', match: { operations: ['verify'] }, effects: { fault: { type: 'hang', afterMs: 20 } } })
+  t.equal(await failure('hang-briefly'), 'ECONNRESET fault hang', 'a hang with afterMs ends in a failure')
+  t.equal((await verify(app, token)).body, COMPLETE_BODY, 'the app serves on')
+})
