@@ -7,10 +7,15 @@ import { renderPage } from './layout.js'
 import { renderTimeline } from './timeline.js'
 
 export interface DemoFormValues {
+  /** A fixture subscriber's MSISDN, or 'browser': the address the emulator sees */
   device: string
+  /** The number the user claims, sent to verify */
   claimed: string
+  /** How the app names the device: konera_context (the aggregator) or login_hint=ipport: (CAMARA) */
   hint: 'konera' | 'ipport'
+  /** A scenario for the whole flow (emulator_scenario), '' for none */
   scenario: string
+  /** Send prompt=none (no interaction, so no SIM picker) */
   promptNone: boolean
 }
 

@@ -8,6 +8,7 @@ import { documentOnly } from '../route-options.js'
 import { formLists, readChoices } from './choices.js'
 import type { DemoContext } from './index.js'
 import { demoEndpoints, HtmlPageSchema } from './pages.js'
+import { DEMO_CLIENT_ID } from './verification.js'
 
 const form: FastifyPluginAsync<DemoContext> = async (app, context) => {
   app.get('/demo', {
@@ -35,8 +36,8 @@ const form: FastifyPluginAsync<DemoContext> = async (app, context) => {
 
 /** The demo needs its client in the fixtures; say so instead of failing at authorize */
 export function missingClientProblem (app: Parameters<FastifyPluginAsync>[0]): string[] {
-  return app.emulator.directory.client('demo-web') === undefined
-    ? ['The fixtures have no client "demo-web": load fixtures/default.json too (e.g. --fixtures fixtures/default.json,my.json) to use the demo app.']
+  return app.emulator.directory.client(DEMO_CLIENT_ID) === undefined
+    ? [`The fixtures have no client "${DEMO_CLIENT_ID}": load fixtures/default.json too (e.g. --fixtures fixtures/default.json,my.json) to use the demo app.`]
     : []
 }
 
