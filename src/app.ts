@@ -25,6 +25,7 @@ import demo from './routes/demo/index.js'
 import { AUTH_PREFIX } from './core/urls.js'
 import { lazySchemaCompilers } from './schema-compilers.js'
 import { VERSION } from './version.js'
+import { frameworkErrors } from './routes/framework-errors.js'
 
 export interface AppDependencies {
   clock?: Clock
@@ -86,7 +87,9 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // OAuth and CAMARA clients send plain paths; be lenient only on a trailing slash
     routerOptions: { ignoreTrailingSlash: true },
     // Validators and serializers compile on first use: most routes are never called in a given run
-    schemaController: { compilersFactory: lazySchemaCompilers() }
+    schemaController: { compilersFactory: lazySchemaCompilers() },
+    // A malformed URL or an over-long path parameter answers in the surface's own format
+    frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   await app.register(formbody)
@@ -102,6 +105,10 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(simPicker)
   await app.register(control, { enabled: config.admin, adminToken: config.adminToken })
   await app.register(numberVerification)
+  // Anything outside the surfaces: the CAMARA-style error shape, with where to look
+  app.setNotFoundHandler(async (request, reply) => {
+    return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; GET /openapi.json lists them` })
+  })
   await app.register(demo, { dashboard: config.admin })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {

@@ -1,6 +1,7 @@
 // The control surface under /_emulator: health always; everything else unless --no-admin, and
 // behind --admin-token when set. Errors answer { status, code, message }.
 import type { FastifyInstance } from 'fastify'
+import { CamaraError } from '../../core/errors.js'
 import { controlErrorHandler, requireAdminToken } from './control-errors.js'
 import fixtures from './fixtures.js'
 import health from './health.js'
@@ -22,6 +23,9 @@ export default async function control (app: FastifyInstance, options: ControlOpt
   await app.register(dashboardPage, { prefix: '/_emulator', tokenRequired: options.adminToken !== undefined })
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
+    guarded.setNotFoundHandler(async (request) => {
+      throw new CamaraError(404, 'NOT_FOUND', `no control route ${request.method} ${request.url.split('?')[0] ?? ''}; GET /openapi.json lists them`)
+    })
     guarded.addHook('onRequest', requireAdminToken(options.adminToken))
     await guarded.register(fixtures)
     await guarded.register(subscribers)
