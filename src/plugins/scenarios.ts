@@ -99,7 +99,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     })
     if (decision.unknown.length > 0) throw context.toError({ unknown: decision.unknown })
     request.appliedScenarios = decision.applied.map((a) => a.name)
-    await sleep(decision.latencyMs)
+    if (decision.latencyMs > 0) await sleep(decision.latencyMs)
 
     const fault = decision.fault
     if (fault !== undefined) {

@@ -25,7 +25,8 @@ export const CamaraVerifyResponseSchema = Type.Object({
 
 export const AggregatorVerifyResponseSchema = Type.Object({
   devicePhoneNumberVerified: Type.Boolean(),
-  assessedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  // A type list, not a union: the serializer then writes it without trying each branch
+  assessedAt: Type.Unsafe<string | null>({ type: ['string', 'null'], format: 'date-time', description: 'When the network assessed the number (nullable)' })
 }, { description: 'The aggregator verify response' })
 
 export const ShareResponseSchema = Type.Object({

@@ -278,6 +278,10 @@ export class ScenarioEngine {
   }
 
   decide (facts: RequestFacts): Decision {
+    // The common case under load: nothing selected at all
+    if (this.activationList.length === 0 && facts.headerScenarios.length === 0 && facts.flowScenarios.length === 0 && facts.fixtureScenarios.length === 0) {
+      return { applied: [], latencyMs: 0, unknown: [], skipped: [] }
+    }
     this.dropExpired()
     const unknown = this.validateNames([...facts.headerScenarios, ...facts.flowScenarios])
     const decision: Decision = { applied: [], latencyMs: 0, unknown, skipped: [] }
