@@ -10,6 +10,7 @@ import type { Decision, DecidedError, DecidedFault } from '../core/scenarios/eng
 import { parseScenarioList } from '../core/scenarios/engine.js'
 import type { ScenarioOperation } from '../core/scenarios/scenario-schema.js'
 import { SCENARIO_OPERATIONS } from '../core/scenarios/scenario-schema.js'
+import { journalRecordOf } from './journal.js'
 
 export const SCENARIO_HEADER = 'x-emulator-scenario'
 
@@ -145,22 +146,9 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     }
   }
 
+  /** A broken connection has no response, so no onResponse: journal it here, with status 0 */
   function recordFault (request: FastifyRequest, fault: DecidedFault): void {
-    const { facts } = request
-    app.emulator.journal.record({
-      operation: facts.operation,
-      method: request.method,
-      path: request.url.split('?')[0] ?? request.url,
-      status: 0,
-      durationMs: 0,
-      flowId: facts.flowId,
-      correlator: request.correlator,
-      clientId: facts.clientId,
-      msisdn: facts.msisdn,
-      operatorId: facts.operatorId,
-      scenarios: request.appliedScenarios,
-      reason: `fault ${fault.type} (scenario ${fault.scenario})`
-    })
+    app.emulator.journal.record(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
   }
 
   // Body faults act on whatever body goes out, success or error

@@ -4,8 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
-import { authorizeScenarioError } from '../scenario-errors.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
+import { operatorLegScenarios } from './leg-scenarios.js'
 import { acceptsHtml, showSimPicker, SimPickerPageSchema } from './sim-picker.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
@@ -28,15 +28,7 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
       const offer = app.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip)
       if (offer !== undefined) return await showSimPicker(request, reply, offer)
     }
-    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, async (pending, identification) => {
-      request.facts.flowId = pending.flowId
-      request.facts.clientId = pending.clientId
-      if (identification.outcome !== 'failed') request.facts.msisdn = identification.msisdn
-      await app.runScenarios(request, reply, {
-        flowScenarios: pending.flowScenarios,
-        toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
-      })
-    })
+    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, operatorLegScenarios(request, reply))
     return await reply.redirect(location, 302)
   })
 }

@@ -11,7 +11,7 @@ import { renderSimPicker } from '../../views/sim-picker.js'
 import { newNonce, sendPage } from '../../views/layout.js'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
-import { authorizeScenarioError } from '../scenario-errors.js'
+import { operatorLegScenarios } from './leg-scenarios.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 
 export const SimPickerPageSchema = {
@@ -66,15 +66,7 @@ const simPicker: FastifyPluginAsyncTypebox = async (app) => {
     const requestId = typeof body.request_id === 'string' ? body.request_id : undefined
     const msisdn = typeof body.msisdn === 'string' && body.msisdn !== '' ? body.msisdn : undefined
     request.facts.operatorId = request.params.operatorId
-    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, async (pending, identification) => {
-      request.facts.flowId = pending.flowId
-      request.facts.clientId = pending.clientId
-      if (identification.outcome !== 'failed') request.facts.msisdn = identification.msisdn
-      await app.runScenarios(request, reply, {
-        flowScenarios: pending.flowScenarios,
-        toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
-      })
-    })
+    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, operatorLegScenarios(request, reply))
     return await reply.redirect(location, 302)
   })
 }
