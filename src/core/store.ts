@@ -36,7 +36,7 @@ export class MemoryStore implements Store {
 
   constructor (clock: Clock, options: { sweepIntervalMs?: number } = {}) {
     this.clock = clock
-    const interval = options.sweepIntervalMs ?? 10_000
+    const interval = options.sweepIntervalMs ?? 1_000
     if (interval > 0) {
       this.timer = setInterval(() => this.sweep(), interval)
       this.timer.unref()

@@ -106,11 +106,11 @@ t.test('the periodic sweep runs on its interval and close stops it', async (t) =
   t.equal(cleared.calls.length, 1)
 })
 
-t.test('the sweep interval defaults to 10 s and 0 disables it', async (t) => {
+t.test('the sweep interval defaults to 1 s and 0 disables it', async (t) => {
   const timers = t.capture(globalThis, 'setInterval', () => ({ unref: () => undefined }))
   const cleared = t.capture(globalThis, 'clearInterval', () => undefined)
   new MemoryStore(new ManualClock()).close()
-  t.equal(timers.calls[0]?.args[1], 10_000)
+  t.equal(timers.calls[0]?.args[1], 1_000)
   new MemoryStore(new ManualClock(), { sweepIntervalMs: 0 }).close()
   t.equal(timers.calls.length, 1, 'no timer for 0')
   t.equal(cleared.calls.length, 1, 'nothing to clear for 0')
