@@ -125,7 +125,8 @@ export class AuthorizationService {
 
     // From here on the client can be told by redirect
     const state = single(query, 'state')
-    const fail = (error: string, description: string): never => {
+    // Annotated so that TypeScript narrows after a call (it only does for declared never-returning functions)
+    const fail: (error: string, description: string) => never = (error, description) => {
       throw new AuthorizeError(error, description, { redirectUri, state })
     }
     const repeated = SINGLE_VALUED.find((name) => Array.isArray(query[name]))
@@ -137,7 +138,7 @@ export class AuthorizationService {
 
     const scopeText = nonEmpty(single(query, 'scope'))
     if (scopeText === undefined) fail('invalid_request', 'scope is required')
-    const scope = parseScope(scopeText as string)
+    const scope = parseScope(scopeText)
     const problem = scopeProblem(scope, client.scopes, { requirePurpose: this.ctx.settings.requirePurpose })
     if (problem !== undefined) fail('invalid_scope', problem)
 
@@ -249,13 +250,14 @@ export class AuthorizationService {
   ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
     const pending = this.pending(operatorId, requestId)
     const operator = this.ctx.directory().operator(operatorId)
-    const fail = (error: string, description: string): never => {
+    // Annotated so that TypeScript narrows after a call (it only does for declared never-returning functions)
+    const fail: (error: string, description: string) => never = (error, description) => {
       throw new AuthorizeError(error, description, { redirectUri: pending.redirectUri, state: pending.state })
     }
     if (operator === undefined) fail('temporarily_unavailable', `operator "${operatorId}" is no longer configured`)
     this.ctx.store.delete('pending', pending.id)
 
-    const identification = this.identifyDevice(operator as OperatorFixture, pending, operatorSource)
+    const identification = this.identifyDevice(operator, pending, operatorSource)
     return await this.concludeAtOperator(pending, identification, beforeIssue)
   }
 
