@@ -1,9 +1,10 @@
 // The fixture file model: operators, clients and subscribers the emulator serves.
 // TypeBox gives both the runtime validation and the JSON Schema shipped for editors.
 import { Type, type Static } from '@sinclair/typebox'
+import { E164_PATTERN } from '../core/phone-number.js'
 import { ScenarioSchema } from '../core/scenarios/scenario-schema.js'
 
-export const E164Pattern = '^\\+[1-9][0-9]{4,14}$'
+export const E164Pattern = E164_PATTERN
 
 export const OperatorSchema = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Stable identifier, used in the operator authorization endpoint path' }),

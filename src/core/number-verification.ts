@@ -3,7 +3,7 @@
 // claimed number with the one the network bound to the token, never with anything else.
 import type { AccessTokenRecord, TokenService } from './token-service.js'
 import { CamaraError } from './errors.js'
-import { HASHED_PHONE_NUMBER, hashPhoneNumber, isE164 } from './phone-number.js'
+import { E164_PATTERN, HASHED_PHONE_NUMBER, hashPhoneNumber, isE164 } from './phone-number.js'
 import { NETWORK_AMR } from './authorization.js'
 
 export type ApiVersion = 'v1' | 'v2'
@@ -104,7 +104,7 @@ export class NumberVerificationService {
     if (extra.length > 0) throw invalid(`only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`)
     if (hasPlain) {
       const value = fields.phoneNumber
-      if (typeof value !== 'string' || !isE164(value)) throw invalid('phoneNumber must be E.164 with a leading + (pattern ^\\+[1-9][0-9]{4,14}$)')
+      if (typeof value !== 'string' || !isE164(value)) throw invalid(`phoneNumber must be E.164 with a leading + (pattern ${E164_PATTERN})`)
       return { phoneNumber: value }
     }
     const value = fields.hashedPhoneNumber

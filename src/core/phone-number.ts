@@ -1,7 +1,9 @@
 // Phone numbers as CAMARA sees them: E.164 with a leading '+', and the SHA-256 hashed form.
 import { createHash } from 'node:crypto'
 
-export const E164 = /^\+[1-9][0-9]{4,14}$/
+/** CAMARA's PhoneNumber pattern: the one source for schemas, checks and messages */
+export const E164_PATTERN = '^\\+[1-9][0-9]{4,14}$'
+export const E164 = new RegExp(E164_PATTERN)
 export const HASHED_PHONE_NUMBER = /^[a-fA-F0-9]{64}$/
 
 export function isE164 (value: string): boolean {

@@ -1,5 +1,6 @@
 // TypeBox schemas of the Number Verification API (CAMARA), shared by routes and the OpenAPI document.
 import { Type, type Static } from '@sinclair/typebox'
+import { E164_PATTERN } from '../core/phone-number.js'
 
 export const ErrorInfoSchema = Type.Object({
   status: Type.Integer({ minimum: 100, maximum: 599 }),
@@ -8,7 +9,7 @@ export const ErrorInfoSchema = Type.Object({
 }, { $id: 'ErrorInfo', description: 'CAMARA ErrorInfo' })
 export type ErrorInfo = Static<typeof ErrorInfoSchema>
 
-export const PhoneNumberSchema = Type.String({ pattern: '^\\+[1-9][0-9]{4,14}$', maxLength: 16, examples: ['+34666666666'] })
+export const PhoneNumberSchema = Type.String({ pattern: E164_PATTERN, maxLength: 16, examples: ['+34666666666'] })
 
 export const VerifyRequestSchema = Type.Object({
   phoneNumber: Type.Optional(PhoneNumberSchema),

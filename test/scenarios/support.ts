@@ -10,6 +10,7 @@ import type { FixtureFile } from '../../src/config/fixture-schema.js'
 import type { Sleep } from '../../src/plugins/scenarios.js'
 import { buildTestApp, REDIRECT_URI, type TestApp, type TestAppOptions } from '../helpers/app.js'
 import { authorizeDevice, NV_SCOPES, type FlowOptions } from '../helpers/flow.js'
+import type { JournalEntry } from '../../src/core/journal.js'
 
 export const JSON_UTF8 = 'application/json; charset=utf-8'
 export const SEED_MSISDN = '+34666666666'
@@ -155,23 +156,8 @@ export async function define (app: FastifyInstance, scenario: Record<string, unk
   if (res.statusCode !== 201) throw new Error(`define answered ${res.statusCode}: ${res.body}`)
 }
 
-export interface JournalEntryView {
-  id: number
-  time: string
-  operation: string
-  method: string
-  path: string
-  status: number
-  durationMs: number
-  flowId?: string
-  correlator?: string
-  clientId?: string
-  msisdn?: string
-  operatorId?: string
-  scenarios: string[]
-  reason?: string
-  seed: number
-}
+/** A journal entry as the control API sends it (JSON: mutable arrays) */
+export type JournalEntryView = Omit<JournalEntry, 'scenarios'> & { scenarios: string[] }
 
 export async function journalEntries (app: FastifyInstance, query: Record<string, string | number> = {}): Promise<JournalEntryView[]> {
   const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]))

@@ -5,12 +5,12 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { AUTHORIZE_ERROR_CODES, CAMARA_ERROR_CODES, CAMARA_ERRORS, OAUTH_TOKEN_ERROR_CODES } from './protocol-errors.js'
+import { E164_PATTERN } from '../phone-number.js'
 
 export const SCENARIO_OPERATIONS = ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const
 export type ScenarioOperation = typeof SCENARIO_OPERATIONS[number]
 
 export const SCENARIO_NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$'
-const E164_PATTERN = '^\\+[1-9][0-9]{4,14}$'
 /** An hour: anything longer is a unit mistake, and clients give up long before */
 const MAX_DELAY_MS = 3_600_000
 

@@ -5,6 +5,7 @@ import t from 'tap'
 import type { FastifyInstance, HTTPMethods } from 'fastify'
 import { defaultFixtureDocument, SEED_MSISDN } from '../../scenarios/support.js'
 import { buildTestApp } from '../../helpers/app.js'
+import { servedRoutes } from '../../helpers/routes.js'
 
 const ADMIN_TOKEN = 's3cret-admin-token'
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED', message: 'the control API requires Authorization: Bearer <admin token> (--admin-token)' }
@@ -12,24 +13,9 @@ const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED', message: 'the co
 const OPEN = new Set(['GET /_emulator/health', 'GET /_emulator/ui'])
 const PARAMS: Record<string, string> = { name: 'rate-limited', msisdn: encodeURIComponent(SEED_MSISDN), id: 'activation-1', flowId: 'flow-1' }
 
-/** Every (method, path) under /_emulator the router holds, read from printRoutes' tree (HEAD left out) */
+/** Every (method, path) under /_emulator the router holds */
 function controlRoutes (app: FastifyInstance): string[] {
-  const routes: string[] = []
-  const stack: string[] = []
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const marker = line.search(/[├└]── /)
-    if (marker < 0) continue
-    const depth = marker / 4
-    const match = /^(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(marker + 4))
-    if (match === null) continue
-    stack.length = depth
-    const path = (stack[depth - 1] ?? '') + (match[1] ?? '')
-    stack.push(path)
-    for (const method of (match[2] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '' && m !== 'HEAD')) {
-      if (path.startsWith('/_emulator')) routes.push(`${method} ${path}`)
-    }
-  }
-  return routes.sort()
+  return [...servedRoutes(app)].filter((route) => route.split(' ')[1]?.startsWith('/_emulator') === true).sort()
 }
 
 function concrete (route: string): { method: HTTPMethods, url: string } {
