@@ -98,11 +98,22 @@ export function pairwiseSubject (salt: string, clientId: string, msisdn: string)
   return createHmac('sha256', salt).update(`${clientId}\n${msisdn}`).digest('base64url')
 }
 
+/** Told of every flow the gateway starts (the demo app learns its flows' ids this way) */
+export type FlowStartListener = (pending: Readonly<PendingAuthorization>) => void
+
 export class AuthorizationService {
   private readonly ctx: CoreContext
+  private readonly startListeners = new Set<FlowStartListener>()
 
   constructor (ctx: CoreContext) {
     this.ctx = ctx
+  }
+
+  /** Calls the listener with each flow started from now on; returns the function that stops it */
+  onFlowStart (listener: FlowStartListener): () => void {
+    const subscription: FlowStartListener = (pending) => listener(pending)
+    this.startListeners.add(subscription)
+    return () => { this.startListeners.delete(subscription) }
   }
 
   /**
@@ -207,6 +218,7 @@ export class AuthorizationService {
       createdAt: this.ctx.clock.now()
     }
     this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
+    for (const listener of this.startListeners) listener(pending)
     const location = appendQuery(this.ctx.urls.operatorAuthorization(operator.id), { request_id: pending.id })
     return { location, pending }
   }

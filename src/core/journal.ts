@@ -57,12 +57,57 @@ export interface JournalOptions {
 export const DEFAULT_JOURNAL_CAPACITY = 1000
 const NO_SCENARIOS: readonly string[] = Object.freeze([])
 
+/**
+ * One place of the ring, overwritten in place by each request that lands there: recording
+ * allocates nothing that outlives the request (retained garbage was most of the journal's cost
+ * under load). The entry readers see is built from it on first read and kept until overwritten.
+ */
+interface Slot {
+  id: number
+  startedAt: number
+  seed: number
+  operation: string
+  method: string
+  path: string
+  status: number
+  durationMs: number
+  flowId: string | undefined
+  correlator: string | undefined
+  clientId: string | undefined
+  msisdn: string | undefined
+  operatorId: string | undefined
+  reason: string | undefined
+  scenarios: readonly string[]
+  entry: Readonly<JournalEntry> | undefined
+}
+
+function emptySlot (): Slot {
+  return { id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, entry: undefined }
+}
+
+/** The reader's view of a slot: optional fields left out when undefined, frozen, in a fixed key order */
+function entryOf (slot: Slot): Readonly<JournalEntry> {
+  if (slot.entry !== undefined) return slot.entry
+  const entry: JournalEntry = { id: slot.id, time: new Date(slot.startedAt).toISOString(), operation: slot.operation, method: slot.method, path: slot.path, status: slot.status, durationMs: slot.durationMs } as JournalEntry
+  if (slot.flowId !== undefined) entry.flowId = slot.flowId
+  if (slot.correlator !== undefined) entry.correlator = slot.correlator
+  if (slot.clientId !== undefined) entry.clientId = slot.clientId
+  if (slot.msisdn !== undefined) entry.msisdn = slot.msisdn
+  if (slot.operatorId !== undefined) entry.operatorId = slot.operatorId
+  if (slot.reason !== undefined) entry.reason = slot.reason
+  entry.scenarios = slot.scenarios
+  entry.seed = slot.seed
+  // Frozen: listeners and list() callers share the stored object
+  slot.entry = Object.freeze(entry)
+  return slot.entry
+}
+
 export class Journal {
   readonly capacity: number
   private readonly clock: Clock
   private readonly seed: number
-  /** Fixed-size ring: slot `(start + i) % capacity` holds the i-th oldest entry */
-  private readonly slots: Array<Readonly<JournalEntry> | undefined>
+  /** Fixed-size ring: slot `(start + i) % capacity` holds the i-th oldest entry; made as it fills */
+  private readonly slots: Array<Slot | undefined>
   private start = 0
   private count = 0
   private lastId = 0
@@ -74,52 +119,71 @@ export class Journal {
     this.capacity = capacity
     this.clock = options.clock
     this.seed = options.seed
-    this.slots = new Array<Readonly<JournalEntry> | undefined>(capacity).fill(undefined)
+    this.slots = new Array<Slot | undefined>(capacity).fill(undefined)
   }
 
   get size (): number {
     return this.count
   }
 
-  record (record: JournalRecord): Readonly<JournalEntry> {
-    const { startedAt, scenarios, seed, ...rest } = record
-    const entry = { id: ++this.lastId, time: new Date(startedAt ?? this.clock.now()).toISOString() } as JournalEntry
-    // Optional fields given as undefined are left out, so entries serialise and compare cleanly
-    // (a plain loop: this runs for every request, and entries/fromEntries showed in profiles)
-    for (const key in rest) {
-      const value = rest[key as keyof typeof rest]
-      if (value !== undefined) (entry as unknown as Record<string, unknown>)[key] = value
-    }
-    entry.scenarios = scenarios === undefined || scenarios.length === 0 ? NO_SCENARIOS : Object.freeze([...scenarios])
-    entry.seed = seed ?? this.seed
-    // Frozen: listeners and list() callers share the stored object
-    const stored = Object.freeze(entry)
+  /** Records a request; the hot path (every request of the emulated surfaces) */
+  append (record: JournalRecord): void {
+    let index: number
     if (this.count < this.capacity) {
-      this.slots[(this.start + this.count) % this.capacity] = stored
+      index = (this.start + this.count) % this.capacity
       this.count++
     } else {
-      this.slots[this.start] = stored
+      index = this.start
       this.start = (this.start + 1) % this.capacity
     }
+    let slot = this.slots[index]
+    if (slot === undefined) {
+      slot = emptySlot()
+      this.slots[index] = slot
+    }
+    slot.id = ++this.lastId
+    slot.startedAt = record.startedAt ?? this.clock.now()
+    slot.seed = record.seed ?? this.seed
+    slot.operation = record.operation
+    slot.method = record.method
+    slot.path = record.path
+    slot.status = record.status
+    slot.durationMs = record.durationMs
+    slot.flowId = record.flowId
+    slot.correlator = record.correlator
+    slot.clientId = record.clientId
+    slot.msisdn = record.msisdn
+    slot.operatorId = record.operatorId
+    slot.reason = record.reason
+    // A copy: the caller may change its array afterwards
+    slot.scenarios = record.scenarios === undefined || record.scenarios.length === 0 ? NO_SCENARIOS : Object.freeze([...record.scenarios])
+    slot.entry = undefined
+    if (this.listeners.size === 0) return
+    const entry = entryOf(slot)
     for (const listener of this.listeners) {
       try {
-        listener(stored)
+        listener(entry)
       } catch {
         // A broken dashboard connection must not fail the request being journaled
       }
     }
-    return stored
+  }
+
+  /** Records a request and returns its entry as readers will see it */
+  record (record: JournalRecord): Readonly<JournalEntry> {
+    this.append(record)
+    return entryOf(this.slots[(this.start + this.count - 1) % this.capacity] as Slot)
   }
 
   /** Matching entries, oldest first */
   list (filter: JournalFilter = {}): Array<Readonly<JournalEntry>> {
-    const matching: Array<Readonly<JournalEntry>> = []
+    const matching: Slot[] = []
     for (let i = 0; i < this.count; i++) {
-      const entry = this.slots[(this.start + i) % this.capacity]
-      if (entry !== undefined && matches(entry, filter)) matching.push(entry)
+      const slot = this.slots[(this.start + i) % this.capacity]
+      if (slot !== undefined && matches(slot, filter)) matching.push(slot)
     }
-    if (filter.limit !== undefined) return filter.limit <= 0 ? [] : matching.slice(-filter.limit)
-    return matching
+    const chosen = filter.limit === undefined ? matching : filter.limit <= 0 ? [] : matching.slice(-filter.limit)
+    return chosen.map(entryOf)
   }
 
   /** Empties the journal; ids keep increasing so pollers using sinceId see only new entries */
@@ -138,7 +202,7 @@ export class Journal {
   }
 }
 
-function matches (entry: Readonly<JournalEntry>, filter: JournalFilter): boolean {
+function matches (entry: Slot, filter: JournalFilter): boolean {
   return (filter.flowId === undefined || entry.flowId === filter.flowId) &&
     (filter.correlator === undefined || entry.correlator === filter.correlator) &&
     (filter.msisdn === undefined || entry.msisdn === filter.msisdn) &&

@@ -3,6 +3,7 @@
 // that breaks CAMARA's pattern (request.correlatorProblem tells it so).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
 export const CORRELATOR_PATTERN = /^[a-zA-Z0-9-_:;./<>{}]{0,256}$/
@@ -30,29 +31,31 @@ export function correlatorOf (raw: IncomingMessage): string {
   return randomUUID()
 }
 
-export default fp(async (app) => {
-  app.decorateRequest('correlator', '')
-  app.decorateRequest('correlatorProblem', undefined)
-
-  app.addHook('onRequest', (request, reply, done) => {
-    let sent = false
-    let echoed = false
-    for (const name of HEADERS) {
-      const value = request.headers[name]
-      if (value === undefined) continue
-      sent = true
-      const text = Array.isArray(value) ? value.join(',') : value
-      if (!CORRELATOR_PATTERN.test(text)) {
-        request.correlatorProblem = `${name} must match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$`
-        continue
-      }
-      reply.header(name, text)
-      echoed = true
+/**
+ * Echoes the correlation headers on the response (request-facts' onRequest hook calls it, so
+ * every request pays for one hook, not one per concern).
+ */
+export function correlate (request: FastifyRequest, reply: FastifyReply): void {
+  let sent = false
+  let echoed = false
+  for (const name of HEADERS) {
+    const value = request.headers[name]
+    if (value === undefined) continue
+    sent = true
+    const text = Array.isArray(value) ? value.join(',') : value
+    if (!CORRELATOR_PATTERN.test(text)) {
+      request.correlatorProblem = `${name} must match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$`
+      continue
     }
-    // Fastify's genReqId (correlatorOf) chose it, and its request logger already carries it
-    request.correlator = request.id
-    // Answer a generated one in the header family the client used; CAMARA's by default
-    if (!echoed && (!sent || request.correlatorProblem !== undefined)) reply.header('x-correlator', request.correlator)
-    done()
-  })
+    reply.header(name, text)
+    echoed = true
+  }
+  // Answer a generated one in the header family the client used; CAMARA's by default
+  if (!echoed && (!sent || request.correlatorProblem !== undefined)) reply.header('x-correlator', request.id)
+}
+
+export default fp(async (app) => {
+  app.decorateRequest('correlatorProblem', undefined)
+  // Fastify's genReqId (correlatorOf) chose it, and its request logger already carries it
+  app.decorateRequest('correlator', { getter (this: FastifyRequest) { return this.id as string } })
 }, { name: 'correlation', fastify: '5.x' })

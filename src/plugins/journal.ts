@@ -1,4 +1,4 @@
-// Records every request of the emulated surfaces in the journal once its response is sent, with
+// Records every request of the emulated surfaces in the journal as its response is sent, with
 // the facts the routes learnt and the scenarios applied. Control and docs requests are left out,
 // so a dashboard polling the journal does not fill it with itself.
 import type { FastifyRequest } from 'fastify'
@@ -7,13 +7,18 @@ import type { JournalRecord } from '../core/journal.js'
 
 const UNJOURNALED = new Set(['control', 'docs'])
 
+function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: { status: number, durationMs: number, reason?: string | undefined }): JournalRecord {
   const { facts } = request
   return {
     operation: facts.operation,
     method: request.method,
-    path: request.url.split('?')[0] ?? request.url,
+    path: pathOf(request.url),
     status: outcome.status,
     durationMs: outcome.durationMs,
     startedAt: facts.startedAt,
@@ -28,9 +33,14 @@ export function journalRecordOf (request: FastifyRequest, outcome: { status: num
 }
 
 export default fp(async (app) => {
-  app.addHook('onResponse', (request, reply, done) => {
-    if (UNJOURNALED.has(request.facts.operation)) return done()
-    app.emulator.journal.record(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
-    done()
+  // Recorded as the response goes out (onSend, after the scenarios' body faults): the entry exists
+  // by the time the client reads the answer, and no onResponse hook means Fastify does not watch
+  // every response for its end (~5% of a /verify call). durationMs is the time to the response,
+  // injected latency included; a slow-body fault's dribbling comes after it.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!UNJOURNALED.has(request.facts.operation)) {
+      app.emulator.journal.append(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
+    }
+    done(null, payload)
   })
 }, { name: 'journal', fastify: '5.x', dependencies: ['request-facts', 'correlation', 'scenarios'] })

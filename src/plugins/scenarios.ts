@@ -39,10 +39,8 @@ export class ConnectionTakenOver extends Error {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Parsed x-emulator-scenario header */
-    headerScenarios: string[]
-    /** Names of the scenarios applied to this request, for the journal and the log */
-    appliedScenarios: string[]
+    /** Names of the scenarios applied to this request, for the journal and the log (none: undefined) */
+    appliedScenarios: string[] | undefined
     /** A body fault to apply when the response is sent */
     bodyFault: DecidedFault | undefined
   }
@@ -50,8 +48,9 @@ declare module 'fastify' {
     /**
      * Runs the scenarios for this request once its facts are known. Throws the surface's error
      * for an injected error, and ConnectionTakenOver when a fault took over the connection.
+     * A promise only when there is latency to wait: the common case costs no promise.
      */
-    runScenarios: (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext) => Promise<Decision>
+    runScenarios: (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext) => Decision | Promise<Decision>
   }
 }
 
@@ -68,40 +67,44 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
   const sleep: Sleep = options.sleep ?? (async (ms) => { if (ms > 0) await delay(ms) })
   const hung = new Set<Socket>()
 
-  app.decorateRequest('headerScenarios', null as unknown as string[])
-  app.decorateRequest('appliedScenarios', null as unknown as string[])
+  // No per-request hook: the header is read when the scenarios run, and no scenario applied is
+  // the prototype's undefined
+  app.decorateRequest('appliedScenarios', undefined)
   app.decorateRequest('bodyFault', undefined)
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    request.headerScenarios = parseScenarioList(request.headers[SCENARIO_HEADER])
-    request.appliedScenarios = []
-    done()
-  })
+  function fixtureScenariosOf (facts: FastifyRequest['facts']): string[] {
+    const directory = app.emulator.directory
+    const lists = [
+      facts.msisdn === undefined ? undefined : directory.subscriber(facts.msisdn)?.scenarios,
+      facts.clientId === undefined ? undefined : directory.client(facts.clientId)?.scenarios,
+      facts.operatorId === undefined ? undefined : directory.operator(facts.operatorId)?.scenarios
+    ]
+    return lists.flatMap((list) => list ?? [])
+  }
 
-  app.decorate('runScenarios', async (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Promise<Decision> => {
+  app.decorate('runScenarios', (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Decision | Promise<Decision> => {
     const { emulator } = app
     const facts = request.facts
     if (!isScenarioOperation(facts.operation)) throw new Error(`runScenarios called for operation ${facts.operation}`)
-    const directory = emulator.directory
-    const fixtureScenarios = [
-      ...(facts.msisdn === undefined ? [] : directory.subscriber(facts.msisdn)?.scenarios ?? []),
-      ...(facts.clientId === undefined ? [] : directory.client(facts.clientId)?.scenarios ?? []),
-      ...(facts.operatorId === undefined ? [] : directory.operator(facts.operatorId)?.scenarios ?? [])
-    ]
     const decision = emulator.scenarios.decide({
       operation: facts.operation,
       clientId: facts.clientId,
       msisdn: facts.msisdn,
       operatorId: facts.operatorId,
       claimedNumber: context.claimedNumber,
-      headerScenarios: request.headerScenarios,
+      headerScenarios: parseScenarioList(request.headers[SCENARIO_HEADER]),
       flowScenarios: context.flowScenarios ?? [],
-      fixtureScenarios
+      fixtureScenarios: fixtureScenariosOf(facts)
     })
     if (decision.unknown.length > 0) throw context.toError({ unknown: decision.unknown })
-    request.appliedScenarios = decision.applied.map((a) => a.name)
-    if (decision.latencyMs > 0) await sleep(decision.latencyMs)
+    if (decision.applied.length > 0) request.appliedScenarios = decision.applied.map((a) => a.name)
+    if (decision.latencyMs > 0) return sleep(decision.latencyMs).then(() => carryOut(request, reply, context, decision))
+    return carryOut(request, reply, context, decision)
+  })
 
+  /** After any latency: the fault or error the decision holds, else the decision for the route */
+  function carryOut (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext, decision: Decision): Decision {
+    const facts = request.facts
     const fault = decision.fault
     if (fault !== undefined) {
       if (fault.type === 'malformed-json' || fault.type === 'truncated-json' || fault.type === 'slow-body') {
@@ -115,7 +118,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
       throw context.toError(decision.error)
     }
     return decision
-  })
+  }
 
   /** Reset, hang or empty reply: the response never comes, as on a broken network */
   function breakConnection (request: FastifyRequest, reply: FastifyReply, fault: DecidedFault): void {
@@ -148,28 +151,18 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
 
   /** A broken connection has no response, so no onResponse: journal it here, with status 0 */
   function recordFault (request: FastifyRequest, fault: DecidedFault): void {
-    app.emulator.journal.record(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
+    app.emulator.journal.append(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
   }
 
-  // Body faults act on whatever body goes out, success or error
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Body faults act on whatever body goes out, success or error. Callback style with an early
+  // exit: it runs on every request, and an async hook costs a promise each time
+  app.addHook('onSend', (request, reply, payload, done) => {
     const fault = request.bodyFault
-    if (fault === undefined || typeof payload !== 'string') return payload
-    request.facts.reason ??= `fault ${fault.type} (scenario ${fault.scenario})`
-    if (fault.type === 'malformed-json') return malform(payload)
-    if (fault.type === 'truncated-json') {
-      // Announce the whole body, send half, then close: the client sees a premature end. A stream,
-      // because Fastify recomputes Content-Length for string payloads
-      reply.header('content-length', String(Buffer.byteLength(payload)))
-      reply.raw.once('finish', () => {
-        // app.inject() has no real socket to close: the half body is all its caller gets anyway
-        const socket = request.raw.socket as Partial<Socket>
-        if (typeof socket.destroySoon === 'function') socket.destroySoon()
-      })
-      return Readable.from([payload.slice(0, Math.floor(payload.length / 2))])
+    if (fault === undefined || typeof payload !== 'string') {
+      done(null, payload)
+      return
     }
-    reply.removeHeader('content-length')
-    return Readable.from(dribble(payload, fault.chunkDelayMs ?? 200, sleep))
+    done(null, faultyBody(request, reply, payload, fault, sleep))
   })
 
   // preClose, not onClose: server.close() waits for open connections, and onClose runs after it
@@ -177,6 +170,25 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     for (const socket of hung) socket.destroy()
   })
 }, { name: 'scenarios', fastify: '5.x', dependencies: ['request-facts', 'emulator'] })
+
+/** The body a body fault sends instead of the payload */
+function faultyBody (request: FastifyRequest, reply: FastifyReply, payload: string, fault: DecidedFault, sleep: Sleep): string | Readable {
+  request.facts.reason ??= `fault ${fault.type} (scenario ${fault.scenario})`
+  if (fault.type === 'malformed-json') return malform(payload)
+  if (fault.type === 'truncated-json') {
+    // Announce the whole body, send half, then close: the client sees a premature end. A stream,
+    // because Fastify recomputes Content-Length for string payloads
+    reply.header('content-length', String(Buffer.byteLength(payload)))
+    reply.raw.once('finish', () => {
+      // app.inject() has no real socket to close: the half body is all its caller gets anyway
+      const socket = request.raw.socket as Partial<Socket>
+      if (typeof socket.destroySoon === 'function') socket.destroySoon()
+    })
+    return Readable.from([payload.slice(0, Math.floor(payload.length / 2))])
+  }
+  reply.removeHeader('content-length')
+  return Readable.from(dribble(payload, fault.chunkDelayMs ?? 200, sleep))
+}
 
 async function * dribble (payload: string, chunkDelayMs: number, sleep: Sleep): AsyncGenerator<string> {
   const size = Math.max(1, Math.ceil(payload.length / 8))

@@ -34,17 +34,14 @@ function demoErrorHandler (dashboard: boolean) {
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app) }
 
-  // Learn each attempt's flow id when the gateway answers the browser: the timeline needs it.
-  // Callback style and an early exit, since it runs on every request of the emulator
-  app.addHook('onSend', (request, _reply, payload, done) => {
-    const { facts } = request
-    if (facts.operation === 'authorize' && facts.clientId === DEMO_CLIENT_ID && facts.flowId !== undefined) {
-      const state = (request.query as Record<string, unknown> | undefined)?.state
-      const attempt = context.attempts.peek(typeof state === 'string' ? state : undefined)
-      if (attempt !== undefined) attempt.flowId = facts.flowId
-    }
-    done(null, payload)
+  // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
+  // listener, not an onSend hook, so requests that are not the demo's cost nothing
+  const stop = app.emulator.authorization.onFlowStart((pending) => {
+    if (pending.clientId !== DEMO_CLIENT_ID) return
+    const attempt = context.attempts.peek(pending.state)
+    if (attempt !== undefined) attempt.flowId = pending.flowId
   })
+  app.addHook('onClose', async () => stop())
 
   await app.register(async (demo) => {
     demo.setErrorHandler(demoErrorHandler(options.dashboard))

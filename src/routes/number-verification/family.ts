@@ -1,6 +1,6 @@
 // One Number Verification path family (prefix + API version + response flavour), the hook that
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
-import type { FastifyError, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
@@ -48,20 +48,31 @@ function acceptsJson (accept: string | undefined): boolean {
  * Checks, in CAMARA's order, everything that does not need the body: the correlator, the Accept
  * header, the bearer token and its scope; then the request media type.
  */
-export function authorizeCall (scope: string, family: PathFamily): onRequestAsyncHookHandler {
-  return async function (request) {
-    if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
-    if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
-    const call = request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version)
-    request.call = call
-    request.facts.flowId = call.token.flowId
-    request.facts.clientId = call.token.clientId
-    request.facts.msisdn = call.msisdn
-    request.facts.operatorId = call.token.operatorId
-    const contentType = request.headers['content-type']
-    if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
-      throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
+export function authorizeCall (scope: string, family: PathFamily): onRequestHookHandler {
+  // Callback style: an async hook costs a promise on every API call
+  return function (request, _reply, done) {
+    try {
+      checkCall(request, scope, family)
+    } catch (error) {
+      done(error as Error)
+      return
     }
+    done()
+  }
+}
+
+function checkCall (request: FastifyRequest, scope: string, family: PathFamily): void {
+  if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
+  if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
+  const call = request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version)
+  request.call = call
+  request.facts.flowId = call.token.flowId
+  request.facts.clientId = call.token.clientId
+  request.facts.msisdn = call.msisdn
+  request.facts.operatorId = call.token.operatorId
+  const contentType = request.headers['content-type']
+  if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
+    throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
   }
 }
 
