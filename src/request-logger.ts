@@ -35,10 +35,10 @@ export class LazyRequestLogger {
     return this.real
   }
 
-  /** Whether a line at this level would be written (the parent's level: children never change it) */
+  /** Whether a line at this level would be written: the child's level once made, else the parent's */
   enabled (level: Level): boolean {
-    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
-    return parent.isLevelEnabled === undefined || parent.isLevelEnabled(level)
+    const logger = (this.real ?? this.parent) as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean }
+    return logger.isLevelEnabled === undefined || logger.isLevelEnabled(level)
   }
 
   get level (): string {

@@ -10,11 +10,17 @@ import type { Decision, DecidedError, DecidedFault } from '../core/scenarios/eng
 import { parseScenarioList } from '../core/scenarios/engine.js'
 import type { ScenarioOperation } from '../core/scenarios/scenario-schema.js'
 import { SCENARIO_OPERATIONS } from '../core/scenarios/scenario-schema.js'
-import { journalRecordOf } from './journal.js'
+import { journalRecordOf } from './journal-record.js'
 
 export const SCENARIO_HEADER = 'x-emulator-scenario'
 
 export type Sleep = (ms: number) => Promise<void>
+
+/** A decided body fault, with how a slow body waits between its chunks */
+export interface PendingBodyFault {
+  fault: DecidedFault
+  sleep: Sleep
+}
 
 export interface ScenarioContext {
   flowScenarios?: string[]
@@ -41,8 +47,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Names of the scenarios applied to this request, for the journal and the log (none: undefined) */
     appliedScenarios: string[] | undefined
-    /** A body fault to apply when the response is sent */
-    bodyFault: DecidedFault | undefined
+    /** A body fault to apply when the response is sent (the journal's onSend hook applies it) */
+    bodyFault: PendingBodyFault | undefined
   }
   interface FastifyInstance {
     /**
@@ -108,7 +114,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     const fault = decision.fault
     if (fault !== undefined) {
       if (fault.type === 'malformed-json' || fault.type === 'truncated-json' || fault.type === 'slow-body') {
-        request.bodyFault = fault
+        request.bodyFault = { fault, sleep }
       } else {
         throw new ConnectionTakenOver(fault.type, () => breakConnection(request, reply, fault))
       }
@@ -154,25 +160,21 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
     app.emulator.journal.append(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
   }
 
-  // Body faults act on whatever body goes out, success or error. Callback style with an early
-  // exit: it runs on every request, and an async hook costs a promise each time
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const fault = request.bodyFault
-    if (fault === undefined || typeof payload !== 'string') {
-      done(null, payload)
-      return
-    }
-    done(null, faultyBody(request, reply, payload, fault, sleep))
-  })
-
   // preClose, not onClose: server.close() waits for open connections, and onClose runs after it
   app.addHook('preClose', async () => {
     for (const socket of hung) socket.destroy()
   })
 }, { name: 'scenarios', fastify: '5.x', dependencies: ['request-facts', 'emulator'] })
 
-/** The body a body fault sends instead of the payload */
-function faultyBody (request: FastifyRequest, reply: FastifyReply, payload: string, fault: DecidedFault, sleep: Sleep): string | Readable {
+/**
+ * The body to send: the payload, or what a body fault makes of it. Body faults act on whatever
+ * body goes out, success or error; the journal's onSend hook calls this, so a request runs one
+ * onSend hook, not two.
+ */
+export function outgoingBody (request: FastifyRequest, reply: FastifyReply, payload: unknown): unknown {
+  const pending = request.bodyFault
+  if (pending === undefined || typeof payload !== 'string') return payload
+  const { fault, sleep } = pending
   request.facts.reason ??= `fault ${fault.type} (scenario ${fault.scenario})`
   if (fault.type === 'malformed-json') return malform(payload)
   if (fault.type === 'truncated-json') {

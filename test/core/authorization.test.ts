@@ -226,6 +226,22 @@ t.test('start routes to an operator and remembers the request for the operator l
   t.not(emulator.authorization.start(authorizeQuery(), '49.36.10.20').pending.id, pending.id, 'each request its own id')
 })
 
+t.test('onFlowStart tells each listener of every flow started, until it stops listening', async (t) => {
+  const { emulator } = await buildEmulator()
+  const seen: Array<[string, string, string | undefined]> = []
+  const stop = emulator.authorization.onFlowStart((pending) => seen.push([pending.flowId, pending.clientId, pending.state]))
+  const again = emulator.authorization.onFlowStart((pending) => seen.push([`again:${pending.flowId}`, pending.clientId, pending.state]))
+  const first = emulator.authorization.start(authorizeQuery({ state: 'one' }), '49.36.10.20').pending
+  t.same(seen, [[first.flowId, 'demo-app', 'one'], [`again:${first.flowId}`, 'demo-app', 'one']])
+  stop()
+  const second = emulator.authorization.start(authorizeQuery({ state: 'two' }), '49.36.10.20').pending
+  t.same(seen.slice(2), [[`again:${second.flowId}`, 'demo-app', 'two']], 'only the listener still subscribed')
+  again()
+  t.throws(() => emulator.authorization.start(authorizeQuery({ client_id: 'nobody' }), '49.36.10.20'), AuthorizeError)
+  emulator.authorization.start(authorizeQuery(), '49.36.10.20')
+  t.equal(seen.length, 3, 'nobody listening, and a refused request starts no flow')
+})
+
 t.test('start answers by redirect when no operator can be found', async (t) => {
   const { emulator } = await buildEmulator({ fixtures: portedFixtures({ defaultOperator: undefined }) })
   const description = 'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)'

@@ -8,7 +8,7 @@ import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
   app.get('/device-phone-number', {
-    config: { operation: 'share' },
+    config: { operation: 'share', checkRequest: authorizeCall(NV_SHARE_SCOPE, family) },
     schema: {
       summary: `Share the device phone number (${family.label})`,
       tags: [family.tag],
@@ -18,7 +18,6 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
       response: { 200: ShareResponseSchema, ...NV_ERROR_RESPONSES }
     },
     validatorCompiler: documentOnly,
-    onRequest: authorizeCall(NV_SHARE_SCOPE, family)
   }, async (request, reply) => {
     await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError: camaraScenarioError(family.version) })
     return { devicePhoneNumber: request.call.msisdn }

@@ -1,6 +1,6 @@
 // One Number Verification path family (prefix + API version + response flavour), the hook that
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
-import type { FastifyError, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
@@ -46,19 +46,11 @@ function acceptsJson (accept: string | undefined): boolean {
 
 /**
  * Checks, in CAMARA's order, everything that does not need the body: the correlator, the Accept
- * header, the bearer token and its scope; then the request media type.
+ * header, the bearer token and its scope; then the request media type. A route's config
+ * checkRequest (request-facts runs it in its onRequest hook, so no hook of its own).
  */
-export function authorizeCall (scope: string, family: PathFamily): onRequestHookHandler {
-  // Callback style: an async hook costs a promise on every API call
-  return function (request, _reply, done) {
-    try {
-      checkCall(request, scope, family)
-    } catch (error) {
-      done(error as Error)
-      return
-    }
-    done()
-  }
+export function authorizeCall (scope: string, family: PathFamily): (request: FastifyRequest) => void {
+  return (request) => { checkCall(request, scope, family) }
 }
 
 function checkCall (request: FastifyRequest, scope: string, family: PathFamily): void {

@@ -10,7 +10,7 @@ import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
   const aggregator = family.flavor === 'aggregator'
   app.post('/verify', {
-    config: { operation: 'verify' },
+    config: { operation: 'verify', checkRequest: authorizeCall(NV_VERIFY_SCOPE, family) },
     schema: {
       summary: `Verify the device phone number (${family.label})`,
       description: 'Compares the phoneNumber (or hashedPhoneNumber) with the number the operator network bound to the access token.',
@@ -25,7 +25,6 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
       }
     },
     validatorCompiler: documentOnly,
-    onRequest: authorizeCall(NV_VERIFY_SCOPE, family)
   }, (request, reply) => {
     // Not async: the common case (no latency to inject) answers without a promise, the hot path
     // of a client's load test. Throwing here reaches the family's error handler all the same
