@@ -1,4 +1,5 @@
-# camara-nv-emulator container: the same production start path as `npm start` (node dist/server.js).
+# camara-nv-emulator container: the same production start path as `npm start` (node dist/server.js,
+# the bundled CLI that scripts/build.mjs writes).
 # Build:  docker build -t camara-nv-emulator .
 # Run:    docker run --rm -p 9091:9091 camara-nv-emulator
 FROM node:24-bookworm-slim AS build
@@ -7,7 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev --no-audit --no-fund
+COPY scripts/build.mjs ./scripts/
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \

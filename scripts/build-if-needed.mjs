@@ -12,9 +12,9 @@ function newest (path) {
   return readdirSync(path).reduce((max, entry) => Math.max(max, newest(join(path, entry))), 0)
 }
 
-const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), newest(join(root, 'tsconfig.json')), newest(join(root, 'tsconfig.build.json')))
+const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), newest(join(root, 'tsconfig.json')), newest(join(root, 'tsconfig.build.json')), newest(join(root, 'scripts', 'build.mjs')))
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
-  process.stderr.write('camara-nv-emulator: building (tsc)...\n')
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  process.stderr.write('camara-nv-emulator: building (tsc, then the CLI bundle)...\n')
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' })
   writeFileSync(stamp, new Date().toISOString() + '\n')
 }

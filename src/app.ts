@@ -43,12 +43,15 @@ export interface AppDependencies {
   sleep?: Sleep
 }
 
-function loggerOptions (config: EmulatorConfig, deps: AppDependencies): FastifyServerOptions['logger'] {
+async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Promise<FastifyServerOptions['logger']> {
   if (deps.logger === false) return false
   const level = deps.logger?.level ?? config.logLevel
   if (deps.logStream !== undefined) return { level, stream: deps.logStream }
   if (deps.prettyLogs === true) {
-    return { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,reqId' } } }
+    // A stream in this thread, not a pino transport (a worker thread): loaded only for a terminal,
+    // and nothing that resolves files at run time, so the bundled CLI (dist/server.js) can use it
+    const { default: pretty } = await import('pino-pretty')
+    return { level, stream: pretty({ translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,reqId', sync: true }) }
   }
   return { level }
 }
@@ -74,7 +77,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
-  const logger = loggerOptions(config, deps)
+  const logger = await loggerOptions(config, deps)
   const app = Fastify({
     logger,
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)

@@ -17,10 +17,13 @@ export function lazySchemaCompilers (): CompilersFactory {
   const buildSerializer = SerializerSelector() as unknown as SerializerFactory
   return {
     buildValidator: (externalSchemas, options) => {
-      const compile = buildValidator(externalSchemas, options)
+      // Even the Ajv instance waits for the first validation: creating one compiles Ajv's
+      // meta-schema (~35 ms of start-up), and a quiet run may validate nothing
+      let compile: ReturnType<ValidatorFactory> | undefined
       return (route) => {
         let compiled: Validate | undefined
         const validate: Validate = (data, context) => {
+          compile ??= buildValidator(externalSchemas, options)
           compiled ??= compile(route) as Validate
           const result = compiled(data, context)
           // Fastify reads Ajv's errors from the function it called
@@ -33,10 +36,11 @@ export function lazySchemaCompilers (): CompilersFactory {
       }
     },
     buildSerializer: (externalSchemas, options) => {
-      const compile = buildSerializer(externalSchemas, options)
+      let compile: ReturnType<SerializerFactory> | undefined
       return (route) => {
         let serialize: ((data: unknown) => string) | undefined
         return (data: unknown) => {
+          compile ??= buildSerializer(externalSchemas, options)
           serialize ??= compile(route) as (data: unknown) => string
           return serialize(data)
         }

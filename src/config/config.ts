@@ -1,13 +1,14 @@
 // Runtime configuration: command-line flags (commander) over environment variables over defaults.
 // Every value is checked here, so a bad flag stops start-up with a message naming it.
 import { randomInt } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { SigningAlg } from './fixture-schema.js'
 import type { Profile } from '../core/context.js'
 import { SIGNING_ALGS } from '../core/keys.js'
+import { PACKAGE_ROOT } from '../package-root.js'
 
-export const DEFAULT_FIXTURES = fileURLToPath(new URL('../../fixtures/default.json', import.meta.url))
+export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'fixtures', 'default.json')
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 

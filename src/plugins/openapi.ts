@@ -2,6 +2,9 @@
 // with Swagger UI at /docs. Registered before the routes so it sees all of them.
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import swaggerUi from '@fastify/swagger-ui'
 import { ErrorInfoSchema } from '../schemas/camara.js'
 import { OAuthErrorSchema } from '../schemas/oauth.js'
@@ -31,7 +34,15 @@ export default fp<{ version: string }>(async (app, options) => {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  // Its static files and logo named explicitly: the bundled CLI (dist/server.js) holds the plugin's
+  // code but not its files, which stay in node_modules
+  const uiFiles = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')), 'static')
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true },
+    baseDir: uiFiles,
+    logo: { type: 'image/svg+xml', content: await readFile(join(uiFiles, 'logo.svg')) }
+  })
   app.get('/openapi.json', { schema: { hide: true }, config: { operation: 'docs' } }, async () => app.swagger())
   app.get('/openapi.yaml', { schema: { hide: true }, config: { operation: 'docs' } }, async (_request, reply) => {
     return await reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true }))
