@@ -2,6 +2,7 @@
 // Process entry: flags + env -> config -> buildApp -> listen; graceful shutdown on SIGTERM/SIGINT.
 import { CommanderError } from 'commander'
 import { parseConfig, type EmulatorConfig } from './config/config.js'
+import { tuneHeap } from './config/heap.js'
 import { VERSION as version } from './version.js'
 
 /** How long a shutdown waits for requests in flight (Docker's stop waits 10 s before SIGKILL) */
@@ -13,6 +14,7 @@ function fail (message: string): never {
 }
 
 async function main (): Promise<void> {
+  tuneHeap()
   let config: EmulatorConfig
   try {
     config = parseConfig(process.argv.slice(2), process.env, version)
