@@ -20,17 +20,23 @@ export interface Store {
 interface Entry {
   value: unknown
   expiresAt: number
+  /** The entries of its collection with the same time to live, oldest first */
+  lane: Map<string, Entry>
 }
 
 const COLLECTIONS: Collection[] = ['pending', 'codes', 'grants', 'accessTokens', 'refreshTokens', 'assertionIds']
 
 /**
  * In-memory store. Expired entries are invisible at once and removed on read or by a periodic
- * sweep, so memory stays flat under sustained load. Map iteration follows insertion order and
- * TTLs per collection are mostly uniform, so the sweep stops at the first live entry.
+ * sweep, so memory stays flat under sustained load. Each collection keeps its entries in lanes,
+ * one per time to live: within a lane insertion order is expiry order, so the sweep stops at a
+ * lane's first live entry and never walks live ones. (One insertion-ordered map per collection
+ * was not enough: a collection mixing lifetimes, like short grants behind 30-day offline ones,
+ * kept its expired entries.)
  */
 export class MemoryStore implements Store {
   private readonly maps = new Map<Collection, Map<string, Entry>>(COLLECTIONS.map((name) => [name, new Map()]))
+  private readonly lanes = new Map<Collection, Map<number, Map<string, Entry>>>(COLLECTIONS.map((name) => [name, new Map()]))
   private readonly clock: Clock
   private readonly timer: NodeJS.Timeout | undefined
 
@@ -49,9 +55,17 @@ export class MemoryStore implements Store {
 
   put<T>(collection: Collection, key: string, value: T, ttlMs: number): void {
     const map = this.map(collection)
-    // Re-inserting keeps the sweep's insertion-order assumption true
-    map.delete(key)
-    map.set(key, { value, expiresAt: this.clock.now() + ttlMs })
+    // Re-inserting moves the entry to the end of its (new) lane
+    map.get(key)?.lane.delete(key)
+    const lanes = this.lanes.get(collection) as Map<number, Map<string, Entry>>
+    let lane = lanes.get(ttlMs)
+    if (lane === undefined) {
+      lane = new Map()
+      lanes.set(ttlMs, lane)
+    }
+    const entry: Entry = { value, expiresAt: this.clock.now() + ttlMs, lane }
+    lane.set(key, entry)
+    map.set(key, entry)
   }
 
   get<T>(collection: Collection, key: string): T | undefined {
@@ -60,17 +74,21 @@ export class MemoryStore implements Store {
     if (entry === undefined) return undefined
     if (entry.expiresAt <= this.clock.now()) {
       map.delete(key)
+      entry.lane.delete(key)
       return undefined
     }
     return entry.value as T
   }
 
   delete (collection: Collection, key: string): boolean {
-    return this.map(collection).delete(key)
+    const map = this.map(collection)
+    map.get(key)?.lane.delete(key)
+    return map.delete(key)
   }
 
   clear (): void {
     for (const map of this.maps.values()) map.clear()
+    for (const lanes of this.lanes.values()) lanes.clear()
   }
 
   sizes (): Record<Collection, number> {
@@ -82,15 +100,14 @@ export class MemoryStore implements Store {
   sweep (): number {
     const now = this.clock.now()
     let removed = 0
-    for (const map of this.maps.values()) {
-      let live = 0
-      for (const [key, entry] of map) {
-        if (entry.expiresAt <= now) {
+    for (const [collection, lanes] of this.lanes) {
+      const map = this.map(collection)
+      for (const lane of lanes.values()) {
+        for (const [key, entry] of lane) {
+          if (entry.expiresAt > now) break
+          lane.delete(key)
           map.delete(key)
           removed++
-        } else if (++live > 64) {
-          // Past a run of live entries the rest are younger (insertion order): stop early
-          break
         }
       }
     }

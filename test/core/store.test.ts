@@ -70,14 +70,20 @@ t.test('sweep removes every expired entry of a collection, even behind live ones
   t.same(store.sizes(), { ...EMPTY, accessTokens: 1 })
 })
 
-t.test('sweep stops after a long run of live entries (insertion order makes later ones younger)', async (t) => {
+t.test('sweep removes expired entries behind any number of longer-lived ones (lifetimes mixed in one collection)', async (t) => {
   const { store, clock } = storeWithClock()
-  for (let i = 0; i < 65; i++) store.put('grants', `live-${i}`, 1, 10_000)
-  store.put('grants', 'odd-one-out', 1, 1000)
+  // Offline grants (30 days) first, then short grants: the short ones must not wait for a read
+  for (let i = 0; i < 100; i++) store.put('grants', `offline-${i}`, 1, 30 * 86_400_000)
+  for (let i = 0; i < 100; i++) store.put('grants', `short-${i}`, 1, 1000)
+  store.put('grants', 'offline-0', 1, 1000)
   clock.advance(1000)
-  t.equal(store.sweep(), 0, 'an entry past 64 live ones waits for a later read')
-  t.equal(store.get('grants', 'odd-one-out'), undefined, 'but it is invisible already')
-  t.equal(store.sizes().grants, 65)
+  t.equal(store.sweep(), 101, 'every short grant, and the long one re-put with a short lifetime')
+  t.same(store.sizes(), { ...EMPTY, grants: 99 })
+  t.equal(store.get('grants', 'offline-1'), 1)
+  store.delete('grants', 'offline-1')
+  clock.advance(30 * 86_400_000)
+  t.equal(store.sweep(), 98, 'a deleted entry is not swept twice')
+  t.same(store.sizes(), EMPTY)
 })
 
 t.test('clear empties every collection', async (t) => {
