@@ -22,7 +22,7 @@ import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
 import demo from './routes/demo/index.js'
-import { AUTH_PREFIX } from './core/urls.js'
+import { AUTH_PREFIX, pathOf } from './core/urls.js'
 import { lazySchemaCompilers } from './schema-compilers.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
@@ -114,7 +114,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(numberVerification)
   // Anything outside the surfaces: the CAMARA-style error shape, with where to look
   app.setNotFoundHandler(async (request, reply) => {
-    return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; GET /openapi.json lists them` })
+    return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
   })
   await app.register(demo, { dashboard: config.admin })
   if (config.watch) {

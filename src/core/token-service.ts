@@ -76,8 +76,13 @@ function flowOf ({ flowId, clientId, msisdn, operatorId }: Grant | AccessTokenRe
 }
 
 /** S256(verifier) === challenge, compared in constant time */
+/** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
+export function pkceS256 (verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url')
+}
+
 export function pkceMatches (verifier: string, challenge: string): boolean {
-  const computed = Buffer.from(createHash('sha256').update(verifier).digest('base64url'))
+  const computed = Buffer.from(pkceS256(verifier))
   const expected = Buffer.from(challenge)
   return computed.length === expected.length && timingSafeEqual(computed, expected)
 }

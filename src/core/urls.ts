@@ -2,6 +2,12 @@
 // Docker networks and proxies (--public-url) and on an ephemeral port (set once listening).
 export const AUTH_PREFIX = '/camara/api/auth/v1'
 
+/** A request URL without its query string */
+export function pathOf (url: string): string {
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}
+
 export class EmulatorUrls {
   private base: string
 

@@ -2,11 +2,7 @@
 // connection faults (which have no response, so no onSend).
 import type { FastifyRequest } from 'fastify'
 import type { JournalRecord } from '../core/journal.js'
-
-function pathOf (url: string): string {
-  const query = url.indexOf('?')
-  return query === -1 ? url : url.slice(0, query)
-}
+import { pathOf } from '../core/urls.js'
 
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: { status: number, durationMs: number, reason?: string | undefined }): JournalRecord {

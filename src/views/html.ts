@@ -41,8 +41,3 @@ export function raw (markup: string): SafeHtml {
 export function jsonBlock (value: unknown): SafeHtml {
   return html`<pre class="json"><code>${JSON.stringify(value, null, 2)}</code></pre>`
 }
-
-/** A value for an inline <script type="application/json">: `<` cannot close the element */
-export function scriptJson (value: unknown): SafeHtml {
-  return new SafeHtml(JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029'))
-}

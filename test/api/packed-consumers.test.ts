@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import { startProcess } from '../packaging/child-process.js'
 import { packedPackage, ROOT } from '../packaging/packed-package.js'
+import { expectedEndpoints } from './endpoints.js'
 
 t.setTimeout(180_000)
 
@@ -44,16 +45,7 @@ t.test('a plain JavaScript consumer imports the package by name and drives the f
   t.match(base, /^http:\/\/127\.0\.0\.1:\d+$/)
   const issuer = `${base}/camara/api/auth/v1`
   t.same(report, {
-    urls: {
-      base,
-      issuer,
-      discovery: `${issuer}/.well-known/openid-configuration`,
-      authorize: `${issuer}/authorize`,
-      token: `${issuer}/token`,
-      jwks: `${issuer}/jwks`,
-      verify: `${base}/camara/api/number-verification/v1/verify`,
-      health: `${base}/_emulator/health`
-    },
+    urls: expectedEndpoints(base),
     health: { status: 200, issuer },
     authorization: { callback: 'http://localhost:3000/callback', state: 'from-js', code: 'string', error: null },
     token: { status: 200, tokenType: 'Bearer', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', idToken: 'string' },

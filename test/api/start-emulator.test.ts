@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js'
 import { testKeys } from '../helpers/app.js'
 import { probePort } from '../packaging/child-process.js'
+import { expectedEndpoints } from './endpoints.js'
 
 const REDIRECT_URI = 'http://localhost:3000/callback'
 const SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify'
@@ -56,16 +57,7 @@ t.test('startEmulator listens on an ephemeral port and reports the URLs it reall
   t.not(port, '', 'a real port')
   const base = `http://127.0.0.1:${port}`
   const issuer = `${base}/camara/api/auth/v1`
-  t.same(emulator.urls, {
-    base,
-    issuer,
-    discovery: `${issuer}/.well-known/openid-configuration`,
-    authorize: `${issuer}/authorize`,
-    token: `${issuer}/token`,
-    jwks: `${issuer}/jwks`,
-    verify: `${base}/camara/api/number-verification/v1/verify`,
-    health: `${base}/_emulator/health`
-  })
+  t.same(emulator.urls, expectedEndpoints(base))
   const health = await fetch(emulator.urls.health)
   t.equal(health.status, 200)
   t.match(await health.json(), { status: 'ok', issuer })

@@ -1,6 +1,7 @@
 // The CLI as shipped is one bundled module (scripts/build.mjs): start-up loads one file instead of
 // ~600. It must stay self-contained, and find the package's own files from where it lies.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -34,8 +35,11 @@ t.test('packageRootOf finds the nearest package.json above a module', async (t) 
   const root = t.testdir({ 'package.json': '{}', dist: { nested: { 'x.js': '' } }, inner: { 'package.json': '{}', 'y.js': '' } })
   t.equal(packageRootOf(pathToFileURL(join(root, 'dist', 'nested', 'x.js')).href), root)
   t.equal(packageRootOf(pathToFileURL(join(root, 'inner', 'y.js')).href), join(root, 'inner'), 'the nearest one')
-  const lonely = join('/tmp', `no-package-${process.pid}`, 'a')
-  mkdirSync(lonely, { recursive: true })
+  // Outside the project (tap's testdir is inside it, below this package.json)
+  const outside = mkdtempSync(join(tmpdir(), 'no-package-'))
+  t.teardown(() => rmSync(outside, { recursive: true, force: true }))
+  const lonely = join(outside, 'a')
+  mkdirSync(lonely)
   writeFileSync(join(lonely, 'z.js'), '')
   t.throws(() => packageRootOf(pathToFileURL(join(lonely, 'z.js')).href), /no package.json above/)
 })

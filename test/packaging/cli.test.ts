@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { listeningAddress, probePort, startProcess, type RunningProcess } from './child-process.js'
+import { freePort } from '../../bench/lib/processes.js'
 import { packedPackage } from './packed-package.js'
 
 // Packing (first run) and a dozen process starts take longer than tap's default 30 s
@@ -22,16 +23,6 @@ function runCli (t: Test, args: string[]): RunningProcess {
   const cli = startProcess(process.execPath, [SERVER, ...args], { cwd: pkg.root })
   t.teardown(cli.kill)
   return cli
-}
-
-/** A port nothing listens on (free a moment ago) */
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
 }
 
 t.test('--help prints the usage with every flag on stdout and exits 0', async (t) => {

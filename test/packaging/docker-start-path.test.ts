@@ -2,12 +2,11 @@
 // compose file are read, and the container's command runs as a process with the container's
 // environment over the packed package's files (what the image copies to /app). The container
 // must start exactly as `npm start` does, and its health checks must pass against it.
-import { once } from 'node:events'
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { listeningAddress, startProcess, type RunningProcess } from './child-process.js'
+import { freePort } from '../../bench/lib/processes.js'
 import { packedPackage, ROOT } from './packed-package.js'
 
 t.setTimeout(180_000)
@@ -49,15 +48,6 @@ const entrypoint = JSON.parse(only(runtime, 'ENTRYPOINT')) as string[]
 const healthcheck = JSON.parse(only(runtime, 'HEALTHCHECK').replace(/^.*?CMD /, '')) as string[]
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>, files: string[] }
 const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')
-
-async function freePort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 /** Runs an exec-form command (["node", ...]) with the container's environment, from the packed package as /app */
 function runInApp (t: Test, command: string[], env: NodeJS.ProcessEnv, cwd: string): RunningProcess {

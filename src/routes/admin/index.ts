@@ -11,6 +11,7 @@ import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
 import tokens from './tokens.js'
 import dashboardSections, { dashboardPage } from './ui.js'
+import { pathOf } from '../../core/urls.js'
 
 export interface ControlOptions {
   enabled: boolean
@@ -24,7 +25,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
     guarded.setNotFoundHandler(async (request) => {
-      throw new CamaraError(404, 'NOT_FOUND', `no control route ${request.method} ${request.url.split('?')[0] ?? ''}; GET /openapi.json lists them`)
+      throw new CamaraError(404, 'NOT_FOUND', `no control route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them`)
     })
     guarded.addHook('onRequest', requireAdminToken(options.adminToken))
     await guarded.register(fixtures)

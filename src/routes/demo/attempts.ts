@@ -1,7 +1,7 @@
 // The sample app's server-side session: what the presenter chose for each verification attempt,
 // keyed by the OAuth state it sent, with the nonce and PKCE verifier the callback needs. Bounded
 // and short-lived, so an open demo cannot grow memory; each state is redeemed once.
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import type { Clock } from '../../core/clock.js'
 import type { DemoFormValues } from '../../views/demo.js'
 
@@ -27,9 +27,7 @@ function randomToken (): string {
   return randomBytes(24).toString('base64url')
 }
 
-export function pkceChallenge (verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url')
-}
+export { pkceS256 as pkceChallenge } from '../../core/token-service.js'
 
 export class DemoAttempts {
   /** Insertion order is age order, so the oldest go first */

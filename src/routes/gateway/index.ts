@@ -5,7 +5,7 @@ import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { ConnectionTakenOver } from '../../plugins/scenarios.js'
 import { renderErrorPage } from '../../views/error-page.js'
-import { AUTH_PREFIX } from '../../core/urls.js'
+import { AUTH_PREFIX, pathOf } from '../../core/urls.js'
 import authorize from './authorize.js'
 import discovery from './discovery.js'
 import jwks from './jwks.js'
@@ -59,7 +59,7 @@ export function oauthErrorHandler (error: FastifyError | Error, request: Fastify
 
 export default async function gateway (app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(async (request, reply) => {
-    return await reply.code(404).send({ error: 'invalid_request', error_description: `no endpoint ${request.method} ${request.url.split('?')[0] ?? ''}: see ${AUTH_PREFIX}/.well-known/openid-configuration` })
+    return await reply.code(404).send({ error: 'invalid_request', error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ${AUTH_PREFIX}/.well-known/openid-configuration` })
   })
   await app.register(async (browser) => {
     browser.setErrorHandler(browserErrorHandler)

@@ -5,6 +5,7 @@ import { CamaraError } from '../../core/errors.js'
 import devicePhoneNumber from './device-phone-number.js'
 import { camaraErrorHandler, PATH_FAMILIES, type PathFamily } from './family.js'
 import verify from './verify.js'
+import { pathOf } from '../../core/urls.js'
 
 const ALLOWED: Record<string, string> = { '/verify': 'POST', '/device-phone-number': 'GET, HEAD' }
 
@@ -12,7 +13,7 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
   app.setErrorHandler(camaraErrorHandler)
   app.setNotFoundHandler(async (request) => {
     request.facts.operation = 'other'
-    throw new CamaraError(404, 'NOT_FOUND', `The specified resource is not found: ${request.method} ${request.url.split('?')[0] ?? ''}`)
+    throw new CamaraError(404, 'NOT_FOUND', `The specified resource is not found: ${request.method} ${pathOf(request.url)}`)
   })
   await app.register(verify, { family })
   await app.register(devicePhoneNumber, { family })
