@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppDependencies } from './app.js'
 import { defaultConfig, type EmulatorConfig } from './config/config.js'
 import { FixtureError, mergeFixtures, readFixtureFile, validateFixtureDocument } from './config/fixtures.js'
-import { E164Pattern, SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './config/fixture-schema.js'
+import { SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './config/fixture-schema.js'
 import type { Emulator } from './core/emulator.js'
 import { appendQuery } from './core/errors.js'
 import type { JournalEntry, JournalFilter } from './core/journal.js'
@@ -14,6 +14,7 @@ import { ScenarioRegistryError, type Activation, type ScenarioListing } from './
 import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, type ScenarioMatch } from './core/scenarios/scenario-schema.js'
 import type { MintRequest, TokenResponse } from './core/token-service.js'
 import { AUTH_PREFIX } from './core/urls.js'
+import { E164_PATTERN, isE164 } from './core/phone-number.js'
 
 export type { EmulatorConfig } from './config/config.js'
 export type { FixtureFile, ClientFixture, OperatorFixture, SubscriberFixture } from './config/fixture-schema.js'
@@ -198,8 +199,8 @@ function scenarioControls (emulator: Emulator): ScenarioControls {
 
 async function mintToken (emulator: Emulator, request: MintRequest): Promise<TokenResponse & { flowId: string }> {
   // The checks POST /_emulator/tokens makes with its schema, plus the scenario names it cannot take
-  if (request.msisdn !== undefined && !new RegExp(E164Pattern).test(request.msisdn)) {
-    throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164Pattern}`)
+  if (request.msisdn !== undefined && !isE164(request.msisdn)) {
+    throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164_PATTERN}`)
   }
   const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
   if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)

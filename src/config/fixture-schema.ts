@@ -4,8 +4,6 @@ import { Type, type Static } from '@sinclair/typebox'
 import { E164_PATTERN } from '../core/phone-number.js'
 import { ScenarioSchema } from '../core/scenarios/scenario-schema.js'
 
-export const E164Pattern = E164_PATTERN
-
 export const OperatorSchema = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Stable identifier, used in the operator authorization endpoint path' }),
   name: Type.String({ minLength: 1 }),
@@ -70,7 +68,7 @@ export const AuthMethodSchema = Type.Union([
 ])
 
 export const SubscriberSchema = Type.Object({
-  msisdn: Type.String({ pattern: E164Pattern }),
+  msisdn: Type.String({ pattern: E164_PATTERN }),
   operator: Type.String({ minLength: 1, description: 'Operator id' }),
   name: Type.Optional(Type.String({ description: 'A label for people reading the fixtures' })),
   ipv4: Type.Array(Type.String(), { default: [], description: 'Addresses or CIDR ranges the device uses' }),

@@ -9,6 +9,7 @@ import { AuthorizeError, appendQuery } from './errors.js'
 import { HintError, parseKoneraContext, parseLoginHint, type KoneraContext, type LoginHint } from './login-hint.js'
 import { parseAddress, type NetworkAddress } from './network-address.js'
 import { parseScope, scopeProblem, type ParsedScope } from './scopes.js'
+import { parseScenarioList } from './scenarios/engine.js'
 
 export type QueryValue = string | string[] | undefined
 export type Query = Record<string, QueryValue>
@@ -181,7 +182,7 @@ export class AuthorizationService {
     }
 
     const flowScenarios = [
-      ...(nonEmpty(single(query, FLOW_SCENARIO_PARAMETER)) ?? '').split(',').map((n) => n.trim()).filter((n) => n !== ''),
+      ...parseScenarioList(single(query, FLOW_SCENARIO_PARAMETER)),
       ...(konera?.scenarios ?? [])
     ]
 

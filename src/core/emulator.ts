@@ -24,7 +24,6 @@ export interface EmulatorOptions {
   store?: Store
   /** Seed of every random choice (probabilistic scenarios, latency distributions) */
   seed?: number
-  journalCapacity?: number
 }
 
 function fixtureScenarioDefinitions (fixtures: Fixtures): ScenarioDefinition[] {
@@ -65,7 +64,7 @@ export class Emulator {
       clock,
       definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)]
     })
-    this.journal = new Journal({ clock, seed: this.random.seed, capacity: options.journalCapacity })
+    this.journal = new Journal({ clock, seed: this.random.seed })
   }
 
   get directory (): Directory {

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { FixtureError } from '../../config/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
+import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
 export function controlErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -11,6 +12,7 @@ export function controlErrorHandler (error: FastifyError | Error, request: Fasti
   if (error instanceof CamaraError) answer = error
   else if (error instanceof FixtureError) answer = new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
   else if (error instanceof ScenarioError) answer = new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
+  else if (error instanceof ScenarioRegistryError) answer = error.kind === 'unknown' ? new CamaraError(404, 'NOT_FOUND', error.message) : new CamaraError(409, 'CONFLICT', error.message)
   else if (error instanceof OAuthError) answer = new CamaraError(400, 'INVALID_ARGUMENT', error.description)
   else if ((error as FastifyError).validation !== undefined) answer = new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
   else if (((error as FastifyError).statusCode ?? 500) < 500) answer = new CamaraError((error as FastifyError).statusCode as number, 'INVALID_ARGUMENT', error.message)

@@ -3,7 +3,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CamaraError } from '../../core/errors.js'
-import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
@@ -28,11 +27,6 @@ const ListingSchema = Type.Object({
   active: Type.Boolean(),
   scenario: Type.Record(Type.String(), Type.Unknown())
 })
-
-function registryError (error: unknown): unknown {
-  if (!(error instanceof ScenarioRegistryError)) return error
-  return new CamaraError(error.kind === 'unknown' ? 404 : 409, error.kind === 'unknown' ? 'NOT_FOUND' : 'CONFLICT', error.message)
-}
 
 const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   const engine = (): typeof app.emulator.scenarios => app.emulator.scenarios
@@ -62,23 +56,15 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     // validateScenario names the JSON path and rule, in the fixture loader's words
     validatorCompiler: documentOnly
   }, async (request, reply) => {
-    try {
-      const scenario = validateScenario(request.body, 'body')
-      return await reply.code(201).send(engine().define(scenario))
-    } catch (error) {
-      throw registryError(error)
-    }
+    const scenario = validateScenario(request.body, 'body')
+    return await reply.code(201).send(engine().define(scenario))
   })
 
   app.delete('/scenarios/:name', {
     config: { operation: 'control' },
     schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
   }, async (request, reply) => {
-    try {
-      if (!engine().remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
-    } catch (error) {
-      throw registryError(error)
-    }
+    if (!engine().remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
     return await reply.code(204).send(null)
   })
 
@@ -102,17 +88,13 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const body = request.body ?? {}
-    try {
-      const id = engine().activate(request.params.name, {
-        remaining: body.remaining,
-        expiresAt: body.expiresInSeconds === undefined ? undefined : app.emulator.ctx.clock.now() + body.expiresInSeconds * 1000,
-        match: body.match
-      })
-      const activation = engine().activations().find((a) => a.id === id)
-      return await reply.code(201).send(activationView(activation as NonNullable<typeof activation>))
-    } catch (error) {
-      throw registryError(error)
-    }
+    const id = engine().activate(request.params.name, {
+      remaining: body.remaining,
+      expiresAt: body.expiresInSeconds === undefined ? undefined : app.emulator.ctx.clock.now() + body.expiresInSeconds * 1000,
+      match: body.match
+    })
+    const activation = engine().activations().find((a) => a.id === id)
+    return await reply.code(201).send(activationView(activation as NonNullable<typeof activation>))
   })
 
   app.delete('/scenarios/:name/activate', {

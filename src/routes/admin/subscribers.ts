@@ -1,11 +1,12 @@
 // /_emulator/subscribers: list, add or replace, and remove subscribers at runtime.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { E164Pattern, SubscriberSchema } from '../../config/fixture-schema.js'
+import { SubscriberSchema } from '../../config/fixture-schema.js'
+import { E164_PATTERN } from '../../core/phone-number.js'
 import { CamaraError } from '../../core/errors.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 
-const MsisdnParams = Type.Object({ msisdn: Type.String({ pattern: E164Pattern, description: 'E.164, URL-encoded (+ as %2B)' }) })
+const MsisdnParams = Type.Object({ msisdn: Type.String({ pattern: E164_PATTERN, description: 'E.164, URL-encoded (+ as %2B)' }) })
 
 const subscribers: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/subscribers', {

@@ -2,7 +2,7 @@
 // tests that skip the browser leg.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { E164Pattern } from '../../config/fixture-schema.js'
+import { E164_PATTERN } from '../../core/phone-number.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 import { TokenResponseSchema } from '../../schemas/oauth.js'
 
@@ -14,7 +14,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['control'],
       body: Type.Object({
         clientId: Type.String({ examples: ['demo-app'] }),
-        msisdn: Type.Optional(Type.String({ pattern: E164Pattern, description: 'Omit for a token that identifies no subscriber' })),
+        msisdn: Type.Optional(Type.String({ pattern: E164_PATTERN, description: 'Omit for a token that identifies no subscriber' })),
         scope: Type.String({ examples: ['openid dpv:FraudPreventionAndDetection number-verification:verify'] }),
         amr: Type.Optional(Type.Array(Type.String(), { description: "Default ['nba','mnba']; ['sms','otp'] gives a token the API refuses with 403" }))
       }, { additionalProperties: false }),

@@ -57,8 +57,8 @@ export class DemoBackend {
 
   async finish (attempt: DemoAttempt, callback: CallbackParameters): Promise<VerificationOutcome> {
     const outcome = await this.outcome(attempt, callback)
-    // A request refused before its flow began carries no flow id; the token exchange names it
-    const flowId = attempt.flowId ?? outcome.flowId
+    // outcome() names the flow: the attempt's, else the one the token exchange was journaled under
+    const flowId = outcome.flowId
     return { ...outcome, flowId, timeline: flowId === undefined ? [] : this.app.emulator.journal.list({ flowId }) }
   }
 

@@ -151,7 +151,8 @@ t.test('activation requests that break the rules are refused with the field and 
     { name: 'an unknown scenario', scenario: 'nope', body: {}, status: 404, code: 'NOT_FOUND', message: 'unknown scenario "nope"' }
   ]
   for (const row of cases) {
-    t.test(row.name, async (t) => {
+    // Awaited: the check after the loop must see every refused request done
+    await t.test(row.name, async (t) => {
       assertErrorInfo(t, await control(app, 'POST', `/scenarios/${row.scenario}/activate`, row.body), row)
     })
   }
@@ -219,7 +220,8 @@ t.test('a bad scenario definition is 400 INVALID_SCENARIO naming the JSON path a
     { name: 'a forced result on the token leg', body: { ...base, match: { operations: ['token'] }, effects: { verifiedResult: true } }, message: '$.match.operations: verifiedResult cannot be applied to token (fits verify)' }
   ]
   for (const row of cases) {
-    t.test(row.name, async (t) => {
+    // Awaited: the check after the loop must see every refused request done
+    await t.test(row.name, async (t) => {
       assertErrorInfo(t, await control(app, 'POST', '/scenarios', row.body), { status: 400, code: 'INVALID_SCENARIO', message: row.message })
     })
   }

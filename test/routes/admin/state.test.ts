@@ -85,14 +85,15 @@ t.test('a subscriber that breaks the fixture rules is 400 and changes nothing', 
     { name: 'an unknown connection', body: { ...RUNTIME_SUBSCRIBER, connection: 'carrier-pigeon' }, code: 'INVALID_ARGUMENT', message: /^body\.connection / }
   ]
   for (const row of cases) {
-    t.test(row.name, async (t) => {
+    // Awaited: the check after the loop must see every refused request done
+    await t.test(row.name, async (t) => {
       const res = await control(app, 'PUT', path(row.msisdn ?? RUNTIME_MSISDN), row.body)
       t.equal(res.statusCode, 400)
       t.match(res.json(), { status: 400, code: row.code, message: row.message })
       t.equal(res.headers['content-type'], JSON_UTF8)
     })
   }
-  t.test('a path that is not E.164', async (t) => {
+  await t.test('a path that is not E.164', async (t) => {
     const res = await control(app, 'PUT', '/subscribers/34611111111', RUNTIME_SUBSCRIBER)
     t.equal(res.statusCode, 400)
     t.equal(res.json().code, 'INVALID_ARGUMENT')
