@@ -6,6 +6,7 @@ import type { FastifyInstance, HTTPMethods } from 'fastify'
 import { PATH_FAMILIES } from '../../src/routes/number-verification/family.js'
 import { buildTestApp } from '../helpers/app.js'
 import { servedRoutes } from '../helpers/routes.js'
+import { parse as parseYaml } from 'yaml'
 
 interface Operation {
   operationId?: string
@@ -105,6 +106,8 @@ t.test('GET /openapi.yaml is the same document in YAML', async (t) => {
   t.equal(res.headers['content-type'], 'application/yaml; charset=utf-8')
   t.match(res.body, /^openapi: 3\.1\.0\n/)
   for (const family of PATH_FAMILIES) t.match(res.body, `\n  ${family.prefix}/verify:\n`, `${family.prefix}/verify in the YAML`)
+  const json = await app.inject({ method: 'GET', url: '/openapi.json' })
+  t.strictSame(parseYaml(res.body), json.json(), 'parsed, the YAML is the JSON document')
 })
 
 t.test('GET /docs/ serves Swagger UI as HTML', async (t) => {

@@ -4,7 +4,8 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp, REDIRECT_URI } from '../helpers/app.js'
-import { AUTHORIZE, authorize, query, SCOPE, SEED_DEVICE } from './support.js'
+import { authorizeParams, runAuthorization } from '../routes/gateway/flow.js'
+import { AUTHORIZE, query, SCOPE, SEED_DEVICE } from './support.js'
 
 function assertErrorPage (t: Test, res: LightMyRequestResponse, label: string): void {
   t.equal(res.statusCode, 400, `${label}: 400`)
@@ -79,8 +80,10 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const state = 'st\r\nSet-Cookie: injected=1\r\nX-Injected: 1'
-  // The gateway's 302 to the operator, then the code redirect
-  const callback = await authorize(app, { state })
+  // The gateway's 302 to the operator, then the code redirect: neither carries a header of its own
+  const { gateway: toOperator, operator: toApp, callback } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_DEVICE }))
+  assertNoInjectedHeader(t, toOperator, 'gateway redirect to the operator')
+  assertNoInjectedHeader(t, toApp, 'operator redirect to the app')
   t.equal(callback.searchParams.get('state'), state, 'the client gets its state back intact')
   t.ok(callback.searchParams.get('code'), 'and a code')
   // An error redirect carries the state too

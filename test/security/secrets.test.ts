@@ -21,6 +21,28 @@ t.test('client secrets are compared in constant time, and a secret of any length
   t.match(secretsEqual.toString(), /timingSafeEqual\(/, 'secretsEqual compares with timingSafeEqual')
   t.match(pkceMatches.toString(), /timingSafeEqual\(/, 'pkceMatches compares with timingSafeEqual')
 
+  // Observed, not read from the source: every comparison goes through node:crypto's
+  // timingSafeEqual with two equal-length buffers, whatever the length of the secret given
+  const calls: Array<[number, number]> = []
+  const crypto = await import('node:crypto')
+  const spied = {
+    ...crypto,
+    timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView): boolean => {
+      calls.push([a.byteLength, b.byteLength])
+      return crypto.timingSafeEqual(a, b)
+    }
+  }
+  const spiedAuth = await t.mockImport<typeof import('../../src/core/client-authentication.js')>('../../src/core/client-authentication.js', { 'node:crypto': spied })
+  for (const given of ['', 'demo', 'demo-secret', 'x'.repeat(10_000)]) {
+    calls.length = 0
+    spiedAuth.secretsEqual(given, 'demo-secret')
+    t.same(calls, [[32, 32]], `${given.length} characters: one constant-time comparison of equal lengths`)
+  }
+  const spiedTokens = await t.mockImport<typeof import('../../src/core/token-service.js')>('../../src/core/token-service.js', { 'node:crypto': spied })
+  calls.length = 0
+  t.equal(spiedTokens.pkceMatches(`${VERIFIER.slice(0, -1)}x`, CHALLENGE), false)
+  t.same(calls, [[CHALLENGE.length, CHALLENGE.length]], 'a wrong verifier is compared in constant time, not with ===')
+
   // And through the token endpoint, by body and by Basic header
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
