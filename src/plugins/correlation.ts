@@ -43,7 +43,8 @@ export function correlate (request: FastifyRequest, reply: FastifyReply): void {
     if (value === undefined) continue
     sent = true
     const text = Array.isArray(value) ? value.join(',') : value
-    if (!CORRELATOR_PATTERN.test(text)) {
+    // correlatorOf tested the value that became the request id already
+    if (text !== request.id && !CORRELATOR_PATTERN.test(text)) {
       request.correlatorProblem = `${name} must match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$`
       continue
     }

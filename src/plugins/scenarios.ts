@@ -80,12 +80,12 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
 
   function fixtureScenariosOf (facts: FastifyRequest['facts']): string[] {
     const directory = app.emulator.directory
-    const lists = [
-      facts.msisdn === undefined ? undefined : directory.subscriber(facts.msisdn)?.scenarios,
-      facts.clientId === undefined ? undefined : directory.client(facts.clientId)?.scenarios,
-      facts.operatorId === undefined ? undefined : directory.operator(facts.operatorId)?.scenarios
-    ]
-    return lists.flatMap((list) => list ?? [])
+    const subscriber = facts.msisdn === undefined ? undefined : directory.subscriber(facts.msisdn)?.scenarios
+    const client = facts.clientId === undefined ? undefined : directory.client(facts.clientId)?.scenarios
+    const operator = facts.operatorId === undefined ? undefined : directory.operator(facts.operatorId)?.scenarios
+    // The common case: no fixture entity names a scenario, nothing to copy
+    if (subscriber === undefined && client === undefined && operator === undefined) return []
+    return [...subscriber ?? [], ...client ?? [], ...operator ?? []]
   }
 
   app.decorate('runScenarios', (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Decision | Promise<Decision> => {

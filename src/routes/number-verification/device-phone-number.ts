@@ -7,6 +7,8 @@ import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
+  // One renderer per path family, not one per call
+  const toError = camaraScenarioError(family.version)
   app.get('/device-phone-number', {
     config: { operation: 'share', checkRequest: authorizeCall(NV_SHARE_SCOPE, family) },
     schema: {
@@ -19,7 +21,7 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
     },
     validatorCompiler: documentOnly,
   }, async (request, reply) => {
-    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError: camaraScenarioError(family.version) })
+    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError })
     return { devicePhoneNumber: request.call.msisdn }
   })
 }

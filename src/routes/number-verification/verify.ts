@@ -8,6 +8,8 @@ import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
+  // One renderer per path family, not one per call
+  const toError = camaraScenarioError(family.version)
   const aggregator = family.flavor === 'aggregator'
   app.post('/verify', {
     config: { operation: 'verify', checkRequest: authorizeCall(NV_VERIFY_SCOPE, family) },
@@ -33,7 +35,7 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     const running = app.runScenarios(request, reply, {
       flowScenarios: request.call.token.flowScenarios,
       claimedNumber: 'phoneNumber' in input ? input.phoneNumber : undefined,
-      toError: camaraScenarioError(family.version)
+      toError
     })
     const answer = (decision: Decision): { devicePhoneNumberVerified: boolean, assessedAt?: string } => {
       const verified = decision.verifiedResult ?? service.verify(request.call, input)
