@@ -4,7 +4,7 @@
 import { setTimeout as delay } from 'node:timers/promises'
 import { Readable } from 'node:stream'
 import { Socket } from 'node:net'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Decision, DecidedError, DecidedFault } from '../core/scenarios/engine.js'
 import { parseScenarioList } from '../core/scenarios/engine.js'
@@ -40,6 +40,22 @@ export class ConnectionTakenOver extends Error {
     super(`connection taken over by fault ${fault}`)
     this.name = 'ConnectionTakenOver'
     this.takeOver = takeOver
+  }
+}
+
+type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply
+
+/**
+ * A surface's error handler that first lets a fault take the connection over (ConnectionTakenOver
+ * unwinds a route to its error handler): every surface that runs scenarios sets its handler this way.
+ */
+export function takingOverFaults (handler: ErrorHandler): ErrorHandler {
+  return (error, request, reply) => {
+    if (error instanceof ConnectionTakenOver) {
+      error.takeOver()
+      return reply
+    }
+    return handler(error, request, reply)
   }
 }
 

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
-import { ConnectionTakenOver } from '../../plugins/scenarios.js'
+import { takingOverFaults } from '../../plugins/scenarios.js'
 import { renderErrorPage } from '../../views/error-page.js'
 import { AUTH_PREFIX, pathOf } from '../../core/urls.js'
 import authorize from './authorize.js'
@@ -12,11 +12,7 @@ import jwks from './jwks.js'
 import token from './token.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
-export function browserErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) {
-    error.takeOver()
-    return reply
-  }
+export const browserErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof AuthorizeError) {
     // A scenario already named itself as the reason
     request.facts.reason ??= error.description
@@ -26,14 +22,10 @@ export function browserErrorHandler (error: FastifyError | Error, request: Fasti
   }
   request.log.error({ err: error }, 'unexpected error in the authorization flow')
   return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
-}
+})
 
 /** Back-channel surface: RFC 6749 JSON errors, never a stack */
-export function oauthErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) {
-    error.takeOver()
-    return reply
-  }
+export const oauthErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   reply.header('cache-control', 'no-store')
   if (error instanceof CamaraError) {
     // An injected gateway failure (scenario) on discovery or jwks
@@ -55,7 +47,7 @@ export function oauthErrorHandler (error: FastifyError | Error, request: Fastify
   }
   request.log.error({ err: error }, 'unexpected error at the token endpoint')
   return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
-}
+})
 
 export default async function gateway (app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(async (request, reply) => {

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
-import { ConnectionTakenOver } from '../../plugins/scenarios.js'
+import { takingOverFaults } from '../../plugins/scenarios.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
 
@@ -75,11 +75,7 @@ const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'the Content-Length header does not match the body']
 }
 
-export function camaraErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ConnectionTakenOver) {
-    error.takeOver()
-    return reply
-  }
+export const camaraErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   let camara: CamaraError
   if (error instanceof CamaraError) camara = error
   else {
@@ -99,7 +95,7 @@ export function camaraErrorHandler (error: FastifyError | Error, request: Fastif
   // The reason says more than CAMARA's fixed texts (e.g. 'access token was already used')
   if (camara.reason !== camara.message) reply.header('x-emulator-reason', headerSafe(camara.reason))
   return reply.code(camara.status).send(camara.toJSON())
-}
+})
 
 /** Header values must stay on one line of visible ASCII */
 export function headerSafe (text: string): string {
