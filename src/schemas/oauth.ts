@@ -1,5 +1,6 @@
 // TypeBox schemas of the OAuth / OIDC surface, shared by the routes and the OpenAPI document.
 import { Type, type Static } from '@sinclair/typebox'
+import { htmlResponse, redirectResponse } from './pages.js'
 
 export const OAuthErrorSchema = Type.Object({
   error: Type.String({ examples: ['invalid_grant'] }),
@@ -69,14 +70,7 @@ export const DiscoverySchema = Type.Object({
 }, { additionalProperties: true })
 
 /** The browser surface answers by redirect: the next hop, or redirect_uri with code or error */
-export const RedirectResponseSchema = Type.Null({
-  description: 'Redirect: to the operator, or to redirect_uri with code and state (or error, error_description and state)',
-  // @fastify/swagger reads response headers as a name -> schema map
-  headers: { Location: Type.String({ description: 'Where the browser goes next' }) }
-})
+export const RedirectResponseSchema = redirectResponse('Redirect: to the operator, or to redirect_uri with code and state (or error, error_description and state)')
 
 /** An error the browser must not be redirected with (unknown client or redirect_uri) */
-export const ErrorPageSchema = {
-  description: 'HTML error page: the request names no registered client and redirect_uri to send the error to',
-  content: { 'text/html': { schema: Type.String() } }
-}
+export const ErrorPageSchema = htmlResponse('HTML error page: the request names no registered client and redirect_uri to send the error to')

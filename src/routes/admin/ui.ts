@@ -10,10 +10,7 @@ import type { Emulator } from '../../core/emulator.js'
 import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from '../../views/dashboard.js'
 import type { SafeHtml } from '../../views/html.js'
 import { newNonce, sendPage } from '../../views/layout.js'
-
-function HtmlSchema (description: string): { description: string, content: { 'text/html': { schema: ReturnType<typeof Type.String> } } } {
-  return { description, content: { 'text/html': { schema: Type.String() } } }
-}
+import { htmlResponse } from '../../schemas/pages.js'
 
 function worldSection (emulator: Emulator): SafeHtml {
   return renderWorld({
@@ -37,7 +34,7 @@ function sendFragment (reply: FastifyReply, fragment: SafeHtml): FastifyReply {
 export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }> = async (app, options) => {
   app.get('/ui', {
     config: { operation: 'control' },
-    schema: { summary: 'Dashboard: operators, subscribers, clients, scenario switches, live journal', tags: ['control'], response: { 200: HtmlSchema('HTML page') } }
+    schema: { summary: 'Dashboard: operators, subscribers, clients, scenario switches, live journal', tags: ['control'], response: { 200: htmlResponse('HTML page') } }
   }, async (_request, reply) => {
     const { emulator } = app
     const nonce = newNonce()
@@ -53,12 +50,12 @@ export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }
 const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/ui/sections/world', {
     config: { operation: 'control' },
-    schema: { summary: 'Dashboard fragment: the emulated world', tags: ['control'], response: { 200: HtmlSchema('HTML fragment') } }
+    schema: { summary: 'Dashboard fragment: the emulated world', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
   }, async (_request, reply) => sendFragment(reply, worldSection(app.emulator)))
 
   app.get('/ui/sections/scenarios', {
     config: { operation: 'control' },
-    schema: { summary: 'Dashboard fragment: scenarios and their switches', tags: ['control'], response: { 200: HtmlSchema('HTML fragment') } }
+    schema: { summary: 'Dashboard fragment: scenarios and their switches', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
   }, async (_request, reply) => sendFragment(reply, scenariosSection(app.emulator)))
 
   app.get('/ui/sections/journal', {
@@ -68,7 +65,7 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['control'],
       querystring: Type.Object({ sinceId: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
       response: {
-        200: { ...HtmlSchema('Table rows; x-journal-last-id names the newest entry'), headers: { 'x-journal-last-id': Type.Integer() } },
+        200: { ...htmlResponse('Table rows; x-journal-last-id names the newest entry'), headers: { 'x-journal-last-id': Type.Integer() } },
         204: Type.Null({ description: 'Nothing newer' })
       }
     }
@@ -85,7 +82,7 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Dashboard fragment: one flow, hop by hop',
       tags: ['control'],
       params: Type.Object({ flowId: Type.String({ maxLength: 64 }) }),
-      response: { 200: HtmlSchema('HTML fragment') }
+      response: { 200: htmlResponse('HTML fragment') }
     }
   }, async (request, reply) => sendFragment(reply, renderFlow(request.params.flowId, app.emulator.journal.list({ flowId: request.params.flowId }))))
 }

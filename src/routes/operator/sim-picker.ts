@@ -13,11 +13,9 @@ import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
 import { operatorLegScenarios } from './leg-scenarios.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
+import { htmlResponse } from '../../schemas/pages.js'
 
-export const SimPickerPageSchema = {
-  description: 'Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)',
-  content: { 'text/html': { schema: Type.String() } }
-}
+export const SimPickerPageSchema = htmlResponse('Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)')
 
 /** Only a browser can be shown a page; HTTP clients following redirects get the protocol error */
 export function acceptsHtml (accept: string | undefined): boolean {
