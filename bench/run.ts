@@ -1,9 +1,10 @@
 // `npm run bench`: the emulator measured side by side with its baselines in one run, on this
-// machine, against 127.0.0.1 only. Prints a table of ratios and writes bench/results.json.
+// machine, against 127.0.0.1 only. Prints a table of ratios and writes the details (--out).
 //   --rss-seconds N   how long the memory run drives flows (default 90)
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8)
 //   --only a,b        run only some sections: start, verify, token, flows, latency, rss
+//   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,7 +21,8 @@ const { values: flags } = parseArgs({
     'rss-seconds': { type: 'string', default: '90' },
     'rss-flows': { type: 'string', default: '1000000' },
     seconds: { type: 'string', default: '8' },
-    only: { type: 'string' }
+    only: { type: 'string' },
+    out: { type: 'string', default: 'bench/results.json' }
   }
 })
 const SECONDS = Number(flags.seconds)
@@ -286,9 +288,9 @@ async function main (): Promise<void> {
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
   results.rows = rows
   results.finishedAt = new Date().toISOString()
-  writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
+  writeFileSync(join(ROOT, flags.out ?? 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
   printTable(info)
-  process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in bench/results.json\n`)
+  process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in ${flags.out ?? 'bench/results.json'}\n`)
 }
 
 main().catch((error: unknown) => {
