@@ -7,7 +7,7 @@
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
@@ -288,7 +288,7 @@ async function main (): Promise<void> {
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
   results.rows = rows
   results.finishedAt = new Date().toISOString()
-  writeFileSync(join(ROOT, flags.out ?? 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
+  writeFileSync(resolve(ROOT, flags.out ?? 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
   printTable(info)
   process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in ${flags.out ?? 'bench/results.json'}\n`)
 }

@@ -1,5 +1,6 @@
 // buildApp(config) -> a ready Fastify instance. Used by the server, the programmatic API and
 // every test, so all of them run the same application.
+import { createServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -14,7 +15,7 @@ import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
 import journal from './plugins/journal.js'
-import requestLog from './plugins/request-log.js'
+import requestLog, { logsRequests } from './plugins/request-log.js'
 import scenarios, { type Sleep } from './plugins/scenarios.js'
 import numberVerification from './routes/number-verification/index.js'
 import control from './routes/admin/index.js'
@@ -27,6 +28,7 @@ import { lazySchemaCompilers } from './schema-compilers.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
+import { fastVerifyPath, type FastPath } from './routes/number-verification/fast-verify.js'
 
 export interface AppDependencies {
   clock?: Clock
@@ -41,6 +43,26 @@ export interface AppDependencies {
   prettyLogs?: boolean
   /** How injected latency waits: tests pass one that records and returns at once */
   sleep?: Sleep
+  /** false: every /verify call goes through Fastify (tests compare the two ways) */
+  fastPath?: boolean
+}
+
+/** Fastify's default body limit, which the fast path keeps too */
+const BODY_LIMIT = 1024 * 1024
+
+/**
+ * The HTTP server Fastify would create (its defaults: keep-alive 72 s, no request timeout), with
+ * the /verify fast path in front of Fastify's handler when there is one.
+ */
+function serverWith (fastPath: FastPath | undefined): FastifyServerOptions['serverFactory'] {
+  return (handler, options) => {
+    const server = createServer(fastPath === undefined ? handler : (req, res) => { if (!fastPath(req, res)) handler(req, res) })
+    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout?: number, requestTimeout?: number, connectionTimeout?: number }
+    server.keepAliveTimeout = keepAliveTimeout ?? 72_000
+    server.requestTimeout = requestTimeout ?? 0
+    server.setTimeout(connectionTimeout ?? 0)
+    return server
+  }
 }
 
 async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Promise<FastifyServerOptions['logger']> {
@@ -78,8 +100,20 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
   const logger = await loggerOptions(config, deps)
+  // The request log's line per request is written by the Fastify route only
+  let closing = false
+  const requestLogs = deps.logger !== false && logsRequests(deps.logger?.level ?? config.logLevel)
+  const fastPath = deps.fastPath === false || requestLogs
+    ? undefined
+    : fastVerifyPath(emulator, {
+      bodyLimit: BODY_LIMIT,
+      closing: () => closing,
+      unexpected: (err, correlator) => { app.log.error({ err, correlator }, 'unexpected error in the Number Verification API') }
+    })
   const app = Fastify({
     logger,
+    bodyLimit: BODY_LIMIT,
+    serverFactory: serverWith(fastPath),
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
     ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two
@@ -99,6 +133,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  app.addHook('preClose', (done) => { closing = true; done() })
   await app.register(formbody)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)

@@ -61,11 +61,12 @@ export class NumberVerificationService {
   /**
    * Checks the bearer token for an operation: 401 for any token problem (one generic answer),
    * 403 for a missing scope, for a token not obtained by network authentication, and for a
-   * token that names no phone number.
+   * token that names no phone number. `consume: false` leaves a single-use token unused (see
+   * `consume`).
    */
-  authorize (authorization: string | undefined, scope: string, version: ApiVersion): AuthorizedCall {
+  authorize (authorization: string | undefined, scope: string, version: ApiVersion, consume = true): AuthorizedCall {
     const match = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization)
-    const resolved = this.tokens.resolveAccessToken(match?.[1])
+    const resolved = this.tokens.resolveAccessToken(match?.[1], consume)
     if ('failure' in resolved) {
       const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
       throw new CamaraError(401, 'UNAUTHENTICATED', MESSAGES[version].unauthenticated, { reason, flow: resolved.flow })
@@ -84,6 +85,11 @@ export class NumberVerificationService {
       })
     }
     return { token, msisdn: token.msisdn }
+  }
+
+  /** Uses up the call's token, as authorize() does unless told not to (camara-strict: one call per token) */
+  consume (call: AuthorizedCall): void {
+    call.token.used = true
   }
 
   /** Exactly one of phoneNumber / hashedPhoneNumber, each in its pattern */

@@ -292,16 +292,17 @@ export class TokenService {
 
   /**
    * Resolves a bearer token for the resource API. Always the same generic failure to the caller
-   * (401 UNAUTHENTICATED); the reason is for the journal.
+   * (401 UNAUTHENTICATED); the reason is for the journal. `consume: false` looks without using
+   * up a single-use token (the /verify fast path looks first, then commits).
    */
-  resolveAccessToken (token: string | undefined): { record: AccessTokenRecord } | { failure: string, flow?: RefusedFlow } {
+  resolveAccessToken (token: string | undefined, consume = true): { record: AccessTokenRecord } | { failure: string, flow?: RefusedFlow } {
     if (token === undefined || token === '') return { failure: 'no access token' }
     const record = this.ctx.store.get<AccessTokenRecord>('accessTokens', token)
     if (record === undefined) return { failure: 'access token is unknown or expired' }
     const grant = this.ctx.store.get<Grant>('grants', record.grantId)
     if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}`, flow: flowOf(record) }
     if (record.singleUse && record.used) return { failure: 'access token was already used (camara-strict: one API call per token)', flow: flowOf(record) }
-    record.used = true
+    if (consume) record.used = true
     return { record }
   }
 }

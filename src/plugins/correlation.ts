@@ -2,7 +2,7 @@
 // every response when sent; a UUID is generated when absent. The CAMARA surface rejects a value
 // that breaks CAMARA's pattern (request.correlatorProblem tells it so).
 import { randomUUID } from 'node:crypto'
-import type { IncomingMessage } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -32,27 +32,37 @@ export function correlatorOf (raw: IncomingMessage): string {
 }
 
 /**
+ * The correlation headers to answer with ([name, value] pairs): each one sent, if it keeps
+ * CAMARA's pattern; the request id as x-correlator when none is echoed. `problem` tells which one
+ * broke the pattern (the CAMARA surface refuses the request).
+ */
+export function correlationOf (headers: IncomingHttpHeaders, id: string): { echo: Array<[string, string]>, problem: string | undefined } {
+  const echo: Array<[string, string]> = []
+  let problem: string | undefined
+  for (const name of HEADERS) {
+    const value = headers[name]
+    if (value === undefined) continue
+    const text = Array.isArray(value) ? value.join(',') : value
+    // correlatorOf tested the value that became the request id already
+    if (text !== id && !CORRELATOR_PATTERN.test(text)) {
+      problem = `${name} must match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$`
+      continue
+    }
+    echo.push([name, text])
+  }
+  // Answer a generated one in the header family the client used; CAMARA's by default
+  if (echo.length === 0) echo.push(['x-correlator', id])
+  return { echo, problem }
+}
+
+/**
  * Echoes the correlation headers on the response (request-facts' onRequest hook calls it, so
  * every request pays for one hook, not one per concern).
  */
 export function correlate (request: FastifyRequest, reply: FastifyReply): void {
-  let sent = false
-  let echoed = false
-  for (const name of HEADERS) {
-    const value = request.headers[name]
-    if (value === undefined) continue
-    sent = true
-    const text = Array.isArray(value) ? value.join(',') : value
-    // correlatorOf tested the value that became the request id already
-    if (text !== request.id && !CORRELATOR_PATTERN.test(text)) {
-      request.correlatorProblem = `${name} must match ^[a-zA-Z0-9-_:;.\\/<>{}]{0,256}$`
-      continue
-    }
-    reply.header(name, text)
-    echoed = true
-  }
-  // Answer a generated one in the header family the client used; CAMARA's by default
-  if (!echoed && (!sent || request.correlatorProblem !== undefined)) reply.header('x-correlator', request.id)
+  const { echo, problem } = correlationOf(request.headers, request.id)
+  request.correlatorProblem = problem
+  for (const [name, value] of echo) reply.header(name, value)
 }
 
 export default fp(async (app) => {

@@ -3,9 +3,14 @@ import fp from 'fastify-plugin'
 
 const INFO_OR_FINER = new Set(['info', 'debug', 'trace'])
 
+/** Whether a server at this log level writes a line per request */
+export function logsRequests (level: string): boolean {
+  return INFO_OR_FINER.has(level)
+}
+
 export default fp(async (app) => {
   // No hook at all below info (e.g. --log-level warn under load): the level is fixed at start
-  if (!INFO_OR_FINER.has(app.log.level)) return
+  if (!logsRequests(app.log.level)) return
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({
       method: request.method,

@@ -11,6 +11,8 @@ import { parseScenarioList } from '../core/scenarios/engine.js'
 import type { ScenarioOperation } from '../core/scenarios/scenario-schema.js'
 import { SCENARIO_OPERATIONS } from '../core/scenarios/scenario-schema.js'
 import { journalRecordOf } from './journal-record.js'
+import type { RequestFacts } from './request-facts.js'
+import type { Directory } from '../core/directory.js'
 
 export const SCENARIO_HEADER = 'x-emulator-scenario'
 
@@ -80,6 +82,16 @@ function isScenarioOperation (operation: string): operation is ScenarioOperation
   return (SCENARIO_OPERATIONS as readonly string[]).includes(operation)
 }
 
+/** The scenarios the fixtures attach to the request's subscriber, client and operator */
+export function fixtureScenariosOf (directory: Directory, facts: Pick<RequestFacts, 'msisdn' | 'clientId' | 'operatorId'>): string[] {
+  const subscriber = facts.msisdn === undefined ? undefined : directory.subscriber(facts.msisdn)?.scenarios
+  const client = facts.clientId === undefined ? undefined : directory.client(facts.clientId)?.scenarios
+  const operator = facts.operatorId === undefined ? undefined : directory.operator(facts.operatorId)?.scenarios
+  // The common case: no fixture entity names a scenario, nothing to copy
+  if (subscriber === undefined && client === undefined && operator === undefined) return []
+  return [...subscriber ?? [], ...client ?? [], ...operator ?? []]
+}
+
 /** Malformed: the body as sent, its last character replaced by something no JSON parser accepts */
 export function malform (payload: string): string {
   return payload.length === 0 ? '{"' : `${payload.slice(0, -1)},"}`
@@ -94,16 +106,6 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
   app.decorateRequest('appliedScenarios', undefined)
   app.decorateRequest('bodyFault', undefined)
 
-  function fixtureScenariosOf (facts: FastifyRequest['facts']): string[] {
-    const directory = app.emulator.directory
-    const subscriber = facts.msisdn === undefined ? undefined : directory.subscriber(facts.msisdn)?.scenarios
-    const client = facts.clientId === undefined ? undefined : directory.client(facts.clientId)?.scenarios
-    const operator = facts.operatorId === undefined ? undefined : directory.operator(facts.operatorId)?.scenarios
-    // The common case: no fixture entity names a scenario, nothing to copy
-    if (subscriber === undefined && client === undefined && operator === undefined) return []
-    return [...subscriber ?? [], ...client ?? [], ...operator ?? []]
-  }
-
   app.decorate('runScenarios', (request: FastifyRequest, reply: FastifyReply, context: ScenarioContext): Decision | Promise<Decision> => {
     const { emulator } = app
     const facts = request.facts
@@ -116,7 +118,7 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
       claimedNumber: context.claimedNumber,
       headerScenarios: parseScenarioList(request.headers[SCENARIO_HEADER]),
       flowScenarios: context.flowScenarios ?? [],
-      fixtureScenarios: fixtureScenariosOf(facts)
+      fixtureScenarios: fixtureScenariosOf(app.emulator.directory, facts)
     })
     if (decision.unknown.length > 0) throw context.toError({ unknown: decision.unknown })
     if (decision.applied.length > 0) request.appliedScenarios = decision.applied.map((a) => a.name)

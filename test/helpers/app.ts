@@ -28,6 +28,8 @@ export interface TestAppOptions {
   keys?: KeyRing
   /** How injected latency waits (default: the real timer); a recording fake keeps tests instant */
   sleep?: Sleep
+  /** false: /verify always through Fastify (the fast path is on by default, as in the CLI) */
+  fastPath?: boolean
 }
 
 export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -36,7 +38,8 @@ export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, opt
     clock,
     keys: options.keys ?? await testKeys(),
     logger: false,
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep })
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath })
   })
   return { app, clock }
 }

@@ -277,6 +277,11 @@ export class ScenarioEngine {
     this.counters.clear()
   }
 
+  /** No control activation is live or waiting to expire: only header, flow or fixture scenarios can apply */
+  get idle (): boolean {
+    return this.activationList.length === 0
+  }
+
   decide (facts: RequestFacts): Decision {
     // The common case under load: nothing selected at all
     if (this.activationList.length === 0 && facts.headerScenarios.length === 0 && facts.flowScenarios.length === 0 && facts.fixtureScenarios.length === 0) {

@@ -39,7 +39,7 @@ export const NV_ERROR_RESPONSES = Object.fromEntries(
 
 const JSON_TYPE = /^application\/json\s*(;|$)/i
 
-function acceptsJson (accept: string | undefined): boolean {
+export function acceptsJson (accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true
   return accept.split(',').some((part) => /^\s*(\*\/\*|application\/\*|application\/json)\s*(;|$)/i.test(part))
 }
@@ -75,25 +75,36 @@ const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'the Content-Length header does not match the body']
 }
 
-export const camaraErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let camara: CamaraError
-  if (error instanceof CamaraError) camara = error
-  else {
-    const known = FRAMEWORK_ERRORS[(error as FastifyError).code ?? '']
-    const status = (error as FastifyError).statusCode
-    if (known !== undefined) camara = new CamaraError(known[0], known[1], known[2])
-    else if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
-      camara = new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
-    } else {
-      request.log.error({ err: error }, 'unexpected error in the Number Verification API')
-      camara = new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
-    }
+/**
+ * The CAMARA error for anything thrown on this surface: its own, a framework error (body parsing)
+ * in CAMARA's words, or a bug, which `unexpected` is told of (it logs) and answers 500.
+ */
+export function toCamaraError (error: FastifyError | Error, unexpected: (error: Error) => void): CamaraError {
+  if (error instanceof CamaraError) return error
+  const known = FRAMEWORK_ERRORS[(error as FastifyError).code ?? '']
+  const status = (error as FastifyError).statusCode
+  if (known !== undefined) return new CamaraError(known[0], known[1], known[2])
+  if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
+    return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
   }
+  unexpected(error)
+  return new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
+}
+
+/** The headers an error answer carries besides the correlator and the content headers, in order */
+export function camaraErrorHeaders (camara: CamaraError): Array<[string, string]> {
+  const headers: Array<[string, string]> = []
+  if (camara.retryAfter !== undefined) headers.push(['retry-after', String(camara.retryAfter)])
+  // The reason says more than CAMARA's fixed texts (e.g. 'access token was already used')
+  if (camara.reason !== camara.message) headers.push(['x-emulator-reason', headerSafe(camara.reason)])
+  return headers
+}
+
+export const camaraErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const camara = toCamaraError(error, (err) => { request.log.error({ err }, 'unexpected error in the Number Verification API') })
   request.facts.reason = camara.reason
   linkRefusedFlow(request.facts, camara.flow)
-  if (camara.retryAfter !== undefined) reply.header('retry-after', String(camara.retryAfter))
-  // The reason says more than CAMARA's fixed texts (e.g. 'access token was already used')
-  if (camara.reason !== camara.message) reply.header('x-emulator-reason', headerSafe(camara.reason))
+  for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
   return reply.code(camara.status).send(camara.toJSON())
 })
 

@@ -7,6 +7,14 @@ import { documentOnly } from '../route-options.js'
 import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
+export interface VerifyAnswer { devicePhoneNumberVerified: boolean, assessedAt?: string }
+
+/** The answer: aggregator paths add when it was assessed (the fast path answers the same) */
+export function verifyAnswer (verified: boolean, aggregator: boolean, now: number): VerifyAnswer {
+  if (!aggregator) return { devicePhoneNumberVerified: verified }
+  return { devicePhoneNumberVerified: verified, assessedAt: new Date(now).toISOString() }
+}
+
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
   // One renderer per path family, not one per call
   const toError = camaraScenarioError(family.version)
@@ -37,10 +45,8 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
       claimedNumber: 'phoneNumber' in input ? input.phoneNumber : undefined,
       toError
     })
-    const answer = (decision: Decision): { devicePhoneNumberVerified: boolean, assessedAt?: string } => {
-      const verified = decision.verifiedResult ?? service.verify(request.call, input)
-      if (!aggregator) return { devicePhoneNumberVerified: verified }
-      return { devicePhoneNumberVerified: verified, assessedAt: new Date(app.emulator.ctx.clock.now()).toISOString() }
+    const answer = (decision: Decision): VerifyAnswer => {
+      return verifyAnswer(decision.verifiedResult ?? service.verify(request.call, input), aggregator, app.emulator.ctx.clock.now())
     }
     return running instanceof Promise ? running.then(answer) : answer(running)
   })

@@ -1,0 +1,133 @@
+// The /verify fast path: the plain, successful-token verify call answered straight from the HTTP
+// server's request event, ahead of Fastify's router, hooks, request and reply objects. A client's
+// load test spends nearly all its calls here, and Fastify's per-request machinery cost more than
+// the emulator's own work (README "Performance").
+//
+// It takes a request only when everything that could make the answer differ from the plain one is
+// absent: it looks at the headers, and at the token without using it up; anything else (a bad or
+// missing token, a scenario that could apply, an odd media type or Accept, a correlator breaking
+// CAMARA's pattern, a request log to write, a closing server) goes to the Fastify route, which
+// answers it as before. Once it takes a request it answers it whole, body errors included, with
+// the same pieces as the route (parseVerifyBody, verify, verifyAnswer, toCamaraError, the
+// correlation headers), the same headers in the same order, and the same journal entry.
+// test/routes/number-verification/fast-verify.test.ts sends every request both ways and compares.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { parse as secureJsonParse } from 'secure-json-parse'
+import type { Emulator } from '../../core/emulator.js'
+import type { CamaraError } from '../../core/errors.js'
+import type { AuthorizedCall } from '../../core/number-verification.js'
+import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
+import { correlationOf, correlatorOf } from '../../plugins/correlation.js'
+import { fixtureScenariosOf, SCENARIO_HEADER } from '../../plugins/scenarios.js'
+import { acceptsJson, camaraErrorHeaders, PATH_FAMILIES, toCamaraError, type PathFamily } from './family.js'
+import { verifyAnswer } from './verify.js'
+
+/** Handles the request and returns true, or returns false and leaves it untouched for Fastify */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean
+
+export interface FastPathOptions {
+  /** Fastify's bodyLimit: a longer body goes to Fastify (413) */
+  bodyLimit: number
+  /** True once the server is closing: Fastify answers those (Connection: close, 503) */
+  closing: () => boolean
+  /** Where an unexpected error is reported (the server log), with the request's correlator */
+  unexpected: (error: Error, correlator: string) => void
+}
+
+/** The media types the route parses as JSON without question; others go to Fastify */
+const PLAIN_JSON = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i
+const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8']
+// Fastify's defaults (onProtoPoisoning, onConstructorPoisoning): such a body is refused
+const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
+
+export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): FastPath {
+  const families = new Map<string, PathFamily>(PATH_FAMILIES.map((family) => [`${family.prefix}/verify`, family]))
+  const service = emulator.numberVerification
+
+  /** The token's call, if the request is one the fast path answers exactly as the route would */
+  function plainCall (req: IncomingMessage, family: PathFamily): AuthorizedCall | undefined {
+    const headers = req.headers
+    const length = headers['content-length']
+    if (headers[SCENARIO_HEADER] !== undefined || headers['transfer-encoding'] !== undefined || length === undefined) return undefined
+    // Node has checked Content-Length is digits; an empty body is the route's to refuse
+    const bytes = Number(length)
+    if (bytes === 0 || bytes > options.bodyLimit) return undefined
+    const type = headers['content-type']
+    if (type === undefined || !PLAIN_JSON.test(type) || !acceptsJson(headers.accept)) return undefined
+    if (!emulator.scenarios.idle || options.closing()) return undefined
+    let call: AuthorizedCall
+    try {
+      call = service.authorize(headers.authorization, NV_VERIFY_SCOPE, family.version, false)
+    } catch {
+      return undefined
+    }
+    if (call.token.flowScenarios !== undefined && call.token.flowScenarios.length > 0) return undefined
+    const facts = { msisdn: call.msisdn, clientId: call.token.clientId, operatorId: call.token.operatorId }
+    if (fixtureScenariosOf(emulator.directory, facts).length > 0) return undefined
+    return call
+  }
+
+  return (req, res) => {
+    if (req.method !== 'POST') return false
+    const family = families.get(req.url ?? '')
+    if (family === undefined) return false
+    const startedAt = emulator.ctx.clock.now()
+    const started = performance.now()
+    const call = plainCall(req, family)
+    if (call === undefined) return false
+    const correlator = correlatorOf(req)
+    const { echo, problem } = correlationOf(req.headers, correlator)
+    if (problem !== undefined) return false
+    // Taken: from here on this request is answered here
+    service.consume(call)
+
+    const answer = (status: number, body: unknown, error?: CamaraError, close = false): void => {
+      const payload = JSON.stringify(body)
+      const headers: string[] = []
+      for (const [name, value] of echo) headers.push(name, value)
+      // As Fastify after a body it could not parse: the client may send more of it
+      if (close) headers.push('connection', 'close')
+      if (error !== undefined) for (const [name, value] of camaraErrorHeaders(error)) headers.push(name, value)
+      headers.push(...JSON_HEADERS, 'content-length', String(Buffer.byteLength(payload)))
+      res.writeHead(status, headers)
+      res.end(payload)
+      emulator.journal.append({
+        operation: 'verify',
+        method: 'POST',
+        path: family.prefix + '/verify',
+        status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        startedAt,
+        flowId: call.token.flowId,
+        correlator,
+        clientId: call.token.clientId,
+        msisdn: call.msisdn,
+        operatorId: call.token.operatorId,
+        reason: error?.reason
+      })
+    }
+
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => { chunks.push(chunk) })
+    req.once('end', () => {
+      let body: unknown
+      try {
+        body = secureJsonParse((chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)).toString('utf8'), PARSE_OPTIONS)
+      } catch (thrown) {
+        const error = toCamaraError(thrown as Error, () => {})
+        answer(error.status, error.toJSON(), error, true)
+        return
+      }
+      try {
+        const input = service.parseVerifyBody(body)
+        answer(200, verifyAnswer(service.verify(call, input), family.flavor === 'aggregator', emulator.ctx.clock.now()))
+      } catch (thrown) {
+        const error = toCamaraError(thrown as Error, (err) => { options.unexpected(err, correlator) })
+        answer(error.status, error.toJSON(), error)
+      }
+    })
+    // A client gone mid-body: nothing to answer, as on the route
+    req.once('error', () => { res.destroy() })
+    return true
+  }
+}
