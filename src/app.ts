@@ -52,11 +52,11 @@ const BODY_LIMIT = 1024 * 1024
 
 /**
  * The HTTP server Fastify would create (its defaults: keep-alive 72 s, no request timeout), with
- * the /verify fast path in front of Fastify's handler when there is one.
+ * the /verify fast path in front of Fastify's handler.
  */
-function serverWith (fastPath: FastPath | undefined): FastifyServerOptions['serverFactory'] {
+function serverWith (fastPath: FastPath): FastifyServerOptions['serverFactory'] {
   return (handler, options) => {
-    const server = createServer(fastPath === undefined ? handler : (req, res) => { if (!fastPath(req, res)) handler(req, res) })
+    const server = createServer((req, res) => { if (!fastPath(req, res)) handler(req, res) })
     const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout?: number, requestTimeout?: number, connectionTimeout?: number }
     server.keepAliveTimeout = keepAliveTimeout ?? 72_000
     server.requestTimeout = requestTimeout ?? 0
@@ -113,7 +113,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
-    serverFactory: serverWith(fastPath),
+    ...(fastPath === undefined ? {} : { serverFactory: serverWith(fastPath) }),
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
     ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two

@@ -84,6 +84,9 @@ export function toCamaraError (error: FastifyError | Error, unexpected: (error: 
   const known = FRAMEWORK_ERRORS[(error as FastifyError).code ?? '']
   const status = (error as FastifyError).statusCode
   if (known !== undefined) return new CamaraError(known[0], known[1], known[2])
+  // The client closed the connection before its body was complete: nobody reads the answer, but
+  // the journal tells why the call ended
+  if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body was cut off', { reason: 'the client closed the connection before the body was complete' })
   if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
     return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
   }

@@ -10,7 +10,10 @@
 // answers it as before. Once it takes a request it answers it whole, body errors included, with
 // the same pieces as the route (parseVerifyBody, verify, verifyAnswer, toCamaraError, the
 // correlation headers), the same headers in the same order, and the same journal entry.
+// Scenario state is read when the headers arrive: a scenario activated while a taken request's body
+// is still coming does not apply to it (the route would decide after the body).
 // test/routes/number-verification/fast-verify.test.ts sends every request both ways and compares.
+import { channel } from 'node:diagnostics_channel'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as secureJsonParse } from 'secure-json-parse'
 import type { Emulator } from '../../core/emulator.js'
@@ -37,6 +40,7 @@ export interface FastPathOptions {
 /** The media types the route parses as JSON without question; others go to Fastify */
 const PLAIN_JSON = /^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i
 const JSON_HEADERS = ['content-type', 'application/json; charset=utf-8']
+const FASTIFY_HANDLER = channel('tracing:fastify.request.handler:start')
 // Fastify's defaults (onProtoPoisoning, onConstructorPoisoning): such a body is refused
 const PARSE_OPTIONS = { protoAction: 'error', constructorAction: 'error' } as const
 
@@ -68,7 +72,8 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
   }
 
   return (req, res) => {
-    if (req.method !== 'POST') return false
+    // An APM tracer listening to Fastify's handler channel sees every call: the route answers them
+    if (req.method !== 'POST' || FASTIFY_HANDLER.hasSubscribers) return false
     const family = families.get(req.url ?? '')
     if (family === undefined) return false
     const startedAt = emulator.ctx.clock.now()
@@ -126,8 +131,11 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
         answer(error.status, error.toJSON(), error)
       }
     })
-    // A client gone mid-body: nothing to answer, as on the route
-    req.once('error', () => { res.destroy() })
+    // A client gone mid-body: journaled as on the route (the answer goes nowhere)
+    req.once('error', (error) => {
+      const camara = toCamaraError(error, (err) => { options.unexpected(err, correlator) })
+      answer(camara.status, camara.toJSON(), camara, true)
+    })
     return true
   }
 }

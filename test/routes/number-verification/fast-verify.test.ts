@@ -2,8 +2,10 @@
 // and the same manual clock, one with the fast path (the default) and one without, get the same
 // requests over real HTTP; status, headers, body and journal entry must match, and each case says
 // whether the fast path should have taken the request (Fastify's handler channel tells).
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { once } from 'node:events'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../../src/app.js'
@@ -17,7 +19,7 @@ import { obtainTokens, type FlowOptions } from '../../helpers/flow.js'
 import { SEED_KONERA, SEED_MSISDN, sha256Hex, SHARE_ONLY_SCOPE, UUID } from './support.js'
 
 interface Sent { method?: string, path: string, headers?: Record<string, string>, body?: string, chunked?: boolean }
-interface Answer { status: number, headers: IncomingHttpHeaders, body: string }
+interface Answer { status: number, headers: IncomingHttpHeaders, rawHeaders: string[], body: string }
 
 async function send (app: FastifyInstance, sent: Sent): Promise<Answer> {
   const { port } = app.server.address() as AddressInfo
@@ -28,7 +30,7 @@ async function send (app: FastifyInstance, sent: Sent): Promise<Answer> {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => { body += chunk })
-      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, body }) })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, rawHeaders: res.rawHeaders, body }) })
     })
     req.on('error', reject)
     if (sent.chunked === true) {
@@ -60,24 +62,38 @@ const slow = await listening(false)
 
 async function tokens (options: FlowOptions = {}): Promise<{ fast: string, slow: string }> {
   const device = { konera: SEED_KONERA, ...options }
-  return { fast: (await obtainTokens(fast, device)).access_token, slow: (await obtainTokens(slow, device)).access_token }
+  const pair = { fast: (await obtainTokens(fast, device)).access_token, slow: (await obtainTokens(slow, device)).access_token }
+  noteFlow(fast, pair.fast)
+  noteFlow(slow, pair.slow)
+  return pair
 }
 
 function lastEntry (app: FastifyInstance): JournalEntry | undefined {
   return app.emulator.journal.list({ limit: 1 }).at(-1)
 }
 
-/** What must be equal: everything but the per-app random parts (generated correlator, flow id) and timings */
-function comparable (answer: Answer, entry: JournalEntry | undefined, sent: Sent): unknown {
-  const { date, ...headers } = answer.headers
+/** The flows of the tokens each app issued here: a journal entry must name its token's flow */
+const tokenFlows = new Map<FastifyInstance, Set<string>>()
+function noteFlow (app: FastifyInstance, token: string): void {
+  const resolved = app.emulator.tokens.resolveAccessToken(token, false)
+  if (!('record' in resolved)) throw new Error('no token record')
+  if (!tokenFlows.has(app)) tokenFlows.set(app, new Set())
+  tokenFlows.get(app)?.add(resolved.record.flowId as string)
+}
+
+/**
+ * What must be equal: the raw header lines in order (Date's value aside), the body, the journal
+ * entry; a generated correlator only has to be a UUID, a flow only the flow of the app's token
+ */
+function comparable (app: FastifyInstance, answer: Answer, entry: JournalEntry | undefined, sent: Sent): unknown {
   const echoed = [sent.headers?.['x-correlator'], sent.headers?.['x-correlation-id']]
-  const correlator = headers['x-correlator'] as string | undefined
+  const correlator = answer.headers['x-correlator'] as string | undefined
   const generated = correlator !== undefined && !echoed.includes(correlator)
-  if (generated) headers['x-correlator'] = UUID.test(correlator) ? '<uuid>' : `not a UUID: ${correlator}`
-  const journal = entry === undefined
-    ? undefined
-    : { ...entry, id: '<id>', durationMs: '<ms>', flowId: entry.flowId === undefined ? undefined : '<flow>', correlator: generated && entry.correlator === correlator ? '<uuid>' : entry.correlator }
-  return { status: answer.status, headers, body: answer.body, journal, dateSent: typeof date === 'string' }
+  const normal = (value: string): string => generated && value === correlator ? (UUID.test(value) ? '<uuid>' : `not a UUID: ${value}`) : value
+  const rawHeaders = answer.rawHeaders.map((value, i) => i % 2 === 1 && answer.rawHeaders[i - 1]?.toLowerCase() === 'date' ? '<date>' : normal(value))
+  const flow = entry?.flowId === undefined ? undefined : tokenFlows.get(app)?.has(entry.flowId) === true ? '<the token\'s flow>' : entry.flowId
+  const journal = entry === undefined ? undefined : { ...entry, id: '<id>', durationMs: typeof entry.durationMs, flowId: flow, correlator: entry.correlator === undefined ? undefined : normal(entry.correlator) }
+  return { status: answer.status, rawHeaders, body: answer.body, journal }
 }
 
 interface Case { name: string, sent: (token: string) => Sent, taken: boolean }
@@ -142,8 +158,7 @@ async function compare (t: Test, name: string, sent: { fast: Sent, slow: Sent },
   const fastAnswer = await send(fast, sent.fast)
   const tookIt = taken.count > before
   const slowAnswer = await send(slow, sent.slow)
-  t.equal(taken.count - before, tookIt ? 1 : 0, 'the app without the fast path took nothing')
-  t.same(comparable(fastAnswer, lastEntry(fast), sent.fast), comparable(slowAnswer, lastEntry(slow), sent.slow), `${name}: the same answer and journal entry`)
+  t.strictSame(comparable(fast, fastAnswer, lastEntry(fast), sent.fast), comparable(slow, slowAnswer, lastEntry(slow), sent.slow), `${name}: the same answer and journal entry`)
   t.equal(tookIt, expectTaken, `${name}: ${expectTaken ? 'taken by the fast path' : 'left to the Fastify route'}`)
 }
 
@@ -244,4 +259,68 @@ t.test('an unexpected error answers the CAMARA 500 and is logged with the correl
   const logged = lines.map((line) => JSON.parse(line) as { level: number, correlator?: string, err?: { message: string } }).find((line) => line.err?.message === 'boom')
   t.match(logged, { level: 50, correlator: 'trace-500' }, 'logged as an error with the correlator')
   t.match(app.emulator.journal.list({ limit: 1 })[0], { status: 500, reason: 'unexpected error (see the log)', correlator: 'trace-500' }, 'journaled')
+})
+
+/** A raw connection to an app, for what a well-behaved client never does */
+async function rawSocket (app: FastifyInstance): Promise<Socket> {
+  const { port } = app.server.address() as AddressInfo
+  const socket = connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  return socket
+}
+
+function head (token: string, length: number): string {
+  return `POST /camara/api/number-verification/v1/verify HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`
+}
+
+async function until (check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
+}
+
+t.test('a client that leaves mid-body: the same journal entry both ways, a 400 with the reason, not an unexpected error', async (t) => {
+  const entries = []
+  for (const [app, token] of [[fast, seedTokens.fast], [slow, seedTokens.slow]] as const) {
+    const before = app.emulator.journal.list().length
+    const socket = await rawSocket(app)
+    socket.write(head(token, 28) + '{"pho')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    socket.destroy()
+    await until(() => app.emulator.journal.list().length > before)
+    const entry = lastEntry(app)
+    t.match(entry?.correlator, UUID, 'a generated correlator')
+    entries.push(comparable(app, { status: 0, headers: {}, rawHeaders: [], body: '' }, entry === undefined ? undefined : { ...entry, correlator: '<uuid>' }, { path: '' }))
+  }
+  t.strictSame(entries[0], entries[1], 'same entry')
+  t.match(entries[0], { journal: { status: 400, reason: 'the client closed the connection before the body was complete', flowId: '<the token\'s flow>' } })
+})
+
+t.test('an APM tracer subscribed to Fastify\'s handler channel sees every call: the route takes them', async (t) => {
+  const listener = (): void => {}
+  subscribe('tracing:fastify.request.handler:start', listener)
+  t.teardown(() => { unsubscribe('tracing:fastify.request.handler:start', listener) })
+  const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
+  await compare(t, 'traced', { fast: sent(seedTokens.fast), slow: sent(seedTokens.slow) }, false)
+})
+
+t.test('once the server is closing, a pipelined call goes to Fastify, which answers 503', async (t) => {
+  const app = await listening(true)
+  const token = (await obtainTokens(app, { konera: SEED_KONERA })).access_token
+  const body = JSON.stringify({ phoneNumber: SEED_MSISDN })
+  const socket = await rawSocket(app)
+  let received = ''
+  socket.setEncoding('utf8')
+  socket.on('data', (chunk: string) => { received += chunk })
+  const before = taken.count
+  socket.write(head(token, body.length) + body.slice(0, 5))
+  await until(() => taken.count > before)
+  t.equal(taken.count, before + 1, 'the first call was taken before closing')
+  const closed = app.close()
+  await new Promise((resolve) => setImmediate(resolve))
+  socket.write(body.slice(5) + head(token, body.length) + body)
+  await until(() => (received.match(/HTTP\/1\.1 /g) ?? []).length >= 2 || socket.destroyed)
+  socket.destroy()
+  await closed
+  const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]))
+  t.strictSame(statuses, [200, 503], 'the call in flight answered, the one after close refused by Fastify')
+  t.equal(taken.count, before + 1, 'the fast path took nothing after close')
 })
