@@ -3,7 +3,7 @@
 //   --rss-seconds N   how long the memory run drives flows (default 90)
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8; /verify rounds take half)
-//   --verify-procs N  processes per side in the /verify comparison (default 3)
+//   --verify-procs N  processes per side in the /verify comparison (default 4)
 //   --only a,b        run only some sections: start, verify, token, flows, latency, rss
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -22,7 +22,7 @@ const { values: flags } = parseArgs({
     'rss-seconds': { type: 'string', default: '90' },
     'rss-flows': { type: 'string', default: '1000000' },
     seconds: { type: 'string', default: '8' },
-    'verify-procs': { type: 'string', default: '3' },
+    'verify-procs': { type: 'string', default: '4' },
     only: { type: 'string' },
     out: { type: 'string', default: 'bench/results.json' }
   }
@@ -102,8 +102,8 @@ async function startSection (keyFile: string): Promise<void> {
  */
 async function verifySection (keyFile: string): Promise<number> {
   const procs = Number(flags['verify-procs'])
-  const rounds = 3
-  const seconds = Math.max(2, Math.round(SECONDS / 2))
+  const rounds = 4
+  const seconds = Math.max(2, Math.round(SECONDS / 2.5))
   const bare: ServerProcess[] = []
   const warn: ServerProcess[] = []
   for (let i = 0; i < procs; i++) {
@@ -292,7 +292,7 @@ function printTable (info: Record<string, unknown>): void {
   const keys: Array<keyof Row> = ['measure', 'emulator', 'baseline', 'ratio', 'target']
   const line = (r: Row): string => `| ${keys.map((k) => String(r[k]).padEnd(width(k))).join(' | ')} | ${r === header ? 'met' : r.met === null ? '' : r.met ? 'yes' : 'NO'} |`
   process.stdout.write(`\nMachine: ${String(info.nproc)} x ${String(info.model)}, ${String(info.memoryGb)} GB, Node ${String(info.node)}, ${String(info.platform)}; load average at start ${String(info.loadAverageAtStart)}, at end ${loadavg().map((v) => round(v, 2)).join(',')}\n`)
-  process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, load generator on the same machine; /verify: ${String(flags['verify-procs'])} processes per side, 3 interleaved rounds of ${Math.max(2, Math.round(SECONDS / 2))} s, medians; token: best of 2 interleaved rounds\n\n`)
+  process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, load generator on the same machine; /verify: ${String(flags['verify-procs'])} processes per side, 4 interleaved rounds of ${Math.max(2, Math.round(SECONDS / 2.5))} s, medians; token: best of 2 interleaved rounds\n\n`)
   process.stdout.write(line(header) + '\n')
   process.stdout.write(`|${keys.map((k) => '-'.repeat(width(k) + 2)).join('|')}|-----|\n`)
   for (const row of rows) process.stdout.write(line(row) + '\n')

@@ -98,6 +98,22 @@ function comparable (app: FastifyInstance, answer: Answer, entry: JournalEntry |
 
 interface Case { name: string, sent: (token: string) => Sent, taken: boolean }
 
+/** The plain verify call with this token */
+const plainVerify = (token: string, headers: Record<string, string> = {}): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
+
+/** A listening app with the fast path, its log lines (JSON) and a token from it */
+async function loggingApp (t: Test, logLevel: 'info' | 'warn'): Promise<{ app: FastifyInstance, lines: string[], token: string }> {
+  const lines: string[] = []
+  const app = await buildApp({ ...defaultConfig, logLevel }, {
+    keys: await testKeys(),
+    logStream: { write: (line: string) => { lines.push(line); return true } } as unknown as NodeJS.WritableStream
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(async () => { await app.close() })
+  countTaken(app)
+  return { app, lines, token: (await obtainTokens(app, { konera: SEED_KONERA })).access_token }
+}
+
 const JSON_TYPE = { 'content-type': 'application/json' }
 const bodyCase = (name: string, body: string, taken = true): Case => ({ name, taken, sent: (token) => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body }) })
 const headerCase = (name: string, headers: Record<string, string>, taken: boolean, path = '/camara/api/number-verification/v1/verify'): Case => ({
@@ -172,18 +188,16 @@ t.test('a token the fast path leaves: no verify scope, a client_credentials toke
   const shareOnly = await tokens({ scope: SHARE_ONLY_SCOPE })
   const withScenario = await tokens({ extraQuery: { emulator_scenario: 'verify-always-false' } })
   for (const [name, pair] of [['share scope only', shareOnly], ['flow scenario', withScenario]] as const) {
-    const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
-    await compare(t, name, { fast: sent(pair.fast), slow: sent(pair.slow) }, false)
+    await compare(t, name, { fast: plainVerify(pair.fast), slow: plainVerify(pair.slow) }, false)
   }
 })
 
 t.test('an active control scenario sends every call to the route; the fast path is back when it ends', async (t) => {
-  const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
   const activations = [fast, slow].map((app) => app.emulator.scenarios.activate('verify-always-false'))
-  await compare(t, 'scenario active', { fast: sent(seedTokens.fast), slow: sent(seedTokens.slow) }, false)
-  t.equal(JSON.parse((await send(fast, sent(seedTokens.fast))).body).devicePhoneNumberVerified, false, 'the scenario applied')
+  await compare(t, 'scenario active', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, false)
+  t.equal(JSON.parse((await send(fast, plainVerify(seedTokens.fast))).body).devicePhoneNumberVerified, false, 'the scenario applied')
   for (const [i, app] of [fast, slow].entries()) app.emulator.scenarios.deactivate(activations[i] ?? '')
-  await compare(t, 'scenario ended', { fast: sent(seedTokens.fast), slow: sent(seedTokens.slow) }, true)
+  await compare(t, 'scenario ended', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, true)
 })
 
 t.test('a fixture scenario on the subscriber sends its calls to the route', async (t) => {
@@ -192,9 +206,8 @@ t.test('a fixture scenario on the subscriber sends its calls to the route', asyn
     app.emulator.loadFixtures({ ...base, subscribers: base.subscribers.map((s) => s.msisdn === SEED_MSISDN ? { ...s, scenarios: ['verify-always-false'] } : s) })
   }
   t.teardown(() => { for (const app of [fast, slow]) app.emulator.loadFixtures(base) })
-  const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
-  await compare(t, 'fixture scenario', { fast: sent(seedTokens.fast), slow: sent(seedTokens.slow) }, false)
-  t.equal(JSON.parse((await send(fast, sent(seedTokens.fast))).body).devicePhoneNumberVerified, false, 'the scenario applied')
+  await compare(t, 'fixture scenario', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, false)
+  t.equal(JSON.parse((await send(fast, plainVerify(seedTokens.fast))).body).devicePhoneNumberVerified, false, 'the scenario applied')
 })
 
 t.test('a single-use token (camara-strict): the fast path uses it up, so the second call is refused by the route', async (t) => {
@@ -204,24 +217,15 @@ t.test('a single-use token (camara-strict): the fast path uses it up, so the sec
     if (!('record' in resolved)) throw new Error('no token record')
     resolved.record.singleUse = true
   }
-  const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
-  await compare(t, 'first call', { fast: sent(pair.fast), slow: sent(pair.slow) }, true)
-  await compare(t, 'second call', { fast: sent(pair.fast), slow: sent(pair.slow) }, false)
+  await compare(t, 'first call', { fast: plainVerify(pair.fast), slow: plainVerify(pair.slow) }, true)
+  await compare(t, 'second call', { fast: plainVerify(pair.fast), slow: plainVerify(pair.slow) }, false)
   t.equal(lastEntry(fast)?.reason, 'access token was already used (camara-strict: one API call per token)', 'refused as used')
 })
 
 t.test('at --log-level info the route answers every call, so each gets its request log line', async (t) => {
-  const lines: string[] = []
-  const app = await buildApp({ ...defaultConfig, logLevel: 'info' }, {
-    keys: await testKeys(),
-    logStream: { write: (line: string) => { lines.push(line); return true } } as unknown as NodeJS.WritableStream
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(async () => { await app.close() })
-  countTaken(app)
-  const token = (await obtainTokens(app, { konera: SEED_KONERA })).access_token
+  const { app, lines, token } = await loggingApp(t, 'info')
   const before = taken.count
-  const answer = await send(app, { path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
+  const answer = await send(app, plainVerify(token))
   t.equal(answer.status, 200)
   t.equal(taken.count, before, 'the Fastify route answered')
   t.ok(lines.some((line) => line.includes('"operation":"verify"') && line.includes('request completed')), 'the request log line is written')
@@ -238,18 +242,10 @@ t.test('the fast path leaves requests over its body limit and once the server is
 })
 
 t.test('an unexpected error answers the CAMARA 500 and is logged with the correlator', async (t) => {
-  const lines: string[] = []
-  const app = await buildApp({ ...defaultConfig, logLevel: 'warn' }, {
-    keys: await testKeys(),
-    logStream: { write: (line: string) => { lines.push(line); return true } } as unknown as NodeJS.WritableStream
-  })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(async () => { await app.close() })
-  countTaken(app)
-  const token = (await obtainTokens(app, { konera: SEED_KONERA })).access_token
+  const { app, lines, token } = await loggingApp(t, 'warn')
   app.emulator.numberVerification.verify = () => { throw new Error('boom') }
   const before = taken.count
-  const answer = await send(app, { path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE, 'x-correlator': 'trace-500' }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
+  const answer = await send(app, plainVerify(token, { 'x-correlator': 'trace-500' }))
   t.equal(taken.count, before + 1, 'taken by the fast path')
   t.equal(answer.status, 500)
   t.same(JSON.parse(answer.body), { status: 500, code: 'INTERNAL', message: 'Server error' })
@@ -298,8 +294,7 @@ t.test('an APM tracer subscribed to Fastify\'s handler channel sees every call: 
   const listener = (): void => {}
   subscribe('tracing:fastify.request.handler:start', listener)
   t.teardown(() => { unsubscribe('tracing:fastify.request.handler:start', listener) })
-  const sent = (token: string): Sent => ({ path: '/camara/api/number-verification/v1/verify', headers: { authorization: `Bearer ${token}`, ...JSON_TYPE }, body: JSON.stringify({ phoneNumber: SEED_MSISDN }) })
-  await compare(t, 'traced', { fast: sent(seedTokens.fast), slow: sent(seedTokens.slow) }, false)
+  await compare(t, 'traced', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, false)
 })
 
 t.test('once the server is closing, a pipelined call goes to Fastify, which answers 503', async (t) => {
