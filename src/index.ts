@@ -190,7 +190,7 @@ function scenarioControls (emulator: Emulator): ScenarioControls {
         remaining: options.remaining,
         expiresAt: expiresInSeconds === undefined ? undefined : emulator.ctx.clock.now() + expiresInSeconds * 1000,
         match: options.match
-      })
+      }).id
     },
     deactivate: (idOrName) => engine.deactivate(idOrName),
     activations: () => engine.activations()

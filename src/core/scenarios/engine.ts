@@ -227,9 +227,9 @@ export class ScenarioEngine {
 
   /**
    * Activates a scenario from the control API: for every matching request, or the next
-   * `remaining` ones, until `expiresAt`. Returns the activation id.
+   * `remaining` ones, until `expiresAt`. Returns (a copy of) the activation.
    */
-  activate (name: string, options: ActivationOptions = {}): string {
+  activate (name: string, options: ActivationOptions = {}): Activation {
     const definition = this.definitions.get(name)
     if (definition === undefined) throw new ScenarioRegistryError('unknown', `unknown scenario "${name}"`)
     const now = this.clock.now()
@@ -255,7 +255,7 @@ export class ScenarioEngine {
       ...(options.match === undefined ? {} : { match: deepFreeze(structuredClone(options.match)) })
     }
     this.activationList.push(activation)
-    return activation.id
+    return { ...activation }
   }
 
   /** Ends one activation by id, or every activation of a scenario by name; returns how many ended */

@@ -88,13 +88,12 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const body = request.body ?? {}
-    const id = engine().activate(request.params.name, {
+    const activation = engine().activate(request.params.name, {
       remaining: body.remaining,
       expiresAt: body.expiresInSeconds === undefined ? undefined : app.emulator.ctx.clock.now() + body.expiresInSeconds * 1000,
       match: body.match
     })
-    const activation = engine().activations().find((a) => a.id === id)
-    return await reply.code(201).send(activationView(activation as NonNullable<typeof activation>))
+    return await reply.code(201).send(activationView(activation))
   })
 
   app.delete('/scenarios/:name/activate', {

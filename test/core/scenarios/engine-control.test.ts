@@ -5,8 +5,11 @@ import { buildEngine, camaraCode, facts, latencyScenario, START } from './suppor
 
 t.test('a global activation applies to every matching request until deactivated', async (t) => {
   const { engine } = buildEngine()
-  const id = engine.activate('operator-unavailable')
-  t.equal(id, 'activation-1')
+  const activation = engine.activate('operator-unavailable')
+  t.strictSame(activation, { id: 'activation-1', name: 'operator-unavailable', activatedAt: START, appliedCount: 0 }, 'returns the activation')
+  const id = activation.id
+  activation.appliedCount = 99
+  t.equal(engine.activations()[0]?.appliedCount, 0, 'a copy: changing it changes nothing')
   for (let i = 0; i < 3; i++) t.equal(camaraCode(engine.decide(facts())), 'UNAVAILABLE')
   t.equal(engine.decide(facts({ operation: 'token' })).error, undefined, 'its match still holds: verify and share only')
   t.same(engine.activations(), [{ id, name: 'operator-unavailable', activatedAt: START, appliedCount: 3 }])
@@ -17,7 +20,7 @@ t.test('a global activation applies to every matching request until deactivated'
 
 t.test('next-N: remaining counts down only on requests it applied to, then the activation vanishes', async (t) => {
   const { engine } = buildEngine()
-  const id = engine.activate('rate-limited', { remaining: 2 })
+  const id = engine.activate('rate-limited', { remaining: 2 }).id
   t.equal(engine.decide(facts({ operation: 'token' })).applied.length, 0, 'token: not a match, not counted')
   t.equal(engine.decide(facts({ operation: 'discovery' })).applied.length, 0)
   t.same(engine.activations().map((a) => a.remaining), [2])
@@ -86,8 +89,8 @@ t.test('an activation match replaces the scenario rules of the same name for tha
 
 t.test('two activations of one scenario count separately and only the first that applies is used', async (t) => {
   const { engine } = buildEngine()
-  const older = engine.activate('rate-limited', { remaining: 1 })
-  const newer = engine.activate('rate-limited', { remaining: 1, match: { clients: ['other-app'] } })
+  const older = engine.activate('rate-limited', { remaining: 1 }).id
+  const newer = engine.activate('rate-limited', { remaining: 1, match: { clients: ['other-app'] } }).id
   t.same(engine.decide(facts()).applied, [{ name: 'rate-limited', source: 'control', activationId: older }], 'newer one did not match demo-app')
   t.same(engine.activations().map((a) => a.id), [newer])
   t.same(engine.decide(facts({ clientId: 'other-app' })).applied, [{ name: 'rate-limited', source: 'control', activationId: newer }])
@@ -108,8 +111,8 @@ t.test('counter rules of an activated scenario count per activation', async (t) 
 t.test('deactivate by name ends every activation of the scenario, by id only that one', async (t) => {
   const { engine } = buildEngine()
   engine.activate('hang')
-  const second = engine.activate('hang', { remaining: 2 })
-  const other = engine.activate('slow-network')
+  const second = engine.activate('hang', { remaining: 2 }).id
+  const other = engine.activate('slow-network').id
   t.equal(engine.deactivate('nothing-like-it'), 0)
   t.equal(engine.deactivate(second), 1)
   t.same(engine.activations().map((a) => a.id), ['activation-1', other])
@@ -129,7 +132,7 @@ t.test('reset drops activations and counters but keeps every definition', async 
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
   t.equal(engine.list().length, before)
   t.ok(engine.get('runtime-one'))
-  t.equal(engine.activate('hang'), 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
+  t.equal(engine.activate('hang').id, 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
 })
 
 t.test('activate refuses unknown scenarios and bad options, without activating anything', async (t) => {

@@ -70,7 +70,7 @@ t.test('error, fault and forced result are each taken from the highest-precedenc
 
 t.test('a scenario named by several sources applies once, under the highest one', async (t) => {
   const { engine } = buildEngine([latencyScenario('slow', 50)])
-  const id = engine.activate('slow', { remaining: 1 })
+  const id = engine.activate('slow', { remaining: 1 }).id
   const decision = engine.decide(facts({ headerScenarios: ['slow', 'slow'], flowScenarios: ['slow'], fixtureScenarios: ['slow'] }))
   t.same(decision.applied, [{ name: 'slow', source: 'header' }])
   t.equal(decision.latencyMs, 50, 'not 200')

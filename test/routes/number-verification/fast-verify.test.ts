@@ -196,7 +196,7 @@ t.test('an active control scenario sends every call to the route; the fast path 
   const activations = [fast, slow].map((app) => app.emulator.scenarios.activate('verify-always-false'))
   await compare(t, 'scenario active', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, false)
   t.equal(JSON.parse((await send(fast, plainVerify(seedTokens.fast))).body).devicePhoneNumberVerified, false, 'the scenario applied')
-  for (const [i, app] of [fast, slow].entries()) app.emulator.scenarios.deactivate(activations[i] ?? '')
+  for (const [i, app] of [fast, slow].entries()) app.emulator.scenarios.deactivate(activations[i]?.id ?? '')
   await compare(t, 'scenario ended', { fast: plainVerify(seedTokens.fast), slow: plainVerify(seedTokens.slow) }, true)
 })
 
