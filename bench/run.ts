@@ -2,7 +2,7 @@
 // machine, against 127.0.0.1 only. Prints a table of ratios and writes the details (--out).
 //   --rss-seconds N   how long the memory run drives flows (default 90)
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
-//   --seconds N       length of each throughput measurement (default 8; /verify rounds take half)
+//   --seconds N       length of each throughput measurement (default 8; a /verify round takes 2/5 of it)
 //   --verify-procs N  processes per side in the /verify comparison (default 4)
 //   --only a,b        run only some sections: start, verify, token, flows, latency, rss
 //   --out FILE        where the details go (default bench/results.json)
@@ -28,6 +28,11 @@ const { values: flags } = parseArgs({
   }
 })
 const SECONDS = Number(flags.seconds)
+/** parseArgs filled in the default */
+const OUT = flags.out as string
+/** /verify: rounds of each process, and seconds of each round */
+const VERIFY_ROUNDS = 4
+const VERIFY_SECONDS = Math.max(2, Math.round(SECONDS / 2.5))
 const CONNECTIONS = 32
 const only = flags.only === undefined ? undefined : new Set(flags.only.split(','))
 const enabled = (section: string): boolean => only === undefined || only.has(section)
@@ -102,8 +107,8 @@ async function startSection (keyFile: string): Promise<void> {
  */
 async function verifySection (keyFile: string): Promise<number> {
   const procs = Number(flags['verify-procs'])
-  const rounds = 4
-  const seconds = Math.max(2, Math.round(SECONDS / 2.5))
+  const rounds = VERIFY_ROUNDS
+  const seconds = VERIFY_SECONDS
   const bare: ServerProcess[] = []
   const warn: ServerProcess[] = []
   for (let i = 0; i < procs; i++) {
@@ -292,7 +297,7 @@ function printTable (info: Record<string, unknown>): void {
   const keys: Array<keyof Row> = ['measure', 'emulator', 'baseline', 'ratio', 'target']
   const line = (r: Row): string => `| ${keys.map((k) => String(r[k]).padEnd(width(k))).join(' | ')} | ${r === header ? 'met' : r.met === null ? '' : r.met ? 'yes' : 'NO'} |`
   process.stdout.write(`\nMachine: ${String(info.nproc)} x ${String(info.model)}, ${String(info.memoryGb)} GB, Node ${String(info.node)}, ${String(info.platform)}; load average at start ${String(info.loadAverageAtStart)}, at end ${loadavg().map((v) => round(v, 2)).join(',')}\n`)
-  process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, load generator on the same machine; /verify: ${String(flags['verify-procs'])} processes per side, 4 interleaved rounds of ${Math.max(2, Math.round(SECONDS / 2.5))} s, medians; token: best of 2 interleaved rounds\n\n`)
+  process.stdout.write(`Load: ${CONNECTIONS} keep-alive connections / flow workers, load generator on the same machine; /verify: ${String(flags['verify-procs'])} processes per side, ${VERIFY_ROUNDS} interleaved rounds of ${VERIFY_SECONDS} s, medians; token: best of 2 interleaved rounds\n\n`)
   process.stdout.write(line(header) + '\n')
   process.stdout.write(`|${keys.map((k) => '-'.repeat(width(k) + 2)).join('|')}|-----|\n`)
   for (const row of rows) process.stdout.write(line(row) + '\n')
@@ -316,9 +321,9 @@ async function main (): Promise<void> {
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
   results.rows = rows
   results.finishedAt = new Date().toISOString()
-  writeFileSync(resolve(ROOT, flags.out ?? 'bench/results.json'), JSON.stringify(results, null, 2) + '\n')
+  writeFileSync(resolve(ROOT, OUT), JSON.stringify(results, null, 2) + '\n')
   printTable(info)
-  process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in ${flags.out ?? 'bench/results.json'}\n`)
+  process.stdout.write(`\nrs256_signs_per_s (jose, sequential): ${Math.round(signsPerSecond)}; details in ${OUT}\n`)
 }
 
 main().catch((error: unknown) => {

@@ -57,10 +57,11 @@ const BODY_LIMIT = 1024 * 1024
 function serverWith (fastPath: FastPath): FastifyServerOptions['serverFactory'] {
   return (handler, options) => {
     const server = createServer((req, res) => { if (!fastPath(req, res)) handler(req, res) })
-    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout?: number, requestTimeout?: number, connectionTimeout?: number }
-    server.keepAliveTimeout = keepAliveTimeout ?? 72_000
-    server.requestTimeout = requestTimeout ?? 0
-    server.setTimeout(connectionTimeout ?? 0)
+    // Fastify has filled in its defaults by now, as for the server it would create
+    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout: number, requestTimeout: number, connectionTimeout: number }
+    server.keepAliveTimeout = keepAliveTimeout
+    server.requestTimeout = requestTimeout
+    server.setTimeout(connectionTimeout)
     return server
   }
 }
@@ -100,8 +101,8 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
   const logger = await loggerOptions(config, deps)
-  // The request log's line per request is written by the Fastify route only
   let closing = false
+  // The request log's line per request is written by the Fastify route only
   const requestLogs = deps.logger !== false && logsRequests(deps.logger?.level ?? config.logLevel)
   const fastPath = deps.fastPath === false || requestLogs
     ? undefined

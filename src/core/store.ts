@@ -102,13 +102,16 @@ export class MemoryStore implements Store {
     let removed = 0
     for (const [collection, lanes] of this.lanes) {
       const map = this.map(collection)
-      for (const lane of lanes.values()) {
+      for (const [ttl, lane] of lanes) {
         for (const [key, entry] of lane) {
           if (entry.expiresAt > now) break
           lane.delete(key)
           map.delete(key)
           removed++
         }
+        // Callers whose TTL is a remaining lifetime (assertion ids, pending requests) open a lane
+        // per value: an emptied lane goes, or the lanes would pile up for the life of the process
+        if (lane.size === 0) lanes.delete(ttl)
       }
     }
     return removed

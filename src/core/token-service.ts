@@ -75,12 +75,12 @@ function flowOf ({ flowId, clientId, msisdn, operatorId }: Grant | AccessTokenRe
   return { flowId, clientId, msisdn, operatorId }
 }
 
-/** S256(verifier) === challenge, compared in constant time */
 /** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
 export function pkceS256 (verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url')
 }
 
+/** S256(verifier) === challenge, compared in constant time */
 export function pkceMatches (verifier: string, challenge: string): boolean {
   const computed = Buffer.from(pkceS256(verifier))
   const expected = Buffer.from(challenge)

@@ -3,10 +3,17 @@
 import type { FastifyRequest } from 'fastify'
 import type { JournalRecord } from '../core/journal.js'
 import { pathOf } from '../core/urls.js'
+import type { RequestFacts } from './request-facts.js'
 
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
-export function journalRecordOf (request: FastifyRequest, outcome: { status: number, durationMs: number, reason?: string | undefined }): JournalRecord {
-  const { facts } = request
+export function journalRecordOf (request: FastifyRequest, outcome: Outcome): JournalRecord {
+  return recordOf(request.facts, { method: request.method, url: request.url, correlator: request.correlator, scenarios: request.appliedScenarios }, outcome)
+}
+
+interface Outcome { status: number, durationMs: number, reason?: string | undefined }
+
+/** The same from the parts, for a request answered without Fastify's request (the /verify fast path) */
+export function recordOf (facts: RequestFacts, request: { method: string, url: string, correlator: string, scenarios?: string[] | undefined }, outcome: Outcome): JournalRecord {
   return {
     operation: facts.operation,
     method: request.method,
@@ -19,7 +26,7 @@ export function journalRecordOf (request: FastifyRequest, outcome: { status: num
     clientId: facts.clientId,
     msisdn: facts.msisdn,
     operatorId: facts.operatorId,
-    scenarios: request.appliedScenarios,
+    scenarios: request.scenarios,
     reason: outcome.reason ?? facts.reason
   }
 }

@@ -86,6 +86,23 @@ t.test('sweep removes expired entries behind any number of longer-lived ones (li
   t.same(store.sizes(), EMPTY)
 })
 
+t.test('sweep drops the lanes it empties, so TTLs that differ on every put leave nothing behind', async (t) => {
+  const { store, clock } = storeWithClock()
+  const lanes = (): number => (store as unknown as { lanes: Map<string, Map<number, unknown>> }).lanes.get('assertionIds')?.size ?? -1
+  for (let i = 0; i < 500; i++) store.put('assertionIds', `jti-${i}`, true, 1000 + i)
+  store.put('assertionIds', 'long-lived', true, 60_000)
+  t.equal(lanes(), 501, 'one lane per distinct lifetime')
+  clock.advance(1500)
+  t.equal(store.sweep(), 500)
+  t.equal(lanes(), 1, 'only the lane with a live entry is left')
+  t.equal(store.get('assertionIds', 'long-lived'), true)
+  store.put('assertionIds', 'again', true, 1000)
+  clock.advance(1000)
+  t.equal(store.get('assertionIds', 'again'), undefined, 'a lane opened again after being dropped works as before')
+  t.equal(store.sweep(), 0)
+  t.equal(lanes(), 1)
+})
+
 t.test('clear empties every collection', async (t) => {
   const { store } = storeWithClock()
   store.put('pending', 'a', 1, 1000)

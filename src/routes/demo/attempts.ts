@@ -27,8 +27,6 @@ function randomToken (): string {
   return randomBytes(24).toString('base64url')
 }
 
-export { pkceS256 as pkceChallenge } from '../../core/token-service.js'
-
 export class DemoAttempts {
   /** Insertion order is age order, so the oldest go first */
   private readonly attempts = new Map<string, DemoAttempt>()

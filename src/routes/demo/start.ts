@@ -7,7 +7,7 @@ import { FLOW_SCENARIO_PARAMETER } from '../../core/authorization.js'
 import { renderDemoForm } from '../../views/demo.js'
 import { newNonce, sendPage } from '../../views/layout.js'
 import { documentOnly } from '../route-options.js'
-import { pkceChallenge } from './attempts.js'
+import { pkceS256 } from '../../core/token-service.js'
 import { formLists, readChoices } from './choices.js'
 import { deviceParameters } from './devices.js'
 import { missingClientProblem } from './form.js'
@@ -49,7 +49,7 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
       scope: DEMO_SCOPE,
       state: attempt.state,
       nonce: attempt.nonce,
-      code_challenge: pkceChallenge(attempt.codeVerifier),
+      code_challenge: pkceS256(attempt.codeVerifier),
       code_challenge_method: 'S256',
       ...(values.promptNone ? { prompt: 'none' } : {}),
       ...deviceParameters(app.emulator.directory, values),

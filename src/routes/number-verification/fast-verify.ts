@@ -21,6 +21,8 @@ import type { CamaraError } from '../../core/errors.js'
 import type { AuthorizedCall } from '../../core/number-verification.js'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
 import { correlationOf, correlatorOf } from '../../plugins/correlation.js'
+import { recordOf } from '../../plugins/journal-record.js'
+import type { RequestFacts } from '../../plugins/request-facts.js'
 import { fixtureScenariosOf, SCENARIO_HEADER } from '../../plugins/scenarios.js'
 import { acceptsJson, camaraErrorHeaders, PATH_FAMILIES, toCamaraError, type PathFamily } from './family.js'
 import { verifyAnswer } from './verify.js'
@@ -66,8 +68,7 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
       return undefined
     }
     if (call.token.flowScenarios !== undefined && call.token.flowScenarios.length > 0) return undefined
-    const facts = { msisdn: call.msisdn, clientId: call.token.clientId, operatorId: call.token.operatorId }
-    if (fixtureScenariosOf(emulator.directory, facts).length > 0) return undefined
+    if (fixtureScenariosOf(emulator.directory, { msisdn: call.msisdn, clientId: call.token.clientId, operatorId: call.token.operatorId }).length > 0) return undefined
     return call
   }
 
@@ -86,6 +87,8 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
     // Taken: from here on this request is answered here
     service.consume(call)
 
+    // The facts the route would have learnt, for the journal entry
+    const facts: RequestFacts = { operation: 'verify', startedAt, flowId: call.token.flowId, clientId: call.token.clientId, msisdn: call.msisdn, operatorId: call.token.operatorId }
     const answer = (status: number, body: unknown, error?: CamaraError, close = false): void => {
       const payload = JSON.stringify(body)
       const headers: string[] = []
@@ -96,20 +99,13 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
       headers.push(...JSON_HEADERS, 'content-length', String(Buffer.byteLength(payload)))
       res.writeHead(status, headers)
       res.end(payload)
-      emulator.journal.append({
-        operation: 'verify',
-        method: 'POST',
-        path: family.prefix + '/verify',
-        status,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        startedAt,
-        flowId: call.token.flowId,
-        correlator,
-        clientId: call.token.clientId,
-        msisdn: call.msisdn,
-        operatorId: call.token.operatorId,
-        reason: error?.reason
-      })
+      const durationMs = Math.round((performance.now() - started) * 100) / 100
+      emulator.journal.append(recordOf(facts, { method: 'POST', url: req.url as string, correlator }, { status, durationMs, reason: error?.reason }))
+    }
+    /** Anything thrown answers in CAMARA's format, as the route's error handler does */
+    const refuse = (thrown: unknown, close: boolean): void => {
+      const error = toCamaraError(thrown as Error, (err) => { options.unexpected(err, correlator) })
+      answer(error.status, error.toJSON(), error, close)
     }
 
     const chunks: Buffer[] = []
@@ -119,23 +115,18 @@ export function fastVerifyPath (emulator: Emulator, options: FastPathOptions): F
       try {
         body = secureJsonParse((chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)).toString('utf8'), PARSE_OPTIONS)
       } catch (thrown) {
-        const error = toCamaraError(thrown as Error, () => {})
-        answer(error.status, error.toJSON(), error, true)
+        refuse(thrown, true)
         return
       }
       try {
         const input = service.parseVerifyBody(body)
         answer(200, verifyAnswer(service.verify(call, input), family.flavor === 'aggregator', emulator.ctx.clock.now()))
       } catch (thrown) {
-        const error = toCamaraError(thrown as Error, (err) => { options.unexpected(err, correlator) })
-        answer(error.status, error.toJSON(), error)
+        refuse(thrown, false)
       }
     })
     // A client gone mid-body: journaled as on the route (the answer goes nowhere)
-    req.once('error', (error) => {
-      const camara = toCamaraError(error, (err) => { options.unexpected(err, correlator) })
-      answer(camara.status, camara.toJSON(), camara, true)
-    })
+    req.once('error', (error) => { refuse(error, true) })
     return true
   }
 }

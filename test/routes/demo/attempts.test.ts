@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ManualClock } from '../../../src/core/clock.js'
-import { DemoAttempts, pkceChallenge } from '../../../src/routes/demo/attempts.js'
+import { pkceS256 } from '../../../src/core/token-service.js'
+import { DemoAttempts } from '../../../src/routes/demo/attempts.js'
 import type { DemoChoices } from '../../../src/routes/demo/attempts.js'
 
 const CHOICES: DemoChoices = { device: '+34666666666', claimed: '+34666666666', hint: 'konera', scenario: '', promptNone: false }
@@ -46,5 +47,5 @@ t.test('the map is bounded: the oldest attempts make room, expired ones go first
 })
 
 t.test('the PKCE challenge is S256 of the verifier (RFC 7636 appendix B)', async (t) => {
-  t.equal(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
+  t.equal(pkceS256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'), 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { BASE_URL, buildTestApp } from '../../helpers/app.js'
-import { pkceChallenge } from '../../../src/routes/demo/attempts.js'
+import { pkceS256 } from '../../../src/core/token-service.js'
 import { browse, HTML_ACCEPT, pathOf, postForm, runDemo, startDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'
@@ -122,7 +122,7 @@ t.test('the demo client redirect URI is relative: it follows the public URL', as
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const query = (redirectUri: string): string => `/camara/api/auth/v1/authorize?${new URLSearchParams({
-    response_type: 'code', client_id: 'demo-web', redirect_uri: redirectUri, scope: SCOPE, state: 's', code_challenge: pkceChallenge('v'.repeat(43)), code_challenge_method: 'S256'
+    response_type: 'code', client_id: 'demo-web', redirect_uri: redirectUri, scope: SCOPE, state: 's', code_challenge: pkceS256('v'.repeat(43)), code_challenge_method: 'S256'
   }).toString()}`
   const absolute = await app.inject({ method: 'GET', url: query(`${BASE_URL}/demo/callback`) })
   t.equal(absolute.statusCode, 302)
