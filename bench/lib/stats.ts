@@ -26,3 +26,15 @@ export function slope (points: Array<[number, number]>): number {
   const den = points.reduce((s, [x]) => s + (x - mx) ** 2, 0)
   return den === 0 ? 0 : num / den
 }
+
+/**
+ * How much the highest value of the last quarter exceeds the highest of the second quarter (the
+ * first quarter is warm-up). A leak raises each later peak; a band that swings without a trend
+ * does not. A least-squares slope over half a run does not tell the two apart: it follows
+ * whichever phase of a slow swing the half happens to cover. Needs 4 values at least.
+ */
+export function peakGrowth (values: number[]): number {
+  if (values.length < 4) return Number.NaN
+  const quarter = (index: number): number[] => values.slice(Math.floor(index * values.length / 4), Math.floor((index + 1) * values.length / 4))
+  return Math.max(...quarter(3)) - Math.max(...quarter(1))
+}

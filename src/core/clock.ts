@@ -22,6 +22,22 @@ export class ManualClock implements Clock {
   }
 }
 
+let isoMs = Number.NaN
+let isoText = ''
+
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond asked: every aggregator /verify
+ * answer carries one, and under load dozens of answers share a millisecond. Alone, this raised
+ * /verify throughput ~8% in the bench (README "Performance").
+ */
+export function isoTime (ms: number): string {
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString()
+    isoMs = ms
+  }
+  return isoText
+}
+
 export function epochSeconds (clock: Clock): number {
   return Math.floor(clock.now() / 1000)
 }

@@ -1,5 +1,6 @@
 // POST {family}/verify: true exactly when the claimed number is the one the network bound to the token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { isoTime } from '../../core/clock.js'
 import type { Decision } from '../../core/scenarios/engine.js'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
 import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, VerifyRequestSchema } from '../../schemas/camara.js'
@@ -12,7 +13,7 @@ export interface VerifyAnswer { devicePhoneNumberVerified: boolean, assessedAt?:
 /** The answer: aggregator paths add when it was assessed (the fast path answers the same) */
 export function verifyAnswer (verified: boolean, aggregator: boolean, now: number): VerifyAnswer {
   if (!aggregator) return { devicePhoneNumberVerified: verified }
-  return { devicePhoneNumberVerified: verified, assessedAt: new Date(now).toISOString() }
+  return { devicePhoneNumberVerified: verified, assessedAt: isoTime(now) }
 }
 
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
