@@ -9,7 +9,8 @@ RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/build.mjs ./scripts/
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# The build's esbuild metafile is for the tests, not the image
+RUN npm run build && rm dist/server.meta.json && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production \

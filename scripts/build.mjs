@@ -1,28 +1,42 @@
 // `npm run build`: tsc compiles src/ to dist/ (the library, its types and source maps), then
 // esbuild bundles the CLI entry into one file, dist/server.js, so `npm start`, the bin and the
 // container load one module instead of ~600 (start to healthy ~550 ms -> ~250 ms).
-// Left out of the bundle: pino-pretty (only loaded for a terminal). swagger-ui's code is bundled;
-// its static files are read from node_modules (src/plugins/openapi.ts names them).
+// Left out of the bundle: BUNDLE_EXTERNAL. swagger-ui's code is bundled; its static files are read
+// from node_modules (src/plugins/openapi.ts names them). esbuild's metafile goes next to the
+// bundle, dist/server.meta.json, so test/packaging/bundle.test.ts can check what the bundle imports.
 import { execFileSync } from 'node:child_process'
+import { realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
+/** Packages the bundle leaves to node_modules: pino-pretty is only loaded for a terminal */
+export const BUNDLE_EXTERNAL = Object.freeze(['pino-pretty'])
+
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')
 
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-await build({
-  entryPoints: [entry],
-  outfile: entry,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: 'linked',
-  external: ['pino-pretty'],
-  // The CommonJS packages inside an ES module bundle call require() for Node's own modules
-  banner: { js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);" },
-  logLevel: 'warning'
-})
+async function buildAll () {
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  const { metafile } = await build({
+    entryPoints: [entry],
+    outfile: entry,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    sourcemap: 'linked',
+    external: [...BUNDLE_EXTERNAL],
+    // The CommonJS packages inside an ES module bundle call require() for Node's own modules
+    banner: { js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);" },
+    // The metafile's paths relative to the package root ('dist/server.js'), wherever the build runs from
+    absWorkingDir: root,
+    metafile: true,
+    logLevel: 'warning'
+  })
+  writeFileSync(join(root, 'dist', 'server.meta.json'), JSON.stringify(metafile))
+}
+
+// Imported (by the bundle test, for BUNDLE_EXTERNAL) it builds nothing
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) await buildAll()

@@ -169,12 +169,6 @@ export class Journal {
     }
   }
 
-  /** Records a request and returns its entry as readers will see it */
-  record (record: JournalRecord): Readonly<JournalEntry> {
-    this.append(record)
-    return entryOf(this.slots[(this.start + this.count - 1) % this.capacity] as Slot)
-  }
-
   /** Matching entries, oldest first */
   list (filter: JournalFilter = {}): Array<Readonly<JournalEntry>> {
     const matching: Slot[] = []

@@ -16,20 +16,21 @@ function build (capacity?: number): { journal: Journal, clock: ManualClock } {
 /** A journal holding one flow (authorize -> operator -> token -> verify) and some other traffic */
 function withFlows (): Journal {
   const { journal, clock } = build()
-  journal.record(request({ operation: 'authorize', method: 'GET', path: '/camara/api/auth/v1/authorize', status: 302, flowId: 'flow-1', clientId: 'demo-app' }))
+  journal.append(request({ operation: 'authorize', method: 'GET', path: '/camara/api/auth/v1/authorize', status: 302, flowId: 'flow-1', clientId: 'demo-app' }))
   clock.advance(10)
-  journal.record(request({ operation: 'operator', method: 'GET', path: '/operators/movistar-es/authorize', status: 302, flowId: 'flow-1', msisdn: '+34666666666', operatorId: 'movistar-es' }))
-  journal.record(request({ operation: 'discovery', method: 'GET', path: '/camara/api/auth/v1/.well-known/openid-configuration' }))
-  journal.record(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 400, flowId: 'flow-2', reason: 'code already used' }))
-  journal.record(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', flowId: 'flow-1', msisdn: '+34666666666' }))
-  journal.record(request({ flowId: 'flow-1', correlator: 'corr-1', msisdn: '+34666666666', scenarios: ['slow-network'] }))
-  journal.record(request({ correlator: 'corr-2', msisdn: '+34600000002', status: 503, scenarios: ['operator-unavailable'] }))
+  journal.append(request({ operation: 'operator', method: 'GET', path: '/operators/movistar-es/authorize', status: 302, flowId: 'flow-1', msisdn: '+34666666666', operatorId: 'movistar-es' }))
+  journal.append(request({ operation: 'discovery', method: 'GET', path: '/camara/api/auth/v1/.well-known/openid-configuration' }))
+  journal.append(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 400, flowId: 'flow-2', reason: 'code already used' }))
+  journal.append(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', flowId: 'flow-1', msisdn: '+34666666666' }))
+  journal.append(request({ flowId: 'flow-1', correlator: 'corr-1', msisdn: '+34666666666', scenarios: ['slow-network'] }))
+  journal.append(request({ correlator: 'corr-2', msisdn: '+34600000002', status: 503, scenarios: ['operator-unavailable'] }))
   return journal
 }
 
-t.test('record numbers entries, stamps time and seed, and keeps what it is told', async (t) => {
+t.test('append numbers entries, stamps time and seed, and keeps what it is told', async (t) => {
   const { journal, clock } = build()
-  const first = journal.record(request({ flowId: 'flow-1', correlator: 'c-1', clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'movistar-es', scenarios: ['rate-limited'], status: 429, reason: 'scenario rate-limited' }))
+  journal.append(request({ flowId: 'flow-1', correlator: 'c-1', clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'movistar-es', scenarios: ['rate-limited'], status: 429, reason: 'scenario rate-limited' }))
+  const [first] = journal.list()
   t.same(first, {
     id: 1,
     time: '2026-11-25T12:00:00.000Z',
@@ -48,13 +49,17 @@ t.test('record numbers entries, stamps time and seed, and keeps what it is told'
     seed: 1234
   })
   clock.advance(1500)
-  const second = journal.record(request())
-  t.same(second, { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
+  journal.append(request())
+  t.equal(journal.size, 2)
+  t.same(journal.list()[0], first, 'the first entry is unchanged by the second')
+  t.same(journal.list()[1], { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
 })
 
-t.test('record takes the arrival time and a seed when given, and leaves undefined fields out', async (t) => {
+t.test('append takes the arrival time and a seed when given, and leaves undefined fields out', async (t) => {
   const { journal } = build()
-  const entry = journal.record(request({ startedAt: START - 250, seed: 99, flowId: undefined, reason: undefined }))
+  journal.append(request({ startedAt: START - 250, seed: 99, flowId: undefined, reason: undefined }))
+  const entry = journal.list()[0]
+  if (entry === undefined) return t.fail('no entry')
   t.equal(entry.time, '2026-11-25T11:59:59.750Z')
   t.equal(entry.seed, 99)
   t.notOk('flowId' in entry)
@@ -65,11 +70,17 @@ t.test('record takes the arrival time and a seed when given, and leaves undefine
 t.test('entries are frozen: a listener or reader cannot alter the journal', async (t) => {
   const { journal } = build()
   const scenarios = ['hang']
-  const entry = journal.record(request({ scenarios }))
+  const heard: Array<Readonly<JournalEntry>> = []
+  journal.subscribe((entry) => heard.push(entry))
+  journal.append(request({ scenarios }))
   scenarios.push('later')
-  t.same(journal.list()[0]?.scenarios, ['hang'], 'a copy of the array the caller keeps')
+  const entry = journal.list()[0]
+  if (entry === undefined) return t.fail('no entry')
+  t.same(entry.scenarios, ['hang'], 'a copy of the array the caller keeps')
+  t.equal(heard[0], entry, 'the listener was given the very object readers get')
   t.throws(() => { (entry as JournalEntry).status = 500 }, TypeError)
   t.throws(() => { (entry.scenarios as string[]).push('x') }, TypeError)
+  t.same(journal.list()[0], { id: 1, time: '2026-11-25T12:00:00.000Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: ['hang'], seed: 1234 }, 'unaltered')
 })
 
 t.test('list returns everything oldest first, newest last', async (t) => {
@@ -104,7 +115,7 @@ t.test('sinceId returns only later entries, for polling', async (t) => {
 
 t.test('the journal never holds more than its capacity: the oldest entries go first', async (t) => {
   const { journal } = build(3)
-  for (let i = 0; i < 10; i++) journal.record(request({ correlator: `c-${i}` }))
+  for (let i = 0; i < 10; i++) journal.append(request({ correlator: `c-${i}` }))
   t.equal(journal.size, 3)
   t.equal(journal.capacity, 3)
   t.same(journal.list().map((e) => [e.id, e.correlator]), [[8, 'c-7'], [9, 'c-8'], [10, 'c-9']])
@@ -114,11 +125,11 @@ t.test('the journal never holds more than its capacity: the oldest entries go fi
 t.test('the ring stays in order across many wrap-arounds', async (t) => {
   const { journal } = build(7)
   for (let i = 1; i <= 1000; i++) {
-    journal.record(request())
+    journal.append(request())
     const ids = journal.list().map((e) => e.id)
     const expected = Array.from({ length: Math.min(i, 7) }, (_, k) => i - Math.min(i, 7) + 1 + k)
     if (ids.join() !== expected.join()) {
-      t.fail(`after ${i} records: ${ids.join()}`)
+      t.fail(`after ${i} appends: ${ids.join()}`)
       break
     }
   }
@@ -127,7 +138,7 @@ t.test('the ring stays in order across many wrap-arounds', async (t) => {
 
 t.test('the default capacity is 1000', async (t) => {
   const { journal } = build()
-  for (let i = 0; i < 1005; i++) journal.record(request())
+  for (let i = 0; i < 1005; i++) journal.append(request())
   t.equal(journal.size, 1000)
   t.equal(journal.list()[0]?.id, 6)
   t.equal(journal.list().at(-1)?.id, 1005)
@@ -145,7 +156,7 @@ t.test('clear empties the journal but ids keep increasing', async (t) => {
   journal.clear()
   t.equal(journal.size, 0)
   t.same(journal.list(), [])
-  t.equal(journal.record(request()).id, 8)
+  journal.append(request())
   t.same(journal.list().map((e) => e.id), [8])
 })
 
@@ -153,10 +164,10 @@ t.test('subscribers receive each new entry until they unsubscribe', async (t) =>
   const { journal } = build()
   const seen: number[] = []
   const unsubscribe = journal.subscribe((entry) => seen.push(entry.id))
-  journal.record(request())
-  journal.record(request())
+  journal.append(request())
+  journal.append(request())
   unsubscribe()
-  journal.record(request())
+  journal.append(request())
   t.same(seen, [1, 2])
   unsubscribe()
 })
@@ -167,18 +178,18 @@ t.test('the same listener subscribed twice is two subscriptions', async (t) => {
   const listener = (entry: Readonly<JournalEntry>): void => { seen.push(entry.id) }
   const first = journal.subscribe(listener)
   journal.subscribe(listener)
-  journal.record(request())
+  journal.append(request())
   first()
-  journal.record(request())
+  journal.append(request())
   t.same(seen, [1, 1, 2])
 })
 
-t.test('a throwing listener neither fails the record nor starves the other listeners', async (t) => {
+t.test('a throwing listener neither fails the append nor starves the other listeners', async (t) => {
   const { journal } = build()
   const seen: number[] = []
   journal.subscribe(() => { throw new Error('dashboard socket closed') })
   journal.subscribe((entry) => seen.push(entry.id))
-  t.doesNotThrow(() => journal.record(request()))
+  t.doesNotThrow(() => journal.append(request()))
   t.same(seen, [1])
   t.equal(journal.size, 1)
 })

@@ -24,6 +24,8 @@ export interface PackedPackage {
   /** The unpacked tarball (its `package/` folder), with the project's node_modules linked in */
   root: string
   version: string
+  /** esbuild's metafile of the packed bundle (kept from the build; the package does not ship it) */
+  metafile: string
 }
 
 function filesUnder (path: string): string[] {
@@ -53,6 +55,7 @@ async function build (work: string): Promise<void> {
   if (tarball === undefined) throw new Error(`npm pack left no tarball in ${work}`)
   await execFile('tar', ['-xzf', join(work, tarball), '-C', work])
   symlinkSync(join(ROOT, 'node_modules'), join(work, 'package', 'node_modules'), 'dir')
+  cpSync(join(stage, 'dist', 'server.meta.json'), join(work, 'server.meta.json'))
   rmSync(stage, { recursive: true, force: true })
   writeFileSync(join(work, 'tarball'), tarball)
 }
@@ -91,6 +94,7 @@ async function pack (): Promise<PackedPackage> {
   return {
     tarball: join(dir, readFileSync(join(dir, 'tarball'), 'utf8')),
     root,
+    metafile: join(dir, 'server.meta.json'),
     version: (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   }
 }
