@@ -1,7 +1,8 @@
 // Fuzz properties over every surface, shared by the bounded run in `npm test` (test/fuzz/*.test.ts)
 // and the long run (`npm run bench:fuzz`). Each property sends one generated request through
 // app.inject() and checks the invariants that must hold whatever the input:
-// - no crash and no 5xx, unless a scenario the request selected injected it (the journal says so);
+// - no crash and no 5xx, unless a scenario applied to this very request injects exactly that status
+//   (its journal entry, found by the response's correlator, says which scenarios applied);
 // - every answer in its surface's format: 302 or a 400 text/html page at authorize, OAuth JSON
 //   { error, error_description } at token, ErrorInfo { status, code, message } on Number
 //   Verification and control paths;
@@ -10,6 +11,8 @@
 import fc from 'fast-check'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { CATALOGUE } from '../../src/core/scenarios/catalogue.js'
+import { OAUTH_TOKEN_ERRORS } from '../../src/core/scenarios/protocol-errors.js'
+import type { ErrorEffect } from '../../src/core/scenarios/scenario-schema.js'
 import { PATH_FAMILIES } from '../../src/routes/number-verification/family.js'
 import { REDIRECT_URI } from '../helpers/app.js'
 
@@ -21,7 +24,7 @@ const SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify
 
 export class InvariantError extends Error {}
 
-function check (condition: boolean, message: string, res: LightMyRequestResponse): void {
+function check (condition: boolean, message: string, res: LightMyRequestResponse): asserts condition {
   if (!condition) throw new InvariantError(`${message}: ${res.statusCode} ${JSON.stringify(res.headers)} ${res.body.slice(0, 500)}`)
 }
 
@@ -79,13 +82,39 @@ function encode (pairs: Array<[string, string]>): string {
 // Surfaces' formats -----------------------------------------------------------------------
 
 /**
- * A 5xx is allowed only when the journal shows a scenario applied to the request. The journal
- * records in onResponse, which may run after inject() resolved: let it run first.
+ * The HTTP status an error effect answers with. Authorize errors are redirects (302), never a
+ * 5xx. Latency, verifiedResult and faults inject no status: a connection fault leaves no response
+ * at all (journal status 0) and a body fault keeps the status the route gave (README, "The
+ * catalogue, with what a client sees").
  */
-async function injected (app: FastifyInstance): Promise<boolean> {
-  await new Promise((resolve) => setImmediate(resolve))
-  const last = app.emulator.journal.list({ limit: 1 })[0]
-  return last !== undefined && last.scenarios.length > 0
+function injectedStatus (error: ErrorEffect): number | undefined {
+  if ('camara' in error) return error.camara.status
+  if ('oauth' in error) return error.oauth.status ?? OAUTH_TOKEN_ERRORS[error.oauth.error].status
+  return undefined
+}
+
+/**
+ * A 5xx is allowed only when the journal entry of this very request, found by the correlator the
+ * response echoes, lists a scenario whose error injects exactly that status. The engine lists the
+ * applied scenarios in precedence order and carries out only the first error among them, so that
+ * one must match: a latency-only scenario, a 503 scenario under a 500 or another request's
+ * injected 500 excuse nothing. The journal records in onSend, before inject() resolves, so the
+ * entry is already there. Throws an InvariantError saying why a 5xx is not excused.
+ */
+export function checkServerError (app: FastifyInstance, res: LightMyRequestResponse): void {
+  if (res.statusCode < 500) return
+  const echoed = res.headers['x-correlator'] ?? res.headers['x-correlation-id']
+  check(typeof echoed === 'string', 'unintended 5xx: the response echoes no correlator to find its journal entry by', res)
+  const entry = app.emulator.journal.list({ correlator: echoed, limit: 1 })[0]
+  check(entry !== undefined, `unintended 5xx: no journal entry has correlator ${JSON.stringify(echoed)}, so no scenario injected it`, res)
+  const applied = entry.scenarios.length === 0 ? 'none' : entry.scenarios.join(', ')
+  const injecting = entry.scenarios
+    .map((name) => ({ name, error: app.emulator.scenarios.get(name)?.effects.error }))
+    .find((scenario): scenario is { name: string, error: ErrorEffect } => scenario.error !== undefined)
+  check(injecting !== undefined, `unintended 5xx: no scenario applied to this request injects an error (applied: ${applied})`, res)
+  const status = injectedStatus(injecting.error)
+  check(status === res.statusCode, `unintended 5xx: scenario ${injecting.name} injects ${status ?? 'a redirect'}, not ${res.statusCode} (applied: ${applied})`, res)
+  check(entry.status === res.statusCode, `unintended 5xx: the journal entry for correlator ${JSON.stringify(echoed)} records ${entry.status}, so it is another request's`, res)
 }
 
 export function checkBrowserAnswer (res: LightMyRequestResponse): void {
@@ -107,9 +136,9 @@ export function checkBrowserAnswer (res: LightMyRequestResponse): void {
   }
 }
 
-export async function checkOAuthAnswer (app: FastifyInstance, res: LightMyRequestResponse): Promise<void> {
+export function checkOAuthAnswer (app: FastifyInstance, res: LightMyRequestResponse): void {
   check(String(res.headers['content-type']).startsWith('application/json'), 'token answers JSON', res)
-  if (res.statusCode >= 500) check(await injected(app), 'a 5xx at token only when a scenario injected it', res)
+  checkServerError(app, res)
   const body = JSON.parse(res.body) as Record<string, unknown>
   if (res.statusCode === 200) {
     check(typeof body.access_token === 'string' && body.token_type === 'Bearer', 'a 200 is a token response', res)
@@ -124,8 +153,8 @@ export async function checkOAuthAnswer (app: FastifyInstance, res: LightMyReques
   check(res.statusCode !== 401 || body.error === 'invalid_client', '401 only for invalid_client', res)
 }
 
-export async function checkErrorInfo (app: FastifyInstance, res: LightMyRequestResponse, method: string): Promise<void> {
-  if (res.statusCode >= 500) check(await injected(app), 'a 5xx only when a scenario injected it', res)
+export function checkErrorInfo (app: FastifyInstance, res: LightMyRequestResponse, method: string): void {
+  checkServerError(app, res)
   if (method === 'HEAD' || res.statusCode < 300 || res.statusCode === 204) return
   check(String(res.headers['content-type']).startsWith('application/json'), 'errors are JSON', res)
   const body = JSON.parse(res.body) as Record<string, unknown>
@@ -248,7 +277,7 @@ export function tokenProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks
       headers: headersOf({ ...headers, 'content-type': contentType, authorization }),
       payload: contentType === 'application/json' ? JSON.stringify(Object.fromEntries(pairs)) : encode(pairs)
     })
-    await checkOAuthAnswer(app, res)
+    checkOAuthAnswer(app, res)
     if (res.statusCode !== 200) check(sizes(app) === before, 'a refused token request stores nothing', res)
   })
 }
@@ -283,7 +312,7 @@ export function numberVerificationProperty (app: FastifyInstance, tokens: { vali
         headers: headersOf({ ...headers, 'content-type': body === undefined ? undefined : contentType, authorization }),
         ...(body === undefined || method === 'GET' || method === 'HEAD' ? {} : { payload: body })
       })
-      await checkErrorInfo(app, res, method)
+      checkErrorInfo(app, res, method)
       if (res.statusCode === 200 && method !== 'HEAD') {
         const answer = res.json() as Record<string, unknown>
         check(typeof answer.devicePhoneNumberVerified === 'boolean' || typeof answer.devicePhoneNumber === 'string', 'a 200 is a verify or share answer', res)
@@ -332,7 +361,7 @@ export function controlProperty (app: FastifyInstance): fc.IAsyncPropertyWithHoo
       res = await app.inject({ method, url: `/_emulator/journal?${encode([[word, word], ['limit', word]])}` })
     }
     check(res.statusCode < 500, 'the control API never answers 5xx', res)
-    await checkErrorInfo(app, res, method)
+    checkErrorInfo(app, res, method)
     if (call === 'define' && res.statusCode !== 201) check(app.emulator.scenarios.list().length === scenariosBefore, 'a refused definition is not stored', res)
     app.emulator.reset()
   })
