@@ -28,6 +28,7 @@ import { lazySchemaCompilers } from './schema-compilers.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
+import { rootErrorHandler } from './routes/root-errors.js'
 import { fastVerifyPath, type FastPath } from './routes/number-verification/fast-verify.js'
 
 export interface AppDependencies {
@@ -135,6 +136,10 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('preClose', (done) => { closing = true; done() })
+  // Errors outside the surfaces (Swagger UI's static files, /openapi.*, bodies sent to unknown
+  // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler
+  // its scope had when it was registered, and each surface sets its own in its own scope
+  app.setErrorHandler(rootErrorHandler)
   await app.register(formbody)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)

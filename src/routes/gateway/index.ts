@@ -50,6 +50,9 @@ export const oauthErrorHandler = takingOverFaults(function (error: FastifyError 
 })
 
 export default async function gateway (app: FastifyInstance): Promise<void> {
+  // Errors before any of its routes is found (e.g. a malformed body sent to an unknown path under
+  // the prefix) answer OAuth JSON, as the not-found answer does, not the root's CAMARA shape
+  app.setErrorHandler(oauthErrorHandler)
   app.setNotFoundHandler(async (request, reply) => {
     return await reply.code(404).send({ error: 'invalid_request', error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ${AUTH_PREFIX}/.well-known/openid-configuration` })
   })
