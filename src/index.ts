@@ -98,7 +98,7 @@ export interface FixtureControls {
 export interface ActivateOptions {
   /** Only the next N matching requests */
   remaining?: number
-  /** Deactivate after this long, on the emulator's clock */
+  /** Deactivate after this long, on the emulator's clock (above 0, at most 1e9); absent = never */
   expiresInSeconds?: number
   /** Replaces the scenario's match rules for this activation */
   match?: Partial<ScenarioMatch>
@@ -182,15 +182,13 @@ function scenarioControls (emulator: Emulator): ScenarioControls {
     define: (scenario) => engine.define(validateScenario(structuredClone(scenario), PROGRAMMATIC_API)),
     remove: (name) => engine.remove(name),
     activate: (name, options = {}) => {
-      const { expiresInSeconds } = options
-      if (expiresInSeconds !== undefined && !(Number.isFinite(expiresInSeconds) && expiresInSeconds > 0)) {
-        throw new ScenarioError('$.expiresInSeconds', 'must be a number of seconds above 0', PROGRAMMATIC_API)
+      try {
+        return engine.activate(name, options).id
+      } catch (error) {
+        // The engine checks the options; the message names this API as define()'s does
+        if (error instanceof ScenarioError) throw new ScenarioError(error.jsonPath, error.rule, PROGRAMMATIC_API)
+        throw error
       }
-      return engine.activate(name, {
-        remaining: options.remaining,
-        expiresAt: expiresInSeconds === undefined ? undefined : emulator.ctx.clock.now() + expiresInSeconds * 1000,
-        match: options.match
-      }).id
     },
     deactivate: (idOrName) => engine.deactivate(idOrName),
     activations: () => engine.activations()

@@ -199,9 +199,12 @@ t.test('scenarios: list, define, activate for the next N requests or until expir
   t.equal(emulator.scenarios.deactivate(always), 0)
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { status: 200, body: { devicePhoneNumberVerified: true } })
 
-  emulator.scenarios.activate('verify-always-false', { expiresInSeconds: 60 })
+  const expiring = emulator.scenarios.activate('verify-always-false', { expiresInSeconds: 60 })
+  t.match(emulator.scenarios.activations(), [{ id: expiring, activatedAt: START, expiresAt: START + 60_000 }])
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { body: { devicePhoneNumberVerified: false } })
-  clock.advance(60_000)
+  clock.advance(59_999)
+  t.match(await verify(emulator, tokens.access_token, '+34666666666'), { body: { devicePhoneNumberVerified: false } }, 'still live a ms before')
+  clock.advance(1)
   t.same(emulator.scenarios.activations(), [], 'gone once its time is up, on the emulator clock')
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { body: { devicePhoneNumberVerified: true } })
 
@@ -213,6 +216,18 @@ t.test('scenarios: list, define, activate for the next N requests or until expir
   t.equal(emulator.scenarios.remove('verify-unavailable'), false)
 })
 
+t.test('scenarios: an activation lifetime rounds up to a whole ms; without one it never expires', async (t) => {
+  const { emulator, clock } = await start(t)
+  const tiny = emulator.scenarios.activate('rate-limited', { expiresInSeconds: 0.0004 })
+  const longest = emulator.scenarios.activate('rate-limited', { expiresInSeconds: 1e9 })
+  const forever = emulator.scenarios.activate('rate-limited')
+  t.strictSame(emulator.scenarios.activations().map((a) => [a.id, a.expiresAt]), [[tiny, START + 1], [longest, START + 1e12], [forever, undefined]])
+  clock.advance(1)
+  t.strictSame(emulator.scenarios.activations().map((a) => a.id), [longest, forever])
+  clock.advance(1e12)
+  t.strictSame(emulator.scenarios.activations().map((a) => a.id), [forever])
+})
+
 t.test('scenarios: refusals name the JSON path and rule, or the registry problem', async (t) => {
   const { emulator } = await start(t)
   t.throws(() => emulator.scenarios.define({ name: 'Bad Name', description: 'x', effects: { verifiedResult: true } }),
@@ -221,9 +236,12 @@ t.test('scenarios: refusals name the JSON path and rule, or the registry problem
   t.throws(() => emulator.scenarios.define({ name: 'rate-limited', description: 'x', effects: { verifiedResult: true } }),
     new ScenarioRegistryError('duplicate', 'scenario "rate-limited" is already defined in the built-in catalogue'))
   t.throws(() => emulator.scenarios.activate('nope'), new ScenarioRegistryError('unknown', 'unknown scenario "nope"'))
-  t.throws(() => emulator.scenarios.activate('rate-limited', { remaining: 0 }), { name: 'ScenarioError', jsonPath: '$.remaining', rule: 'must be an integer of at least 1' })
-  for (const expiresInSeconds of [0, -1, Number.NaN]) {
-    t.throws(() => emulator.scenarios.activate('rate-limited', { expiresInSeconds }), new ScenarioError('$.expiresInSeconds', 'must be a number of seconds above 0', 'programmatic API'))
+  t.throws(() => emulator.scenarios.activate('rate-limited', { remaining: 0 }), new ScenarioError('$.remaining', 'must be an integer of at least 1', 'programmatic API'))
+  const badLifetimes: unknown[] = [0, -0, -1, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e9 + 0.001, 1e13, 1e308, '60', null]
+  for (const expiresInSeconds of badLifetimes) {
+    const error = t.throws(() => emulator.scenarios.activate('rate-limited', { expiresInSeconds: expiresInSeconds as number }), `expiresInSeconds ${String(expiresInSeconds)}`)
+    t.ok(error instanceof ScenarioError)
+    t.equal((error as Error).message, 'programmatic API: $.expiresInSeconds: must be a number of seconds above 0 and at most 1000000000')
   }
   t.throws(() => emulator.scenarios.remove('rate-limited'), { name: 'ScenarioRegistryError', kind: 'read-only' })
   t.same(emulator.scenarios.activations(), [], 'nothing was activated')

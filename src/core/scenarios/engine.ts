@@ -55,11 +55,17 @@ export interface ScenarioListing {
   scenario: Scenario
 }
 
+/**
+ * The longest activation lifetime. Far beyond any test run, and it keeps the expiry a time a Date
+ * can hold, so the control API can always show it as an ISO time.
+ */
+export const MAX_EXPIRES_IN_SECONDS = 1_000_000_000
+
 export interface ActivationOptions {
   /** Apply to the next N matching requests only */
   remaining?: number
-  /** Ms since the epoch; the activation vanishes then */
-  expiresAt?: number
+  /** The activation vanishes this long after it starts, on the engine's clock; absent = never */
+  expiresInSeconds?: number
   /** Replaces the scenario's match rules of the same name for this activation */
   match?: Partial<ScenarioMatch>
 }
@@ -69,6 +75,7 @@ export interface Activation {
   name: string
   activatedAt: number
   remaining?: number
+  /** Ms since the epoch */
   expiresAt?: number
   match?: Partial<ScenarioMatch>
   /** Requests it applied to so far */
@@ -227,7 +234,7 @@ export class ScenarioEngine {
 
   /**
    * Activates a scenario from the control API: for every matching request, or the next
-   * `remaining` ones, until `expiresAt`. Returns (a copy of) the activation.
+   * `remaining` ones, for `expiresInSeconds`. Returns (a copy of) the activation.
    */
   activate (name: string, options: ActivationOptions = {}): Activation {
     const definition = this.definitions.get(name)
@@ -236,9 +243,9 @@ export class ScenarioEngine {
     if (options.remaining !== undefined && !(Number.isSafeInteger(options.remaining) && options.remaining >= 1)) {
       throw new ScenarioError('$.remaining', 'must be an integer of at least 1')
     }
-    if (options.expiresAt !== undefined) {
-      if (!Number.isFinite(options.expiresAt)) throw new ScenarioError('$.expiresAt', 'must be a time in ms since the epoch')
-      if (options.expiresAt <= now) throw new ScenarioError('$.expiresAt', `is not in the future (now is ${new Date(now).toISOString()})`)
+    const { expiresInSeconds } = options
+    if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= MAX_EXPIRES_IN_SECONDS)) {
+      throw new ScenarioError('$.expiresInSeconds', `must be a number of seconds above 0 and at most ${MAX_EXPIRES_IN_SECONDS}`)
     }
     if (options.match !== undefined) {
       const problem = firstSchemaProblem(ScenarioMatchSchema, options.match, '$.match') ??
@@ -251,7 +258,8 @@ export class ScenarioEngine {
       activatedAt: now,
       appliedCount: 0,
       ...(options.remaining === undefined ? {} : { remaining: options.remaining }),
-      ...(options.expiresAt === undefined ? {} : { expiresAt: options.expiresAt }),
+      // Whole ms, rounded up: a lifetime above 0 never ends the moment it starts
+      ...(expiresInSeconds === undefined ? {} : { expiresAt: now + Math.ceil(expiresInSeconds * 1000) }),
       ...(options.match === undefined ? {} : { match: deepFreeze(structuredClone(options.match)) })
     }
     this.activationList.push(activation)

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CamaraError } from '../../core/errors.js'
+import { MAX_EXPIRES_IN_SECONDS } from '../../core/scenarios/engine.js'
 import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 import { documentOnly } from '../route-options.js'
@@ -76,7 +77,8 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       params: NameParams,
       body: Type.Optional(Type.Object({
         remaining: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the next N matching requests' })),
-        expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Deactivate after this long' })),
+        // The engine's own bounds, so the OpenAPI document states them and the answer names the body field
+        expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_EXPIRES_IN_SECONDS, description: 'Deactivate after this long' })),
         match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
       }, { additionalProperties: false })),
       response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema }
@@ -87,12 +89,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       if (request.body === undefined && request.headers['content-type'] === undefined) (request as { body: unknown }).body = {}
     }
   }, async (request, reply) => {
-    const body = request.body ?? {}
-    const activation = engine().activate(request.params.name, {
-      remaining: body.remaining,
-      expiresAt: body.expiresInSeconds === undefined ? undefined : app.emulator.ctx.clock.now() + body.expiresInSeconds * 1000,
-      match: body.match
-    })
+    const activation = engine().activate(request.params.name, request.body ?? {})
     return await reply.code(201).send(activationView(activation))
   })
 

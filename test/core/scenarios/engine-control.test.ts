@@ -1,5 +1,6 @@
+import { inspect } from 'node:util'
 import t from 'tap'
-import { ScenarioRegistryError } from '../../../src/core/scenarios/engine.js'
+import { MAX_EXPIRES_IN_SECONDS, ScenarioRegistryError } from '../../../src/core/scenarios/engine.js'
 import { ScenarioError } from '../../../src/core/scenarios/scenario-schema.js'
 import { buildEngine, camaraCode, facts, latencyScenario, START } from './support.js'
 
@@ -45,9 +46,11 @@ t.test('next-N does not count requests the probability passed over', async (t) =
   t.ok(requests > 3, `took ${requests} requests at p = 0.5`)
 })
 
-t.test('an activation expires at expiresAt on the injected clock', async (t) => {
+t.test('an activation expires expiresInSeconds after it starts, on the injected clock', async (t) => {
   const { engine, clock } = buildEngine()
-  engine.activate('internal-error', { expiresAt: START + 60_000 })
+  clock.advance(5000)
+  t.strictSame(engine.activate('internal-error', { expiresInSeconds: 60 }),
+    { id: 'activation-1', name: 'internal-error', activatedAt: START + 5000, appliedCount: 0, expiresAt: START + 65_000 }, 'counted from the clock\'s now')
   clock.advance(59_999)
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
   t.equal(engine.activations().length, 1)
@@ -58,11 +61,32 @@ t.test('an activation expires at expiresAt on the injected clock', async (t) => 
 
 t.test('expiry also ends a next-N activation that was not used up', async (t) => {
   const { engine, clock } = buildEngine()
-  engine.activate('internal-error', { remaining: 5, expiresAt: START + 1000 })
+  engine.activate('internal-error', { remaining: 5, expiresInSeconds: 1 })
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
   clock.advance(1000)
   t.same(engine.activations(), [])
   t.equal(engine.list().find((s) => s.name === 'internal-error')?.active, false)
+})
+
+t.test('without expiresInSeconds an activation never expires', async (t) => {
+  const { engine, clock } = buildEngine()
+  engine.activate('internal-error')
+  clock.advance(MAX_EXPIRES_IN_SECONDS * 1000 + 1)
+  t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
+  t.same(engine.activations(), [{ id: 'activation-1', name: 'internal-error', activatedAt: START, appliedCount: 1 }])
+})
+
+t.test('expiresInSeconds: fractions round up to a whole ms, the maximum is accepted', async (t) => {
+  const { engine, clock } = buildEngine()
+  const cases: Array<[number, number]> = [[0.5, 500], [0.0004, 1], [Number.MIN_VALUE, 1], [1.0001, 1001], [MAX_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS * 1000]]
+  for (const [expiresInSeconds, lifetimeMs] of cases) {
+    const { expiresAt } = engine.activate('internal-error', { expiresInSeconds })
+    t.equal(expiresAt, START + lifetimeMs, `${expiresInSeconds} s`)
+  }
+  t.equal(new Date(START + MAX_EXPIRES_IN_SECONDS * 1000).toISOString(), '2058-08-03T13:46:40.000Z', 'the longest expiry is still a time a Date can show')
+  t.equal(engine.activations().length, 5, 'none is over the moment it starts')
+  clock.advance(1)
+  t.equal(engine.activations().length, 3, 'the two 1 ms lifetimes are over a ms later')
 })
 
 t.test('the newest control activation wins over older ones', async (t) => {
@@ -135,21 +159,32 @@ t.test('reset drops activations and counters but keeps every definition', async 
   t.equal(engine.activate('hang').id, 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
 })
 
+const EXPIRES_IN_SECONDS_RULE = 'must be a number of seconds above 0 and at most 1000000000'
+
 t.test('activate refuses unknown scenarios and bad options, without activating anything', async (t) => {
   const { engine } = buildEngine()
   t.throws(() => engine.activate('no-such'), new ScenarioRegistryError('unknown', 'unknown scenario "no-such"'))
   const invalid: Array<[Parameters<typeof engine.activate>[1], string, string]> = [
     [{ remaining: 0 }, '$.remaining', 'must be an integer of at least 1'],
     [{ remaining: 1.5 }, '$.remaining', 'must be an integer of at least 1'],
-    [{ expiresAt: START }, '$.expiresAt', 'is not in the future (now is 2026-11-25T12:00:00.000Z)'],
-    [{ expiresAt: Number.NaN }, '$.expiresAt', 'must be a time in ms since the epoch'],
+    [{ expiresInSeconds: 0 }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: -0 }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: -1 }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: Number.NaN }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: Number.POSITIVE_INFINITY }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: Number.NEGATIVE_INFINITY }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: MAX_EXPIRES_IN_SECONDS + 0.001 }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: 1e13 }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: '60' as never }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: null as never }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
+    [{ expiresInSeconds: true as never }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
     [{ match: { probability: 2 } }, '$.match.probability', 'expected number to be less or equal to 1'],
     [{ match: { colour: 'red' } as never }, '$.match.colour', 'unknown property "colour"'],
     [{ match: { operations: ['token'] } }, '$.match.operations', 'camara errors cannot be answered on token (fits verify, share, discovery, jwks)']
   ]
   for (const [options, jsonPath, rule] of invalid) {
     const error = t.throws(() => engine.activate('rate-limited', options)) as ScenarioError
-    t.ok(error instanceof ScenarioError, JSON.stringify(options))
+    t.ok(error instanceof ScenarioError, inspect(options))
     t.same({ jsonPath: error.jsonPath, rule: error.rule }, { jsonPath, rule })
   }
   t.same(engine.activations(), [])

@@ -138,6 +138,11 @@ t.test('activation requests that break the rules are refused with the field and 
     { name: 'remaining 0', scenario: 'rate-limited', body: { remaining: 0 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.remaining must be >= 1' },
     { name: 'remaining not an integer', scenario: 'rate-limited', body: { remaining: 1.5 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.remaining must be integer' },
     { name: 'expiresInSeconds 0', scenario: 'rate-limited', body: { expiresInSeconds: 0 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be > 0' },
+    { name: 'expiresInSeconds negative', scenario: 'rate-limited', body: { expiresInSeconds: -1 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be > 0' },
+    { name: 'expiresInSeconds above the maximum', scenario: 'rate-limited', body: { expiresInSeconds: 1e9 + 0.001 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be <= 1000000000' },
+    { name: 'expiresInSeconds past any Date', scenario: 'rate-limited', body: { expiresInSeconds: 1e13 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be <= 1000000000' },
+    { name: 'expiresInSeconds that overflows to Infinity in ms', scenario: 'rate-limited', body: { expiresInSeconds: 1e308 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be <= 1000000000' },
+    { name: 'expiresInSeconds not a number', scenario: 'rate-limited', body: { expiresInSeconds: 'soon' }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be number' },
     { name: 'an unknown property', scenario: 'rate-limited', body: { forever: true }, status: 400, code: 'INVALID_ARGUMENT', message: 'body has unknown property "forever"' },
     { name: 'a malformed subscriber in match', scenario: 'rate-limited', body: { match: { subscribers: ['34666666666'] } }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.match.subscribers.0 must match pattern "^\\+[1-9][0-9]{4,14}$"' },
     {
@@ -156,7 +161,36 @@ t.test('activation requests that break the rules are refused with the field and 
       assertErrorInfo(t, await control(app, 'POST', `/scenarios/${row.scenario}/activate`, row.body), row)
     })
   }
+  await t.test('expiresInSeconds that JSON reads as Infinity', async (t) => {
+    const res = await app.inject({ method: 'POST', url: '/_emulator/scenarios/rate-limited/activate', headers: { 'content-type': 'application/json' }, payload: '{"expiresInSeconds":1e309}' })
+    assertErrorInfo(t, res, { status: 400, code: 'INVALID_ARGUMENT', message: 'body.expiresInSeconds must be number' })
+  })
   t.strictSame(((await control(app, 'GET', '/scenarios')).json() as Listing).activations, [], 'nothing was activated')
+})
+
+t.test('expiresInSeconds: fractions round up to a whole ms, and the longest expiry is shown as an ISO time', async (t) => {
+  const { app } = await buildScenarioApp()
+  t.teardown(() => app.close())
+  const tiny = await control(app, 'POST', '/scenarios/rate-limited/activate', { expiresInSeconds: 0.0004 })
+  t.equal(tiny.statusCode, 201)
+  t.strictSame(tiny.json(), { id: 'activation-1', name: 'rate-limited', activatedAt: NOW, appliedCount: 0, expiresAt: '2026-11-25T12:00:00.001Z' })
+  const longest = await control(app, 'POST', '/scenarios/rate-limited/activate', { expiresInSeconds: 1e9 })
+  t.equal(longest.statusCode, 201)
+  t.strictSame(longest.json(), { id: 'activation-2', name: 'rate-limited', activatedAt: NOW, appliedCount: 0, expiresAt: '2058-08-03T13:46:40.000Z' })
+  const listing = await control(app, 'GET', '/scenarios')
+  t.equal(listing.statusCode, 200)
+  t.strictSame((listing.json() as Listing).activations.map((a) => a.expiresAt), ['2026-11-25T12:00:00.001Z', '2058-08-03T13:46:40.000Z'])
+})
+
+t.test('an activation without expiresInSeconds outlives any clock advance', async (t) => {
+  const { app, clock } = await buildScenarioApp()
+  t.teardown(() => app.close())
+  await activate(app, 'rate-limited')
+  clock.advance(1e9 * 1000 + 1)
+  // A token from after the advance: one from before would have expired
+  const token = await accessTokenFor(app)
+  assertErrorInfo(t, await verify(app, token), RATE_LIMITED)
+  t.strictSame(((await control(app, 'GET', '/scenarios')).json() as Listing).activations, [{ id: 'activation-1', name: 'rate-limited', activatedAt: NOW, appliedCount: 1 }])
 })
 
 t.test('scenarios defined at runtime: usable at once, redefinable, removable; catalogue names are taken', async (t) => {
