@@ -8,23 +8,18 @@ import type { Test } from 'tap'
 import { DEFAULT_FIXTURES, type EmulatorConfig } from '../../src/config/config.js'
 import type { FixtureFile } from '../../src/config/fixture-schema.js'
 import type { Sleep } from '../../src/plugins/scenarios.js'
-import { buildTestApp, REDIRECT_URI, type TestApp, type TestAppOptions } from '../helpers/app.js'
-import { authorizeDevice, NV_SCOPES, type FlowOptions } from '../helpers/flow.js'
+import { buildTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js'
+import { authorizationCode, gatewayLeg, obtainTokens, operatorLeg, SEED_KONERA, type FlowOptions } from '../helpers/flow.js'
 import type { JournalEntry } from '../../src/core/journal.js'
 
+export { exchangeCode, SEED_KONERA, SEED_MSISDN, share, SHARE_PATH as SHARE_URL, TOKEN_PATH as TOKEN_URL, verify, VERIFY_PATH as VERIFY_URL, type ApiCallOptions } from '../helpers/flow.js'
+
 export const JSON_UTF8 = 'application/json; charset=utf-8'
-export const SEED_MSISDN = '+34666666666'
-export const SEED_KONERA = 'ipv4:142.115.147.143'
 export const NEIGHBOUR_MSISDN = '+34666666667'
 export const NEIGHBOUR_KONERA = 'ipv4:142.115.147.144'
 export const INDIA_MSISDN = '+919036499174'
 export const INDIA_KONERA = 'ipv4:49.36.10.20'
 
-export const TOKEN_URL = '/camara/api/auth/v1/token'
-/** The seed's verify path (aggregator flavour: the answer carries assessedAt) */
-export const VERIFY_URL = '/camara/api/number-verification/v1/verify'
-/** CAMARA's share path */
-export const SHARE_URL = '/number-verification/v1/device-phone-number'
 /** assessedAt on the test apps' manual clock */
 export const ASSESSED_AT = '2026-11-25T12:00:00.000Z'
 export const UNKNOWN_HINT = 'GET /_emulator/scenarios lists them'
@@ -49,84 +44,24 @@ export async function buildScenarioApp (overrides: Partial<EmulatorConfig> = {},
   return { ...built, sleeps }
 }
 
-/** Runs authorize -> operator and returns the code; fails when the flow ends in an error redirect */
+/** Runs authorize -> operator for a device (the seed device unless told) and returns the code */
 export async function codeFor (app: FastifyInstance, options: FlowOptions = {}): Promise<string> {
-  const callback = await authorizeDevice(app, { konera: SEED_KONERA, ...options })
-  const code = callback.searchParams.get('code')
-  if (code === null) throw new Error(`no code: ${callback.toString()}`)
-  return code
+  return await authorizationCode(app, { konera: SEED_KONERA, ...options })
 }
 
 /** The gateway authorize leg for the seed device; `extra` adds or replaces query parameters */
 export async function gatewayAuthorize (app: FastifyInstance, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-  const query = new URLSearchParams({
-    response_type: 'code',
-    client_id: 'demo-app',
-    redirect_uri: REDIRECT_URI,
-    scope: NV_SCOPES,
-    state: 'state-1',
-    konera_context: SEED_KONERA,
-    ...extra
-  })
-  return await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}`, headers })
+  return await gatewayLeg(app, { konera: SEED_KONERA, extraQuery: extra, headers })
 }
 
 /** Follows the gateway's 302 to the emulated operator */
 export async function operatorAuthorize (app: FastifyInstance, gateway: LightMyRequestResponse, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-  const location = gateway.headers.location
-  if (gateway.statusCode !== 302 || typeof location !== 'string') throw new Error(`gateway answered ${gateway.statusCode}: ${gateway.body}`)
-  const url = new URL(location)
-  if (!url.pathname.startsWith('/operators/')) throw new Error(`gateway did not route to an operator: ${location}`)
-  return await app.inject({ method: 'GET', url: url.pathname + url.search, headers })
-}
-
-export async function exchangeCode (app: FastifyInstance, code: string, headers: Record<string, string> = {}, clientId = 'demo-app'): Promise<LightMyRequestResponse> {
-  return await app.inject({
-    method: 'POST',
-    url: TOKEN_URL,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: clientId, client_secret: 'demo-secret' }).toString()
-  })
+  return await operatorLeg(app, gateway, { headers })
 }
 
 /** The whole flow for a device (the seed device unless told), returning the access token */
 export async function accessTokenFor (app: FastifyInstance, options: FlowOptions = {}): Promise<string> {
-  const res = await exchangeCode(app, await codeFor(app, options), options.headers, options.clientId)
-  if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
-  return (res.json() as { access_token: string }).access_token
-}
-
-export interface ApiCallOptions {
-  phoneNumber?: string
-  /** Sent as x-emulator-scenario */
-  scenarios?: string
-  headers?: Record<string, string>
-  url?: string
-}
-
-export async function verify (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
-  return await app.inject({
-    method: 'POST',
-    url: options.url ?? VERIFY_URL,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(options.scenarios === undefined ? {} : { 'x-emulator-scenario': options.scenarios }),
-      ...options.headers
-    },
-    payload: { phoneNumber: options.phoneNumber ?? SEED_MSISDN }
-  })
-}
-
-export async function share (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
-  return await app.inject({
-    method: 'GET',
-    url: options.url ?? SHARE_URL,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(options.scenarios === undefined ? {} : { 'x-emulator-scenario': options.scenarios }),
-      ...options.headers
-    }
-  })
+  return (await obtainTokens(app, { konera: SEED_KONERA, ...options })).access_token
 }
 
 export function verified (value: boolean): { devicePhoneNumberVerified: boolean, assessedAt: string } {

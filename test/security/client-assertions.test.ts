@@ -4,7 +4,8 @@
 import t, { type Test } from 'tap'
 import { generateKeyPair, exportJWK, SignJWT } from 'jose'
 import { buildTestApp } from '../helpers/app.js'
-import { assertionForm, CHALLENGE, clientAssertion, codeFor, DEMO_JWT_KEY, secretPost, TOKEN_ENDPOINT, tokenRequest, verify } from './support.js'
+import { codeForm, tokenRequest, verify } from '../helpers/flow.js'
+import { assertionForm, CHALLENGE, clientAssertion, codeFor, DEMO_JWT_KEY, TOKEN_ENDPOINT } from './support.js'
 
 const jwtCode = (app: Awaited<ReturnType<typeof buildTestApp>>['app']): Promise<string> => codeFor(app, { client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256' })
 
@@ -72,7 +73,7 @@ t.test('a replayed assertion jti is refused', async (t) => {
 t.test('bearer tokens the emulator did not issue, or that expired, are refused at verify', async (t) => {
   const { app, clock } = await buildTestApp()
   t.teardown(() => app.close())
-  const issued = (await tokenRequest(app, secretPost(await codeFor(app)))).json() as { access_token: string, id_token: string, expires_in: number }
+  const issued = (await tokenRequest(app, codeForm(await codeFor(app)))).json() as { access_token: string, id_token: string, expires_in: number }
   const now = clock.now() / 1000
   for (const [label, token] of [
     ['the id_token used as an access token', issued.id_token],

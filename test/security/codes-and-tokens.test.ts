@@ -2,7 +2,8 @@
 // a wrong verifier, a reused refresh token. Each refusal is exact, and a replay revokes.
 import t from 'tap'
 import { buildTestApp, REDIRECT_URI } from '../helpers/app.js'
-import { assertionForm, authorize, CHALLENGE, clientAssertion, codeFor, secretPost, tokenRequest, verify, VERIFIER } from './support.js'
+import { codeForm, tokenRequest, verify } from '../helpers/flow.js'
+import { assertionForm, authorize, CHALLENGE, clientAssertion, codeFor, VERIFIER } from './support.js'
 
 const NO_STORE = { 'cache-control': 'no-store' }
 
@@ -10,11 +11,11 @@ t.test('a replayed code is refused and revokes the tokens of its first exchange'
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const code = await codeFor(app)
-  const first = await tokenRequest(app, secretPost(code))
+  const first = await tokenRequest(app, codeForm(code))
   t.equal(first.statusCode, 200)
   const accessToken = (first.json() as { access_token: string }).access_token
   t.equal((await verify(app, accessToken)).statusCode, 200, 'the token works before the replay')
-  const replay = await tokenRequest(app, secretPost(code))
+  const replay = await tokenRequest(app, codeForm(code))
   t.equal(replay.statusCode, 400)
   t.match(replay.headers, NO_STORE)
   t.same(replay.json(), { error: 'invalid_grant', error_description: 'authorization code was already used; the tokens issued with it are revoked' })
@@ -33,7 +34,7 @@ t.test('a code issued to one client cannot be redeemed by another', async (t) =>
   t.same(byJwtClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
   // demo-app-jwt's code (with PKCE), presented by demo-app with its secret and the right verifier
   const jwtCode = await codeFor(app, { client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256' })
-  const bySecretClient = await tokenRequest(app, secretPost(jwtCode, { code_verifier: VERIFIER }))
+  const bySecretClient = await tokenRequest(app, codeForm(jwtCode, { code_verifier: VERIFIER }))
   t.equal(bySecretClient.statusCode, 400)
   t.same(bySecretClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
 })
@@ -42,7 +43,7 @@ t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requ
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const withChallenge = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
-  const noVerifier = await tokenRequest(app, secretPost(withChallenge))
+  const noVerifier = await tokenRequest(app, codeForm(withChallenge))
   t.equal(noVerifier.statusCode, 400)
   t.same(noVerifier.json(), { error: 'invalid_grant', error_description: 'code_verifier is required: the authorization request had a code_challenge' })
 
@@ -57,7 +58,7 @@ t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requ
   t.equal(required.searchParams.get('error_description'), 'PKCE is required for this client: send code_challenge and code_challenge_method=S256')
 
   const withoutChallenge = await codeFor(app)
-  const injected = await tokenRequest(app, secretPost(withoutChallenge, { code_verifier: VERIFIER }))
+  const injected = await tokenRequest(app, codeForm(withoutChallenge, { code_verifier: VERIFIER }))
   t.equal(injected.statusCode, 400)
   t.same(injected.json(), { error: 'invalid_grant', error_description: 'code_verifier sent but the authorization request had no code_challenge' })
 })
@@ -66,13 +67,13 @@ t.test('a wrong PKCE verifier is refused, whatever its length', async (t) => {
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const code = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
-  const wrong = await tokenRequest(app, secretPost(code, { code_verifier: `${VERIFIER.slice(0, -1)}x` }))
+  const wrong = await tokenRequest(app, codeForm(code, { code_verifier: `${VERIFIER.slice(0, -1)}x` }))
   t.equal(wrong.statusCode, 400)
   t.same(wrong.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
-  const longer = await tokenRequest(app, secretPost(code, { code_verifier: `${VERIFIER}${VERIFIER}` }))
+  const longer = await tokenRequest(app, codeForm(code, { code_verifier: `${VERIFIER}${VERIFIER}` }))
   t.same(longer.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
   // The challenge itself is not a verifier
-  const challengeAsVerifier = await tokenRequest(app, secretPost(code, { code_verifier: CHALLENGE }))
+  const challengeAsVerifier = await tokenRequest(app, codeForm(code, { code_verifier: CHALLENGE }))
   t.same(challengeAsVerifier.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
 })
 
@@ -80,7 +81,7 @@ t.test('a reused refresh token is refused and revokes every token of the grant',
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const code = await codeFor(app, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
-  const first = (await tokenRequest(app, secretPost(code))).json() as { refresh_token: string }
+  const first = (await tokenRequest(app, codeForm(code))).json() as { refresh_token: string }
   const refresh = (body: string): Promise<Awaited<ReturnType<typeof tokenRequest>>> => tokenRequest(app, { grant_type: 'refresh_token', refresh_token: body, client_id: 'demo-app', client_secret: 'demo-secret' })
   const rotated = await refresh(first.refresh_token)
   t.equal(rotated.statusCode, 200)

@@ -4,8 +4,9 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { buildTestApp, REDIRECT_URI } from '../helpers/app.js'
+import { SEED_KONERA } from '../helpers/flow.js'
 import { authorizeParams, runAuthorization } from '../routes/gateway/flow.js'
-import { AUTHORIZE, query, SCOPE, SEED_DEVICE } from './support.js'
+import { gateway } from './support.js'
 
 function assertErrorPage (t: Test, res: LightMyRequestResponse, label: string): void {
   t.equal(res.statusCode, 400, `${label}: 400`)
@@ -19,13 +20,6 @@ function assertNoInjectedHeader (t: Test, res: LightMyRequestResponse, label: st
   for (const [name, value] of Object.entries(res.headers)) {
     t.notMatch(String(value), /[\r\n]/, `${label}: header ${name} holds no CR/LF`)
   }
-}
-
-async function gateway (app: Awaited<ReturnType<typeof buildTestApp>>['app'], params: Record<string, string | undefined>): Promise<LightMyRequestResponse> {
-  return await app.inject({
-    method: 'GET',
-    url: `${AUTHORIZE}?${query({ response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'st', konera_context: SEED_DEVICE, ...params })}`
-  })
 }
 
 t.test('an unregistered redirect_uri gets the error page, never a Location', async (t) => {
@@ -81,7 +75,7 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
   t.teardown(() => app.close())
   const state = 'st\r\nSet-Cookie: injected=1\r\nX-Injected: 1'
   // The gateway's 302 to the operator, then the code redirect: neither carries a header of its own
-  const { gateway: toOperator, operator: toApp, callback } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_DEVICE }))
+  const { gateway: toOperator, operator: toApp, callback } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_KONERA }))
   assertNoInjectedHeader(t, toOperator, 'gateway redirect to the operator')
   assertNoInjectedHeader(t, toApp, 'operator redirect to the app')
   t.equal(callback.searchParams.get('state'), state, 'the client gets its state back intact')

@@ -7,7 +7,8 @@ import { ManualClock } from '../../src/core/clock.js'
 import { secretsEqual } from '../../src/core/client-authentication.js'
 import { pkceMatches } from '../../src/core/token-service.js'
 import { BASE_URL, buildTestApp, testKeys } from '../helpers/app.js'
-import { assertionForm, CHALLENGE, clientAssertion, codeFor, secretPost, tokenRequest, verify, VERIFIER } from './support.js'
+import { codeForm, tokenRequest, verify } from '../helpers/flow.js'
+import { assertionForm, CHALLENGE, clientAssertion, codeFor, VERIFIER } from './support.js'
 
 t.test('client secrets are compared in constant time, and a secret of any length is simply wrong', async (t) => {
   // Behaviour: timingSafeEqual alone throws on different lengths; hashing first makes every length comparable
@@ -47,14 +48,14 @@ t.test('client secrets are compared in constant time, and a secret of any length
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   for (const secret of ['demo', 'demo-secreX', 'demo-secret-and-much-more', ' demo-secret']) {
-    const post = await tokenRequest(app, secretPost(await codeFor(app), { client_secret: secret }))
+    const post = await tokenRequest(app, codeForm(await codeFor(app), { client_secret: secret }))
     t.equal(post.statusCode, 401, `post ${JSON.stringify(secret)}`)
     t.same(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
-    const basic = await tokenRequest(app, secretPost(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${Buffer.from(`demo-app:${secret}`).toString('base64')}` })
+    const basic = await tokenRequest(app, codeForm(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${Buffer.from(`demo-app:${secret}`).toString('base64')}` })
     t.equal(basic.statusCode, 401, `basic ${JSON.stringify(secret)}`)
     t.equal(basic.headers['www-authenticate'], 'Basic realm="camara-nv-emulator", charset="UTF-8"')
   }
-  t.equal((await tokenRequest(app, secretPost(await codeFor(app)))).statusCode, 200, 'the right secret works')
+  t.equal((await tokenRequest(app, codeForm(await codeFor(app)))).statusCode, 200, 'the right secret works')
 })
 
 t.test('no secret, code or token of a whole flow appears in the log, even at trace level', async (t) => {
@@ -69,16 +70,16 @@ t.test('no secret, code or token of a whole flow appears in the log, even at tra
   const scope = 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify'
   // client_secret_post, with PKCE and a refresh
   const code = await codeFor(app, { scope, code_challenge: CHALLENGE, code_challenge_method: 'S256' })
-  const tokens = (await tokenRequest(app, secretPost(code, { code_verifier: VERIFIER }))).json() as { access_token: string, refresh_token: string, id_token: string }
+  const tokens = (await tokenRequest(app, codeForm(code, { code_verifier: VERIFIER }))).json() as { access_token: string, refresh_token: string, id_token: string }
   secrets.push(code, tokens.access_token, tokens.refresh_token, tokens.id_token)
   t.equal((await verify(app, tokens.access_token)).statusCode, 200)
   const refreshed = (await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' })).json() as { access_token: string, refresh_token: string }
   secrets.push(refreshed.access_token, refreshed.refresh_token)
   // A replay (logged as a refusal) and a wrong Basic secret
-  await tokenRequest(app, secretPost(code, { code_verifier: VERIFIER }))
+  await tokenRequest(app, codeForm(code, { code_verifier: VERIFIER }))
   const basic = Buffer.from('demo-app:wrong-secret-value').toString('base64')
   secrets.push(basic, 'wrong-secret-value')
-  await tokenRequest(app, secretPost(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${basic}` })
+  await tokenRequest(app, codeForm(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${basic}` })
   // private_key_jwt
   const assertion = await clientAssertion(clock.now() / 1000)
   const jwtCode = await codeFor(app, { client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256' })

@@ -1,21 +1,16 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, REDIRECT_URI } from '../../helpers/app.js'
+import { buildTestApp, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
+import { gatewayLeg, operatorLeg, redeemCode, redirectOf, type Fields } from '../../helpers/flow.js'
 import { HTML_ACCEPT, postForm, textOf } from './support.js'
 
-const SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify'
 const TELCO_ES_SIMS = ['+34666666666', '+34666666667', '+34600000002', '+34600000003', '+34600000004', '+34600000005']
 
 /** Gateway authorize for demo-app, then the operator leg as a browser (or another client) asks for it */
-async function operatorLeg (app: FastifyInstance, params: Record<string, string> = {}, options: { accept?: string, remoteAddress?: string } = {}) {
-  const query = new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'st', ...params })
-  const remoteAddress = options.remoteAddress ?? '127.0.0.1'
-  const gateway = await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}`, remoteAddress })
-  if (gateway.statusCode !== 302) throw new Error(`gateway answered ${gateway.statusCode}`)
-  const operatorUrl = new URL(gateway.headers.location as string)
-  const headers = options.accept === undefined ? {} : { accept: options.accept }
-  const res = await app.inject({ method: 'GET', url: operatorUrl.pathname + operatorUrl.search, remoteAddress, headers })
-  return { res, requestId: operatorUrl.searchParams.get('request_id') ?? '', operatorPath: operatorUrl.pathname }
+async function pickerLeg (app: FastifyInstance, params: Fields = {}, options: { accept?: string } = {}) {
+  const gateway = await gatewayLeg(app, { scope: SCOPE, state: 'st', extraQuery: params })
+  const res = await operatorLeg(app, gateway, { headers: options.accept === undefined ? {} : { accept: options.accept } })
+  return { res, requestId: redirectOf(gateway, 'gateway').searchParams.get('request_id') ?? '' }
 }
 
 function redirectQuery (location: unknown): Record<string, string> {
@@ -25,14 +20,7 @@ function redirectQuery (location: unknown): Record<string, string> {
 }
 
 async function exchange (app: FastifyInstance, code: string): Promise<{ msisdn: string | undefined, amr: string[] }> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/camara/api/auth/v1/token',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
-  })
-  if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
-  const token = (res.json() as { access_token: string }).access_token
+  const token = (await redeemCode(app, code)).access_token
   const record = app.emulator.ctx.store.get<{ msisdn?: string, amr: string[] }>('accessTokens', token)
   return { msisdn: record?.msisdn, amr: record?.amr ?? [] }
 }
@@ -40,7 +28,7 @@ async function exchange (app: FastifyInstance, code: string): Promise<{ msisdn: 
 t.test('a browser the operator cannot place, asking interactively, gets the SIM picker', async (t) => {
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
-  const { res, requestId } = await operatorLeg(app, {}, { accept: HTML_ACCEPT })
+  const { res, requestId } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
   t.equal(res.headers['cache-control'], 'no-store')
@@ -83,14 +71,14 @@ t.test('everywhere else the protocol errors stay as they are', async (t) => {
   ]
   for (const { name, params, accept, error, description } of cases) {
     t.test(name, async (t) => {
-      const { res } = await operatorLeg(app, params, { accept })
+      const { res } = await pickerLeg(app, params, { accept })
       t.equal(res.statusCode, 302)
       t.strictSame(redirectQuery(res.headers.location), { error, error_description: description, state: 'st' })
     })
   }
 
   t.test('a device the network identifies gets its code at once', async (t) => {
-    const { res } = await operatorLeg(app, { konera_context: 'ipv4:142.115.147.143' }, { accept: HTML_ACCEPT })
+    const { res } = await pickerLeg(app, { konera_context: 'ipv4:142.115.147.143' }, { accept: HTML_ACCEPT })
     t.equal(res.statusCode, 302)
     t.match(redirectQuery(res.headers.location), { code: /.+/, state: 'st' })
   })
@@ -100,7 +88,7 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   const choose = async (msisdn: string, params: Record<string, string> = {}) => {
-    const { requestId } = await operatorLeg(app, params, { accept: HTML_ACCEPT })
+    const { requestId } = await pickerLeg(app, params, { accept: HTML_ACCEPT })
     const res = await postForm(app, '/operators/telco-es/sim-picker', { request_id: requestId, msisdn })
     return { res, requestId }
   }
@@ -163,9 +151,8 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
   })
 
   t.test('a request the picker was not offered for cannot be completed by it', async (t) => {
-    const query = new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: SCOPE, state: 'st' })
-    const gateway = await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}` })
-    const requestId = new URL(gateway.headers.location as string).searchParams.get('request_id') ?? ''
+    const gateway = await gatewayLeg(app, { scope: SCOPE, state: 'st' })
+    const requestId = redirectOf(gateway, 'gateway').searchParams.get('request_id') ?? ''
     const res = await postForm(app, '/operators/telco-es/sim-picker', { request_id: requestId, msisdn: '+34666666666' })
     t.equal(res.statusCode, 400)
     t.match(textOf(res.body), 'Error: invalid_request no SIM choice was offered for this authorization request')
@@ -175,7 +162,7 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
     const missing = await postForm(app, '/operators/telco-es/sim-picker', { msisdn: '+34666666666' })
     t.equal(missing.statusCode, 400)
     t.match(textOf(missing.body), 'request_id is required')
-    const { requestId } = await operatorLeg(app, {}, { accept: HTML_ACCEPT })
+    const { requestId } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
     const foreign = await postForm(app, '/operators/telco-in/sim-picker', { request_id: requestId, msisdn: '+919036499174' })
     t.equal(foreign.statusCode, 400)
     t.match(textOf(foreign.body), 'this authorization request was routed to operator "telco-es", not "telco-in"')
@@ -186,7 +173,7 @@ t.test('fixture text on the picker page is escaped', async (t) => {
   const { app } = await buildTestApp()
   t.teardown(() => app.close())
   app.emulator.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', name: '<img src=x onerror=alert(1)>', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network'] })
-  const { res } = await operatorLeg(app, {}, { accept: HTML_ACCEPT })
+  const { res } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
   t.equal(res.statusCode, 200)
   t.notMatch(res.body, '<img src=x')
   t.match(res.body, '&lt;img src=x onerror=alert(1)&gt;')
