@@ -2,12 +2,8 @@
 // sent to unknown paths) answer in the root not-found handler's { status, code, message } shape:
 // never Fastify's default { statusCode, error, message }, never a file's content or a stack.
 import { request as httpRequest } from 'node:http'
-import { Writable } from 'node:stream'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { defaultConfig } from '../../src/config/config.js'
-import { ManualClock } from '../../src/core/clock.js'
-import { BASE_URL, buildTestApp, testKeys } from '../helpers/app.js'
+import { buildLoggedTestApp, buildTestApp } from '../helpers/app.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 /** What a leak would look like: package.json, /etc/passwd, a stack frame, Fastify's default shape */
@@ -120,19 +116,7 @@ t.test("Swagger UI's page, its static files and the OpenAPI document still answe
 })
 
 t.test('an unexpected error at the root answers 500 INTERNAL without internals, and is logged', async (t) => {
-  const lines: Array<{ level: number, msg?: string, err?: { message?: string, stack?: string } }> = []
-  const logStream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as typeof lines[number])
-      done()
-    }
-  })
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL }, {
-    clock: new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0)),
-    keys: await testKeys(),
-    logger: { level: 'error' },
-    logStream
-  })
+  const { app, lines } = await buildLoggedTestApp<{ level: number, msg?: string, err?: { message?: string, stack?: string } }>('error')
   t.teardown(() => app.close())
   // /openapi.json is a root route that calls app.swagger(): make it fail as a bug would
   app.swagger = () => { throw new Error('document generation failed at /secret/internal/path') }

@@ -1,8 +1,9 @@
 // Shared test set-up: a fresh app per test on the default fixtures, with a manual clock and a
 // signing key generated once per test file (key generation is the slow part of start-up).
+import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
-import { defaultConfig, type EmulatorConfig } from '../../src/config/config.js'
+import { defaultConfig, type EmulatorConfig, type LogLevel } from '../../src/config/config.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { KeyRing } from '../../src/core/keys.js'
 import type { Sleep } from '../../src/plugins/scenarios.js'
@@ -42,4 +43,18 @@ export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, opt
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath })
   })
   return { app, clock }
+}
+
+/** The same app with its log on at `level`, each JSON line it writes parsed into `lines` */
+export async function buildLoggedTestApp<Line = Record<string, unknown>> (level: LogLevel): Promise<TestApp & { lines: Line[] }> {
+  const lines: Line[] = []
+  const logStream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Line)
+      done()
+    }
+  })
+  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
+  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL }, { clock, keys: await testKeys(), logger: { level }, logStream })
+  return { app, clock, lines }
 }

@@ -1,14 +1,10 @@
 // Request correlation on every path family, on success and on error: CAMARA's x-correlator and the
 // seed's x-correlation-id are echoed, a UUID is generated when neither is sent, a value breaking
 // CAMARA's pattern is 400 INVALID_ARGUMENT, and the request's log line carries the correlator.
-import { Writable } from 'node:stream'
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { buildApp } from '../../../src/app.js'
-import { defaultConfig } from '../../../src/config/config.js'
-import { ManualClock } from '../../../src/core/clock.js'
 import { PATH_FAMILIES, type PathFamily } from '../../../src/routes/number-verification/family.js'
-import { BASE_URL, buildTestApp, testKeys } from '../../helpers/app.js'
+import { buildLoggedTestApp, buildTestApp } from '../../helpers/app.js'
 import { obtainTokens } from '../../helpers/flow.js'
 import { assertCamaraError, getShare, MESSAGES, postVerify, SEED_KONERA, SEED_MSISDN, UUID } from './support.js'
 
@@ -122,19 +118,7 @@ interface LogLine {
 }
 
 t.test('the log line of every request carries its correlator', async (t) => {
-  const lines: LogLine[] = []
-  const logStream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as LogLine)
-      done()
-    }
-  })
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL }, {
-    clock: new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0)),
-    keys: await testKeys(),
-    logger: { level: 'info' },
-    logStream
-  })
+  const { app, lines } = await buildLoggedTestApp<LogLine>('info')
   t.teardown(() => app.close())
   const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
   const completed = (url: string): LogLine[] => lines.filter((line) => line.msg === 'request completed' && line.url === url)
