@@ -3,16 +3,18 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { REDIRECT_URI } from '../helpers/app.js'
-import { buildScenarioApp, TOKEN_URL, VERIFY_URL } from '../scenarios/support.js'
+import { verify } from '../helpers/flow.js'
+import { buildScenarioApp, TOKEN_URL } from '../scenarios/support.js'
 import { checkServerError, freshAccessToken, freshCode, InvariantError } from './properties.js'
 
-async function verify (app: FastifyInstance, token: string, headers: Record<string, string>): Promise<LightMyRequestResponse> {
-  return await app.inject({
-    method: 'POST',
-    url: VERIFY_URL,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-    payload: { phoneNumber: '+34666666666' }
-  })
+/** A verify call with the scenario that answers 500 (internal-error): the app, its token, the answer */
+async function injected500 (t: Test, correlator: string): Promise<{ app: FastifyInstance, token: string, injected: LightMyRequestResponse }> {
+  const { app } = await buildScenarioApp()
+  t.teardown(() => app.close())
+  const token = await freshAccessToken(app)
+  const injected = await verify(app, token, { scenarios: 'internal-error', headers: { 'x-correlator': correlator } })
+  t.equal(injected.statusCode, 500)
+  return { app, token, injected }
 }
 
 /** The same response as another status or headers: an answer the app never gave */
@@ -43,7 +45,7 @@ t.test('a 503 an activated scenario injected is excused; a 500 in its place is n
   t.teardown(() => app.close())
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('operator-unavailable', { remaining: 1 })
-  const res = await verify(app, token, { 'x-correlator': 'excuse-503' })
+  const res = await verify(app, token, { headers: { 'x-correlator': 'excuse-503' } })
   t.equal(res.statusCode, 503)
   t.same(res.json(), { status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable.' })
   t.same(app.emulator.journal.list({ correlator: 'excuse-503' }).map((e) => [e.status, e.scenarios]), [[503, ['operator-unavailable']]])
@@ -58,7 +60,7 @@ t.test('a real 500 during a request a latency-only scenario touched is not excus
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('slow-network')
   breakVerify(app)
-  const res = await verify(app, token, { 'x-correlator': 'crash-under-latency' })
+  const res = await verify(app, token, { headers: { 'x-correlator': 'crash-under-latency' } })
   t.equal(res.statusCode, 500)
   t.same(res.json(), { status: 500, code: 'INTERNAL', message: 'Server error' })
   t.equal(sleeps.filter((ms) => ms > 0).length, 1, 'slow-network applied its latency to the crashing request')
@@ -72,17 +74,13 @@ t.test('a real 500 with no scenario at all is not excused', async (t) => {
   t.teardown(() => app.close())
   const token = await freshAccessToken(app)
   breakVerify(app)
-  const res = await verify(app, token, { 'x-correlator': 'plain-crash' })
+  const res = await verify(app, token, { headers: { 'x-correlator': 'plain-crash' } })
   t.equal(res.statusCode, 500)
   t.equal(refusal(t, app, res), 'unintended 5xx: no scenario applied to this request injects an error (applied: none)')
 })
 
 t.test("another request's injected 500 excuses nothing: the entry is found by the response's correlator", async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
-  const token = await freshAccessToken(app)
-  const injected = await verify(app, token, { 'x-emulator-scenario': 'internal-error', 'x-correlator': 'injected-500' })
-  t.equal(injected.statusCode, 500)
+  const { app, injected } = await injected500(t, 'injected-500')
   t.doesNotThrow(() => checkServerError(app, injected))
   t.same(app.emulator.journal.list({ limit: 1 })[0]?.scenarios, ['internal-error'], 'the last entry lists the 500 scenario')
   const other = synthetic(injected, { headers: { ...injected.headers, 'x-correlator': 'crashed' } })
@@ -92,12 +90,8 @@ t.test("another request's injected 500 excuses nothing: the entry is found by th
 })
 
 t.test('a correlator reused by a later request that answered otherwise excuses nothing', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
-  const token = await freshAccessToken(app)
-  const injected = await verify(app, token, { 'x-emulator-scenario': 'internal-error', 'x-correlator': 'reused' })
-  t.equal(injected.statusCode, 500)
-  const later = await verify(app, token, { 'x-correlator': 'reused' })
+  const { app, token } = await injected500(t, 'reused')
+  const later = await verify(app, token, { headers: { 'x-correlator': 'reused' } })
   t.equal(later.statusCode, 200)
   t.equal(refusal(t, app, synthetic(later, { statusCode: 500 })), 'unintended 5xx: no scenario applied to this request injects an error (applied: none)')
 })

@@ -31,6 +31,9 @@ export interface TestAppOptions {
   sleep?: Sleep
   /** false: /verify always through Fastify (the fast path is on by default, as in the CLI) */
   fastPath?: boolean
+  /** The log (off by default) and where it goes */
+  logger?: { level: LogLevel }
+  logStream?: NodeJS.WritableStream
 }
 
 export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
@@ -38,7 +41,8 @@ export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, opt
   const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, ...overrides }, {
     clock,
     keys: options.keys ?? await testKeys(),
-    logger: false,
+    logger: options.logger ?? false,
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath })
   })
@@ -54,7 +58,5 @@ export async function buildLoggedTestApp<Line = Record<string, unknown>> (level:
       done()
     }
   })
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL }, { clock, keys: await testKeys(), logger: { level }, logStream })
-  return { app, clock, lines }
+  return { ...await buildTestApp({}, { logger: { level }, logStream }), lines }
 }
