@@ -1,0 +1,160 @@
+// The store contract: what every implementation of the store port (src/core/store.ts) must do.
+// test/store/memory.test.ts runs it on the memory store; a shared store runs the same suite.
+// Times to live are short (tens of ms) so an implementation whose expiry follows real time can
+// pass `advance` as a real wait.
+import type { Test } from 'tap'
+import type { Store } from '../../src/core/store.js'
+
+/** Collections the contract writes to: any names do, the values are plain JSON */
+export interface ContractCollections {
+  codes: { grantId: string, scopes?: string[] }
+  grants: { id: string, revoked: boolean }
+  uses: { grantId: string }
+}
+
+export interface StoreUnderTest {
+  store: Store<ContractCollections>
+  /** Lets at least `ms` pass on the store's clock */
+  advance: (ms: number) => Promise<void>
+}
+
+const TTL = 100
+
+export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): void {
+  t.test('get returns what put wrote until its time to live has passed, then nothing', async (t) => {
+    const { store, advance } = await make()
+    await store.put('codes', 'abc', { grantId: 'g1' }, TTL)
+    t.strictSame(await store.get('codes', 'abc'), { grantId: 'g1' })
+    await advance(TTL + 20)
+    t.equal(await store.get('codes', 'abc'), undefined, 'expired')
+    t.strictSame(await store.sizes().then((s) => s.codes ?? 0), 0, 'an expired entry is not counted')
+  })
+
+  t.test('collections are separate namespaces', async (t) => {
+    const { store } = await make()
+    await store.put('codes', 'same-key', { grantId: 'a code' }, TTL * 10)
+    await store.put('uses', 'same-key', { grantId: 'a use' }, TTL * 10)
+    t.strictSame(await store.get('codes', 'same-key'), { grantId: 'a code' })
+    t.strictSame(await store.get('uses', 'same-key'), { grantId: 'a use' })
+    t.equal(await store.get('grants', 'same-key'), undefined)
+  })
+
+  t.test('put replaces a value and restarts its time to live', async (t) => {
+    const { store, advance } = await make()
+    await store.put('grants', 'g', { id: 'g', revoked: false }, TTL * 2)
+    await advance(TTL)
+    await store.put('grants', 'g', { id: 'g', revoked: true }, TTL * 2)
+    await advance(TTL + 20)
+    t.strictSame(await store.get('grants', 'g'), { id: 'g', revoked: true }, 'the second value, still live')
+    t.equal((await store.sizes()).grants, 1)
+  })
+
+  t.test('a value read cannot be changed in place, nor can the value written', async (t) => {
+    const { store } = await make()
+    const value = { grantId: 'g1', scopes: ['openid'] }
+    await store.put('codes', 'c', value, TTL * 10)
+    const read = await store.get('codes', 'c') as { grantId: string, scopes: string[] }
+    t.throws(() => { read.grantId = 'changed' }, TypeError, 'top level frozen')
+    t.throws(() => { read.scopes.push('more') }, TypeError, 'nested values frozen')
+    t.strictSame(await store.get('codes', 'c'), { grantId: 'g1', scopes: ['openid'] })
+  })
+
+  t.test('add writes only where no live value has the key', async (t) => {
+    const { store, advance } = await make()
+    t.equal(await store.add('uses', 'jti-1', { grantId: 'first' }, TTL), true)
+    t.equal(await store.add('uses', 'jti-1', { grantId: 'second' }, TTL), false, 'the key is taken')
+    t.strictSame(await store.get('uses', 'jti-1'), { grantId: 'first' }, 'the first value stays')
+    await advance(TTL + 20)
+    t.equal(await store.add('uses', 'jti-1', { grantId: 'third' }, TTL), true, 'free again once expired')
+    t.strictSame(await store.get('uses', 'jti-1'), { grantId: 'third' })
+  })
+
+  t.test('of parallel adds of one key, exactly one writes', async (t) => {
+    const { store } = await make()
+    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await store.add('uses', 'jti', { grantId: `g${i}` }, TTL * 10)))
+    t.equal(results.filter(Boolean).length, 1)
+  })
+
+  t.test('take returns the value and removes it: a second take finds nothing', async (t) => {
+    const { store } = await make()
+    await store.put('uses', 'code-1', { grantId: 'g1' }, TTL * 10)
+    t.strictSame(await store.take('uses', 'code-1'), { grantId: 'g1' })
+    t.equal(await store.take('uses', 'code-1'), undefined)
+    t.equal(await store.get('uses', 'code-1'), undefined)
+  })
+
+  t.test('of parallel takes of one key, exactly one gets the value', async (t) => {
+    const { store } = await make()
+    await store.put('uses', 'code-1', { grantId: 'g1' }, TTL * 10)
+    const taken = await Promise.all(Array.from({ length: 20 }, async () => await store.take('uses', 'code-1')))
+    t.strictSame(taken.filter((value) => value !== undefined), [{ grantId: 'g1' }])
+  })
+
+  t.test('take of an expired value finds nothing', async (t) => {
+    const { store, advance } = await make()
+    await store.put('uses', 'code-1', { grantId: 'g1' }, TTL)
+    await advance(TTL + 20)
+    t.equal(await store.take('uses', 'code-1'), undefined)
+  })
+
+  t.test('delete removes a value and says whether there was a live one', async (t) => {
+    const { store, advance } = await make()
+    await store.put('codes', 'p', { grantId: 'g' }, TTL * 10)
+    t.equal(await store.delete('codes', 'p'), true)
+    t.equal(await store.get('codes', 'p'), undefined)
+    t.equal(await store.delete('codes', 'p'), false)
+    await store.put('codes', 'q', { grantId: 'g' }, TTL)
+    await advance(TTL + 20)
+    t.equal(await store.delete('codes', 'q'), false, 'an expired value is no live one')
+  })
+
+  t.test('increment counts from 1, atomically, per counter', async (t) => {
+    const { store } = await make()
+    t.equal(await store.increment('scenario:a'), 1)
+    t.equal(await store.increment('scenario:a'), 2)
+    t.equal(await store.increment('scenario:b'), 1, 'counters are separate')
+    const counts = await Promise.all(Array.from({ length: 20 }, async () => await store.increment('scenario:c')))
+    t.strictSame([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'parallel increments each get their own count')
+  })
+
+  t.test('a counter with a time to live starts again once it has expired', async (t) => {
+    const { store, advance } = await make()
+    t.equal(await store.increment('window', TTL), 1)
+    t.equal(await store.increment('window', TTL), 2)
+    await advance(TTL + 20)
+    t.equal(await store.increment('window', TTL), 1)
+  })
+
+  t.test('a time to live must be above zero', async (t) => {
+    const { store } = await make()
+    for (const ttl of [0, -1, Number.NaN]) {
+      await t.rejects(store.put('codes', 'k', { grantId: 'g' }, ttl), RangeError, `put ${ttl}`)
+      await t.rejects(store.add('codes', 'k', { grantId: 'g' }, ttl), RangeError, `add ${ttl}`)
+      await t.rejects(store.increment('k', ttl), RangeError, `increment ${ttl}`)
+    }
+    t.equal(await store.get('codes', 'k'), undefined, 'nothing was written')
+  })
+
+  t.test('clear removes every value of every collection and every counter', async (t) => {
+    const { store } = await make()
+    await store.put('codes', 'a', { grantId: 'g' }, TTL * 10)
+    await store.put('grants', 'b', { id: 'b', revoked: false }, TTL * 10)
+    await store.increment('n')
+    await store.clear()
+    t.equal(await store.get('codes', 'a'), undefined)
+    t.equal(await store.get('grants', 'b'), undefined)
+    t.equal(await store.increment('n'), 1, 'counters start again')
+    const sizes = await store.sizes()
+    t.strictSame(Object.values(sizes).filter((n) => n > 0), [], 'every collection empty')
+  })
+
+  t.test('sizes counts the live values per collection', async (t) => {
+    const { store, advance } = await make()
+    await store.put('codes', 'c1', { grantId: 'g' }, TTL)
+    await store.put('codes', 'c2', { grantId: 'g' }, TTL * 10)
+    await store.put('uses', 'u1', { grantId: 'g' }, TTL * 10)
+    t.match(await store.sizes(), { codes: 2, uses: 1 })
+    await advance(TTL + 20)
+    t.match(await store.sizes(), { codes: 1, uses: 1 })
+  })
+}
