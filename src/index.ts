@@ -134,7 +134,7 @@ export interface RunningEmulator {
   /** Tokens for a subscriber as if the whole flow had run (POST /_emulator/tokens) */
   mintToken: (request: MintRequest) => Promise<TokenResponse & { flowId: string }>
   /** Forgets codes, tokens, scenario activations and the journal; back to the fixtures it started with */
-  reset: () => void
+  reset: () => Promise<void>
   /**
    * Completes the browser leg in-process (gateway authorize -> operator -> redirect) for a device,
    * so backend tests get a real authorization code without a browser.

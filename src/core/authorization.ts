@@ -8,8 +8,12 @@ import type { CoreContext } from './context.js'
 import { AuthorizeError, appendQuery } from './errors.js'
 import { HintError, parseKoneraContext, parseLoginHint, type KoneraContext, type LoginHint } from './login-hint.js'
 import { parseAddress, type NetworkAddress } from './network-address.js'
-import { parseScope, scopeProblem, type ParsedScope } from './scopes.js'
+import { parseScope, scopeProblem } from './scopes.js'
 import { parseScenarioList } from './scenarios/engine.js'
+import { newLeg, type Leg } from './legs.js'
+import type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
+
+export type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
 
 export type QueryValue = string | string[] | undefined
 export type Query = Record<string, QueryValue>
@@ -20,61 +24,6 @@ const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
 const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values', 'emulator_scenario']
 /** Query parameter choosing scenarios for the whole flow (the emulator's own, not OAuth's) */
 export const FLOW_SCENARIO_PARAMETER = 'emulator_scenario'
-
-/** A validated authorization request waiting for the operator leg */
-export interface PendingAuthorization {
-  id: string
-  flowId: string
-  clientId: string
-  redirectUri: string
-  state: string | undefined
-  nonce: string | undefined
-  scope: ParsedScope
-  prompt: string[]
-  loginHint: LoginHint | undefined
-  konera: KoneraContext | undefined
-  codeChallenge: string | undefined
-  operatorId: string
-  /** The address the gateway saw the browser come from */
-  gatewaySource: string | undefined
-  /** The operator showed its SIM picker for this request (operators with simPicker) */
-  simPickerOffered?: boolean
-  /** Scenarios chosen for the whole flow (emulator_scenario, or konera_context scenario: entries) */
-  flowScenarios: string[]
-  createdAt: number
-}
-
-/** What the operator established about the user: the basis of every token of the flow */
-export interface Grant {
-  id: string
-  flowId: string
-  clientId: string
-  /** Absent for client_credentials: such a grant identifies no subscriber */
-  msisdn: string | undefined
-  operatorId: string | undefined
-  /** Pairwise pseudonymous subject for this client */
-  sub: string
-  scopes: string[]
-  amr: string[]
-  /** Seconds since the epoch */
-  authTime: number
-  nonce: string | undefined
-  openid: boolean
-  offlineAccess: boolean
-  flowScenarios: string[]
-  revoked: boolean
-  revokedReason?: string
-}
-
-export interface AuthorizationCode {
-  code: string
-  grantId: string
-  clientId: string
-  redirectUri: string
-  codeChallenge: string | undefined
-  /** A replayed code revokes its grant, and with it every token the first exchange issued */
-  used: boolean
-}
 
 /** How the operator placed (or failed to place) the device */
 export type Identification =
@@ -201,14 +150,19 @@ export class AuthorizationService {
     }
   }
 
-  /** The gateway leg: validate, route to an operator, remember the request for the operator leg */
-  start (query: Query, gatewaySource: string | undefined): { location: string, pending: PendingAuthorization } {
+  /**
+   * The gateway leg: validate, route to an operator, decide the scenarios (their errors redirect),
+   * wait, then remember the request for the operator leg.
+   */
+  async start (query: Query, gatewaySource: string | undefined, leg: Leg = newLeg()): Promise<{ location: string, pending: PendingAuthorization }> {
     const { client: _client, ...request } = this.validate(query)
+    const redirect = { redirectUri: request.redirectUri, state: request.state }
+    leg.flow = { clientId: request.clientId }
     const operator = this.routeToOperator(request.konera, request.loginHint, gatewaySource)
     if (operator === undefined) {
       throw new AuthorizeError(request.prompt.includes('none') ? 'login_required' : 'access_denied',
         'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)',
-        { redirectUri: request.redirectUri, state: request.state })
+        redirect)
     }
     const pending: PendingAuthorization = {
       ...request,
@@ -218,7 +172,9 @@ export class AuthorizationService {
       gatewaySource,
       createdAt: this.ctx.clock.now()
     }
-    this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
+    leg.flow = { flowId: pending.flowId, clientId: pending.clientId, operatorId: pending.operatorId }
+    await this.ctx.legs.run(leg, { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
+    await this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
     for (const listener of this.startListeners) listener(pending)
     const location = appendQuery(this.ctx.urls.operatorAuthorization(operator.id), { request_id: pending.id })
     return { location, pending }
@@ -244,13 +200,13 @@ export class AuthorizationService {
     return fallback === undefined ? undefined : directory.operator(fallback)
   }
 
-  /** Looks up the pending request the operator endpoint was sent */
-  pending (operatorId: string, requestId: string | undefined): PendingAuthorization {
-    const restart = 'Start again from the app: the gateway authorize endpoint issues a fresh request_id, valid for one use within a few minutes.'
-    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint', undefined, restart)
-    const pending = this.ctx.store.get<PendingAuthorization>('pending', requestId)
-    if (pending === undefined) throw new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway', undefined, restart)
-    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`, undefined, restart)
+  /** Looks up the pending request the operator endpoint was sent (without spending it) */
+  async pending (operatorId: string, requestId: string | undefined, leg: Leg = newLeg()): Promise<PendingAuthorization> {
+    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint', undefined, RESTART)
+    const pending = await this.ctx.store.get('pending', requestId)
+    if (pending === undefined) throw unknownRequest()
+    leg.flow = { flowId: pending.flowId, clientId: pending.clientId, operatorId: pending.operatorId }
+    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`, undefined, RESTART)
     return pending
   }
 
@@ -258,20 +214,14 @@ export class AuthorizationService {
    * The operator leg: identify the device, record the grant and redirect to the app with a code,
    * or with the OAuth error the operator would give.
    */
-  async completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined,
-    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
-  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
-    const pending = this.pending(operatorId, requestId)
+  async completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()): Promise<OperatorOutcome> {
+    const pending = await this.pending(operatorId, requestId, leg)
     const operator = this.ctx.directory().operator(operatorId)
-    // Annotated so that TypeScript narrows after a call (it only does for declared never-returning functions)
-    const fail: (error: string, description: string) => never = (error, description) => {
-      throw new AuthorizeError(error, description, { redirectUri: pending.redirectUri, state: pending.state })
+    if (operator === undefined) {
+      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
     }
-    if (operator === undefined) fail('temporarily_unavailable', `operator "${operatorId}" is no longer configured`)
-    this.ctx.store.delete('pending', pending.id)
-
     const identification = this.identifyDevice(operator, pending, operatorSource)
-    return await this.concludeAtOperator(pending, identification, beforeIssue)
+    return await this.concludeAtOperator(pending, identification, leg)
   }
 
   /**
@@ -280,8 +230,8 @@ export class AuthorizationService {
    * browser is on instead of failing. Returns the SIMs to offer, or undefined when the normal
    * operator leg applies. The request stays pending for completeWithChosenSim.
    */
-  offerSimPicker (operatorId: string, requestId: string | undefined, operatorSource: string | undefined): { pending: PendingAuthorization, operator: OperatorFixture, sims: SubscriberFixture[] } | undefined {
-    const pending = this.pending(operatorId, requestId)
+  async offerSimPicker (operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()): Promise<SimPickerOffer | undefined> {
+    const pending = await this.pending(operatorId, requestId, leg)
     const directory = this.ctx.directory()
     const operator = directory.operator(operatorId)
     if (operator?.simPicker !== true || pending.prompt.includes('none')) return undefined
@@ -289,12 +239,12 @@ export class AuthorizationService {
     if (this.placesDevice(operator, pending, operatorSource)) return undefined
     const sims = directory.fixtures.subscribers.filter((s) => s.operator === operator.id)
     if (sims.length === 0) return undefined
-    if (pending.simPickerOffered !== true) {
-      pending.simPickerOffered = true
-      const left = pending.createdAt + this.ctx.settings.pendingTtl * 1000 - this.ctx.clock.now()
-      this.ctx.store.put('pending', pending.id, pending, Math.max(left, 1))
-    }
-    return { pending, operator, sims }
+    if (pending.simPickerOffered === true) return { pending, operator, sims }
+    // Written anew (stored values are never changed in place), for the time the request has left
+    const offered: PendingAuthorization = { ...pending, simPickerOffered: true }
+    const left = pending.createdAt + this.ctx.settings.pendingTtl * 1000 - this.ctx.clock.now()
+    await this.ctx.store.put('pending', pending.id, offered, Math.max(left, 1))
+    return { pending: offered, operator, sims }
   }
 
   /**
@@ -302,10 +252,8 @@ export class AuthorizationService {
    * device is then identified as the fixtures describe that SIM: a SIM on mobile data with
    * network authentication is a network authentication. Single use, like the operator leg.
    */
-  async completeWithChosenSim (operatorId: string, requestId: string | undefined, msisdn: string | undefined,
-    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
-  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
-    const pending = this.pending(operatorId, requestId)
+  async completeWithChosenSim (operatorId: string, requestId: string | undefined, msisdn: string | undefined, leg: Leg = newLeg()): Promise<OperatorOutcome> {
+    const pending = await this.pending(operatorId, requestId, leg)
     if (pending.simPickerOffered !== true) {
       throw new AuthorizeError('invalid_request', 'no SIM choice was offered for this authorization request', undefined,
         'Start again from the app: the operator asks which SIM the browser is on only when it cannot place the device itself.')
@@ -314,7 +262,6 @@ export class AuthorizationService {
     if (operator === undefined) {
       throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
     }
-    this.ctx.store.delete('pending', pending.id)
     const chosen = msisdn === undefined ? undefined : this.ctx.directory().subscriber(msisdn)
     let identification: Identification
     if (msisdn === undefined) {
@@ -324,21 +271,26 @@ export class AuthorizationService {
     } else {
       identification = identifyChosenSim(operator, chosen)
     }
-    return await this.concludeAtOperator(pending, identification, beforeIssue)
+    return await this.concludeAtOperator(pending, identification, leg)
   }
 
-  /** The end of the operator leg: scenarios, then the code, or the error the operator would give */
-  private async concludeAtOperator (pending: PendingAuthorization, identification: Identification,
-    beforeIssue?: (pending: PendingAuthorization, identification: Identification) => Promise<void>
-  ): Promise<{ location: string, pending: PendingAuthorization, grant: Grant, identification: Identification }> {
-    // Injected failures (scenarios) answer as the operator would, with the identification known
-    if (beforeIssue !== undefined) await beforeIssue(pending, identification)
+  /**
+   * The end of the operator leg, in the flow sequence: scenarios decided (their errors redirect as
+   * the operator's own and leave the request pending), the request taken (one completion wins),
+   * the injected latency, then the code or the error the operator gives.
+   */
+  private async concludeAtOperator (pending: PendingAuthorization, identification: Identification, leg: Leg): Promise<OperatorOutcome> {
+    const redirect = { redirectUri: pending.redirectUri, state: pending.state }
+    if (identification.outcome !== 'failed') leg.flow = { ...leg.flow, msisdn: identification.msisdn }
+    const decision = this.ctx.legs.decide(leg, { operation: 'operator', flowScenarios: pending.flowScenarios, redirect })
+    await this.ctx.legs.failIfInjected(decision, redirect)
+    if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
+    await this.ctx.legs.wait(decision)
     if (identification.outcome === 'failed') {
-      throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason,
-        { redirectUri: pending.redirectUri, state: pending.state })
+      throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason, redirect)
     }
-    const grant = this.recordGrant(pending, identification)
-    const code = this.issueCode(pending, grant)
+    const grant = await this.recordGrant(pending, identification)
+    const code = await this.issueCode(pending, grant)
     const location = appendQuery(pending.redirectUri, { code, state: pending.state })
     return { location, pending, grant, identification }
   }
@@ -395,8 +347,13 @@ export class AuthorizationService {
     return { outcome: 'failed', reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network` }
   }
 
-  private recordGrant (pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>): Grant {
+  private async recordGrant (pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>): Promise<Grant> {
     const settings = this.ctx.settings
+    // Long enough for the code to be redeemed and the last token it leads to to expire; only a
+    // grant that may get refresh tokens needs the refresh lifetime (else every flow's grant stayed
+    // in memory for the 30-day default, growing RSS without bound under load)
+    const tokenTtl = pending.scope.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
+    const ttlMs = (settings.codeTtl + tokenTtl) * 1000
     const grant: Grant = {
       id: nanoid(16),
       flowId: pending.flowId,
@@ -411,28 +368,46 @@ export class AuthorizationService {
       openid: pending.scope.openid,
       offlineAccess: pending.scope.offlineAccess,
       flowScenarios: pending.flowScenarios,
+      expiresAt: this.ctx.clock.now() + ttlMs,
       revoked: false
     }
-    // Long enough for the code to be redeemed and the last token it leads to to expire; only a
-    // grant that may get refresh tokens needs the refresh lifetime (else every flow's grant stayed
-    // in memory for the 30-day default, growing RSS without bound under load)
-    const tokenTtl = grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
-    this.ctx.store.put('grants', grant.id, grant, (settings.codeTtl + tokenTtl) * 1000)
+    await this.ctx.store.put('grants', grant.id, grant, ttlMs)
     return grant
   }
 
-  private issueCode (pending: PendingAuthorization, grant: Grant): string {
+  /** The code's bindings, and its single use beside them (taken at the token endpoint) */
+  private async issueCode (pending: PendingAuthorization, grant: Grant): Promise<string> {
     const record: AuthorizationCode = {
       code: nanoid(32),
       grantId: grant.id,
       clientId: pending.clientId,
       redirectUri: pending.redirectUri,
-      codeChallenge: pending.codeChallenge,
-      used: false
+      codeChallenge: pending.codeChallenge
     }
-    this.ctx.store.put('codes', record.code, record, this.ctx.settings.codeTtl * 1000)
+    const ttlMs = this.ctx.settings.codeTtl * 1000
+    await this.ctx.store.put('codes', record.code, record, ttlMs)
+    await this.ctx.store.put('codeUses', record.code, { grantId: grant.id }, ttlMs)
     return record.code
   }
+}
+
+const RESTART = 'Start again from the app: the gateway authorize endpoint issues a fresh request_id, valid for one use within a few minutes.'
+
+function unknownRequest (): AuthorizeError {
+  return new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway', undefined, RESTART)
+}
+
+export interface OperatorOutcome {
+  location: string
+  pending: PendingAuthorization
+  grant: Grant
+  identification: Identification
+}
+
+export interface SimPickerOffer {
+  pending: PendingAuthorization
+  operator: OperatorFixture
+  sims: SubscriberFixture[]
 }
 
 /** A SIM the presenter chose on the simulated operator network, identified as its fixture says */

@@ -166,11 +166,11 @@ export class ClientAuthenticator {
       throw new OAuthError('invalid_client', `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`)
     }
     const jtiKey = `${clientId}\n${String(payload.jti)}`
-    if (this.ctx.store.get('assertionIds', jtiKey) !== undefined) {
+    // Recorded and checked in one step: of two parallel requests with one jti, one is accepted
+    const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
+    if (!await this.ctx.store.add('assertionIds', jtiKey, true, Math.max(remaining, 1000))) {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
     }
-    const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
-    this.ctx.store.put('assertionIds', jtiKey, true, Math.max(remaining, 1000))
     return { client, method: 'private_key_jwt' }
   }
 

@@ -1,6 +1,8 @@
 // What the domain services share: time, state, the emulated world and the URLs they hand out.
 import type { Clock } from './clock.js'
 import type { Directory } from './directory.js'
+import type { LegScenarios } from './legs.js'
+import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
 import type { EmulatorUrls } from './urls.js'
 
@@ -32,7 +34,9 @@ export const defaultCoreSettings: CoreSettings = {
 
 export interface CoreContext {
   clock: Clock
-  store: Store
+  store: Store<StateCollections>
+  /** The scenario step of every leg (decide, fail if injected, wait) */
+  legs: LegScenarios
   settings: CoreSettings
   urls: EmulatorUrls
   /** A function, since fixtures can be replaced at runtime */

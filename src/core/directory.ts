@@ -4,6 +4,7 @@
 import type { ClientFixture, OperatorFixture, SubscriberFixture } from '../config/fixture-schema.js'
 import type { Fixtures } from '../config/fixtures.js'
 import { parseRange, rangeContains, type NetworkAddress, type NetworkRange } from './network-address.js'
+import type { FlowRef } from './records.js'
 
 interface IndexedOperator {
   operator: OperatorFixture
@@ -14,6 +15,8 @@ interface IndexedSubscriber {
   subscriber: SubscriberFixture
   ranges: NetworkRange[]
 }
+
+const NONE: string[] = []
 
 export class Directory {
   readonly fixtures: Fixtures
@@ -46,6 +49,16 @@ export class Directory {
       }
       if (prefixes.length > 0) this.subscribersByPrefix.push({ subscriber, ranges: prefixes })
     }
+  }
+
+  /** The scenarios the fixtures attach to the flow's subscriber, client and operator */
+  scenariosFor (flow: FlowRef): string[] {
+    const subscriber = flow.msisdn === undefined ? undefined : this.subscriber(flow.msisdn)?.scenarios
+    const client = flow.clientId === undefined ? undefined : this.client(flow.clientId)?.scenarios
+    const operator = flow.operatorId === undefined ? undefined : this.operator(flow.operatorId)?.scenarios
+    // The common case: no fixture entity names a scenario, nothing to copy
+    if (subscriber === undefined && client === undefined && operator === undefined) return NONE
+    return [...subscriber ?? [], ...client ?? [], ...operator ?? []]
   }
 
   client (clientId: string): ClientFixture | undefined {

@@ -1,5 +1,6 @@
 // The emulator's domain, assembled: one object the HTTP surfaces, the control API and the
 // programmatic API all drive. It knows nothing of Fastify.
+import { setTimeout as delay } from 'node:timers/promises'
 import { mergeFixtures, type Fixtures } from '../config/fixtures.js'
 import type { SubscriberFixture } from '../config/fixture-schema.js'
 import { AuthorizationService } from './authorization.js'
@@ -10,7 +11,9 @@ import type { KeyRing } from './keys.js'
 import { Journal } from './journal.js'
 import { SeededRandom } from './random.js'
 import { catalogueDefinitions, ScenarioEngine, type ScenarioDefinition } from './scenarios/engine.js'
-import { MemoryStore, type Store } from './store.js'
+import { LegScenarios, type Sleep } from './legs.js'
+import type { StateCollections } from './records.js'
+import type { Store } from './store.js'
 import { NumberVerificationService } from './number-verification.js'
 import { TokenService } from './token-service.js'
 import { EmulatorUrls } from './urls.js'
@@ -21,10 +24,15 @@ export interface EmulatorOptions {
   publicUrl: string
   settings?: Partial<CoreSettings>
   clock?: Clock
-  store?: Store
+  /** Where the state lives (src/store/: memory by default) */
+  store: Store<StateCollections>
+  /** How injected latency waits (default: a real timer) */
+  sleep?: Sleep
   /** Seed of every random choice (probabilistic scenarios, latency distributions) */
   seed?: number
 }
+
+const realSleep: Sleep = async (ms) => { if (ms > 0) await delay(ms) }
 
 function fixtureScenarioDefinitions (fixtures: Fixtures): ScenarioDefinition[] {
   return fixtures.scenarios.map(({ file, scenario }) => ({ scenario, origin: 'fixture', file }))
@@ -48,22 +56,24 @@ export class Emulator {
     this.directoryValue = new Directory(options.fixtures)
     this.baseline = options.fixtures
     this.keys = options.keys
-    this.ctx = {
-      clock,
-      store: options.store ?? new MemoryStore(clock),
-      settings: { ...defaultCoreSettings, ...options.settings },
-      urls: new EmulatorUrls(options.publicUrl),
-      directory: () => this.directoryValue
-    }
-    this.authorization = new AuthorizationService(this.ctx)
-    this.tokens = new TokenService(this.ctx, this.keys)
-    this.numberVerification = new NumberVerificationService(this.tokens)
     this.random = new SeededRandom(options.seed ?? 1)
     this.scenarios = new ScenarioEngine({
       random: this.random,
       clock,
       definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)]
     })
+    const directory = (): Directory => this.directoryValue
+    this.ctx = {
+      clock,
+      store: options.store,
+      legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep),
+      settings: { ...defaultCoreSettings, ...options.settings },
+      urls: new EmulatorUrls(options.publicUrl),
+      directory
+    }
+    this.authorization = new AuthorizationService(this.ctx)
+    this.tokens = new TokenService(this.ctx, this.keys)
+    this.numberVerification = new NumberVerificationService(this.ctx, this.tokens)
     this.journal = new Journal({ clock, seed: this.random.seed })
   }
 
@@ -88,8 +98,8 @@ export class Emulator {
   }
 
   /** Forgets every code, grant, token, scenario activation and journal entry; back to the baseline fixtures */
-  reset (): void {
-    this.ctx.store.clear()
+  async reset (): Promise<void> {
+    await this.ctx.store.clear()
     this.scenarios.reset()
     this.journal.clear()
     this.replaceFixtures(this.baseline)
@@ -126,7 +136,7 @@ export class Emulator {
     return true
   }
 
-  close (): void {
-    this.ctx.store.close()
+  async close (): Promise<void> {
+    await this.ctx.store.close()
   }
 }

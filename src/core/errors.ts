@@ -1,13 +1,6 @@
 // Error types that carry their protocol meaning, so each surface can render them in its own format.
 // Anything that is not one of these is unexpected and goes out as server_error / INTERNAL.
-
-/** The flow a refused credential belongs to, so the journal can file the refusal under that flow */
-export interface RefusedFlow {
-  flowId: string
-  clientId: string
-  msisdn: string | undefined
-  operatorId: string | undefined
-}
+import { CAMARA_ERRORS, camaraMessage, type ApiVersion, type CamaraErrorCode } from './camara-errors.js'
 
 /** An OAuth 2.0 error (RFC 6749 section 5.2) as the token endpoint answers it. */
 export class OAuthError extends Error {
@@ -18,9 +11,8 @@ export class OAuthError extends Error {
   readonly wwwAuthenticate: string | undefined
   /** Why the emulator refused, in words for the journal (may say more than the description). */
   readonly reason: string
-  readonly flow: RefusedFlow | undefined
 
-  constructor (error: string, description: string, options: { statusCode?: number, wwwAuthenticate?: string, reason?: string, flow?: RefusedFlow } = {}) {
+  constructor (error: string, description: string, options: { statusCode?: number, wwwAuthenticate?: string, reason?: string } = {}) {
     super(`${error}: ${description}`)
     this.name = 'OAuthError'
     this.error = error
@@ -28,7 +20,6 @@ export class OAuthError extends Error {
     this.statusCode = options.statusCode ?? (error === 'invalid_client' ? 401 : 400)
     this.wwwAuthenticate = options.wwwAuthenticate
     this.reason = options.reason ?? description
-    this.flow = options.flow
   }
 }
 
@@ -83,19 +74,45 @@ export class CamaraError extends Error {
   readonly reason: string
   /** Seconds, for 429 */
   readonly retryAfter: number | undefined
-  readonly flow: RefusedFlow | undefined
 
-  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number, flow?: RefusedFlow } = {}) {
+  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number } = {}) {
     super(message)
     this.name = 'CamaraError'
     this.status = status
     this.code = code
     this.reason = options.reason ?? message
     this.retryAfter = options.retryAfter
-    this.flow = options.flow
+  }
+
+  /** One of CAMARA's codes, with its status and its standard text in the API version */
+  static standard (code: CamaraErrorCode, version: ApiVersion, options: { reason?: string, retryAfter?: number } = {}): CamaraError {
+    return new CamaraError(CAMARA_ERRORS[code].status, code, camaraMessage(code, version), options)
   }
 
   toJSON (): { status: number, code: string, message: string } {
     return { status: this.status, code: this.code, message: this.message }
   }
+}
+
+/** What an error means to a client: the status it answers with, and whether its text may be shown */
+export interface Classification {
+  status: number
+  expose: boolean
+}
+
+/**
+ * The one classification of errors. The emulator's own errors carry their status and may be
+ * shown; a framework or library error with a client status (4xx: a body that does not parse, a
+ * validation) may be shown too; anything else is unexpected: 500, details for the log only.
+ */
+export function classify (error: unknown): Classification {
+  if (error instanceof OAuthError) return { status: error.statusCode, expose: true }
+  if (error instanceof CamaraError) return { status: error.status, expose: true }
+  if (error instanceof AuthorizeError) return { status: 400, expose: true }
+  const { statusCode, status, code } = error as { statusCode?: unknown, status?: unknown, code?: unknown }
+  // The client closed the connection before its body was complete: nobody reads the answer
+  if (code === 'ECONNRESET') return { status: 400, expose: true }
+  const given = typeof statusCode === 'number' ? statusCode : status
+  if (typeof given === 'number' && Number.isInteger(given) && given >= 400 && given < 500) return { status: given, expose: true }
+  return { status: 500, expose: false }
 }

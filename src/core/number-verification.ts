@@ -1,48 +1,26 @@
 // The Number Verification API's rules, per API version: who may call (token, scope, how the
 // user was authenticated), what a valid request is, and the answers. The result compares the
 // claimed number with the one the network bound to the token, never with anything else.
-import type { AccessTokenRecord, TokenService } from './token-service.js'
+import { ALREADY_USED, type TokenService } from './token-service.js'
+import type { CoreContext } from './context.js'
+import type { ApiVersion } from './camara-errors.js'
 import { CamaraError } from './errors.js'
-import { E164_PATTERN, HASHED_PHONE_NUMBER, hashPhoneNumber, isE164 } from './phone-number.js'
+import { newLeg, type Leg } from './legs.js'
+import type { AccessTokenRecord } from './records.js'
+import { E164_PATTERN, hashPhoneNumber } from './phone-number.js'
 import { NETWORK_AMR } from './authorization.js'
+import type { Decision } from './scenarios/engine.js'
 
-export type ApiVersion = 'v1' | 'v2'
-
-/** CAMARA's fixed texts: conformance tests compare some of them exactly */
-const MESSAGES = {
-  v1: {
-    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials.',
-    notNetworkAuthenticated: 'The subscription must be identified via the mobile network to use this service.'
-  },
-  v2: {
-    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
-    notNetworkAuthenticated: 'Client must authenticate via the mobile network to use this service'
-  }
-} as const
-const PERMISSION_DENIED = 'Client does not have sufficient permissions to perform this action.'
-const INVALID_TOKEN_CONTEXT = 'Phone number cannot be deducted from access token context.'
-
-const VERSIONED_CODES: Record<string, keyof typeof MESSAGES.v1> = {
-  UNAUTHENTICATED: 'unauthenticated',
-  'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK': 'notNetworkAuthenticated'
-}
-
-/**
- * An injected error carrying one of CAMARA's standard texts gets the API version's own wording
- * (v1 and v2 differ), so a client cannot tell it from the real refusal. Custom texts stay.
- */
-export function versionedMessage (version: ApiVersion, code: string, message: string): string {
-  const key = VERSIONED_CODES[code]
-  if (key === undefined) return message
-  const standard = [MESSAGES.v1[key], MESSAGES.v2[key]].map((text) => text.replace(/\.$/, ''))
-  return standard.includes(message.replace(/\.$/, '')) ? MESSAGES[version][key] : message
-}
+export type { ApiVersion } from './camara-errors.js'
 
 export type VerifyInput = { phoneNumber: string } | { hashedPhoneNumber: string }
 
 export interface AuthorizedCall {
+  /** The bearer token as sent */
+  accessToken: string
   token: AccessTokenRecord
   msisdn: string
+  version: ApiVersion
 }
 
 /** Property names as the client sent them, bounded so a hostile body cannot bloat the answer */
@@ -52,70 +30,67 @@ function describeKeys (keys: string[]): string {
 }
 
 export class NumberVerificationService {
+  private readonly ctx: CoreContext
   private readonly tokens: TokenService
 
-  constructor (tokens: TokenService) {
+  constructor (ctx: CoreContext, tokens: TokenService) {
+    this.ctx = ctx
     this.tokens = tokens
   }
 
   /**
-   * Checks the bearer token for an operation: 401 for any token problem (one generic answer),
-   * 403 for a missing scope, for a token not obtained by network authentication, and for a
-   * token that names no phone number. `consume: false` leaves a single-use token unused (see
-   * `consume`).
+   * Checks the bearer token for an operation, without spending it: 401 for any token problem
+   * (one generic answer), 403 for a missing scope, for a token not obtained by network
+   * authentication, and for a token that names no phone number.
    */
-  authorize (authorization: string | undefined, scope: string, version: ApiVersion, consume = true): AuthorizedCall {
+  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthorizedCall> {
     const match = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization)
-    const resolved = this.tokens.resolveAccessToken(match?.[1], consume)
+    const accessToken = match?.[1]
+    const resolved = await this.tokens.resolveAccessToken(accessToken, leg)
     if ('failure' in resolved) {
       const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
-      throw new CamaraError(401, 'UNAUTHENTICATED', MESSAGES[version].unauthenticated, { reason, flow: resolved.flow })
+      throw CamaraError.standard('UNAUTHENTICATED', version, { reason })
     }
     const token = resolved.record
     if (!token.scopes.includes(scope)) {
-      throw new CamaraError(403, 'PERMISSION_DENIED', PERMISSION_DENIED, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}` })
+      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}` })
     }
     if (token.msisdn === undefined) {
-      if (version === 'v1') throw new CamaraError(403, 'INVALID_TOKEN_CONTEXT', INVALID_TOKEN_CONTEXT, { reason: 'the access token identifies no subscriber (client_credentials?)' })
-      throw new CamaraError(403, 'PERMISSION_DENIED', PERMISSION_DENIED, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
+      if (version === 'v1') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', version, { reason: 'the access token identifies no subscriber (client_credentials?)' })
+      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
     }
     if (!token.amr.some((method) => NETWORK_AMR.includes(method))) {
-      throw new CamaraError(403, 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', MESSAGES[version].notNetworkAuthenticated, {
+      throw CamaraError.standard('NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', version, {
         reason: `the user was authenticated by ${token.amr.join('+') || 'no method'}, not by the mobile network`
       })
     }
-    return { token, msisdn: token.msisdn }
+    return { accessToken: accessToken as string, token, msisdn: token.msisdn, version }
   }
 
-  /** Uses up the call's token, as authorize() does unless told not to (camara-strict: one call per token) */
-  consume (call: AuthorizedCall): void {
-    call.token.used = true
+  /**
+   * verify, in the flow sequence: scenarios decided (an injected error leaves a single-use token
+   * usable), the token spent (of N parallel calls with one camara-strict token, one wins), the
+   * injected latency, then the answer: a forced result, or the comparison.
+   */
+  async verifyNumber (call: AuthorizedCall, input: VerifyInput, leg: Leg = newLeg()): Promise<boolean> {
+    const decision = await this.callSequence(call, leg, 'verify', 'phoneNumber' in input ? input.phoneNumber : undefined)
+    return decision.verifiedResult ?? this.verify(call, input)
   }
 
-  /** Exactly one of phoneNumber / hashedPhoneNumber, each in its pattern */
-  parseVerifyBody (body: unknown): VerifyInput {
-    const invalid = (message: string): CamaraError => new CamaraError(400, 'INVALID_ARGUMENT', message)
-    if (body === undefined || body === null) throw invalid('the request body is required: { "phoneNumber": "+34666666666" } or { "hashedPhoneNumber": "<sha256 hex>" }')
-    if (typeof body !== 'object' || Array.isArray(body)) throw invalid('the request body must be a JSON object')
-    const fields = body as Record<string, unknown>
-    const hasPlain = 'phoneNumber' in fields
-    const hasHashed = 'hashedPhoneNumber' in fields
-    if (hasPlain && hasHashed) throw invalid('send exactly one of phoneNumber or hashedPhoneNumber, not both')
-    if (!hasPlain && !hasHashed) {
-      const keys = Object.keys(fields)
-      throw invalid(`phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`)
+  /** device-phone-number, in the same sequence: the number the network bound to the token */
+  async shareNumber (call: AuthorizedCall, leg: Leg = newLeg()): Promise<string> {
+    await this.callSequence(call, leg, 'share')
+    return call.msisdn
+  }
+
+  private async callSequence (call: AuthorizedCall, leg: Leg, operation: 'verify' | 'share', claimedNumber?: string): Promise<Decision> {
+    const decision = this.ctx.legs.decide(leg, { operation, flowScenarios: call.token.flowScenarios, ...(claimedNumber === undefined ? {} : { claimedNumber }) })
+    await this.ctx.legs.failIfInjected(decision)
+    if (!await this.tokens.spendAccessToken(call.accessToken, call.token)) {
+      throw CamaraError.standard('UNAUTHENTICATED', call.version, { reason: ALREADY_USED })
     }
-    // CAMARA's request body has maxProperties: 1
-    const extra = Object.keys(fields).filter((key) => key !== 'phoneNumber' && key !== 'hashedPhoneNumber')
-    if (extra.length > 0) throw invalid(`only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`)
-    if (hasPlain) {
-      const value = fields.phoneNumber
-      if (typeof value !== 'string' || !isE164(value)) throw invalid(`phoneNumber must be E.164 with a leading + (pattern ${E164_PATTERN})`)
-      return { phoneNumber: value }
-    }
-    const value = fields.hashedPhoneNumber
-    if (typeof value !== 'string' || !HASHED_PHONE_NUMBER.test(value)) throw invalid('hashedPhoneNumber must be the SHA-256 hex (64 characters) of the E.164 number including its +')
-    return { hashedPhoneNumber: value }
+    await this.ctx.legs.wait(decision)
+    return decision
   }
 
   /** True exactly when the claimed number is the one bound to the token */
@@ -123,4 +98,27 @@ export class NumberVerificationService {
     if ('phoneNumber' in input) return input.phoneNumber === call.msisdn
     return input.hashedPhoneNumber.toLowerCase() === hashPhoneNumber(call.msisdn)
   }
+}
+
+/**
+ * What is wrong with a verify body that the route schema refused, in the API's words (the schema
+ * decides; this only names the problem): exactly one of phoneNumber / hashedPhoneNumber, each in
+ * its pattern.
+ */
+export function describeVerifyBody (body: unknown): string {
+  if (body === undefined || body === null) return 'the request body is required: { "phoneNumber": "+34666666666" } or { "hashedPhoneNumber": "<sha256 hex>" }'
+  if (typeof body !== 'object' || Array.isArray(body)) return 'the request body must be a JSON object'
+  const fields = body as Record<string, unknown>
+  const hasPlain = 'phoneNumber' in fields
+  const hasHashed = 'hashedPhoneNumber' in fields
+  if (hasPlain && hasHashed) return 'send exactly one of phoneNumber or hashedPhoneNumber, not both'
+  if (!hasPlain && !hasHashed) {
+    const keys = Object.keys(fields)
+    return `phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`
+  }
+  // CAMARA's request body has maxProperties: 1
+  const extra = Object.keys(fields).filter((key) => key !== 'phoneNumber' && key !== 'hashedPhoneNumber')
+  if (extra.length > 0) return `only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`
+  if (hasPlain) return `phoneNumber must be E.164 with a leading + (pattern ${E164_PATTERN})`
+  return 'hashedPhoneNumber must be the SHA-256 hex (64 characters) of the E.164 number including its +'
 }

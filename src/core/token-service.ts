@@ -2,40 +2,20 @@
 // client_credentials), the id_token, and the access-token records the resource API checks.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
-import { NETWORK_AMR, pairwiseSubject, type AuthorizationCode, type Grant } from './authorization.js'
+import { NETWORK_AMR, pairwiseSubject } from './authorization.js'
 import { ClientAuthenticator, type AuthenticatedClient, type Form } from './client-authentication.js'
 import type { CoreContext } from './context.js'
-import { OAuthError, type RefusedFlow } from './errors.js'
+import { OAuthError } from './errors.js'
 import type { KeyRing } from './keys.js'
+import { newLeg, type Leg } from './legs.js'
+import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
+
+export type { AccessTokenRecord } from './records.js'
 
 const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/
 /** CAMARA's work-in-progress limit on Number Verification access tokens (camara-strict) */
 export const STRICT_NV_TOKEN_TTL = 300
-
-export interface AccessTokenRecord {
-  grantId: string
-  flowId: string
-  clientId: string
-  msisdn: string | undefined
-  /** The operator that authenticated the subscriber */
-  operatorId: string | undefined
-  scopes: string[]
-  amr: string[]
-  /** Milliseconds since the epoch */
-  expiresAt: number
-  /** camara-strict: the token serves one API call */
-  singleUse: boolean
-  /** Scenarios chosen at authorize for the whole flow */
-  flowScenarios: string[]
-  used: boolean
-}
-
-interface RefreshTokenRecord {
-  grantId: string
-  clientId: string
-  used: boolean
-}
 
 export interface TokenResponse {
   access_token: string
@@ -52,10 +32,11 @@ export interface TokenOutcome {
   grant: Grant
 }
 
-/** A grant found by a code or refresh token, and how to mark that credential spent */
+/** A grant found by a code or refresh token, and the single use to take before issuing */
 interface Redeemed {
   grant: Grant
-  spend: () => void
+  /** The credential's entry in a uses collection: taken once the scenarios let the leg go on */
+  use?: { collection: 'codeUses' | 'refreshTokenUses', key: string, replayed: string, description: string }
 }
 
 export interface MintRequest {
@@ -70,10 +51,6 @@ export interface MintRequest {
 }
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
-
-function flowOf ({ flowId, clientId, msisdn, operatorId }: Grant | AccessTokenRecord): RefusedFlow {
-  return { flowId, clientId, msisdn, operatorId }
-}
 
 /** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
 export function pkceS256 (verifier: string): string {
@@ -111,37 +88,51 @@ export class TokenService {
   }
 
   /**
-   * `beforeIssue` runs once the grant is known and before the code or refresh token is spent, so
-   * an injected failure (scenario) leaves it redeemable for the client's retry.
+   * The token endpoint, in the flow sequence: validate the form and the client, find the grant,
+   * decide the scenarios (an injected error leaves the code or refresh token usable), take the
+   * credential's single use (of N parallel redemptions one wins; the others are replays and
+   * revoke the grant), wait the injected latency, then issue.
    */
-  async token (form: Form, authorization: string | undefined, beforeIssue?: (grant: Grant, client: AuthenticatedClient) => Promise<void>): Promise<TokenOutcome> {
+  async token (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<TokenOutcome> {
     const repeated = Object.entries(form).find(([, value]) => Array.isArray(value))
     if (repeated !== undefined) throw new OAuthError('invalid_request', `${repeated[0]} must not be repeated`)
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
     const client = await this.clients.authenticate(form, authorization)
+    leg.flow = { clientId: client.client.clientId }
     let redeemed: Redeemed
-    if (grantType === 'authorization_code') redeemed = this.redeemCode(form, client)
-    else if (grantType === 'refresh_token') redeemed = this.redeemRefreshToken(form, client)
-    else redeemed = { grant: this.clientCredentialsGrant(form, client), spend: () => {} }
-    const { grant } = redeemed
+    if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
+    else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg)
+    else redeemed = { grant: this.clientCredentialsGrant(form, client) }
+    const { grant, use } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
-    if (beforeIssue !== undefined) await beforeIssue(grant, client)
-    redeemed.spend()
+    leg.flow = flowRefOf(grant)
+    const decision = this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: grant.flowScenarios })
+    await this.ctx.legs.failIfInjected(decision)
+    if (use !== undefined && await this.ctx.store.take(use.collection, use.key) === undefined) {
+      // Another request took it first: this one is the replay
+      await this.revoke(grant, use.replayed)
+      throw new OAuthError('invalid_grant', use.description)
+    }
+    await this.ctx.legs.wait(decision)
+    if (grantType === 'client_credentials') await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
     const response = await this.issue(grant, narrowed, client, grantType)
     return { response, client, grant }
   }
 
-  private redeemCode (form: Form, { client }: AuthenticatedClient): Redeemed {
+  private async redeemCode (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
     const code = required(form, 'code')
     const redirectUri = required(form, 'redirect_uri')
     const verifier = field(form, 'code_verifier')
-    const record = this.ctx.store.get<AuthorizationCode>('codes', code)
+    const record = await this.ctx.store.get('codes', code)
     if (record === undefined) throw new OAuthError('invalid_grant', 'authorization code is unknown or expired')
-    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
-    if (record.used) {
-      if (grant !== undefined) this.revoke(grant, 'authorization code replayed')
-      throw new OAuthError('invalid_grant', 'authorization code was already used; the tokens issued with it are revoked', { flow: grant === undefined ? undefined : flowOf(grant) })
+    const grant = await this.ctx.store.get('grants', record.grantId)
+    if (grant !== undefined) leg.flow = flowRefOf(grant)
+    const replayed = 'authorization code was already used; the tokens issued with it are revoked'
+    // A code already spent is a replay whoever sends it: RFC 6749 section 4.1.2 revokes the grant
+    if (await this.ctx.store.get('codeUses', code) === undefined) {
+      if (grant !== undefined) await this.revoke(grant, 'authorization code replayed')
+      throw new OAuthError('invalid_grant', replayed)
     }
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
@@ -153,23 +144,25 @@ export class TokenService {
       throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
     }
     if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
-    return { grant, spend: () => { record.used = true } }
+    return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
   }
 
-  private redeemRefreshToken (form: Form, { client }: AuthenticatedClient): Redeemed {
+  private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
     const token = required(form, 'refresh_token')
-    const record = this.ctx.store.get<RefreshTokenRecord>('refreshTokens', token)
+    const record = await this.ctx.store.get('refreshTokens', token)
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
-    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
+    const grant = await this.ctx.store.get('grants', record.grantId)
     if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
-    if (record.used) {
-      this.revoke(grant, 'refresh token reused')
-      throw new OAuthError('invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked', { flow: flowOf(grant) })
+    leg.flow = flowRefOf(grant)
+    const reused = 'refresh token was already used (rotation): every token of this grant is revoked'
+    if (await this.ctx.store.get('refreshTokenUses', token) === undefined) {
+      await this.revoke(grant, 'refresh token reused')
+      throw new OAuthError('invalid_grant', reused)
     }
     // A refused scope must not spend the token, or the client's retry would count as reuse and revoke the grant
     this.narrowScope(form, grant)
-    return { grant, spend: () => { record.used = true } }
+    return { grant, use: { collection: 'refreshTokenUses', key: token, replayed: 'refresh token reused', description: reused } }
   }
 
   private narrowScope (form: Form, grant: Grant): string[] {
@@ -199,9 +192,10 @@ export class TokenService {
       openid: false,
       offlineAccess: false,
       flowScenarios: [],
+      expiresAt: this.ctx.clock.now() + this.ctx.settings.accessTokenTtl * 1000,
       revoked: false
     }
-    this.ctx.store.put('grants', grant.id, grant, this.ctx.settings.accessTokenTtl * 1000)
+    // Written once the scenarios let the leg go on (token())
     return grant
   }
 
@@ -213,6 +207,8 @@ export class TokenService {
     const client = this.ctx.directory().client(request.clientId)
     if (client === undefined) throw new OAuthError('invalid_client', `client_id "${request.clientId}" is not registered`)
     const scope = parseScope(request.scope)
+    const { settings } = this.ctx
+    const ttlMs = Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) * 1000
     const grant: Grant = {
       id: nanoid(16),
       flowId: nanoid(12),
@@ -227,17 +223,18 @@ export class TokenService {
       openid: scope.openid,
       offlineAccess: scope.offlineAccess,
       flowScenarios: request.scenarios ?? [],
+      expiresAt: this.ctx.clock.now() + ttlMs,
       revoked: false
     }
-    const { settings } = this.ctx
-    this.ctx.store.put('grants', grant.id, grant, Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) * 1000)
+    await this.ctx.store.put('grants', grant.id, grant, ttlMs)
     const response = await this.issue(grant, grant.scopes, { client, method: 'client_secret_post' }, 'mint')
     return { ...response, flowId: grant.flowId }
   }
 
-  private revoke (grant: Grant, reason: string): void {
-    grant.revoked = true
-    grant.revokedReason = reason
+  /** Written anew, revoked, for the rest of the grant's life: every token of it stops working */
+  private async revoke (grant: Grant, reason: string): Promise<void> {
+    const left = grant.expiresAt - this.ctx.clock.now()
+    if (left > 0) await this.ctx.store.put('grants', grant.id, { ...grant, revoked: true, revokedReason: reason }, left)
   }
 
   /** Whether camara-strict's Number Verification token rules apply to these scopes */
@@ -261,16 +258,17 @@ export class TokenService {
       amr: grant.amr,
       expiresAt: now + ttl * 1000,
       singleUse: strict,
-      flowScenarios: grant.flowScenarios,
-      used: false
+      flowScenarios: grant.flowScenarios
     }
-    store.put('accessTokens', accessToken, record, ttl * 1000)
+    await store.put('accessTokens', accessToken, record, ttl * 1000)
+    if (strict) await store.put('accessTokenUses', accessToken, { grantId: grant.id }, ttl * 1000)
     const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') }
 
     // A refresh that narrows the scope away from offline_access / openid gets no refresh token / id_token
     if (grant.offlineAccess && scopes.includes('offline_access') && !strict) {
       const refreshToken = nanoid(43)
-      store.put<RefreshTokenRecord>('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId, used: false }, settings.refreshTokenTtl * 1000)
+      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId }, settings.refreshTokenTtl * 1000)
+      await store.put('refreshTokenUses', refreshToken, { grantId: grant.id }, settings.refreshTokenTtl * 1000)
       response.refresh_token = refreshToken
     }
     if (grant.openid && scopes.includes('openid') && grant.msisdn !== undefined) {
@@ -291,18 +289,24 @@ export class TokenService {
   }
 
   /**
-   * Resolves a bearer token for the resource API. Always the same generic failure to the caller
-   * (401 UNAUTHENTICATED); the reason is for the journal. `consume: false` looks without using
-   * up a single-use token (the /verify fast path looks first, then commits).
+   * Resolves a bearer token for the resource API, without spending it. Always the same generic
+   * failure to the caller (401 UNAUTHENTICATED); the reason is for the journal.
    */
-  resolveAccessToken (token: string | undefined, consume = true): { record: AccessTokenRecord } | { failure: string, flow?: RefusedFlow } {
+  async resolveAccessToken (token: string | undefined, leg: Leg = newLeg()): Promise<{ record: AccessTokenRecord } | { failure: string }> {
     if (token === undefined || token === '') return { failure: 'no access token' }
-    const record = this.ctx.store.get<AccessTokenRecord>('accessTokens', token)
+    const record = await this.ctx.store.get('accessTokens', token)
     if (record === undefined) return { failure: 'access token is unknown or expired' }
-    const grant = this.ctx.store.get<Grant>('grants', record.grantId)
-    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}`, flow: flowOf(record) }
-    if (record.singleUse && record.used) return { failure: 'access token was already used (camara-strict: one API call per token)', flow: flowOf(record) }
-    if (consume) record.used = true
+    leg.flow = flowRefOf(record)
+    const grant = await this.ctx.store.get('grants', record.grantId)
+    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}` }
+    if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) return { failure: ALREADY_USED }
     return { record }
   }
+
+  /** Spends a single-use token (camara-strict): false when another call spent it first */
+  async spendAccessToken (token: string, record: AccessTokenRecord): Promise<boolean> {
+    return !record.singleUse || await this.ctx.store.take('accessTokenUses', token) !== undefined
+  }
 }
+
+export const ALREADY_USED = 'access token was already used (camara-strict: one API call per token)'

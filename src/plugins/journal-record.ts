@@ -3,17 +3,18 @@
 import type { FastifyRequest } from 'fastify'
 import type { JournalRecord } from '../core/journal.js'
 import { pathOf } from '../core/urls.js'
-import type { RequestFacts } from './request-facts.js'
+import { appliedScenarios, type RequestFacts } from './request-facts.js'
 
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: Outcome): JournalRecord {
-  return recordOf(request.facts, { method: request.method, url: request.url, correlator: request.correlator, scenarios: request.appliedScenarios }, outcome)
+  return recordOf(request.facts, { method: request.method, url: request.url, correlator: request.correlator, scenarios: appliedScenarios(request) }, outcome)
 }
 
 interface Outcome { status: number, durationMs: number, reason?: string | undefined }
 
-/** The same from the parts, for a request answered without Fastify's request (the /verify fast path) */
+/** The same from the parts: the flow as the core found it (the request's Leg) */
 export function recordOf (facts: RequestFacts, request: { method: string, url: string, correlator: string, scenarios?: string[] | undefined }, outcome: Outcome): JournalRecord {
+  const flow = facts.leg.flow
   return {
     operation: facts.operation,
     method: request.method,
@@ -21,11 +22,11 @@ export function recordOf (facts: RequestFacts, request: { method: string, url: s
     status: outcome.status,
     durationMs: outcome.durationMs,
     startedAt: facts.startedAt,
-    flowId: facts.flowId,
+    flowId: flow.flowId,
     correlator: request.correlator,
-    clientId: facts.clientId,
-    msisdn: facts.msisdn,
-    operatorId: facts.operatorId,
+    clientId: flow.clientId,
+    msisdn: flow.msisdn,
+    operatorId: flow.operatorId,
     scenarios: request.scenarios,
     reason: outcome.reason ?? facts.reason
   }

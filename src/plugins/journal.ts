@@ -14,7 +14,7 @@ export default fp(async (app) => {
   // for its end (~5% of a /verify call). durationMs is the time to the response, injected latency
   // included; a slow-body fault's dribbling comes after it.
   app.addHook('onSend', (request, reply, payload, done) => {
-    const body = outgoingBody(request, reply, payload)
+    const body = outgoingBody(request, reply, payload, app.emulator.ctx.legs.sleep)
     if (!UNJOURNALED.has(request.facts.operation)) {
       app.emulator.journal.append(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
     }

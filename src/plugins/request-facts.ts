@@ -1,30 +1,26 @@
-// What a request was about, filled in by the routes as they learn it (operation, flow, client,
-// subscriber, refusal reason). The request log, the journal and the scenario engine read it.
+// What a request was about: its operation (from the route), when it arrived, why the emulator
+// refused it, and its Leg: the flow and the scenario decision the core fills in as it learns them.
+// The request log, the journal and the error renderers read it here, the one place they meet.
 import fp from 'fastify-plugin'
-import type { RefusedFlow } from '../core/errors.js'
+import type { FastifyRequest } from 'fastify'
+import { newLeg, type Leg } from '../core/legs.js'
+import type { FlowRef } from '../core/records.js'
+import { parseScenarioList } from '../core/scenarios/engine.js'
 import { correlate } from './correlation.js'
 
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
+
+/** Where a caller chooses scenarios for one request */
+export const SCENARIO_HEADER = 'x-emulator-scenario'
 
 export interface RequestFacts {
   /** When the request arrived, on the emulator's clock (ms since the epoch) */
   startedAt: number
   operation: Operation
-  flowId?: string
-  clientId?: string
-  msisdn?: string
-  operatorId?: string
+  /** What the core learnt: the flow, the scenarios decided */
+  leg: Leg
   /** Why the emulator refused the request, in words (e.g. 'code already used') */
   reason?: string
-}
-
-/** A refusal of a credential that belongs to a flow is filed under that flow (the journal's flow view) */
-export function linkRefusedFlow (facts: RequestFacts, flow: RefusedFlow | undefined): void {
-  if (flow === undefined) return
-  facts.flowId ??= flow.flowId
-  facts.clientId ??= flow.clientId
-  facts.msisdn ??= flow.msisdn
-  facts.operatorId ??= flow.operatorId
 }
 
 declare module 'fastify' {
@@ -32,13 +28,24 @@ declare module 'fastify' {
     operation?: Operation
     /**
      * The route's checks that need no body (e.g. an API's bearer token), run by the one onRequest
-     * hook once the facts are set; what it throws goes to the route's error handler
+     * hook once the facts are set; what it throws (or rejects with) goes to the route's error handler
      */
-    checkRequest?: (request: FastifyRequest) => void
+    checkRequest?: (request: FastifyRequest) => void | Promise<void>
   }
   interface FastifyRequest {
     facts: RequestFacts
   }
+}
+
+/** The flow the request belongs to, as the core found it */
+export function flowOf (request: FastifyRequest): FlowRef {
+  return request.facts.leg.flow
+}
+
+/** Names of the scenarios applied to the request (none: undefined) */
+export function appliedScenarios (request: FastifyRequest): string[] | undefined {
+  const applied = request.facts.leg.decision?.applied
+  return applied === undefined || applied.length === 0 ? undefined : applied.map((a) => a.name)
 }
 
 export default fp(async (app) => {
@@ -48,16 +55,24 @@ export default fp(async (app) => {
   // each time
   app.addHook('onRequest', (request, reply, done) => {
     const config = request.routeOptions.config
-    request.facts = { operation: config.operation ?? 'other', startedAt: app.emulator.ctx.clock.now() }
-    correlate(request, reply)
-    if (config.checkRequest !== undefined) {
-      try {
-        config.checkRequest(request)
-      } catch (error) {
-        done(error as Error)
-        return
-      }
+    request.facts = {
+      operation: config.operation ?? 'other',
+      startedAt: app.emulator.ctx.clock.now(),
+      leg: newLeg(parseScenarioList(request.headers[SCENARIO_HEADER]))
     }
-    done()
+    correlate(request, reply)
+    if (config.checkRequest === undefined) {
+      done()
+      return
+    }
+    let checked: void | Promise<void>
+    try {
+      checked = config.checkRequest(request)
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    if (checked instanceof Promise) checked.then(() => { done() }, done)
+    else done()
   })
 }, { name: 'request-facts', fastify: '5.x', dependencies: ['emulator', 'correlation'] })

@@ -1,5 +1,6 @@
 // One log line per request, written when the response is done, instead of Fastify's two.
 import fp from 'fastify-plugin'
+import { appliedScenarios } from './request-facts.js'
 
 const INFO_OR_FINER = new Set(['info', 'debug', 'trace'])
 
@@ -18,9 +19,9 @@ export default fp(async (app) => {
       statusCode: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
       operation: request.facts.operation,
-      flowId: request.facts.flowId,
+      flowId: request.facts.leg.flow.flowId,
       reason: request.facts.reason,
-      scenarios: request.appliedScenarios
+      scenarios: appliedScenarios(request)
     }, 'request completed')
     done()
   })

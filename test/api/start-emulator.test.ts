@@ -288,7 +288,7 @@ t.test('reset forgets tokens, runtime subscribers, activations and the journal',
   await verify(emulator, minted.access_token, '+34666666666')
   t.not(emulator.journal.list().length, 0)
 
-  emulator.reset()
+  await emulator.reset()
   t.notOk(emulator.fixtures.get().subscribers.some((s) => s.msisdn === '+34611111111'))
   t.same(emulator.scenarios.activations(), [])
   t.same(emulator.journal.list(), [])

@@ -217,9 +217,9 @@ t.test('private_key_jwt', async (t) => {
       invalidClient('client_assertion jti was already used: sign a fresh assertion for every request'))
     t.same(await failure(clients.authenticate(assertionForm(await clientAssertion(now(), { jti: 'once-only' })), undefined)),
       invalidClient('client_assertion jti was already used: sign a fresh assertion for every request'), 'even in a new assertion')
-    t.equal(emulator.ctx.store.get('assertionIds', 'demo-app-jwt\nonce-only'), true)
+    t.equal(await emulator.ctx.store.get('assertionIds', 'demo-app-jwt\nonce-only'), true)
     clock.advance(65_000)
-    t.equal(emulator.ctx.store.get('assertionIds', 'demo-app-jwt\nonce-only'), undefined, 'forgotten once exp + tolerance passed')
+    t.equal(await emulator.ctx.store.get('assertionIds', 'demo-app-jwt\nonce-only'), undefined, 'forgotten once exp + tolerance passed')
   })
 
   t.test('refuses alg none and algorithms other than the asymmetric ones', async (t) => {

@@ -12,7 +12,9 @@ import { ManualClock } from '../../src/core/clock.js'
 import type { CoreSettings } from '../../src/core/context.js'
 import { Emulator } from '../../src/core/emulator.js'
 import { KeyRing } from '../../src/core/keys.js'
-import { MemoryStore } from '../../src/core/store.js'
+import type { Sleep } from '../../src/core/legs.js'
+import { STATE_COLLECTIONS, type StateCollections } from '../../src/core/records.js'
+import { MemoryStore } from '../../src/store/memory.js'
 
 export const PUBLIC_URL = 'http://emulator.test'
 export const ISSUER = `${PUBLIC_URL}/camara/api/auth/v1`
@@ -46,7 +48,10 @@ export function defaultFixtureDocument (): FixtureFile {
 }
 
 export function fixturesFrom (...documents: unknown[]): Fixtures {
-  return mergeFixtures(documents.map((content, i) => ({ file: `test-${i}.json`, content: validateFixtureDocument(`test-${i}.json`, content) })))
+  return mergeFixtures(documents.map((content, i) => ({
+    file: `test-${i}.json`,
+    content: validateFixtureDocument(`test-${i}.json`, content)
+  })))
 }
 
 export interface TestEmulator {
@@ -55,7 +60,14 @@ export interface TestEmulator {
   keys: KeyRing
 }
 
-export async function buildEmulator (options: { fixtures?: Fixtures, settings?: Partial<CoreSettings> } = {}): Promise<TestEmulator> {
+export interface EmulatorChoices {
+  fixtures?: Fixtures
+  settings?: Partial<CoreSettings>
+  /** How injected latency waits (default: a real timer) */
+  sleep?: Sleep
+}
+
+export async function buildEmulator (options: EmulatorChoices = {}): Promise<TestEmulator> {
   const clock = new ManualClock(START)
   const keys = await testKeys()
   const emulator = new Emulator({
@@ -63,11 +75,21 @@ export async function buildEmulator (options: { fixtures?: Fixtures, settings?: 
     keys,
     publicUrl: PUBLIC_URL,
     clock,
-    store: new MemoryStore(clock, { sweepIntervalMs: 0 }),
-    ...(options.settings === undefined ? {} : { settings: options.settings })
+    store: new MemoryStore<StateCollections>(clock, { sweepIntervalMs: 0, collections: STATE_COLLECTIONS }),
+    ...(options.settings === undefined ? {} : { settings: options.settings }),
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep })
   })
   return { emulator, clock, keys }
 }
+
+/** A sleep that returns at once and records each wait, in order */
+export function recordingSleep (): { sleep: Sleep, waits: number[] } {
+  const waits: number[] = []
+  return { sleep: async (ms) => { waits.push(ms) }, waits }
+}
+
+/** A sleep that really yields to the timers for a few ms, whatever it is asked, so parallel requests interleave */
+export const interleavingSleep: Sleep = async () => await new Promise((resolve) => setTimeout(resolve, 5))
 
 /** Runs a function expected to throw and returns what it threw (or fails with the value it returned) */
 export function thrown (fn: () => unknown): unknown {
@@ -107,11 +129,14 @@ export const PKCE_CHALLENGE = createHash('sha256').update(PKCE_VERIFIER).digest(
  * Runs the browser leg (gateway then operator) and returns the code. The device is seen at
  * `source` by both the gateway and the operator.
  */
-export async function authorize (emulator: Emulator, overrides: Query = {}, source: string | undefined = SEED_IPV4): Promise<{ code: string, grantId: string, state: string | undefined }> {
-  const { pending } = emulator.authorization.start(authorizeQuery(overrides), source)
+export async function authorize (
+  emulator: Emulator, overrides: Query = {}, source: string | undefined = SEED_IPV4
+): Promise<{ code: string, grantId: string, state: string | undefined }> {
+  const { pending } = await emulator.authorization.start(authorizeQuery(overrides), source)
   const { location, grant } = await emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)
   const url = new URL(location)
-  return { code: url.searchParams.get('code') ?? '', grantId: grant.id, state: url.searchParams.get('state') ?? undefined }
+  const state = url.searchParams.get('state') ?? undefined
+  return { code: url.searchParams.get('code') ?? '', grantId: grant.id, state }
 }
 
 let demoKey: Promise<CryptoKey> | undefined
@@ -123,7 +148,9 @@ export function demoJwtKey (): Promise<CryptoKey> {
 }
 
 /** A private_key_jwt client assertion for demo-app-jwt, valid at `now` unless claims say otherwise */
-export async function clientAssertion (nowMs: number, claims: JWTPayload = {}, options: { key?: CryptoKey, kid?: string, alg?: string } = {}): Promise<string> {
+export async function clientAssertion (
+  nowMs: number, claims: JWTPayload = {}, options: { key?: CryptoKey, kid?: string, alg?: string } = {}
+): Promise<string> {
   const iat = Math.floor(nowMs / 1000)
   const payload: JWTPayload = {
     iss: 'demo-app-jwt',

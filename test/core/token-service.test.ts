@@ -4,16 +4,21 @@ import { pairwiseSubject, type Grant, type Query } from '../../src/core/authoriz
 import { JWT_BEARER_ASSERTION, type Form } from '../../src/core/client-authentication.js'
 import type { Emulator } from '../../src/core/emulator.js'
 import { OAuthError } from '../../src/core/errors.js'
-import { pkceMatches, STRICT_NV_TOKEN_TTL, type TokenResponse } from '../../src/core/token-service.js'
+import { InjectedError, newLeg, type Leg } from '../../src/core/legs.js'
+import { ALREADY_USED, pkceMatches, STRICT_NV_TOKEN_TTL, type TokenResponse } from '../../src/core/token-service.js'
 import {
-  authorize, buildEmulator, clientAssertion, ISSUER, PKCE_CHALLENGE, PKCE_VERIFIER, REDIRECT_URI, rejected, SCOPE, SEED_MSISDN,
-  START, START_S
+  authorize, buildEmulator, clientAssertion, interleavingSleep, ISSUER, PKCE_CHALLENGE, PKCE_VERIFIER, REDIRECT_URI,
+  rejected, SCOPE, SEED_MSISDN, START, START_S
 } from './support.js'
 
 const OFFLINE_SCOPE = `${SCOPE} offline_access`
 const DEMO_SECRET: Form = { client_id: 'demo-app', client_secret: 'demo-secret' }
 
-async function oauthFailure (promise: Promise<unknown>): Promise<{ error: string, description: string, statusCode: number }> {
+async function oauthFailure (promise: Promise<unknown>): Promise<{
+  error: string,
+  description: string,
+  statusCode: number
+}> {
   const error = await rejected(promise)
   if (!(error instanceof OAuthError)) throw error
   return { error: error.error, description: error.description, statusCode: error.statusCode }
@@ -23,22 +28,27 @@ function invalidGrant (description: string): { error: string, description: strin
   return { error: 'invalid_grant', description, statusCode: 400 }
 }
 
-function exchange (emulator: Emulator, code: string, extra: Form = {}): Promise<TokenResponse> {
-  return emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...DEMO_SECRET, ...extra }, undefined).then((o) => o.response)
+async function exchange (emulator: Emulator, code: string, extra: Form = {}, leg?: Leg): Promise<TokenResponse> {
+  const form: Form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...DEMO_SECRET, ...extra }
+  return (await emulator.tokens.token(form, undefined, leg)).response
 }
 
-function refresh (emulator: Emulator, refreshToken: string | undefined, extra: Form = {}): Promise<TokenResponse> {
-  return emulator.tokens.token({ grant_type: 'refresh_token', refresh_token: refreshToken, ...DEMO_SECRET, ...extra }, undefined).then((o) => o.response)
+async function refresh (emulator: Emulator, refreshToken: string | undefined, extra: Form = {},
+  leg?: Leg): Promise<TokenResponse> {
+  const form: Form = { grant_type: 'refresh_token', refresh_token: refreshToken, ...DEMO_SECRET, ...extra }
+  return (await emulator.tokens.token(form, undefined, leg)).response
 }
 
 /** The resolve failure for a token, or 'ok' */
-function resolution (emulator: Emulator, token: string | undefined): string {
-  const result = emulator.tokens.resolveAccessToken(token)
+async function resolution (emulator: Emulator, token: string | undefined): Promise<string> {
+  const result = await emulator.tokens.resolveAccessToken(token)
   return 'failure' in result ? result.failure : 'ok'
 }
 
-async function verifiedIdToken (emulator: Emulator, idToken: string | undefined, now: number): Promise<{ payload: JWTPayload, header: unknown }> {
-  const { payload, protectedHeader } = await jwtVerify(idToken ?? '', createLocalJWKSet(emulator.keys.jwks()), { currentDate: new Date(now) })
+async function verifiedIdToken (emulator: Emulator, idToken: string | undefined,
+  now: number): Promise<{ payload: JWTPayload, header: unknown }> {
+  const { payload, protectedHeader } = await jwtVerify(idToken ?? '', createLocalJWKSet(emulator.keys.jwks()),
+    { currentDate: new Date(now) })
   return { payload, header: protectedHeader }
 }
 
@@ -57,6 +67,13 @@ async function jwtClientForm (now: number, code: string, extra: Form = {}): Prom
 
 const PKCE_QUERY: Query = { code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' }
 
+/** Writes a stored grant anew with some fields changed (stored values are frozen: never changed in place) */
+async function reviseGrant (emulator: Emulator, grantId: string, change: Partial<Grant>): Promise<void> {
+  const grant = await emulator.ctx.store.get('grants', grantId)
+  if (grant === undefined) throw new Error(`no grant ${grantId}`)
+  await emulator.ctx.store.put('grants', grantId, { ...grant, ...change }, grant.expiresAt - emulator.ctx.clock.now())
+}
+
 t.test('pkceMatches computes S256 as RFC 7636 appendix B does', async (t) => {
   t.equal(PKCE_CHALLENGE, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM')
   t.equal(pkceMatches(PKCE_VERIFIER, 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'), true)
@@ -69,14 +86,27 @@ t.test('authorization_code', async (t) => {
   t.test('issues a bearer token bound to the network-identified number, and an id_token', async (t) => {
     const { emulator } = await buildEmulator()
     const { code, grantId } = await authorize(emulator)
-    const outcome = await emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...DEMO_SECRET }, undefined)
+    const outcome = await emulator.tokens.token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      ...DEMO_SECRET
+    }, undefined)
     const { response } = outcome
     t.match(response.access_token, /^[\w-]{43}$/)
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: SCOPE, id_token: response.id_token })
+    t.same(response,
+      {
+        access_token: response.access_token,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: SCOPE,
+        id_token: response.id_token
+      })
     t.equal(outcome.client.method, 'client_secret_post')
     t.equal(outcome.grant.id, grantId)
-    const resolved = emulator.tokens.resolveAccessToken(response.access_token)
-    t.same(resolved, {
+    const leg = newLeg()
+    const resolved = await emulator.tokens.resolveAccessToken(response.access_token, leg)
+    t.strictSame(resolved, {
       record: {
         grantId,
         flowId: outcome.grant.flowId,
@@ -87,11 +117,12 @@ t.test('authorization_code', async (t) => {
         amr: ['nba', 'mnba'],
         expiresAt: START + 3600_000,
         singleUse: false,
-        flowScenarios: [],
-        used: true
+        flowScenarios: []
       }
     })
-    t.equal(resolution(emulator, response.access_token), 'ok', 'usable again outside camara-strict')
+    t.strictSame(leg.flow,
+      { flowId: outcome.grant.flowId, clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' })
+    t.equal(await resolution(emulator, response.access_token), 'ok', 'usable again outside camara-strict')
   })
 
   t.test('the id_token carries exactly the OIDC claims, signed by a published key', async (t) => {
@@ -127,19 +158,30 @@ t.test('authorization_code', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
     const response = await exchange(emulator, code)
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
+    t.same(response,
+      {
+        access_token: response.access_token,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'dpv:FraudPreventionAndDetection number-verification:verify'
+      })
   })
 
   t.test('a code is single use: the replay fails and revokes what the first exchange issued', async (t) => {
     const { emulator } = await buildEmulator()
     const { code, grantId } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    t.equal(resolution(emulator, first.access_token), 'ok')
-    t.same(await oauthFailure(exchange(emulator, code)), invalidGrant('authorization code was already used; the tokens issued with it are revoked'))
-    t.equal(resolution(emulator, first.access_token), 'access token was revoked (authorization code replayed)')
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)), invalidGrant('refresh token is unknown, expired or revoked'))
-    t.same(emulator.ctx.store.get<Grant>('grants', grantId)?.revoked, true)
-    t.same(await oauthFailure(exchange(emulator, code)), invalidGrant('authorization code was already used; the tokens issued with it are revoked'), 'and stays refused')
+    const grant = await emulator.ctx.store.get('grants', grantId)
+    t.equal(await resolution(emulator, first.access_token), 'ok')
+    t.same(await oauthFailure(exchange(emulator, code)),
+      invalidGrant('authorization code was already used; the tokens issued with it are revoked'))
+    t.equal(await resolution(emulator, first.access_token), 'access token was revoked (authorization code replayed)')
+    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+      invalidGrant('refresh token is unknown, expired or revoked'))
+    t.strictSame(await emulator.ctx.store.get('grants', grantId),
+      { ...grant, revoked: true, revokedReason: 'authorization code replayed' }, 'written anew, revoked')
+    t.same(await oauthFailure(exchange(emulator, code)),
+      invalidGrant('authorization code was already used; the tokens issued with it are revoked'), 'and stays refused')
   })
 
   t.test('a code expires after its time to live', async (t) => {
@@ -150,14 +192,16 @@ t.test('authorization_code', async (t) => {
     t.equal(typeof (await exchange(emulator, early)).access_token, 'string', 'one millisecond before expiry')
     clock.advance(1)
     t.same(await oauthFailure(exchange(emulator, late)), invalidGrant('authorization code is unknown or expired'))
-    t.same(await oauthFailure(exchange(emulator, 'never-issued')), invalidGrant('authorization code is unknown or expired'))
+    t.same(await oauthFailure(exchange(emulator, 'never-issued')),
+      invalidGrant('authorization code is unknown or expired'))
   })
 
   t.test('a code is bound to the client it was issued to', async (t) => {
     const { emulator, clock } = await buildEmulator()
     const { code } = await authorize(emulator)
     const stolen = await jwtClientForm(clock.now(), code, { code_verifier: undefined })
-    t.same(await oauthFailure(emulator.tokens.token(stolen, undefined)), invalidGrant('authorization code was issued to another client'))
+    t.same(await oauthFailure(emulator.tokens.token(stolen, undefined)),
+      invalidGrant('authorization code was issued to another client'))
     t.equal(typeof (await exchange(emulator, code)).access_token, 'string', 'the rightful client can still redeem it')
   })
 
@@ -168,7 +212,8 @@ t.test('authorization_code', async (t) => {
       invalidGrant('redirect_uri does not match the one of the authorization request'))
     t.same(await oauthFailure(exchange(emulator, code, { redirect_uri: undefined })),
       { error: 'invalid_request', description: 'redirect_uri is required', statusCode: 400 })
-    t.same(await oauthFailure(exchange(emulator, '')), { error: 'invalid_request', description: 'code is required', statusCode: 400 })
+    t.same(await oauthFailure(exchange(emulator, '')),
+      { error: 'invalid_request', description: 'code is required', statusCode: 400 })
   })
 
   t.test('PKCE S256: the right verifier passes, a wrong or missing one fails', async (t) => {
@@ -185,7 +230,11 @@ t.test('authorization_code', async (t) => {
     t.same(await oauthFailure(redeem({ code_verifier: undefined })),
       invalidGrant('code_verifier is required: the authorization request had a code_challenge'))
     t.same(await oauthFailure(redeem({ code_verifier: PKCE_CHALLENGE.slice(0, 42) })),
-      { error: 'invalid_request', description: 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]', statusCode: 400 })
+      {
+        error: 'invalid_request',
+        description: 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]',
+        statusCode: 400
+      })
   })
 
   t.test('a verifier sent for a code without challenge fails', async (t) => {
@@ -198,12 +247,13 @@ t.test('authorization_code', async (t) => {
   t.test('a code whose grant is gone or revoked is refused', async (t) => {
     const { emulator } = await buildEmulator()
     const gone = await authorize(emulator)
-    emulator.ctx.store.delete('grants', gone.grantId)
-    t.same(await oauthFailure(exchange(emulator, gone.code)), invalidGrant('the grant behind this code is no longer valid'))
+    await emulator.ctx.store.delete('grants', gone.grantId)
+    t.same(await oauthFailure(exchange(emulator, gone.code)),
+      invalidGrant('the grant behind this code is no longer valid'))
     const revoked = await authorize(emulator)
-    const grant = emulator.ctx.store.get<Grant>('grants', revoked.grantId)
-    if (grant !== undefined) grant.revoked = true
-    t.same(await oauthFailure(exchange(emulator, revoked.code)), invalidGrant('the grant behind this code is no longer valid'))
+    await reviseGrant(emulator, revoked.grantId, { revoked: true })
+    t.same(await oauthFailure(exchange(emulator, revoked.code)),
+      invalidGrant('the grant behind this code is no longer valid'))
   })
 })
 
@@ -229,8 +279,9 @@ t.test('refresh_token', async (t) => {
     t.equal('nonce' in payload, false, 'nonce belongs to the authentication response only')
     t.equal(payload.auth_time, START_S, 'the user authenticated at the original time')
     t.equal(payload.iat, START_S + 600)
-    t.equal(resolution(emulator, first.access_token), 'ok', 'rotation alone does not revoke the earlier access token')
-    t.equal(resolution(emulator, second.access_token), 'ok')
+    t.equal(await resolution(emulator, first.access_token), 'ok',
+      'rotation alone does not revoke the earlier access token')
+    t.equal(await resolution(emulator, second.access_token), 'ok')
   })
 
   t.test('reusing a rotated refresh token revokes every token of the grant', async (t) => {
@@ -240,30 +291,50 @@ t.test('refresh_token', async (t) => {
     const second = await refresh(emulator, first.refresh_token)
     t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
       invalidGrant('refresh token was already used (rotation): every token of this grant is revoked'))
-    t.equal(resolution(emulator, second.access_token), 'access token was revoked (refresh token reused)')
-    t.equal(resolution(emulator, first.access_token), 'access token was revoked (refresh token reused)')
-    t.same(await oauthFailure(refresh(emulator, second.refresh_token)), invalidGrant('refresh token is unknown, expired or revoked'))
+    t.equal(await resolution(emulator, second.access_token), 'access token was revoked (refresh token reused)')
+    t.equal(await resolution(emulator, first.access_token), 'access token was revoked (refresh token reused)')
+    t.same(await oauthFailure(refresh(emulator, second.refresh_token)),
+      invalidGrant('refresh token is unknown, expired or revoked'))
   })
 
   t.test('a refresh token is bound to its client', async (t) => {
     const { emulator, clock } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    const form: Form = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(clock.now()) }
-    t.same(await oauthFailure(emulator.tokens.token(form, undefined)), invalidGrant('refresh token was issued to another client'))
-    t.equal(typeof (await refresh(emulator, first.refresh_token)).refresh_token, 'string', 'still good for its own client')
+    const form: Form = {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      client_assertion_type: JWT_BEARER_ASSERTION,
+      client_assertion: await clientAssertion(clock.now())
+    }
+    t.same(await oauthFailure(emulator.tokens.token(form, undefined)),
+      invalidGrant('refresh token was issued to another client'))
+    t.equal(typeof (await refresh(emulator, first.refresh_token)).refresh_token, 'string',
+      'still good for its own client')
   })
 
   t.test('may narrow the scope, never widen it', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token, { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
-      { error: 'invalid_scope', description: 'scope exceeds the original grant: number-verification:device-phone-number:read', statusCode: 400 })
+    t.same(await oauthFailure(refresh(emulator, first.refresh_token,
+      { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
+    {
+      error: 'invalid_scope',
+      description: 'scope exceeds the original grant: number-verification:device-phone-number:read',
+      statusCode: 400
+    })
     const narrowed = await refresh(emulator, first.refresh_token, { scope: 'number-verification:verify' })
-    t.same(narrowed, { access_token: narrowed.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'number-verification:verify' },
-      'the refused request did not spend the refresh token; without offline_access and openid, no refresh token and no id_token')
-    const resolved = emulator.tokens.resolveAccessToken(narrowed.access_token)
+    t.same(narrowed,
+      {
+        access_token: narrowed.access_token,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'number-verification:verify'
+      },
+      'the refused request did not spend the refresh token; without offline_access and openid, no refresh token and ' +
+        'no id_token')
+    const resolved = await emulator.tokens.resolveAccessToken(narrowed.access_token)
     t.same('record' in resolved ? resolved.record.scopes : undefined, ['number-verification:verify'])
   })
 
@@ -271,29 +342,44 @@ t.test('refresh_token', async (t) => {
     const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 7200 } })
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    t.same(await oauthFailure(refresh(emulator, 'never-issued')), invalidGrant('refresh token is unknown, expired or revoked'))
-    t.same(await oauthFailure(refresh(emulator, first.access_token)), invalidGrant('refresh token is unknown, expired or revoked'), 'an access token is no refresh token')
-    t.same(await oauthFailure(refresh(emulator, undefined)), { error: 'invalid_request', description: 'refresh_token is required', statusCode: 400 })
+    t.same(await oauthFailure(refresh(emulator, 'never-issued')),
+      invalidGrant('refresh token is unknown, expired or revoked'))
+    t.same(await oauthFailure(refresh(emulator, first.access_token)),
+      invalidGrant('refresh token is unknown, expired or revoked'), 'an access token is no refresh token')
+    t.same(await oauthFailure(refresh(emulator, undefined)),
+      { error: 'invalid_request', description: 'refresh_token is required', statusCode: 400 })
     clock.advance(7200_000)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)), invalidGrant('refresh token is unknown, expired or revoked'))
+    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+      invalidGrant('refresh token is unknown, expired or revoked'))
   })
 
   t.test('a refresh token whose grant is gone is refused', async (t) => {
     const { emulator } = await buildEmulator()
     const { code, grantId } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    emulator.ctx.store.delete('grants', grantId)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)), invalidGrant('refresh token is unknown, expired or revoked'))
+    await emulator.ctx.store.delete('grants', grantId)
+    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+      invalidGrant('refresh token is unknown, expired or revoked'))
   })
 })
 
 t.test('client_credentials', async (t) => {
   const { emulator } = await buildEmulator()
-  const clientCredentials = (scope: string | undefined) => emulator.tokens.token({ grant_type: 'client_credentials', scope, ...DEMO_SECRET }, undefined)
+  const clientCredentials = (scope: string | undefined) => emulator.tokens.token({
+    grant_type: 'client_credentials',
+    scope,
+    ...DEMO_SECRET
+  }, undefined)
 
   t.test('issues a token that names no subscriber, with no id_token and no refresh token', async (t) => {
     const { response, grant } = await clientCredentials('dpv:FraudPreventionAndDetection number-verification:verify')
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
+    t.same(response,
+      {
+        access_token: response.access_token,
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'dpv:FraudPreventionAndDetection number-verification:verify'
+      })
     t.same(grant, {
       id: grant.id,
       flowId: grant.flowId,
@@ -308,9 +394,11 @@ t.test('client_credentials', async (t) => {
       openid: false,
       offlineAccess: false,
       flowScenarios: [],
+      expiresAt: START + 3600_000,
       revoked: false
     })
-    const resolved = emulator.tokens.resolveAccessToken(response.access_token)
+    t.strictSame(await emulator.ctx.store.get('grants', grant.id), grant, 'stored once issued')
+    const resolved = await emulator.tokens.resolveAccessToken(response.access_token)
     t.equal('record' in resolved ? resolved.record.msisdn : 'failed', undefined)
     t.same('record' in resolved ? resolved.record.amr : 'failed', [])
   })
@@ -323,7 +411,12 @@ t.test('client_credentials', async (t) => {
     for (const scope of ['openid', 'offline_access', 'number-verification:verify sim-swap:check']) {
       const refused = scope.split(' ').filter((s) => s !== 'number-verification:verify').join(' ')
       t.same(await oauthFailure(clientCredentials(scope)),
-        { error: 'invalid_scope', description: `scope not available with client_credentials for this client: ${refused}`, statusCode: 400 }, scope)
+        {
+          error: 'invalid_scope',
+          description: `scope not available with client_credentials for this client: ${refused}`,
+          statusCode: 400
+        },
+        scope)
     }
   })
 })
@@ -333,46 +426,74 @@ t.test('token request checks', async (t) => {
   t.same(await oauthFailure(emulator.tokens.token({ ...DEMO_SECRET }, undefined)),
     { error: 'invalid_request', description: 'grant_type is required', statusCode: 400 })
   t.same(await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
-    { error: 'unsupported_grant_type', description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials', statusCode: 400 },
+    {
+      error: 'unsupported_grant_type',
+      description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials',
+      statusCode: 400
+    },
     'before client authentication')
-  t.same(await oauthFailure(emulator.tokens.token({ grant_type: 'authorization_code', code: ['a', 'b'], ...DEMO_SECRET }, undefined)),
-    { error: 'invalid_request', description: 'code must not be repeated', statusCode: 400 })
-  t.same(await oauthFailure(emulator.tokens.token({ grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'wrong' }, undefined)),
-    { error: 'invalid_client', description: 'client authentication failed', statusCode: 401 })
+  t.same(await oauthFailure(emulator.tokens.token({
+    grant_type: 'authorization_code',
+    code: ['a', 'b'],
+    ...DEMO_SECRET
+  }, undefined)),
+  { error: 'invalid_request', description: 'code must not be repeated', statusCode: 400 })
+  t.same(await oauthFailure(emulator.tokens.token({
+    grant_type: 'client_credentials',
+    client_id: 'demo-app',
+    client_secret: 'wrong'
+  }, undefined)),
+  { error: 'invalid_client', description: 'client authentication failed', statusCode: 401 })
 })
 
 t.test('resolveAccessToken', async (t) => {
   const { emulator, clock } = await buildEmulator()
   const { code } = await authorize(emulator)
   const { access_token: token } = await exchange(emulator, code)
-  t.equal(resolution(emulator, undefined), 'no access token')
-  t.equal(resolution(emulator, ''), 'no access token')
-  t.equal(resolution(emulator, 'never-issued'), 'access token is unknown or expired')
+  t.equal(await resolution(emulator, undefined), 'no access token')
+  t.equal(await resolution(emulator, ''), 'no access token')
+  t.equal(await resolution(emulator, 'never-issued'), 'access token is unknown or expired')
   clock.advance(3600_000 - 1)
-  t.equal(resolution(emulator, token), 'ok')
+  t.equal(await resolution(emulator, token), 'ok')
   clock.advance(1)
-  t.equal(resolution(emulator, token), 'access token is unknown or expired')
+  t.equal(await resolution(emulator, token), 'access token is unknown or expired')
 })
 
 t.test('camara-strict', async (t) => {
-  const strict = async (settings: { accessTokenTtl?: number } = {}) => await buildEmulator({ settings: { profile: 'camara-strict', ...settings } })
+  const strict = async (settings: { accessTokenTtl?: number } = {}) =>
+    await buildEmulator({ settings: { profile: 'camara-strict', ...settings } })
   const redeem = async (emulator: Emulator, now: number, scope = OFFLINE_SCOPE): Promise<TokenResponse> => {
     const { code } = await authorize(emulator, { client_id: 'demo-app-jwt', scope, ...PKCE_QUERY })
     return (await emulator.tokens.token(await jwtClientForm(now, code), undefined)).response
   }
 
-  t.test('a Number Verification token lives at most 300 s, serves one call and comes without refresh token', async (t) => {
-    const { emulator, clock } = await strict()
-    const response = await redeem(emulator, clock.now())
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: STRICT_NV_TOKEN_TTL, scope: OFFLINE_SCOPE, id_token: response.id_token })
-    t.equal(STRICT_NV_TOKEN_TTL, 300)
-    t.equal(decodeJwt(response.id_token ?? '').exp, START_S + 300)
-    t.equal(resolution(emulator, response.access_token), 'ok')
-    t.equal(resolution(emulator, response.access_token), 'access token was already used (camara-strict: one API call per token)')
-    const unused = await redeem(emulator, clock.now())
-    clock.advance(300_000)
-    t.equal(resolution(emulator, unused.access_token), 'access token is unknown or expired')
-  })
+  t.test('a Number Verification token lives at most 300 s, serves one call and comes without refresh token',
+    async (t) => {
+      const { emulator, clock } = await strict()
+      const response = await redeem(emulator, clock.now())
+      t.same(response,
+        {
+          access_token: response.access_token,
+          token_type: 'Bearer',
+          expires_in: STRICT_NV_TOKEN_TTL,
+          scope: OFFLINE_SCOPE,
+          id_token: response.id_token
+        })
+      t.equal(STRICT_NV_TOKEN_TTL, 300)
+      t.equal(decodeJwt(response.id_token ?? '').exp, START_S + 300)
+      t.equal(await resolution(emulator, response.access_token), 'ok')
+      t.equal(await resolution(emulator, response.access_token), 'ok', 'resolving does not spend it')
+      const record = await emulator.ctx.store.get('accessTokens', response.access_token)
+      if (record === undefined) throw new Error('no token record')
+      t.equal(record.singleUse, true)
+      t.equal(await emulator.tokens.spendAccessToken(response.access_token, record), true, 'the first call spends it')
+      t.equal(await emulator.tokens.spendAccessToken(response.access_token, record), false, 'a second call cannot')
+      t.equal(await resolution(emulator, response.access_token), ALREADY_USED)
+      t.equal(ALREADY_USED, 'access token was already used (camara-strict: one API call per token)')
+      const unused = await redeem(emulator, clock.now())
+      clock.advance(300_000)
+      t.equal(await resolution(emulator, unused.access_token), 'access token is unknown or expired')
+    })
 
   t.test('a shorter configured lifetime is kept', async (t) => {
     const { emulator, clock } = await strict({ accessTokenTtl: 120 })
@@ -381,17 +502,199 @@ t.test('camara-strict', async (t) => {
 
   t.test('tokens without a Number Verification scope keep the default rules', async (t) => {
     const { emulator, clock } = await strict()
-    const form: Form = { grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(clock.now()) }
+    const form: Form = {
+      grant_type: 'client_credentials',
+      scope: 'dpv:FraudPreventionAndDetection',
+      client_assertion_type: JWT_BEARER_ASSERTION,
+      client_assertion: await clientAssertion(clock.now())
+    }
     const { response } = await emulator.tokens.token(form, undefined)
     t.equal(response.expires_in, 3600)
-    t.equal(resolution(emulator, response.access_token), 'ok')
-    t.equal(resolution(emulator, response.access_token), 'ok')
+    const record = await emulator.ctx.store.get('accessTokens', response.access_token)
+    if (record === undefined) throw new Error('no token record')
+    t.equal(record.singleUse, false)
+    t.equal(await emulator.tokens.spendAccessToken(response.access_token, record), true)
+    t.equal(await emulator.tokens.spendAccessToken(response.access_token, record), true, 'spending is a no-op')
+    t.equal(await resolution(emulator, response.access_token), 'ok')
   })
 
   t.test('client secrets are refused', async (t) => {
     const { emulator } = await strict()
     const { code } = await authorize(emulator)
     t.same(await oauthFailure(exchange(emulator, code)),
-      { error: 'invalid_client', description: 'the camara-strict profile requires private_key_jwt client authentication', statusCode: 401 })
+      {
+        error: 'invalid_client',
+        description: 'the camara-strict profile requires private_key_jwt client authentication',
+        statusCode: 401
+      })
+  })
+})
+
+/** Each outcome: the response, or the OAuth error's code and description */
+async function settle (runs: Array<Promise<TokenResponse>>): Promise<Array<TokenResponse | {
+  error: string,
+  description: string
+}>> {
+  return (await Promise.allSettled(runs)).map((outcome) => {
+    if (outcome.status === 'fulfilled') return outcome.value
+    if (!(outcome.reason instanceof OAuthError)) throw outcome.reason
+    return { error: outcome.reason.error, description: outcome.reason.description }
+  })
+}
+
+function successes (outcomes: Array<TokenResponse | { error: string }>): TokenResponse[] {
+  return outcomes.filter((outcome): outcome is TokenResponse => 'access_token' in outcome)
+}
+
+const REPLAYED = 'authorization code was already used; the tokens issued with it are revoked'
+const REUSED = 'refresh token was already used (rotation): every token of this grant is revoked'
+
+t.test('single use under parallel redemptions', async (t) => {
+  const withLatency = async (activate: boolean) => {
+    const built = await buildEmulator({ sleep: interleavingSleep })
+    built.emulator.scenarios.define({
+      name: 'slow-token',
+      description: 'the token endpoint takes 50 ms',
+      match: { operations: ['token'] },
+      effects: { latency: { fixedMs: 50 } }
+    })
+    if (activate) built.emulator.scenarios.activate('slow-token')
+    return built
+  }
+  const variants: Array<[string, boolean, string[]]> = [
+    ['a latency scenario activated', true, []],
+    ['a latency scenario in the header', false, ['slow-token']],
+    ['no latency', false, []]
+  ]
+
+  for (const [variant, activate, header] of variants) {
+    t.test(`10 parallel redemptions of one code: one success, 9 replays that revoke it (${variant})`, async (t) => {
+      const { emulator } = await withLatency(activate)
+      const { code, grantId } = await authorize(emulator)
+      const outcomes = await settle(Array.from({ length: 10 },
+        async () => await exchange(emulator, code, {}, newLeg(header))))
+      const won = successes(outcomes)
+      t.equal(won.length, 1)
+      t.strictSame(outcomes.filter((outcome) => !('access_token' in outcome)),
+        Array(9).fill({ error: 'invalid_grant', description: REPLAYED }))
+      t.equal(await resolution(emulator, won[0]?.access_token),
+        'access token was revoked (authorization code replayed)')
+      t.equal((await emulator.ctx.store.get('grants', grantId))?.revoked, true)
+    })
+
+    t.test(`10 parallel uses of one refresh token: one success, and the reuse revokes the grant (${variant})`,
+      async (t) => {
+        const { emulator } = await withLatency(activate)
+        const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
+        const first = await exchange(emulator, code)
+        const outcomes = await settle(Array.from({ length: 10 },
+          async () => await refresh(emulator, first.refresh_token, {}, newLeg(header))))
+        const won = successes(outcomes)
+        t.equal(won.length, 1)
+        const refused = outcomes.filter((outcome) => !('access_token' in outcome))
+        t.strictSame(refused, Array(9).fill({ error: 'invalid_grant', description: REUSED }))
+        t.equal(await resolution(emulator, won[0]?.access_token), 'access token was revoked (refresh token reused)')
+        t.equal(await resolution(emulator, first.access_token), 'access token was revoked (refresh token reused)')
+      })
+  }
+})
+
+t.test('an injected error at the token endpoint leaves the credential usable', async (t) => {
+  t.test('a code: the retry without the scenario succeeds', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { code } = await authorize(emulator)
+    const leg = newLeg(['token-server-error'])
+    const error = await rejected(exchange(emulator, code, {}, leg))
+    if (!(error instanceof InjectedError)) throw error
+    t.strictSame(error.problem, {
+      kind: 'oauth',
+      scenario: 'token-server-error',
+      error: 'server_error',
+      status: 500,
+      description: 'The authorization server encountered an unexpected condition.'
+    })
+    t.equal(error.redirect, undefined)
+    t.equal(leg.flow.msisdn, SEED_MSISDN, 'the leg names the flow of the refused request')
+    t.strictSame(await emulator.ctx.store.sizes().then((sizes) => sizes.accessTokens), 0, 'nothing issued')
+    const retry = await exchange(emulator, code)
+    t.equal(await resolution(emulator, retry.access_token), 'ok')
+  })
+
+  t.test('a code, with an activation for the next request only', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { code } = await authorize(emulator)
+    emulator.scenarios.activate('token-invalid-grant', { remaining: 1 })
+    const error = await rejected(exchange(emulator, code))
+    if (!(error instanceof InjectedError)) throw error
+    t.equal('error' in error.problem ? error.problem.error : undefined, 'invalid_grant')
+    t.equal(await resolution(emulator, (await exchange(emulator, code)).access_token), 'ok')
+  })
+
+  t.test('a refresh token: the retry rotates it as usual', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
+    const first = await exchange(emulator, code)
+    await t.rejects(refresh(emulator, first.refresh_token, {}, newLeg(['token-server-error'])), InjectedError)
+    const second = await refresh(emulator, first.refresh_token)
+    t.equal(await resolution(emulator, second.access_token), 'ok')
+    t.equal(await resolution(emulator, first.access_token), 'ok', 'no reuse was seen')
+  })
+
+  t.test('client_credentials: nothing is stored for the refused request', async (t) => {
+    const { emulator } = await buildEmulator()
+    const form: Form = { grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection', ...DEMO_SECRET }
+    await t.rejects(emulator.tokens.token(form, undefined, newLeg(['token-server-error'])), InjectedError)
+    t.strictSame(await emulator.ctx.store.sizes().then((sizes) => [sizes.grants, sizes.accessTokens]), [0, 0])
+  })
+
+  t.test('an unknown scenario name fails before anything is spent', async (t) => {
+    const { emulator } = await buildEmulator()
+    const { code } = await authorize(emulator)
+    const error = await rejected(exchange(emulator, code, {}, newLeg(['no-such-scenario'])))
+    if (!(error instanceof InjectedError)) throw error
+    t.strictSame(error.problem, { unknown: ['no-such-scenario'] })
+    t.equal(typeof (await exchange(emulator, code)).access_token, 'string')
+  })
+})
+
+t.test('mint', async (t) => {
+  t.test('issues tokens as if the whole flow had run, bound to the subscriber and its operator', async (t) => {
+    const { emulator } = await buildEmulator()
+    const minted = await emulator.tokens.mint({ clientId: 'demo-app', msisdn: SEED_MSISDN, scope: OFFLINE_SCOPE })
+    t.strictSame(minted, {
+      access_token: minted.access_token,
+      token_type: 'Bearer',
+      expires_in: 3600,
+      scope: OFFLINE_SCOPE,
+      refresh_token: minted.refresh_token,
+      id_token: minted.id_token,
+      flowId: minted.flowId
+    })
+    const resolved = await emulator.tokens.resolveAccessToken(minted.access_token)
+    t.strictSame('record' in resolved ? [resolved.record.operatorId, resolved.record.amr] : resolved,
+      ['telco-es', ['nba', 'mnba']])
+  })
+
+  t.test('a number no fixture knows has no operator; a token without number has no amr', async (t) => {
+    const { emulator } = await buildEmulator()
+    const unknown = await emulator.tokens.mint({
+      clientId: 'demo-app',
+      msisdn: '+34699999999',
+      scope: SCOPE,
+      scenarios: ['slow-network']
+    })
+    const record = await emulator.ctx.store.get('accessTokens', unknown.access_token)
+    t.strictSame([record?.operatorId, record?.flowScenarios], [undefined, ['slow-network']])
+    const anonymous = await emulator.tokens.mint({ clientId: 'demo-app', scope: SCOPE })
+    t.equal(anonymous.id_token, undefined, 'no id_token without a subscriber')
+    const grant = await emulator.ctx.store.get('grants',
+      (await emulator.ctx.store.get('accessTokens', anonymous.access_token))?.grantId ?? '')
+    t.strictSame([grant?.sub, grant?.amr, grant?.msisdn], ['demo-app', [], undefined])
+  })
+
+  t.test('refuses an unknown client', async (t) => {
+    const { emulator } = await buildEmulator()
+    t.same(await oauthFailure(emulator.tokens.mint({ clientId: 'nobody', scope: SCOPE })),
+      { error: 'invalid_client', description: 'client_id "nobody" is not registered', statusCode: 401 })
   })
 })

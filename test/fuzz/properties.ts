@@ -164,8 +164,8 @@ export function checkErrorInfo (app: FastifyInstance, res: LightMyRequestRespons
   check(typeof body.message === 'string', 'ErrorInfo message is text', res)
 }
 
-function sizes (app: FastifyInstance): string {
-  return JSON.stringify(app.emulator.ctx.store.sizes())
+async function sizes (app: FastifyInstance): Promise<string> {
+  return JSON.stringify(await app.emulator.ctx.store.sizes())
 }
 
 // Helpers that run the valid parts of a flow ---------------------------------------------
@@ -212,12 +212,12 @@ const AUTHORIZE_VALUES: Record<string, string[]> = {
 /** Gateway authorize with any query, any device address, any headers; then the operator leg */
 export function authorizeProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks<[Array<[string, string]>, string, Record<string, string | undefined>]> {
   return fc.asyncProperty(parameters(AUTHORIZE_VALUES), fc.oneof(fc.constant(SEED_IPV4), fc.ipV4(), fc.ipV6()), extraHeaders, async (query, remoteAddress, headers) => {
-    const before = sizes(app)
+    const before = await sizes(app)
     const res = await app.inject({ method: 'GET', url: `${AUTHORIZE}?${encode(query)}`, remoteAddress, headers: headersOf(headers) })
     checkBrowserAnswer(res)
     const location = res.headers.location
     if (res.statusCode !== 302 || typeof location !== 'string' || !location.startsWith(`${BASE}/operators/`)) {
-      check(sizes(app) === before, 'a refused authorization request stores nothing', res)
+      check(await sizes(app) === before, 'a refused authorization request stores nothing', res)
       return
     }
     const operator = await app.inject({ method: 'GET', url: location.slice(BASE.length), remoteAddress, headers: headersOf(headers) })
@@ -235,12 +235,12 @@ const pathParameter = text.filter((value) => encodeURIComponent(value).length <=
 /** The operator endpoint with any operator id and request_id */
 export function operatorProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks<[string, Array<[string, string]>]> {
   return fc.asyncProperty(fc.oneof(fc.constantFrom('telco-es', 'telco-in'), pathParameter), parameters({ request_id: ['x', 'a'.repeat(24)] }), async (operatorId, query) => {
-    const before = sizes(app)
+    const before = await sizes(app)
     const res = await app.inject({ method: 'GET', url: `/operators/${encodeURIComponent(operatorId)}/authorize?${encode(query)}` })
     // An empty id misses the route: Fastify's own 404
     if (operatorId === '' && res.statusCode === 404) return
     checkBrowserAnswer(res)
-    check(sizes(app) === before, 'a refused operator request stores nothing', res)
+    check(await sizes(app) === before, 'a refused operator request stores nothing', res)
   })
 }
 
@@ -270,7 +270,7 @@ const authorizations = fc.option(fc.oneof(
 export function tokenProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks<[Array<[string, string]>, boolean, string | undefined, string | undefined, Record<string, string | undefined>]> {
   return fc.asyncProperty(parameters(TOKEN_VALUES), fc.boolean(), contentTypes, authorizations, extraHeaders, async (form, withCode, contentType, authorization, headers) => {
     const pairs = withCode ? [...form, ['code', await freshCode(app)] as [string, string]] : form
-    const before = sizes(app)
+    const before = await sizes(app)
     const res = await app.inject({
       method: 'POST',
       url: TOKEN,
@@ -278,7 +278,7 @@ export function tokenProperty (app: FastifyInstance): fc.IAsyncPropertyWithHooks
       payload: contentType === 'application/json' ? JSON.stringify(Object.fromEntries(pairs)) : encode(pairs)
     })
     checkOAuthAnswer(app, res)
-    if (res.statusCode !== 200) check(sizes(app) === before, 'a refused token request stores nothing', res)
+    if (res.statusCode !== 200) check(await sizes(app) === before, 'a refused token request stores nothing', res)
   })
 }
 
@@ -305,7 +305,7 @@ export function numberVerificationProperty (app: FastifyInstance, tokens: { vali
   return fc.asyncProperty(fc.integer({ min: 0, max: PATH_FAMILIES.length - 1 }), fc.constantFrom(...NV_PATHS), fc.constantFrom(...METHODS), bodies, fc.option(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonx'), { nil: undefined }), bearer, extraHeaders,
     async (familyIndex, path, method, body, contentType, authorization, headers) => {
       const family = PATH_FAMILIES[familyIndex] as (typeof PATH_FAMILIES)[number]
-      const before = sizes(app)
+      const before = await sizes(app)
       const res = await app.inject({
         method,
         url: `${family.prefix}${path}`,
@@ -317,7 +317,7 @@ export function numberVerificationProperty (app: FastifyInstance, tokens: { vali
         const answer = res.json() as Record<string, unknown>
         check(typeof answer.devicePhoneNumberVerified === 'boolean' || typeof answer.devicePhoneNumber === 'string', 'a 200 is a verify or share answer', res)
       }
-      check(sizes(app) === before, 'an API call stores nothing', res)
+      check(await sizes(app) === before, 'an API call stores nothing', res)
     })
 }
 
@@ -363,6 +363,6 @@ export function controlProperty (app: FastifyInstance): fc.IAsyncPropertyWithHoo
     check(res.statusCode < 500, 'the control API never answers 5xx', res)
     checkErrorInfo(app, res, method)
     if (call === 'define' && res.statusCode !== 201) check(app.emulator.scenarios.list().length === scenariosBefore, 'a refused definition is not stored', res)
-    app.emulator.reset()
+    await app.emulator.reset()
   })
 }

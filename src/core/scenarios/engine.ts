@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js'
 import type { SeededRandom } from '../random.js'
 import { CATALOGUE } from './catalogue.js'
 import { deepFreeze } from './freeze.js'
-import { AUTHORIZE_ERRORS, CAMARA_ERRORS, OAUTH_TOKEN_ERRORS, type AuthorizeErrorCode, type CamaraErrorCode, type OAuthTokenErrorCode } from './protocol-errors.js'
+import { AUTHORIZE_ERRORS, OAUTH_TOKEN_ERRORS, type AuthorizeErrorCode, type CamaraErrorCode, type OAuthTokenErrorCode } from './protocol-errors.js'
 import {
   checkOperationsFit,
   DEFAULT_CHUNK_DELAY_MS,
@@ -90,15 +90,15 @@ export interface RequestFacts {
   /** verify: the phoneNumber the client claims (absent for hashed requests) */
   claimedNumber?: string
   /** Parsed `x-emulator-scenario` header, in the order given */
-  headerScenarios: string[]
+  headerScenarios: readonly string[]
   /** Chosen at authorize and carried by the flow */
-  flowScenarios: string[]
+  flowScenarios: readonly string[]
   /** Named by the subscriber's, client's and operator's fixtures */
-  fixtureScenarios: string[]
+  fixtureScenarios: readonly string[]
 }
 
 export type DecidedError =
-  | { kind: 'camara', scenario: string, status: number, code: CamaraErrorCode, message: string, retryAfterSeconds?: number }
+  | { kind: 'camara', scenario: string, status: number, code: CamaraErrorCode, message?: string, retryAfterSeconds?: number }
   | { kind: 'oauth', scenario: string, status: number, error: OAuthTokenErrorCode, description: string }
   | { kind: 'authorize', scenario: string, error: AuthorizeErrorCode, description: string }
 
@@ -446,7 +446,7 @@ function resolveError (scenario: string, effect: ErrorEffect): DecidedError {
       scenario,
       status,
       code,
-      message: message ?? CAMARA_ERRORS[code].message,
+      ...(message === undefined ? {} : { message }),
       ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
     }
   }

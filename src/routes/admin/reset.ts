@@ -7,7 +7,7 @@ const reset: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Reset all state', description: 'Clears codes, grants, tokens, scenario activations and the journal; restores the fixtures loaded from files.', tags: ['control'], response: { 204: Type.Null({ description: 'State cleared' }) } }
   }, async (_request, reply) => {
-    app.emulator.reset()
+    await app.emulator.reset()
     return await reply.code(204).send(null)
   })
 }

@@ -22,9 +22,7 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const minted = await app.emulator.tokens.mint(request.body)
-    request.facts.flowId = minted.flowId
-    request.facts.clientId = request.body.clientId
-    request.facts.msisdn = request.body.msisdn
+    request.facts.leg.flow = { flowId: minted.flowId, clientId: request.body.clientId, msisdn: request.body.msisdn }
     return await reply.code(201).header('cache-control', 'no-store').send(minted)
   })
 }

@@ -4,7 +4,6 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { nanoid } from 'nanoid'
 import type { FastifyInstance } from 'fastify'
-import type { AccessTokenRecord } from '../../core/token-service.js'
 import { AUTH_PREFIX } from '../../core/urls.js'
 import type { DemoResultView, IdTokenView } from '../../views/demo.js'
 import type { DemoAttempt } from './attempts.js'
@@ -121,7 +120,7 @@ export class DemoBackend {
     const accessToken = tokens.access_token
     const idToken = typeof tokens.id_token === 'string' ? await this.checkIdToken(tokens.id_token, attempt.nonce) : undefined
     // What the network bound to the token, read before the call (camara-strict spends the token)
-    const networkNumber = this.app.emulator.ctx.store.get<AccessTokenRecord>('accessTokens', accessToken)?.msisdn
+    const networkNumber = (await this.app.emulator.ctx.store.get('accessTokens', accessToken))?.msisdn
     const withTokens = { ...withFlow, idToken, tokenResponse: redactTokenResponse(tokens), networkNumber }
 
     const payload = { phoneNumber: attempt.choices.claimed }

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Query } from '../../core/authorization.js'
 import { AuthorizeQuerySchema, ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { documentOnly } from '../route-options.js'
-import { authorizeScenarioError } from '../scenario-errors.js'
 
 const authorize: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/authorize', {
@@ -17,14 +16,7 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
     validatorCompiler: documentOnly,
     config: { operation: 'authorize' }
   }, async (request, reply) => {
-    const { location, pending } = app.emulator.authorization.start(request.query as Query, request.ip)
-    request.facts.flowId = pending.flowId
-    request.facts.clientId = pending.clientId
-    request.facts.operatorId = pending.operatorId
-    await app.runScenarios(request, reply, {
-      flowScenarios: pending.flowScenarios,
-      toError: authorizeScenarioError({ redirectUri: pending.redirectUri, state: pending.state })
-    })
+    const { location } = await app.emulator.authorization.start(request.query as Query, request.ip, request.facts.leg)
     return await reply.redirect(location, 302)
   })
 }

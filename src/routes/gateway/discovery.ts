@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ASSERTION_ALGS } from '../../core/client-authentication.js'
 import { NUMBER_VERIFICATION_SCOPES, PROTOCOL_SCOPES } from '../../core/scopes.js'
 import { GRANT_TYPES } from '../../core/token-service.js'
-import { oauthScenarioError } from '../scenario-errors.js'
 import { DiscoverySchema } from '../../schemas/oauth.js'
 
 const discovery: FastifyPluginAsyncTypebox = async (app) => {
@@ -15,7 +14,7 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: DiscoverySchema }
     }
   }, async (request, reply) => {
-    await app.runScenarios(request, reply, { toError: oauthScenarioError })
+    await app.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
     const { urls, keys } = app.emulator
     return {
       issuer: urls.issuer,

@@ -1,6 +1,5 @@
 // GET {issuer}/jwks: the public keys id_tokens are signed with.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { oauthScenarioError } from '../scenario-errors.js'
 import { JwksSchema } from '../../schemas/oauth.js'
 
 const jwks: FastifyPluginAsyncTypebox = async (app) => {
@@ -8,7 +7,7 @@ const jwks: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'jwks' },
     schema: { summary: 'JSON Web Key Set of the id_token signing keys', tags: ['gateway'], response: { 200: JwksSchema } }
   }, async (request, reply) => {
-    await app.runScenarios(request, reply, { toError: oauthScenarioError })
+    await app.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
     return await reply.header('cache-control', 'public, max-age=300').send(app.emulator.keys.jwks())
   })
 }

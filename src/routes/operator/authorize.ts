@@ -5,7 +5,6 @@ import { Type } from '@sinclair/typebox'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
-import { operatorLegScenarios } from './leg-scenarios.js'
 import { acceptsHtml, showSimPicker, SimPickerPageSchema } from './sim-picker.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
@@ -23,12 +22,13 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const query = request.query as Record<string, unknown>
     const requestId = typeof query.request_id === 'string' ? query.request_id : undefined
-    request.facts.operatorId = request.params.operatorId
+    const { leg } = request.facts
+    leg.flow = { operatorId: request.params.operatorId }
     if (acceptsHtml(request.headers.accept)) {
-      const offer = app.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip)
+      const offer = await app.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip, leg)
       if (offer !== undefined) return await showSimPicker(request, reply, offer)
     }
-    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, operatorLegScenarios(request, reply))
+    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, leg)
     return await reply.redirect(location, 302)
   })
 }

@@ -4,14 +4,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import type { PendingAuthorization } from '../../core/authorization.js'
-import type { OperatorFixture, SubscriberFixture } from '../../config/fixture-schema.js'
-import { candidateAddresses } from '../../core/authorization.js'
+import { candidateAddresses, type SimPickerOffer } from '../../core/authorization.js'
 import { renderSimPicker } from '../../views/sim-picker.js'
 import { newNonce, sendPage } from '../../views/layout.js'
 import { browserErrorHandler } from '../gateway/index.js'
 import { documentOnly } from '../route-options.js'
-import { operatorLegScenarios } from './leg-scenarios.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { htmlResponse } from '../../schemas/pages.js'
 
@@ -24,10 +21,8 @@ export function acceptsHtml (accept: string | undefined): boolean {
 
 /** Renders the picker for an offer from AuthorizationService.offerSimPicker */
 export async function showSimPicker (request: FastifyRequest, reply: FastifyReply,
-  offer: { pending: PendingAuthorization, operator: OperatorFixture, sims: SubscriberFixture[] }): Promise<FastifyReply> {
+  offer: SimPickerOffer): Promise<FastifyReply> {
   const { pending, operator, sims } = offer
-  request.facts.flowId = pending.flowId
-  request.facts.clientId = pending.clientId
   request.facts.reason = 'the operator cannot place the device: SIM picker shown'
   const client = request.server.emulator.directory.client(pending.clientId)
   const seen = candidateAddresses(pending.konera, pending.loginHint, request.ip).map((a) => a.text)
@@ -63,8 +58,9 @@ const simPicker: FastifyPluginAsyncTypebox = async (app) => {
     const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>
     const requestId = typeof body.request_id === 'string' ? body.request_id : undefined
     const msisdn = typeof body.msisdn === 'string' && body.msisdn !== '' ? body.msisdn : undefined
-    request.facts.operatorId = request.params.operatorId
-    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, operatorLegScenarios(request, reply))
+    const { leg } = request.facts
+    leg.flow = { operatorId: request.params.operatorId }
+    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, leg)
     return await reply.redirect(location, 302)
   })
 }

@@ -21,7 +21,7 @@ function redirectQuery (location: unknown): Record<string, string> {
 
 async function exchange (app: FastifyInstance, code: string): Promise<{ msisdn: string | undefined, amr: string[] }> {
   const token = (await redeemCode(app, code)).access_token
-  const record = app.emulator.ctx.store.get<{ msisdn?: string, amr: string[] }>('accessTokens', token)
+  const record = await app.emulator.ctx.store.get('accessTokens', token)
   return { msisdn: record?.msisdn, amr: record?.amr ?? [] }
 }
 

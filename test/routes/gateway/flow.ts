@@ -124,7 +124,7 @@ export async function identifiedSubscriber (app: FastifyInstance, code: string):
   const res = await postToken(app, codeForm(code))
   if (res.statusCode !== 200) throw new Error(`code exchange failed: ${res.body}`)
   const { access_token: accessToken } = res.json<{ access_token: string }>()
-  const resolved = app.emulator.tokens.resolveAccessToken(accessToken)
+  const resolved = await app.emulator.tokens.resolveAccessToken(accessToken)
   if ('failure' in resolved) throw new Error(resolved.failure)
   return { msisdn: resolved.record.msisdn, amr: resolved.record.amr }
 }

@@ -1,5 +1,6 @@
 // POST /camara/api/auth/v1/token: client authentication (post, basic, private_key_jwt), the
 // authorization_code, refresh_token and client_credentials grants, and every OAuth error they answer.
+import { newLeg } from '../../../src/core/legs.js'
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
@@ -511,14 +512,16 @@ t.test('a replayed code is rejected and revokes what the first exchange issued',
   const first = await tokens(await postToken(app, codeForm(code)))
   t.type(first.refresh_token, 'string', 'offline_access gives a refresh token')
   t.equal(first.scope, OFFLINE_SCOPE)
-  t.ok(!('failure' in app.emulator.tokens.resolveAccessToken(first.access_token)), 'access token works before the replay')
+  t.ok(!('failure' in await app.emulator.tokens.resolveAccessToken(first.access_token)), 'access token works before the replay')
 
   const replay = await postToken(app, codeForm(code))
   assertOAuthError(t, replay, 400, 'invalid_grant', 'authorization code was already used; the tokens issued with it are revoked')
 
   const refresh = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' })
   assertOAuthError(t, refresh, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
-  t.match(app.emulator.tokens.resolveAccessToken(first.access_token), { failure: 'access token was revoked (authorization code replayed)', flow: { clientId: 'demo-app' } })
+  const leg = newLeg()
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(first.access_token, leg), { failure: 'access token was revoked (authorization code replayed)' })
+  t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 
 t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => {
@@ -546,7 +549,9 @@ t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => 
   assertOAuthError(t, reuse, 400, 'invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked')
   const afterReuse = await postToken(app, { grant_type: 'refresh_token', refresh_token: second.refresh_token, ...auth })
   assertOAuthError(t, afterReuse, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
-  t.match(app.emulator.tokens.resolveAccessToken(second.access_token), { failure: 'access token was revoked (refresh token reused)', flow: { clientId: 'demo-app' } })
+  const leg = newLeg()
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(second.access_token, leg), { failure: 'access token was revoked (refresh token reused)' })
+  t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 
 t.test('refresh_token grant errors and scope narrowing', async (t) => {
@@ -598,7 +603,7 @@ t.test('client_credentials', async (t) => {
     t.strictSame(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
     t.equal(body.scope, 'dpv:FraudPreventionAndDetection number-verification:verify')
     t.equal(body.expires_in, 3600)
-    const resolved = app.emulator.tokens.resolveAccessToken(body.access_token)
+    const resolved = await app.emulator.tokens.resolveAccessToken(body.access_token)
     t.equal('record' in resolved ? resolved.record.msisdn : 'failed', undefined, 'identifies no subscriber')
   })
   t.test('with Basic authentication', async (t) => {
