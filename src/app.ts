@@ -1,13 +1,14 @@
 // buildApp(config) -> a ready Fastify instance. Used by the server, the programmatic API and
 // every test, so all of them run the same application.
-import { createServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
 import { loadFixtures, type Fixtures } from './config/fixtures.js'
 import { describeReloadFailure, watchFixtures } from './config/fixture-watcher.js'
-import type { Clock } from './core/clock.js'
+import { systemClock, type Clock } from './core/clock.js'
+import { STATE_COLLECTIONS, type StateCollections } from './core/records.js'
+import { MemoryStore } from './store/memory.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
@@ -15,8 +16,9 @@ import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
 import journal from './plugins/journal.js'
-import requestLog, { logsRequests } from './plugins/request-log.js'
-import scenarios, { type Sleep } from './plugins/scenarios.js'
+import requestLog from './plugins/request-log.js'
+import scenarios from './plugins/scenarios.js'
+import type { Sleep } from './core/legs.js'
 import numberVerification from './routes/number-verification/index.js'
 import control from './routes/admin/index.js'
 import gateway from './routes/gateway/index.js'
@@ -29,7 +31,6 @@ import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
 import { rootErrorHandler } from './routes/root-errors.js'
-import { fastVerifyPath, type FastPath } from './routes/number-verification/fast-verify.js'
 
 export interface AppDependencies {
   clock?: Clock
@@ -44,28 +45,10 @@ export interface AppDependencies {
   prettyLogs?: boolean
   /** How injected latency waits: tests pass one that records and returns at once */
   sleep?: Sleep
-  /** false: every /verify call goes through Fastify (tests compare the two ways) */
-  fastPath?: boolean
 }
 
-/** Fastify's default body limit, which the fast path keeps too */
+/** Fastify's default body limit */
 const BODY_LIMIT = 1024 * 1024
-
-/**
- * The HTTP server Fastify would create (its defaults: keep-alive 72 s, no request timeout), with
- * the /verify fast path in front of Fastify's handler.
- */
-function serverWith (fastPath: FastPath): FastifyServerOptions['serverFactory'] {
-  return (handler, options) => {
-    const server = createServer((req, res) => { if (!fastPath(req, res)) handler(req, res) })
-    // Fastify has filled in its defaults by now, as for the server it would create
-    const { keepAliveTimeout, requestTimeout, connectionTimeout } = options as { keepAliveTimeout: number, requestTimeout: number, connectionTimeout: number }
-    server.keepAliveTimeout = keepAliveTimeout
-    server.requestTimeout = requestTimeout
-    server.setTimeout(connectionTimeout)
-    return server
-  }
-}
 
 async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Promise<FastifyServerOptions['logger']> {
   if (deps.logger === false) return false
@@ -83,11 +66,14 @@ async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Pr
 export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}): Promise<Emulator> {
   const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
   const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile })
+  const clock = deps.clock ?? systemClock
   return new Emulator({
+    store: new MemoryStore<StateCollections>(clock, { collections: STATE_COLLECTIONS }),
     fixtures,
     keys,
     publicUrl: resolvePublicUrl(config),
-    clock: deps.clock,
+    clock,
+    sleep: deps.sleep,
     seed: config.seed,
     settings: {
       accessTokenTtl: config.accessTokenTtl,
@@ -102,20 +88,9 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const emulator = await buildEmulator(config, deps)
   const logger = await loggerOptions(config, deps)
-  let closing = false
-  // The request log's line per request is written by the Fastify route only
-  const requestLogs = deps.logger !== false && logsRequests(deps.logger?.level ?? config.logLevel)
-  const fastPath = deps.fastPath === false || requestLogs
-    ? undefined
-    : fastVerifyPath(emulator, {
-      bodyLimit: BODY_LIMIT,
-      closing: () => closing,
-      unexpected: (err, correlator) => { app.log.error({ err, correlator }, 'unexpected error in the Number Verification API') }
-    })
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
-    ...(fastPath === undefined ? {} : { serverFactory: serverWith(fastPath) }),
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
     ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two
@@ -135,7 +110,6 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  app.addHook('preClose', (done) => { closing = true; done() })
   // Errors outside the surfaces (Swagger UI's static files, /openapi.*, bodies sent to unknown
   // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler
   // its scope had when it was registered, and each surface sets its own in its own scope
@@ -145,7 +119,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(correlation)
   await app.register(requestFacts)
   await app.register(requestLog)
-  await app.register(scenarios, { sleep: deps.sleep })
+  await app.register(scenarios)
   await app.register(journal)
   await app.register(openapi, { version: VERSION })
   await app.register(gateway, { prefix: AUTH_PREFIX })

@@ -2,7 +2,9 @@
 // (five Number Verification path families, the control API, docs), each with request and response
 // schemas; compiling every Ajv validator and fast-json-stringify serializer up front took about
 // half of the start-up time, mostly for routes a given run never calls. The compilers are Fastify's
-// own defaults, with the server's Ajv options, so behaviour is unchanged.
+// own defaults, with the server's Ajv options; request bodies are validated without type coercion
+// (`["+34666666666"]` is no phoneNumber), the other parts with Fastify's default coercion (query
+// strings and headers are text).
 import ValidatorSelector from '@fastify/ajv-compiler'
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
 import type { FastifyServerOptions } from 'fastify'
@@ -17,14 +19,16 @@ export function lazySchemaCompilers (): CompilersFactory {
   const buildSerializer = SerializerSelector() as unknown as SerializerFactory
   return {
     buildValidator: (externalSchemas, options) => {
-      // Even the Ajv instance waits for the first validation: creating one compiles Ajv's
+      // Even the Ajv instances wait for the first validation: creating one compiles Ajv's
       // meta-schema (~35 ms of start-up), and a quiet run may validate nothing
       let compile: ReturnType<ValidatorFactory> | undefined
+      let compileBody: ReturnType<ValidatorFactory> | undefined
+      const strict = { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as typeof options
       return (route) => {
         let compiled: Validate | undefined
         const validate: Validate = (data, context) => {
-          compile ??= buildValidator(externalSchemas, options)
-          compiled ??= compile(route) as Validate
+          if (route.httpPart === 'body') compiled ??= (compileBody ??= buildValidator(externalSchemas, strict))(route) as Validate
+          else compiled ??= (compile ??= buildValidator(externalSchemas, options))(route) as Validate
           const result = compiled(data, context)
           // Fastify reads Ajv's errors from the function it called
           validate.errors = compiled.errors

@@ -18,7 +18,7 @@ export const VerifyRequestSchema = Type.Object({
     description: 'SHA-256 hex of the E.164 number including its +',
     examples: ['7d3f9b5fbbd7c1e8db1c8f0a7a5a5b9b8a8f4e4a1b6f0e2a4b5f3c9d6e1a2b3c']
   }))
-}, { description: 'Exactly one of phoneNumber or hashedPhoneNumber', minProperties: 1, maxProperties: 1 })
+}, { description: 'Exactly one of phoneNumber or hashedPhoneNumber', minProperties: 1, maxProperties: 1, additionalProperties: false })
 
 export const CamaraVerifyResponseSchema = Type.Object({
   devicePhoneNumberVerified: Type.Boolean()

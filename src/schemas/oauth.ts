@@ -8,7 +8,11 @@ export const OAuthErrorSchema = Type.Object({
 }, { $id: 'OAuthError', description: 'RFC 6749 section 5.2 error' })
 export type OAuthErrorBody = Static<typeof OAuthErrorSchema>
 
-const optionalString = (description: string, example?: string) => Type.Optional(Type.String({ description, ...(example === undefined ? {} : { examples: [example] }) }))
+/** Longest value any single parameter may have: far beyond a real one, small enough to bound memory */
+export const PARAMETER_MAX_LENGTH = 8192
+
+const optionalString = (description: string, example?: string) =>
+  Type.Optional(Type.String({ description, maxLength: PARAMETER_MAX_LENGTH, ...(example === undefined ? {} : { examples: [example] }) }))
 
 export const AuthorizeQuerySchema = Type.Object({
   response_type: optionalString('Must be code', 'code'),
@@ -36,7 +40,8 @@ export const TokenRequestSchema = Type.Object({
   client_secret: optionalString('client_secret_post'),
   client_assertion_type: optionalString('private_key_jwt', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
   client_assertion: optionalString('private_key_jwt: JWT signed by a key of the client JWKS')
-})
+}, { description: 'Parameters not listed here are ignored (RFC 6749 section 3.2)', additionalProperties: Type.String({ maxLength: PARAMETER_MAX_LENGTH }) })
+export type TokenRequest = Static<typeof TokenRequestSchema>
 
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),

@@ -6,7 +6,16 @@ import { CamaraError } from '../../core/errors.js'
 import { MAX_EXPIRES_IN_SECONDS } from '../../core/scenarios/engine.js'
 import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
-import { documentOnly } from '../route-options.js'
+
+/** The ScenarioError validateScenario raises for a body the schema refused */
+function scenarioProblem (body: unknown): Error {
+  try {
+    validateScenario(body, 'body')
+  } catch (error) {
+    return error as Error
+  }
+  return new CamaraError(400, 'INVALID_SCENARIO', 'the scenario does not match its schema')
+}
 
 const NameParams = Type.Object({ name: Type.String() })
 
@@ -47,16 +56,16 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => ({ scenarios: engine().list(), activations: engine().activations().map(activationView) }))
 
   app.post('/scenarios', {
-    config: { operation: 'control' },
+    // The route schema decides; a refusal is worded by the fixture loader's rules (JSON path and rule)
+    config: { operation: 'control', describeInvalidBody: scenarioProblem },
     schema: {
       summary: 'Define a scenario at runtime (or replace one defined at runtime)',
       tags: ['control'],
       body: ScenarioSchema,
       response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema }
-    },
-    // validateScenario names the JSON path and rule, in the fixture loader's words
-    validatorCompiler: documentOnly
+    }
   }, async (request, reply) => {
+    // The cross-field rules the schema cannot state (e.g. an error's status matching its code)
     const scenario = validateScenario(request.body, 'body')
     return await reply.code(201).send(engine().define(scenario))
   })

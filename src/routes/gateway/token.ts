@@ -1,12 +1,19 @@
 // POST /camara/api/auth/v1/token: client authentication and the grants, as OAuth JSON.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import type { Form } from '../../core/client-authentication.js'
 import { OAuthError } from '../../core/errors.js'
 import { OAuthErrorSchema, TokenRequestSchema, TokenResponseSchema } from '../../schemas/oauth.js'
-import { documentOnly } from '../route-options.js'
-import { oauthScenarioError } from '../scenario-errors.js'
 
 const FORM = 'application/x-www-form-urlencoded'
+
+/** Before the body is read: the token endpoint takes form bodies only (RFC 6749 section 3.2) */
+function formOnly (request: FastifyRequest): void {
+  const contentType = request.headers['content-type'] ?? ''
+  if (!contentType.toLowerCase().startsWith(FORM)) {
+    throw new OAuthError('invalid_request', `the token request must be sent as ${FORM}`)
+  }
+}
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/token', {
@@ -18,21 +25,10 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       body: TokenRequestSchema,
       response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema }
     },
-    validatorCompiler: documentOnly,
-    config: { operation: 'token' }
+    config: { operation: 'token', checkRequest: formOnly }
   }, async (request, reply) => {
-    const contentType = request.headers['content-type'] ?? ''
-    if (!contentType.toLowerCase().startsWith(FORM)) {
-      throw new OAuthError('invalid_request', `the token request must be sent as ${FORM}`)
-    }
-    const form = (request.body ?? {}) as Form
-    const { response } = await app.emulator.tokens.token(form, request.headers.authorization, async (grant) => {
-      request.facts.flowId = grant.flowId
-      request.facts.clientId = grant.clientId
-      request.facts.msisdn = grant.msisdn
-      request.facts.operatorId = grant.operatorId
-      await app.runScenarios(request, reply, { flowScenarios: grant.flowScenarios, toError: oauthScenarioError })
-    })
+    const form: Form = request.body ?? {}
+    const { response } = await app.emulator.tokens.token(form, request.headers.authorization, request.facts.leg)
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
   })
 }

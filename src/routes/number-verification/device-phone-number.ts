@@ -2,13 +2,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { NV_SHARE_SCOPE } from '../../core/scopes.js'
 import { CorrelatorHeadersSchema, ShareResponseSchema } from '../../schemas/camara.js'
-import { documentOnly } from '../route-options.js'
-import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
-  // One renderer per path family, not one per call
-  const toError = camaraScenarioError(family.version)
   app.get('/device-phone-number', {
     config: { operation: 'share', checkRequest: authorizeCall(NV_SHARE_SCOPE, family) },
     schema: {
@@ -19,10 +15,8 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
       headers: CorrelatorHeadersSchema,
       response: { 200: ShareResponseSchema, ...NV_ERROR_RESPONSES }
     },
-    validatorCompiler: documentOnly,
-  }, async (request, reply) => {
-    await app.runScenarios(request, reply, { flowScenarios: request.call.token.flowScenarios, toError })
-    return { devicePhoneNumber: request.call.msisdn }
+  }, async (request) => {
+    return { devicePhoneNumber: await app.emulator.numberVerification.shareNumber(request.call, request.facts.leg) }
   })
 }
 

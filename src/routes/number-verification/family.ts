@@ -1,11 +1,11 @@
 // One Number Verification path family (prefix + API version + response flavour), the hook that
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
-import { linkRefusedFlow } from '../../plugins/request-facts.js'
-import { takingOverFaults } from '../../plugins/scenarios.js'
+import { surfaceErrorHandler, type ErrorHandler } from '../../plugins/error-handler.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
+import { camaraScenarioError } from '../scenario-errors.js'
 
 export interface PathFamily {
   id: string
@@ -49,19 +49,14 @@ export function acceptsJson (accept: string | undefined): boolean {
  * header, the bearer token and its scope; then the request media type. A route's config
  * checkRequest (request-facts runs it in its onRequest hook, so no hook of its own).
  */
-export function authorizeCall (scope: string, family: PathFamily): (request: FastifyRequest) => void {
-  return (request) => { checkCall(request, scope, family) }
+export function authorizeCall (scope: string, family: PathFamily): (request: FastifyRequest) => Promise<void> {
+  return async (request) => { await checkCall(request, scope, family) }
 }
 
-function checkCall (request: FastifyRequest, scope: string, family: PathFamily): void {
+async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
   if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
   if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
-  const call = request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version)
-  request.call = call
-  request.facts.flowId = call.token.flowId
-  request.facts.clientId = call.token.clientId
-  request.facts.msisdn = call.msisdn
-  request.facts.operatorId = call.token.operatorId
+  request.call = await request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version, request.facts.leg)
   const contentType = request.headers['content-type']
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
     throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
@@ -76,13 +71,18 @@ const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
 }
 
 /**
- * The CAMARA error for anything thrown on this surface: its own, a framework error (body parsing)
- * in CAMARA's words, or a bug, which `unexpected` is told of (it logs) and answers 500.
+ * The CAMARA error for an error the classification lets through: its own, or a framework error
+ * (body parsing, schema validation) in CAMARA's words. Anything else is the 500 the handler gives.
  */
-export function toCamaraError (error: FastifyError | Error, unexpected: (error: Error) => void): CamaraError {
+export function toCamaraError (error: FastifyError | Error, status: number): CamaraError {
   if (error instanceof CamaraError) return error
+  const validation = (error as FastifyError).validation
+  if (validation !== undefined) {
+    // The route schema decided; the message says what is wrong in the API's own words
+    const context = (error as FastifyError).validationContext
+    return new CamaraError(400, 'INVALID_ARGUMENT', `Invalid ${context ?? 'request'}: ${error.message}`)
+  }
   const known = FRAMEWORK_ERRORS[(error as FastifyError).code ?? '']
-  const status = (error as FastifyError).statusCode
   if (known !== undefined) return new CamaraError(known[0], known[1], known[2])
   // The client closed the connection before its body was complete: nobody reads the answer, but
   // the journal tells why the call ended
@@ -90,11 +90,10 @@ export function toCamaraError (error: FastifyError | Error, unexpected: (error: 
   if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
     return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
   }
-  unexpected(error)
-  return new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
+  return new CamaraError(status, 'INVALID_ARGUMENT', error.message)
 }
 
-/** The headers an error answer carries besides the correlator and the content headers, in order */
+/** The headers an error answer carries besides the correlator and the content headers */
 export function camaraErrorHeaders (camara: CamaraError): Array<[string, string]> {
   const headers: Array<[string, string]> = []
   if (camara.retryAfter !== undefined) headers.push(['retry-after', String(camara.retryAfter)])
@@ -103,13 +102,19 @@ export function camaraErrorHeaders (camara: CamaraError): Array<[string, string]
   return headers
 }
 
-export const camaraErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const camara = toCamaraError(error, (err) => { request.log.error({ err }, 'unexpected error in the Number Verification API') })
-  request.facts.reason = camara.reason
-  linkRefusedFlow(request.facts, camara.flow)
-  for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
-  return reply.code(camara.status).send(camara.toJSON())
-})
+/** The error handler of one path family: CAMARA ErrorInfo in the family's API version */
+export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
+  return surfaceErrorHandler({
+    surface: 'the Number Verification API',
+    injected: camaraScenarioError(version),
+    render (error, { status, expose }, request, reply) {
+      const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
+      request.facts.reason = camara.reason
+      for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
+      return reply.code(camara.status).send(camara.toJSON())
+    }
+  })
+}
 
 /** Header values must stay on one line of visible ASCII */
 export function headerSafe (text: string): string {

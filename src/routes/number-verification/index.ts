@@ -10,7 +10,7 @@ import { pathOf } from '../../core/urls.js'
 const ALLOWED: Record<string, string> = { '/verify': 'POST', '/device-phone-number': 'GET, HEAD' }
 
 async function family (app: FastifyInstance, { family }: { family: PathFamily }): Promise<void> {
-  app.setErrorHandler(camaraErrorHandler)
+  app.setErrorHandler(camaraErrorHandler(family.version))
   app.setNotFoundHandler(async (request) => {
     request.facts.operation = 'other'
     throw new CamaraError(404, 'NOT_FOUND', `The specified resource is not found: ${request.method} ${pathOf(request.url)}`)

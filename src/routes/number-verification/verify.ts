@@ -1,27 +1,28 @@
 // POST {family}/verify: true exactly when the claimed number is the one the network bound to the token.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isoTime } from '../../core/clock.js'
-import type { Decision } from '../../core/scenarios/engine.js'
+import { CamaraError } from '../../core/errors.js'
+import { describeVerifyBody, type VerifyInput } from '../../core/number-verification.js'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
 import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, VerifyRequestSchema } from '../../schemas/camara.js'
-import { documentOnly } from '../route-options.js'
-import { camaraScenarioError } from '../scenario-errors.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 export interface VerifyAnswer { devicePhoneNumberVerified: boolean, assessedAt?: string }
 
-/** The answer: aggregator paths add when it was assessed (the fast path answers the same) */
+/** The answer: aggregator paths add when it was assessed */
 export function verifyAnswer (verified: boolean, aggregator: boolean, now: number): VerifyAnswer {
   if (!aggregator) return { devicePhoneNumberVerified: verified }
   return { devicePhoneNumberVerified: verified, assessedAt: isoTime(now) }
 }
 
 const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { family }) => {
-  // One renderer per path family, not one per call
-  const toError = camaraScenarioError(family.version)
   const aggregator = family.flavor === 'aggregator'
   app.post('/verify', {
-    config: { operation: 'verify', checkRequest: authorizeCall(NV_VERIFY_SCOPE, family) },
+    config: {
+      operation: 'verify',
+      checkRequest: authorizeCall(NV_VERIFY_SCOPE, family),
+      describeInvalidBody: (body) => new CamaraError(400, 'INVALID_ARGUMENT', describeVerifyBody(body))
+    },
     schema: {
       summary: `Verify the device phone number (${family.label})`,
       description: 'Compares the phoneNumber (or hashedPhoneNumber) with the number the operator network bound to the access token.',
@@ -35,21 +36,10 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
         ...NV_ERROR_RESPONSES
       }
     },
-    validatorCompiler: documentOnly,
-  }, (request, reply) => {
-    // Not async: the common case (no latency to inject) answers without a promise, the hot path
-    // of a client's load test. Throwing here reaches the family's error handler all the same
-    const service = app.emulator.numberVerification
-    const input = service.parseVerifyBody(request.body)
-    const running = app.runScenarios(request, reply, {
-      flowScenarios: request.call.token.flowScenarios,
-      claimedNumber: 'phoneNumber' in input ? input.phoneNumber : undefined,
-      toError
-    })
-    const answer = (decision: Decision): VerifyAnswer => {
-      return verifyAnswer(decision.verifiedResult ?? service.verify(request.call, input), aggregator, app.emulator.ctx.clock.now())
-    }
-    return running instanceof Promise ? running.then(answer) : answer(running)
+  }, async (request) => {
+    const input = request.body as VerifyInput
+    const verified = await app.emulator.numberVerification.verifyNumber(request.call, input, request.facts.leg)
+    return verifyAnswer(verified, aggregator, app.emulator.ctx.clock.now())
   })
 }
 
