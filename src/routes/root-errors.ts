@@ -3,8 +3,9 @@
 // { status, code, message } as the root not-found handler, never in Fastify's default shape.
 // Each surface sets its own handler in its own scope, so this one never sees their errors.
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { CamaraError } from '../core/errors.js'
+import type { FastifyError, FastifyRequest } from 'fastify'
+import { CamaraError, type Classification } from '../core/errors.js'
+import { surfaceErrorHandler } from '../plugins/error-handler.js'
 import { pathOf } from '../core/urls.js'
 
 /** CAMARA's code for each client-error status (Commonalities); any other 4xx is INVALID_ARGUMENT */
@@ -36,25 +37,24 @@ const STATIC_REFUSALS: Record<number, (request: string) => string> = {
 
 type RootError = FastifyError & { status?: number, headers?: Record<string, unknown> }
 
-export function rootErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const answer = camaraAnswer(error as RootError, request)
-  if (answer.status < 500) {
-    // What the client needs to ask again correctly, e.g. Content-Range on a 416
-    for (const [name, value] of Object.entries((error as RootError).headers ?? {})) {
-      if (typeof value === 'string') reply.header(name, value)
+export const rootErrorHandler = surfaceErrorHandler({
+  surface: 'no emulator surface (outside them)',
+  render (error, classification, request, reply) {
+    const answer = camaraAnswer(error as RootError, classification, request)
+    if (answer.status < 500) {
+      // What the client needs to ask again correctly, e.g. Content-Range on a 416
+      for (const [name, value] of Object.entries((error as RootError).headers ?? {})) {
+        if (typeof value === 'string') reply.header(name, value)
+      }
     }
+    request.facts.reason = answer.reason
+    return reply.code(answer.status).send(answer.toJSON())
   }
-  request.facts.reason = answer.reason
-  return reply.code(answer.status).send(answer.toJSON())
-}
+})
 
-function camaraAnswer (error: RootError, request: FastifyRequest): CamaraError {
+function camaraAnswer (error: RootError, { status, expose }: Classification, request: FastifyRequest): CamaraError {
+  if (!expose) return new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details', { reason: 'unexpected error (see the log)' })
   if (error instanceof CamaraError) return error
-  const status = error.statusCode ?? error.status
-  if (status === undefined || !Number.isInteger(status) || status < 400 || status >= 500) {
-    request.log.error({ err: error }, 'unexpected error outside the emulator surfaces')
-    return new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details', { reason: 'unexpected error (see the log)' })
-  }
   const code = CODES[status] ?? 'INVALID_ARGUMENT'
   // Fastify's own errors (body parsing, validation) describe the input; other libraries' messages
   // are bare status phrases ('Forbidden'), so the answer says what was refused

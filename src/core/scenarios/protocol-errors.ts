@@ -3,28 +3,7 @@
 // endpoint errors (RFC 6749 section 5.2) and authorization redirect errors (RFC 6749 4.1.2.1,
 // OpenID Connect Core 3.1.2.6).
 
-/** CAMARA code -> its HTTP status and the Commonalities default message */
-export const CAMARA_ERRORS = {
-  INVALID_ARGUMENT: { status: 400, message: 'Client specified an invalid argument, request body or query param.' },
-  UNAUTHENTICATED: { status: 401, message: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.' },
-  PERMISSION_DENIED: { status: 403, message: 'Client does not have sufficient permissions to perform this action.' },
-  'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK': { status: 403, message: 'Client must authenticate via the mobile network to use this service.' },
-  INVALID_TOKEN_CONTEXT: { status: 403, message: 'phoneNumber is not consistent with access token.' },
-  NOT_FOUND: { status: 404, message: 'The specified resource is not found.' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'The requested method is not allowed/supported on the target resource.' },
-  NOT_ACCEPTABLE: { status: 406, message: 'The server can\'t produce a response matching the content requested by the client through Accept-* headers.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The server refuses to accept the request because the payload format is in an unsupported format.' },
-  TOO_MANY_REQUESTS: { status: 429, message: 'Rate limit reached.' },
-  QUOTA_EXCEEDED: { status: 429, message: 'Out of resource quota.' },
-  INTERNAL: { status: 500, message: 'Unknown server error. Typically a server bug.' },
-  BAD_GATEWAY: { status: 502, message: 'An upstream internal service cannot be reached.' },
-  UNAVAILABLE: { status: 503, message: 'Service Unavailable.' },
-  TIMEOUT: { status: 504, message: 'Request timeout exceeded.' }
-} as const satisfies Record<string, { status: number, message: string }>
-
-export type CamaraErrorCode = keyof typeof CAMARA_ERRORS
-export const CAMARA_ERROR_CODES = Object.keys(CAMARA_ERRORS) as CamaraErrorCode[]
-export const CAMARA_ERROR_STATUSES = [...new Set(Object.values(CAMARA_ERRORS).map((e) => e.status))].sort((a, b) => a - b)
+export { CAMARA_ERROR_CODES, CAMARA_ERROR_STATUSES, CAMARA_ERRORS, type CamaraErrorCode } from '../camara-errors.js'
 
 /** Token endpoint errors; server_error and temporarily_unavailable are borrowed from the authorize list, as many servers do */
 export const OAUTH_TOKEN_ERRORS = {

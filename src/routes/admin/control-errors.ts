@@ -1,27 +1,34 @@
 // The control surface's error format ({ status, code, message }, like CAMARA's ErrorInfo) and its
 // optional bearer-token guard.
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyRequest } from 'fastify'
+import { surfaceErrorHandler } from '../../plugins/error-handler.js'
 import { FixtureError } from '../../config/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
-export function controlErrorHandler (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  let answer: CamaraError
-  if (error instanceof CamaraError) answer = error
-  else if (error instanceof FixtureError) answer = new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
-  else if (error instanceof ScenarioError) answer = new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
-  else if (error instanceof ScenarioRegistryError) answer = error.kind === 'unknown' ? new CamaraError(404, 'NOT_FOUND', error.message) : new CamaraError(409, 'CONFLICT', error.message)
-  else if (error instanceof OAuthError) answer = new CamaraError(400, 'INVALID_ARGUMENT', error.description)
-  else if ((error as FastifyError).validation !== undefined) answer = new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
-  else if (((error as FastifyError).statusCode ?? 500) < 500) answer = new CamaraError((error as FastifyError).statusCode as number, 'INVALID_ARGUMENT', error.message)
-  else {
-    request.log.error({ err: error }, 'unexpected error in the control API')
-    answer = new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details')
+export const controlErrorHandler = surfaceErrorHandler({
+  surface: 'the control API',
+  translate (error) {
+    if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
+    if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
+    if (error instanceof ScenarioRegistryError) return error.kind === 'unknown' ? new CamaraError(404, 'NOT_FOUND', error.message) : new CamaraError(409, 'CONFLICT', error.message)
+    return error
+  },
+  render (error, { status, expose }, request, reply) {
+    const answer = expose ? controlAnswer(error, status) : new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details')
+    request.facts.reason = answer.reason
+    return reply.code(answer.status).send(answer.toJSON())
   }
-  request.facts.reason = answer.reason
-  return reply.code(answer.status).send(answer.toJSON())
+})
+
+/** The control API's answer to an error the classification lets through */
+function controlAnswer (error: FastifyError | Error, status: number): CamaraError {
+  if (error instanceof CamaraError) return error
+  if (error instanceof OAuthError) return new CamaraError(400, 'INVALID_ARGUMENT', error.description)
+  if ((error as FastifyError).validation !== undefined) return new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
+  return new CamaraError(status, 'INVALID_ARGUMENT', error.message)
 }
 
 /** onRequest guard: when an admin token is configured, the control API needs it as a bearer token */

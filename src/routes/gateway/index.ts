@@ -1,9 +1,9 @@
 // The aggregator's auth surface under /camara/api/auth/v1. The browser-facing authorize
 // endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance } from 'fastify'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
-import { linkRefusedFlow } from '../../plugins/request-facts.js'
-import { takingOverFaults } from '../../plugins/scenarios.js'
+import { surfaceErrorHandler } from '../../plugins/error-handler.js'
+import { authorizeScenarioError, oauthScenarioError } from '../scenario-errors.js'
 import { renderErrorPage } from '../../views/error-page.js'
 import { AUTH_PREFIX, pathOf } from '../../core/urls.js'
 import authorize from './authorize.js'
@@ -12,42 +12,55 @@ import jwks from './jwks.js'
 import token from './token.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
-export const browserErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof AuthorizeError) {
-    // A scenario already named itself as the reason
-    request.facts.reason ??= error.description
-    const location = error.redirectLocation()
-    if (location !== undefined) return reply.redirect(location, 302)
-    return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
+export const browserErrorHandler = surfaceErrorHandler({
+  surface: 'the authorization flow',
+  injected: authorizeScenarioError,
+  render (error, { expose }, request, reply) {
+    if (expose && error instanceof AuthorizeError) {
+      // A scenario already named itself as the reason
+      request.facts.reason ??= error.description
+      const location = error.redirectLocation()
+      if (location !== undefined) return reply.redirect(location, 302)
+      return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
+    }
+    return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
   }
-  request.log.error({ err: error }, 'unexpected error in the authorization flow')
-  return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
 })
 
 /** Back-channel surface: RFC 6749 JSON errors, never a stack */
-export const oauthErrorHandler = takingOverFaults(function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply.header('cache-control', 'no-store')
-  if (error instanceof CamaraError) {
-    // An injected gateway failure (scenario) on discovery or jwks
-    request.facts.reason = error.reason
-    if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter))
-    return reply.code(error.status).send(error.toJSON())
-  }
-  if (error instanceof OAuthError) {
-    request.facts.reason = error.reason
-    linkRefusedFlow(request.facts, error.flow)
-    if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)
-    return reply.code(error.statusCode).send({ error: error.error, error_description: error.description })
-  }
-  const status = (error as FastifyError).statusCode
-  if (status !== undefined && status >= 400 && status < 500) {
+export const oauthErrorHandler = surfaceErrorHandler({
+  surface: 'the token endpoint',
+  injected: oauthScenarioError,
+  render (error, { status, expose }, request, reply) {
+    reply.header('cache-control', 'no-store')
+    if (!expose) return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
+    if (error instanceof CamaraError) {
+      // An injected gateway failure (scenario) on discovery or jwks
+      request.facts.reason = error.reason
+      if (error.retryAfter !== undefined) reply.header('retry-after', String(error.retryAfter))
+      return reply.code(error.status).send(error.toJSON())
+    }
+    if (error instanceof OAuthError) {
+      request.facts.reason = error.reason
+      if (error.wwwAuthenticate !== undefined) reply.header('www-authenticate', error.wwwAuthenticate)
+      return reply.code(error.statusCode).send({ error: error.error, error_description: error.description })
+    }
+    const validation = (error as FastifyError).validation
+    // The route schema decided; in a form body a value that is no string was repeated
+    if (validation !== undefined) return reply.code(400).send({ error: 'invalid_request', error_description: describeFormProblem(validation[0]) })
     // Body parsing failures (malformed form, too large, unsupported media type)
     const description = status === 415 ? 'the token request must be sent as application/x-www-form-urlencoded' : error.message
     return reply.code(status === 415 ? 400 : status).send({ error: 'invalid_request', error_description: description })
   }
-  request.log.error({ err: error }, 'unexpected error at the token endpoint')
-  return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
 })
+
+/** An Ajv error on a form body, in OAuth's words */
+function describeFormProblem (problem: { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string } | undefined): string {
+  const name = problem?.instancePath.replace(/^\//, '') ?? ''
+  if (problem?.keyword === 'type') return `${name} must not be repeated`
+  if (problem?.keyword === 'maxLength') return `${name} must be at most ${String(problem.params.limit)} characters`
+  return `the request is malformed: ${name === '' ? '' : `${name} `}${problem?.message ?? 'is invalid'}`
+}
 
 export default async function gateway (app: FastifyInstance): Promise<void> {
   // Errors before any of its routes is found (e.g. a malformed body sent to an unknown path under

@@ -33,7 +33,7 @@ t.test('header > flow > control > fixture for errors, while latencies add up', a
     { name: 'x-error', source: 'fixture' }
   ])
   t.equal(decision.latencyMs, 1111)
-  t.same(decision.error, { kind: 'camara', scenario: 'h-error', status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable.' })
+  t.same(decision.error, { kind: 'camara', scenario: 'h-error', status: 503, code: 'UNAVAILABLE' })
 
   t.equal(engine.decide({ ...all, headerScenarios: [] }).error?.scenario, 'f-error', 'flow beats control and fixture')
   t.equal(engine.decide({ ...all, headerScenarios: [], flowScenarios: [] }).error?.scenario, 'c-error', 'control beats fixture')
@@ -63,7 +63,7 @@ t.test('error, fault and forced result are each taken from the highest-precedenc
   t.equal(decision.verifiedResult, false, 'header forced result beats the flow one')
   t.same(decision.fault, { scenario: 'connection-reset', type: 'connection-reset' }, 'flow fault beats the fixture one')
   t.same(decision.error, {
-    kind: 'camara', scenario: 'rate-limited', status: 429, code: 'TOO_MANY_REQUESTS', message: 'Rate limit reached.', retryAfterSeconds: 30
+    kind: 'camara', scenario: 'rate-limited', status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 30
   }, 'the only error, from a fixture, still applies')
   t.same(decision.applied.map((a) => a.name), ['verify-always-false', 'connection-reset', 'verify-always-true', 'rate-limited', 'hang'])
 })

@@ -1,0 +1,58 @@
+// The one error model of the HTTP layer. Every surface's error handler is made here: a fault takes
+// the connection over, an injected (scenario) error becomes the surface's own error, and every
+// error is classified once (core/errors.ts classify: its status, whether its text may be shown).
+// An error whose text may not be shown is unexpected: logged here, once, with the surface's name,
+// and the surface's renderer answers a 500 in its own format. No renderer decides that by itself.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { classify, type Classification } from '../core/errors.js'
+import { InjectedError, InjectedFault } from '../core/legs.js'
+
+export type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply
+
+/** Renders a classified error in one format; `classification.expose` false means a 500 with no details */
+export type ErrorRenderer = (error: FastifyError | Error, classification: Classification, request: FastifyRequest, reply: FastifyReply) => FastifyReply
+
+export interface SurfaceErrors {
+  /** Names the surface in the log line of an unexpected error */
+  surface: string
+  /** How an injected error reads on this surface (omit where no scenario runs) */
+  injected?: (error: InjectedError, request: FastifyRequest) => Error
+  /** The surface's own domain errors as errors the classification knows (before classifying) */
+  translate?: (error: FastifyError | Error) => FastifyError | Error
+  render: ErrorRenderer
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Words a body the route schema refused in the surface's own terms (the schema decides; this
+     * only says what is wrong): returns the error to answer with
+     */
+    describeInvalidBody?: (body: unknown) => Error
+  }
+}
+
+export function surfaceErrorHandler ({ surface, injected, translate, render }: SurfaceErrors): ErrorHandler {
+  return (thrown, request, reply) => {
+    if (thrown instanceof InjectedFault) {
+      request.server.breakConnection(request, reply, thrown.fault)
+      return reply
+    }
+    let error = thrown
+    if (thrown instanceof InjectedError) {
+      if (!('unknown' in thrown.problem)) request.facts.reason = `scenario ${thrown.problem.scenario}`
+      error = injected === undefined ? thrown : injected(thrown, request)
+    }
+    const describe = request.routeOptions.config.describeInvalidBody
+    if (describe !== undefined && (error as FastifyError).validation !== undefined && (error as FastifyError).validationContext === 'body') {
+      error = describe(request.body)
+    }
+    if (translate !== undefined) error = translate(error)
+    const classification = classify(error)
+    if (!classification.expose) {
+      request.log.error({ err: error }, `unexpected error in ${surface}`)
+      request.facts.reason = 'unexpected error (see the log)'
+    }
+    return render(error, classification, request, reply)
+  }
+}
