@@ -13,7 +13,7 @@ export type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest
 export type ErrorRenderer = (error: FastifyError | Error, classification: Classification, request: FastifyRequest, reply: FastifyReply) => FastifyReply
 
 export interface SurfaceErrors {
-  /** Names the surface in the log line of an unexpected error */
+  /** Where, in the log line of an unexpected error ('in the control API', 'outside the emulator surfaces') */
   surface: string
   /** How an injected error reads on this surface (omit where no scenario runs) */
   injected?: (error: InjectedError, request: FastifyRequest) => Error
@@ -50,7 +50,7 @@ export function surfaceErrorHandler ({ surface, injected, translate, render }: S
     if (translate !== undefined) error = translate(error)
     const classification = classify(error)
     if (!classification.expose) {
-      request.log.error({ err: error }, `unexpected error in ${surface}`)
+      request.log.error({ err: error }, `unexpected error ${surface}`)
       request.facts.reason = 'unexpected error (see the log)'
     }
     return render(error, classification, request, reply)

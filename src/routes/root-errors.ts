@@ -38,7 +38,7 @@ const STATIC_REFUSALS: Record<number, (request: string) => string> = {
 type RootError = FastifyError & { status?: number, headers?: Record<string, unknown> }
 
 export const rootErrorHandler = surfaceErrorHandler({
-  surface: 'no emulator surface (outside them)',
+  surface: 'outside the emulator surfaces',
   render (error, classification, request, reply) {
     const answer = camaraAnswer(error as RootError, classification, request)
     if (answer.status < 500) {

@@ -9,7 +9,7 @@ import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
 export const controlErrorHandler = surfaceErrorHandler({
-  surface: 'the control API',
+  surface: 'in the control API',
   translate (error) {
     if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
     if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)

@@ -13,7 +13,7 @@ import token from './token.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
 export const browserErrorHandler = surfaceErrorHandler({
-  surface: 'the authorization flow',
+  surface: 'in the authorization flow',
   injected: authorizeScenarioError,
   render (error, { expose }, request, reply) {
     if (expose && error instanceof AuthorizeError) {
@@ -29,7 +29,7 @@ export const browserErrorHandler = surfaceErrorHandler({
 
 /** Back-channel surface: RFC 6749 JSON errors, never a stack */
 export const oauthErrorHandler = surfaceErrorHandler({
-  surface: 'the token endpoint',
+  surface: 'at the token endpoint',
   injected: oauthScenarioError,
   render (error, { status, expose }, request, reply) {
     reply.header('cache-control', 'no-store')

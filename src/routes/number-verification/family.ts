@@ -105,7 +105,7 @@ export function camaraErrorHeaders (camara: CamaraError): Array<[string, string]
 /** The error handler of one path family: CAMARA ErrorInfo in the family's API version */
 export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
   return surfaceErrorHandler({
-    surface: 'the Number Verification API',
+    surface: 'in the Number Verification API',
     injected: camaraScenarioError(version),
     render (error, { status, expose }, request, reply) {
       const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
