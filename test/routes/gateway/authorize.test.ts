@@ -1,13 +1,13 @@
 // GET /camara/api/auth/v1/authorize and the operator leg it redirects to: which errors are pages,
 // which are redirects, and how the operator identifies (or fails to identify) the device.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { DEFAULT_FIXTURES } from '../../../src/config/config.js'
 import { loadFixtures } from '../../../src/config/fixtures.js'
 import { buildTestApp, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 import {
   AUTHORIZE_PATH, SEED_DEVICE_IPV4, SEED_DEVICE_IPV6, authorizeAtGateway, authorizeParams, follow, identifiedSubscriber,
   locationOf, obtainCode, runAuthorization, type Params
@@ -51,7 +51,7 @@ function fixtureFile (edit: (document: Record<string, unknown> & { clients: Arra
   const document = JSON.parse(readFileSync(DEFAULT_FIXTURES, 'utf8')) as Record<string, unknown> & { clients: Array<Record<string, unknown>> }
   delete document.$schema
   edit(document)
-  const file = join(mkdtempSync(join(tmpdir(), 'nv-authorize-')), 'fixtures.json')
+  const file = join(tempDir(t, 'nv-authorize-'), 'fixtures.json')
   writeFileSync(file, JSON.stringify(document))
   return file
 }
