@@ -9,8 +9,7 @@ import { checkServerError, freshAccessToken, freshCode, InvariantError } from '.
 
 /** A verify call with the scenario that answers 500 (internal-error): the app, its token, the answer */
 async function injected500 (t: Test, correlator: string): Promise<{ app: FastifyInstance, token: string, injected: LightMyRequestResponse }> {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   const injected = await verify(app, token, { scenarios: 'internal-error', headers: { 'x-correlator': correlator } })
   t.equal(injected.statusCode, 500)
@@ -41,8 +40,7 @@ function breakVerify (app: FastifyInstance): void {
 }
 
 t.test('a 503 an activated scenario injected is excused; a 500 in its place is not', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('operator-unavailable', { remaining: 1 })
   const res = await verify(app, token, { headers: { 'x-correlator': 'excuse-503' } })
@@ -55,8 +53,7 @@ t.test('a 503 an activated scenario injected is excused; a 500 in its place is n
 
 t.test('a real 500 during a request a latency-only scenario touched is not excused', async (t) => {
   // Through the Fastify route (not the /verify fast path), with latency recorded instead of waited
-  const { app, sleeps } = await buildScenarioApp({}, { fastPath: false })
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t, {}, { fastPath: false })
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('slow-network')
   breakVerify(app)
@@ -70,8 +67,7 @@ t.test('a real 500 during a request a latency-only scenario touched is not excus
 })
 
 t.test('a real 500 with no scenario at all is not excused', async (t) => {
-  const { app } = await buildScenarioApp({}, { fastPath: false })
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t, {}, { fastPath: false })
   const token = await freshAccessToken(app)
   breakVerify(app)
   const res = await verify(app, token, { headers: { 'x-correlator': 'plain-crash' } })
@@ -97,8 +93,7 @@ t.test('a correlator reused by a later request that answered otherwise excuses n
 })
 
 t.test("the token endpoint's injected 500 (OAuth server_error) is excused, a 503 in its place is not", async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const res = await app.inject({
     method: 'POST',
     url: TOKEN_URL,

@@ -6,8 +6,7 @@ import { buildTestApp } from '../helpers/app.js'
 const LONG = 'x'.repeat(150)
 
 t.test('unknown paths answer 404 in their surface format', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const cases: Array<[string, unknown]> = [
     ['/camara/api/auth/v1/nope', { error: 'invalid_request', error_description: 'no endpoint GET /camara/api/auth/v1/nope: see /camara/api/auth/v1/.well-known/openid-configuration' }],
     ['/_emulator/nope', { status: 404, code: 'NOT_FOUND', message: 'no control route GET /_emulator/nope; GET /openapi.json lists them' }],
@@ -22,8 +21,7 @@ t.test('unknown paths answer 404 in their surface format', async (t) => {
 })
 
 t.test('a path parameter over the router limit answers 414 in the surface format', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const page = await app.inject({ method: 'GET', url: `/operators/${LONG}/authorize` })
   t.equal(page.statusCode, 414)
   t.match(page.headers['content-type'], /^text\/html/)

@@ -8,8 +8,7 @@ import { assertionForm, authorize, CHALLENGE, clientAssertion, codeFor, VERIFIER
 const NO_STORE = { 'cache-control': 'no-store' }
 
 t.test('a replayed code is refused and revokes the tokens of its first exchange', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app)
   const first = await tokenRequest(app, codeForm(code))
   t.equal(first.statusCode, 200)
@@ -25,8 +24,7 @@ t.test('a replayed code is refused and revokes the tokens of its first exchange'
 })
 
 t.test('a code issued to one client cannot be redeemed by another', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   // demo-app's code, presented by demo-app-jwt with a valid assertion
   const stolen = await codeFor(app)
   const byJwtClient = await tokenRequest(app, assertionForm(stolen, await clientAssertion(clock.now() / 1000), { code_verifier: undefined }))
@@ -40,8 +38,7 @@ t.test('a code issued to one client cannot be redeemed by another', async (t) =>
 })
 
 t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requires PKCE, or a verifier injected later', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const withChallenge = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
   const noVerifier = await tokenRequest(app, codeForm(withChallenge))
   t.equal(noVerifier.statusCode, 400)
@@ -64,8 +61,7 @@ t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requ
 })
 
 t.test('a wrong PKCE verifier is refused, whatever its length', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
   const wrong = await tokenRequest(app, codeForm(code, { code_verifier: `${VERIFIER.slice(0, -1)}x` }))
   t.equal(wrong.statusCode, 400)
@@ -78,8 +74,7 @@ t.test('a wrong PKCE verifier is refused, whatever its length', async (t) => {
 })
 
 t.test('a reused refresh token is refused and revokes every token of the grant', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
   const first = (await tokenRequest(app, codeForm(code))).json() as { refresh_token: string }
   const refresh = (body: string): Promise<Awaited<ReturnType<typeof tokenRequest>>> => tokenRequest(app, { grant_type: 'refresh_token', refresh_token: body, client_id: 'demo-app', client_secret: 'demo-secret' })

@@ -50,9 +50,8 @@ function countTaken (app: FastifyInstance): void {
 }
 
 async function listening (fastPath: boolean): Promise<FastifyInstance> {
-  const { app } = await buildTestApp({}, { fastPath })
+  const { app } = await buildTestApp(t, {}, { fastPath })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  t.teardown(async () => { await app.close() })
   countTaken(app)
   return app
 }

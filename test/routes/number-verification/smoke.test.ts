@@ -3,8 +3,7 @@ import { buildTestApp } from '../../helpers/app.js'
 import { obtainTokens } from '../../helpers/flow.js'
 
 t.test('a network-identified token verifies its own number and not another', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const tokens = await obtainTokens(app, { konera: 'ipv4:142.115.147.143' })
   const ask = async (phoneNumber: string) => await app.inject({
     method: 'POST',
