@@ -72,7 +72,7 @@ t.test('authorization_code', async (t) => {
     const outcome = await emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, ...DEMO_SECRET }, undefined)
     const { response } = outcome
     t.match(response.access_token, /^[\w-]{43}$/)
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: SCOPE, id_token: response.id_token })
+    t.strictSame(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: SCOPE, id_token: response.id_token })
     t.equal(outcome.client.method, 'client_secret_post')
     t.equal(outcome.grant.id, grantId)
     const resolved = emulator.tokens.resolveAccessToken(response.access_token)
@@ -127,7 +127,7 @@ t.test('authorization_code', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
     const response = await exchange(emulator, code)
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
+    t.strictSame(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
   })
 
   t.test('a code is single use: the replay fails and revokes what the first exchange issued', async (t) => {
@@ -261,7 +261,7 @@ t.test('refresh_token', async (t) => {
     t.same(await oauthFailure(refresh(emulator, first.refresh_token, { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
       { error: 'invalid_scope', description: 'scope exceeds the original grant: number-verification:device-phone-number:read', statusCode: 400 })
     const narrowed = await refresh(emulator, first.refresh_token, { scope: 'number-verification:verify' })
-    t.same(narrowed, { access_token: narrowed.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'number-verification:verify' },
+    t.strictSame(narrowed, { access_token: narrowed.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'number-verification:verify' },
       'the refused request did not spend the refresh token; without offline_access and openid, no refresh token and no id_token')
     const resolved = emulator.tokens.resolveAccessToken(narrowed.access_token)
     t.same('record' in resolved ? resolved.record.scopes : undefined, ['number-verification:verify'])
@@ -293,7 +293,7 @@ t.test('client_credentials', async (t) => {
 
   t.test('issues a token that names no subscriber, with no id_token and no refresh token', async (t) => {
     const { response, grant } = await clientCredentials('dpv:FraudPreventionAndDetection number-verification:verify')
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
+    t.strictSame(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
     t.same(grant, {
       id: grant.id,
       flowId: grant.flowId,
@@ -364,7 +364,7 @@ t.test('camara-strict', async (t) => {
   t.test('a Number Verification token lives at most 300 s, serves one call and comes without refresh token', async (t) => {
     const { emulator, clock } = await strict()
     const response = await redeem(emulator, clock.now())
-    t.same(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: STRICT_NV_TOKEN_TTL, scope: OFFLINE_SCOPE, id_token: response.id_token })
+    t.strictSame(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: STRICT_NV_TOKEN_TTL, scope: OFFLINE_SCOPE, id_token: response.id_token })
     t.equal(STRICT_NV_TOKEN_TTL, 300)
     t.equal(decodeJwt(response.id_token ?? '').exp, START_S + 300)
     t.equal(resolution(emulator, response.access_token), 'ok')

@@ -5,5 +5,5 @@ t.test('health answers 200 with the issuer and fixture counts once ready', async
   const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/_emulator/health' })
   t.equal(res.statusCode, 200)
-  t.same(res.json(), { status: 'ok', issuer: ISSUER, operators: 2, clients: 3, subscribers: 7 })
+  t.strictSame(res.json(), { status: 'ok', issuer: ISSUER, operators: 2, clients: 3, subscribers: 7 })
 })

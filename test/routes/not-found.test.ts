@@ -16,7 +16,7 @@ t.test('unknown paths answer 404 in their surface format', async (t) => {
   for (const [url, body] of cases) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 404, url)
-    t.same(res.json(), body, url)
+    t.strictSame(res.json(), body, url)
   }
 })
 
@@ -28,8 +28,8 @@ t.test('a path parameter over the router limit answers 414 in the surface format
   t.match(page.body, /a path segment is too long/)
   const control = await app.inject({ method: 'POST', url: `/_emulator/scenarios/${LONG}/activate` })
   t.equal(control.statusCode, 414)
-  t.same(control.json(), { status: 414, code: 'INVALID_ARGUMENT', message: 'a path segment is too long' })
+  t.strictSame(control.json(), { status: 414, code: 'INVALID_ARGUMENT', message: 'a path segment is too long' })
   const subscriber = await app.inject({ method: 'DELETE', url: `/_emulator/subscribers/${LONG}` })
   t.equal(subscriber.statusCode, 414)
-  t.same(subscriber.json(), { status: 414, code: 'INVALID_ARGUMENT', message: 'a path segment is too long' })
+  t.strictSame(subscriber.json(), { status: 414, code: 'INVALID_ARGUMENT', message: 'a path segment is too long' })
 })

@@ -16,7 +16,7 @@ function unsigned (claims: Record<string, unknown>): string {
 
 function refused (t: Test, res: Awaited<ReturnType<typeof tokenRequest>>, description: string): void {
   t.equal(res.statusCode, 401, description)
-  t.same(res.json(), { error: 'invalid_client', error_description: description })
+  t.strictSame(res.json(), { error: 'invalid_client', error_description: description })
 }
 
 t.test('an assertion with alg none is refused', async (t) => {

@@ -46,7 +46,7 @@ t.test('client secrets are compared in constant time, and a secret of any length
   for (const secret of ['demo', 'demo-secreX', 'demo-secret-and-much-more', ' demo-secret']) {
     const post = await tokenRequest(app, codeForm(await codeFor(app), { client_secret: secret }))
     t.equal(post.statusCode, 401, `post ${JSON.stringify(secret)}`)
-    t.same(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
+    t.strictSame(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
     const basic = await tokenRequest(app, codeForm(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${Buffer.from(`demo-app:${secret}`).toString('base64')}` })
     t.equal(basic.statusCode, 401, `basic ${JSON.stringify(secret)}`)
     t.equal(basic.headers['www-authenticate'], 'Basic realm="camara-nv-emulator", charset="UTF-8"')

@@ -247,7 +247,7 @@ t.test('an unexpected error answers the CAMARA 500 and is logged with the correl
   const answer = await send(app, plainVerify(token, { 'x-correlator': 'trace-500' }))
   t.equal(taken.count, before + 1, 'taken by the fast path')
   t.equal(answer.status, 500)
-  t.same(JSON.parse(answer.body), { status: 500, code: 'INTERNAL', message: 'Server error' })
+  t.strictSame(JSON.parse(answer.body), { status: 500, code: 'INTERNAL', message: 'Server error' })
   t.equal(answer.headers['x-emulator-reason'], 'unexpected error (see the log)')
   t.equal(answer.headers['x-correlator'], 'trace-500')
   t.notMatch(answer.body, /boom/, 'nothing of the error in the body')
