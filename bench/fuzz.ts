@@ -10,7 +10,8 @@ const { values } = parseArgs({ options: { runs: { type: 'string', default: '2000
 const numRuns = Number(values.runs)
 const seed = values.seed === undefined ? undefined : Number(values.seed)
 
-const { app } = await buildTestApp()
+// No tap test here: the app is closed at the end, by hand
+const { app } = await buildTestApp({ teardown: () => {} })
 const tokens = { valid: await freshAccessToken(app), clientCredentials: await clientCredentialsToken(app) }
 const properties: Array<[string, fc.IAsyncPropertyWithHooks<never[]>]> = [
   ['authorize', authorizeProperty(app) as unknown as fc.IAsyncPropertyWithHooks<never[]>],

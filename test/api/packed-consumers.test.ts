@@ -2,11 +2,11 @@
 // (JavaScript and TypeScript) import 'camara-nv-emulator' by name from the packed tarball's
 // files, through package.json "exports", and run against it; the TypeScript example is
 // type-checked against the declarations the package ships.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
+import { tempDir } from '../helpers/temp-dir.js'
 import { startProcess } from '../packaging/child-process.js'
 import { packedPackage, ROOT } from '../packaging/packed-package.js'
 import { expectedEndpoints } from './endpoints.js'
@@ -19,8 +19,8 @@ const TSX = import.meta.resolve('tsx')
 
 /** A consumer project whose node_modules holds the packed package (and @types for the TypeScript check) */
 function consumerProject (t: Test, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nv-consumer-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  // Inside the checkout: it links to the unpacked package and the checkout's @types
+  const dir = tempDir(t, 'nv-consumer-')
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }))
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(pkg.root, join(dir, 'node_modules', 'camara-nv-emulator'), 'dir')

@@ -93,8 +93,8 @@ t.test('authorizeDevice gives a real code for a device on the operator network; 
   t.equal(protectedHeader.alg, 'RS256')
   t.match(payload, { nonce: 'nonce-42', amr: ['nba', 'mnba'], auth_time: START / 1000 })
 
-  t.same(await verify(emulator, tokens.access_token, '+34666666666'), { status: 200, body: { devicePhoneNumberVerified: true, assessedAt: new Date(START).toISOString() } })
-  t.same(await verify(emulator, tokens.access_token, '+34666666667'), { status: 200, body: { devicePhoneNumberVerified: false, assessedAt: new Date(START).toISOString() } })
+  t.strictSame(await verify(emulator, tokens.access_token, '+34666666666'), { status: 200, body: { devicePhoneNumberVerified: true, assessedAt: new Date(START).toISOString() } })
+  t.strictSame(await verify(emulator, tokens.access_token, '+34666666667'), { status: 200, body: { devicePhoneNumberVerified: false, assessedAt: new Date(START).toISOString() } })
   t.equal((await exchangeCode(emulator, authorization.code as string)).status, 400, 'the code is single use')
 })
 

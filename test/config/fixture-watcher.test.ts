@@ -6,13 +6,10 @@ import { renameSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
-import { defaultConfig } from '../../src/config/config.js'
 import { describeReloadFailure, watchFixtures } from '../../src/config/fixture-watcher.js'
 import { FixtureError, type Fixtures } from '../../src/config/fixtures.js'
 import type { FixtureFile } from '../../src/config/fixture-schema.js'
-import { ManualClock } from '../../src/core/clock.js'
-import { BASE_URL, testKeys } from '../helpers/app.js'
+import { buildTestApp } from '../helpers/app.js'
 import { control, defaultFixtureDocument, eventually, writeFixtureFile } from '../scenarios/support.js'
 
 const ADDED = { msisdn: '+34622222222', operator: 'telco-es', name: 'added by a reload', ipv4: ['142.115.210.1'], ipv6: [], connection: 'mobile-data' as const, authMethods: ['network' as const] }
@@ -94,13 +91,7 @@ async function watchedApp (t: Test): Promise<WatchedApp> {
       done()
     }
   })
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, fixtures: [file], watch: true }, {
-    clock: new ManualClock(Date.UTC(2026, 10, 25, 12)),
-    keys: await testKeys(),
-    logger: { level: 'info' },
-    logStream
-  })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { fixtures: [file], watch: true }, { logger: { level: 'info' }, logStream })
   return { app, file, logs }
 }
 
@@ -177,8 +168,7 @@ t.test('buildApp with watch: a reload whose scenario clashes with a runtime one 
 
 t.test('without watch, a change to the file is not picked up by reset', async (t) => {
   const file = writeFixtureFile(t, defaultFixtureDocument())
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, fixtures: [file] }, { keys: await testKeys(), logger: false })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { fixtures: [file] })
   writeFileSync(file, JSON.stringify(withSubscriber(ADDED)))
   t.equal((await control(app, 'POST', '/reset')).statusCode, 204)
   t.notOk((await subscriberNumbers(app)).includes(ADDED.msisdn))

@@ -18,8 +18,7 @@ function malformed (path: string): { status: number, code: string, message: stri
 }
 
 t.test('traversal attempts under /docs answer the CAMARA shape and leak no file', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const cases: Array<[string, number, unknown]> = [
     ['/docs/..%2f..%2fetc%2fpasswd', 403, refused('GET', '/docs/..%2f..%2fetc%2fpasswd')],
     ['/docs/..%2f..%2fpackage.json', 403, refused('GET', '/docs/..%2f..%2fpackage.json')],
@@ -35,14 +34,13 @@ t.test('traversal attempts under /docs answer the CAMARA shape and leak no file'
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, status, url)
     t.equal(res.headers['content-type'], JSON_TYPE, url)
-    t.same(res.json(), body, url)
+    t.strictSame(res.json(), body, url)
     t.notMatch(res.body, LEAK, url)
   }
 })
 
 t.test('dot segments sent as-is over a socket are refused in the CAMARA shape', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   // app.inject resolves ".." before Fastify sees it; a real client need not
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
@@ -58,35 +56,32 @@ t.test('dot segments sent as-is over a socket are refused in the CAMARA shape', 
     const res = await get(path)
     t.equal(res.status, 403, path)
     t.equal(res.type, JSON_TYPE, path)
-    t.same(JSON.parse(res.body), refused('GET', path), path)
+    t.strictSame(JSON.parse(res.body), refused('GET', path), path)
     t.notMatch(res.body, LEAK, path)
   }
 })
 
 t.test('other static refusals keep their status and headers in the CAMARA shape', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const range = await app.inject({ method: 'GET', url: '/docs/static/logo.svg', headers: { range: 'bytes=99999999-' } })
   t.equal(range.statusCode, 416)
   t.match(range.headers['content-range'], /^bytes \*\/\d+$/)
-  t.same(range.json(), { status: 416, code: 'OUT_OF_RANGE', message: 'GET /docs/static/logo.svg: the Range header asks for bytes the file does not have' })
+  t.strictSame(range.json(), { status: 416, code: 'OUT_OF_RANGE', message: 'GET /docs/static/logo.svg: the Range header asks for bytes the file does not have' })
   const precondition = await app.inject({ method: 'GET', url: '/docs/static/logo.svg', headers: { 'if-match': '"not-this-one"' } })
   t.equal(precondition.statusCode, 412)
-  t.same(precondition.json(), { status: 412, code: 'FAILED_PRECONDITION', message: 'GET /docs/static/logo.svg: a precondition in the request headers does not hold' })
+  t.strictSame(precondition.json(), { status: 412, code: 'FAILED_PRECONDITION', message: 'GET /docs/static/logo.svg: a precondition in the request headers does not hold' })
 })
 
 t.test('a malformed body sent to a path outside the surfaces answers 400 in the CAMARA shape', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/nothing/here', headers: { 'content-type': 'application/json' }, payload: '{' })
   t.equal(res.statusCode, 400)
   t.equal(res.headers['content-type'], JSON_TYPE)
-  t.same(res.json(), { status: 400, code: 'INVALID_ARGUMENT', message: "Body is not valid JSON but content-type is set to 'application/json'" })
+  t.strictSame(res.json(), { status: 400, code: 'INVALID_ARGUMENT', message: "Body is not valid JSON but content-type is set to 'application/json'" })
 })
 
 t.test('the OAuth surface keeps its own shape for a malformed body sent to an unknown path under its prefix', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(async () => await app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/camara/api/auth/v1/nothing', headers: { 'content-type': 'application/json' }, payload: '{' })
   t.equal(res.statusCode, 400)
   const body = JSON.parse(res.body) as Record<string, unknown>
@@ -96,8 +91,7 @@ t.test('the OAuth surface keeps its own shape for a malformed body sent to an un
 })
 
 t.test("Swagger UI's page, its static files and the OpenAPI document still answer 200", async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const expected: Array<[string, RegExp]> = [
     ['/docs', /^text\/html/],
     ['/docs/static/swagger-ui.css', /^text\/css/],
@@ -116,14 +110,13 @@ t.test("Swagger UI's page, its static files and the OpenAPI document still answe
 })
 
 t.test('an unexpected error at the root answers 500 INTERNAL without internals, and is logged', async (t) => {
-  const { app, lines } = await buildLoggedTestApp<{ level: number, msg?: string, err?: { message?: string, stack?: string } }>('error')
-  t.teardown(() => app.close())
+  const { app, lines } = await buildLoggedTestApp<{ level: number, msg?: string, err?: { message?: string, stack?: string } }>(t, 'error')
   // /openapi.json is a root route that calls app.swagger(): make it fail as a bug would
   app.swagger = () => { throw new Error('document generation failed at /secret/internal/path') }
   const res = await app.inject({ method: 'GET', url: '/openapi.json' })
   t.equal(res.statusCode, 500)
   t.equal(res.headers['content-type'], JSON_TYPE)
-  t.same(res.json(), { status: 500, code: 'INTERNAL', message: 'the emulator failed unexpectedly; the log has the details' })
+  t.strictSame(res.json(), { status: 500, code: 'INTERNAL', message: 'the emulator failed unexpectedly; the log has the details' })
   t.notMatch(res.body, /secret|\n\s+at /)
   const logged = lines.filter((line) => line.msg === 'unexpected error outside the emulator surfaces')
   t.equal(logged.length, 1)

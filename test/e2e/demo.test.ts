@@ -3,8 +3,7 @@
 // dashboard's switches and live journal. UPDATE_SCREENSHOTS=1 writes the README's screenshots
 // to docs/screenshots; otherwise they go to a temporary directory.
 import t from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
@@ -12,6 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { buildApp } from '../../src/app.js'
 import { defaultConfig, type EmulatorConfig } from '../../src/config/config.js'
 import { testKeys } from '../helpers/app.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -20,10 +20,9 @@ const TEST_TIMEOUT_MS = 30_000
 const SEED = '+34666666666'
 const SECOND = '+34666666667'
 
-const scratch = mkdtempSync(join(tmpdir(), 'nv-e2e-'))
+const scratch = tempDir(t, 'nv-e2e-')
 const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : join(scratch, 'screenshots')
 mkdirSync(screenshots, { recursive: true })
-t.teardown(() => rmSync(scratch, { recursive: true, force: true }))
 
 interface Emulator {
   app: FastifyInstance

@@ -5,8 +5,7 @@ import { buildTestApp } from '../helpers/app.js'
 import { controlProperty } from './properties.js'
 
 t.test('any control API body answers ErrorInfo when refused, never a 5xx, and a refused scenario is not stored', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   await fc.assert(controlProperty(app), { numRuns: 300 })
   t.pass('300 generated control calls kept every invariant')
 })

@@ -9,8 +9,7 @@ import { checkServerError, freshAccessToken, freshCode, InvariantError } from '.
 
 /** A verify call with the scenario that answers 500 (internal-error): the app, its token, the answer */
 async function injected500 (t: Test, correlator: string): Promise<{ app: FastifyInstance, token: string, injected: LightMyRequestResponse }> {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   const injected = await verify(app, token, { scenarios: 'internal-error', headers: { 'x-correlator': correlator } })
   t.equal(injected.statusCode, 500)
@@ -41,13 +40,12 @@ function breakVerify (app: FastifyInstance): void {
 }
 
 t.test('a 503 an activated scenario injected is excused; a 500 in its place is not', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('operator-unavailable', { remaining: 1 })
   const res = await verify(app, token, { headers: { 'x-correlator': 'excuse-503' } })
   t.equal(res.statusCode, 503)
-  t.same(res.json(), { status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable.' })
+  t.strictSame(res.json(), { status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable.' })
   t.same(app.emulator.journal.list({ correlator: 'excuse-503' }).map((e) => [e.status, e.scenarios]), [[503, ['operator-unavailable']]])
   t.doesNotThrow(() => checkServerError(app, res))
   t.equal(refusal(t, app, synthetic(res, { statusCode: 500 })), 'unintended 5xx: scenario operator-unavailable injects 503, not 500 (applied: operator-unavailable)')
@@ -55,14 +53,13 @@ t.test('a 503 an activated scenario injected is excused; a 500 in its place is n
 
 t.test('a real 500 during a request a latency-only scenario touched is not excused', async (t) => {
   // Through the Fastify route (not the /verify fast path), with latency recorded instead of waited
-  const { app, sleeps } = await buildScenarioApp({}, { fastPath: false })
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t, {}, { fastPath: false })
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('slow-network')
   breakVerify(app)
   const res = await verify(app, token, { headers: { 'x-correlator': 'crash-under-latency' } })
   t.equal(res.statusCode, 500)
-  t.same(res.json(), { status: 500, code: 'INTERNAL', message: 'Server error' })
+  t.strictSame(res.json(), { status: 500, code: 'INTERNAL', message: 'Server error' })
   t.equal(sleeps.filter((ms) => ms > 0).length, 1, 'slow-network applied its latency to the crashing request')
   const last = app.emulator.journal.list({ limit: 1 })[0]
   t.same([last?.correlator, last?.status, last?.scenarios], ['crash-under-latency', 500, ['slow-network']], 'the old excuse (the last entry lists a scenario) would have let it through')
@@ -70,8 +67,7 @@ t.test('a real 500 during a request a latency-only scenario touched is not excus
 })
 
 t.test('a real 500 with no scenario at all is not excused', async (t) => {
-  const { app } = await buildScenarioApp({}, { fastPath: false })
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t, {}, { fastPath: false })
   const token = await freshAccessToken(app)
   breakVerify(app)
   const res = await verify(app, token, { headers: { 'x-correlator': 'plain-crash' } })
@@ -97,8 +93,7 @@ t.test('a correlator reused by a later request that answered otherwise excuses n
 })
 
 t.test("the token endpoint's injected 500 (OAuth server_error) is excused, a 503 in its place is not", async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const res = await app.inject({
     method: 'POST',
     url: TOKEN_URL,
@@ -106,7 +101,7 @@ t.test("the token endpoint's injected 500 (OAuth server_error) is excused, a 503
     payload: new URLSearchParams({ grant_type: 'authorization_code', code: await freshCode(app), redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
   })
   t.equal(res.statusCode, 500)
-  t.same(res.json(), { error: 'server_error', error_description: 'The authorization server encountered an unexpected condition.' })
+  t.strictSame(res.json(), { error: 'server_error', error_description: 'The authorization server encountered an unexpected condition.' })
   t.doesNotThrow(() => checkServerError(app, res))
   t.equal(refusal(t, app, synthetic(res, { statusCode: 503 })), 'unintended 5xx: scenario token-server-error injects 500, not 503 (applied: token-server-error)')
 })

@@ -5,8 +5,7 @@ import { buildTestApp } from '../helpers/app.js'
 import { tokenProperty } from './properties.js'
 
 t.test('any token request answers OAuth JSON, never an unintended 5xx, and a refused one stores nothing', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   await fc.assert(tokenProperty(app), { numRuns: 300 })
   t.pass('300 generated token requests kept every invariant')
 })

@@ -1,5 +1,6 @@
 // Shared test set-up: a fresh app per test on the default fixtures, with a manual clock and a
-// signing key generated once per test file (key generation is the slow part of start-up).
+// signing key generated once per test file (key generation is the slow part of start-up). The app
+// closes when its test ends: buildTestApp registers the teardown, so no test closes it by hand.
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
@@ -36,7 +37,15 @@ export interface TestAppOptions {
   logStream?: NodeJS.WritableStream
 }
 
-export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+/** Where the app's closing is registered: the tap test it serves (or a script's own list) */
+export interface Teardown {
+  teardown: (close: () => unknown) => void
+}
+
+/** The test app, closed in `t`'s teardown */
+export async function buildTestApp (
+  t: Teardown, overrides: Partial<EmulatorConfig> = {}, options: TestAppOptions = {}
+): Promise<TestApp> {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
   const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, ...overrides }, {
     clock,
@@ -46,11 +55,14 @@ export async function buildTestApp (overrides: Partial<EmulatorConfig> = {}, opt
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
     ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath })
   })
+  t.teardown(() => app.close())
   return { app, clock }
 }
 
 /** The same app with its log on at `level`, each JSON line it writes parsed into `lines` */
-export async function buildLoggedTestApp<Line = Record<string, unknown>> (level: LogLevel): Promise<TestApp & { lines: Line[] }> {
+export async function buildLoggedTestApp<Line = Record<string, unknown>> (
+  t: Teardown, level: LogLevel
+): Promise<TestApp & { lines: Line[] }> {
   const lines: Line[] = []
   const logStream = new Writable({
     write (chunk: Buffer, _encoding, done) {
@@ -58,5 +70,5 @@ export async function buildLoggedTestApp<Line = Record<string, unknown>> (level:
       done()
     }
   })
-  return { ...await buildTestApp({}, { logger: { level }, logStream }), lines }
+  return { ...await buildTestApp(t, {}, { logger: { level }, logStream }), lines }
 }

@@ -53,10 +53,9 @@ interface Listening {
 
 async function listening (t: Test, options: { recordSleeps?: number[] } = {}): Promise<Listening> {
   const built = options.recordSleeps === undefined
-    ? await buildTestApp()
-    : await buildTestApp({}, { sleep: async (ms) => { options.recordSleeps?.push(ms) } })
+    ? await buildTestApp(t)
+    : await buildTestApp(t, {}, { sleep: async (ms) => { options.recordSleeps?.push(ms) } })
   const { app } = built
-  t.teardown(() => app.close())
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
   const token = await accessTokenFor(app)
@@ -210,8 +209,7 @@ t.test('app.close() does not wait on a hung connection: it closes it', async (t)
 })
 
 t.test('under app.inject() (no socket) a truncated body is cut in half without crashing the process', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const res = await verify(app, token, { scenarios: 'truncated-body' })
   t.equal(res.statusCode, 200)
@@ -220,8 +218,7 @@ t.test('under app.inject() (no socket) a truncated body is cut in half without c
 })
 
 t.test('under app.inject() (no socket) reset and empty reply fail the call instead of hanging it', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const failure = async (scenario: string): Promise<string> => {
     try {

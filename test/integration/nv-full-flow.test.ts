@@ -78,15 +78,13 @@ for (const family of PATH_FAMILIES) {
   t.test(`${family.prefix} (${family.label})`, async (t) => {
     for (const subscriber of SUBSCRIBERS) {
       t.test(`${subscriber.name}: verify true, false, hashed true, hashed false, share`, async (t) => {
-        const { app, clock } = await buildTestApp()
-        t.teardown(() => app.close())
+        const { app, clock } = await buildTestApp(t)
         await runFlow(t, app, clock, family, subscriber)
       })
     }
 
     t.test('two devices hold tokens at once and each verifies only its own number', async (t) => {
-      const { app } = await buildTestApp()
-      t.teardown(() => app.close())
+      const { app } = await buildTestApp(t)
       const first = await obtainTokens(app, { konera: SEED_KONERA })
       const second = await obtainTokens(app, { konera: 'ipv4:142.115.147.144' })
       for (const [token, own, other] of [[first.access_token, SEED_MSISDN, OTHER_MSISDN], [second.access_token, OTHER_MSISDN, SEED_MSISDN]] as const) {
@@ -100,8 +98,7 @@ for (const family of PATH_FAMILIES) {
     })
 
     t.test('the device identified by its IPv6 address (konera_context ipv6) is bound the same way', async (t) => {
-      const { app } = await buildTestApp()
-      t.teardown(() => app.close())
+      const { app } = await buildTestApp(t)
       const tokens = await obtainTokens(app, { konera: 'ipv6:2001:4860:7:f04::fe' })
       const res = await postVerify(app, family, { token: tokens.access_token, payload: { phoneNumber: SEED_MSISDN } })
       t.equal(res.statusCode, 200)
@@ -112,8 +109,7 @@ for (const family of PATH_FAMILIES) {
 
     if (family.flavor === 'aggregator') {
       t.test('assessedAt is the time of the verify call on the injected clock', async (t) => {
-        const { app, clock } = await buildTestApp()
-        t.teardown(() => app.close())
+        const { app, clock } = await buildTestApp(t)
         const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
         clock.advance(90_500)
         const res = await postVerify(app, family, { token, payload: { phoneNumber: SEED_MSISDN } })

@@ -37,8 +37,7 @@ function documented (doc: OpenApiDocument): Set<string> {
 }
 
 t.test('GET /openapi.json lists exactly the routes the app serves', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/openapi.json' })
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /^application\/json/)
@@ -68,8 +67,7 @@ t.test('GET /openapi.json lists exactly the routes the app serves', async (t) =>
 })
 
 t.test('every documented operation declares its responses, with schemas', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as OpenApiDocument
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, operation] of Object.entries(methods)) {
@@ -99,8 +97,7 @@ t.test('every documented operation declares its responses, with schemas', async 
 })
 
 t.test('GET /openapi.yaml is the same document in YAML', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/openapi.yaml' })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/yaml; charset=utf-8')
@@ -111,8 +108,7 @@ t.test('GET /openapi.yaml is the same document in YAML', async (t) => {
 })
 
 t.test('GET /docs/ serves Swagger UI as HTML', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const url of ['/docs/', '/docs']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 200, url)

@@ -68,8 +68,7 @@ async function obtainJwtClientTokens (app: FastifyInstance, clock: ManualClock, 
 
 t.test('camara-strict profile', async (t) => {
   t.test('the token endpoint requires private_key_jwt: client_secret_post and Basic are refused', async (t) => {
-    const { app } = await buildTestApp({ profile: 'camara-strict' })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, { profile: 'camara-strict' })
     const callback = await authorizeDevice(app, { konera: SEED_KONERA })
     const code = callback.searchParams.get('code') ?? ''
     const post = await tokenRequest(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' })
@@ -87,8 +86,7 @@ t.test('camara-strict profile', async (t) => {
   })
 
   t.test('private_key_jwt gets a 300 s token and no refresh token, even with offline_access', async (t) => {
-    const { app, clock } = await buildTestApp({ profile: 'camara-strict' })
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t, { profile: 'camara-strict' })
     const answer = await obtainJwtClientTokens(app, clock, `${NV_SCOPES} offline_access`)
     t.equal(answer.statusCode, 200)
     t.equal(answer.headers['cache-control'], 'no-store')
@@ -103,8 +101,7 @@ t.test('camara-strict profile', async (t) => {
 
   for (const family of PATH_FAMILIES) {
     t.test(`${family.prefix}: an access token serves one call; the second is 401 UNAUTHENTICATED`, async (t) => {
-      const { app, clock } = await buildTestApp({ profile: 'camara-strict' })
-      t.teardown(() => app.close())
+      const { app, clock } = await buildTestApp(t, { profile: 'camara-strict' })
       const token = String((await obtainJwtClientTokens(app, clock)).body.access_token)
       const first = await postVerify(app, family, { token, payload: { phoneNumber: SEED_MSISDN } })
       t.equal(first.statusCode, 200)
@@ -124,8 +121,7 @@ t.test('camara-strict profile', async (t) => {
   }
 
   t.test('the token expires after 300 s even when unused', async (t) => {
-    const { app, clock } = await buildTestApp({ profile: 'camara-strict' })
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t, { profile: 'camara-strict' })
     const family = PATH_FAMILIES[0]
     if (family === undefined) throw new Error('no path family')
     const first = String((await obtainJwtClientTokens(app, clock)).body.access_token)
@@ -141,8 +137,7 @@ t.test('camara-strict profile', async (t) => {
 
 t.test('default profile', async (t) => {
   t.test('3600 s tokens, a refresh token with offline_access, none without', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const offline = await obtainTokens(app, { konera: SEED_KONERA, scope: `${NV_SCOPES} offline_access` })
     t.equal(offline.expires_in, 3600)
     t.equal(typeof offline.refresh_token, 'string')
@@ -161,8 +156,7 @@ t.test('default profile', async (t) => {
   })
 
   t.test('private_key_jwt is accepted too, with the seed lifetime', async (t) => {
-    const { app, clock } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t)
     const answer = await obtainJwtClientTokens(app, clock, `${NV_SCOPES} offline_access`)
     t.equal(answer.statusCode, 200)
     t.equal(answer.body.expires_in, 3600)
@@ -170,8 +164,7 @@ t.test('default profile', async (t) => {
   })
 
   t.test('an access token serves any number of calls on every family until it expires', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
     for (const family of PATH_FAMILIES) {
       for (let call = 0; call < 3; call++) {

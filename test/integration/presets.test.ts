@@ -13,8 +13,7 @@ const PRESETS = join(dirname(DEFAULT_FIXTURES), 'presets')
 const preset = (name: string): string => join(PRESETS, name)
 
 async function presetApp (t: Test, name: string, seed = 1): Promise<FastifyInstance> {
-  const { app } = await buildScenarioApp({ fixtures: [preset(name)], seed })
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t, { fixtures: [preset(name)], seed })
   return app
 }
 

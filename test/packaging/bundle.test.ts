@@ -64,7 +64,8 @@ t.test('packageRootOf finds the nearest package.json above a module', async (t) 
   const root = t.testdir({ 'package.json': '{}', dist: { nested: { 'x.js': '' } }, inner: { 'package.json': '{}', 'y.js': '' } })
   t.equal(packageRootOf(pathToFileURL(join(root, 'dist', 'nested', 'x.js')).href), root)
   t.equal(packageRootOf(pathToFileURL(join(root, 'inner', 'y.js')).href), join(root, 'inner'), 'the nearest one')
-  // Outside the project (tap's testdir is inside it, below this package.json)
+  // Outside the project (tap's testdir is inside it, below this package.json): the system temp
+  // folder, as no folder inside the checkout can lack a package.json above it; removed in teardown
   const outside = mkdtempSync(join(tmpdir(), 'no-package-'))
   t.teardown(() => rmSync(outside, { recursive: true, force: true }))
   const lonely = join(outside, 'a')

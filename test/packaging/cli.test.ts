@@ -1,11 +1,11 @@
 // The command line as users run it: `node dist/server.js` (the package's bin, `npm start` and the
 // container's ENTRYPOINT) from the packed package, as a real process with real signals.
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { tempDir } from '../helpers/temp-dir.js'
 import { listeningAddress, probePort, startProcess, type RunningProcess } from './child-process.js'
 import { freePort } from '../../bench/lib/processes.js'
 import { packedPackage } from './packed-package.js'
@@ -62,8 +62,7 @@ t.test('a bad flag exits 1 with the error first on stderr, the usage after it, a
 })
 
 t.test('bad fixtures exit 1 naming the file, the JSON path and the rule, and nothing listens', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'nv-cli-fixtures-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t, 'nv-cli-fixtures-')
   const badNumber = join(dir, 'bad-number.json')
   writeFileSync(badNumber, JSON.stringify({ operators: [{ id: 'op', name: 'Op', numberPrefixes: ['+44'], ipRanges: [] }], clients: [], subscribers: [{ msisdn: '0044', operator: 'op', connection: 'mobile-data' }] }))
   const unknownOperator = join(dir, 'unknown-operator.json')
@@ -121,7 +120,7 @@ t.test('--port 0 prints the URLs of the port it really got, and they answer', as
   ].join('\n'))
   const health = await fetch(`${address}/_emulator/health`)
   t.equal(health.status, 200)
-  t.same(await health.json(), { status: 'ok', issuer, ...counts })
+  t.strictSame(await health.json(), { status: 'ok', issuer, ...counts })
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as { issuer: string, token_endpoint: string }
   t.same([discovery.issuer, discovery.token_endpoint], [issuer, `${issuer}/token`])
   cli.child.kill('SIGTERM')

@@ -4,7 +4,7 @@
 import { execFile as execFileCallback } from 'node:child_process'
 import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { cleanEnv, listeningAddress, probePort, startProcess } from './child-process.js'
@@ -15,11 +15,16 @@ const execFile = promisify(execFileCallback)
 t.setTimeout(420_000)
 
 const pkg = await packedPackage()
+// The one project outside the checkout, on purpose: anywhere inside it, Node would also resolve the
+// checkout's node_modules and hide a dependency the package forgot to declare. It holds its own copy
+// of the tarball (nothing in it points back into the checkout) and goes in teardown.
 const project = mkdtempSync(join(tmpdir(), 'nv-install-'))
 t.teardown(() => rmSync(project, { recursive: true, force: true }))
 writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'install-check', private: true, type: 'module' }))
+const tarball = join(project, basename(pkg.tarball))
+copyFileSync(pkg.tarball, tarball)
 // --prefer-offline: the npm cache usually holds every dependency already; the registry fills the gaps
-await execFile('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', pkg.tarball], { cwd: project, env: cleanEnv(), timeout: 300_000, maxBuffer: 16 * 1024 * 1024 })
+await execFile('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: project, env: cleanEnv(), timeout: 300_000, maxBuffer: 16 * 1024 * 1024 })
 const installed = join(project, 'node_modules', 'camara-nv-emulator')
 
 t.test('the tarball holds what the package needs, and nothing of the sources or tests', async (t) => {

@@ -1,19 +1,24 @@
 // The package as `npm publish` would ship it: `npm pack` (its prepack build included) run on a copy
 // of the working tree, then unpacked. Tests start what users install, not the working tree's
 // dist/, which other runs may be rebuilding. Built once per content of the packed sources and
-// cached in the temp folder, so test files share one build; concurrent builders race safely
-// (each builds aside and renames into place; the loser uses the winner's).
+// cached inside this checkout (node_modules/.cache/camara-nv-emulator/packed), so test files
+// share one build; concurrent builders race safely (each builds aside and renames into place;
+// the loser uses the winner's). The unpacked package links to this checkout's node_modules, so a
+// build is valid only here: the key holds the checkout's path and a build whose link no longer
+// resolves to this checkout's node_modules (a moved or copied tree) is built again.
 import { execFile as execFileCallback } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import {
+  cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync
+} from 'node:fs'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
+import { CACHE_ROOT, CHECKOUT } from '../helpers/temp-dir.js'
 import { cleanEnv } from './child-process.js'
 
 export const execFile = promisify(execFileCallback)
 
-export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '')
+export const ROOT = CHECKOUT
 
 /** What `npm pack` needs from the working tree: the "files" entries and what prepack builds them from */
 const PACK_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'fixtures', 'scripts']
@@ -34,8 +39,9 @@ function filesUnder (path: string): string[] {
   return readdirSync(path).sort().flatMap((entry) => filesUnder(join(path, entry)))
 }
 
-function contentHash (): string {
-  const hash = createHash('sha256')
+/** The packed sources' content and the checkout whose node_modules the build links to */
+function buildKey (): string {
+  const hash = createHash('sha256').update(realpathSync(ROOT)).update('\0')
   for (const file of PACK_INPUTS.flatMap((input) => filesUnder(join(ROOT, input)))) {
     hash.update(relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0')
   }
@@ -60,6 +66,16 @@ async function build (work: string): Promise<void> {
   writeFileSync(join(work, 'tarball'), tarball)
 }
 
+/** A finished build whose node_modules link resolves to this checkout's */
+function usable (dir: string): boolean {
+  try {
+    return existsSync(join(dir, 'tarball')) &&
+      realpathSync(join(dir, 'package', 'node_modules')) === realpathSync(join(ROOT, 'node_modules'))
+  } catch {
+    return false
+  }
+}
+
 /** Builds of sources long since changed: nothing uses them any more */
 function pruneOldBuilds (cache: string): void {
   const dayAgo = Date.now() - 24 * 3600 * 1000
@@ -72,9 +88,10 @@ function pruneOldBuilds (cache: string): void {
 let packed: Promise<PackedPackage> | undefined
 
 async function pack (): Promise<PackedPackage> {
-  const cache = join(tmpdir(), 'camara-nv-emulator-packed')
-  const dir = join(cache, contentHash())
-  if (!existsSync(join(dir, 'tarball'))) {
+  const cache = join(CACHE_ROOT, 'packed')
+  const dir = join(cache, buildKey())
+  if (!usable(dir)) {
+    rmSync(dir, { recursive: true, force: true })
     mkdirSync(cache, { recursive: true })
     const work = `${dir}.building-${process.pid}-${Date.now()}`
     try {
@@ -83,7 +100,7 @@ async function pack (): Promise<PackedPackage> {
         renameSync(work, dir)
       } catch (error) {
         // Another test process finished first with the same content: use its build
-        if (!existsSync(join(dir, 'tarball'))) throw error
+        if (!usable(dir)) throw error
       }
       pruneOldBuilds(cache)
     } finally {

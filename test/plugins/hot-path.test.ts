@@ -76,7 +76,7 @@ t.test('a documentOnly route runs no validator, so request.headers stays the raw
   })
   const res = await app.inject({ method: 'POST', url: '/doc', headers: { 'x-a': 'anything' }, payload: { other: 1 } })
   t.equal(res.statusCode, 200, 'the schema documents only: nothing is refused')
-  t.same(res.json(), { body: { other: 1 } })
+  t.strictSame(res.json(), { body: { other: 1 } })
   t.equal(same, true)
 })
 

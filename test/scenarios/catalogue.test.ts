@@ -49,8 +49,7 @@ t.test('every catalogue scenario is proven: here, or over a real socket in the f
 })
 
 t.test('API error scenarios answer verify and share in CAMARA ErrorInfo with the scenario as the reason', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   for (const [name, expected] of Object.entries(API_ERRORS)) {
     t.test(name, async (t) => {
@@ -76,8 +75,7 @@ t.test('API error scenarios answer verify and share in CAMARA ErrorInfo with the
 })
 
 t.test('flaky-5-percent fails exactly the verify calls whose seeded draw is below 0.05, with 503 UNAVAILABLE', async (t) => {
-  const { app } = await buildScenarioApp({ seed: 7 })
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t, { seed: 7 })
   const token = await accessTokenFor(app)
   const draws = new SeededRandom(7)
   const failedAt: number[] = []
@@ -100,8 +98,7 @@ t.test('flaky-5-percent fails exactly the verify calls whose seeded draw is belo
 })
 
 t.test('slow-network delays every leg of the flow by a seeded lognormal draw (median 300 ms, p99 2 s)', async (t) => {
-  const { app, sleeps } = await buildScenarioApp({ seed: 11 })
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t, { seed: 11 })
   const code = await codeFor(app, { extraQuery: { emulator_scenario: 'slow-network' } })
   const tokenRes = await exchangeCode(app, code)
   t.equal(tokenRes.statusCode, 200)
@@ -114,8 +111,7 @@ t.test('slow-network delays every leg of the flow by a seeded lognormal draw (me
 })
 
 t.test('slow-operator waits exactly 2000 ms on the operator leg, and only there, then issues the code', async (t) => {
-  const { app, sleeps } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t)
   const gateway = await gatewayAuthorize(app, {}, { 'x-emulator-scenario': 'slow-operator' })
   t.equal(gateway.statusCode, 302)
   const operator = await operatorAuthorize(app, gateway, { 'x-emulator-scenario': 'slow-operator' })
@@ -125,8 +121,7 @@ t.test('slow-operator waits exactly 2000 ms on the operator leg, and only there,
 })
 
 t.test('operator-leg scenarios redirect to the client with the OAuth error, its description and the state', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   for (const [name, expected] of Object.entries(OPERATOR_REDIRECTS)) {
     t.test(`${name} (chosen for the flow at authorize)`, async (t) => {
       const gateway = await gatewayAuthorize(app, { emulator_scenario: name })
@@ -142,8 +137,7 @@ t.test('operator-leg scenarios redirect to the client with the OAuth error, its 
 })
 
 t.test('auth-temporarily-unavailable: the gateway itself redirects to the client, the operator is never reached', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const res = await gatewayAuthorize(app, { state: 'xyz' }, { 'x-emulator-scenario': 'auth-temporarily-unavailable' })
   t.equal(res.statusCode, 302)
   t.strictSame(redirectError(res.headers.location as string), {
@@ -156,8 +150,7 @@ t.test('auth-temporarily-unavailable: the gateway itself redirects to the client
 })
 
 t.test('token scenarios answer OAuth JSON with no-store, and leave the code redeemable for the retry', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   for (const [name, expected] of Object.entries(TOKEN_ERRORS)) {
     t.test(name, async (t) => {
       const code = await codeFor(app)
@@ -174,8 +167,7 @@ t.test('token scenarios answer OAuth JSON with no-store, and leave the code rede
 })
 
 t.test('verify-always-true and verify-always-false force the result whatever the numbers', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const cases = [
     { name: 'verify-always-true', phoneNumber: NEIGHBOUR_MSISDN, plain: false, forced: true },

@@ -13,8 +13,7 @@ interface Run {
 
 /** A fresh app on `seed`, the same definitions and the same requests every time */
 async function run (t: Test, seed: number, requests: (app: FastifyInstance, token: string) => Promise<string[]>): Promise<Run> {
-  const built: ScenarioTestApp = await buildScenarioApp({ seed })
-  t.teardown(() => built.app.close())
+  const built: ScenarioTestApp = await buildScenarioApp(t, { seed })
   await define(built.app, { name: 'coin-flip', description: 'verify answers false half of the time', match: { operations: ['verify'], probability: 0.5 }, effects: { verifiedResult: false } })
   await define(built.app, { name: 'jittery', description: 'uniform 100-200 ms', effects: { latency: { minMs: 100, maxMs: 200 } } })
   const token = await accessTokenFor(built.app)

@@ -34,8 +34,7 @@ async function verifyWithLevels (app: FastifyInstance, flowTokens: Map<string, s
 const ORDER: Level[] = ['header', 'flow', 'control', 'fixture']
 
 t.test('errors: header beats flow beats control beats fixture', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const tokens = new Map<string, string>()
   const chosen: Record<Level, string> = { header: 'rate-limited', flow: 'gateway-timeout', control: 'operator-unavailable', fixture: 'internal-error' }
   const statusOf: Record<Level, number> = { header: 429, flow: 504, control: 503, fixture: 500 }
@@ -66,8 +65,7 @@ function pairs (): Array<[Level, Level]> {
 }
 
 t.test('forced verify results: the higher level wins, whichever value it forces', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const tokens = new Map<string, string>()
   for (const [higher, lower] of pairs()) {
     for (const forced of [true, false]) {
@@ -81,8 +79,7 @@ t.test('forced verify results: the higher level wins, whichever value it forces'
 })
 
 t.test('faults: the higher level wins, whichever fault it gives', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const tokens = new Map<string, string>()
   const complete = JSON.stringify(verified(true))
   for (const [higher, lower] of pairs()) {
@@ -102,8 +99,7 @@ t.test('faults: the higher level wins, whichever fault it gives', async (t) => {
 })
 
 t.test('a flow-wide choice made at authorize is carried through operator, token, refresh and every API call', async (t) => {
-  const { app, sleeps } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t)
   await define(app, { name: 'flow-marker', description: 'a 7 ms delay on every leg, to see where the flow goes', effects: { latency: { fixedMs: 7 } } })
 
   t.test('emulator_scenario=flow-marker,verify-always-false', async (t) => {
@@ -173,8 +169,7 @@ t.test('fixture files select scenarios per subscriber, per client and per operat
   if (india === undefined) throw new Error('the default fixtures lost telco-in')
   india.scenarios = ['operator-unavailable']
   const file = writeFixtureFile(t, document)
-  const { app, sleeps } = await buildScenarioApp({ fixtures: [file] })
-  t.teardown(() => app.close())
+  const { app, sleeps } = await buildScenarioApp(t, { fixtures: [file] })
 
   t.test('the subscriber named in the file gets its scenarios; its operator neighbour does not', async (t) => {
     const neighbourToken = await accessTokenFor(app, { konera: NEIGHBOUR_KONERA })
@@ -205,8 +200,7 @@ t.test('fixture files select scenarios per subscriber, per client and per operat
 })
 
 t.test('unknown scenario names are refused in each surface\'s format, and nothing is applied', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const oneUnknown = `unknown scenario "nope": ${UNKNOWN_HINT}`
 

@@ -8,7 +8,7 @@ import type { Test } from 'tap'
 import { DEFAULT_FIXTURES, type EmulatorConfig } from '../../src/config/config.js'
 import type { FixtureFile } from '../../src/config/fixture-schema.js'
 import type { Sleep } from '../../src/plugins/scenarios.js'
-import { buildTestApp, type TestApp, type TestAppOptions } from '../helpers/app.js'
+import { buildTestApp, type Teardown, type TestApp, type TestAppOptions } from '../helpers/app.js'
 import { authorizationCode, gatewayLeg, obtainTokens, operatorLeg, SEED_KONERA, type FlowOptions } from '../helpers/flow.js'
 import type { JournalEntry } from '../../src/core/journal.js'
 
@@ -38,9 +38,12 @@ export function recordingSleep (): { sleep: Sleep, sleeps: number[] } {
   return { sleeps, sleep: async (ms) => { sleeps.push(ms) } }
 }
 
-export async function buildScenarioApp (overrides: Partial<EmulatorConfig> = {}, options: Omit<TestAppOptions, 'sleep'> = {}): Promise<ScenarioTestApp> {
+/** The test app (closed in `t`'s teardown) with its injected latency recorded */
+export async function buildScenarioApp (
+  t: Teardown, overrides: Partial<EmulatorConfig> = {}, options: Omit<TestAppOptions, 'sleep'> = {}
+): Promise<ScenarioTestApp> {
   const { sleep, sleeps } = recordingSleep()
-  const built = await buildTestApp(overrides, { ...options, sleep })
+  const built = await buildTestApp(t, overrides, { ...options, sleep })
   return { ...built, sleeps }
 }
 

@@ -16,20 +16,18 @@ function unsigned (claims: Record<string, unknown>): string {
 
 function refused (t: Test, res: Awaited<ReturnType<typeof tokenRequest>>, description: string): void {
   t.equal(res.statusCode, 401, description)
-  t.same(res.json(), { error: 'invalid_client', error_description: description })
+  t.strictSame(res.json(), { error: 'invalid_client', error_description: description })
 }
 
 t.test('an assertion with alg none is refused', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const now = clock.now() / 1000
   const assertion = unsigned({ iss: 'demo-app-jwt', sub: 'demo-app-jwt', aud: TOKEN_ENDPOINT, iat: now, exp: now + 60, jti: 'none-1' })
   refused(t, await tokenRequest(app, assertionForm(await jwtCode(app), assertion)), 'client_assertion rejected: its alg is not allowed (allowed: RS256, PS256, ES256, EdDSA)')
 })
 
 t.test('an assertion forged with another key under the client\'s kid is refused', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const { privateKey } = await generateKeyPair('ES256', { extractable: true })
   const forger = { ...await exportJWK(privateKey), kid: DEMO_JWT_KEY.kid }
   const assertion = await clientAssertion(clock.now() / 1000, { key: forger })
@@ -37,8 +35,7 @@ t.test('an assertion forged with another key under the client\'s kid is refused'
 })
 
 t.test('an assertion signed by a key the client did not register is refused', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const { privateKey } = await generateKeyPair('ES256', { extractable: true })
   const foreign = { ...await exportJWK(privateKey), kid: 'attacker-key' }
   const assertion = await clientAssertion(clock.now() / 1000, { key: foreign })
@@ -52,8 +49,7 @@ t.test('an assertion signed by a key the client did not register is refused', as
 })
 
 t.test('an expired or too long-lived assertion is refused', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const now = clock.now() / 1000
   const expired = await clientAssertion(now, { claims: { iat: now - 120, exp: now - 60 } })
   refused(t, await tokenRequest(app, assertionForm(await jwtCode(app), expired)), 'client_assertion rejected: it has expired (exp)')
@@ -62,8 +58,7 @@ t.test('an expired or too long-lived assertion is refused', async (t) => {
 })
 
 t.test('a replayed assertion jti is refused', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const assertion = await clientAssertion(clock.now() / 1000)
   const first = await tokenRequest(app, assertionForm(await jwtCode(app), assertion))
   t.equal(first.statusCode, 200, 'the first use succeeds')
@@ -71,8 +66,7 @@ t.test('a replayed assertion jti is refused', async (t) => {
 })
 
 t.test('bearer tokens the emulator did not issue, or that expired, are refused at verify', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const issued = (await tokenRequest(app, codeForm(await codeFor(app)))).json() as { access_token: string, id_token: string, expires_in: number }
   const now = clock.now() / 1000
   for (const [label, token] of [

@@ -8,8 +8,7 @@ import { assertionForm, authorize, CHALLENGE, clientAssertion, codeFor, VERIFIER
 const NO_STORE = { 'cache-control': 'no-store' }
 
 t.test('a replayed code is refused and revokes the tokens of its first exchange', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app)
   const first = await tokenRequest(app, codeForm(code))
   t.equal(first.statusCode, 200)
@@ -18,34 +17,32 @@ t.test('a replayed code is refused and revokes the tokens of its first exchange'
   const replay = await tokenRequest(app, codeForm(code))
   t.equal(replay.statusCode, 400)
   t.match(replay.headers, NO_STORE)
-  t.same(replay.json(), { error: 'invalid_grant', error_description: 'authorization code was already used; the tokens issued with it are revoked' })
+  t.strictSame(replay.json(), { error: 'invalid_grant', error_description: 'authorization code was already used; the tokens issued with it are revoked' })
   const after = await verify(app, accessToken)
   t.equal(after.statusCode, 401, 'the first exchange\'s access token is revoked')
   t.equal((after.json() as { code: string }).code, 'UNAUTHENTICATED')
 })
 
 t.test('a code issued to one client cannot be redeemed by another', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   // demo-app's code, presented by demo-app-jwt with a valid assertion
   const stolen = await codeFor(app)
   const byJwtClient = await tokenRequest(app, assertionForm(stolen, await clientAssertion(clock.now() / 1000), { code_verifier: undefined }))
   t.equal(byJwtClient.statusCode, 400)
-  t.same(byJwtClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
+  t.strictSame(byJwtClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
   // demo-app-jwt's code (with PKCE), presented by demo-app with its secret and the right verifier
   const jwtCode = await codeFor(app, { client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256' })
   const bySecretClient = await tokenRequest(app, codeForm(jwtCode, { code_verifier: VERIFIER }))
   t.equal(bySecretClient.statusCode, 400)
-  t.same(bySecretClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
+  t.strictSame(bySecretClient.json(), { error: 'invalid_grant', error_description: 'authorization code was issued to another client' })
 })
 
 t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requires PKCE, or a verifier injected later', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const withChallenge = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
   const noVerifier = await tokenRequest(app, codeForm(withChallenge))
   t.equal(noVerifier.statusCode, 400)
-  t.same(noVerifier.json(), { error: 'invalid_grant', error_description: 'code_verifier is required: the authorization request had a code_challenge' })
+  t.strictSame(noVerifier.json(), { error: 'invalid_grant', error_description: 'code_verifier is required: the authorization request had a code_challenge' })
 
   const plain = await authorize(app, { code_challenge: VERIFIER, code_challenge_method: 'plain' })
   t.equal(`${plain.origin}${plain.pathname}`, REDIRECT_URI)
@@ -60,26 +57,24 @@ t.test('PKCE cannot be downgraded: no verifier, plain method, a client that requ
   const withoutChallenge = await codeFor(app)
   const injected = await tokenRequest(app, codeForm(withoutChallenge, { code_verifier: VERIFIER }))
   t.equal(injected.statusCode, 400)
-  t.same(injected.json(), { error: 'invalid_grant', error_description: 'code_verifier sent but the authorization request had no code_challenge' })
+  t.strictSame(injected.json(), { error: 'invalid_grant', error_description: 'code_verifier sent but the authorization request had no code_challenge' })
 })
 
 t.test('a wrong PKCE verifier is refused, whatever its length', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
   const wrong = await tokenRequest(app, codeForm(code, { code_verifier: `${VERIFIER.slice(0, -1)}x` }))
   t.equal(wrong.statusCode, 400)
-  t.same(wrong.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
+  t.strictSame(wrong.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
   const longer = await tokenRequest(app, codeForm(code, { code_verifier: `${VERIFIER}${VERIFIER}` }))
-  t.same(longer.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
+  t.strictSame(longer.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
   // The challenge itself is not a verifier
   const challengeAsVerifier = await tokenRequest(app, codeForm(code, { code_verifier: CHALLENGE }))
-  t.same(challengeAsVerifier.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
+  t.strictSame(challengeAsVerifier.json(), { error: 'invalid_grant', error_description: 'PKCE verification failed: code_verifier does not match code_challenge' })
 })
 
 t.test('a reused refresh token is refused and revokes every token of the grant', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await codeFor(app, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
   const first = (await tokenRequest(app, codeForm(code))).json() as { refresh_token: string }
   const refresh = (body: string): Promise<Awaited<ReturnType<typeof tokenRequest>>> => tokenRequest(app, { grant_type: 'refresh_token', refresh_token: body, client_id: 'demo-app', client_secret: 'demo-secret' })
@@ -89,8 +84,8 @@ t.test('a reused refresh token is refused and revokes every token of the grant',
   t.not(second.refresh_token, first.refresh_token, 'rotation issues a new refresh token')
   const reuse = await refresh(first.refresh_token)
   t.equal(reuse.statusCode, 400)
-  t.same(reuse.json(), { error: 'invalid_grant', error_description: 'refresh token was already used (rotation): every token of this grant is revoked' })
+  t.strictSame(reuse.json(), { error: 'invalid_grant', error_description: 'refresh token was already used (rotation): every token of this grant is revoked' })
   const afterReuse = await refresh(second.refresh_token)
-  t.same(afterReuse.json(), { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' }, 'the rotated refresh token is revoked too')
+  t.strictSame(afterReuse.json(), { error: 'invalid_grant', error_description: 'refresh token is unknown, expired or revoked' }, 'the rotated refresh token is revoked too')
   t.equal((await verify(app, second.access_token)).statusCode, 401, 'and the access token')
 })

@@ -8,33 +8,30 @@ import { TOKEN_PATH, VERIFY_PATH } from '../helpers/flow.js'
 const OVER_1_MB = 1024 * 1024 + 1
 
 t.test('a body over 1 MB is refused at each surface in its format', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const token = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=authorization_code&code=${'a'.repeat(OVER_1_MB)}` })
   t.equal(token.statusCode, 413)
-  t.same(token.json(), { error: 'invalid_request', error_description: 'Request body is too large' })
+  t.strictSame(token.json(), { error: 'invalid_request', error_description: 'Request body is too large' })
   const verify = await app.inject({ method: 'POST', url: VERIFY_PATH, headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) }) })
   t.equal(verify.statusCode, 401, 'verify checks the token before reading the body')
-  t.same(verify.json(), { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials.' })
+  t.strictSame(verify.json(), { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials.' })
   const control = await app.inject({ method: 'POST', url: '/_emulator/scenarios', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'big', description: 'a'.repeat(OVER_1_MB), effects: { verifiedResult: true } }) })
   t.equal(control.statusCode, 413)
-  t.same(control.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'Request body is too large' })
+  t.strictSame(control.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'Request body is too large' })
   t.equal(app.emulator.scenarios.list().some((s) => s.name === 'big'), false, 'nothing was defined')
 })
 
 t.test('a verify body over 1 MB with a valid token is 413 ErrorInfo', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const minted = await app.inject({ method: 'POST', url: '/_emulator/tokens', headers: { 'content-type': 'application/json' }, payload: { clientId: 'demo-app', msisdn: '+34666666666', scope: 'number-verification:verify' } })
   const accessToken = (minted.json() as { access_token: string }).access_token
   const res = await app.inject({ method: 'POST', url: VERIFY_PATH, headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) }) })
   t.equal(res.statusCode, 413)
-  t.same(res.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'the request body is too large' })
+  t.strictSame(res.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'the request body is too large' })
 })
 
 t.test('headers over 16 KB are answered 431 by Node and the server keeps serving', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = new URL(address)
   const answer = await new Promise<string>((resolve, reject) => {

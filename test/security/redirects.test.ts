@@ -23,8 +23,7 @@ function assertNoInjectedHeader (t: Test, res: LightMyRequestResponse, label: st
 }
 
 t.test('an unregistered redirect_uri gets the error page, never a Location', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const redirectUri of ['https://evil.example/callback', 'http://localhost:3001/callback', 'javascript:alert(1)', '//evil.example/callback']) {
     assertErrorPage(t, await gateway(app, { redirect_uri: redirectUri }), redirectUri)
   }
@@ -34,8 +33,7 @@ t.test('an unregistered redirect_uri gets the error page, never a Location', asy
 })
 
 t.test('a redirect_uri that only starts like the registered one is refused', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const redirectUri of [
     `${REDIRECT_URI}.evil.example`,
     `${REDIRECT_URI}x`,
@@ -50,8 +48,7 @@ t.test('a redirect_uri that only starts like the registered one is refused', asy
 })
 
 t.test('a differently-encoded redirect_uri is refused, not normalised into the registered one', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const redirectUri of [
     'http://localhost:3000/%63allback',
     'http://LOCALHOST:3000/callback',
@@ -71,8 +68,7 @@ t.test('a differently-encoded redirect_uri is refused, not normalised into the r
 })
 
 t.test('CR/LF in state reaches the response only URL-encoded inside the Location', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const state = 'st\r\nSet-Cookie: injected=1\r\nX-Injected: 1'
   // The gateway's 302 to the operator, then the code redirect: neither carries a header of its own
   const { gateway: toOperator, operator: toApp, callback } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_KONERA }))
@@ -92,8 +88,7 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
 })
 
 t.test('CR/LF in redirect_uri never reaches a response header', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const redirectUri of [`${REDIRECT_URI}\r\nSet-Cookie: injected=1`, `${REDIRECT_URI}%0d%0aX-Injected: 1`, `${REDIRECT_URI}\nX-Injected: 1`]) {
     const res = await gateway(app, { redirect_uri: redirectUri })
     assertErrorPage(t, res, JSON.stringify(redirectUri))
@@ -102,8 +97,7 @@ t.test('CR/LF in redirect_uri never reaches a response header', async (t) => {
 })
 
 t.test('the error page escapes what the client sent', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await gateway(app, { client_id: '<script>alert(1)</script>' })
   assertErrorPage(t, res, 'script in client_id')
   t.notMatch(res.body, '<script>alert(1)</script>', 'no live script')

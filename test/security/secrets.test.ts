@@ -1,12 +1,9 @@
 // Secrets: compared in constant time whatever their length, and never written to the log.
 import { PassThrough } from 'node:stream'
 import t from 'tap'
-import { buildApp } from '../../src/app.js'
-import { defaultConfig } from '../../src/config/config.js'
-import { ManualClock } from '../../src/core/clock.js'
 import { secretsEqual } from '../../src/core/client-authentication.js'
 import { pkceMatches } from '../../src/core/token-service.js'
-import { BASE_URL, buildTestApp, testKeys } from '../helpers/app.js'
+import { buildTestApp } from '../helpers/app.js'
 import { codeForm, tokenRequest, verify } from '../helpers/flow.js'
 import { assertionForm, CHALLENGE, clientAssertion, codeFor, VERIFIER } from './support.js'
 
@@ -45,12 +42,11 @@ t.test('client secrets are compared in constant time, and a secret of any length
   t.same(calls, [[CHALLENGE.length, CHALLENGE.length]], 'a wrong verifier is compared in constant time, not with ===')
 
   // And through the token endpoint, by body and by Basic header
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const secret of ['demo', 'demo-secreX', 'demo-secret-and-much-more', ' demo-secret']) {
     const post = await tokenRequest(app, codeForm(await codeFor(app), { client_secret: secret }))
     t.equal(post.statusCode, 401, `post ${JSON.stringify(secret)}`)
-    t.same(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
+    t.strictSame(post.json(), { error: 'invalid_client', error_description: 'client authentication failed' })
     const basic = await tokenRequest(app, codeForm(await codeFor(app), { client_id: undefined, client_secret: undefined }), { authorization: `Basic ${Buffer.from(`demo-app:${secret}`).toString('base64')}` })
     t.equal(basic.statusCode, 401, `basic ${JSON.stringify(secret)}`)
     t.equal(basic.headers['www-authenticate'], 'Basic realm="camara-nv-emulator", charset="UTF-8"')
@@ -62,9 +58,7 @@ t.test('no secret, code or token of a whole flow appears in the log, even at tra
   const lines: string[] = []
   const logStream = new PassThrough()
   logStream.on('data', (chunk: Buffer) => lines.push(chunk.toString('utf8')))
-  const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
-  const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, adminToken: 'admin-token-value' }, { clock, keys: await testKeys(), logStream, logger: { level: 'trace' } })
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t, { adminToken: 'admin-token-value' }, { logStream, logger: { level: 'trace' } })
 
   const secrets: string[] = ['demo-secret', 'admin-token-value', VERIFIER]
   const scope = 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify'

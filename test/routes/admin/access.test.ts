@@ -24,8 +24,7 @@ function concrete (route: string): { method: HTTPMethods, url: string } {
 }
 
 t.test('with --admin-token, every control route but health answers 401 without the token or with a wrong one', async (t) => {
-  const { app } = await buildTestApp({ adminToken: ADMIN_TOKEN })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { adminToken: ADMIN_TOKEN })
   const routes = controlRoutes(app)
   t.ok(routes.length >= 15, `the router holds the control routes (${routes.length})`)
   for (const route of routes.filter((r) => !OPEN.has(r))) {
@@ -44,8 +43,7 @@ t.test('with --admin-token, every control route but health answers 401 without t
 })
 
 t.test('with --admin-token, the token opens every control route', async (t) => {
-  const { app } = await buildTestApp({ adminToken: ADMIN_TOKEN })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { adminToken: ADMIN_TOKEN })
   const seed = defaultFixtureDocument().subscribers.find((s) => s.msisdn === SEED_MSISDN)
   const msisdn = encodeURIComponent(SEED_MSISDN)
   const calls: Array<{ method: HTTPMethods, url: string, payload?: Record<string, unknown>, status: number }> = [
@@ -87,18 +85,16 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
 })
 
 t.test('without --admin-token the control API is open', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   t.equal((await app.inject({ method: 'GET', url: '/_emulator/scenarios' })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/_emulator/scenarios', headers: { authorization: 'Bearer anything' } })).statusCode, 200)
 })
 
 t.test('with --no-admin every control route is 404 and health answers 200', async (t) => {
-  const enabled = await buildTestApp()
+  const enabled = await buildTestApp(t)
   const routes = controlRoutes(enabled.app)
   await enabled.app.close()
-  const { app } = await buildTestApp({ admin: false })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { admin: false })
   t.strictSame(controlRoutes(app), ['GET /_emulator/health'], 'the router holds health only')
   for (const route of routes.filter((r) => r !== 'GET /_emulator/health')) {
     const { method, url } = concrete(route)

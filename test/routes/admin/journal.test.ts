@@ -20,8 +20,7 @@ function stable (entry: JournalEntryView): Omit<JournalEntryView, 'time' | 'dura
 }
 
 t.test('a full flow is four entries sharing one flow id, with client, subscriber, correlator and status', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app, { headers: { 'x-correlator': 'flow-1' } })
   t.equal((await verify(app, token, { headers: { 'x-correlator': 'verify-1' } })).statusCode, 200)
 
@@ -43,8 +42,7 @@ t.test('a full flow is four entries sharing one flow id, with client, subscriber
 })
 
 t.test('refusals are journaled with their reason: a replayed code, then the revoked token', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const code = await codeFor(app)
   const first = await exchangeCode(app, code)
   t.equal(first.statusCode, 200)
@@ -73,8 +71,7 @@ t.test('refusals are journaled with their reason: a replayed code, then the revo
 })
 
 t.test('filters: flowId, correlator, msisdn, operation, limit and sinceId', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const seedToken = await accessTokenFor(app, { headers: { 'x-correlator': 'seed-flow' } })
   const neighbourToken = await accessTokenFor(app, { konera: NEIGHBOUR_KONERA, headers: { 'x-correlator': 'neighbour-flow' } })
   await verify(app, seedToken, { headers: { 'x-correlator': 'seed-verify' } })
@@ -108,8 +105,7 @@ t.test('filters: flowId, correlator, msisdn, operation, limit and sinceId', asyn
 })
 
 t.test('control and health requests are not journaled', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   t.equal((await app.inject({ method: 'GET', url: DISCOVERY })).statusCode, 200)
   await control(app, 'GET', '/health')
   await control(app, 'GET', '/scenarios')
@@ -122,16 +118,14 @@ t.test('control and health requests are not journaled', async (t) => {
 })
 
 t.test('the journal reports the seed, on itself and on every entry', async (t) => {
-  const { app } = await buildScenarioApp({ seed: 4_000_000_001 })
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t, { seed: 4_000_000_001 })
   await app.inject({ method: 'GET', url: DISCOVERY })
   const res = await control(app, 'GET', '/journal')
   t.match(res.json(), { seed: 4_000_000_001, capacity: 1000, entries: [{ seed: 4_000_000_001 }] })
 })
 
 t.test('the journal is a bounded ring: the oldest entries make room for new ones', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   for (let i = 0; i < 1005; i++) await app.inject({ method: 'GET', url: DISCOVERY })
   const res = await control(app, 'GET', '/journal')
   const body = res.json() as { capacity: number, entries: JournalEntryView[] }
@@ -142,8 +136,7 @@ t.test('the journal is a bounded ring: the oldest entries make room for new ones
 })
 
 t.test('DELETE /_emulator/journal empties it; ids keep increasing for sinceId pollers', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   await app.inject({ method: 'GET', url: DISCOVERY })
   await app.inject({ method: 'GET', url: DISCOVERY })
   const res = await control(app, 'DELETE', '/journal')
@@ -181,9 +174,7 @@ function readEvents (response: IncomingMessage, count: number): Promise<Array<Re
 }
 
 t.test('GET /_emulator/journal/stream delivers an entry event per new entry over a real socket, and ends on close', async (t) => {
-  const { app } = await buildScenarioApp()
-  let closed = false
-  t.teardown(async () => { if (!closed) await app.close() })
+  const { app } = await buildScenarioApp(t)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
 
@@ -208,7 +199,6 @@ t.test('GET /_emulator/journal/stream delivers an entry event per new entry over
 
   const ended = new Promise<void>((resolve) => response.once('end', resolve))
   await app.close()
-  closed = true
   await ended
   t.pass('closing the app ended the stream instead of waiting for it')
 })

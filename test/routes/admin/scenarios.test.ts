@@ -17,8 +17,7 @@ interface Listing {
 }
 
 t.test('GET /_emulator/scenarios lists the catalogue, in order, with no live activation', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const res = await control(app, 'GET', '/scenarios')
   t.equal(res.statusCode, 200)
   const listing = res.json() as Listing
@@ -27,8 +26,7 @@ t.test('GET /_emulator/scenarios lists the catalogue, in order, with no live act
 })
 
 t.test('activation for the next N: remaining 2 applies to two matching requests, then stops', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const res = await control(app, 'POST', '/scenarios/rate-limited/activate', { remaining: 2 })
   t.equal(res.statusCode, 201)
@@ -51,8 +49,7 @@ t.test('activation for the next N: remaining 2 applies to two matching requests,
 })
 
 t.test('activation without a body applies to every matching request until deactivated by name', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const res = await app.inject({ method: 'POST', url: '/_emulator/scenarios/rate-limited/activate' })
   t.equal(res.statusCode, 201, 'curl -X POST with no body at all')
@@ -68,8 +65,7 @@ t.test('activation without a body applies to every matching request until deacti
 })
 
 t.test('deactivation by id ends that activation only; DELETE /activations ends them all', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const first = await activate(app, 'rate-limited')
   const second = await activate(app, 'verify-always-false')
@@ -91,8 +87,7 @@ t.test('deactivation by id ends that activation only; DELETE /activations ends t
 })
 
 t.test('an activation with an expiry ends when the emulator clock reaches it', async (t) => {
-  const { app, clock } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const res = await control(app, 'POST', '/scenarios/rate-limited/activate', { expiresInSeconds: 60 })
   t.equal(res.statusCode, 201)
@@ -106,8 +101,7 @@ t.test('an activation with an expiry ends when the emulator clock reaches it', a
 })
 
 t.test('an activation\'s match replaces the scenario\'s match rules for that activation only', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const seedToken = await accessTokenFor(app)
   const neighbourToken = await accessTokenFor(app, { konera: NEIGHBOUR_KONERA })
 
@@ -132,8 +126,7 @@ t.test('an activation\'s match replaces the scenario\'s match rules for that act
 })
 
 t.test('activation requests that break the rules are refused with the field and the rule', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const cases: Array<{ name: string, scenario: string, body: unknown, status: number, code: string, message: string }> = [
     { name: 'remaining 0', scenario: 'rate-limited', body: { remaining: 0 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.remaining must be >= 1' },
     { name: 'remaining not an integer', scenario: 'rate-limited', body: { remaining: 1.5 }, status: 400, code: 'INVALID_ARGUMENT', message: 'body.remaining must be integer' },
@@ -169,8 +162,7 @@ t.test('activation requests that break the rules are refused with the field and 
 })
 
 t.test('expiresInSeconds: fractions round up to a whole ms, and the longest expiry is shown as an ISO time', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const tiny = await control(app, 'POST', '/scenarios/rate-limited/activate', { expiresInSeconds: 0.0004 })
   t.equal(tiny.statusCode, 201)
   t.strictSame(tiny.json(), { id: 'activation-1', name: 'rate-limited', activatedAt: NOW, appliedCount: 0, expiresAt: '2026-11-25T12:00:00.001Z' })
@@ -183,8 +175,7 @@ t.test('expiresInSeconds: fractions round up to a whole ms, and the longest expi
 })
 
 t.test('an activation without expiresInSeconds outlives any clock advance', async (t) => {
-  const { app, clock } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildScenarioApp(t)
   await activate(app, 'rate-limited')
   clock.advance(1e9 * 1000 + 1)
   // A token from after the advance: one from before would have expired
@@ -194,8 +185,7 @@ t.test('an activation without expiresInSeconds outlives any clock advance', asyn
 })
 
 t.test('scenarios defined at runtime: usable at once, redefinable, removable; catalogue names are taken', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const maintenance = {
     name: 'operator-maintenance',
@@ -241,8 +231,7 @@ t.test('scenarios defined at runtime: usable at once, redefinable, removable; ca
 })
 
 t.test('a bad scenario definition is 400 INVALID_SCENARIO naming the JSON path and the rule', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const base = { name: 'my-scenario', description: 'a test scenario' }
   const cases: Array<{ name: string, body: unknown, message: string }> = [
     { name: 'uniform latency with min above max', body: { ...base, effects: { latency: { minMs: 10, maxMs: 5 } } }, message: '$.effects.latency.maxMs: must be at least minMs (10)' },

@@ -20,8 +20,7 @@ const RUNTIME_SUBSCRIBER = {
 const path = (msisdn: string): string => `/subscribers/${encodeURIComponent(msisdn)}`
 
 t.test('POST /_emulator/reset forgets codes, tokens, activations and the journal, and restores the fixtures', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const code = await codeFor(app)
   await activate(app, 'rate-limited')
@@ -48,8 +47,7 @@ t.test('POST /_emulator/reset forgets codes, tokens, activations and the journal
 })
 
 t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow finds them, DELETE removes (204, then 404)', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
 
   const added = await control(app, 'PUT', path(RUNTIME_MSISDN), RUNTIME_SUBSCRIBER)
   t.equal(added.statusCode, 201)
@@ -74,8 +72,7 @@ t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow fin
 })
 
 t.test('a subscriber that breaks the fixture rules is 400 and changes nothing', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
   const before = (await control(app, 'GET', '/subscribers')).body
   const cases: Array<{ name: string, msisdn?: string, body: Record<string, unknown>, code: string, message: string | RegExp }> = [
     { name: 'an unknown operator', body: { ...RUNTIME_SUBSCRIBER, operator: 'telco-xx' }, code: 'INVALID_FIXTURE', message: '$.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in' },
@@ -102,8 +99,7 @@ t.test('a subscriber that breaks the fixture rules is 400 and changes nothing', 
 })
 
 t.test('POST /_emulator/tokens mints tokens the API accepts; sms/otp ones it refuses with 403', async (t) => {
-  const { app } = await buildScenarioApp()
-  t.teardown(() => app.close())
+  const { app } = await buildScenarioApp(t)
 
   t.test('network-authenticated by default: verify answers for the subscriber', async (t) => {
     const res = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify' })

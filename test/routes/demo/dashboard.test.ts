@@ -5,8 +5,7 @@ import { runDemo, textOf } from './support.js'
 const SEED = '+34666666666'
 
 t.test('without an admin token the page carries its sections', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   await runDemo(app, { device: SEED, claimed: SEED })
   const res = await app.inject({ method: 'GET', url: '/_emulator/ui' })
   t.equal(res.statusCode, 200)
@@ -37,16 +36,14 @@ t.test('without an admin token the page carries its sections', async (t) => {
 })
 
 t.test('an empty journal says so', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/_emulator/ui' })
   t.match(res.body, '<tbody id="journal-rows" data-last-id="0"></tbody>')
   t.match(res.body, '<p id="journal-empty" class="empty" >No requests yet')
 })
 
 t.test('the sections', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   t.test('journal rows newer than sinceId, with the newest id; 204 when there is nothing new', async (t) => {
     const nothing = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/journal?sinceId=0' })
@@ -134,8 +131,7 @@ t.test('the sections', async (t) => {
 })
 
 t.test('with an admin token', async (t) => {
-  const { app } = await buildTestApp({ adminToken: 'let-me-in' })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { adminToken: 'let-me-in' })
   await runDemo(app, { device: SEED, claimed: SEED })
 
   t.test('the page is a shell that asks for the token and holds no data', async (t) => {
@@ -163,8 +159,7 @@ t.test('with an admin token', async (t) => {
 })
 
 t.test('no dashboard when the control API is off', async (t) => {
-  const { app } = await buildTestApp({ admin: false })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { admin: false })
   for (const url of ['/_emulator/ui', '/_emulator/ui/sections/world']) {
     t.equal((await app.inject({ method: 'GET', url })).statusCode, 404, url)
   }

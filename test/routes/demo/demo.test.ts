@@ -14,8 +14,7 @@ function cspNonce (header: unknown): string {
 }
 
 t.test('GET /demo', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   t.test('is a page with every subscriber, the browser choice and the scenarios, prefilled with the first subscriber', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/demo' })
@@ -55,16 +54,14 @@ t.test('GET /demo', async (t) => {
 })
 
 t.test('the dashboard link is left out when the control API is off', async (t) => {
-  const { app } = await buildTestApp({ admin: false })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { admin: false })
   const res = await app.inject({ method: 'GET', url: '/demo' })
   t.equal(res.statusCode, 200)
   t.notMatch(res.body, '/_emulator/ui')
 })
 
 t.test('POST /demo/start', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   t.test('sends the browser to the gateway with the demo client, PKCE, and the device in konera_context', async (t) => {
     const location = await startDemo(app, { device: SEED, claimed: SEED, hint: 'konera' })
@@ -119,8 +116,7 @@ t.test('POST /demo/start', async (t) => {
 })
 
 t.test('the demo client redirect URI is relative: it follows the public URL', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const query = (redirectUri: string): string => `/camara/api/auth/v1/authorize?${new URLSearchParams({
     response_type: 'code', client_id: 'demo-web', redirect_uri: redirectUri, scope: SCOPE, state: 's', code_challenge: pkceS256('v'.repeat(43)), code_challenge_method: 'S256'
   }).toString()}`
@@ -140,8 +136,7 @@ t.test('the demo client redirect URI is relative: it follows the public URL', as
 })
 
 t.test('a verification that ends true', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const { res, path } = await runDemo(app, { device: SEED, claimed: SEED })
   t.match(path, /^\/demo\/callback\?code=[^&]+&state=/)
   t.equal(res.statusCode, 200)
@@ -176,8 +171,7 @@ t.test('a verification that ends true', async (t) => {
 })
 
 t.test('a verification that ends false shows both numbers', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const { res } = await runDemo(app, { device: SECOND, claimed: SEED, hint: 'ipport' })
   t.equal(res.statusCode, 200)
   t.match(res.body, 'data-outcome="not-verified"')
@@ -188,8 +182,7 @@ t.test('a verification that ends false shows both numbers', async (t) => {
 })
 
 t.test('errors are shown as the user sees them, with the raw error beside', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   t.test('consent denied at the operator (scenario)', async (t) => {
     const { res, path } = await runDemo(app, { device: SEED, claimed: SEED, scenario: 'consent-denied' })
@@ -239,8 +232,7 @@ t.test('errors are shown as the user sees them, with the raw error beside', asyn
 })
 
 t.test('the callback with a state the app does not know is a readable page', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
 
   t.test('unknown state, escaped, code redacted', async (t) => {
     const res = await app.inject({ method: 'GET', url: '/demo/callback?code=secret-code&state=%3Cscript%3Ealert(1)%3C%2Fscript%3E' })
@@ -277,8 +269,7 @@ t.test('the callback with a state the app does not know is a readable page', asy
 })
 
 t.test('without the demo-web client the demo says so', async (t) => {
-  const { app } = await buildTestApp({ fixtures: ['fixtures/presets/sandbox-last-digit.json'] })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { fixtures: ['fixtures/presets/sandbox-last-digit.json'] })
   const page = await app.inject({ method: 'GET', url: '/demo' })
   t.equal(page.statusCode, 200)
   t.match(textOf(page.body), 'The fixtures have no client "demo-web"')
@@ -288,8 +279,7 @@ t.test('without the demo-web client the demo says so', async (t) => {
 })
 
 t.test("the browser's own address goes through the simulated operator network", async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const authorize = await startDemo(app, { device: 'browser', claimed: SEED })
   const picker = await browse(app, authorize.toString())
   t.equal(picker.res.statusCode, 200)

@@ -26,8 +26,7 @@ async function exchange (app: FastifyInstance, code: string): Promise<{ msisdn: 
 }
 
 t.test('a browser the operator cannot place, asking interactively, gets the SIM picker', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const { res, requestId } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
@@ -47,8 +46,7 @@ t.test('a browser the operator cannot place, asking interactively, gets the SIM 
 })
 
 t.test('everywhere else the protocol errors stay as they are', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const unplaced = 'Telco ES (emulated) cannot identify the device: address 127.0.0.1 is not a subscriber on its mobile network'
   const cases: Array<{ name: string, params?: Record<string, string>, accept?: string, error: string, description: string }> = [
     { name: 'not a browser (no Accept: text/html)', error: 'access_denied', description: unplaced },
@@ -85,8 +83,7 @@ t.test('everywhere else the protocol errors stay as they are', async (t) => {
 })
 
 t.test('POST /operators/{id}/sim-picker completes the operator leg with the chosen SIM', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const choose = async (msisdn: string, params: Record<string, string> = {}) => {
     const { requestId } = await pickerLeg(app, params, { accept: HTML_ACCEPT })
     const res = await postForm(app, '/operators/telco-es/sim-picker', { request_id: requestId, msisdn })
@@ -170,8 +167,7 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
 })
 
 t.test('fixture text on the picker page is escaped', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   app.emulator.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', name: '<img src=x onerror=alert(1)>', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network'] })
   const { res } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
   t.equal(res.statusCode, 200)

@@ -1,13 +1,13 @@
 // GET /camara/api/auth/v1/authorize and the operator leg it redirects to: which errors are pages,
 // which are redirects, and how the operator identifies (or fails to identify) the device.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { DEFAULT_FIXTURES } from '../../../src/config/config.js'
 import { loadFixtures } from '../../../src/config/fixtures.js'
 import { buildTestApp, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 import {
   AUTHORIZE_PATH, SEED_DEVICE_IPV4, SEED_DEVICE_IPV6, authorizeAtGateway, authorizeParams, follow, identifiedSubscriber,
   locationOf, obtainCode, runAuthorization, type Params
@@ -51,14 +51,13 @@ function fixtureFile (edit: (document: Record<string, unknown> & { clients: Arra
   const document = JSON.parse(readFileSync(DEFAULT_FIXTURES, 'utf8')) as Record<string, unknown> & { clients: Array<Record<string, unknown>> }
   delete document.$schema
   edit(document)
-  const file = join(mkdtempSync(join(tmpdir(), 'nv-authorize-')), 'fixtures.json')
+  const file = join(tempDir(t, 'nv-authorize-'), 'fixtures.json')
   writeFileSync(file, JSON.stringify(document))
   return file
 }
 
 t.test('requests whose client or redirect_uri cannot be trusted get a 400 page, never a redirect', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   const cases: Array<{ name: string, params: Params, error: string, description: string }> = [
     { name: 'unknown client_id', params: { client_id: 'nobody' }, error: 'unauthorized_client', description: 'client_id &quot;nobody&quot; is not registered' },
@@ -100,8 +99,7 @@ t.test('requests whose client or redirect_uri cannot be trusted get a 400 page, 
 })
 
 t.test('a client_id containing markup is escaped on the error page', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await authorizeAtGateway(app, authorizeParams({ client_id: '<script>alert("x")</script>\'&' }))
   assertErrorPage(t, res, 'unauthorized_client',
     'client_id &quot;&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&amp;&quot; is not registered')
@@ -109,8 +107,7 @@ t.test('a client_id containing markup is escaped on the error page', async (t) =
 })
 
 t.test('a redirect_uri containing markup is escaped on the error page', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await authorizeAtGateway(app, authorizeParams({ redirect_uri: 'http://x/"><img src=x onerror=alert(1)>' }))
   assertErrorPage(t, res, 'invalid_request',
     'redirect_uri &quot;http://x/&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&quot; is not registered for client &quot;demo-app&quot;')
@@ -118,8 +115,7 @@ t.test('a redirect_uri containing markup is escaped on the error page', async (t
 })
 
 t.test('other request errors redirect to redirect_uri with error, error_description and state', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
 
   const cases: Array<{ name: string, params: Params, error: string, description: string }> = [
@@ -288,8 +284,7 @@ t.test('other request errors redirect to redirect_uri with error, error_descript
 })
 
 t.test('a valid request is routed to the operator with a one-time request_id', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
   t.equal(gateway.statusCode, 302)
   t.match(locationOf(gateway), OPERATOR_LOCATION)
@@ -310,15 +305,13 @@ t.test('a valid request is routed to the operator with a one-time request_id', a
 })
 
 t.test('without state the code redirect carries only the code', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const { callback } = await runAuthorization(app, authorizeParams({ state: undefined, konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
   t.strictSame([...callback.searchParams.keys()], ['code'])
 })
 
 t.test('the seed\'s URL-encoded konera_context identifies +34666666666', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const url = `${AUTHORIZE_PATH}?response_type=code&client_id=demo-app&redirect_uri=${encodeURIComponent(REDIRECT_URI)}` +
     `&scope=${encodeURIComponent(SCOPE)}&state=${STATE}&prompt=none&${SEED_KONERA_QUERY}`
   const gateway = await app.inject({ method: 'GET', url })
@@ -332,15 +325,13 @@ t.test('the seed\'s URL-encoded konera_context identifies +34666666666', async (
 })
 
 t.test('acr_values is accepted and ignored', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await obtainCode(app, authorizeParams({ acr_values: 'urn:unknown:acr nonsense', konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
   t.equal((await identifiedSubscriber(app, code)).msisdn, '+34666666666')
 })
 
 t.test('unsupported login_hint forms are ignored', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const loginHint of ['operatortoken:opaque-token', 'email:someone@example.com', 'sub:1234']) {
     const code = await obtainCode(app, authorizeParams({ login_hint: loginHint, konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
     t.equal((await identifiedSubscriber(app, code)).msisdn, '+34666666666', loginHint)
@@ -348,8 +339,7 @@ t.test('unsupported login_hint forms are ignored', async (t) => {
 })
 
 t.test('the device is identified from the address it is seen on', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   const cases: Array<{ name: string, params: Params, remoteAddress?: string, operator: string, msisdn: string }> = [
     { name: 'konera_context with IPv6 only', params: { konera_context: `ipv6:${SEED_DEVICE_IPV6}` }, operator: 'telco-es', msisdn: '+34666666666' },
@@ -396,8 +386,7 @@ t.test('X-Forwarded-For is ignored unless trustProxy is set', async (t) => {
   const device = { headers: { 'x-forwarded-for': '142.115.147.144' } }
 
   t.test('not trusted: the socket address (127.0.0.1) is used', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const { gateway, operator } = await runAuthorization(app, authorizeParams({ prompt: 'none' }), device)
     t.equal(OPERATOR_LOCATION.exec(locationOf(gateway))?.[1], 'telco-es', 'default operator')
     assertErrorRedirect(t, operator, {
@@ -408,23 +397,20 @@ t.test('X-Forwarded-For is ignored unless trustProxy is set', async (t) => {
   })
 
   t.test('trusted: the forwarded address identifies the device', async (t) => {
-    const { app } = await buildTestApp({ trustProxy: true })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, { trustProxy: true })
     const code = await obtainCode(app, authorizeParams({ prompt: 'none' }), device)
     t.equal((await identifiedSubscriber(app, code)).msisdn, '+34666666667')
   })
 
   t.test('trusted: the left-most (client) address of a chain identifies the device', async (t) => {
-    const { app } = await buildTestApp({ trustProxy: true })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, { trustProxy: true })
     const code = await obtainCode(app, authorizeParams({ prompt: 'none' }), { headers: { 'x-forwarded-for': '49.36.10.20, 10.0.0.1' } })
     t.equal((await identifiedSubscriber(app, code)).msisdn, '+919036499174')
   })
 })
 
 t.test('a device the operator cannot authenticate by network', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   const cases: Array<{ name: string, params: Params, remoteAddress?: string, error: string, description: string }> = [
     {
@@ -500,8 +486,7 @@ t.test('a device the operator cannot authenticate by network', async (t) => {
 })
 
 t.test('SMS OTP subscribers get a code when interaction is allowed, without network amr', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   for (const [address, msisdn] of [['142.115.147.150', '+34600000003'], ['81.40.12.35', '+34600000004']] as const) {
     const code = await obtainCode(app, authorizeParams({ konera_context: `ipv4:${address}` }))
     const identified = await identifiedSubscriber(app, code)
@@ -512,8 +497,7 @@ t.test('SMS OTP subscribers get a code when interaction is allowed, without netw
 
 t.test('without a default operator, an address no operator knows ends at the gateway', async (t) => {
   const file = fixtureFile((document) => { delete document.defaultOperator })
-  const { app } = await buildTestApp({ fixtures: [file] })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { fixtures: [file] })
   const description = 'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)'
 
   const none = await authorizeAtGateway(app, authorizeParams({ prompt: 'none', konera_context: 'ipv4:203.0.113.7' }))
@@ -537,8 +521,7 @@ t.test('a redirect_uri with a query keeps its parameters in every redirect', asy
       tokenEndpointAuthMethods: ['client_secret_post']
     })
   })
-  const { app } = await buildTestApp({ fixtures: [file] })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { fixtures: [file] })
   const params = authorizeParams({ client_id: 'tenant-app', redirect_uri: redirectUri, konera_context: `ipv4:${SEED_DEVICE_IPV4}` })
 
   const { callback } = await runAuthorization(app, params)
@@ -556,8 +539,7 @@ t.test('the operator leg refuses requests it was not sent by the gateway', async
   const stale = 'this authorization request is unknown, expired or already completed: start again at the gateway'
 
   t.test('missing request_id', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     requestPage(t, await app.inject({ method: 'GET', url: '/operators/telco-es/authorize' }),
       'request_id is required: start the flow at the gateway authorize endpoint')
     requestPage(t, await app.inject({ method: 'GET', url: '/operators/telco-es/authorize?request_id=' }),
@@ -565,22 +547,19 @@ t.test('the operator leg refuses requests it was not sent by the gateway', async
   })
 
   t.test('unknown request_id', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     requestPage(t, await app.inject({ method: 'GET', url: '/operators/telco-es/authorize?request_id=AAAAAAAAAAAAAAAAAAAAAAAA' }), stale)
   })
 
   t.test('expired request_id (past 300 s)', async (t) => {
-    const { app, clock } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
     clock.advance(300_000)
     requestPage(t, await follow(app, locationOf(gateway)), stale)
   })
 
   t.test('a request_id just before expiry still completes', async (t) => {
-    const { app, clock } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
     clock.advance(299_999)
     const operator = await follow(app, locationOf(gateway))
@@ -589,8 +568,7 @@ t.test('the operator leg refuses requests it was not sent by the gateway', async
   })
 
   t.test('reused request_id', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
     const first = await follow(app, locationOf(gateway))
     t.equal(first.statusCode, 302)
@@ -598,16 +576,14 @@ t.test('the operator leg refuses requests it was not sent by the gateway', async
   })
 
   t.test('a failed identification also consumes the request_id', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: 'ipv4:81.40.12.34' }))
     t.equal((await follow(app, locationOf(gateway))).statusCode, 302)
     requestPage(t, await follow(app, locationOf(gateway)), stale)
   })
 
   t.test('request_id sent to the wrong operator', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
     const requestId = new URL(locationOf(gateway)).searchParams.get('request_id') as string
     requestPage(t, await app.inject({ method: 'GET', url: `/operators/telco-in/authorize?request_id=${requestId}` }),
@@ -620,8 +596,7 @@ t.test('the operator leg refuses requests it was not sent by the gateway', async
   })
 
   t.test('an operator removed from the fixtures mid-flow answers temporarily_unavailable', async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const gateway = await authorizeAtGateway(app, authorizeParams({ konera_context: 'ipv4:49.36.10.20' }))
     t.equal(OPERATOR_LOCATION.exec(locationOf(gateway))?.[1], 'telco-in')
     const fixtures = loadFixtures([DEFAULT_FIXTURES])

@@ -31,8 +31,7 @@ function expectedDocument (issuer: string, algorithms: string[]): Record<string,
 }
 
 t.test('the discovery document lists exactly what is implemented', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: DISCOVERY_PATH })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
@@ -40,23 +39,20 @@ t.test('the discovery document lists exactly what is implemented', async (t) => 
 })
 
 t.test('discovery is served at {issuer}/.well-known/openid-configuration and nowhere else', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const document = (await app.inject({ method: 'GET', url: DISCOVERY_PATH })).json<{ issuer: string }>()
   t.equal(`${new URL(document.issuer).pathname}/.well-known/openid-configuration`, DISCOVERY_PATH)
   t.equal((await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).statusCode, 404)
 })
 
 t.test('every advertised URL follows --public-url', async (t) => {
-  const { app } = await buildTestApp({ publicUrl: 'https://nv.gateway.example:8443/' })
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t, { publicUrl: 'https://nv.gateway.example:8443/' })
   const res = await app.inject({ method: 'GET', url: DISCOVERY_PATH })
   t.strictSame(res.json(), expectedDocument('https://nv.gateway.example:8443/camara/api/auth/v1', ['RS256']))
 })
 
 t.test('the JWKS serves the public signing key only', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: JWKS_PATH })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
@@ -71,8 +67,7 @@ t.test('the JWKS serves the public signing key only', async (t) => {
 })
 
 t.test('with ES256 configured, ES256 and RS256 are advertised and the id_token verifies', async (t) => {
-  const { app, clock } = await buildTestApp({ signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t, { signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
 
   const document = (await app.inject({ method: 'GET', url: DISCOVERY_PATH })).json<Record<string, unknown>>()
   t.strictSame(document, expectedDocument(ISSUER, ['ES256', 'RS256']))
@@ -101,8 +96,7 @@ t.test('with ES256 configured, ES256 and RS256 are advertised and the id_token v
 })
 
 t.test('an id_token does not verify against another emulator\'s keys', async (t) => {
-  const { app, clock } = await buildTestApp({ signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t, { signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
   const other = await KeyRing.create({ alg: 'ES256' })
   const code = await obtainCode(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
   const idToken = (await postToken(app, codeForm(code))).json<{ id_token: string }>().id_token

@@ -98,8 +98,7 @@ async function tokens (res: LightMyRequestResponse): Promise<TokenBody> {
 }
 
 t.test('the request must be a form', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const form = 'grant_type=client_credentials&client_id=demo-app&client_secret=demo-secret'
 
   t.test('JSON body', async (t) => {
@@ -133,8 +132,7 @@ t.test('the request must be a form', async (t) => {
 })
 
 t.test('grant_type and repeated parameters', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
 
   t.test('unsupported grant_type', async (t) => {
     const res = await postToken(app, { grant_type: 'password', username: 'u', password: 'p', client_id: 'demo-app', client_secret: 'demo-secret' })
@@ -155,8 +153,7 @@ t.test('grant_type and repeated parameters', async (t) => {
 })
 
 t.test('client authentication errors', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const grant = { grant_type: 'client_credentials', scope: 'number-verification:verify' }
 
   t.test('no credentials at all', async (t) => {
@@ -356,8 +353,7 @@ t.test('client authentication errors', async (t) => {
 })
 
 t.test('authorization_code with client_secret_post returns exact tokens and a verifiable id_token', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const code = await demoAppCode(app, { nonce: 'n-0S6_WzA2Mj' })
   const res = await postToken(app, codeForm(code))
   assertTokenHeaders(t, res)
@@ -390,8 +386,7 @@ t.test('authorization_code with client_secret_post returns exact tokens and a ve
 })
 
 t.test('the id_token sub is stable per client and differs between clients', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const first = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
   const second = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
   const jwtClient = await tokens(await postToken(app, {
@@ -403,8 +398,7 @@ t.test('the id_token sub is stable per client and differs between clients', asyn
 })
 
 t.test('an id_token is issued only with openid and has no nonce when none was sent', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const withoutOpenid = await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }))))
   t.equal(withoutOpenid.id_token, undefined)
   t.equal(withoutOpenid.scope, 'dpv:FraudPreventionAndDetection number-verification:verify')
@@ -413,8 +407,7 @@ t.test('an id_token is issued only with openid and has no nonce when none was se
 })
 
 t.test('authorization_code with client_secret_basic', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await demoAppCode(app)
   const res = await postToken(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, { authorization: basicAuthorization('demo-app', 'demo-secret') })
   assertTokenHeaders(t, res)
@@ -427,8 +420,7 @@ t.test('authorization_code with client_secret_basic', async (t) => {
 })
 
 t.test('authorization_code with private_key_jwt and PKCE', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const code = await jwtAppCode(app, { nonce: 'jwt-nonce' })
   const res = await postToken(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, client_id: 'demo-app-jwt', ...jwtAuth(await clientAssertion(clock)) })
   assertTokenHeaders(t, res)
@@ -440,8 +432,7 @@ t.test('authorization_code with private_key_jwt and PKCE', async (t) => {
 })
 
 t.test('authorization code errors', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
 
   t.test('missing code', async (t) => {
     assertOAuthError(t, await postToken(app, codeForm('', { code: undefined })), 400, 'invalid_request', 'code is required')
@@ -487,8 +478,7 @@ t.test('authorization code errors', async (t) => {
 })
 
 t.test('an authorization code expires after --code-ttl (120 s)', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const late = await demoAppCode(app)
   const inTime = await demoAppCode(app)
   clock.advance(119_000)
@@ -498,16 +488,14 @@ t.test('an authorization code expires after --code-ttl (120 s)', async (t) => {
 })
 
 t.test('a shorter --code-ttl is honoured', async (t) => {
-  const { app, clock } = await buildTestApp({ codeTtl: 5 })
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t, { codeTtl: 5 })
   const code = await demoAppCode(app)
   clock.advance(5_000)
   assertOAuthError(t, await postToken(app, codeForm(code)), 400, 'invalid_grant', 'authorization code is unknown or expired')
 })
 
 t.test('a replayed code is rejected and revokes what the first exchange issued', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await demoAppCode(app, { scope: OFFLINE_SCOPE })
   const first = await tokens(await postToken(app, codeForm(code)))
   t.type(first.refresh_token, 'string', 'offline_access gives a refresh token')
@@ -525,8 +513,7 @@ t.test('a replayed code is rejected and revokes what the first exchange issued',
 })
 
 t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
   const first = await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE, nonce: 'only-once' }))))
   clock.advance(60_000)
@@ -555,8 +542,7 @@ t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => 
 })
 
 t.test('refresh_token grant errors and scope narrowing', async (t) => {
-  const { app, clock } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app, clock } = await buildTestApp(t)
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
   const fresh = async (): Promise<string> => (await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE }))))).refresh_token as string
 
@@ -583,8 +569,7 @@ t.test('refresh_token grant errors and scope narrowing', async (t) => {
     assertOAuthError(t, res, 400, 'invalid_scope', 'scope exceeds the original grant: number-verification:device-phone-number:read')
   })
   t.test('a refresh token expires after --refresh-token-ttl', async (t) => {
-    const { app, clock } = await buildTestApp({ refreshTokenTtl: 600 })
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t, { refreshTokenTtl: 600 })
     const refreshToken = (await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE }))))).refresh_token
     clock.advance(600_000)
     assertOAuthError(t, await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken, ...auth }), 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
@@ -592,8 +577,7 @@ t.test('refresh_token grant errors and scope narrowing', async (t) => {
 })
 
 t.test('client_credentials', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
 
   t.test('issues an access token with no id_token or refresh token', async (t) => {

@@ -44,8 +44,7 @@ for (const family of PATH_FAMILIES) {
     : { devicePhoneNumberVerified: verified }
 
   t.test(`${family.prefix} (${family.label})`, async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
 
     t.test('the token of the seed device verifies its number (the baseline every row departs from)', async (t) => {
@@ -273,8 +272,7 @@ for (const family of PATH_FAMILIES) {
   })
 
   t.test(`${family.prefix}: an expired token is 401 UNAUTHENTICATED`, async (t) => {
-    const { app, clock } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app, clock } = await buildTestApp(t)
     const { access_token: token, expires_in: lifetime } = await obtainTokens(app, { konera: SEED_KONERA })
     t.equal(lifetime, 3600)
     clock.advance(3599 * 1000)
@@ -288,8 +286,7 @@ for (const family of PATH_FAMILIES) {
   })
 
   t.test(`${family.prefix}: an unexpected failure is 500 INTERNAL without internals`, async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
     const service = app.emulator.numberVerification
     service.verify = () => { throw new TypeError(`Cannot read properties of undefined (reading 'msisdn') at ${import.meta.url}:1:1`) }

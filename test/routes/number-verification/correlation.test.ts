@@ -28,8 +28,7 @@ function outcomes (app: FastifyInstance, family: PathFamily, token: string): Arr
 
 for (const family of PATH_FAMILIES) {
   t.test(`${family.prefix} (${family.label})`, async (t) => {
-    const { app } = await buildTestApp()
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t)
     const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
     const calls = outcomes(app, family, token)
 
@@ -118,8 +117,7 @@ interface LogLine {
 }
 
 t.test('the log line of every request carries its correlator', async (t) => {
-  const { app, lines } = await buildLoggedTestApp<LogLine>('info')
-  t.teardown(() => app.close())
+  const { app, lines } = await buildLoggedTestApp<LogLine>(t, 'info')
   const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
   const completed = (url: string): LogLine[] => lines.filter((line) => line.msg === 'request completed' && line.url === url)
 

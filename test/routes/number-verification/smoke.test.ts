@@ -3,8 +3,7 @@ import { buildTestApp } from '../../helpers/app.js'
 import { obtainTokens } from '../../helpers/flow.js'
 
 t.test('a network-identified token verifies its own number and not another', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const tokens = await obtainTokens(app, { konera: 'ipv4:142.115.147.143' })
   const ask = async (phoneNumber: string) => await app.inject({
     method: 'POST',
@@ -14,8 +13,8 @@ t.test('a network-identified token verifies its own number and not another', asy
   })
   const yes = await ask('+34666666666')
   t.equal(yes.statusCode, 200)
-  t.same(yes.json(), { devicePhoneNumberVerified: true })
+  t.strictSame(yes.json(), { devicePhoneNumberVerified: true })
   t.equal(yes.headers['x-correlator'], 'smoke-1')
   const no = await ask('+34666666667')
-  t.same(no.json(), { devicePhoneNumberVerified: false })
+  t.strictSame(no.json(), { devicePhoneNumberVerified: false })
 })
