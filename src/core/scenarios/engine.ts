@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js'
 import type { SeededRandom } from '../random.js'
 import { CATALOGUE } from './catalogue.js'
+import { claimedNumberMatches, claimedNumberProblem } from './claimed-number.js'
 import { deepFreeze } from './freeze.js'
 import { AUTHORIZE_ERRORS, CAMARA_ERRORS, OAUTH_TOKEN_ERRORS, type AuthorizeErrorCode, type CamaraErrorCode, type OAuthTokenErrorCode } from './protocol-errors.js'
 import {
@@ -248,7 +249,9 @@ export class ScenarioEngine {
       throw new ScenarioError('$.expiresInSeconds', `must be a number of seconds above 0 and at most ${MAX_EXPIRES_IN_SECONDS}`)
     }
     if (options.match !== undefined) {
+      const claimed = options.match.claimedNumber
       const problem = firstSchemaProblem(ScenarioMatchSchema, options.match, '$.match') ??
+        (typeof claimed === 'string' ? claimedProblemAt(claimed) : undefined) ??
         checkOperationsFit({ ...definition.scenario.match, ...options.match }, definition.scenario.effects, '$.match.operations')
       if (problem !== undefined) throw new ScenarioError(problem.jsonPath, problem.rule)
     }
@@ -344,7 +347,7 @@ export class ScenarioEngine {
     if (!accepts(match.clients, facts.clientId)) return 'client'
     if (!accepts(match.subscribers, facts.msisdn)) return 'subscriber'
     if (!accepts(match.operators, facts.operatorId)) return 'operator'
-    if (match.claimedNumber !== undefined && (facts.claimedNumber === undefined || !claimedNumberPattern(match.claimedNumber).test(facts.claimedNumber))) return 'claimed-number'
+    if (match.claimedNumber !== undefined && (facts.claimedNumber === undefined || !claimedNumberMatches(match.claimedNumber, facts.claimedNumber))) return 'claimed-number'
     if (match.firstN !== undefined || match.everyNth !== undefined || match.afterN !== undefined) {
       const n = (this.counters.get(counterKey) ?? 0) + 1
       this.counters.set(counterKey, n)
@@ -427,6 +430,12 @@ function checkedDefinition (definition: ScenarioDefinition): ScenarioDefinition 
   return { scenario, origin: definition.origin, ...(definition.file === undefined ? {} : { file: definition.file }) }
 }
 
+/** An activation's own claimedNumber must compile too: decide() would meet it on every verify */
+function claimedProblemAt (source: string): { jsonPath: string, rule: string } | undefined {
+  const rule = claimedNumberProblem(source)
+  return rule === undefined ? undefined : { jsonPath: '$.match.claimedNumber', rule }
+}
+
 function describeOrigin (definition: ScenarioDefinition): string {
   if (definition.origin === 'catalogue') return 'the built-in catalogue'
   if (definition.origin === 'control') return 'the control API'
@@ -459,18 +468,6 @@ function resolveError (scenario: string, effect: ErrorEffect): DecidedError {
 }
 
 /** `x-emulator-scenario: a, b` (or a repeated header) -> ['a', 'b'] */
-const patterns = new Map<string, RegExp>()
-
-/** Compiled once per pattern; the schema check has already proven it compiles */
-function claimedNumberPattern (source: string): RegExp {
-  let pattern = patterns.get(source)
-  if (pattern === undefined) {
-    pattern = new RegExp(source)
-    patterns.set(source, pattern)
-  }
-  return pattern
-}
-
 export function parseScenarioList (value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return []
   const parts = typeof value === 'string' ? [value] : value
