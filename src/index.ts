@@ -133,7 +133,10 @@ export interface RunningEmulator {
   journal: JournalControls
   /** Tokens for a subscriber as if the whole flow had run (POST /_emulator/tokens) */
   mintToken: (request: MintRequest) => Promise<TokenResponse & { flowId: string }>
-  /** Forgets codes, tokens, scenario activations and the journal; back to the fixtures it started with */
+  /**
+   * A fresh start: forgets codes, tokens, runtime scenarios, activations and the journal, restarts
+   * the seeded generator; back to the fixtures it started with
+   */
   reset: () => void
   /**
    * Completes the browser leg in-process (gateway authorize -> operator -> redirect) for a device,

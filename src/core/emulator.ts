@@ -91,6 +91,7 @@ export class Emulator {
   reset (): void {
     this.ctx.store.clear()
     this.scenarios.reset()
+    this.random.restart()
     this.journal.clear()
     this.replaceFixtures(this.baseline)
   }

@@ -282,8 +282,15 @@ export class ScenarioEngine {
     return this.activationList.map((activation) => ({ ...activation }))
   }
 
-  /** Drops activations and counters; definitions stay */
+  /**
+   * Back to how the engine started: drops the definitions made at runtime, the activations and the
+   * counters; the catalogue and fixture definitions stay. Activation ids go on counting, so a stale
+   * id cannot end a new activation.
+   */
   reset (): void {
+    for (const [name, definition] of this.definitions) {
+      if (definition.origin === 'control') this.definitions.delete(name)
+    }
     this.activationList = []
     this.counters.clear()
   }
