@@ -94,7 +94,9 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       codeTtl: config.codeTtl,
       refreshTokenTtl: config.refreshTokenTtl,
       profile: config.profile,
-      requirePurpose: config.requirePurpose
+      requirePurpose: config.requirePurpose,
+      maxActivations: config.maxActivations,
+      maxRuntimeScenarios: config.maxRuntimeScenarios
     }
   })
 }

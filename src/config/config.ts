@@ -35,6 +35,10 @@ export interface EmulatorConfig {
   adminToken: string | undefined
   /** Reload fixture files when they change */
   watch: boolean
+  /** Live scenario activations at once (control API) */
+  maxActivations: number
+  /** Scenarios defined at runtime (control API) */
+  maxRuntimeScenarios: number
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -54,7 +58,9 @@ export const defaultConfig: EmulatorConfig = {
   logLevel: 'info',
   admin: true,
   adminToken: undefined,
-  watch: false
+  watch: false,
+  maxActivations: 1000,
+  maxRuntimeScenarios: 1000
 }
 
 function integer (name: string, min: number, max: number) {
@@ -104,6 +110,10 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
+    .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
+      .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
+    .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API').env('MAX_RUNTIME_SCENARIOS')
+      .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .showHelpAfterError()
@@ -148,7 +158,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     logLevel: options.logLevel as LogLevel,
     admin: (options.admin as boolean) && flag('ADMIN') !== false,
     adminToken: options.adminToken as string | undefined,
-    watch: options.watch === true || flag('WATCH') === true
+    watch: options.watch === true || flag('WATCH') === true,
+    maxActivations: options.maxActivations as number,
+    maxRuntimeScenarios: options.maxRuntimeScenarios as number
   }
 }
 

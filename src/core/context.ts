@@ -18,6 +18,9 @@ export interface CoreSettings {
   requirePurpose: boolean
   /** Salt of the pairwise subject identifiers: stable across restarts for stable tests */
   pairwiseSalt: string
+  /** Caps on what the control API can make the scenario engine hold */
+  maxActivations: number
+  maxRuntimeScenarios: number
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -27,7 +30,9 @@ export const defaultCoreSettings: CoreSettings = {
   pendingTtl: 300,
   profile: 'default',
   requirePurpose: true,
-  pairwiseSalt: 'camara-nv-emulator'
+  pairwiseSalt: 'camara-nv-emulator',
+  maxActivations: 1000,
+  maxRuntimeScenarios: 1000
 }
 
 export interface CoreContext {

@@ -62,7 +62,8 @@ export class Emulator {
     this.scenarios = new ScenarioEngine({
       random: this.random,
       clock,
-      definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)]
+      definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)],
+      limits: this.ctx.settings
     })
     this.journal = new Journal({ clock, seed: this.random.seed })
   }

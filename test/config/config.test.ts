@@ -39,7 +39,9 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   PROFILE: 'camara-strict',
   LOG_LEVEL: 'warn',
   ADMIN_TOKEN: 'env-token',
-  WATCH: 'true'
+  WATCH: 'true',
+  MAX_ACTIVATIONS: '50',
+  MAX_RUNTIME_SCENARIOS: '0'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -59,7 +61,9 @@ const FROM_ENV: EmulatorConfig = {
   logLevel: 'warn',
   admin: true,
   adminToken: 'env-token',
-  watch: true
+  watch: true,
+  maxActivations: 50,
+  maxRuntimeScenarios: 0
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -79,7 +83,8 @@ t.test('flags win over environment variables', async (t) => {
   const argv = [
     '--port', '9000', '--host', '::', '--public-url', 'http://localhost:9000', '--fixtures', 'c.json', '--seed', '7',
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
-    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token'
+    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
+    '--max-activations', '7', '--max-runtime-scenarios', '8'
   ]
   t.same(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -98,7 +103,9 @@ t.test('flags win over environment variables', async (t) => {
     logLevel: 'silent',
     admin: true,
     adminToken: 'flag-token',
-    watch: true
+    watch: true,
+    maxActivations: 7,
+    maxRuntimeScenarios: 8
   })
 })
 
@@ -158,6 +165,8 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],
     [[], { ADMIN: 'off' }, 'commander.invalidArgument', 'error: environment variable ADMIN must be true or false, got "off"'],
+    [['--max-activations', '-1'], {}, 'commander.invalidArgument', "error: option '--max-activations <n>' argument '-1' is invalid. --max-activations must be a whole number from 0 to 1000000"],
+    [[], { MAX_RUNTIME_SCENARIOS: 'lots' }, 'commander.invalidArgument', "error: option '--max-runtime-scenarios <n>' value 'lots' from env 'MAX_RUNTIME_SCENARIOS' is invalid. --max-runtime-scenarios must be a whole number from 0 to 1000000"],
     [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
     [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
     [['extra'], {}, 'commander.excessArguments', 'error: too many arguments. Expected 0 arguments but got 1.']

@@ -12,7 +12,7 @@ export function controlErrorHandler (error: FastifyError | Error, request: Fasti
   if (error instanceof CamaraError) answer = error
   else if (error instanceof FixtureError) answer = new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
   else if (error instanceof ScenarioError) answer = new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
-  else if (error instanceof ScenarioRegistryError) answer = error.kind === 'unknown' ? new CamaraError(404, 'NOT_FOUND', error.message) : new CamaraError(409, 'CONFLICT', error.message)
+  else if (error instanceof ScenarioRegistryError) answer = registryAnswer(error)
   else if (error instanceof OAuthError) answer = new CamaraError(400, 'INVALID_ARGUMENT', error.description)
   else if ((error as FastifyError).validation !== undefined) answer = new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
   else if (((error as FastifyError).statusCode ?? 500) < 500) answer = new CamaraError((error as FastifyError).statusCode as number, 'INVALID_ARGUMENT', error.message)
@@ -22,6 +22,13 @@ export function controlErrorHandler (error: FastifyError | Error, request: Fasti
   }
   request.facts.reason = answer.reason
   return reply.code(answer.status).send(answer.toJSON())
+}
+
+function registryAnswer (error: ScenarioRegistryError): CamaraError {
+  if (error.kind === 'unknown') return new CamaraError(404, 'NOT_FOUND', error.message)
+  // A cap reached: CAMARA's word for a resource quota used up
+  if (error.kind === 'full') return new CamaraError(429, 'QUOTA_EXCEEDED', error.message)
+  return new CamaraError(409, 'CONFLICT', error.message)
 }
 
 /** onRequest guard: when an admin token is configured, the control API needs it as a bearer token */

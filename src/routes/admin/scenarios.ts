@@ -49,10 +49,10 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/scenarios', {
     config: { operation: 'control' },
     schema: {
-      summary: 'Define a scenario at runtime (or replace one defined at runtime)',
+      summary: 'Define a scenario at runtime (or replace one defined at runtime); 429 QUOTA_EXCEEDED past --max-runtime-scenarios',
       tags: ['control'],
       body: ScenarioSchema,
-      response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema }
+      response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema, 429: ErrorInfoSchema }
     },
     // validateScenario names the JSON path and rule, in the fixture loader's words
     validatorCompiler: documentOnly
@@ -72,7 +72,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/scenarios/:name/activate', {
     config: { operation: 'control' },
     schema: {
-      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
+      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry; 429 QUOTA_EXCEEDED past --max-activations',
       tags: ['control'],
       params: NameParams,
       body: Type.Optional(Type.Object({
@@ -81,7 +81,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
         expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_EXPIRES_IN_SECONDS, description: 'Deactivate after this long' })),
         match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
       }, { additionalProperties: false })),
-      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema }
+      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema, 429: ErrorInfoSchema }
     },
     // `curl -X POST .../activate` sends no body at all: validate it as {} (Fastify checks a body
     // schema even when the request has none)
