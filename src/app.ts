@@ -11,6 +11,7 @@ import type { Clock } from './core/clock.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
+import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
@@ -117,6 +118,9 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
+    // Slow and stalled uploads are cut (body-timeout answers first, in the surface's format)
+    requestTimeout: config.requestTimeout,
+    connectionTimeout: config.connectionTimeout,
     ...(fastPath === undefined ? {} : { serverFactory: serverWith(fastPath) }),
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
     ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
@@ -142,6 +146,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
+  await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
   await app.register(formbody)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)

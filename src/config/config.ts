@@ -39,6 +39,12 @@ export interface EmulatorConfig {
   maxActivations: number
   /** Scenarios defined at runtime (control API) */
   maxRuntimeScenarios: number
+  /** Ms a request body may take to arrive after its headers (408 in the surface's format); 0: no limit */
+  bodyTimeout: number
+  /** Ms for a whole request, headers and body (Node's requestTimeout, a bare 408); 0: no limit */
+  requestTimeout: number
+  /** Ms a connection may stay silent before it is closed (Node's socket timeout); 0: no limit */
+  connectionTimeout: number
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -60,7 +66,10 @@ export const defaultConfig: EmulatorConfig = {
   adminToken: undefined,
   watch: false,
   maxActivations: 1000,
-  maxRuntimeScenarios: 1000
+  maxRuntimeScenarios: 1000,
+  bodyTimeout: 10_000,
+  requestTimeout: 30_000,
+  connectionTimeout: 120_000
 }
 
 function integer (name: string, min: number, max: number) {
@@ -110,6 +119,12 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
+    .addOption(new Option('--body-timeout <ms>', 'how long a request body may take after its headers (0: no limit)').env('BODY_TIMEOUT')
+      .argParser(integer('--body-timeout', 0, 3_600_000)).default(defaultConfig.bodyTimeout))
+    .addOption(new Option('--request-timeout <ms>', 'how long a whole request may take to arrive (0: no limit)').env('REQUEST_TIMEOUT')
+      .argParser(integer('--request-timeout', 0, 3_600_000)).default(defaultConfig.requestTimeout))
+    .addOption(new Option('--connection-timeout <ms>', 'how long a connection may stay silent (0: no limit)').env('CONNECTION_TIMEOUT')
+      .argParser(integer('--connection-timeout', 0, 3_600_000)).default(defaultConfig.connectionTimeout))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API').env('MAX_RUNTIME_SCENARIOS')
@@ -141,6 +156,12 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
   }
   const fixtures = (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== '')
   if (fixtures.length === 0) command.error('error: --fixtures (FIXTURES) must name at least one fixture file', { code: 'commander.invalidArgument' })
+  const bodyTimeout = options.bodyTimeout as number
+  const requestTimeout = options.requestTimeout as number
+  // Node's bare 408 would otherwise come first, instead of the answer in the surface's format
+  if (bodyTimeout > 0 && requestTimeout > 0 && bodyTimeout >= requestTimeout) {
+    command.error(`error: --body-timeout (${bodyTimeout}) must be below --request-timeout (${requestTimeout}), or 0`, { code: 'commander.invalidArgument' })
+  }
   return {
     port: options.port as number,
     host: options.host as string,
@@ -160,7 +181,10 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     adminToken: options.adminToken as string | undefined,
     watch: options.watch === true || flag('WATCH') === true,
     maxActivations: options.maxActivations as number,
-    maxRuntimeScenarios: options.maxRuntimeScenarios as number
+    maxRuntimeScenarios: options.maxRuntimeScenarios as number,
+    bodyTimeout,
+    requestTimeout,
+    connectionTimeout: options.connectionTimeout as number
   }
 }
 
