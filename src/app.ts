@@ -158,7 +158,12 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
   await app.register(simPicker)
-  await app.register(control, { enabled: config.admin, adminToken: config.adminToken })
+  await app.register(control, {
+    enabled: config.admin,
+    adminToken: config.adminToken,
+    listenHost: config.host,
+    allowedHosts: config.allowedHosts
+  })
   await app.register(numberVerification)
   // Anything outside the surfaces: the CAMARA-style error shape, with where to look
   app.setNotFoundHandler(async (request, reply) => {

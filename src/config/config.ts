@@ -45,6 +45,8 @@ export interface EmulatorConfig {
   requestTimeout: number
   /** Ms a connection may stay silent before it is closed (Node's socket timeout); 0: no limit */
   connectionTimeout: number
+  /** Host names the control API answers to besides loopback and the public URL's; '*': any */
+  allowedHosts: string[]
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -69,7 +71,8 @@ export const defaultConfig: EmulatorConfig = {
   maxRuntimeScenarios: 1000,
   bodyTimeout: 10_000,
   requestTimeout: 30_000,
-  connectionTimeout: 120_000
+  connectionTimeout: 120_000,
+  allowedHosts: []
 }
 
 function integer (name: string, min: number, max: number) {
@@ -89,6 +92,16 @@ function url (value: string): string {
   } catch {
     throw new InvalidArgumentError('must be an absolute http(s) URL, e.g. http://localhost:9091')
   }
+}
+
+function hostNames (value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '')
+  for (const name of names) {
+    if (name !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9_.-]+)$/.test(name)) {
+      throw new InvalidArgumentError(`"${name}" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)`)
+    }
+  }
+  return names
 }
 
 function trustProxy (value: string): boolean | number | string {
@@ -119,6 +132,8 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
+    .addOption(new Option('--allowed-hosts <names>', 'comma-separated host names the control API answers to besides localhost, ' +
+      '127.0.0.1, [::1] and the --public-url host (* for any)').env('ALLOWED_HOSTS').argParser(hostNames))
     .addOption(new Option('--body-timeout <ms>', 'how long a request body may take after its headers (0: no limit)').env('BODY_TIMEOUT')
       .argParser(integer('--body-timeout', 0, 3_600_000)).default(defaultConfig.bodyTimeout))
     .addOption(new Option('--request-timeout <ms>', 'how long a whole request may take to arrive (0: no limit)').env('REQUEST_TIMEOUT')
@@ -184,7 +199,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     maxRuntimeScenarios: options.maxRuntimeScenarios as number,
     bodyTimeout,
     requestTimeout,
-    connectionTimeout: options.connectionTimeout as number
+    connectionTimeout: options.connectionTimeout as number,
+    allowedHosts: (options.allowedHosts as string[] | undefined) ?? []
   }
 }
 

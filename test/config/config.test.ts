@@ -44,7 +44,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   MAX_RUNTIME_SCENARIOS: '0',
   BODY_TIMEOUT: '0',
   REQUEST_TIMEOUT: '60000',
-  CONNECTION_TIMEOUT: '0'
+  CONNECTION_TIMEOUT: '0',
+  ALLOWED_HOSTS: 'emulator, 10.0.0.5,'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -69,7 +70,8 @@ const FROM_ENV: EmulatorConfig = {
   maxRuntimeScenarios: 0,
   bodyTimeout: 0,
   requestTimeout: 60000,
-  connectionTimeout: 0
+  connectionTimeout: 0,
+  allowedHosts: ['emulator', '10.0.0.5']
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -90,7 +92,8 @@ t.test('flags win over environment variables', async (t) => {
     '--port', '9000', '--host', '::', '--public-url', 'http://localhost:9000', '--fixtures', 'c.json', '--seed', '7',
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
-    '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9'
+    '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
+    '--allowed-hosts', '*'
   ]
   t.same(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -114,7 +117,8 @@ t.test('flags win over environment variables', async (t) => {
     maxRuntimeScenarios: 8,
     bodyTimeout: 500,
     requestTimeout: 501,
-    connectionTimeout: 9
+    connectionTimeout: 9,
+    allowedHosts: ['*']
   })
 })
 
@@ -184,6 +188,8 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [['--body-timeout', '30000'], {}, 'commander.invalidArgument', 'error: --body-timeout (30000) must be below --request-timeout (30000), or 0'],
     [[], { REQUEST_TIMEOUT: '5000' }, 'commander.invalidArgument', 'error: --body-timeout (10000) must be below --request-timeout (5000), or 0'],
     [[], { CONNECTION_TIMEOUT: '1.5' }, 'commander.invalidArgument', "error: option '--connection-timeout <ms>' value '1.5' from env 'CONNECTION_TIMEOUT' is invalid. --connection-timeout must be a whole number from 0 to 3600000"],
+    [['--allowed-hosts', 'http://emulator'], {}, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' argument 'http://emulator' is invalid. \"http://emulator\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
+    [[], { ALLOWED_HOSTS: 'emulator:9091' }, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' value 'emulator:9091' from env 'ALLOWED_HOSTS' is invalid. \"emulator:9091\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
     [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
     [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
     [['extra'], {}, 'commander.excessArguments', 'error: too many arguments. Expected 0 arguments but got 1.']
