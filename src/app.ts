@@ -2,7 +2,6 @@
 // every test, so all of them run the same application.
 import { createServer } from 'node:http'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
 import { loadFixtures, type Fixtures } from './config/fixtures.js'
@@ -147,7 +146,6 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
   await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
-  await app.register(formbody)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)
   await app.register(requestFacts)

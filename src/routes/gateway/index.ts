@@ -1,6 +1,7 @@
 // The aggregator's auth surface under /camara/api/auth/v1. The browser-facing authorize
 // endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import formbody from '@fastify/formbody'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
 import { linkRefusedFlow } from '../../plugins/request-facts.js'
 import { takingOverFaults } from '../../plugins/scenarios.js'
@@ -62,6 +63,8 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
   })
   await app.register(async (backChannel) => {
     backChannel.setErrorHandler(oauthErrorHandler)
+    // OAuth's form bodies are parsed here only, not by every surface
+    await backChannel.register(formbody)
     await backChannel.register(token)
     await backChannel.register(discovery)
     await backChannel.register(jwks)
