@@ -15,6 +15,7 @@ import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, typ
 import type { MintRequest, TokenResponse } from './core/token-service.js'
 import { AUTH_PREFIX } from './core/urls.js'
 import { E164_PATTERN, isE164 } from './core/phone-number.js'
+import { parseScope, scopeProblem } from './core/scopes.js'
 
 export type { EmulatorConfig } from './config/config.js'
 export type { FixtureFile, ClientFixture, OperatorFixture, SubscriberFixture } from './config/fixture-schema.js'
@@ -199,10 +200,13 @@ function scenarioControls (emulator: Emulator): ScenarioControls {
 }
 
 async function mintToken (emulator: Emulator, request: MintRequest): Promise<TokenResponse & { flowId: string }> {
-  // The checks POST /_emulator/tokens makes with its schema, plus the scenario names it cannot take
+  // The checks POST /_emulator/tokens makes: its schema, the client's registered scopes, the scenario names
   if (request.msisdn !== undefined && !isE164(request.msisdn)) {
     throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164_PATTERN}`)
   }
+  const client = emulator.directory.client(request.clientId)
+  const problem = client === undefined ? undefined : scopeProblem(parseScope(request.scope), client.scopes, { requirePurpose: false })
+  if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, '$.scope', problem)
   const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
   if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)
   return await emulator.tokens.mint(request)
