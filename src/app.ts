@@ -96,7 +96,8 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       profile: config.profile,
       requirePurpose: config.requirePurpose,
       maxActivations: config.maxActivations,
-      maxRuntimeScenarios: config.maxRuntimeScenarios
+      maxRuntimeScenarios: config.maxRuntimeScenarios,
+      userScenarios: config.userScenarios
     }
   })
 }

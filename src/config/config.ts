@@ -47,6 +47,8 @@ export interface EmulatorConfig {
   connectionTimeout: number
   /** Host names the control API answers to besides loopback and the public URL's; '*': any */
   allowedHosts: string[]
+  /** Callers may pick scenarios (x-emulator-scenario header, emulator_scenario / konera_context at authorize) */
+  userScenarios: boolean
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -72,7 +74,8 @@ export const defaultConfig: EmulatorConfig = {
   bodyTimeout: 10_000,
   requestTimeout: 30_000,
   connectionTimeout: 120_000,
-  allowedHosts: []
+  allowedHosts: [],
+  userScenarios: true
 }
 
 function integer (name: string, min: number, max: number) {
@@ -140,6 +143,8 @@ export function buildCommand (version: string): Command {
       .argParser(integer('--request-timeout', 0, 3_600_000)).default(defaultConfig.requestTimeout))
     .addOption(new Option('--connection-timeout <ms>', 'how long a connection may stay silent (0: no limit)').env('CONNECTION_TIMEOUT')
       .argParser(integer('--connection-timeout', 0, 3_600_000)).default(defaultConfig.connectionTimeout))
+    .addOption(new Option('--no-user-scenarios', 'ignore scenarios picked by callers (x-emulator-scenario, emulator_scenario; ' +
+      'env USER_SCENARIOS=false), for shared demos'))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API').env('MAX_RUNTIME_SCENARIOS')
@@ -200,7 +205,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     bodyTimeout,
     requestTimeout,
     connectionTimeout: options.connectionTimeout as number,
-    allowedHosts: (options.allowedHosts as string[] | undefined) ?? []
+    allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
+    userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false
   }
 }
 

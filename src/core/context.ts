@@ -21,6 +21,8 @@ export interface CoreSettings {
   /** Caps on what the control API can make the scenario engine hold */
   maxActivations: number
   maxRuntimeScenarios: number
+  /** Whether callers pick scenarios themselves (x-emulator-scenario, emulator_scenario at authorize) */
+  userScenarios: boolean
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -32,7 +34,8 @@ export const defaultCoreSettings: CoreSettings = {
   requirePurpose: true,
   pairwiseSalt: 'camara-nv-emulator',
   maxActivations: 1000,
-  maxRuntimeScenarios: 1000
+  maxRuntimeScenarios: 1000,
+  userScenarios: true
 }
 
 export interface CoreContext {

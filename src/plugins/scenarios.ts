@@ -116,7 +116,8 @@ export default fp<{ sleep?: Sleep }>(async (app, options) => {
       msisdn: facts.msisdn,
       operatorId: facts.operatorId,
       claimedNumber: context.claimedNumber,
-      headerScenarios: parseScenarioList(request.headers[SCENARIO_HEADER]),
+      // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
+      headerScenarios: emulator.ctx.settings.userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [],
       flowScenarios: context.flowScenarios ?? [],
       fixtureScenarios: fixtureScenariosOf(app.emulator.directory, facts)
     })

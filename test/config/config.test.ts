@@ -45,7 +45,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   BODY_TIMEOUT: '0',
   REQUEST_TIMEOUT: '60000',
   CONNECTION_TIMEOUT: '0',
-  ALLOWED_HOSTS: 'emulator, 10.0.0.5,'
+  ALLOWED_HOSTS: 'emulator, 10.0.0.5,',
+  USER_SCENARIOS: 'false'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -71,7 +72,8 @@ const FROM_ENV: EmulatorConfig = {
   bodyTimeout: 0,
   requestTimeout: 60000,
   connectionTimeout: 0,
-  allowedHosts: ['emulator', '10.0.0.5']
+  allowedHosts: ['emulator', '10.0.0.5'],
+  userScenarios: false
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -93,7 +95,7 @@ t.test('flags win over environment variables', async (t) => {
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
-    '--allowed-hosts', '*'
+    '--allowed-hosts', '*', '--no-user-scenarios'
   ]
   t.same(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -118,7 +120,8 @@ t.test('flags win over environment variables', async (t) => {
     bodyTimeout: 500,
     requestTimeout: 501,
     connectionTimeout: 9,
-    allowedHosts: ['*']
+    allowedHosts: ['*'],
+    userScenarios: false
   })
 })
 
@@ -140,6 +143,10 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig([], { WATCH: 'false' }).watch, false, 'WATCH=false does not switch watching on')
   t.equal(parseConfig([], { WATCH: '0' }).watch, false)
   t.equal(parseConfig(['--watch'], { WATCH: 'false' }).watch, true, 'the flag wins')
+  t.equal(parseConfig(['--no-user-scenarios'], {}).userScenarios, false)
+  t.equal(parseConfig([], { USER_SCENARIOS: '0' }).userScenarios, false)
+  t.equal(parseConfig([], {}).userScenarios, true)
+  t.equal(parseConfig(['--no-user-scenarios'], { USER_SCENARIOS: 'true' }).userScenarios, false, 'the flag wins')
 })
 
 t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async (t) => {
