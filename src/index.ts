@@ -205,7 +205,8 @@ async function mintToken (emulator: Emulator, request: MintRequest): Promise<Tok
     throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164_PATTERN}`)
   }
   const client = emulator.directory.client(request.clientId)
-  const problem = client === undefined ? undefined : scopeProblem(parseScope(request.scope), client.scopes, { requirePurpose: false })
+  const scope = parseScope(request.scope)
+  const problem = client === undefined ? undefined : scopeProblem(scope, client.scopes, { requirePurpose: false })
   if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, '$.scope', problem)
   const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
   if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)

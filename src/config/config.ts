@@ -135,19 +135,23 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
-    .addOption(new Option('--allowed-hosts <names>', 'comma-separated host names the control API answers to besides localhost, ' +
-      '127.0.0.1, [::1] and the --public-url host (* for any)').env('ALLOWED_HOSTS').argParser(hostNames))
-    .addOption(new Option('--body-timeout <ms>', 'how long a request body may take after its headers (0: no limit)').env('BODY_TIMEOUT')
+    .addOption(new Option('--allowed-hosts <names>', 'comma-separated host names the control API answers to besides ' +
+      'localhost, 127.0.0.1, [::1] and the --public-url host (* for any)').env('ALLOWED_HOSTS').argParser(hostNames))
+    .addOption(new Option('--body-timeout <ms>', 'how long a request body may take after its headers (0: no limit)')
+      .env('BODY_TIMEOUT')
       .argParser(integer('--body-timeout', 0, 3_600_000)).default(defaultConfig.bodyTimeout))
-    .addOption(new Option('--request-timeout <ms>', 'how long a whole request may take to arrive (0: no limit)').env('REQUEST_TIMEOUT')
+    .addOption(new Option('--request-timeout <ms>', 'how long a whole request may take to arrive (0: no limit)')
+      .env('REQUEST_TIMEOUT')
       .argParser(integer('--request-timeout', 0, 3_600_000)).default(defaultConfig.requestTimeout))
-    .addOption(new Option('--connection-timeout <ms>', 'how long a connection may stay silent (0: no limit)').env('CONNECTION_TIMEOUT')
+    .addOption(new Option('--connection-timeout <ms>', 'how long a connection may stay silent (0: no limit)')
+      .env('CONNECTION_TIMEOUT')
       .argParser(integer('--connection-timeout', 0, 3_600_000)).default(defaultConfig.connectionTimeout))
-    .addOption(new Option('--no-user-scenarios', 'ignore scenarios picked by callers (x-emulator-scenario, emulator_scenario; ' +
-      'env USER_SCENARIOS=false), for shared demos'))
+    .addOption(new Option('--no-user-scenarios', 'ignore scenarios picked by callers (x-emulator-scenario, ' +
+      'emulator_scenario; env USER_SCENARIOS=false), for shared demos'))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
-    .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API').env('MAX_RUNTIME_SCENARIOS')
+    .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
+      .env('MAX_RUNTIME_SCENARIOS')
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
@@ -180,7 +184,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
   const requestTimeout = options.requestTimeout as number
   // Node's bare 408 would otherwise come first, instead of the answer in the surface's format
   if (bodyTimeout > 0 && requestTimeout > 0 && bodyTimeout >= requestTimeout) {
-    command.error(`error: --body-timeout (${bodyTimeout}) must be below --request-timeout (${requestTimeout}), or 0`, { code: 'commander.invalidArgument' })
+    command.error(`error: --body-timeout (${bodyTimeout}) must be below --request-timeout (${requestTimeout}), or 0`,
+      { code: 'commander.invalidArgument' })
   }
   return {
     port: options.port as number,

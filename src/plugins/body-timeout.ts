@@ -22,20 +22,26 @@ export function bodyTimeoutError (request: FastifyRequest, ms: number): Error {
   const path = pathOf(request.url)
   if (path.startsWith(`${AUTH_PREFIX}/`)) return new OAuthError('invalid_request', text, { statusCode: 408 })
   // The SIM picker's browser surface renders only authorization errors (as a 400 page)
-  if (path.startsWith('/operators/')) return new AuthorizeError('invalid_request', text, undefined, 'Send the form again.')
+  if (path.startsWith('/operators/')) {
+    return new AuthorizeError('invalid_request', text, undefined, 'Send the form again.')
+  }
   if (path.startsWith('/demo')) return Object.assign(new Error(text), { statusCode: 408 })
   return new CamaraError(408, 'REQUEST_TIMEOUT', text)
 }
 
-function hasBody (request: FastifyRequest): boolean {
+/** Whether the request says a body follows (chunked, or a length above 0) */
+export function hasBody (request: FastifyRequest): boolean {
   const { headers } = request
-  return headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 export default fp<BodyTimeoutOptions>(async (app, options) => {
   // Node checks requestTimeout only for requests whose headers are complete if headersTimeout
   // (60 s by default) is not above it: without this, a requestTimeout below 60 s never fires
-  if (options.requestTimeout > 0 && app.server.headersTimeout > options.requestTimeout) app.server.headersTimeout = options.requestTimeout
+  if (options.requestTimeout > 0 && app.server.headersTimeout > options.requestTimeout) {
+    app.server.headersTimeout = options.requestTimeout
+  }
   const limit = options.bodyTimeout
   if (limit === 0) return
 

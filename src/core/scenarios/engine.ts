@@ -206,7 +206,8 @@ export class ScenarioEngine {
     }
     const definition = checkedDefinition({ scenario, origin: 'control' })
     if (existing === undefined && this.runtimeCount() >= this.limits.maxRuntimeScenarios) {
-      throw new ScenarioRegistryError('full', `at most ${this.limits.maxRuntimeScenarios} scenarios can be defined at runtime ` +
+      const max = this.limits.maxRuntimeScenarios
+      throw new ScenarioRegistryError('full', `at most ${max} scenarios can be defined at runtime ` +
         '(--max-runtime-scenarios): remove one (DELETE /_emulator/scenarios/{name}) or reset')
     }
     this.definitions.set(scenario.name, definition)
@@ -381,7 +382,11 @@ export class ScenarioEngine {
     if (!accepts(match.clients, facts.clientId)) return 'client'
     if (!accepts(match.subscribers, facts.msisdn)) return 'subscriber'
     if (!accepts(match.operators, facts.operatorId)) return 'operator'
-    if (match.claimedNumber !== undefined && (facts.claimedNumber === undefined || !claimedNumberMatches(match.claimedNumber, facts.claimedNumber))) return 'claimed-number'
+    const { claimedNumber } = match
+    const claimed = facts.claimedNumber
+    if (claimedNumber !== undefined && (claimed === undefined || !claimedNumberMatches(claimedNumber, claimed))) {
+      return 'claimed-number'
+    }
     if (match.firstN !== undefined || match.everyNth !== undefined || match.afterN !== undefined) {
       const n = (this.counters.get(counterKey) ?? 0) + 1
       this.counters.set(counterKey, n)

@@ -31,7 +31,8 @@ export const ScenarioMatchSchema = Type.Object({
   claimedNumber: Type.Optional(Type.String({
     minLength: 1,
     maxLength: 200,
-    description: 'verify only: an RE2 regular expression (no lookaround or backreferences) the phoneNumber in the request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
+    description: 'verify only: an RE2 regular expression (no lookaround or backreferences) the phoneNumber in the ' +
+      'request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
   })),
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance to apply to a request that matches everything else, drawn from the seeded generator' })),
   firstN: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the first N matching requests' })),

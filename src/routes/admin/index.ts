@@ -27,7 +27,8 @@ export interface ControlOptions {
 export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
   await app.register(health)
   if (!options.enabled) return
-  const foreign = refuseForeignRequests({ urls: app.emulator.urls, listenHost: options.listenHost, allowedHosts: options.allowedHosts })
+  const { listenHost, allowedHosts } = options
+  const foreign = refuseForeignRequests({ urls: app.emulator.urls, listenHost, allowedHosts })
   await app.register(async (page) => {
     // The page carries the world's data when no admin token is set
     page.addHook('onRequest', foreign)

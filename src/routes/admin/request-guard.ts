@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import type { EmulatorUrls } from '../../core/urls.js'
+import { hasBody } from '../../plugins/body-timeout.js'
 
 export interface GuardOptions {
   urls: EmulatorUrls
@@ -41,10 +42,12 @@ export function refuseForeignRequests (options: GuardOptions) {
   const fixed = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map(normalHostname)])
   if (options.listenHost !== '0.0.0.0' && options.listenHost !== '::') fixed.add(normalHostname(options.listenHost))
   // The public URL can change after start (a port 0 learns its port), so it is read per request
-  const allowed = (hostname: string): boolean => anyHost || fixed.has(hostname) || hostname === normalHostname(new URL(options.urls.publicUrl).hostname)
+  const allowed = (hostname: string): boolean =>
+    anyHost || fixed.has(hostname) || hostname === normalHostname(new URL(options.urls.publicUrl).hostname)
 
   return async function (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const refusal = hostProblem(request, allowed) ?? (SAFE_METHODS.includes(request.method) ? undefined : stateChangeProblem(request, options.urls))
+    const changes = !SAFE_METHODS.includes(request.method)
+    const refusal = hostProblem(request, allowed) ?? (changes ? stateChangeProblem(request, options.urls) : undefined)
     if (refusal === undefined) return undefined
     request.facts.reason = refusal.reason
     return await reply.code(refusal.status).send(refusal.toJSON())
@@ -55,22 +58,23 @@ function hostProblem (request: FastifyRequest, allowed: (hostname: string) => bo
   const host = parseHost(request.headers.host)
   if (host !== undefined && allowed(host.hostname)) return undefined
   const named = request.headers.host === undefined ? 'a request without a Host header' : `Host ${request.headers.host}`
-  return new CamaraError(403, 'PERMISSION_DENIED', `the control API does not answer ${named}: it answers localhost, 127.0.0.1, [::1], ` +
-    'the --public-url host and the names in --allowed-hosts (a page on another name may be DNS rebinding)')
+  return new CamaraError(403, 'PERMISSION_DENIED', `the control API does not answer ${named}: ` +
+    'it answers localhost, 127.0.0.1, [::1], the --public-url host and the names in --allowed-hosts ' +
+    '(a page on another name may be DNS rebinding)')
 }
 
 function stateChangeProblem (request: FastifyRequest, urls: EmulatorUrls): CamaraError | undefined {
   const origin = request.headers.origin
   if (origin !== undefined && !sameOrigin(origin, request.headers.host, urls.publicUrl)) {
-    return new CamaraError(403, 'PERMISSION_DENIED', `the control API refuses changes from another origin (Origin ${origin}): ` +
+    return new CamaraError(403, 'PERMISSION_DENIED', 'the control API refuses changes from another origin ' +
+      `(Origin ${origin}): ` +
       'send them from the dashboard, curl or your test code')
   }
   const type = request.headers['content-type']
-  const { headers } = request
-  const body = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0')
-  if ((type !== undefined && !JSON_TYPE.test(type)) || (type === undefined && body)) {
-    return new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the control API takes JSON bodies: send content-type: application/json ' +
-      `(got ${type === undefined ? 'a body without a content type' : type})`)
+  if ((type !== undefined && !JSON_TYPE.test(type)) || (type === undefined && hasBody(request))) {
+    const got = type ?? 'a body without a content type'
+    return new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE',
+      `the control API takes JSON bodies: send content-type: application/json (got ${got})`)
   }
   return undefined
 }

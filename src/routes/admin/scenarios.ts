@@ -49,7 +49,8 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/scenarios', {
     config: { operation: 'control' },
     schema: {
-      summary: 'Define a scenario at runtime (or replace one defined at runtime); 429 QUOTA_EXCEEDED past --max-runtime-scenarios',
+      summary: 'Define a scenario at runtime (or replace one defined at runtime)',
+      description: '429 QUOTA_EXCEEDED past --max-runtime-scenarios definitions made at runtime.',
       tags: ['control'],
       body: ScenarioSchema,
       response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema, 429: ErrorInfoSchema }
@@ -72,7 +73,8 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/scenarios/:name/activate', {
     config: { operation: 'control' },
     schema: {
-      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry; 429 QUOTA_EXCEEDED past --max-activations',
+      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
+      description: '429 QUOTA_EXCEEDED past --max-activations live activations.',
       tags: ['control'],
       params: NameParams,
       body: Type.Optional(Type.Object({
