@@ -1,7 +1,6 @@
 // buildApp(config) -> a ready Fastify instance. Used by the server, the programmatic API and
 // every test, so all of them run the same application.
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { resolvePublicUrl, type EmulatorConfig, type LogLevel } from './config/config.js'
 import { loadFixtures, type Fixtures } from './config/fixtures.js'
@@ -12,6 +11,7 @@ import { MemoryStore } from './store/memory.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
+import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
@@ -80,7 +80,10 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       codeTtl: config.codeTtl,
       refreshTokenTtl: config.refreshTokenTtl,
       profile: config.profile,
-      requirePurpose: config.requirePurpose
+      requirePurpose: config.requirePurpose,
+      maxActivations: config.maxActivations,
+      maxRuntimeScenarios: config.maxRuntimeScenarios,
+      userScenarios: config.userScenarios
     }
   })
 }
@@ -91,6 +94,9 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   const app = Fastify({
     logger,
     bodyLimit: BODY_LIMIT,
+    // Slow and stalled uploads are cut (body-timeout answers first, in the surface's format)
+    requestTimeout: config.requestTimeout,
+    connectionTimeout: config.connectionTimeout,
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
     ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two
@@ -114,7 +120,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
-  await app.register(formbody)
+  await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)
   await app.register(requestFacts)
@@ -125,7 +131,12 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
   await app.register(simPicker)
-  await app.register(control, { enabled: config.admin, adminToken: config.adminToken })
+  await app.register(control, {
+    enabled: config.admin,
+    adminToken: config.adminToken,
+    listenHost: config.host,
+    allowedHosts: config.allowedHosts
+  })
   await app.register(numberVerification)
   // Anything outside the surfaces: the CAMARA-style error shape, with where to look
   app.setNotFoundHandler(async (request, reply) => {

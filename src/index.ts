@@ -15,6 +15,7 @@ import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, typ
 import type { MintRequest, TokenResponse } from './core/token-service.js'
 import { AUTH_PREFIX } from './core/urls.js'
 import { E164_PATTERN, isE164 } from './core/phone-number.js'
+import { parseScope, scopeProblem } from './core/scopes.js'
 
 export type { EmulatorConfig } from './config/config.js'
 export type { FixtureFile, ClientFixture, OperatorFixture, SubscriberFixture } from './config/fixture-schema.js'
@@ -133,7 +134,10 @@ export interface RunningEmulator {
   journal: JournalControls
   /** Tokens for a subscriber as if the whole flow had run (POST /_emulator/tokens) */
   mintToken: (request: MintRequest) => Promise<TokenResponse & { flowId: string }>
-  /** Forgets codes, tokens, scenario activations and the journal; back to the fixtures it started with */
+  /**
+   * A fresh start: forgets codes, tokens, runtime scenarios, activations and the journal, restarts
+   * the seeded generator; back to the fixtures it started with
+   */
   reset: () => Promise<void>
   /**
    * Completes the browser leg in-process (gateway authorize -> operator -> redirect) for a device,
@@ -196,10 +200,14 @@ function scenarioControls (emulator: Emulator): ScenarioControls {
 }
 
 async function mintToken (emulator: Emulator, request: MintRequest): Promise<TokenResponse & { flowId: string }> {
-  // The checks POST /_emulator/tokens makes with its schema, plus the scenario names it cannot take
+  // The checks POST /_emulator/tokens makes: its schema, the client's registered scopes, the scenario names
   if (request.msisdn !== undefined && !isE164(request.msisdn)) {
     throw new FixtureError(PROGRAMMATIC_API, '$.msisdn', `must match pattern ${E164_PATTERN}`)
   }
+  const client = emulator.directory.client(request.clientId)
+  const scope = parseScope(request.scope)
+  const problem = client === undefined ? undefined : scopeProblem(scope, client.scopes, { requirePurpose: false })
+  if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, '$.scope', problem)
   const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
   if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)
   return await emulator.tokens.mint(request)

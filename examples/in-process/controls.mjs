@@ -26,5 +26,5 @@ await fetch(emulator.urls.verify, {
 emulator.journal.list({ operation: 'verify' }) // [{ id, time, operation: 'verify', status: 200, msisdn, flowId, ... }]
 emulator.journal.clear()
 
-emulator.reset() // codes, tokens, activations, journal and runtime subscribers: back to the fixtures
+emulator.reset() // codes, tokens, runtime scenarios, activations, journal, runtime subscribers; seed restarted
 await emulator.close()

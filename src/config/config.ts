@@ -35,6 +35,20 @@ export interface EmulatorConfig {
   adminToken: string | undefined
   /** Reload fixture files when they change */
   watch: boolean
+  /** Live scenario activations at once (control API) */
+  maxActivations: number
+  /** Scenarios defined at runtime (control API) */
+  maxRuntimeScenarios: number
+  /** Ms a request body may take to arrive after its headers (408 in the surface's format); 0: no limit */
+  bodyTimeout: number
+  /** Ms for a whole request, headers and body (Node's requestTimeout, a bare 408); 0: no limit */
+  requestTimeout: number
+  /** Ms a connection may stay silent before it is closed (Node's socket timeout); 0: no limit */
+  connectionTimeout: number
+  /** Host names the control API answers to besides loopback and the public URL's; '*': any */
+  allowedHosts: string[]
+  /** Callers may pick scenarios (x-emulator-scenario header, emulator_scenario / konera_context at authorize) */
+  userScenarios: boolean
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -54,7 +68,14 @@ export const defaultConfig: EmulatorConfig = {
   logLevel: 'info',
   admin: true,
   adminToken: undefined,
-  watch: false
+  watch: false,
+  maxActivations: 1000,
+  maxRuntimeScenarios: 1000,
+  bodyTimeout: 10_000,
+  requestTimeout: 30_000,
+  connectionTimeout: 120_000,
+  allowedHosts: [],
+  userScenarios: true
 }
 
 function integer (name: string, min: number, max: number) {
@@ -74,6 +95,16 @@ function url (value: string): string {
   } catch {
     throw new InvalidArgumentError('must be an absolute http(s) URL, e.g. http://localhost:9091')
   }
+}
+
+function hostNames (value: string): string[] {
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '')
+  for (const name of names) {
+    if (name !== '*' && !/^(\[[0-9a-fA-F:.]+\]|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*|[A-Za-z0-9_.-]+)$/.test(name)) {
+      throw new InvalidArgumentError(`"${name}" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)`)
+    }
+  }
+  return names
 }
 
 function trustProxy (value: string): boolean | number | string {
@@ -104,6 +135,24 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
+    .addOption(new Option('--allowed-hosts <names>', 'comma-separated host names the control API answers to besides ' +
+      'localhost, 127.0.0.1, [::1] and the --public-url host (* for any)').env('ALLOWED_HOSTS').argParser(hostNames))
+    .addOption(new Option('--body-timeout <ms>', 'how long a request body may take after its headers (0: no limit)')
+      .env('BODY_TIMEOUT')
+      .argParser(integer('--body-timeout', 0, 3_600_000)).default(defaultConfig.bodyTimeout))
+    .addOption(new Option('--request-timeout <ms>', 'how long a whole request may take to arrive (0: no limit)')
+      .env('REQUEST_TIMEOUT')
+      .argParser(integer('--request-timeout', 0, 3_600_000)).default(defaultConfig.requestTimeout))
+    .addOption(new Option('--connection-timeout <ms>', 'how long a connection may stay silent (0: no limit)')
+      .env('CONNECTION_TIMEOUT')
+      .argParser(integer('--connection-timeout', 0, 3_600_000)).default(defaultConfig.connectionTimeout))
+    .addOption(new Option('--no-user-scenarios', 'ignore scenarios picked by callers (x-emulator-scenario, ' +
+      'emulator_scenario; env USER_SCENARIOS=false), for shared demos'))
+    .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
+      .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
+    .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
+      .env('MAX_RUNTIME_SCENARIOS')
+      .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .showHelpAfterError()
@@ -131,6 +180,13 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
   }
   const fixtures = (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== '')
   if (fixtures.length === 0) command.error('error: --fixtures (FIXTURES) must name at least one fixture file', { code: 'commander.invalidArgument' })
+  const bodyTimeout = options.bodyTimeout as number
+  const requestTimeout = options.requestTimeout as number
+  // Node's bare 408 would otherwise come first, instead of the answer in the surface's format
+  if (bodyTimeout > 0 && requestTimeout > 0 && bodyTimeout >= requestTimeout) {
+    command.error(`error: --body-timeout (${bodyTimeout}) must be below --request-timeout (${requestTimeout}), or 0`,
+      { code: 'commander.invalidArgument' })
+  }
   return {
     port: options.port as number,
     host: options.host as string,
@@ -148,7 +204,14 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     logLevel: options.logLevel as LogLevel,
     admin: (options.admin as boolean) && flag('ADMIN') !== false,
     adminToken: options.adminToken as string | undefined,
-    watch: options.watch === true || flag('WATCH') === true
+    watch: options.watch === true || flag('WATCH') === true,
+    maxActivations: options.maxActivations as number,
+    maxRuntimeScenarios: options.maxRuntimeScenarios as number,
+    bodyTimeout,
+    requestTimeout,
+    connectionTimeout: options.connectionTimeout as number,
+    allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
+    userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false
   }
 }
 

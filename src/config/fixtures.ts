@@ -44,10 +44,37 @@ export function toJsonPath (pointer: string): string {
   }).join('')
 }
 
+/** Far deeper than any fixture (a scenario's error effect sits 6 levels down) */
+export const MAX_FIXTURE_DEPTH = 64
+
+/**
+ * The JSON pointer of the first value nested deeper than `max` levels, or undefined. Iterative:
+ * the schema check and structuredClone recurse, and a deep enough document overflows their stack.
+ */
+function tooDeep (document: unknown, max: number): string | undefined {
+  const pending: Array<{ value: unknown, pointer: string, depth: number }> = [
+    { value: document, pointer: '', depth: 0 }
+  ]
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, pointer, depth } = next
+    if (typeof value !== 'object' || value === null) continue
+    if (depth >= max) return pointer
+    for (const [key, child] of Object.entries(value)) {
+      const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1')
+      pending.push({ value: child, pointer: `${pointer}/${escaped}`, depth: depth + 1 })
+    }
+  }
+  return undefined
+}
+
 /** Checks one parsed fixture document against the schema; applies defaults. */
 export function validateFixtureDocument (file: string, document: unknown): FixtureFile {
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new FixtureError(file, '$', 'must be a JSON object with operators, clients and subscribers')
+  }
+  const deep = tooDeep(document, MAX_FIXTURE_DEPTH)
+  if (deep !== undefined) {
+    throw new FixtureError(file, toJsonPath(deep), `nests deeper than ${MAX_FIXTURE_DEPTH} levels`)
   }
   const withDefaults = Value.Default(FixtureFileSchema, structuredClone(document))
   const first = Value.Errors(FixtureFileSchema, withDefaults).First()

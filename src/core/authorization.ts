@@ -133,7 +133,8 @@ export class AuthorizationService {
     const flowScenarios = [
       ...parseScenarioList(single(query, FLOW_SCENARIO_PARAMETER)),
       ...(konera?.scenarios ?? [])
-    ]
+      // --no-user-scenarios: a shared demo's visitors cannot pick scenarios for their flows
+    ].filter(() => this.ctx.settings.userScenarios)
 
     return {
       client,

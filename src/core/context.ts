@@ -20,6 +20,11 @@ export interface CoreSettings {
   requirePurpose: boolean
   /** Salt of the pairwise subject identifiers: stable across restarts for stable tests */
   pairwiseSalt: string
+  /** Caps on what the control API can make the scenario engine hold */
+  maxActivations: number
+  maxRuntimeScenarios: number
+  /** Whether callers pick scenarios themselves (x-emulator-scenario, emulator_scenario at authorize) */
+  userScenarios: boolean
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -29,7 +34,10 @@ export const defaultCoreSettings: CoreSettings = {
   pendingTtl: 300,
   profile: 'default',
   requirePurpose: true,
-  pairwiseSalt: 'camara-nv-emulator'
+  pairwiseSalt: 'camara-nv-emulator',
+  maxActivations: 1000,
+  maxRuntimeScenarios: 1000,
+  userScenarios: true
 }
 
 export interface CoreContext {

@@ -57,17 +57,19 @@ export class Emulator {
     this.baseline = options.fixtures
     this.keys = options.keys
     this.random = new SeededRandom(options.seed ?? 1)
+    const settings = { ...defaultCoreSettings, ...options.settings }
     this.scenarios = new ScenarioEngine({
       random: this.random,
       clock,
-      definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)]
+      definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)],
+      limits: settings
     })
     const directory = (): Directory => this.directoryValue
     this.ctx = {
       clock,
       store: options.store,
       legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep),
-      settings: { ...defaultCoreSettings, ...options.settings },
+      settings,
       urls: new EmulatorUrls(options.publicUrl),
       directory
     }
@@ -101,6 +103,7 @@ export class Emulator {
   async reset (): Promise<void> {
     await this.ctx.store.clear()
     this.scenarios.reset()
+    this.random.restart()
     this.journal.clear()
     this.replaceFixtures(this.baseline)
   }

@@ -10,7 +10,7 @@ const TWO_POW_53 = 2 ** 53
 
 export class SeededRandom {
   readonly seed: number
-  private readonly generator: RandomGenerator
+  private generator: RandomGenerator
 
   /**
    * `seed`: an integer in [0, 2^32), as the generator keeps 32 bits of it (larger ones would
@@ -23,6 +23,11 @@ export class SeededRandom {
     }
     this.seed = seed
     this.generator = mersenne(seed)
+  }
+
+  /** Back to the start of the sequence: the same calls give the same values as after construction */
+  restart (): void {
+    this.generator = mersenne(this.seed)
   }
 
   /** A seed for when none is given: printed at start-up so the run can be replayed */

@@ -50,6 +50,7 @@ export function appliedScenarios (request: FastifyRequest): string[] | undefined
 
 export default fp(async (app) => {
   app.decorateRequest('facts', null as unknown as RequestFacts)
+  const { userScenarios } = app.emulator.ctx.settings
   // The one onRequest hook every request runs (each hook costs ~1 us under load): facts, the
   // correlation headers, then the route's own checks. Callback style: an async hook costs a promise
   // each time
@@ -58,7 +59,8 @@ export default fp(async (app) => {
     request.facts = {
       operation: config.operation ?? 'other',
       startedAt: app.emulator.ctx.clock.now(),
-      leg: newLeg(parseScenarioList(request.headers[SCENARIO_HEADER]))
+      // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
+      leg: newLeg(userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [])
     }
     correlate(request, reply)
     if (config.checkRequest === undefined) {

@@ -39,7 +39,14 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   PROFILE: 'camara-strict',
   LOG_LEVEL: 'warn',
   ADMIN_TOKEN: 'env-token',
-  WATCH: 'true'
+  WATCH: 'true',
+  MAX_ACTIVATIONS: '50',
+  MAX_RUNTIME_SCENARIOS: '0',
+  BODY_TIMEOUT: '0',
+  REQUEST_TIMEOUT: '60000',
+  CONNECTION_TIMEOUT: '0',
+  ALLOWED_HOSTS: 'emulator, 10.0.0.5,',
+  USER_SCENARIOS: 'false'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -59,7 +66,14 @@ const FROM_ENV: EmulatorConfig = {
   logLevel: 'warn',
   admin: true,
   adminToken: 'env-token',
-  watch: true
+  watch: true,
+  maxActivations: 50,
+  maxRuntimeScenarios: 0,
+  bodyTimeout: 0,
+  requestTimeout: 60000,
+  connectionTimeout: 0,
+  allowedHosts: ['emulator', '10.0.0.5'],
+  userScenarios: false
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -79,7 +93,9 @@ t.test('flags win over environment variables', async (t) => {
   const argv = [
     '--port', '9000', '--host', '::', '--public-url', 'http://localhost:9000', '--fixtures', 'c.json', '--seed', '7',
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
-    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token'
+    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
+    '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
+    '--allowed-hosts', '*', '--no-user-scenarios'
   ]
   t.same(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -98,7 +114,14 @@ t.test('flags win over environment variables', async (t) => {
     logLevel: 'silent',
     admin: true,
     adminToken: 'flag-token',
-    watch: true
+    watch: true,
+    maxActivations: 7,
+    maxRuntimeScenarios: 8,
+    bodyTimeout: 500,
+    requestTimeout: 501,
+    connectionTimeout: 9,
+    allowedHosts: ['*'],
+    userScenarios: false
   })
 })
 
@@ -120,6 +143,10 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig([], { WATCH: 'false' }).watch, false, 'WATCH=false does not switch watching on')
   t.equal(parseConfig([], { WATCH: '0' }).watch, false)
   t.equal(parseConfig(['--watch'], { WATCH: 'false' }).watch, true, 'the flag wins')
+  t.equal(parseConfig(['--no-user-scenarios'], {}).userScenarios, false)
+  t.equal(parseConfig([], { USER_SCENARIOS: '0' }).userScenarios, false)
+  t.equal(parseConfig([], {}).userScenarios, true)
+  t.equal(parseConfig(['--no-user-scenarios'], { USER_SCENARIOS: 'true' }).userScenarios, false, 'the flag wins')
 })
 
 t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async (t) => {
@@ -128,6 +155,11 @@ t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async 
   t.equal(parseConfig(['--trust-proxy', '1'], {}).trustProxy, 1)
   t.equal(parseConfig(['--trust-proxy', '127.0.0.1,::1'], {}).trustProxy, '127.0.0.1,::1')
   t.equal(parseConfig([], { TRUST_PROXY: '' }).trustProxy, false, 'an empty variable is no proxy')
+})
+
+t.test('a zero time limit switches it off, so it never clashes with the other', async (t) => {
+  t.same(parseConfig(['--request-timeout', '0'], {}).requestTimeout, 0)
+  t.same(parseConfig(['--body-timeout', '0', '--request-timeout', '1'], {}).bodyTimeout, 0)
 })
 
 t.test('range limits are inclusive', async (t) => {
@@ -158,6 +190,13 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],
     [[], { ADMIN: 'off' }, 'commander.invalidArgument', 'error: environment variable ADMIN must be true or false, got "off"'],
+    [['--max-activations', '-1'], {}, 'commander.invalidArgument', "error: option '--max-activations <n>' argument '-1' is invalid. --max-activations must be a whole number from 0 to 1000000"],
+    [[], { MAX_RUNTIME_SCENARIOS: 'lots' }, 'commander.invalidArgument', "error: option '--max-runtime-scenarios <n>' value 'lots' from env 'MAX_RUNTIME_SCENARIOS' is invalid. --max-runtime-scenarios must be a whole number from 0 to 1000000"],
+    [['--body-timeout', '30000'], {}, 'commander.invalidArgument', 'error: --body-timeout (30000) must be below --request-timeout (30000), or 0'],
+    [[], { REQUEST_TIMEOUT: '5000' }, 'commander.invalidArgument', 'error: --body-timeout (10000) must be below --request-timeout (5000), or 0'],
+    [[], { CONNECTION_TIMEOUT: '1.5' }, 'commander.invalidArgument', "error: option '--connection-timeout <ms>' value '1.5' from env 'CONNECTION_TIMEOUT' is invalid. --connection-timeout must be a whole number from 0 to 3600000"],
+    [['--allowed-hosts', 'http://emulator'], {}, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' argument 'http://emulator' is invalid. \"http://emulator\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
+    [[], { ALLOWED_HOSTS: 'emulator:9091' }, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' value 'emulator:9091' from env 'ALLOWED_HOSTS' is invalid. \"emulator:9091\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
     [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
     [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
     [['extra'], {}, 'commander.excessArguments', 'error: too many arguments. Expected 0 arguments but got 1.']

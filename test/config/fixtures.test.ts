@@ -86,6 +86,16 @@ t.test('file errors', async (t) => {
       { file: '/nonexistent/fixtures.json', jsonPath: '$', rule: 'cannot be read (ENOENT)', message: '/nonexistent/fixtures.json: $: cannot be read (ENOENT)' })
   })
 
+  t.test('a deeply nested document names the file and where, not a stack overflow', async (t) => {
+    const deep = `{"operators":${'['.repeat(100_000)}${']'.repeat(100_000)}}`
+    t.strictSame(loadProblem(t, { 'deep.json': deep }), { file: 'deep.json', jsonPath: `$.operators${'[0]'.repeat(63)}`, rule: 'nests deeper than 64 levels' })
+    const nested: Record<string, unknown> = {}
+    let inner = nested
+    for (let i = 0; i < 70; i++) inner = (inner['a/b'] = {}) as Record<string, unknown>
+    t.strictSame(problem(() => validateFixtureDocument('inline', { ...world(), extra: nested })).jsonPath, `$.extra${'["a/b"]'.repeat(63)}`)
+    t.strictSame(problem(() => validateFixtureDocument('inline', world({ x: nested }))).rule, 'nests deeper than 64 levels')
+  })
+
   t.test('a document that is not an object', async (t) => {
     for (const content of ['[]', 'null', '"fixtures"', '42']) {
       t.same(loadProblem(t, { 'f.json': content }), { file: 'f.json', jsonPath: '$', rule: 'must be a JSON object with operators, clients and subscribers' }, content)

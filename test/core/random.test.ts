@@ -129,3 +129,11 @@ t.test('randomSeed() gives a usable seed', async (t) => {
   t.ok(Number.isInteger(seed) && seed >= 0 && seed <= 0xffff_ffff)
   t.equal(new SeededRandom(seed).seed, seed)
 })
+
+t.test('restart() goes back to the start of the sequence', async (t) => {
+  const random = new SeededRandom(11)
+  const first = [random.next(), random.int(1, 6), random.normal()]
+  random.next()
+  random.restart()
+  t.strictSame([random.next(), random.int(1, 6), random.normal()], first)
+})

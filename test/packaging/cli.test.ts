@@ -192,7 +192,7 @@ t.test('SIGTERM does not wait forever for a request that never ends: its connect
   let received = ''
   upload.on('data', (chunk: string) => { received += chunk })
   const closed = once(upload, 'close')
-  upload.write('POST /_emulator/scenarios HTTP/1.1\r\nHost: emulator\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n')
+  upload.write('POST /_emulator/scenarios HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n')
   while (!received.includes('HTTP/1.1 100 Continue\r\n\r\n')) await once(upload, 'data')
   upload.write('{"name":')
 

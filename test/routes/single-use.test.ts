@@ -27,8 +27,7 @@ for (const latency of [true, false]) {
   const label = latency ? 'with a latency scenario' : 'without scenarios'
 
   t.test(`${PARALLEL} parallel redemptions of one code: one success, the rest replays that revoke it (${label})`, async (t) => {
-    const { app } = await buildTestApp({}, { sleep: interleavingSleep })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, {}, { sleep: interleavingSleep })
     const code = await authorizationCode(app, { konera: SEED_KONERA })
     const answers = await parallel(async () => await tokenRequest(app, codeForm(code), headers))
     t.strictSame(statuses(answers), [200, ...Array<number>(PARALLEL - 1).fill(400)])
@@ -42,8 +41,7 @@ for (const latency of [true, false]) {
   })
 
   t.test(`${PARALLEL} parallel uses of one refresh token: one success (${label})`, async (t) => {
-    const { app } = await buildTestApp({}, { sleep: interleavingSleep })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, {}, { sleep: interleavingSleep })
     const code = await authorizationCode(app, { konera: SEED_KONERA, scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify offline_access' })
     const first = (await tokenRequest(app, codeForm(code))).json<Tokens>()
     const form = { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' }
@@ -52,8 +50,7 @@ for (const latency of [true, false]) {
   })
 
   t.test(`${PARALLEL} parallel operator legs of one request_id: one code (${label})`, async (t) => {
-    const { app } = await buildTestApp({}, { sleep: interleavingSleep })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, {}, { sleep: interleavingSleep })
     const gateway = await gatewayLeg(app, { konera: SEED_KONERA })
     const answers = await parallel(async () => await operatorLeg(app, gateway, { headers }))
     const codes = answers.filter((res) => res.statusCode === 302 && redirectOf(res, 'operator').searchParams.has('code'))
@@ -62,8 +59,7 @@ for (const latency of [true, false]) {
   })
 
   t.test(`${PARALLEL} parallel calls with one camara-strict access token: one answer (${label})`, async (t) => {
-    const { app } = await buildTestApp({ profile: 'camara-strict' }, { sleep: interleavingSleep })
-    t.teardown(() => app.close())
+    const { app } = await buildTestApp(t, { profile: 'camara-strict' }, { sleep: interleavingSleep })
     const token = (await app.emulator.tokens.mint({ clientId: 'demo-app', msisdn: '+34666666666', scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })).access_token
     const answers = await parallel(async () => await verify(app, token, { headers }))
     t.strictSame(statuses(answers), [200, ...Array<number>(PARALLEL - 1).fill(401)])
@@ -71,8 +67,7 @@ for (const latency of [true, false]) {
 }
 
 t.test('an injected token error leaves the code usable: the retry succeeds', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const code = await authorizationCode(app, { konera: SEED_KONERA })
   const failed = await tokenRequest(app, codeForm(code), { 'x-emulator-scenario': 'token-server-error' })
   t.equal(failed.statusCode, 500)
@@ -81,8 +76,7 @@ t.test('an injected token error leaves the code usable: the retry succeeds', asy
 })
 
 t.test('an injected operator error leaves the request pending: the retry gets the code', async (t) => {
-  const { app } = await buildTestApp()
-  t.teardown(() => app.close())
+  const { app } = await buildTestApp(t)
   const gateway = await gatewayLeg(app, { konera: SEED_KONERA })
   const failed = redirectOf(await operatorLeg(app, gateway, { headers: { 'x-emulator-scenario': 'operator-auth-server-error' } }), 'operator')
   t.equal(failed.searchParams.get('error'), 'server_error')

@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js'
 import type { SeededRandom } from '../random.js'
 import { CATALOGUE } from './catalogue.js'
+import { claimedNumberMatches, claimedNumberProblem } from './claimed-number.js'
 import { deepFreeze } from './freeze.js'
 import { AUTHORIZE_ERRORS, OAUTH_TOKEN_ERRORS, type AuthorizeErrorCode, type CamaraErrorCode, type OAuthTokenErrorCode } from './protocol-errors.js'
 import {
@@ -139,22 +140,38 @@ export interface Decision {
   skipped: SkippedScenario[]
 }
 
-export class ScenarioRegistryError extends Error {
-  /** unknown: no such scenario (404); duplicate: name taken (409); read-only: not defined at runtime (409) */
-  readonly kind: 'unknown' | 'duplicate' | 'read-only'
+export type RegistryErrorKind = 'unknown' | 'duplicate' | 'read-only' | 'full'
 
-  constructor (kind: 'unknown' | 'duplicate' | 'read-only', message: string) {
+export class ScenarioRegistryError extends Error {
+  /**
+   * unknown: no such scenario (404); duplicate: name taken (409); read-only: not defined at runtime
+   * (409); full: a cap on runtime definitions or live activations is reached (429)
+   */
+  readonly kind: RegistryErrorKind
+
+  constructor (kind: RegistryErrorKind, message: string) {
     super(message)
     this.name = 'ScenarioRegistryError'
     this.kind = kind
   }
 }
 
+/** What the control API can make the engine hold: every request it answers could add one */
+export interface ScenarioLimits {
+  /** Live activations at once */
+  maxActivations: number
+  /** Scenarios defined at runtime (the catalogue and fixture ones do not count) */
+  maxRuntimeScenarios: number
+}
+
+export const DEFAULT_SCENARIO_LIMITS: ScenarioLimits = { maxActivations: 1000, maxRuntimeScenarios: 1000 }
+
 export interface ScenarioEngineOptions {
   random: SeededRandom
   clock: Clock
   /** Defaults to the built-in catalogue; pass it along with fixture definitions */
   definitions?: readonly ScenarioDefinition[]
+  limits?: Partial<ScenarioLimits>
 }
 
 interface Selection {
@@ -166,6 +183,7 @@ interface Selection {
 export class ScenarioEngine {
   private readonly random: SeededRandom
   private readonly clock: Clock
+  private readonly limits: ScenarioLimits
   private definitions = new Map<string, ScenarioDefinition>()
   /** Oldest first; decide() walks them newest first */
   private activationList: Activation[] = []
@@ -176,6 +194,7 @@ export class ScenarioEngine {
   constructor (options: ScenarioEngineOptions) {
     this.random = options.random
     this.clock = options.clock
+    this.limits = { ...DEFAULT_SCENARIO_LIMITS, ...options.limits }
     for (const definition of options.definitions ?? catalogueDefinitions()) this.add(this.definitions, definition)
   }
 
@@ -186,6 +205,11 @@ export class ScenarioEngine {
       throw new ScenarioRegistryError('duplicate', `scenario "${scenario.name}" is already defined in ${describeOrigin(existing)}`)
     }
     const definition = checkedDefinition({ scenario, origin: 'control' })
+    if (existing === undefined && this.runtimeCount() >= this.limits.maxRuntimeScenarios) {
+      const max = this.limits.maxRuntimeScenarios
+      throw new ScenarioRegistryError('full', `at most ${max} scenarios can be defined at runtime ` +
+        '(--max-runtime-scenarios): remove one (DELETE /_emulator/scenarios/{name}) or reset')
+    }
     this.definitions.set(scenario.name, definition)
     // New match rules start counting afresh; activations stay and follow the new definition
     this.counters.delete(`scenario:${scenario.name}`)
@@ -248,9 +272,16 @@ export class ScenarioEngine {
       throw new ScenarioError('$.expiresInSeconds', `must be a number of seconds above 0 and at most ${MAX_EXPIRES_IN_SECONDS}`)
     }
     if (options.match !== undefined) {
+      const claimed = options.match.claimedNumber
       const problem = firstSchemaProblem(ScenarioMatchSchema, options.match, '$.match') ??
+        (typeof claimed === 'string' ? claimedProblemAt(claimed) : undefined) ??
         checkOperationsFit({ ...definition.scenario.match, ...options.match }, definition.scenario.effects, '$.match.operations')
       if (problem !== undefined) throw new ScenarioError(problem.jsonPath, problem.rule)
+    }
+    this.dropExpired()
+    if (this.activationList.length >= this.limits.maxActivations) {
+      throw new ScenarioRegistryError('full', `at most ${this.limits.maxActivations} activations can be live at once ` +
+        '(--max-activations): end some (DELETE /_emulator/activations) or let them expire')
     }
     const activation: Activation = {
       id: `activation-${this.nextActivation++}`,
@@ -269,7 +300,7 @@ export class ScenarioEngine {
   /** Ends one activation by id, or every activation of a scenario by name; returns how many ended */
   deactivate (idOrName: string): number {
     const before = this.activationList.length
-    this.activationList = this.activationList.filter((activation) => activation.id !== idOrName && activation.name !== idOrName)
+    this.keepActivations((activation) => activation.id !== idOrName && activation.name !== idOrName)
     return before - this.activationList.length
   }
 
@@ -279,8 +310,15 @@ export class ScenarioEngine {
     return this.activationList.map((activation) => ({ ...activation }))
   }
 
-  /** Drops activations and counters; definitions stay */
+  /**
+   * Back to how the engine started: drops the definitions made at runtime, the activations and the
+   * counters; the catalogue and fixture definitions stay. Activation ids go on counting, so a stale
+   * id cannot end a new activation.
+   */
   reset (): void {
+    for (const [name, definition] of this.definitions) {
+      if (definition.origin === 'control') this.definitions.delete(name)
+    }
     this.activationList = []
     this.counters.clear()
   }
@@ -344,7 +382,11 @@ export class ScenarioEngine {
     if (!accepts(match.clients, facts.clientId)) return 'client'
     if (!accepts(match.subscribers, facts.msisdn)) return 'subscriber'
     if (!accepts(match.operators, facts.operatorId)) return 'operator'
-    if (match.claimedNumber !== undefined && (facts.claimedNumber === undefined || !claimedNumberPattern(match.claimedNumber).test(facts.claimedNumber))) return 'claimed-number'
+    const { claimedNumber } = match
+    const claimed = facts.claimedNumber
+    if (claimedNumber !== undefined && (claimed === undefined || !claimedNumberMatches(claimedNumber, claimed))) {
+      return 'claimed-number'
+    }
     if (match.firstN !== undefined || match.everyNth !== undefined || match.afterN !== undefined) {
       const n = (this.counters.get(counterKey) ?? 0) + 1
       this.counters.set(counterKey, n)
@@ -383,19 +425,35 @@ export class ScenarioEngine {
     activation.appliedCount++
     if (activation.remaining === undefined) return
     activation.remaining--
-    if (activation.remaining <= 0) this.activationList = this.activationList.filter((a) => a !== activation)
+    if (activation.remaining <= 0) this.keepActivations((a) => a !== activation)
   }
 
   private dropExpired (): void {
     const now = this.clock.now()
     if (this.activationList.some((a) => a.expiresAt !== undefined && a.expiresAt <= now)) {
-      this.activationList = this.activationList.filter((a) => a.expiresAt === undefined || a.expiresAt > now)
+      this.keepActivations((a) => a.expiresAt === undefined || a.expiresAt > now)
     }
+  }
+
+  /** Keeps the activations `keep` accepts; an ended one's counter goes with it, so churn grows nothing */
+  private keepActivations (keep: (activation: Activation) => boolean): void {
+    const kept: Activation[] = []
+    for (const activation of this.activationList) {
+      if (keep(activation)) kept.push(activation)
+      else this.counters.delete(`activation:${activation.id}`)
+    }
+    this.activationList = kept
+  }
+
+  private runtimeCount (): number {
+    let count = 0
+    for (const definition of this.definitions.values()) if (definition.origin === 'control') count++
+    return count
   }
 
   private forget (name: string): void {
     this.definitions.delete(name)
-    this.activationList = this.activationList.filter((activation) => activation.name !== name)
+    this.keepActivations((activation) => activation.name !== name)
     this.counters.delete(`scenario:${name}`)
   }
 
@@ -425,6 +483,12 @@ export class ScenarioEngine {
 function checkedDefinition (definition: ScenarioDefinition): ScenarioDefinition {
   const scenario = deepFreeze(structuredClone(validateScenario(definition.scenario, describeOrigin(definition))))
   return { scenario, origin: definition.origin, ...(definition.file === undefined ? {} : { file: definition.file }) }
+}
+
+/** An activation's own claimedNumber must compile too: decide() would meet it on every verify */
+function claimedProblemAt (source: string): { jsonPath: string, rule: string } | undefined {
+  const rule = claimedNumberProblem(source)
+  return rule === undefined ? undefined : { jsonPath: '$.match.claimedNumber', rule }
 }
 
 function describeOrigin (definition: ScenarioDefinition): string {
@@ -459,18 +523,6 @@ function resolveError (scenario: string, effect: ErrorEffect): DecidedError {
 }
 
 /** `x-emulator-scenario: a, b` (or a repeated header) -> ['a', 'b'] */
-const patterns = new Map<string, RegExp>()
-
-/** Compiled once per pattern; the schema check has already proven it compiles */
-function claimedNumberPattern (source: string): RegExp {
-  let pattern = patterns.get(source)
-  if (pattern === undefined) {
-    pattern = new RegExp(source)
-    patterns.set(source, pattern)
-  }
-  return pattern
-}
-
 export function parseScenarioList (value: string | readonly string[] | undefined): string[] {
   if (value === undefined) return []
   const parts = typeof value === 'string' ? [value] : value

@@ -6,6 +6,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { AUTHORIZE_ERROR_CODES, CAMARA_ERROR_CODES, CAMARA_ERRORS, OAUTH_TOKEN_ERROR_CODES } from './protocol-errors.js'
 import { E164_PATTERN } from '../phone-number.js'
+import { claimedNumberProblem } from './claimed-number.js'
 
 export const SCENARIO_OPERATIONS = ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const
 export type ScenarioOperation = typeof SCENARIO_OPERATIONS[number]
@@ -30,7 +31,8 @@ export const ScenarioMatchSchema = Type.Object({
   claimedNumber: Type.Optional(Type.String({
     minLength: 1,
     maxLength: 200,
-    description: 'verify only: a regular expression the phoneNumber in the request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
+    description: 'verify only: an RE2 regular expression (no lookaround or backreferences) the phoneNumber in the ' +
+      'request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
   })),
   probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance to apply to a request that matches everything else, drawn from the seeded generator' })),
   firstN: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the first N matching requests' })),
@@ -167,13 +169,8 @@ export function checkScenarioRules (scenario: Scenario, at = '$'): ScenarioProbl
     if (status !== expected) return { jsonPath: `${at}.effects.error.camara.status`, rule: `must be ${expected} for code ${code}` }
   }
   const claimed = scenario.match?.claimedNumber
-  if (claimed !== undefined) {
-    try {
-      RegExp(claimed)
-    } catch (error) {
-      return { jsonPath: `${at}.match.claimedNumber`, rule: `must be a valid regular expression (${(error as Error).message})` }
-    }
-  }
+  const claimedProblem = claimed === undefined ? undefined : claimedNumberProblem(claimed)
+  if (claimedProblem !== undefined) return { jsonPath: `${at}.match.claimedNumber`, rule: claimedProblem }
   const fault = effects.fault
   if (fault?.afterMs !== undefined && fault.type !== 'hang') {
     return { jsonPath: `${at}.effects.fault.afterMs`, rule: 'only applies to the hang fault' }

@@ -13,7 +13,7 @@ export const controlErrorHandler = surfaceErrorHandler({
   translate (error) {
     if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
     if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
-    if (error instanceof ScenarioRegistryError) return error.kind === 'unknown' ? new CamaraError(404, 'NOT_FOUND', error.message) : new CamaraError(409, 'CONFLICT', error.message)
+    if (error instanceof ScenarioRegistryError) return registryAnswer(error)
     return error
   },
   render (error, { status, expose }, request, reply) {
@@ -29,6 +29,13 @@ function controlAnswer (error: FastifyError | Error, status: number): CamaraErro
   if (error instanceof OAuthError) return new CamaraError(400, 'INVALID_ARGUMENT', error.description)
   if ((error as FastifyError).validation !== undefined) return new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
   return new CamaraError(status, 'INVALID_ARGUMENT', error.message)
+}
+
+function registryAnswer (error: ScenarioRegistryError): CamaraError {
+  if (error.kind === 'unknown') return new CamaraError(404, 'NOT_FOUND', error.message)
+  // A cap reached: CAMARA's word for a resource quota used up
+  if (error.kind === 'full') return new CamaraError(429, 'QUOTA_EXCEEDED', error.message)
+  return new CamaraError(409, 'CONFLICT', error.message)
 }
 
 /** onRequest guard: when an admin token is configured, the control API needs it as a bearer token */

@@ -60,9 +60,10 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control', describeInvalidBody: scenarioProblem },
     schema: {
       summary: 'Define a scenario at runtime (or replace one defined at runtime)',
+      description: '429 QUOTA_EXCEEDED past --max-runtime-scenarios definitions made at runtime.',
       tags: ['control'],
       body: ScenarioSchema,
-      response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema }
+      response: { 201: ListingSchema, 400: ErrorInfoSchema, 409: ErrorInfoSchema, 429: ErrorInfoSchema }
     }
   }, async (request, reply) => {
     // The cross-field rules the schema cannot state (e.g. an error's status matching its code)
@@ -82,6 +83,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: {
       summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
+      description: '429 QUOTA_EXCEEDED past --max-activations live activations.',
       tags: ['control'],
       params: NameParams,
       body: Type.Optional(Type.Object({
@@ -90,7 +92,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
         expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_EXPIRES_IN_SECONDS, description: 'Deactivate after this long' })),
         match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
       }, { additionalProperties: false })),
-      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema }
+      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema, 429: ErrorInfoSchema }
     },
     // `curl -X POST .../activate` sends no body at all: validate it as {} (Fastify checks a body
     // schema even when the request has none)

@@ -1,6 +1,7 @@
 // POST /demo/start: remember the presenter's choices under a fresh state, nonce and PKCE verifier,
 // then send the browser to the gateway's authorize endpoint, as a real app does.
 import type { FastifyPluginAsync } from 'fastify'
+import formbody from '@fastify/formbody'
 import { Type } from '@sinclair/typebox'
 import { appendQuery } from '../../core/errors.js'
 import { FLOW_SCENARIO_PARAMETER } from '../../core/authorization.js'
@@ -16,6 +17,7 @@ import { demoEndpoints, HtmlPageSchema, SeeOtherSchema } from './pages.js'
 import { DEMO_CALLBACK_PATH, DEMO_CLIENT_ID, DEMO_SCOPE } from './verification.js'
 
 const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
+  await app.register(formbody)
   app.post('/demo/start', {
     config: { operation: 'docs' },
     schema: {

@@ -1,6 +1,7 @@
 // The aggregator's auth surface under /camara/api/auth/v1. The browser-facing authorize
 // endpoint answers errors by redirect or page; the back-channel endpoints answer OAuth JSON.
 import type { FastifyError, FastifyInstance } from 'fastify'
+import formbody from '@fastify/formbody'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
 import { surfaceErrorHandler } from '../../plugins/error-handler.js'
 import { authorizeScenarioError, oauthScenarioError } from '../scenario-errors.js'
@@ -75,6 +76,8 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
   })
   await app.register(async (backChannel) => {
     backChannel.setErrorHandler(oauthErrorHandler)
+    // OAuth's form bodies are parsed here only, not by every surface
+    await backChannel.register(formbody)
     await backChannel.register(token)
     await backChannel.register(discovery)
     await backChannel.register(jwks)

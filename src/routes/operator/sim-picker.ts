@@ -3,6 +3,7 @@
 // pick which of its SIMs the browser is on; POST .../sim-picker completes the leg with that SIM.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import formbody from '@fastify/formbody'
 import { Type } from '@sinclair/typebox'
 import { candidateAddresses, type SimPickerOffer } from '../../core/authorization.js'
 import { renderSimPicker } from '../../views/sim-picker.js'
@@ -40,6 +41,7 @@ export async function showSimPicker (request: FastifyRequest, reply: FastifyRepl
 
 const simPicker: FastifyPluginAsyncTypebox = async (app) => {
   app.setErrorHandler(browserErrorHandler)
+  await app.register(formbody)
   app.post('/operators/:operatorId/sim-picker', {
     schema: {
       summary: 'Simulated operator network: the SIM this browser is on (completes the operator leg)',

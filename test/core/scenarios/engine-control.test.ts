@@ -144,18 +144,19 @@ t.test('deactivate by name ends every activation of the scenario, by id only tha
   t.same(engine.activations().map((a) => a.id), [other])
 })
 
-t.test('reset drops activations and counters but keeps every definition', async (t) => {
+t.test('reset drops runtime definitions, activations and counters; catalogue and fixture definitions stay', async (t) => {
   const { engine } = buildEngine([latencyScenario('first-1', 5, { firstN: 1 })])
   engine.define(latencyScenario('runtime-one', 1))
   engine.activate('rate-limited')
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5)
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 0)
-  const before = engine.list().length
+  const before = engine.list().map((s) => s.name)
   engine.reset()
   t.same(engine.activations(), [])
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
-  t.equal(engine.list().length, before)
-  t.ok(engine.get('runtime-one'))
+  t.strictSame(engine.list().map((s) => s.name), before.filter((name) => name !== 'runtime-one'))
+  t.equal(engine.get('runtime-one'), undefined)
+  t.ok(engine.get('first-1'))
   t.equal(engine.activate('hang').id, 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
 })
 
