@@ -2,8 +2,8 @@
 // keyed by the OAuth state it sent, with the nonce and PKCE verifier the callback needs. Bounded
 // and short-lived, so an open demo cannot grow memory; each state is redeemed once.
 import { randomBytes } from 'node:crypto'
-import type { Clock } from '../../core/clock.js'
-import type { DemoFormValues } from '../../views/demo.js'
+import type { Clock } from '../core/clock.js'
+import type { DemoFormValues } from './views/demo.js'
 
 /** What the presenter chose on the form */
 export type DemoChoices = DemoFormValues

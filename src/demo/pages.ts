@@ -2,7 +2,7 @@
 // form explains.
 import type { FastifyInstance } from 'fastify'
 import { DEMO_CALLBACK_PATH } from './verification.js'
-import { htmlResponse, redirectResponse } from '../../schemas/pages.js'
+import { htmlResponse, redirectResponse } from '../schemas/pages.js'
 
 export const HtmlPageSchema = htmlResponse('HTML page')
 

@@ -2,9 +2,9 @@
 // when coming back from a result.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { renderDemoForm } from '../../views/demo.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { documentOnly } from '../route-options.js'
+import { renderDemoForm } from './views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { documentOnly } from '../routes/route-options.js'
 import { formLists, readChoices } from './choices.js'
 import type { DemoContext } from './index.js'
 import { demoEndpoints, HtmlPageSchema } from './pages.js'

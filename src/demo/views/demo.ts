@@ -1,9 +1,9 @@
 // The sample app's pages: the form where the presenter picks a device, a claimed number and a
 // scenario; the result with the verdict as a user sees it and everything a developer wants to
 // see behind it (numbers, id_token claims, token response, the API exchange, the hop timeline).
-import type { JournalEntry } from '../core/journal.js'
-import { html, jsonBlock, type SafeHtml } from './html.js'
-import { renderPage } from './layout.js'
+import type { JournalEntry } from '../../core/journal.js'
+import { html, jsonBlock, type SafeHtml } from '../../views/html.js'
+import { renderPage } from '../../views/layout.js'
 import { renderTimeline } from './timeline.js'
 
 export interface DemoFormValues {

@@ -3,8 +3,8 @@
 // people, so they stay out of the journal; the flows they start are journaled like any other.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { renderDemoProblem } from '../../views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { renderDemoProblem } from './views/demo.js'
 import { DemoAttempts } from './attempts.js'
 import callback from './callback.js'
 import form from './form.js'

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { ManualClock } from '../../../src/core/clock.js'
-import { pkceS256 } from '../../../src/core/token-service.js'
-import { DemoAttempts } from '../../../src/routes/demo/attempts.js'
-import type { DemoChoices } from '../../../src/routes/demo/attempts.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { pkceS256 } from '../../src/core/token-service.js'
+import { DemoAttempts } from '../../src/demo/attempts.js'
+import type { DemoChoices } from '../../src/demo/attempts.js'
 
 const CHOICES: DemoChoices = { device: '+34666666666', claimed: '+34666666666', hint: 'konera', scenario: '', promptNone: false }
 const REDIRECT = 'http://emulator.test/demo/callback'

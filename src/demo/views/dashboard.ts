@@ -1,11 +1,11 @@
 // The dashboard at /_emulator/ui: the emulated world (operators, subscribers, clients), the
 // scenario catalogue with switches, and the live journal with a drill-down per flow. The page is
 // a shell; each section is a server-rendered fragment the script fetches with the admin token.
-import type { Fixtures } from '../config/fixtures.js'
-import type { JournalEntry } from '../core/journal.js'
-import type { Activation, ScenarioListing } from '../core/scenarios/engine.js'
-import { html, type SafeHtml } from './html.js'
-import { renderPage } from './layout.js'
+import type { Fixtures } from '../../config/fixtures.js'
+import type { JournalEntry } from '../../core/journal.js'
+import type { Activation, ScenarioListing } from '../../core/scenarios/engine.js'
+import { html, type SafeHtml } from '../../views/html.js'
+import { renderPage } from '../../views/layout.js'
 import { formatMs, legName, renderTimeline, statusBadge } from './timeline.js'
 
 export const JOURNAL_ROWS = 200

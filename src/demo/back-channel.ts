@@ -3,7 +3,7 @@
 // truncated bodies) reach the app as they would in production; through inject otherwise (tests).
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { Journal } from '../../core/journal.js'
+import type { Journal } from '../core/journal.js'
 
 export const BACK_CHANNEL_TIMEOUT_MS = 10_000
 

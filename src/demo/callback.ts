@@ -3,9 +3,9 @@
 // does not know gets a readable page, never a crash.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { renderDemoProblem, renderDemoResult } from '../../views/demo.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { documentOnly } from '../route-options.js'
+import { renderDemoProblem, renderDemoResult } from './views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { documentOnly } from '../routes/route-options.js'
 import { retryUrl } from './choices.js'
 import { BROWSER_DEVICE } from './devices.js'
 import type { DemoContext } from './index.js'

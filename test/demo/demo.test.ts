@@ -1,6 +1,6 @@
 import t from 'tap'
-import { BASE_URL, buildTestApp } from '../../helpers/app.js'
-import { pkceS256 } from '../../../src/core/token-service.js'
+import { BASE_URL, buildTestApp } from '../helpers/app.js'
+import { pkceS256 } from '../../src/core/token-service.js'
 import { browse, HTML_ACCEPT, pathOf, postForm, runDemo, startDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'

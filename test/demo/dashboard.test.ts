@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildTestApp } from '../../helpers/app.js'
+import { buildTestApp } from '../helpers/app.js'
 import { runDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'

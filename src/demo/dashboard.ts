@@ -6,11 +6,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
-import type { Emulator } from '../../core/emulator.js'
-import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from '../../views/dashboard.js'
-import type { SafeHtml } from '../../views/html.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { htmlResponse } from '../../schemas/pages.js'
+import type { Emulator } from '../core/emulator.js'
+import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from './views/dashboard.js'
+import type { SafeHtml } from '../views/html.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { htmlResponse } from '../schemas/pages.js'
 
 function worldSection (emulator: Emulator): SafeHtml {
   return renderWorld({
