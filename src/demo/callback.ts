@@ -8,7 +8,7 @@ import { newNonce, sendPage } from '../views/layout.js'
 import { documentOnly } from '../routes/route-options.js'
 import { retryUrl } from './choices.js'
 import { BROWSER_DEVICE } from './devices.js'
-import type { DemoContext } from './index.js'
+import type { DemoContext } from './context.js'
 import { HtmlPageSchema } from './pages.js'
 
 function single (query: Record<string, unknown>, name: string): string | undefined {

@@ -6,7 +6,7 @@ import { renderDemoForm } from './views/demo.js'
 import { newNonce, sendPage } from '../views/layout.js'
 import { documentOnly } from '../routes/route-options.js'
 import { formLists, readChoices } from './choices.js'
-import type { DemoContext } from './index.js'
+import type { DemoContext } from './context.js'
 import { demoEndpoints, HtmlPageSchema } from './pages.js'
 import { DEMO_CLIENT_ID } from './verification.js'
 

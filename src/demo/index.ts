@@ -7,19 +7,10 @@ import { newNonce, sendPage } from '../views/layout.js'
 import { renderDemoProblem } from './views/demo.js'
 import { DemoAttempts } from './attempts.js'
 import callback from './callback.js'
+import type { DemoContext, DemoOptions } from './context.js'
 import form from './form.js'
 import start from './start.js'
 import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
-
-export interface DemoOptions {
-  /** Link the dashboard (the control API is on) */
-  dashboard: boolean
-}
-
-export interface DemoContext extends DemoOptions {
-  attempts: DemoAttempts
-  backend: DemoBackend
-}
 
 function demoErrorHandler (dashboard: boolean) {
   return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {

@@ -11,7 +11,7 @@ import { pkceS256 } from '../core/token-service.js'
 import { formLists, readChoices } from './choices.js'
 import { deviceParameters } from './devices.js'
 import { missingClientProblem } from './form.js'
-import type { DemoContext } from './index.js'
+import type { DemoContext } from './context.js'
 import { demoEndpoints, HtmlPageSchema, SeeOtherSchema } from './pages.js'
 import { DEMO_CALLBACK_PATH, DEMO_CLIENT_ID, DEMO_SCOPE } from './verification.js'
 
