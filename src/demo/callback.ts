@@ -40,7 +40,7 @@ const callback: FastifyPluginAsync<DemoContext> = async (app, context) => {
       error: single(query, 'error'),
       errorDescription: single(query, 'error_description')
     }
-    const attempt = context.attempts.take(parameters.state)
+    const attempt = parameters.state === undefined ? undefined : await context.attempts.take(parameters.state)
     const nonce = newNonce()
     if (attempt === undefined) {
       const received = {

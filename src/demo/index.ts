@@ -5,7 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { newNonce, sendPage } from '../views/layout.js'
 import { renderDemoProblem } from './views/demo.js'
-import { DemoAttempts } from './attempts.js'
+import { ATTEMPT_TTL_MS, DemoAttempts } from './attempts.js'
 import callback from './callback.js'
 import type { DemoContext, DemoOptions } from './context.js'
 import form from './form.js'
@@ -28,9 +28,14 @@ export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
   // listener, not an onSend hook, so requests that are not the demo's cost nothing
   const stop = app.emulator.authorization.onFlowStart((pending) => {
-    if (pending.clientId !== DEMO_CLIENT_ID) return
-    const attempt = context.attempts.peek(pending.state)
-    if (attempt !== undefined) attempt.flowId = pending.flowId
+    const { state, flowId } = pending
+    if (pending.clientId !== DEMO_CLIENT_ID || state === undefined) return
+    // A new attempt object for the same state, kept until the original expiry
+    context.attempts.get(state).then(async (attempt) => {
+      if (attempt === undefined) return
+      const ttlMs = attempt.createdAt + ATTEMPT_TTL_MS - app.emulator.ctx.clock.now()
+      if (ttlMs > 0) await context.attempts.put(state, { ...attempt, flowId }, ttlMs)
+    }).catch((error: unknown) => app.log.error({ err: error }, 'the demo could not record its flow id'))
   })
   app.addHook('onClose', async () => stop())
 

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { BASE_URL, buildTestApp } from '../helpers/app.js'
 import { pkceS256 } from '../../src/core/token-service.js'
+import { MAX_ATTEMPTS } from '../../src/demo/attempts.js'
 import { browse, HTML_ACCEPT, pathOf, postForm, runDemo, startDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'
@@ -116,6 +117,21 @@ t.test('POST /demo/start', async (t) => {
     t.match(textOf(empty.body), 'Choose a simulated device.')
     t.match(textOf(empty.body), 'Enter the phone number the user claims.')
   })
+})
+
+t.test('with every attempt slot taken, a new verification is refused on the form, and the others still finish', async (t) => {
+  const { app } = await buildTestApp()
+  t.teardown(() => app.close())
+  const first = await startDemo(app, { device: SEED, claimed: SEED })
+  for (let i = 1; i < MAX_ATTEMPTS; i++) await startDemo(app, { device: SEED, claimed: SEED })
+  const refused = await postForm(app, '/demo/start', { device: SEED, claimed: SEED })
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.headers.location, undefined)
+  t.equal(refused.headers['retry-after'], '600')
+  t.match(textOf(refused.body), `Please fix: ${MAX_ATTEMPTS} verifications are already in progress: finish one, or wait up to 10 minutes`)
+  const { res } = await browse(app, first.toString())
+  t.match(res.body, 'data-outcome="verified"', 'the oldest attempt was kept and finishes')
+  t.equal((await postForm(app, '/demo/start', { device: SEED, claimed: SEED })).statusCode, 303, 'its slot is free again')
 })
 
 t.test('the demo client redirect URI is relative: it follows the public URL', async (t) => {
