@@ -157,7 +157,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   app.setNotFoundHandler(async (request, reply) => {
     return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
   })
-  await app.register(demo, { dashboard: config.admin })
+  await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {
       loaded: (fixtures) => {

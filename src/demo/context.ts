@@ -6,6 +6,8 @@ import type { DemoBackend } from './verification.js'
 export interface DemoOptions {
   /** Link the dashboard (the control API is on) */
   dashboard: boolean
+  /** The control API's admin token: the app reads the journal API with it */
+  adminToken: string | undefined
 }
 
 export interface DemoContext extends DemoOptions {

@@ -9,6 +9,7 @@ import { ATTEMPT_TTL_MS, DemoAttempts } from './attempts.js'
 import callback from './callback.js'
 import type { DemoContext, DemoOptions } from './context.js'
 import form from './form.js'
+import { JournalClient } from './journal-client.js'
 import start from './start.js'
 import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
 
@@ -23,7 +24,9 @@ function demoErrorHandler (dashboard: boolean) {
 }
 
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
-  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app) }
+  // The dashboard is linked exactly when the control API, and so its journal, is on
+  const journal = new JournalClient(app, { enabled: options.dashboard, adminToken: options.adminToken })
+  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app, journal) }
 
   // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
   // listener, not an onSend hook, so requests that are not the demo's cost nothing

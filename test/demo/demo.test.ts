@@ -321,3 +321,26 @@ t.test("the browser's own address goes through the simulated operator network", 
   t.match(text, "Simulated device This browser's own address")
   t.match(text, 'Number the network identified +34666666666 same')
 })
+
+t.test('the app learns the identified number and the hops from the journal API, as a client', async (t) => {
+  t.test('with an admin token it sends the token', async (t) => {
+    const { app } = await buildTestApp({ adminToken: 'let-me-in' })
+    t.teardown(() => app.close())
+    const { res } = await runDemo(app, { device: SECOND, claimed: SEED })
+    const text = textOf(res.body)
+    t.match(text, 'Number claimed +34666666666 Number the network identified +34666666667 different')
+    t.match(text, /1 Gateway authorize .* 2 Operator .* 3 Token endpoint .* 4 Verify/)
+    // No share call to learn the number: it would spend a camara-strict token and add a hop
+    t.strictSame(app.emulator.journal.list().map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'])
+  })
+
+  t.test('with the control API off the verdict stands and the page says what it cannot read', async (t) => {
+    const { app } = await buildTestApp({ admin: false })
+    t.teardown(() => app.close())
+    const { res } = await runDemo(app, { device: SEED, claimed: SEED })
+    t.match(res.body, 'data-outcome="verified"')
+    const text = textOf(res.body)
+    t.match(text, 'Number the network identified unknown: the control API is off (--no-admin), so the app cannot read the journal')
+    t.match(text, 'Every hop From the emulator\'s journal: the browser\'s legs, then the app backend\'s calls. The hops are not shown: the control API is off (--no-admin), so the app cannot read the journal.')
+  })
+})

@@ -53,3 +53,11 @@ t.test('the cycle finder finds a cycle of type-only imports', async (t) => {
   const file = join(DEMO, 'context.ts')
   t.ok(importsOf(file).some((target) => target.endsWith('attempts.ts')), 'context.ts imports attempts.ts by type')
 })
+
+t.test('the demo never reaches into the server store', async (t) => {
+  const offending = sourceFiles(DEMO).filter((file) => {
+    const text = readFileSync(file, 'utf8')
+    return /\.store\b|core\/store\.js|\bctx\.store/.test(text)
+  }).map((file) => relative(SRC, file))
+  t.strictSame(offending, [])
+})
