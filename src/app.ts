@@ -13,6 +13,7 @@ import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
+import htmlSecurityHeaders from './views/html-security-headers.js'
 import requestFacts from './plugins/request-facts.js'
 import journal from './plugins/journal.js'
 import requestLog, { logsRequests } from './plugins/request-log.js'
@@ -141,6 +142,8 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
   await app.register(formbody)
+  // Before every surface (Swagger UI's included): its hook must see every HTML answer
+  await app.register(htmlSecurityHeaders)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)
   await app.register(requestFacts)

@@ -12,3 +12,8 @@ export function demoEndpoints (app: FastifyInstance): { authorize: string, token
   const { urls } = app.emulator
   return { authorize: urls.authorizationEndpoint, token: urls.tokenEndpoint, verify: urls.verify, callback: `${urls.publicUrl}${DEMO_CALLBACK_PATH}` }
 }
+
+/** The form posts here, then the browser is redirected to the gateway at the public URL */
+export function formTargets (app: FastifyInstance): { formTargets: string[] } {
+  return { formTargets: [new URL(app.emulator.urls.publicUrl).origin] }
+}

@@ -13,7 +13,7 @@ import { formLists, readChoices } from './choices.js'
 import { deviceParameters } from './devices.js'
 import { missingClientProblem } from './form.js'
 import type { DemoContext } from './context.js'
-import { demoEndpoints, HtmlPageSchema, SeeOtherSchema } from './pages.js'
+import { demoEndpoints, formTargets, HtmlPageSchema, SeeOtherSchema } from './pages.js'
 import { DEMO_CALLBACK_PATH, DEMO_CLIENT_ID, DEMO_SCOPE } from './verification.js'
 
 const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
@@ -39,7 +39,7 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
     errors.push(...missingClientProblem(app))
     if (errors.length > 0) {
       const nonce = newNonce()
-      return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce)
+      return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce, formTargets(app))
     }
     const redirectUri = `${app.emulator.urls.publicUrl}${DEMO_CALLBACK_PATH}`
     const attempt = newAttempt(values, redirectUri, app.emulator.ctx.clock.now())
@@ -50,7 +50,7 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
       // A clear refusal on the form, instead of forgetting an attempt a presenter may still finish
       const nonce = newNonce()
       const view = { nonce, dashboard: context.dashboard, values, errors: [error.message], ...formLists(app.emulator), endpoints: demoEndpoints(app) }
-      return sendPage(reply.header('retry-after', String(ATTEMPT_TTL_MS / 1000)), 503, renderDemoForm(view), nonce)
+      return sendPage(reply.header('retry-after', String(ATTEMPT_TTL_MS / 1000)), 503, renderDemoForm(view), nonce, formTargets(app))
     }
     const location = appendQuery(app.emulator.urls.authorizationEndpoint, {
       response_type: 'code',
