@@ -65,8 +65,13 @@ ${table('Clients (secrets are not shown)', ['Client', 'Token endpoint auth', 'Re
 }
 
 export function renderScenarios (listings: ScenarioListing[], activations: Activation[]): SafeHtml {
+  // Grouped in one pass: copying each group as it grew made 50k activations block for 22 s
   const byName = new Map<string, Activation[]>()
-  for (const a of activations) byName.set(a.name, [...(byName.get(a.name) ?? []), a])
+  for (const a of activations) {
+    const group = byName.get(a.name)
+    if (group === undefined) byName.set(a.name, [a])
+    else group.push(a)
+  }
   const rows = listings.map((listing, i) => {
     const live = byName.get(listing.name) ?? []
     const applied = live.reduce((sum, a) => sum + a.appliedCount, 0)
