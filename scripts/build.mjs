@@ -2,10 +2,10 @@
 // esbuild bundles the CLI entry into one file, dist/server.js, so `npm start`, the bin and the
 // container load one module instead of ~600 (start to healthy ~550 ms -> ~250 ms).
 // Left out of the bundle: BUNDLE_EXTERNAL. swagger-ui's code is bundled; its static files are read
-// from node_modules (src/plugins/openapi.ts names them). esbuild's metafile goes next to the
+// from node_modules (src/plugins/openapi.ts names them). The demo's browser scripts are copied. esbuild's metafile goes next to the
 // bundle, dist/server.meta.json, so test/packaging/bundle.test.ts can check what the bundle imports.
 import { execFileSync } from 'node:child_process'
-import { realpathSync, writeFileSync } from 'node:fs'
+import { cpSync, realpathSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -18,6 +18,9 @@ const entry = join(root, 'dist', 'server.js')
 
 async function buildAll () {
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  // The demo's browser scripts are files, not modules tsc compiles: dist/demo/public, beside the
+  // library's dist/demo/*.js, where src/demo/assets.ts looks from dist and from the bundle
+  cpSync(join(root, 'src', 'demo', 'public'), join(root, 'dist', 'demo', 'public'), { recursive: true })
   const { metafile } = await build({
     entryPoints: [entry],
     outfile: entry,

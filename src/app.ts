@@ -14,6 +14,7 @@ import emulatorPlugin from './plugins/emulator.js'
 import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
+import htmlSecurityHeaders from './views/html-security-headers.js'
 import requestFacts from './plugins/request-facts.js'
 import journal from './plugins/journal.js'
 import requestLog from './plugins/request-log.js'
@@ -24,7 +25,7 @@ import control from './routes/admin/index.js'
 import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
-import demo from './routes/demo/index.js'
+import demo from './demo/index.js'
 import { AUTH_PREFIX, pathOf } from './core/urls.js'
 import { lazySchemaCompilers } from './schema-compilers.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
@@ -121,6 +122,8 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
   await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
+  // Before every surface (Swagger UI's included): its hook must see every HTML answer
+  await app.register(htmlSecurityHeaders)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)
   await app.register(requestFacts)
@@ -142,7 +145,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   app.setNotFoundHandler(async (request, reply) => {
     return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
   })
-  await app.register(demo, { dashboard: config.admin })
+  await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {
       loaded: (fixtures) => {

@@ -187,6 +187,11 @@ export class Journal {
     this.count = 0
   }
 
+  /** Live subscriptions (streams that readers hold open) */
+  get subscriberCount (): number {
+    return this.listeners.size
+  }
+
   /** Calls the listener with every new entry; returns the function that stops it */
   subscribe (listener: JournalListener): () => void {
     // Wrapped so the same function subscribed twice is two independent subscriptions

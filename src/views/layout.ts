@@ -1,6 +1,6 @@
 // The page shell shared by the demo app, the simulated operator network and the dashboard: one
-// small inline stylesheet, a header with the emulator's surfaces, and the security headers that
-// go with inline scripts (a per-response CSP nonce).
+// small inline stylesheet, a header with the emulator's surfaces, and the page's CSP with its
+// per-response script nonce. The headers every HTML response needs are html-security-headers.ts's.
 import { randomBytes } from 'node:crypto'
 import type { FastifyReply } from 'fastify'
 import { html, raw, type SafeHtml } from './html.js'
@@ -14,6 +14,8 @@ export interface PageOptions {
   body: SafeHtml
   /** Inline script (constant text), run with the response's CSP nonce */
   script?: string
+  /** A same-origin script file (a browser module), loaded with the response's CSP nonce */
+  scriptSrc?: string
   nonce: string
   /** Whether to link the dashboard (the control API may be off) */
   dashboard?: boolean
@@ -25,16 +27,29 @@ export function newNonce (): string {
   return randomBytes(16).toString('base64')
 }
 
-/** Headers every HTML page of the emulator sends */
-export function sendPage (reply: FastifyReply, status: number, page: SafeHtml, nonce: string): FastifyReply {
+export interface PagePolicyOptions {
+  /**
+   * Origins a form on the page may lead to besides this one: browsers check form-action on the
+   * redirects after a submission too (the SIM picker's answer redirects to the client)
+   */
+  formTargets?: readonly string[]
+}
+
+/** The CSP of a page rendered here: scripts only with this response's nonce */
+export function pagePolicy (nonce: string, options: PagePolicyOptions = {}): string {
+  const formAction = ["'self'", ...new Set(options.formTargets ?? [])].join(' ')
+  return `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src 'self' data:; ` +
+    `base-uri 'none'; form-action ${formAction}; frame-ancestors 'none'`
+}
+
+/** A page of the emulator with its CSP; the other security headers are added to every HTML answer */
+export function sendPage (reply: FastifyReply, status: number, page: SafeHtml, nonce: string,
+  options: PagePolicyOptions = {}): FastifyReply {
   return reply
     .code(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-frame-options', 'DENY')
-    .header('content-security-policy', `default-src 'self'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'`)
+    .header('content-security-policy', pagePolicy(nonce, options))
     .send(page.value)
 }
 
@@ -163,6 +178,7 @@ ${header}
 ${options.body}
 </main>
 ${options.script === undefined ? '' : html`<script nonce="${options.nonce}">${raw(options.script)}</script>`}
+${options.scriptSrc === undefined ? '' : html`<script type="module" nonce="${options.nonce}" src="${options.scriptSrc}"></script>`}
 </body>
 </html>
 `

@@ -191,4 +191,52 @@ if (!existsSync(CHROMIUM)) {
     t.match(await page.locator('#world-section').innerText(), /\+34666666666/)
     t.equal(await page.locator('#token-form').isHidden(), true)
   })
+
+  t.test('with the token the journal arrives over the stream, and nothing polls while it is open', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { app, base } = await startEmulator({ adminToken: 'demo-admin' })
+    const browser = await openBrowser('stream')
+    t.teardown(async () => {
+      await browser.close()
+      await app.close()
+    })
+    const page = await browser.newPage()
+    const streams: Array<string | undefined> = []
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/_emulator/journal/stream') streams.push(request.headers().authorization)
+    })
+    await page.goto(`${base}/_emulator/ui`)
+    await page.getByLabel('Admin token').fill('demo-admin')
+    await page.getByRole('button', { name: 'Connect' }).click()
+    await page.locator('#dashboard[data-journal-live="stream"]').waitFor()
+    t.strictSame(streams, ['Bearer demo-admin'], 'one streaming fetch, with the admin token')
+    const fetches: string[] = []
+    page.on('request', (request) => { fetches.push(new URL(request.url()).pathname + new URL(request.url()).search) })
+    // A request to the emulator: the stream announces it and the script fetches the new rows once
+    await fetch(`${base}/camara/api/auth/v1/jwks`)
+    await page.locator('#journal-rows tr').first().waitFor()
+    t.match(await page.locator('#journal-rows').innerText(), /JWKS/)
+    const polls = fetches.length
+    await page.waitForTimeout(2500)
+    t.equal(fetches.length, polls, 'no polling while the stream is open')
+  })
+
+  t.test('the flow view fetches only an encoded flow id and inserts only the flow fragment', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    const { app, base } = await startEmulator()
+    const browser = await openBrowser('flow-fragment')
+    t.teardown(async () => {
+      await browser.close()
+      await app.close()
+    })
+    await fetch(`${base}/camara/api/auth/v1/jwks`)
+    const page = await browser.newPage()
+    const asked: string[] = []
+    page.on('request', (request) => { asked.push(new URL(request.url()).pathname) })
+    await page.goto(`${base}/_emulator/ui#flow=../../../journal`)
+    await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
+    t.notMatch(await page.locator('#flow-section').innerText(), /"entries"|"seed"/, 'no journal JSON in the page')
+    t.strictSame(asked.filter((path) => path.includes('journal') && !path.endsWith('/stream') && !path.endsWith('/sections/journal')), [])
+    await page.goto(`${base}/_emulator/ui#flow=a%2F..%2F..%2Fx`)
+    await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
+    t.strictSame(asked.filter((path) => path.startsWith('/_emulator/ui/sections/flows')), [], 'nothing fetched for either')
+  })
 }

@@ -12,7 +12,7 @@ import reset from './reset.js'
 import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
 import tokens from './tokens.js'
-import dashboardSections, { dashboardPage } from './ui.js'
+import dashboardSections, { dashboardPage } from '../../demo/dashboard.js'
 import { pathOf } from '../../core/urls.js'
 
 export interface ControlOptions {

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { NoContentSchema } from '../../schemas/camara.js'
+import { EventStream } from './event-stream.js'
 
 export const JournalEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -69,15 +70,23 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
     reply.hijack()
     const raw = reply.raw
     raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
-    raw.write(': camara-nv-emulator journal\n\n')
-    const unsubscribe = app.emulator.journal.subscribe((entry) => {
-      raw.write(`id: ${entry.id}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`)
+    // A reader that stops reading is paused, then dropped: it cannot grow the server's memory
+    const stream = new EventStream(raw, {
+      onDrop: () => {
+        request.log.warn('journal stream reader stopped reading; dropped')
+        stop()
+      }
     })
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), 15_000)
+    stream.send(': camara-nv-emulator journal\n\n')
+    const unsubscribe = app.emulator.journal.subscribe((entry) => {
+      stream.send(`id: ${entry.id}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`)
+    })
+    const keepAlive = setInterval(() => stream.keepAlive(), 15_000)
     keepAlive.unref()
     const stop = (): void => {
       clearInterval(keepAlive)
       unsubscribe()
+      stream.close()
       streams.delete(end)
     }
     const end = (): void => {

@@ -36,7 +36,7 @@ export async function showSimPicker (request: FastifyRequest, reply: FastifyRepl
     requestId: pending.id,
     sims,
     seen: seen.length === 0 ? 'this device' : `address ${seen.join(', ')}`
-  }), nonce)
+  }), nonce, { formTargets: [new URL(pending.redirectUri).origin] })
 }
 
 const simPicker: FastifyPluginAsyncTypebox = async (app) => {

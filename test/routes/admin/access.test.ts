@@ -10,7 +10,8 @@ import { servedRoutes } from '../../helpers/routes.js'
 const ADMIN_TOKEN = 's3cret-admin-token'
 const UNAUTHENTICATED = { status: 401, code: 'UNAUTHENTICATED', message: 'the control API requires Authorization: Bearer <admin token> (--admin-token)' }
 /** Open by design: readiness probes, and the dashboard page that asks for the token itself */
-const OPEN = new Set(['GET /_emulator/health', 'GET /_emulator/ui'])
+// The page and its script hold no data (a browser navigation cannot send a bearer token)
+const OPEN = new Set(['GET /_emulator/health', 'GET /_emulator/ui', 'GET /_emulator/ui/dashboard.js'])
 const PARAMS: Record<string, string> = { name: 'rate-limited', msisdn: encodeURIComponent(SEED_MSISDN), id: 'activation-1', flowId: 'flow-1' }
 
 /** Every (method, path) under /_emulator the router holds */

@@ -4,10 +4,11 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose'
 import { nanoid } from 'nanoid'
 import type { FastifyInstance } from 'fastify'
-import { AUTH_PREFIX } from '../../core/urls.js'
-import type { DemoResultView, IdTokenView } from '../../views/demo.js'
+import { AUTH_PREFIX } from '../core/urls.js'
+import type { DemoResultView, IdTokenView } from './views/demo.js'
 import type { DemoAttempt } from './attempts.js'
-import { callEmulator, journalEntryRecorded, type BackChannelResponse } from './back-channel.js'
+import { callEmulator, type BackChannelResponse } from './back-channel.js'
+import type { JournalClient } from './journal-client.js'
 import { apiErrorMessage, authorizeErrorMessage, NETWORK_FAILURE, tokenErrorMessage } from './messages.js'
 
 export const DEMO_CLIENT_ID = 'demo-web'
@@ -23,6 +24,9 @@ export interface CallbackParameters {
 }
 
 export type VerificationOutcome = Omit<DemoResultView, 'nonce' | 'dashboard' | 'deviceLabel' | 'retryUrl'>
+
+/** The correlators of the back-channel calls made so far, in order: the timeline waits for the last */
+type Calls = string[]
 
 /** Shown instead of the credential itself: enough to tell tokens apart, not to use them */
 export function redactTokenResponse (response: Record<string, unknown>): Record<string, unknown> {
@@ -49,19 +53,24 @@ function asRecord (value: unknown): Record<string, unknown> {
 
 export class DemoBackend {
   private readonly app: FastifyInstance
+  private readonly journal: JournalClient
 
-  constructor (app: FastifyInstance) {
+  constructor (app: FastifyInstance, journal: JournalClient) {
     this.app = app
+    this.journal = journal
   }
 
   async finish (attempt: DemoAttempt, callback: CallbackParameters): Promise<VerificationOutcome> {
-    const outcome = await this.outcome(attempt, callback)
+    const calls: Calls = []
+    const outcome = await this.outcome(attempt, callback, calls)
     // outcome() names the flow: the attempt's, else the one the token exchange was journaled under
     const flowId = outcome.flowId
-    return { ...outcome, flowId, timeline: flowId === undefined ? [] : this.app.emulator.journal.list({ flowId }) }
+    if (flowId === undefined) return outcome
+    const timeline = await this.journal.entries({ flowId }, calls.at(-1))
+    return 'unavailable' in timeline ? { ...outcome, timelineUnavailable: timeline.unavailable } : { ...outcome, timeline: timeline.entries }
   }
 
-  private async outcome (attempt: DemoAttempt, callback: CallbackParameters): Promise<VerificationOutcome> {
+  private async outcome (attempt: DemoAttempt, callback: CallbackParameters, calls: Calls): Promise<VerificationOutcome> {
     const base = { claimed: attempt.choices.claimed, scenario: attempt.choices.scenario, timeline: [], flowId: attempt.flowId }
     if (callback.error !== undefined) {
       return {
@@ -84,7 +93,7 @@ export class DemoBackend {
     }
 
     const client = this.app.emulator.directory.client(DEMO_CLIENT_ID)
-    const exchange = await this.call({
+    const exchange = await this.call(calls, {
       method: 'POST',
       path: `${AUTH_PREFIX}/token`,
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -97,7 +106,10 @@ export class DemoBackend {
         code_verifier: attempt.codeVerifier
       }).toString()
     })
-    const flowId = attempt.flowId ?? this.app.emulator.journal.list({ correlator: exchange.correlator, limit: 1 })[0]?.flowId
+    // The token exchange's journal entry names the flow and the number the network identified
+    const exchangeJournal = await this.journal.entries({ correlator: exchange.correlator }, exchange.correlator)
+    const tokenEntry = 'entries' in exchangeJournal ? exchangeJournal.entries.find((e) => e.operation === 'token') : undefined
+    const flowId = attempt.flowId ?? tokenEntry?.flowId
     const withFlow = { ...base, flowId }
     const where = `POST ${this.app.emulator.urls.tokenEndpoint}`
     if (!exchange.response.ok) {
@@ -119,12 +131,17 @@ export class DemoBackend {
 
     const accessToken = tokens.access_token
     const idToken = typeof tokens.id_token === 'string' ? await this.checkIdToken(tokens.id_token, attempt.nonce) : undefined
-    // What the network bound to the token, read before the call (camara-strict spends the token)
-    const networkNumber = (await this.app.emulator.ctx.store.get('accessTokens', accessToken))?.msisdn
-    const withTokens = { ...withFlow, idToken, tokenResponse: redactTokenResponse(tokens), networkNumber }
+    const networkNumber = tokenEntry?.msisdn
+    const withTokens = {
+      ...withFlow,
+      idToken,
+      tokenResponse: redactTokenResponse(tokens),
+      ...(networkNumber !== undefined ? { networkNumber } : {}),
+      ...('unavailable' in exchangeJournal ? { networkNumberUnknown: exchangeJournal.unavailable } : {})
+    }
 
     const payload = { phoneNumber: attempt.choices.claimed }
-    const call = await this.call({
+    const call = await this.call(calls, {
       method: 'POST',
       path: VERIFY_PATH,
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
@@ -176,11 +193,11 @@ export class DemoBackend {
         }
   }
 
-  /** A back-channel call with its own correlator, once the journal has recorded it */
-  private async call (request: { method: 'POST', path: string, headers: Record<string, string>, body: string }): Promise<{ response: BackChannelResponse, correlator: string }> {
+  /** A back-channel call with its own correlator, so its journal entry can be found */
+  private async call (calls: Calls, request: { method: 'POST', path: string, headers: Record<string, string>, body: string }): Promise<{ response: BackChannelResponse, correlator: string }> {
     const correlator = `demo-${nanoid(12)}`
+    calls.push(correlator)
     const response = await callEmulator(this.app, { ...request, headers: { ...request.headers, 'x-correlator': correlator } })
-    await journalEntryRecorded(this.app.emulator.journal, correlator)
     return { response, correlator }
   }
 

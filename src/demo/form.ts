@@ -2,12 +2,12 @@
 // when coming back from a result.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { renderDemoForm } from '../../views/demo.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { documentOnly } from '../route-options.js'
+import { renderDemoForm } from './views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { documentOnly } from '../routes/route-options.js'
 import { formLists, readChoices } from './choices.js'
-import type { DemoContext } from './index.js'
-import { demoEndpoints, HtmlPageSchema } from './pages.js'
+import type { DemoContext } from './context.js'
+import { demoEndpoints, formTargets, HtmlPageSchema } from './pages.js'
 import { DEMO_CLIENT_ID } from './verification.js'
 
 const form: FastifyPluginAsync<DemoContext> = async (app, context) => {
@@ -30,7 +30,7 @@ const form: FastifyPluginAsync<DemoContext> = async (app, context) => {
     const { values } = readChoices(app.emulator, (request.query ?? {}) as Record<string, unknown>, { lenient: true })
     const nonce = newNonce()
     const errors = missingClientProblem(app)
-    return sendPage(reply, 200, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce)
+    return sendPage(reply, 200, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce, formTargets(app))
   })
 }
 

@@ -1,7 +1,7 @@
 // A flow's hops as read from the journal: which leg, the request, its status and how long it
 // took, drawn against the flow's start. Shared by the demo result and the dashboard drill-down.
-import type { JournalEntry } from '../core/journal.js'
-import { html, type SafeHtml } from './html.js'
+import type { JournalEntry } from '../../core/journal.js'
+import { html, type SafeHtml } from '../../views/html.js'
 
 const LEGS: Record<string, string> = {
   authorize: 'Gateway authorize',

@@ -2,7 +2,7 @@
 // form explains.
 import type { FastifyInstance } from 'fastify'
 import { DEMO_CALLBACK_PATH } from './verification.js'
-import { htmlResponse, redirectResponse } from '../../schemas/pages.js'
+import { htmlResponse, redirectResponse } from '../schemas/pages.js'
 
 export const HtmlPageSchema = htmlResponse('HTML page')
 
@@ -11,4 +11,9 @@ export const SeeOtherSchema = redirectResponse('Redirect: the browser goes to th
 export function demoEndpoints (app: FastifyInstance): { authorize: string, token: string, verify: string, callback: string } {
   const { urls } = app.emulator
   return { authorize: urls.authorizationEndpoint, token: urls.tokenEndpoint, verify: urls.verify, callback: `${urls.publicUrl}${DEMO_CALLBACK_PATH}` }
+}
+
+/** The form posts here, then the browser is redirected to the gateway at the public URL */
+export function formTargets (app: FastifyInstance): { formTargets: string[] } {
+  return { formTargets: [new URL(app.emulator.urls.publicUrl).origin] }
 }

@@ -3,12 +3,12 @@
 // does not know gets a readable page, never a crash.
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from '@sinclair/typebox'
-import { renderDemoProblem, renderDemoResult } from '../../views/demo.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { documentOnly } from '../route-options.js'
+import { renderDemoProblem, renderDemoResult } from './views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { documentOnly } from '../routes/route-options.js'
 import { retryUrl } from './choices.js'
 import { BROWSER_DEVICE } from './devices.js'
-import type { DemoContext } from './index.js'
+import type { DemoContext } from './context.js'
 import { HtmlPageSchema } from './pages.js'
 
 function single (query: Record<string, unknown>, name: string): string | undefined {
@@ -40,7 +40,7 @@ const callback: FastifyPluginAsync<DemoContext> = async (app, context) => {
       error: single(query, 'error'),
       errorDescription: single(query, 'error_description')
     }
-    const attempt = context.attempts.take(parameters.state)
+    const attempt = parameters.state === undefined ? undefined : await context.attempts.take(parameters.state)
     const nonce = newNonce()
     if (attempt === undefined) {
       const received = {

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { BASE_URL, buildTestApp } from '../../helpers/app.js'
-import { pkceS256 } from '../../../src/core/token-service.js'
+import { BASE_URL, buildTestApp } from '../helpers/app.js'
+import { pkceS256 } from '../../src/core/token-service.js'
+import { MAX_ATTEMPTS } from '../../src/demo/attempts.js'
 import { browse, HTML_ACCEPT, pathOf, postForm, runDemo, startDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'
@@ -113,6 +114,20 @@ t.test('POST /demo/start', async (t) => {
     t.match(textOf(empty.body), 'Choose a simulated device.')
     t.match(textOf(empty.body), 'Enter the phone number the user claims.')
   })
+})
+
+t.test('with every attempt slot taken, a new verification is refused on the form, and the others still finish', async (t) => {
+  const { app } = await buildTestApp(t)
+  const first = await startDemo(app, { device: SEED, claimed: SEED })
+  for (let i = 1; i < MAX_ATTEMPTS; i++) await startDemo(app, { device: SEED, claimed: SEED })
+  const refused = await postForm(app, '/demo/start', { device: SEED, claimed: SEED })
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.headers.location, undefined)
+  t.equal(refused.headers['retry-after'], '600')
+  t.match(textOf(refused.body), `Please fix: ${MAX_ATTEMPTS} verifications are already in progress: finish one, or wait up to 10 minutes`)
+  const { res } = await browse(app, first.toString())
+  t.match(res.body, 'data-outcome="verified"', 'the oldest attempt was kept and finishes')
+  t.equal((await postForm(app, '/demo/start', { device: SEED, claimed: SEED })).statusCode, 303, 'its slot is free again')
 })
 
 t.test('the demo client redirect URI is relative: it follows the public URL', async (t) => {
@@ -294,4 +309,25 @@ t.test("the browser's own address goes through the simulated operator network", 
   t.match(text, '✓ Number verified')
   t.match(text, "Simulated device This browser's own address")
   t.match(text, 'Number the network identified +34666666666 same')
+})
+
+t.test('the app learns the identified number and the hops from the journal API, as a client', async (t) => {
+  t.test('with an admin token it sends the token', async (t) => {
+    const { app } = await buildTestApp(t, { adminToken: 'let-me-in' })
+    const { res } = await runDemo(app, { device: SECOND, claimed: SEED })
+    const text = textOf(res.body)
+    t.match(text, 'Number claimed +34666666666 Number the network identified +34666666667 different')
+    t.match(text, /1 Gateway authorize .* 2 Operator .* 3 Token endpoint .* 4 Verify/)
+    // No share call to learn the number: it would spend a camara-strict token and add a hop
+    t.strictSame(app.emulator.journal.list().map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'])
+  })
+
+  t.test('with the control API off the verdict stands and the page says what it cannot read', async (t) => {
+    const { app } = await buildTestApp(t, { admin: false })
+    const { res } = await runDemo(app, { device: SEED, claimed: SEED })
+    t.match(res.body, 'data-outcome="verified"')
+    const text = textOf(res.body)
+    t.match(text, 'Number the network identified unknown: the control API is off (--no-admin), so the app cannot read the journal')
+    t.match(text, 'Every hop From the emulator\'s journal: the browser\'s legs, then the app backend\'s calls. The hops are not shown: the control API is off (--no-admin), so the app cannot read the journal.')
+  })
 })

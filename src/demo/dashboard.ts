@@ -1,16 +1,17 @@
 // The dashboard at /_emulator/ui. The page itself carries data only when no admin token is set
 // (a browser navigation cannot send a bearer token); its sections are HTML fragments under
 // /_emulator/ui/sections, guarded like the rest of the control API, which the page's script
-// fetches with the token the presenter typed. The journal is polled (an EventSource cannot send
-// the token).
+// fetches with the token the presenter typed. The page's script is a static file (public/), and
+// follows the journal stream with a streaming fetch (an EventSource cannot send the token).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
-import type { Emulator } from '../../core/emulator.js'
-import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from '../../views/dashboard.js'
-import type { SafeHtml } from '../../views/html.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { htmlResponse } from '../../schemas/pages.js'
+import type { Emulator } from '../core/emulator.js'
+import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from './views/dashboard.js'
+import type { SafeHtml } from '../views/html.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { htmlResponse } from '../schemas/pages.js'
+import { readStaticScript } from './assets.js'
 
 function worldSection (emulator: Emulator): SafeHtml {
   return renderWorld({
@@ -26,12 +27,33 @@ function scenariosSection (emulator: Emulator): SafeHtml {
   return renderScenarios(emulator.scenarios.list(), emulator.scenarios.activations())
 }
 
-function sendFragment (reply: FastifyReply, fragment: SafeHtml): FastifyReply {
-  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('x-content-type-options', 'nosniff').send(fragment.value)
+/** Fragments are named, so the page's script inserts only the answer of the route it asked */
+type FragmentName = 'world' | 'scenarios' | 'journal' | 'flow'
+
+function sendFragment (reply: FastifyReply, name: FragmentName, fragment: SafeHtml): FastifyReply {
+  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('x-dashboard-fragment', name).send(fragment.value)
 }
+
+const SCRIPT_PATH = '/ui/dashboard.js'
 
 /** GET /_emulator/ui: the page (outside the admin-token guard; it holds no data when a token is set) */
 export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }> = async (app, options) => {
+  const script = readStaticScript('dashboard.js')
+  const scriptUrl = `${app.prefix}${SCRIPT_PATH}?v=${script.version}`
+  // Public like the page: it holds no data; the URL changes with the content, so it is cached for good
+  app.get(SCRIPT_PATH, {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Dashboard: its browser script',
+      tags: ['control'],
+      querystring: Type.Object({ v: Type.Optional(Type.String()) }),
+      response: { 200: { description: 'A JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } } }
+    }
+  }, async (request, reply) => {
+    const cache = request.query.v === script.version ? 'public, max-age=31536000, immutable' : 'no-cache'
+    return await reply.type('text/javascript; charset=utf-8').header('cache-control', cache).header('x-content-type-options', 'nosniff').send(script.body)
+  })
+
   app.get('/ui', {
     config: { operation: 'control' },
     schema: { summary: 'Dashboard: operators, subscribers, clients, scenario switches, live journal', tags: ['control'], response: { 200: htmlResponse('HTML page') } }
@@ -42,7 +64,7 @@ export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }
     const sections = options.tokenRequired
       ? undefined
       : { world: worldSection(emulator), scenarios: scenariosSection(emulator), journal: renderJournalRows(entries), lastId: entries.at(-1)?.id ?? 0 }
-    return sendPage(reply, 200, renderDashboard({ nonce, tokenRequired: options.tokenRequired, sections }), nonce)
+    return sendPage(reply, 200, renderDashboard({ nonce, tokenRequired: options.tokenRequired, scriptUrl, sections }), nonce)
   })
 }
 
@@ -51,12 +73,12 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/ui/sections/world', {
     config: { operation: 'control' },
     schema: { summary: 'Dashboard fragment: the emulated world', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
-  }, async (_request, reply) => sendFragment(reply, worldSection(app.emulator)))
+  }, async (_request, reply) => sendFragment(reply, 'world', worldSection(app.emulator)))
 
   app.get('/ui/sections/scenarios', {
     config: { operation: 'control' },
     schema: { summary: 'Dashboard fragment: scenarios and their switches', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
-  }, async (_request, reply) => sendFragment(reply, scenariosSection(app.emulator)))
+  }, async (_request, reply) => sendFragment(reply, 'scenarios', scenariosSection(app.emulator)))
 
   app.get('/ui/sections/journal', {
     config: { operation: 'control' },
@@ -72,8 +94,8 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const entries = app.emulator.journal.list({ sinceId: request.query.sinceId ?? 0, limit: JOURNAL_ROWS })
     const newest = entries.at(-1)
-    if (newest === undefined) return await reply.code(204).send(null)
-    return sendFragment(reply.header('x-journal-last-id', String(newest.id)), renderJournalRows(entries))
+    if (newest === undefined) return await reply.code(204).header('x-dashboard-fragment', 'journal').send(null)
+    return sendFragment(reply.header('x-journal-last-id', String(newest.id)), 'journal', renderJournalRows(entries))
   })
 
   app.get('/ui/sections/flows/:flowId', {
@@ -84,7 +106,7 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
       params: Type.Object({ flowId: Type.String({ maxLength: 64 }) }),
       response: { 200: htmlResponse('HTML fragment') }
     }
-  }, async (request, reply) => sendFragment(reply, renderFlow(request.params.flowId, app.emulator.journal.list({ flowId: request.params.flowId }))))
+  }, async (request, reply) => sendFragment(reply, 'flow', renderFlow(request.params.flowId, app.emulator.journal.list({ flowId: request.params.flowId }))))
 }
 
 export default dashboardSections

@@ -1,8 +1,8 @@
 // Reading the presenter's choices from the demo form (or a "verify again" link), with the
 // problems a user should be told about, and the form's lists (devices, scenarios).
-import type { Emulator } from '../../core/emulator.js'
-import { isE164 } from '../../core/phone-number.js'
-import type { DemoFormValues, DemoFormView } from '../../views/demo.js'
+import type { Emulator } from '../core/emulator.js'
+import { isE164 } from '../core/phone-number.js'
+import type { DemoFormValues, DemoFormView } from './views/demo.js'
 import { BROWSER_DEVICE, deviceOptions } from './devices.js'
 
 const LEG_GROUPS: Array<[string, string]> = [

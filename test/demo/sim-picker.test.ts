@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
-import { gatewayLeg, operatorLeg, redeemCode, redirectOf, type Fields } from '../../helpers/flow.js'
+import { buildTestApp, REDIRECT_URI, SCOPE } from '../helpers/app.js'
+import { gatewayLeg, operatorLeg, redeemCode, redirectOf, type Fields } from '../helpers/flow.js'
 import { HTML_ACCEPT, postForm, textOf } from './support.js'
 
 const TELCO_ES_SIMS = ['+34666666666', '+34666666667', '+34600000002', '+34600000003', '+34600000004', '+34600000005']

@@ -3,23 +3,15 @@
 // people, so they stay out of the journal; the flows they start are journaled like any other.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { renderDemoProblem } from '../../views/demo.js'
-import { DemoAttempts } from './attempts.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { renderDemoProblem } from './views/demo.js'
+import { ATTEMPT_TTL_MS, DemoAttempts } from './attempts.js'
 import callback from './callback.js'
+import type { DemoContext, DemoOptions } from './context.js'
 import form from './form.js'
+import { JournalClient } from './journal-client.js'
 import start from './start.js'
 import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
-
-export interface DemoOptions {
-  /** Link the dashboard (the control API is on) */
-  dashboard: boolean
-}
-
-export interface DemoContext extends DemoOptions {
-  attempts: DemoAttempts
-  backend: DemoBackend
-}
 
 function demoErrorHandler (dashboard: boolean) {
   return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -32,14 +24,21 @@ function demoErrorHandler (dashboard: boolean) {
 }
 
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
-  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app) }
+  // The dashboard is linked exactly when the control API, and so its journal, is on
+  const journal = new JournalClient(app, { enabled: options.dashboard, adminToken: options.adminToken })
+  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app, journal) }
 
   // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
   // listener, not an onSend hook, so requests that are not the demo's cost nothing
   const stop = app.emulator.authorization.onFlowStart((pending) => {
-    if (pending.clientId !== DEMO_CLIENT_ID) return
-    const attempt = context.attempts.peek(pending.state)
-    if (attempt !== undefined) attempt.flowId = pending.flowId
+    const { state, flowId } = pending
+    if (pending.clientId !== DEMO_CLIENT_ID || state === undefined) return
+    // A new attempt object for the same state, kept until the original expiry
+    context.attempts.get(state).then(async (attempt) => {
+      if (attempt === undefined) return
+      const ttlMs = attempt.createdAt + ATTEMPT_TTL_MS - app.emulator.ctx.clock.now()
+      if (ttlMs > 0) await context.attempts.put(state, { ...attempt, flowId }, ttlMs)
+    }).catch((error: unknown) => app.log.error({ err: error }, 'the demo could not record its flow id'))
   })
   app.addHook('onClose', async () => stop())
 

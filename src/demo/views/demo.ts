@@ -1,9 +1,9 @@
 // The sample app's pages: the form where the presenter picks a device, a claimed number and a
 // scenario; the result with the verdict as a user sees it and everything a developer wants to
 // see behind it (numbers, id_token claims, token response, the API exchange, the hop timeline).
-import type { JournalEntry } from '../core/journal.js'
-import { html, jsonBlock, type SafeHtml } from './html.js'
-import { renderPage } from './layout.js'
+import type { JournalEntry } from '../../core/journal.js'
+import { html, jsonBlock, type SafeHtml } from '../../views/html.js'
+import { renderPage } from '../../views/layout.js'
 import { renderTimeline } from './timeline.js'
 
 export interface DemoFormValues {
@@ -157,12 +157,16 @@ export interface DemoResultView {
   deviceLabel: string
   claimed: string
   networkNumber?: string
+  /** Why the number is not shown although a token was issued (the journal could not be read) */
+  networkNumberUnknown?: string
   scenario: string
   rawError?: RawError
   idToken?: IdTokenView
   tokenResponse?: Record<string, unknown>
   verifyExchange?: { request: unknown, status: number, body: unknown }
   timeline: ReadonlyArray<Readonly<JournalEntry>>
+  /** Why the hops are not shown (the journal could not be read) */
+  timelineUnavailable?: string
   flowId?: string
   retryUrl: string
 }
@@ -180,7 +184,7 @@ export function renderDemoResult (view: DemoResultView): SafeHtml {
   const numbers = html`<dl class="facts">
 <dt>Simulated device</dt><dd>${view.deviceLabel}</dd>
 <dt>Number claimed</dt><dd><code>${view.claimed}</code></dd>
-<dt>Number the network identified</dt><dd>${view.networkNumber === undefined ? html`<span class="muted">none (no token)</span>` : html`<code>${view.networkNumber}</code> ${view.networkNumber === view.claimed ? html`<span class="badge ok">same</span>` : html`<span class="badge bad">different</span>`}`}</dd>
+<dt>Number the network identified</dt><dd>${view.networkNumber === undefined ? html`<span class="muted">${view.networkNumberUnknown === undefined ? 'none (no token)' : `unknown: ${view.networkNumberUnknown}`}</span>` : html`<code>${view.networkNumber}</code> ${view.networkNumber === view.claimed ? html`<span class="badge ok">same</span>` : html`<span class="badge bad">different</span>`}`}</dd>
 <dt>Scenario</dt><dd>${view.scenario === '' ? html`<span class="muted">none</span>` : html`<code>${view.scenario}</code>`}</dd>
 ${view.flowId === undefined ? '' : html`<dt>Flow</dt><dd><code>${view.flowId}</code>${view.dashboard ? html` · <a href="/_emulator/ui#flow=${encodeURIComponent(view.flowId)}">open in the dashboard</a>` : ''}</dd>`}
 </dl>`
@@ -216,7 +220,9 @@ ${raw}
 </div>
 <section class="card" aria-labelledby="timeline"><h2 id="timeline">Every hop</h2>
 <p class="muted">From the emulator's journal: the browser's legs, then the app backend's calls.</p>
-${renderTimeline(view.timeline, { caption: 'Requests of this flow, in order' })}</section>
+${view.timelineUnavailable === undefined
+    ? renderTimeline(view.timeline, { caption: 'Requests of this flow, in order' })
+    : html`<p class="empty">The hops are not shown: ${view.timelineUnavailable}.</p>`}</section>
 <div class="grid">${idToken}${token}</div>
 ${verify}`
   return renderPage({ title: view.message.title, section: 'demo', body, nonce: view.nonce, dashboard: view.dashboard })

@@ -3,17 +3,18 @@
 import type { FastifyPluginAsync } from 'fastify'
 import formbody from '@fastify/formbody'
 import { Type } from '@sinclair/typebox'
-import { appendQuery } from '../../core/errors.js'
-import { FLOW_SCENARIO_PARAMETER } from '../../core/authorization.js'
-import { renderDemoForm } from '../../views/demo.js'
-import { newNonce, sendPage } from '../../views/layout.js'
-import { documentOnly } from '../route-options.js'
-import { pkceS256 } from '../../core/token-service.js'
+import { appendQuery } from '../core/errors.js'
+import { FLOW_SCENARIO_PARAMETER } from '../core/authorization.js'
+import { renderDemoForm } from './views/demo.js'
+import { newNonce, sendPage } from '../views/layout.js'
+import { documentOnly } from '../routes/route-options.js'
+import { pkceS256 } from '../core/token-service.js'
+import { ATTEMPT_TTL_MS, DemoAttemptsFullError, newAttempt } from './attempts.js'
 import { formLists, readChoices } from './choices.js'
 import { deviceParameters } from './devices.js'
 import { missingClientProblem } from './form.js'
-import type { DemoContext } from './index.js'
-import { demoEndpoints, HtmlPageSchema, SeeOtherSchema } from './pages.js'
+import type { DemoContext } from './context.js'
+import { demoEndpoints, formTargets, HtmlPageSchema, SeeOtherSchema } from './pages.js'
 import { DEMO_CALLBACK_PATH, DEMO_CLIENT_ID, DEMO_SCOPE } from './verification.js'
 
 const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
@@ -31,7 +32,7 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
         scenario: Type.Optional(Type.String({ description: 'A scenario for the whole flow' })),
         promptNone: Type.Optional(Type.String({ description: 'Present: send prompt=none' }))
       }),
-      response: { 303: SeeOtherSchema, 400: HtmlPageSchema }
+      response: { 303: SeeOtherSchema, 400: HtmlPageSchema, 503: HtmlPageSchema }
     },
     validatorCompiler: documentOnly
   }, async (request, reply) => {
@@ -40,10 +41,19 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
     errors.push(...missingClientProblem(app))
     if (errors.length > 0) {
       const nonce = newNonce()
-      return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce)
+      return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce, formTargets(app))
     }
     const redirectUri = `${app.emulator.urls.publicUrl}${DEMO_CALLBACK_PATH}`
-    const attempt = context.attempts.begin(values, redirectUri)
+    const attempt = newAttempt(values, redirectUri, app.emulator.ctx.clock.now())
+    try {
+      await context.attempts.put(attempt.state, attempt, ATTEMPT_TTL_MS)
+    } catch (error) {
+      if (!(error instanceof DemoAttemptsFullError)) throw error
+      // A clear refusal on the form, instead of forgetting an attempt a presenter may still finish
+      const nonce = newNonce()
+      const view = { nonce, dashboard: context.dashboard, values, errors: [error.message], ...formLists(app.emulator), endpoints: demoEndpoints(app) }
+      return sendPage(reply.header('retry-after', String(ATTEMPT_TTL_MS / 1000)), 503, renderDemoForm(view), nonce, formTargets(app))
+    }
     const location = appendQuery(app.emulator.urls.authorizationEndpoint, {
       response_type: 'code',
       client_id: DEMO_CLIENT_ID,

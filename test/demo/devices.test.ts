@@ -1,9 +1,9 @@
 import t from 'tap'
-import { Directory } from '../../../src/core/directory.js'
-import { loadFixtures } from '../../../src/config/fixtures.js'
-import { DEFAULT_FIXTURES } from '../../../src/config/config.js'
-import { concreteAddress, deviceOptions, deviceParameters } from '../../../src/routes/demo/devices.js'
-import type { DemoChoices } from '../../../src/routes/demo/attempts.js'
+import { Directory } from '../../src/core/directory.js'
+import { loadFixtures } from '../../src/config/fixtures.js'
+import { DEFAULT_FIXTURES } from '../../src/config/config.js'
+import { concreteAddress, deviceOptions, deviceParameters } from '../../src/demo/devices.js'
+import type { DemoChoices } from '../../src/demo/attempts.js'
 
 const directory = new Directory(loadFixtures([DEFAULT_FIXTURES]))
 const choices = (device: string, hint: 'konera' | 'ipport' = 'konera'): DemoChoices => ({ device, claimed: device, hint, scenario: '', promptNone: false })

@@ -3,7 +3,6 @@
 // truncated bodies) reach the app as they would in production; through inject otherwise (tests).
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import type { Journal } from '../../core/journal.js'
 
 export const BACK_CHANNEL_TIMEOUT_MS = 10_000
 
@@ -72,22 +71,4 @@ export async function callEmulator (app: FastifyInstance, request: BackChannelRe
   } finally {
     clearTimeout(timer)
   }
-}
-
-/**
- * Resolves once the journal holds the entry of a request sent with this correlator. The journal
- * records a request when its response has been sent, which can be a moment after the caller
- * read it; the timeline must include it.
- */
-export async function journalEntryRecorded (journal: Journal, correlator: string, timeoutMs = 1000): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer)
-      unsubscribe()
-      resolve()
-    }
-    const timer = setTimeout(done, timeoutMs)
-    const unsubscribe = journal.subscribe((entry) => { if (entry.correlator === correlator) done() })
-    if (journal.list({ correlator, limit: 1 }).length > 0) done()
-  })
 }

@@ -1,7 +1,7 @@
 // Drives the demo app through app.inject() as a browser would: the form post, the gateway and
 // operator redirects (or the SIM picker), then the callback page.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { BASE_URL } from '../../helpers/app.js'
+import { BASE_URL } from '../helpers/app.js'
 
 export const HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' }

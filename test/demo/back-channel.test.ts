@@ -2,10 +2,10 @@
 // connections reach it as they would reach a real app; these tests need a real socket.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../../src/app.js'
-import { defaultConfig } from '../../../src/config/config.js'
-import { describeNetworkFailure } from '../../../src/routes/demo/back-channel.js'
-import { testKeys } from '../../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import { defaultConfig } from '../../src/config/config.js'
+import { describeNetworkFailure } from '../../src/demo/back-channel.js'
+import { testKeys } from '../helpers/app.js'
 import { textOf } from './support.js'
 
 const SEED = '+34666666666'
