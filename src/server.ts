@@ -24,7 +24,7 @@ async function main (): Promise<void> {
   }
 
   // Loaded only now, so --help, --version and a mistyped flag answer without loading the server
-  const [{ buildApp }, { FixtureError }, { KeyFileError }] = await Promise.all([import('./app.js'), import('./config/fixtures.js'), import('./core/keys.js')])
+  const [{ buildApp }, { FixtureError }, { KeyFileError }] = await Promise.all([import('./app.js'), import('./core/fixtures.js'), import('./core/keys.js')])
   let app
   try {
     app = await buildApp(config, { prettyLogs: process.stdout.isTTY })

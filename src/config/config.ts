@@ -3,9 +3,9 @@
 import { randomInt } from 'node:crypto'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import type { SigningAlg } from './fixture-schema.js'
+import type { SigningAlg } from '../core/fixture-schema.js'
 import type { Profile } from '../core/context.js'
-import { SIGNING_ALGS } from '../core/keys.js'
+import { SIGNING_ALGS } from '../core/fixture-schema.js'
 import { PACKAGE_ROOT } from '../package-root.js'
 
 export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'fixtures', 'default.json')

@@ -1,5 +1,5 @@
 // The fixture JSON Schema as editors want it (draft 2020-12, no TypeBox symbols).
-import { FixtureFileSchema } from './fixture-schema.js'
+import { FixtureFileSchema } from '../core/fixture-schema.js'
 
 export function fixtureJsonSchema (): Record<string, unknown> {
   return {

@@ -2,7 +2,8 @@
 // valid set replaces the old one at once, an invalid one is reported and the last good set stays.
 import { watch, type FSWatcher } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
-import { FixtureError, loadFixtures, type Fixtures } from './fixtures.js'
+import { FixtureError, type Fixtures } from '../core/fixtures.js'
+import { loadFixtures } from './fixtures.js'
 
 export interface FixtureWatcherEvents {
   loaded: (fixtures: Fixtures) => void

@@ -3,7 +3,7 @@
 // the gateway's store hands out the authorization code the app redeems at the token endpoint.
 import { createHmac } from 'node:crypto'
 import { nanoid } from 'nanoid'
-import type { ClientFixture, OperatorFixture, SubscriberFixture } from '../config/fixture-schema.js'
+import type { ClientFixture, OperatorFixture, SubscriberFixture } from './fixture-schema.js'
 import type { CoreContext } from './context.js'
 import { AuthorizeError, appendQuery } from './errors.js'
 import { HintError, parseKoneraContext, parseLoginHint, type KoneraContext, type LoginHint } from './login-hint.js'

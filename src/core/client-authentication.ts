@@ -3,12 +3,11 @@
 // jose against the client's registered JWKS, with a bounded lifetime and single-use jti.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose'
-import type { ClientFixture, TokenEndpointAuthMethod } from '../config/fixture-schema.js'
+import { SIGNING_ALGS, type ClientFixture, type TokenEndpointAuthMethod } from './fixture-schema.js'
 import type { CoreContext } from './context.js'
 import { OAuthError } from './errors.js'
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-export const ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA']
 export const MAX_ASSERTION_LIFETIME_S = 300
 /** Allowed clock difference between client and emulator when checking assertion times */
 const CLOCK_TOLERANCE_S = 5
@@ -149,7 +148,7 @@ export class ClientAuthenticator {
     let payload
     try {
       ({ payload } = await jwtVerify(assertion, this.jwks(client), {
-        algorithms: ASSERTION_ALGS,
+        algorithms: [...SIGNING_ALGS],
         issuer: clientId,
         subject: clientId,
         audience: [urls.tokenEndpoint, urls.issuer],
@@ -190,7 +189,7 @@ function describeJoseError (error: unknown): string {
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid / alg'
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${ASSERTION_ALGS.join(', ')})`
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${SIGNING_ALGS.join(', ')})`
   if (error instanceof joseErrors.JOSEError) return error.message
   return 'it could not be verified'
 }

@@ -1,8 +1,8 @@
 // The emulated world, indexed for lookups: operators with their ranges and prefixes, clients,
 // and subscribers by number and by network address. Rebuilt whole when fixtures change, so a
 // lookup never sees a half-applied change.
-import type { ClientFixture, OperatorFixture, SubscriberFixture } from '../config/fixture-schema.js'
-import type { Fixtures } from '../config/fixtures.js'
+import type { ClientFixture, OperatorFixture, SubscriberFixture } from './fixture-schema.js'
+import type { Fixtures } from './fixtures.js'
 import { parseRange, rangeContains, type NetworkAddress, type NetworkRange } from './network-address.js'
 import type { FlowRef } from './records.js'
 

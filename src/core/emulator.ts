@@ -1,8 +1,8 @@
 // The emulator's domain, assembled: one object the HTTP surfaces, the control API and the
 // programmatic API all drive. It knows nothing of Fastify.
 import { setTimeout as delay } from 'node:timers/promises'
-import { mergeFixtures, type Fixtures } from '../config/fixtures.js'
-import type { SubscriberFixture } from '../config/fixture-schema.js'
+import { mergeFixtures, type Fixtures } from './fixtures.js'
+import type { SubscriberFixture } from './fixture-schema.js'
 import { AuthorizationService } from './authorization.js'
 import { systemClock, type Clock } from './clock.js'
 import { defaultCoreSettings, type CoreContext, type CoreSettings } from './context.js'

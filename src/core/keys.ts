@@ -2,9 +2,7 @@
 // RFC 7638 thumbprint, so a stable key always has a stable kid.
 import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
-import type { SigningAlg } from '../config/fixture-schema.js'
-
-export const SIGNING_ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA']
+import type { SigningAlg } from './fixture-schema.js'
 
 export interface SigningKey {
   alg: SigningAlg

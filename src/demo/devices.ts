@@ -2,7 +2,7 @@
 // browser's real address is 127.0.0.1, so a fixture subscriber is named by its network address in
 // konera_context (the aggregator's way) or login_hint=ipport: (CAMARA's way).
 import ipaddr from 'ipaddr.js'
-import type { SubscriberFixture } from '../config/fixture-schema.js'
+import type { SubscriberFixture } from '../core/fixture-schema.js'
 import type { Directory } from '../core/directory.js'
 import { parseRange } from '../core/network-address.js'
 import type { DemoChoices } from './attempts.js'

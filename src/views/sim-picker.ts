@@ -1,6 +1,6 @@
 // The simulated operator network's page: the operator could not place the device on its network,
 // so it asks the presenter which of its SIMs this browser is on.
-import type { SubscriberFixture } from '../config/fixture-schema.js'
+import type { SubscriberFixture } from '../core/fixture-schema.js'
 import { html, type SafeHtml } from './html.js'
 import { renderPage } from './layout.js'
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { Value } from '@sinclair/typebox/value'
 import { fixtureJsonSchema } from '../../src/config/fixture-json-schema.js'
-import { FixtureFileSchema } from '../../src/config/fixture-schema.js'
+import { FixtureFileSchema } from '../../src/core/fixture-schema.js'
 
 const read = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'))
 

@@ -2,7 +2,7 @@ import t from 'tap'
 import {
   candidateAddresses, NETWORK_AMR, pairwiseSubject, SMS_OTP_AMR, type AuthorizationCode, type Query
 } from '../../src/core/authorization.js'
-import type { OperatorFixture } from '../../src/config/fixture-schema.js'
+import type { OperatorFixture } from '../../src/core/fixture-schema.js'
 import type { Emulator } from '../../src/core/emulator.js'
 import { AuthorizeError } from '../../src/core/errors.js'
 import { InjectedError, newLeg } from '../../src/core/legs.js'

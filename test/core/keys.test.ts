@@ -3,8 +3,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
-import type { SigningAlg } from '../../src/config/fixture-schema.js'
-import { generateSigningKey, KeyFileError, KeyRing, loadSigningKey, SIGNING_ALGS } from '../../src/core/keys.js'
+import type { SigningAlg } from '../../src/core/fixture-schema.js'
+import { SIGNING_ALGS } from '../../src/core/fixture-schema.js'
+import { generateSigningKey, KeyFileError, KeyRing, loadSigningKey } from '../../src/core/keys.js'
 import { DEMO_JWT_KEY_FILE, testKeys } from './support.js'
 
 const DEMO_KEY_FILE = fileURLToPath(DEMO_JWT_KEY_FILE)

@@ -1,7 +1,7 @@
 // The dashboard at /_emulator/ui: the emulated world (operators, subscribers, clients), the
 // scenario catalogue with switches, and the live journal with a drill-down per flow. The page is
 // a shell; each section is a server-rendered fragment the script fetches with the admin token.
-import type { Fixtures } from '../../config/fixtures.js'
+import type { Fixtures } from '../../core/fixtures.js'
 import type { JournalEntry } from '../../core/journal.js'
 import type { Activation, ScenarioListing } from '../../core/scenarios/engine.js'
 import { html, type SafeHtml } from '../../views/html.js'

@@ -2,7 +2,7 @@
 // optional bearer-token guard.
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { surfaceErrorHandler } from '../../plugins/error-handler.js'
-import { FixtureError } from '../../config/fixtures.js'
+import { FixtureError } from '../../core/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'

@@ -1,7 +1,7 @@
 // GET /_emulator/fixtures: the emulated world as it is now (after runtime changes).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { ClientSchema, OperatorSchema, SubscriberSchema } from '../../config/fixture-schema.js'
+import { ClientSchema, OperatorSchema, SubscriberSchema } from '../../core/fixture-schema.js'
 
 const fixtures: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/fixtures', {

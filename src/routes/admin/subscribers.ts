@@ -1,7 +1,7 @@
 // /_emulator/subscribers: list, add or replace, and remove subscribers at runtime.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { SubscriberSchema } from '../../config/fixture-schema.js'
+import { SubscriberSchema } from '../../core/fixture-schema.js'
 import { E164_PATTERN } from '../../core/phone-number.js'
 import { CamaraError } from '../../core/errors.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'

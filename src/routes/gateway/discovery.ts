@@ -1,6 +1,6 @@
 // GET {issuer}/.well-known/openid-configuration: advertises exactly what is implemented.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ASSERTION_ALGS } from '../../core/client-authentication.js'
+import { SIGNING_ALGS } from '../../core/fixture-schema.js'
 import { NUMBER_VERIFICATION_SCOPES, PROTOCOL_SCOPES } from '../../core/scopes.js'
 import { GRANT_TYPES } from '../../core/token-service.js'
 import { DiscoverySchema } from '../../schemas/oauth.js'
@@ -27,7 +27,7 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: keys.algorithms,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+      token_endpoint_auth_signing_alg_values_supported: [...SIGNING_ALGS],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: [...PROTOCOL_SCOPES, ...NUMBER_VERIFICATION_SCOPES],
       claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],

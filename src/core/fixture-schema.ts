@@ -1,8 +1,8 @@
 // The fixture file model: operators, clients and subscribers the emulator serves.
 // TypeBox gives both the runtime validation and the JSON Schema shipped for editors.
 import { Type, type Static } from '@sinclair/typebox'
-import { E164_PATTERN } from '../core/phone-number.js'
-import { ScenarioSchema } from '../core/scenarios/scenario-schema.js'
+import { E164_PATTERN } from './phone-number.js'
+import { ScenarioSchema } from './scenarios/scenario-schema.js'
 
 export const OperatorSchema = Type.Object({
   id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Stable identifier, used in the operator authorization endpoint path' }),
@@ -31,12 +31,15 @@ export const TokenEndpointAuthMethodSchema = Type.Union([
   Type.Literal('private_key_jwt')
 ])
 
+/** The one list of JWS algorithms: id_token signing, client assertions, discovery */
 export const SigningAlgSchema = Type.Union([
   Type.Literal('RS256'),
   Type.Literal('PS256'),
   Type.Literal('ES256'),
   Type.Literal('EdDSA')
 ])
+
+export const SIGNING_ALGS: readonly SigningAlg[] = Object.freeze(SigningAlgSchema.anyOf.map((member) => member.const))
 
 export const ClientSchema = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 256 }),

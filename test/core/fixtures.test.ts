@@ -1,7 +1,8 @@
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { DEFAULT_FIXTURES } from '../../src/config/config.js'
-import { checkClient, FixtureError, loadFixtures, mergeFixtures, readFixtureFile, toJsonPath, validateFixtureDocument } from '../../src/config/fixtures.js'
+import { checkClient, FixtureError, mergeFixtures, toJsonPath, validateFixtureDocument } from '../../src/core/fixtures.js'
+import { loadFixtures, readFixtureFile } from '../../src/config/fixtures.js'
 
 interface Problem {
   file: string
