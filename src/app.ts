@@ -15,10 +15,7 @@ import emulatorPlugin from './plugins/emulator.js'
 import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import openapi from './plugins/openapi.js'
-import htmlSecurityHeaders from './views/html-security-headers.js'
 import requestFacts from './plugins/request-facts.js'
-import journal from './plugins/journal.js'
-import requestLog from './plugins/request-log.js'
 import scenarios from './plugins/scenarios.js'
 import type { Sleep } from './core/legs.js'
 import numberVerification from './routes/number-verification/index.js'
@@ -33,6 +30,7 @@ import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
 import { rootErrorHandler } from './routes/root-errors.js'
+import { addSurfaceHooks, camaraTimeoutError } from './plugins/surface.js'
 
 export interface AppDependencies {
   clock?: Clock
@@ -123,14 +121,10 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
   await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
-  // Before every surface (Swagger UI's included): its hook must see every HTML answer
-  await app.register(htmlSecurityHeaders)
   await app.register(emulatorPlugin, { emulator })
   await app.register(correlation)
   await app.register(requestFacts)
-  await app.register(requestLog)
   await app.register(scenarios)
-  await app.register(journal)
   await app.register(openapi, { version: VERSION })
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
@@ -142,9 +136,14 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     allowedHosts: config.allowedHosts
   })
   await app.register(numberVerification)
-  // Anything outside the surfaces: the CAMARA-style error shape, with where to look
-  app.setNotFoundHandler(async (request, reply) => {
-    return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
+  // Anything outside the surfaces: the CAMARA-style error shape, with where to look. A surface of
+  // its own, so a client's request to a wrong path is in the journal and the log like any other
+  await app.register(async (outside) => {
+    addSurfaceHooks(outside, { timeoutError: camaraTimeoutError })
+    outside.setErrorHandler(rootErrorHandler)
+    outside.setNotFoundHandler(async (request, reply) => {
+      return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
+    })
   })
   await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken })
   if (config.watch) {

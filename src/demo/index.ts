@@ -2,6 +2,7 @@
 // presenter can show the whole Number Verification flow from one URL. Its routes are pages for
 // people, so they stay out of the journal; the flows they start are journaled like any other.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { addSurfaceHooks } from '../plugins/surface.js'
 import fp from 'fastify-plugin'
 import { newNonce, sendPage } from '../views/layout.js'
 import { renderDemoProblem } from './views/demo.js'
@@ -43,6 +44,7 @@ export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   app.addHook('onClose', async () => stop())
 
   await app.register(async (demo) => {
+    addSurfaceHooks(demo, { timeoutError: (_request, text) => Object.assign(new Error(text), { statusCode: 408 }) })
     demo.setErrorHandler(demoErrorHandler(options.dashboard))
     await demo.register(form, context)
     await demo.register(start, context)

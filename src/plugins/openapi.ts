@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import swaggerUi from '@fastify/swagger-ui'
 import { ErrorInfoSchema } from '../schemas/camara.js'
 import { OAuthErrorSchema } from '../schemas/oauth.js'
+import { addSurfaceHooks, camaraTimeoutError } from './surface.js'
 
 export default fp<{ version: string }>(async (app, options) => {
   app.addSchema(ErrorInfoSchema)
@@ -37,14 +38,19 @@ export default fp<{ version: string }>(async (app, options) => {
   // Its static files and logo named explicitly: the bundled CLI (dist/server.js) holds the plugin's
   // code but not its files, which stay in node_modules
   const uiFiles = join(dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')), 'static')
-  await app.register(swaggerUi, {
-    routePrefix: '/docs',
-    uiConfig: { deepLinking: true },
-    baseDir: uiFiles,
-    logo: { type: 'image/svg+xml', content: await readFile(join(uiFiles, 'logo.svg')) }
-  })
-  app.get('/openapi.json', { schema: { hide: true }, config: { operation: 'docs' } }, async () => app.swagger())
-  app.get('/openapi.yaml', { schema: { hide: true }, config: { operation: 'docs' } }, async (_request, reply) => {
-    return await reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true }))
+  const logo = await readFile(join(uiFiles, 'logo.svg'))
+  // The documents and Swagger UI are a surface of their own (never journaled: operation docs)
+  await app.register(async (docs) => {
+    addSurfaceHooks(docs, { timeoutError: camaraTimeoutError })
+    await docs.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { deepLinking: true },
+      baseDir: uiFiles,
+      logo: { type: 'image/svg+xml', content: logo }
+    })
+    docs.get('/openapi.json', { schema: { hide: true }, config: { operation: 'docs' } }, async () => app.swagger())
+    docs.get('/openapi.yaml', { schema: { hide: true }, config: { operation: 'docs' } }, async (_request, reply) => {
+      return await reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true }))
+    })
   })
 }, { name: 'openapi', fastify: '5.x' })

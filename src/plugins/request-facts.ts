@@ -2,7 +2,7 @@
 // refused it, and its Leg: the flow and the scenario decision the core fills in as it learns them.
 // The request log, the journal and the error renderers read it here, the one place they meet.
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { newLeg, type Leg } from '../core/legs.js'
 import type { FlowRef } from '../core/records.js'
 import { parseScenarioList } from '../core/scenarios/engine.js'
@@ -48,18 +48,19 @@ export function appliedScenarios (request: FastifyRequest): string[] | undefined
   return applied === undefined || applied.length === 0 ? undefined : applied.map((a) => a.name)
 }
 
-export default fp(async (app) => {
-  app.decorateRequest('facts', null as unknown as RequestFacts)
-  const { userScenarios } = app.emulator.ctx.settings
-  // The one onRequest hook every request runs (each hook costs ~1 us under load): facts, the
-  // correlation headers, then the route's own checks. Callback style: an async hook costs a promise
-  // each time
-  app.addHook('onRequest', (request, reply, done) => {
+/**
+ * The onRequest hook of every surface (src/plugins/surface.ts): facts, the correlation headers,
+ * then the route's own checks. Callback style: an async hook costs a promise each time.
+ */
+export function factsHook (app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  const { clock, settings } = app.emulator.ctx
+  // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
+  const userScenarios = settings.userScenarios
+  return (request, reply, done) => {
     const config = request.routeOptions.config
     request.facts = {
       operation: config.operation ?? 'other',
-      startedAt: app.emulator.ctx.clock.now(),
-      // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
+      startedAt: clock.now(),
       leg: newLeg(userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [])
     }
     correlate(request, reply)
@@ -76,5 +77,14 @@ export default fp(async (app) => {
     }
     if (checked instanceof Promise) checked.then(() => { done() }, done)
     else done()
-  })
+  }
+}
+
+/** Whether the request came through a surface, which gave it facts (the root's answers have none) */
+export function hasFacts (request: FastifyRequest): boolean {
+  return request.facts !== null
+}
+
+export default fp(async (app) => {
+  app.decorateRequest('facts', null as unknown as RequestFacts)
 }, { name: 'request-facts', fastify: '5.x', dependencies: ['emulator', 'correlation'] })

@@ -1,5 +1,6 @@
-// One log line per request, written when the response is done, instead of Fastify's two.
-import fp from 'fastify-plugin'
+// One log line per request, written when the response is done, instead of Fastify's two; each
+// surface adds the hook in its own scope (src/plugins/surface.ts).
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { appliedScenarios } from './request-facts.js'
 
 const INFO_OR_FINER = new Set(['info', 'debug', 'trace'])
@@ -9,20 +10,17 @@ export function logsRequests (level: string): boolean {
   return INFO_OR_FINER.has(level)
 }
 
-export default fp(async (app) => {
-  // No hook at all below info (e.g. --log-level warn under load): the level is fixed at start
-  if (!logsRequests(app.log.level)) return
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({
-      method: request.method,
-      url: request.url,
-      statusCode: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 100) / 100,
-      operation: request.facts.operation,
-      flowId: request.facts.leg.flow.flowId,
-      reason: request.facts.reason,
-      scenarios: appliedScenarios(request)
-    }, 'request completed')
-    done()
-  })
-}, { name: 'request-log', fastify: '5.x', dependencies: ['request-facts', 'correlation'] })
+/** The onResponse hook of every surface at info level or finer (src/plugins/surface.ts) */
+export function requestLogHook (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  request.log.info({
+    method: request.method,
+    url: request.url,
+    statusCode: reply.statusCode,
+    ms: Math.round(reply.elapsedTime * 100) / 100,
+    operation: request.facts.operation,
+    flowId: request.facts.leg.flow.flowId,
+    reason: request.facts.reason,
+    scenarios: appliedScenarios(request)
+  }, 'request completed')
+  done()
+}

@@ -52,8 +52,8 @@ t.test('a 503 an activated scenario injected is excused; a 500 in its place is n
 })
 
 t.test('a real 500 during a request a latency-only scenario touched is not excused', async (t) => {
-  // Through the Fastify route (not the /verify fast path), with latency recorded instead of waited
-  const { app, sleeps } = await buildScenarioApp(t, {}, { fastPath: false })
+  // Latency recorded instead of waited
+  const { app, sleeps } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   app.emulator.scenarios.activate('slow-network')
   breakVerify(app)
@@ -67,7 +67,7 @@ t.test('a real 500 during a request a latency-only scenario touched is not excus
 })
 
 t.test('a real 500 with no scenario at all is not excused', async (t) => {
-  const { app } = await buildScenarioApp(t, {}, { fastPath: false })
+  const { app } = await buildScenarioApp(t)
   const token = await freshAccessToken(app)
   breakVerify(app)
   const res = await verify(app, token, { headers: { 'x-correlator': 'plain-crash' } })

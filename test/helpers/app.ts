@@ -30,8 +30,6 @@ export interface TestAppOptions {
   keys?: KeyRing
   /** How injected latency waits (default: the real timer); a recording fake keeps tests instant */
   sleep?: Sleep
-  /** false: /verify always through Fastify (the fast path is on by default, as in the CLI) */
-  fastPath?: boolean
   /** The log (off by default) and where it goes */
   logger?: { level: LogLevel }
   logStream?: NodeJS.WritableStream
@@ -52,8 +50,7 @@ export async function buildTestApp (
     keys: options.keys ?? await testKeys(),
     logger: options.logger ?? false,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
-    ...(options.fastPath === undefined ? {} : { fastPath: options.fastPath })
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep })
   })
   t.teardown(() => app.close())
   return { app, clock }

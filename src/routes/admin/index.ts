@@ -14,6 +14,7 @@ import subscribers from './subscribers.js'
 import tokens from './tokens.js'
 import dashboardSections, { dashboardPage } from '../../demo/dashboard.js'
 import { pathOf } from '../../core/urls.js'
+import { addSurfaceHooks, camaraTimeoutError } from '../../plugins/surface.js'
 
 export interface ControlOptions {
   enabled: boolean
@@ -25,6 +26,7 @@ export interface ControlOptions {
 }
 
 export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
+  addSurfaceHooks(app, { timeoutError: camaraTimeoutError })
   await app.register(health)
   if (!options.enabled) return
   const { listenHost, allowedHosts } = options

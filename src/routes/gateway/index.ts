@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
 import { surfaceErrorHandler } from '../../plugins/error-handler.js'
+import { addSurfaceHooks } from '../../plugins/surface.js'
 import { authorizeScenarioError, oauthScenarioError } from '../scenario-errors.js'
 import { renderErrorPage } from '../../views/error-page.js'
 import { AUTH_PREFIX, pathOf } from '../../core/urls.js'
@@ -64,6 +65,8 @@ function describeFormProblem (problem: { instancePath: string, keyword: string, 
 }
 
 export default async function gateway (app: FastifyInstance): Promise<void> {
+  // Before the not-found handler, whose answers then carry the facts and correlation as well
+  addSurfaceHooks(app, { timeoutError: (_request, text) => new OAuthError('invalid_request', text, { statusCode: 408 }) })
   // Errors before any of its routes is found (e.g. a malformed body sent to an unknown path under
   // the prefix) answer OAuth JSON, as the not-found answer does, not the root's CAMARA shape
   app.setErrorHandler(oauthErrorHandler)

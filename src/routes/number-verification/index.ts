@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import devicePhoneNumber from './device-phone-number.js'
 import { camaraErrorHandler, PATH_FAMILIES, type PathFamily } from './family.js'
+import { addSurfaceHooks, camaraTimeoutError } from '../../plugins/surface.js'
 import verify from './verify.js'
 import { pathOf } from '../../core/urls.js'
 
@@ -32,6 +33,7 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
 }
 
 export default async function numberVerification (app: FastifyInstance): Promise<void> {
+  addSurfaceHooks(app, { timeoutError: camaraTimeoutError })
   for (const pathFamily of PATH_FAMILIES) {
     await app.register(family, { prefix: pathFamily.prefix, family: pathFamily })
   }

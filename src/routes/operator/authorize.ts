@@ -3,11 +3,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { browserErrorHandler } from '../gateway/index.js'
+import { addSurfaceHooks } from '../../plugins/surface.js'
 import { documentOnly } from '../route-options.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
-import { acceptsHtml, showSimPicker, SimPickerPageSchema } from './sim-picker.js'
+import { acceptsHtml, browserTimeoutError, showSimPicker, SimPickerPageSchema } from './sim-picker.js'
 
 const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
+  addSurfaceHooks(app, { timeoutError: browserTimeoutError })
   app.setErrorHandler(browserErrorHandler)
   app.get('/operators/:operatorId/authorize', {
     schema: {

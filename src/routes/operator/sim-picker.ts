@@ -9,6 +9,8 @@ import { candidateAddresses, type SimPickerOffer } from '../../core/authorizatio
 import { renderSimPicker } from '../../views/sim-picker.js'
 import { newNonce, sendPage } from '../../views/layout.js'
 import { browserErrorHandler } from '../gateway/index.js'
+import { addSurfaceHooks } from '../../plugins/surface.js'
+import { AuthorizeError } from '../../core/errors.js'
 import { documentOnly } from '../route-options.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { htmlResponse } from '../../schemas/pages.js'
@@ -39,7 +41,13 @@ export async function showSimPicker (request: FastifyRequest, reply: FastifyRepl
   }), nonce, { formTargets: [new URL(pending.redirectUri).origin] })
 }
 
+/** The operator's browser pages render only authorization errors (as a 400 page) */
+export function browserTimeoutError (_request: FastifyRequest, text: string): Error {
+  return new AuthorizeError('invalid_request', text, undefined, 'Send the form again.')
+}
+
 const simPicker: FastifyPluginAsyncTypebox = async (app) => {
+  addSurfaceHooks(app, { timeoutError: browserTimeoutError })
   app.setErrorHandler(browserErrorHandler)
   await app.register(formbody)
   app.post('/operators/:operatorId/sim-picker', {
