@@ -4,7 +4,7 @@
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8; a /verify round takes 2/5 of it)
 //   --verify-procs N  processes per side in the /verify comparison (default 4)
-//   --only a,b        run only some sections: start, verify, token, flows, latency, rss
+//   --only a,b        run only some sections: start, verify, token, flows, latency, rss, devices
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
@@ -14,7 +14,7 @@ import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { Pool } from 'undici'
 import { accessTokenFor, collectCodes, driveFlows, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
-import { buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
+import { buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
 import { MB, median, peakGrowth, percentile, round, slope } from './lib/stats.js'
 
 /** The memory target's length: RSS is judged after this many flows */
@@ -155,6 +155,52 @@ async function verifySection (keyFile: string): Promise<number> {
   rows.push({ measure: `/verify req/s, valid token, --log-level warn vs bare Fastify route (median; samples ${spread(all(warn))} vs ${spread(all(bare))})`, emulator: `${Math.round(warnRps)}`, baseline: `${Math.round(bareRps)}`, ratio: `${round(100 * warnRps / bareRps)}%`, target: '>= 75%', met: warnRps / bareRps >= 0.75 })
   rows.push({ measure: '/verify req/s, valid token, --log-level info (one JSON line per request, through Fastify)', emulator: `${Math.round(infoRps)}`, baseline: `${Math.round(bareRps)}`, ratio: `${round(100 * infoRps / bareRps)}%`, target: '(info)', met: null })
   return bareRps
+}
+
+/**
+ * What each performance device alone is worth, the device on against off in the same program
+ * (the built library, not the bundle): the lazy schema compilers on start to healthy, the lazy
+ * per-request logger on /verify at --log-level warn. Interleaved, medians.
+ */
+async function devicesSection (keyFile: string): Promise<void> {
+  const starts = { lazy: [] as number[], eager: [] as number[] }
+  for (let i = 0; i < 7; i++) {
+    for (const [side, switches] of [['lazy', []], ['eager', ['--eager-schemas']]] as const) {
+      const server = await startEmulatorVariant(`devices-${side}-schemas`, keyFile, [...switches])
+      starts[side].push(server.readyMs)
+      await server.stop()
+    }
+  }
+  const lazyStart = median(starts.lazy)
+  const eagerStart = median(starts.eager)
+  const procs = 2
+  const servers = { lazy: [] as ServerProcess[], eager: [] as ServerProcess[] }
+  for (let i = 0; i < procs; i++) {
+    servers.lazy.push(await startEmulatorVariant('devices-lazy-logger', keyFile, []))
+    servers.eager.push(await startEmulatorVariant('devices-eager-logger', keyFile, ['--eager-logger']))
+  }
+  const all = [...servers.lazy, ...servers.eager]
+  const tokens = new Map<ServerProcess, string>()
+  for (const server of all) tokens.set(server, await accessTokenFor(server.url))
+  const run = async (server: ServerProcess, duration: number): Promise<number> => {
+    const result = await cannon({ url: server.url + VERIFY_PATH, method: 'POST', headers: { authorization: `Bearer ${tokens.get(server) ?? ''}`, 'content-type': 'application/json' }, body: VERIFY_BODY, duration })
+    checkClean(server.name, result)
+    return result.requests.average
+  }
+  for (const server of all) await run(server, 2)
+  const rps = { lazy: [] as number[], eager: [] as number[] }
+  for (let roundNo = 0; roundNo < 3; roundNo++) {
+    for (let i = 0; i < procs; i++) {
+      rps.lazy.push(await run(servers.lazy[i] as ServerProcess, VERIFY_SECONDS))
+      rps.eager.push(await run(servers.eager[i] as ServerProcess, VERIFY_SECONDS))
+    }
+  }
+  await Promise.all(all.map(async (server) => await server.stop()))
+  const lazyRps = median(rps.lazy)
+  const eagerRps = median(rps.eager)
+  results.devices = { startLazySchemasMs: starts.lazy.map((v) => round(v)), startEagerSchemasMs: starts.eager.map((v) => round(v)), verifyLazyLoggerRps: rps.lazy.map(Math.round), verifyPinoChildRps: rps.eager.map(Math.round) }
+  rows.push({ measure: 'device: lazy schema compilers, start to healthy of dist/app.js (median of 7; off = compiled at start)', emulator: `${round(lazyStart)} ms`, baseline: `${round(eagerStart)} ms`, ratio: `-${round(eagerStart - lazyStart)} ms`, target: '(kept if it moves start <= 300 ms)', met: null })
+  rows.push({ measure: 'device: lazy per-request logger, /verify req/s at warn (off = a pino child per request)', emulator: `${Math.round(lazyRps)}`, baseline: `${Math.round(eagerRps)}`, ratio: `${round(100 * lazyRps / eagerRps)}%`, target: '(kept if it moves /verify >= 75%)', met: null })
 }
 
 async function tokenSection (keyFile: string): Promise<void> {
@@ -326,6 +372,7 @@ async function main (): Promise<void> {
   if (enabled('token')) { log('token vs oauth2-mock-server'); await tokenSection(keyFile) }
   if (enabled('flows')) { log('full flows'); await flowsSection(keyFile, bareRps, signsPerSecond) }
   if (enabled('latency')) { log('injected latency accuracy'); await latencySection(keyFile) }
+  if (enabled('devices')) { log('what each performance device is worth'); await devicesSection(keyFile) }
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
   results.rows = rows
   results.finishedAt = new Date().toISOString()

@@ -25,7 +25,7 @@ import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
 import demo from './demo/index.js'
 import { AUTH_PREFIX, pathOf } from './core/urls.js'
-import { lazySchemaCompilers } from './schema-compilers.js'
+import { schemaCompilers } from './schema-compilers.js'
 import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
@@ -45,6 +45,18 @@ export interface AppDependencies {
   prettyLogs?: boolean
   /** How injected latency waits: tests pass one that records and returns at once */
   sleep?: Sleep
+  /**
+   * The two performance devices, both on by default; `npm run bench -- --only devices` turns each
+   * off to measure what it alone is worth (docs/performance.md has the figures)
+   */
+  devices?: PerformanceDevices
+}
+
+export interface PerformanceDevices {
+  /** Route validators and serializers compiled on first use, not at start (src/schema-compilers.ts) */
+  lazySchemas?: boolean
+  /** The per-request pino child made only when a request logs (src/request-logger.ts) */
+  lazyChildLogger?: boolean
 }
 
 /** Fastify's default body limit */
@@ -98,7 +110,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     requestTimeout: config.requestTimeout,
     connectionTimeout: config.connectionTimeout,
     // The per-request pino child is made only when the request logs (none of a quiet /verify does)
-    ...(logger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
+    ...(logger === false || deps.devices?.lazyChildLogger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two
     // The request id is the correlator (genReqId), so the per-request logger Fastify creates anyway
     // carries it: a second child logger per request cost ~10% of /verify throughput
@@ -111,7 +123,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // OAuth and CAMARA clients send plain paths; be lenient only on a trailing slash
     routerOptions: { ignoreTrailingSlash: true },
     // Validators and serializers compile on first use: most routes are never called in a given run
-    schemaController: { compilersFactory: lazySchemaCompilers() },
+    schemaController: { compilersFactory: schemaCompilers({ lazy: deps.devices?.lazySchemas ?? true }) },
     // A malformed URL or an over-long path parameter answers in the surface's own format
     frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -14,16 +14,30 @@ type ValidatorFactory = NonNullable<CompilersFactory['buildValidator']>
 type SerializerFactory = NonNullable<CompilersFactory['buildSerializer']>
 type Validate = ((data: unknown, context?: unknown) => unknown) & { errors?: unknown, schemaEnv?: unknown }
 
-export function lazySchemaCompilers (): CompilersFactory {
+/**
+ * Fastify's compilers with strict bodies; `lazy: false` compiles every route at start as Fastify
+ * does by default (the benchmark's comparison, `npm run bench -- --only devices`)
+ */
+export function schemaCompilers ({ lazy }: { lazy: boolean }): CompilersFactory {
   const buildValidator = ValidatorSelector() as unknown as ValidatorFactory
   const buildSerializer = SerializerSelector() as unknown as SerializerFactory
+  if (!lazy) {
+    return {
+      buildValidator: (externalSchemas, options) => {
+        const compile = buildValidator(externalSchemas, options)
+        const compileBody = buildValidator(externalSchemas, strictBodies(options))
+        return (route) => route.httpPart === 'body' ? compileBody(route) : compile(route)
+      },
+      buildSerializer
+    }
+  }
   return {
     buildValidator: (externalSchemas, options) => {
       // Even the Ajv instances wait for the first validation: creating one compiles Ajv's
       // meta-schema (~35 ms of start-up), and a quiet run may validate nothing
       let compile: ReturnType<ValidatorFactory> | undefined
       let compileBody: ReturnType<ValidatorFactory> | undefined
-      const strict = { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as typeof options
+      const strict = strictBodies(options)
       return (route) => {
         let compiled: Validate | undefined
         const validate: Validate = (data, context) => {
@@ -51,4 +65,9 @@ export function lazySchemaCompilers (): CompilersFactory {
       }
     }
   }
+}
+
+/** The server's Ajv options, without type coercion: a body is validated as sent */
+function strictBodies<O extends { customOptions?: object } | undefined> (options: O): O {
+  return { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as O
 }

@@ -125,6 +125,12 @@ export async function startEmulator (args: string[], options: { port?: number, t
   })
 }
 
+/** The built library with some performance devices off (bench/servers/emulator-devices.mjs) */
+export async function startEmulatorVariant (name: string, keyFile: string, switches: string[]): Promise<ServerProcess> {
+  const port = await freePort()
+  return await startProcess({ name, args: ['bench/servers/emulator-devices.mjs', String(port), keyFile, ...switches], port, readyPath: '/_emulator/health' })
+}
+
 export async function startBareFastify (): Promise<ServerProcess> {
   const port = await freePort()
   return await startProcess({ name: 'bare-fastify', args: [...TSX, 'bench/servers/bare-fastify.ts', String(port)], port, readyPath: '/ready' })

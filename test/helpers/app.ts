@@ -3,7 +3,7 @@
 // closes when its test ends: buildTestApp registers the teardown, so no test closes it by hand.
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type PerformanceDevices } from '../../src/app.js'
 import { defaultConfig, type EmulatorConfig, type LogLevel } from '../../src/config/config.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { KeyRing } from '../../src/core/keys.js'
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   keys?: KeyRing
   /** How injected latency waits (default: the real timer); a recording fake keeps tests instant */
   sleep?: Sleep
+  /** The performance devices (both on by default, as in the CLI) */
+  devices?: PerformanceDevices
   /** The log (off by default) and where it goes */
   logger?: { level: LogLevel }
   logStream?: NodeJS.WritableStream
@@ -50,7 +52,8 @@ export async function buildTestApp (
     keys: options.keys ?? await testKeys(),
     logger: options.logger ?? false,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
-    ...(options.sleep === undefined ? {} : { sleep: options.sleep })
+    ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
+    ...(options.devices === undefined ? {} : { devices: options.devices })
   })
   t.teardown(() => app.close())
   return { app, clock }
