@@ -9,6 +9,8 @@ import { describeReloadFailure, watchFixtures } from './config/fixture-watcher.j
 import { systemClock, type Clock } from './core/clock.js'
 import { STATE_COLLECTIONS, type StateCollections } from './core/records.js'
 import { MemoryStore } from './store/memory.js'
+import type { Store } from './core/store.js'
+import { DEMO_COLLECTIONS, type DemoCollections } from './demo/attempts.js'
 import { Emulator } from './core/emulator.js'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
@@ -75,12 +77,19 @@ async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Pr
   return { level }
 }
 
-export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}): Promise<Emulator> {
+/** Everything the app keeps in its one store: the core's collections and the demo's */
+export type AppCollections = StateCollections & DemoCollections
+
+function buildStore (clock: Clock): Store<AppCollections> {
+  return new MemoryStore<AppCollections>(clock, { collections: [...STATE_COLLECTIONS, ...DEMO_COLLECTIONS] })
+}
+
+export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}, store?: Store<AppCollections>): Promise<Emulator> {
   const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
   const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile })
   const clock = deps.clock ?? systemClock
   return new Emulator({
-    store: new MemoryStore<StateCollections>(clock, { collections: STATE_COLLECTIONS }),
+    store: store ?? buildStore(clock),
     fixtures,
     keys,
     publicUrl: resolvePublicUrl(config),
@@ -101,7 +110,8 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 }
 
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const emulator = await buildEmulator(config, deps)
+  const store = buildStore(deps.clock ?? systemClock)
+  const emulator = await buildEmulator(config, deps, store)
   const logger = await loggerOptions(config, deps)
   const app = Fastify({
     logger,
@@ -157,7 +167,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
       return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
     })
   })
-  await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken })
+  await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken, store })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {
       loaded: (fixtures) => {

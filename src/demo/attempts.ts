@@ -1,10 +1,10 @@
 // The sample app's server-side session: what the presenter chose for each verification attempt,
-// keyed by the OAuth state it sent, with the nonce and PKCE verifier the callback needs. A small
-// store with the shape of the store port's collections (put with a time to live, get, take; async;
-// stored values frozen, so a change is a new put), so it can move behind that port unchanged.
+// keyed by the OAuth state it sent, with the nonce and PKCE verifier the callback needs. Kept in
+// the app's store (the port of src/core/store.ts: a time to live, take for the one callback,
+// frozen values), in its own collection, so a shared store holds it for every replica.
 // Bounded: when it is full a new attempt is refused, never an older one silently dropped.
 import { randomBytes } from 'node:crypto'
-import type { Clock } from '../core/clock.js'
+import type { Store } from '../core/store.js'
 import type { DemoFormValues } from './views/demo.js'
 
 /** What the presenter chose on the form */
@@ -53,59 +53,44 @@ export function newAttempt (choices: DemoChoices, redirectUri: string, now: numb
   }
 }
 
-interface Stored {
-  attempt: DemoAttempt
-  expiresAt: number
+/** The demo's collection in the app's store (src/app.ts composes it with the core's) */
+export interface DemoCollections {
+  demoAttempts: DemoAttempt
 }
 
+export const DEMO_COLLECTIONS: ReadonlyArray<keyof DemoCollections> = ['demoAttempts']
+
 export class DemoAttempts {
-  private readonly attempts = new Map<string, Stored>()
-  private readonly clock: Clock
+  private readonly store: Store<DemoCollections>
   readonly capacity: number
 
-  constructor (clock: Clock, options: { capacity?: number } = {}) {
+  constructor (store: Store<DemoCollections>, options: { capacity?: number } = {}) {
     const capacity = options.capacity ?? MAX_ATTEMPTS
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
-    this.clock = clock
+    this.store = store
     this.capacity = capacity
   }
 
-  /** Stores (or replaces) an attempt for ttlMs; a new id is refused when the store is full */
+  /**
+   * Stores (or replaces) an attempt for ttlMs; a new id is refused when the store holds
+   * `capacity` live attempts (parallel puts may overshoot by the few in flight)
+   */
   async put (id: string, attempt: DemoAttempt, ttlMs: number): Promise<void> {
-    if (!this.attempts.has(id) && this.attempts.size >= this.capacity) {
-      this.dropExpired()
-      if (this.attempts.size >= this.capacity) throw new DemoAttemptsFullError(this.capacity)
+    if (await this.store.get('demoAttempts', id) === undefined) {
+      const { demoAttempts: live = 0 } = await this.store.sizes()
+      if (live >= this.capacity) throw new DemoAttemptsFullError(this.capacity)
     }
-    // A frozen copy: neither the caller's object nor a reader can change what is stored
-    const stored = Object.freeze({ ...attempt, choices: Object.freeze({ ...attempt.choices }) })
-    this.attempts.set(id, { attempt: stored, expiresAt: this.clock.now() + ttlMs })
+    // The store keeps a frozen copy: neither the caller's object nor a reader can change it
+    await this.store.put('demoAttempts', id, attempt, ttlMs)
   }
 
   /** A live attempt, left in place (the flow is still under way) */
   async get (id: string): Promise<DemoAttempt | undefined> {
-    return this.live(id)?.attempt
+    return await this.store.get('demoAttempts', id)
   }
 
   /** Reads and removes at once: a state answers one callback only */
   async take (id: string): Promise<DemoAttempt | undefined> {
-    const stored = this.live(id)
-    this.attempts.delete(id)
-    return stored?.attempt
-  }
-
-  private live (id: string): Stored | undefined {
-    const stored = this.attempts.get(id)
-    if (stored === undefined) return undefined
-    if (this.clock.now() >= stored.expiresAt) {
-      this.attempts.delete(id)
-      return undefined
-    }
-    return stored
-  }
-
-  /** Only when full: at most `capacity` entries to look at, and most puts never get here */
-  private dropExpired (): void {
-    const now = this.clock.now()
-    for (const [id, stored] of this.attempts) if (now >= stored.expiresAt) this.attempts.delete(id)
+    return await this.store.take('demoAttempts', id)
   }
 }

@@ -1,6 +1,7 @@
 // What the demo's route plugins share, in a module of its own: the plugin (index.ts) builds it
 // and the routes read it, so neither imports the other.
-import type { DemoAttempts } from './attempts.js'
+import type { Store } from '../core/store.js'
+import type { DemoAttempts, DemoCollections } from './attempts.js'
 import type { DemoBackend } from './verification.js'
 
 export interface DemoOptions {
@@ -8,6 +9,8 @@ export interface DemoOptions {
   dashboard: boolean
   /** The control API's admin token: the app reads the journal API with it */
   adminToken: string | undefined
+  /** The app's store, where the demo keeps its attempts (its own collection) */
+  store: Store<DemoCollections>
 }
 
 export interface DemoContext extends DemoOptions {

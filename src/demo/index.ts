@@ -27,7 +27,7 @@ function demoErrorHandler (dashboard: boolean) {
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   // The dashboard is linked exactly when the control API, and so its journal, is on
   const journal = new JournalClient(app, { enabled: options.dashboard, adminToken: options.adminToken })
-  const context: DemoContext = { ...options, attempts: new DemoAttempts(app.emulator.ctx.clock), backend: new DemoBackend(app, journal) }
+  const context: DemoContext = { ...options, attempts: new DemoAttempts(options.store), backend: new DemoBackend(app, journal) }
 
   // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
   // listener, not an onSend hook, so requests that are not the demo's cost nothing

@@ -1,15 +1,21 @@
 import t from 'tap'
 import { ManualClock } from '../../src/core/clock.js'
+import { MemoryStore } from '../../src/store/memory.js'
 import { pkceS256 } from '../../src/core/token-service.js'
-import { ATTEMPT_TTL_MS, DemoAttempts, DemoAttemptsFullError, newAttempt } from '../../src/demo/attempts.js'
+import { ATTEMPT_TTL_MS, DemoAttempts, DemoAttemptsFullError, newAttempt, type DemoCollections } from '../../src/demo/attempts.js'
 import type { DemoChoices } from '../../src/demo/attempts.js'
 
 const CHOICES: DemoChoices = { device: '+34666666666', claimed: '+34666666666', hint: 'konera', scenario: '', promptNone: false }
 const REDIRECT = 'http://emulator.test/demo/callback'
 
+/** Attempts in a memory store of their own, on a manual clock */
+function attemptsOn (clock: ManualClock, options: { capacity?: number } = {}): DemoAttempts {
+  return new DemoAttempts(new MemoryStore<DemoCollections>(clock, { sweepIntervalMs: 0 }), options)
+}
+
 t.test('an attempt holds fresh secrets and is redeemed once', async (t) => {
   const clock = new ManualClock()
-  const attempts = new DemoAttempts(clock)
+  const attempts = attemptsOn(clock)
   const a = newAttempt(CHOICES, REDIRECT, clock.now())
   const b = newAttempt(CHOICES, REDIRECT, clock.now())
   t.match(a, { state: /^[A-Za-z0-9_-]{32}$/, nonce: /^[A-Za-z0-9_-]{32}$/, codeVerifier: /^[A-Za-z0-9_-]{64}$/, redirectUri: REDIRECT, choices: CHOICES })
@@ -26,7 +32,7 @@ t.test('an attempt holds fresh secrets and is redeemed once', async (t) => {
 
 t.test('attempts expire after their time to live', async (t) => {
   const clock = new ManualClock()
-  const attempts = new DemoAttempts(clock)
+  const attempts = attemptsOn(clock)
   const a = newAttempt(CHOICES, REDIRECT, clock.now())
   await attempts.put(a.state, a, 1000)
   clock.advance(999)
@@ -38,20 +44,21 @@ t.test('attempts expire after their time to live', async (t) => {
 
 t.test('stored attempts cannot be changed in place: a change is a new put', async (t) => {
   const clock = new ManualClock()
-  const attempts = new DemoAttempts(clock)
+  const attempts = attemptsOn(clock)
   const a = newAttempt(CHOICES, REDIRECT, clock.now())
   await attempts.put(a.state, a, ATTEMPT_TTL_MS)
   const stored = await attempts.get(a.state)
   t.ok(Object.isFrozen(stored) && Object.isFrozen(stored?.choices), 'what a reader gets is frozen')
   t.throws(() => { (stored as { flowId?: string }).flowId = 'x' }, TypeError)
-  t.not(stored, a, 'the store keeps its own copy of what it was given')
+  try { (a as { flowId?: string }).flowId = 'changed by the caller' } catch {}
+  t.equal((await attempts.get(a.state))?.flowId, undefined, 'what the caller gave cannot change what is stored')
   await attempts.put(a.state, { ...a, flowId: 'flow-1' }, ATTEMPT_TTL_MS)
   t.equal((await attempts.get(a.state))?.flowId, 'flow-1')
 })
 
 t.test('the store is bounded: a full store refuses a new attempt, clearly, and keeps the others', async (t) => {
   const clock = new ManualClock()
-  const attempts = new DemoAttempts(clock, { capacity: 3 })
+  const attempts = attemptsOn(clock, { capacity: 3 })
   const [a, b, c] = [0, 1, 2].map(() => newAttempt(CHOICES, REDIRECT, clock.now())) as [ReturnType<typeof newAttempt>, ReturnType<typeof newAttempt>, ReturnType<typeof newAttempt>]
   for (const attempt of [a, b, c]) await attempts.put(attempt.state, attempt, 1000)
   const d = newAttempt(CHOICES, REDIRECT, clock.now())
@@ -74,7 +81,7 @@ t.test('the store is bounded: a full store refuses a new attempt, clearly, and k
 })
 
 t.test('the capacity is a positive integer', async (t) => {
-  t.throws(() => new DemoAttempts(new ManualClock(), { capacity: 0 }), RangeError)
+  t.throws(() => attemptsOn(new ManualClock(), { capacity: 0 }), RangeError)
 })
 
 t.test('the PKCE challenge is S256 of the verifier (RFC 7636 appendix B)', async (t) => {

@@ -54,10 +54,14 @@ t.test('the cycle finder finds a cycle of type-only imports', async (t) => {
   t.ok(importsOf(file).some((target) => target.endsWith('attempts.ts')), 'context.ts imports attempts.ts by type')
 })
 
-t.test('the demo never reaches into the server store', async (t) => {
-  const offending = sourceFiles(DEMO).filter((file) => {
+t.test('the demo never reaches into the server\'s state: its store handle sees only its own collection', async (t) => {
+  const files = sourceFiles(DEMO)
+  const offending = files.filter((file) => {
     const text = readFileSync(file, 'utf8')
-    return /\.store\b|core\/store\.js|\bctx\.store/.test(text)
+    return /\bctx\.store|emulator\.ctx\.store|StateCollections|core\/records\.js/.test(text)
   }).map((file) => relative(SRC, file))
   t.strictSame(offending, [])
+  const handles = files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bStore<([^>]+)>/g)].map((m) => m[1]))
+  t.ok(handles.length > 0, 'the demo keeps its attempts in the app\'s store')
+  t.strictSame([...new Set(handles)], ['DemoCollections'], 'typed to the demo\'s collection only')
 })
