@@ -17,7 +17,11 @@ export interface AuthenticatedClient {
   method: TokenEndpointAuthMethod
 }
 
-export type Form = Record<string, string | string[] | undefined>
+/**
+ * The token endpoint's form as its route schema lets it through: every value one string (a
+ * repeated parameter is refused there, before the core sees the form)
+ */
+export type Form = Readonly<Record<string, string | undefined>>
 
 const BASIC_CHALLENGE = 'Basic realm="camara-nv-emulator", charset="UTF-8"'
 
@@ -50,9 +54,9 @@ function parseBasic (header: string): BasicCredentials | undefined {
   }
 }
 
-function field (form: Form, name: string): string | undefined {
+/** A parameter's value; an empty one counts as absent (RFC 6749 section 3.1) */
+export function field (form: Form, name: string): string | undefined {
   const value = form[name]
-  if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} must not be repeated`)
   return value === '' ? undefined : value
 }
 

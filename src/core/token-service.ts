@@ -3,7 +3,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { nanoid } from 'nanoid'
 import { NETWORK_AMR, pairwiseSubject } from './authorization.js'
-import { ClientAuthenticator, type AuthenticatedClient, type Form } from './client-authentication.js'
+import { ClientAuthenticator, field, type AuthenticatedClient, type Form } from './client-authentication.js'
 import type { CoreContext } from './context.js'
 import { OAuthError } from './errors.js'
 import type { KeyRing } from './keys.js'
@@ -64,12 +64,6 @@ export function pkceMatches (verifier: string, challenge: string): boolean {
   return computed.length === expected.length && timingSafeEqual(computed, expected)
 }
 
-function field (form: Form, name: string): string | undefined {
-  const value = form[name]
-  if (Array.isArray(value)) throw new OAuthError('invalid_request', `${name} must not be repeated`)
-  return value === '' ? undefined : value
-}
-
 function required (form: Form, name: string): string {
   const value = field(form, name)
   if (value === undefined) throw new OAuthError('invalid_request', `${name} is required`)
@@ -94,8 +88,6 @@ export class TokenService {
    * revoke the grant), wait the injected latency, then issue.
    */
   async token (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<TokenOutcome> {
-    const repeated = Object.entries(form).find(([, value]) => Array.isArray(value))
-    if (repeated !== undefined) throw new OAuthError('invalid_request', `${repeated[0]} must not be repeated`)
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
     const client = await this.clients.authenticate(form, authorization)

@@ -433,12 +433,6 @@ t.test('token request checks', async (t) => {
     },
     'before client authentication')
   t.same(await oauthFailure(emulator.tokens.token({
-    grant_type: 'authorization_code',
-    code: ['a', 'b'],
-    ...DEMO_SECRET
-  }, undefined)),
-  { error: 'invalid_request', description: 'code must not be repeated', statusCode: 400 })
-  t.same(await oauthFailure(emulator.tokens.token({
     grant_type: 'client_credentials',
     client_id: 'demo-app',
     client_secret: 'wrong'
