@@ -57,7 +57,7 @@ t.test('startEmulator listens on an ephemeral port and reports the URLs it reall
   t.not(port, '', 'a real port')
   const base = `http://127.0.0.1:${port}`
   const issuer = `${base}/camara/api/auth/v1`
-  t.same(emulator.urls, expectedEndpoints(base))
+  t.strictSame(emulator.urls, expectedEndpoints(base))
   const health = await fetch(emulator.urls.health)
   t.equal(health.status, 200)
   t.match(await health.json(), { status: 'ok', issuer })
@@ -76,7 +76,7 @@ t.test('authorizeDevice gives a real code for a device on the operator network; 
     deviceIp: '142.115.147.143'
   })
   t.equal(`${authorization.redirect.origin}${authorization.redirect.pathname}`, REDIRECT_URI)
-  t.same({ state: authorization.state, error: authorization.error, errorDescription: authorization.errorDescription }, { state: 'state-42', error: undefined, errorDescription: undefined })
+  t.strictSame({ state: authorization.state, error: authorization.error, errorDescription: authorization.errorDescription }, { state: 'state-42', error: undefined, errorDescription: undefined })
   t.type(authorization.code, 'string')
 
   const res = await exchangeCode(emulator, authorization.code as string)
@@ -101,7 +101,7 @@ t.test('authorizeDevice gives a real code for a device on the operator network; 
 t.test('authorizeDevice without a device address is localhost, outside every operator range: konera_context or an ipport hint names the device', async (t) => {
   const { emulator } = await start(t)
   const fromLocalhost = await emulator.authorizeDevice({ clientId: 'demo-app', redirectUri: REDIRECT_URI, scope: SCOPE, prompt: 'none', state: 's' })
-  t.same({ code: fromLocalhost.code, error: fromLocalhost.error, state: fromLocalhost.state }, { code: undefined, error: 'login_required', state: 's' })
+  t.strictSame({ code: fromLocalhost.code, error: fromLocalhost.error, state: fromLocalhost.state }, { code: undefined, error: 'login_required', state: 's' })
   t.type(fromLocalhost.errorDescription, 'string')
 
   const byHint = await emulator.authorizeDevice({ clientId: 'demo-app', redirectUri: REDIRECT_URI, scope: SCOPE, loginHint: 'ipport:142.115.147.143' })
@@ -121,7 +121,7 @@ t.test('authorizeDevice reports an authorize leg that does not redirect (unknown
 
 t.test('with --public-url the URLs use it and authorizeDevice still completes the leg in-process', async (t) => {
   const { emulator } = await start(t, { publicUrl: 'http://emulator:9091' })
-  t.same([emulator.urls.base, emulator.urls.issuer, emulator.urls.token], ['http://emulator:9091', 'http://emulator:9091/camara/api/auth/v1', 'http://emulator:9091/camara/api/auth/v1/token'])
+  t.strictSame([emulator.urls.base, emulator.urls.issuer, emulator.urls.token], ['http://emulator:9091', 'http://emulator:9091/camara/api/auth/v1', 'http://emulator:9091/camara/api/auth/v1/token'])
   const authorization = await emulator.authorizeDevice({ clientId: 'demo-app', redirectUri: REDIRECT_URI, scope: SCOPE, deviceIp: '142.115.147.143' })
   t.type(authorization.code, 'string')
   t.equal(`${authorization.redirect.origin}${authorization.redirect.pathname}`, REDIRECT_URI)
@@ -135,7 +135,7 @@ t.test('inline fixture documents are validated like files and served', async (t)
       subscribers: [{ msisdn: '+447700900001', operator: 'my-telco', ipv4: ['10.20.0.5'], connection: 'mobile-data' }]
     } as never]
   })
-  t.same(emulator.fixtures.get().subscribers.map((s) => s.msisdn), ['+447700900001'])
+  t.strictSame(emulator.fixtures.get().subscribers.map((s) => s.msisdn), ['+447700900001'])
   const authorization = await emulator.authorizeDevice({ clientId: 'my-app', redirectUri: REDIRECT_URI, scope: SCOPE, deviceIp: '10.20.0.5' })
   t.type(authorization.code, 'string')
   await t.rejects(startEmulator({ fixtures: [{ operators: [], clients: [], subscribers: [{ msisdn: 'nope', operator: 'x', connection: 'mobile-data' }] } as never] }),
@@ -145,17 +145,17 @@ t.test('inline fixture documents are validated like files and served', async (t)
 t.test('fixtures: get returns a copy; upsertSubscriber applies the file defaults and the fixture rules; removeSubscriber', async (t) => {
   const { emulator } = await start(t)
   const before = emulator.fixtures.get()
-  t.same(before.files.map((file) => file.split('/').slice(-2).join('/')), ['fixtures/default.json'])
+  t.strictSame(before.files.map((file) => file.split('/').slice(-2).join('/')), ['fixtures/default.json'])
   t.equal(before.defaultOperator, 'telco-es')
   before.subscribers.length = 0
   t.not(emulator.fixtures.get().subscribers.length, 0, 'changing the copy changes nothing')
 
-  t.same(emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' }), { created: true })
-  t.same(emulator.fixtures.get().subscribers.find((s) => s.msisdn === '+34611111111'),
+  t.strictSame(emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' }), { created: true })
+  t.strictSame(emulator.fixtures.get().subscribers.find((s) => s.msisdn === '+34611111111'),
     { msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], ipv6: [], connection: 'mobile-data', authMethods: ['network'] })
   const tokens = await tokensFor(emulator, '142.115.1.1')
   t.match(await verify(emulator, tokens.access_token, '+34611111111'), { status: 200, body: { devicePhoneNumberVerified: true } })
-  t.same(emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.2'], connection: 'wifi' }), { created: false })
+  t.strictSame(emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.2'], connection: 'wifi' }), { created: false })
   t.equal(emulator.fixtures.get().subscribers.find((s) => s.msisdn === '+34611111111')?.connection, 'wifi')
 
   t.throws(() => emulator.fixtures.upsertSubscriber({ msisdn: '611111111', operator: 'telco-es', connection: 'mobile-data' }),
@@ -190,7 +190,7 @@ t.test('scenarios: list, define, activate for the next N requests or until expir
   t.match(emulator.scenarios.activations(), [{ id: once, name: 'verify-unavailable', remaining: 1, appliedCount: 0 }])
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { status: 503, body: { status: 503, code: 'UNAVAILABLE' } })
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { status: 200, body: { devicePhoneNumberVerified: true } }, 'only the next request')
-  t.same(emulator.scenarios.activations(), [])
+  t.strictSame(emulator.scenarios.activations(), [])
 
   const always = emulator.scenarios.activate('verify-always-false')
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { status: 200, body: { devicePhoneNumberVerified: false } })
@@ -205,7 +205,7 @@ t.test('scenarios: list, define, activate for the next N requests or until expir
   clock.advance(59_999)
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { body: { devicePhoneNumberVerified: false } }, 'still live a ms before')
   clock.advance(1)
-  t.same(emulator.scenarios.activations(), [], 'gone once its time is up, on the emulator clock')
+  t.strictSame(emulator.scenarios.activations(), [], 'gone once its time is up, on the emulator clock')
   t.match(await verify(emulator, tokens.access_token, '+34666666666'), { body: { devicePhoneNumberVerified: true } })
 
   emulator.scenarios.activate('verify-always-false')
@@ -244,7 +244,7 @@ t.test('scenarios: refusals name the JSON path and rule, or the registry problem
     t.equal((error as Error).message, 'programmatic API: $.expiresInSeconds: must be a number of seconds above 0 and at most 1000000000')
   }
   t.throws(() => emulator.scenarios.remove('rate-limited'), { name: 'ScenarioRegistryError', kind: 'read-only' })
-  t.same(emulator.scenarios.activations(), [], 'nothing was activated')
+  t.strictSame(emulator.scenarios.activations(), [], 'nothing was activated')
 })
 
 t.test('journal: list with filters, clear', async (t) => {
@@ -253,13 +253,13 @@ t.test('journal: list with filters, clear', async (t) => {
   const tokens = await (await exchangeCode(emulator, authorization.code as string)).json() as TokenResponse
   await verify(emulator, tokens.access_token, '+34666666666')
   const all = emulator.journal.list()
-  t.same(all.map((entry) => [entry.operation, entry.status]), [['authorize', 302], ['operator', 302], ['token', 200], ['verify', 200]])
+  t.strictSame(all.map((entry) => [entry.operation, entry.status]), [['authorize', 302], ['operator', 302], ['token', 200], ['verify', 200]])
   const flowId = all[0]?.flowId as string
   t.ok(all.every((entry) => entry.flowId === flowId), 'one flow id links the legs')
   t.match(emulator.journal.list({ operation: 'verify' }), [{ operation: 'verify', msisdn: '+34666666666', clientId: 'demo-app', path: '/camara/api/number-verification/v1/verify' }])
-  t.same(emulator.journal.list({ limit: 1 }).map((entry) => entry.operation), ['verify'])
+  t.strictSame(emulator.journal.list({ limit: 1 }).map((entry) => entry.operation), ['verify'])
   emulator.journal.clear()
-  t.same(emulator.journal.list(), [])
+  t.strictSame(emulator.journal.list(), [])
 })
 
 t.test('mintToken: tokens without the browser leg, with authentication method and flow scenarios; refusals', async (t) => {
@@ -290,8 +290,8 @@ t.test('reset forgets tokens, runtime subscribers, activations and the journal',
 
   await emulator.reset()
   t.notOk(emulator.fixtures.get().subscribers.some((s) => s.msisdn === '+34611111111'))
-  t.same(emulator.scenarios.activations(), [])
-  t.same(emulator.journal.list(), [])
+  t.strictSame(emulator.scenarios.activations(), [])
+  t.strictSame(emulator.journal.list(), [])
   t.match(await verify(emulator, minted.access_token, '+34666666666'), { status: 401, body: { status: 401, code: 'UNAUTHENTICATED' } })
 })
 

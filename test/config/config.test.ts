@@ -78,15 +78,15 @@ const FROM_ENV: EmulatorConfig = {
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
   const config = parseConfig([], {})
-  t.same(withoutSeed(config), withoutSeed(defaultConfig))
-  t.same(config.fixtures, [DEFAULT_FIXTURES])
+  t.strictSame(withoutSeed(config), withoutSeed(defaultConfig))
+  t.strictSame(config.fixtures, [DEFAULT_FIXTURES])
   t.ok(Number.isInteger(config.seed) && config.seed >= 0 && config.seed < 2 ** 32, `seed ${config.seed}`)
   t.equal(defaultConfig.port, 9091)
   t.equal(defaultConfig.host, '127.0.0.1')
 })
 
 t.test('environment variables set every value they name', async (t) => {
-  t.same(parseConfig([], EVERY_ENV), FROM_ENV)
+  t.strictSame(parseConfig([], EVERY_ENV), FROM_ENV)
 })
 
 t.test('flags win over environment variables', async (t) => {
@@ -97,7 +97,7 @@ t.test('flags win over environment variables', async (t) => {
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
     '--allowed-hosts', '*', '--no-user-scenarios'
   ]
-  t.same(parseConfig(argv, EVERY_ENV), {
+  t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
     host: '::',
     publicUrl: 'http://localhost:9000',
@@ -127,7 +127,7 @@ t.test('flags win over environment variables', async (t) => {
 
 t.test('short flags', async (t) => {
   const config = parseConfig(['-p', '0', '-H', '0.0.0.0', '-f', 'x.json,y.json', '-w'], {})
-  t.same([config.port, config.host, config.fixtures, config.watch], [0, '0.0.0.0', ['x.json', 'y.json'], true])
+  t.strictSame([config.port, config.host, config.fixtures, config.watch], [0, '0.0.0.0', ['x.json', 'y.json'], true])
 })
 
 t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH', async (t) => {
@@ -158,8 +158,8 @@ t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async 
 })
 
 t.test('a zero time limit switches it off, so it never clashes with the other', async (t) => {
-  t.same(parseConfig(['--request-timeout', '0'], {}).requestTimeout, 0)
-  t.same(parseConfig(['--body-timeout', '0', '--request-timeout', '1'], {}).bodyTimeout, 0)
+  t.strictSame(parseConfig(['--request-timeout', '0'], {}).requestTimeout, 0)
+  t.strictSame(parseConfig(['--body-timeout', '0', '--request-timeout', '1'], {}).bodyTimeout, 0)
 })
 
 t.test('range limits are inclusive', async (t) => {
@@ -203,16 +203,16 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
   ]
   for (const [argv, env, code, message] of cases) {
     const result = refusal(t, argv, env)
-    t.same({ code: result.code, exitCode: result.exitCode, firstLine: result.stderr.split('\n')[0] }, { code, exitCode: 1, firstLine: message }, `${argv.join(' ')} ${JSON.stringify(env)}`)
+    t.strictSame({ code: result.code, exitCode: result.exitCode, firstLine: result.stderr.split('\n')[0] }, { code, exitCode: 1, firstLine: message }, `${argv.join(' ')} ${JSON.stringify(env)}`)
     t.match(result.stderr, /Usage: camara-nv-emulator \[options\]/, 'help follows the error')
   }
 })
 
 t.test('--version and --help stop parsing with exit code 0', async (t) => {
-  t.same(refusal(t, ['--version']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
-  t.same(refusal(t, ['-v']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
+  t.strictSame(refusal(t, ['--version']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
+  t.strictSame(refusal(t, ['-v']), { code: 'commander.version', exitCode: 0, stderr: '', stdout: '1.2.3\n' })
   const help = refusal(t, ['--help'])
-  t.same([help.code, help.exitCode], ['commander.helpDisplayed', 0])
+  t.strictSame([help.code, help.exitCode], ['commander.helpDisplayed', 0])
   t.match(help.stdout, /--public-url <url>/)
 })
 

@@ -9,7 +9,7 @@ import { FixtureFileSchema } from '../../src/core/fixture-schema.js'
 const read = (path: string): unknown => JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8'))
 
 t.test('fixtures/fixture.schema.json is the generated schema (run npm run schema after changing the model)', async (t) => {
-  t.same(read('fixtures/fixture.schema.json'), fixtureJsonSchema())
+  t.strictSame(read('fixtures/fixture.schema.json'), fixtureJsonSchema())
 })
 
 t.test('every shipped fixture file names the schema and satisfies it', async (t) => {

@@ -102,7 +102,7 @@ t.test('validate', async (t) => {
       acr_values: 'anything'
     }))
     t.equal(client.clientId, 'demo-app')
-    t.same(request, {
+    t.strictSame(request, {
       clientId: 'demo-app',
       redirectUri: REDIRECT_URI,
       state: STATE,
@@ -117,11 +117,11 @@ t.test('validate', async (t) => {
   })
 
   t.test('collects flow-wide scenarios from emulator_scenario and konera_context, once each', async (t) => {
-    t.same(emulator.authorization.validate(authorizeQuery({
+    t.strictSame(emulator.authorization.validate(authorizeQuery({
       emulator_scenario: 'slow, flaky,,slow',
       konera_context: 'scenario:flaky+timeout'
     })).flowScenarios, ['slow', 'flaky', 'timeout'])
-    t.same(validate({ emulator_scenario: ['slow', 'flaky'] }),
+    t.strictSame(validate({ emulator_scenario: ['slow', 'flaky'] }),
       redirect('invalid_request', 'emulator_scenario must not be repeated'))
   })
 
@@ -137,85 +137,85 @@ t.test('validate', async (t) => {
     }))
     t.equal(request.state, undefined)
     t.equal(request.nonce, undefined)
-    t.same(request.prompt, [])
+    t.strictSame(request.prompt, [])
     t.equal(request.loginHint, undefined)
     t.equal(request.konera, undefined)
     t.equal(request.codeChallenge, undefined)
   })
 
   t.test('a missing, empty or repeated client_id gets an error page, never a redirect', async (t) => {
-    t.same(validate({ client_id: undefined }), page('invalid_request', 'client_id is required'))
-    t.same(validate({ client_id: '' }), page('invalid_request', 'client_id is required'))
-    t.same(validate({ client_id: ['demo-app', 'demo-app'] }), page('invalid_request', 'client_id must not be repeated'))
+    t.strictSame(validate({ client_id: undefined }), page('invalid_request', 'client_id is required'))
+    t.strictSame(validate({ client_id: '' }), page('invalid_request', 'client_id is required'))
+    t.strictSame(validate({ client_id: ['demo-app', 'demo-app'] }), page('invalid_request', 'client_id must not be repeated'))
   })
 
   t.test('an unknown client_id gets an error page', async (t) => {
-    t.same(validate({ client_id: 'nobody' }), page('unauthorized_client', 'client_id "nobody" is not registered'))
+    t.strictSame(validate({ client_id: 'nobody' }), page('unauthorized_client', 'client_id "nobody" is not registered'))
   })
 
   t.test('a missing, repeated or unregistered redirect_uri gets an error page', async (t) => {
-    t.same(validate({ redirect_uri: undefined }), page('invalid_request', 'redirect_uri is required'))
-    t.same(validate({ redirect_uri: '' }), page('invalid_request', 'redirect_uri is required'))
-    t.same(validate({ redirect_uri: [REDIRECT_URI, REDIRECT_URI] }),
+    t.strictSame(validate({ redirect_uri: undefined }), page('invalid_request', 'redirect_uri is required'))
+    t.strictSame(validate({ redirect_uri: '' }), page('invalid_request', 'redirect_uri is required'))
+    t.strictSame(validate({ redirect_uri: [REDIRECT_URI, REDIRECT_URI] }),
       page('invalid_request', 'redirect_uri must not be repeated'))
-    t.same(validate({ redirect_uri: 'https://attacker.example/callback' }),
+    t.strictSame(validate({ redirect_uri: 'https://attacker.example/callback' }),
       page('invalid_request',
         'redirect_uri "https://attacker.example/callback" is not registered for client "demo-app"'))
-    t.same(validate({ redirect_uri: `${REDIRECT_URI}/` }),
+    t.strictSame(validate({ redirect_uri: `${REDIRECT_URI}/` }),
       page('invalid_request', `redirect_uri "${REDIRECT_URI}/" is not registered for client "demo-app"`),
       'compared by exact string')
   })
 
   t.test('any other repeated parameter is reported by redirect', async (t) => {
-    t.same(validate({ scope: [SCOPE, SCOPE] }), redirect('invalid_request', 'scope must not be repeated'))
-    t.same(validate({ state: ['one', 'two'] }), redirect('invalid_request', 'state must not be repeated', 'one'))
-    t.same(validate({ acr_values: ['a', 'b'] }), redirect('invalid_request', 'acr_values must not be repeated'))
+    t.strictSame(validate({ scope: [SCOPE, SCOPE] }), redirect('invalid_request', 'scope must not be repeated'))
+    t.strictSame(validate({ state: ['one', 'two'] }), redirect('invalid_request', 'state must not be repeated', 'one'))
+    t.strictSame(validate({ acr_values: ['a', 'b'] }), redirect('invalid_request', 'acr_values must not be repeated'))
   })
 
   t.test('response_type must be code', async (t) => {
-    t.same(validate({ response_type: undefined }), redirect('invalid_request', 'response_type is required'))
-    t.same(validate({ response_type: 'token' }),
+    t.strictSame(validate({ response_type: undefined }), redirect('invalid_request', 'response_type is required'))
+    t.strictSame(validate({ response_type: 'token' }),
       redirect('unsupported_response_type', 'response_type "token" is not supported; use code'))
-    t.same(validate({ response_type: 'code id_token' }),
+    t.strictSame(validate({ response_type: 'code id_token' }),
       redirect('unsupported_response_type', 'response_type "code id_token" is not supported; use code'))
   })
 
   t.test('scope must be present and grantable', async (t) => {
-    t.same(validate({ scope: undefined }), redirect('invalid_request', 'scope is required'))
-    t.same(validate({ scope: '' }), redirect('invalid_request', 'scope is required'))
-    t.same(validate({ scope: '   ' }), redirect('invalid_scope', 'scope is empty'))
-    t.same(validate({ scope: 'openid dpv:FraudPreventionAndDetection sim-swap:check' }),
+    t.strictSame(validate({ scope: undefined }), redirect('invalid_request', 'scope is required'))
+    t.strictSame(validate({ scope: '' }), redirect('invalid_request', 'scope is required'))
+    t.strictSame(validate({ scope: '   ' }), redirect('invalid_scope', 'scope is empty'))
+    t.strictSame(validate({ scope: 'openid dpv:FraudPreventionAndDetection sim-swap:check' }),
       redirect('invalid_scope', 'scope not allowed for this client: sim-swap:check'))
-    t.same(validate({ scope: 'openid number-verification:verify' }),
+    t.strictSame(validate({ scope: 'openid number-verification:verify' }),
       redirect('invalid_scope', 'a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection'))
-    t.same(validate({ scope: 'dpv:A dpv:B number-verification:verify' }),
+    t.strictSame(validate({ scope: 'dpv:A dpv:B number-verification:verify' }),
       redirect('invalid_scope', 'exactly one dpv: purpose is allowed, got dpv:A dpv:B'))
   })
 
   t.test('a redirected error has no state when the request had none', async (t) => {
-    t.same(validate({ state: undefined, response_type: 'token' }),
+    t.strictSame(validate({ state: undefined, response_type: 'token' }),
       redirect('unsupported_response_type', 'response_type "token" is not supported; use code', null))
   })
 
   t.test('prompt takes known values, and none alone', async (t) => {
-    t.same(validate({ prompt: 'bogus' }), redirect('invalid_request', 'prompt value "bogus" is not supported'))
-    t.same(validate({ prompt: 'none login' }),
+    t.strictSame(validate({ prompt: 'bogus' }), redirect('invalid_request', 'prompt value "bogus" is not supported'))
+    t.strictSame(validate({ prompt: 'none login' }),
       redirect('invalid_request', 'prompt=none cannot be combined with other values'))
-    t.same(emulator.authorization.validate(authorizeQuery({ prompt: ' login  consent ' })).prompt, ['login', 'consent'])
+    t.strictSame(emulator.authorization.validate(authorizeQuery({ prompt: ' login  consent ' })).prompt, ['login', 'consent'])
   })
 
   t.test('PKCE: S256 only, a well-formed challenge, and required where the client says so', async (t) => {
-    t.same(validate({ code_challenge_method: 'S256' }),
+    t.strictSame(validate({ code_challenge_method: 'S256' }),
       redirect('invalid_request', 'code_challenge_method was sent without code_challenge'))
-    t.same(validate({ code_challenge: PKCE_CHALLENGE }),
+    t.strictSame(validate({ code_challenge: PKCE_CHALLENGE }),
       redirect('invalid_request', 'code_challenge_method "plain" is not supported; use S256'))
-    t.same(validate({ code_challenge: PKCE_CHALLENGE, code_challenge_method: 'plain' }),
+    t.strictSame(validate({ code_challenge: PKCE_CHALLENGE, code_challenge_method: 'plain' }),
       redirect('invalid_request', 'code_challenge_method "plain" is not supported; use S256'))
-    t.same(validate({ code_challenge: 'short', code_challenge_method: 'S256' }),
+    t.strictSame(validate({ code_challenge: 'short', code_challenge_method: 'S256' }),
       redirect('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]'))
-    t.same(validate({ code_challenge: `${PKCE_CHALLENGE.slice(0, 42)}+`, code_challenge_method: 'S256' }),
+    t.strictSame(validate({ code_challenge: `${PKCE_CHALLENGE.slice(0, 42)}+`, code_challenge_method: 'S256' }),
       redirect('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]'))
-    t.same(validate({ client_id: 'demo-app-jwt' }),
+    t.strictSame(validate({ client_id: 'demo-app-jwt' }),
       redirect('invalid_request',
         'PKCE is required for this client: send code_challenge and code_challenge_method=S256'))
     t.equal(emulator.authorization.validate(authorizeQuery({
@@ -226,13 +226,13 @@ t.test('validate', async (t) => {
   })
 
   t.test('a malformed login_hint or konera_context is reported by redirect', async (t) => {
-    t.same(validate({ login_hint: 'tel:666' }),
+    t.strictSame(validate({ login_hint: 'tel:666' }),
       redirect('invalid_request', 'login_hint "tel:666" is not tel:+E.164 (e.g. tel:+34666666666)'))
-    t.same(validate({ login_hint: 'ipport:1.2.3.4:0' }),
+    t.strictSame(validate({ login_hint: 'ipport:1.2.3.4:0' }),
       redirect('invalid_request', 'login_hint "ipport:1.2.3.4:0" is not ipport:IPv4[:port] or ipport:[IPv6][:port]'))
-    t.same(validate({ konera_context: 'ipv4:nope' }),
+    t.strictSame(validate({ konera_context: 'ipv4:nope' }),
       redirect('invalid_request', 'konera_context ipv4 "nope" is not a valid IPv4 address'))
-    t.same(emulator.authorization.validate(authorizeQuery({ login_hint: 'email:someone@example.com' })).loginHint,
+    t.strictSame(emulator.authorization.validate(authorizeQuery({ login_hint: 'email:someone@example.com' })).loginHint,
       { kind: 'unsupported', value: 'email:someone@example.com' })
   })
 
@@ -266,7 +266,7 @@ t.test('validate', async (t) => {
     ]
     for (const [fix, expected] of steps) {
       Object.assign(query, fix)
-      t.same(authorizeError(() => emulator.authorization.validate(query)), expected, expected.description)
+      t.strictSame(authorizeError(() => emulator.authorization.validate(query)), expected, expected.description)
     }
     query.login_hint = 'tel:+34666666666'
     t.equal(emulator.authorization.validate(query).clientId, 'demo-app', 'valid once all is fixed')
@@ -275,7 +275,7 @@ t.test('validate', async (t) => {
   t.test('does not require a purpose when the settings say so', async (t) => {
     const { emulator } = await buildEmulator({ settings: { requirePurpose: false } })
     const { scope } = emulator.authorization.validate(authorizeQuery({ scope: 'openid number-verification:verify' }))
-    t.same(scope.purposes, [])
+    t.strictSame(scope.purposes, [])
   })
 })
 
@@ -301,10 +301,10 @@ t.test('onFlowStart tells each listener of every flow started, until it stops li
   const again = emulator.authorization.onFlowStart((pending) => seen.push([`again:${pending.flowId}`, pending.clientId,
     pending.state]))
   const first = (await emulator.authorization.start(authorizeQuery({ state: 'one' }), '49.36.10.20')).pending
-  t.same(seen, [[first.flowId, 'demo-app', 'one'], [`again:${first.flowId}`, 'demo-app', 'one']])
+  t.strictSame(seen, [[first.flowId, 'demo-app', 'one'], [`again:${first.flowId}`, 'demo-app', 'one']])
   stop()
   const second = (await emulator.authorization.start(authorizeQuery({ state: 'two' }), '49.36.10.20')).pending
-  t.same(seen.slice(2), [[`again:${second.flowId}`, 'demo-app', 'two']], 'only the listener still subscribed')
+  t.strictSame(seen.slice(2), [[`again:${second.flowId}`, 'demo-app', 'two']], 'only the listener still subscribed')
   await t.rejects(emulator.authorization.start(authorizeQuery({ client_id: 'nobody' }), '49.36.10.20'), AuthorizeError)
   t.equal(seen.length, 3, 'a refused request starts no flow: the listener still subscribed hears nothing')
   again()
@@ -390,9 +390,9 @@ t.test('telco finder', async (t) => {
 t.test('candidateAddresses lists konera ipv4, konera ipv6, the ipport: hint, then the source', async (t) => {
   const addresses = candidateAddresses(parseKoneraContext('ipv6:2001:db8::1,ipv4:10.0.0.1'),
     parseLoginHint('ipport:10.0.0.2:80'), '::ffff:10.0.0.3')
-  t.same(addresses.map((a) => a.text), ['10.0.0.1', '2001:db8::1', '10.0.0.2', '10.0.0.3'])
-  t.same(candidateAddresses(undefined, parseLoginHint('tel:+34666666666'), 'not-an-ip'), [])
-  t.same(candidateAddresses(undefined, undefined, undefined), [])
+  t.strictSame(addresses.map((a) => a.text), ['10.0.0.1', '2001:db8::1', '10.0.0.2', '10.0.0.3'])
+  t.strictSame(candidateAddresses(undefined, parseLoginHint('tel:+34666666666'), 'not-an-ip'), [])
+  t.strictSame(candidateAddresses(undefined, undefined, undefined), [])
 })
 
 t.test('pending', async (t) => {
@@ -444,7 +444,7 @@ t.test('completeAtOperator', async (t) => {
     const url = new URL(result.location)
     const code = url.searchParams.get('code') ?? ''
     t.equal(`${url.origin}${url.pathname}`, REDIRECT_URI)
-    t.same([...url.searchParams.keys()], ['code', 'state'])
+    t.strictSame([...url.searchParams.keys()], ['code', 'state'])
     t.equal(url.searchParams.get('state'), STATE)
     t.match(code, /^[\w-]{32}$/)
     t.strictSame(result.identification,
@@ -496,7 +496,7 @@ t.test('completeAtOperator', async (t) => {
     const query = authorizeQuery({ redirect_uri: 'http://localhost:3000/callback?tenant=a', state: undefined })
     const { pending } = await emulator.authorization.start(query, SEED_IPV4)
     const url = new URL((await emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)).location)
-    t.same([...url.searchParams.keys()], ['tenant', 'code'])
+    t.strictSame([...url.searchParams.keys()], ['tenant', 'code'])
     t.equal(url.searchParams.get('tenant'), 'a')
   })
 
@@ -546,7 +546,7 @@ t.test('completeAtOperator', async (t) => {
     document.operators = document.operators.filter((o) => o.id !== 'telco-in')
     document.subscribers = document.subscribers.filter((s) => s.operator !== 'telco-in')
     emulator.replaceFixtures(fixturesFrom(document))
-    t.same(await authorizeRejection(emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
+    t.strictSame(await authorizeRejection(emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
       redirect('temporarily_unavailable', 'operator "telco-in" is no longer configured'))
   })
 })
@@ -696,10 +696,10 @@ t.test('amr says how the subscriber was authenticated', async (t) => {
     const { pending } = await emulator.authorization.start(authorizeQuery(), source)
     return (await emulator.authorization.completeAtOperator(pending.operatorId, pending.id, source)).grant.amr
   }
-  t.same(await grantAmr(SEED_IPV4), ['nba', 'mnba'])
-  t.same(await grantAmr('81.40.12.35'), ['sms', 'otp'])
-  t.same(NETWORK_AMR, ['nba', 'mnba'])
-  t.same(SMS_OTP_AMR, ['sms', 'otp'])
+  t.strictSame(await grantAmr(SEED_IPV4), ['nba', 'mnba'])
+  t.strictSame(await grantAmr('81.40.12.35'), ['sms', 'otp'])
+  t.strictSame(NETWORK_AMR, ['nba', 'mnba'])
+  t.strictSame(SMS_OTP_AMR, ['sms', 'otp'])
 })
 
 t.test('the pairwise sub is stable per client, different across clients and subscribers, and not the number',

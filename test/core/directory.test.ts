@@ -12,7 +12,7 @@ function address (text: string): NetworkAddress {
 const directory = new Directory(defaultFixtures())
 
 t.test('counts what the default fixtures define', async (t) => {
-  t.same(directory.counts(), { operators: 2, clients: 3, subscribers: 7 })
+  t.strictSame(directory.counts(), { operators: 2, clients: 3, subscribers: 7 })
 })
 
 t.test('looks up clients, operators and subscribers by their ids', async (t) => {

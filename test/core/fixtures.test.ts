@@ -39,25 +39,25 @@ function world (changes: Record<string, unknown> = {}): Record<string, unknown> 
 
 t.test('the default fixtures load cleanly, with schema defaults applied', async (t) => {
   const fixtures = loadFixtures([DEFAULT_FIXTURES])
-  t.same(fixtures.files, [DEFAULT_FIXTURES])
+  t.strictSame(fixtures.files, [DEFAULT_FIXTURES])
   t.equal(fixtures.defaultOperator, 'telco-es')
-  t.same(fixtures.operators.map((o) => [o.id, o.trustsLoginHint]), [['telco-es', false], ['telco-in', false]])
-  t.same(fixtures.clients.map((c) => [c.clientId, c.requirePkce]), [['demo-app', false], ['demo-app-jwt', true], ['demo-web', true]])
-  t.same(fixtures.subscribers.map((s) => s.msisdn), ['+34666666666', '+34666666667', '+919036499174', '+34600000002', '+34600000003', '+34600000004', '+34600000005'])
+  t.strictSame(fixtures.operators.map((o) => [o.id, o.trustsLoginHint]), [['telco-es', false], ['telco-in', false]])
+  t.strictSame(fixtures.clients.map((c) => [c.clientId, c.requirePkce]), [['demo-app', false], ['demo-app-jwt', true], ['demo-web', true]])
+  t.strictSame(fixtures.subscribers.map((s) => s.msisdn), ['+34666666666', '+34666666667', '+919036499174', '+34600000002', '+34600000003', '+34600000004', '+34600000005'])
 })
 
 t.test('validateFixtureDocument fills defaults without touching the document it was given', async (t) => {
   const document = { operators: [{ id: 'op', name: 'Op' }], subscribers: [{ msisdn: '+34666666666', operator: 'op', connection: 'wifi' }] }
   const snapshot = structuredClone(document)
   const valid = validateFixtureDocument('f.json', document)
-  t.same(valid, {
+  t.strictSame(valid, {
     operators: [{ id: 'op', name: 'Op', numberPrefixes: [], ipRanges: [], trustsLoginHint: false }],
     clients: [],
     subscribers: [{ msisdn: '+34666666666', operator: 'op', ipv4: [], ipv6: [], connection: 'wifi', authMethods: ['network'] }],
     scenarios: []
   })
-  t.same(document, snapshot)
-  t.same(validateFixtureDocument('empty.json', {}), { operators: [], clients: [], subscribers: [], scenarios: [] })
+  t.strictSame(document, snapshot)
+  t.strictSame(validateFixtureDocument('empty.json', {}), { operators: [], clients: [], subscribers: [], scenarios: [] })
 })
 
 t.test('files merge in order: later files may use earlier operators, the last defaultOperator wins', async (t) => {
@@ -68,10 +68,10 @@ t.test('files merge in order: later files may use earlier operators, the last de
   })
   const files = ['operators.json', 'world.json', 'more.json'].map((name) => join(dir, name))
   const fixtures = loadFixtures(files)
-  t.same(fixtures.files, files)
+  t.strictSame(fixtures.files, files)
   t.equal(fixtures.defaultOperator, 'telco-in')
-  t.same(fixtures.operators.map((o) => o.id), ['telco-es', 'telco-in'])
-  t.same(fixtures.subscribers.map((s) => s.msisdn), ['+34666666666', '+34666666667'])
+  t.strictSame(fixtures.operators.map((o) => o.id), ['telco-es', 'telco-in'])
+  t.strictSame(fixtures.subscribers.map((s) => s.msisdn), ['+34666666666', '+34666666667'])
 })
 
 t.test('file errors', async (t) => {
@@ -83,7 +83,7 @@ t.test('file errors', async (t) => {
   })
 
   t.test('an unreadable file', async (t) => {
-    t.same(problem(() => readFixtureFile('/nonexistent/fixtures.json')),
+    t.strictSame(problem(() => readFixtureFile('/nonexistent/fixtures.json')),
       { file: '/nonexistent/fixtures.json', jsonPath: '$', rule: 'cannot be read (ENOENT)', message: '/nonexistent/fixtures.json: $: cannot be read (ENOENT)' })
   })
 
@@ -99,7 +99,7 @@ t.test('file errors', async (t) => {
 
   t.test('a document that is not an object', async (t) => {
     for (const content of ['[]', 'null', '"fixtures"', '42']) {
-      t.same(loadProblem(t, { 'f.json': content }), { file: 'f.json', jsonPath: '$', rule: 'must be a JSON object with operators, clients and subscribers' }, content)
+      t.strictSame(loadProblem(t, { 'f.json': content }), { file: 'f.json', jsonPath: '$', rule: 'must be a JSON object with operators, clients and subscribers' }, content)
     }
   })
 })
@@ -125,57 +125,57 @@ t.test('schema errors name the JSON path and the rule', async (t) => {
     ['no redirect URI', world({ clients: [{ ...CLIENT, redirectUris: [] }] }), '$.clients[0].redirectUris', 'expected array length to be greater or equal to 1']
   ]
   for (const [name, document, jsonPath, rule] of cases) {
-    t.same(loadProblem(t, { 'world.json': document }), { file: 'world.json', jsonPath, rule }, name)
+    t.strictSame(loadProblem(t, { 'world.json': document }), { file: 'world.json', jsonPath, rule }, name)
   }
 })
 
 t.test('cross-reference errors', async (t) => {
   t.test('a subscriber of an unknown operator', async (t) => {
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, operator: 'telco-fr' }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, operator: 'telco-fr' }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[0].operator', rule: 'unknown operator "telco-fr"; known: telco-es' })
-    t.same(loadProblem(t, { 'world.json': { subscribers: [SUBSCRIBER] } }),
+    t.strictSame(loadProblem(t, { 'world.json': { subscribers: [SUBSCRIBER] } }),
       { file: 'world.json', jsonPath: '$.subscribers[0].operator', rule: 'unknown operator "telco-es"; known: none' })
   })
 
   t.test('an unknown default operator, blamed on the last file that set it', async (t) => {
-    t.same(loadProblem(t, { 'a.json': world({ defaultOperator: 'telco-es' }), 'b.json': { defaultOperator: 'telco-fr' }, 'c.json': {} }),
+    t.strictSame(loadProblem(t, { 'a.json': world({ defaultOperator: 'telco-es' }), 'b.json': { defaultOperator: 'telco-fr' }, 'c.json': {} }),
       { file: 'b.json', jsonPath: '$.defaultOperator', rule: 'unknown operator "telco-fr"' })
   })
 
   t.test('duplicate msisdn, in one file or across files', async (t) => {
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, { ...SUBSCRIBER, ipv4: [] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, { ...SUBSCRIBER, ipv4: [] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[1].msisdn', rule: `duplicate msisdn "+34666666666" (first defined in ${t.testdirName}/world.json)` })
-    t.same(loadProblem(t, { 'a.json': world(), 'b.json': { subscribers: [{ ...SUBSCRIBER, ipv4: [] }] } }),
+    t.strictSame(loadProblem(t, { 'a.json': world(), 'b.json': { subscribers: [{ ...SUBSCRIBER, ipv4: [] }] } }),
       { file: 'b.json', jsonPath: '$.subscribers[0].msisdn', rule: `duplicate msisdn "+34666666666" (first defined in ${t.testdirName}/a.json)` })
   })
 
   t.test('duplicate clientId and operator id', async (t) => {
-    t.same(loadProblem(t, { 'a.json': world(), 'b.json': { clients: [{ ...CLIENT, name: 'again' }] } }),
+    t.strictSame(loadProblem(t, { 'a.json': world(), 'b.json': { clients: [{ ...CLIENT, name: 'again' }] } }),
       { file: 'b.json', jsonPath: '$.clients[0].clientId', rule: `duplicate clientId "app" (first defined in ${t.testdirName}/a.json)` })
-    t.same(loadProblem(t, { 'a.json': world({ operators: [OPERATOR, { ...OPERATOR, name: 'again' }] }) }),
+    t.strictSame(loadProblem(t, { 'a.json': world({ operators: [OPERATOR, { ...OPERATOR, name: 'again' }] }) }),
       { file: 'a.json', jsonPath: '$.operators[1].id', rule: `duplicate operator id "telco-es" (first defined in ${t.testdirName}/a.json)` })
   })
 
   t.test('an address used by two subscribers, however it is spelled', async (t) => {
     const second = { ...SUBSCRIBER, msisdn: '+34666666667' }
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, second] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, second] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[1].ipv4[0]', rule: 'address "142.115.147.143" is already used by +34666666666' })
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, { ...second, ipv4: ['::ffff:142.115.147.143'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [SUBSCRIBER, { ...second, ipv4: ['::ffff:142.115.147.143'] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[1].ipv4[0]', rule: 'address "::ffff:142.115.147.143" is already used by +34666666666' })
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv6: ['2001:db8::1'] }, { ...second, ipv4: [], ipv6: ['2001:0db8:0::0001/128'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv6: ['2001:db8::1'] }, { ...second, ipv4: [], ipv6: ['2001:0db8:0::0001/128'] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[1].ipv6[0]', rule: 'address "2001:0db8:0::0001/128" is already used by +34666666666' })
   })
 
   t.test('a bad CIDR range or address', async (t) => {
-    t.same(loadProblem(t, { 'world.json': world({ operators: [{ ...OPERATOR, ipRanges: ['142.115.0.0/16', '142.115.0.0/33'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ operators: [{ ...OPERATOR, ipRanges: ['142.115.0.0/16', '142.115.0.0/33'] }] }) }),
       { file: 'world.json', jsonPath: '$.operators[0].ipRanges[1]', rule: '"142.115.0.0/33" is not an IPv4 or IPv6 CIDR range' })
-    t.same(loadProblem(t, { 'world.json': world({ operators: [{ ...OPERATOR, ipRanges: ['010.0.0.0/8'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ operators: [{ ...OPERATOR, ipRanges: ['010.0.0.0/8'] }] }) }),
       { file: 'world.json', jsonPath: '$.operators[0].ipRanges[0]', rule: '"010.0.0.0/8" is not an IPv4 or IPv6 CIDR range' })
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv4: ['142.115.147.143', '2001:db8::1'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv4: ['142.115.147.143', '2001:db8::1'] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[0].ipv4[1]', rule: '"2001:db8::1" is not an IPv4 address or CIDR range' })
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv6: ['2001:db8::/64', 'fe80::1%eth0'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv6: ['2001:db8::/64', 'fe80::1%eth0'] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[0].ipv6[1]', rule: '"fe80::1%eth0" is not an IPv6 address or CIDR range' })
-    t.same(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv4: ['12345'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ subscribers: [{ ...SUBSCRIBER, ipv4: ['12345'] }] }) }),
       { file: 'world.json', jsonPath: '$.subscribers[0].ipv4[0]', rule: '"12345" is not an IPv4 address or CIDR range' })
   })
 })
@@ -183,33 +183,33 @@ t.test('cross-reference errors', async (t) => {
 t.test('client rules the schema cannot express', async (t) => {
   t.test('a secret method needs clientSecret', async (t) => {
     const { clientSecret: _secret, ...noSecret } = CLIENT
-    t.same(loadProblem(t, { 'world.json': world({ clients: [CLIENT, { ...noSecret, clientId: 'basic-app', tokenEndpointAuthMethods: ['client_secret_basic'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [CLIENT, { ...noSecret, clientId: 'basic-app', tokenEndpointAuthMethods: ['client_secret_basic'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[1].clientSecret', rule: 'is required by client_secret_post / client_secret_basic' })
   })
 
   t.test('private_key_jwt needs a jwks of public keys', async (t) => {
     const jwtClient = { clientId: 'jwt-app', redirectUris: ['http://localhost:3000/callback'], scopes: [], tokenEndpointAuthMethods: ['private_key_jwt'] }
-    t.same(loadProblem(t, { 'world.json': world({ clients: [jwtClient] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [jwtClient] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].jwks', rule: 'is required by private_key_jwt' })
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [PUBLIC_JWK, { ...PUBLIC_JWK, d: 'mpj54wnz2f5qvjI3UkjkDX2sMJg_olCXRyOs4I4eIPE' }] } }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [PUBLIC_JWK, { ...PUBLIC_JWK, d: 'mpj54wnz2f5qvjI3UkjkDX2sMJg_olCXRyOs4I4eIPE' }] } }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].jwks.keys[1].d', rule: 'must not be present: register public keys only' })
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [{ crv: 'P-256' }] } }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [{ crv: 'P-256' }] } }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].jwks.keys[0].kty', rule: 'is required (a public JWK)' })
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [] } }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...jwtClient, jwks: { keys: [] } }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].jwks.keys', rule: 'expected array length to be greater or equal to 1' })
     t.doesNotThrow(() => checkClient('f.json', '$.clients[0]', { ...jwtClient, tokenEndpointAuthMethods: ['private_key_jwt'], jwks: { keys: [PUBLIC_JWK] }, requirePkce: false }))
   })
 
   t.test('redirect URIs are absolute or start with one /, and have no fragment', async (t) => {
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback', 'callback'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback', 'callback'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].redirectUris[1]', rule: '"callback" is not an absolute URL nor a path starting with /' })
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['//elsewhere.example/callback'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['//elsewhere.example/callback'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: '"//elsewhere.example/callback" is not an absolute URL nor a path starting with /' })
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['/demo/callback#done'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['/demo/callback#done'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: 'must not contain a fragment' })
     t.equal(mergeFixtures([{ file: 'f.json', content: validateFixtureDocument('f.json', world({ clients: [{ ...CLIENT, redirectUris: ['/demo/callback'] }] })) }]).clients.length, 1,
       'a path is relative to the public URL')
-    t.same(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback#done'] }] }) }),
+    t.strictSame(loadProblem(t, { 'world.json': world({ clients: [{ ...CLIENT, redirectUris: ['http://localhost:3000/callback#done'] }] }) }),
       { file: 'world.json', jsonPath: '$.clients[0].redirectUris[0]', rule: 'must not contain a fragment' })
     t.equal(mergeFixtures([{ file: 'f.json', content: validateFixtureDocument('f.json', world({ clients: [{ ...CLIENT, redirectUris: ['com.example.app:/callback'] }] })) }]).clients.length, 1,
       'a private-use URI scheme of a mobile app is fine')

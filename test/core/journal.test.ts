@@ -31,7 +31,7 @@ t.test('append numbers entries, stamps time and seed, and keeps what it is told'
   const { journal, clock } = build()
   journal.append(request({ flowId: 'flow-1', correlator: 'c-1', clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'movistar-es', scenarios: ['rate-limited'], status: 429, reason: 'scenario rate-limited' }))
   const [first] = journal.list()
-  t.same(first, {
+  t.strictSame(first, {
     id: 1,
     time: '2026-11-25T12:00:00.000Z',
     operation: 'verify',
@@ -51,8 +51,8 @@ t.test('append numbers entries, stamps time and seed, and keeps what it is told'
   clock.advance(1500)
   journal.append(request())
   t.equal(journal.size, 2)
-  t.same(journal.list()[0], first, 'the first entry is unchanged by the second')
-  t.same(journal.list()[1], { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
+  t.strictSame(journal.list()[0], first, 'the first entry is unchanged by the second')
+  t.strictSame(journal.list()[1], { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
 })
 
 t.test('append takes the arrival time and a seed when given, and leaves undefined fields out', async (t) => {
@@ -64,7 +64,7 @@ t.test('append takes the arrival time and a seed when given, and leaves undefine
   t.equal(entry.seed, 99)
   t.notOk('flowId' in entry)
   t.notOk('reason' in entry)
-  t.same(Object.keys(JSON.parse(JSON.stringify(entry)) as object), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'scenarios', 'seed'])
+  t.strictSame(Object.keys(JSON.parse(JSON.stringify(entry)) as object), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'scenarios', 'seed'])
 })
 
 t.test('entries are frozen: a listener or reader cannot alter the journal', async (t) => {
@@ -76,41 +76,41 @@ t.test('entries are frozen: a listener or reader cannot alter the journal', asyn
   scenarios.push('later')
   const entry = journal.list()[0]
   if (entry === undefined) return t.fail('no entry')
-  t.same(entry.scenarios, ['hang'], 'a copy of the array the caller keeps')
+  t.strictSame(entry.scenarios, ['hang'], 'a copy of the array the caller keeps')
   t.equal(heard[0], entry, 'the listener was given the very object readers get')
   t.throws(() => { (entry as JournalEntry).status = 500 }, TypeError)
   t.throws(() => { (entry.scenarios as string[]).push('x') }, TypeError)
-  t.same(journal.list()[0], { id: 1, time: '2026-11-25T12:00:00.000Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: ['hang'], seed: 1234 }, 'unaltered')
+  t.strictSame(journal.list()[0], { id: 1, time: '2026-11-25T12:00:00.000Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: ['hang'], seed: 1234 }, 'unaltered')
 })
 
 t.test('list returns everything oldest first, newest last', async (t) => {
   const journal = withFlows()
-  t.same(journal.list().map((e) => e.id), [1, 2, 3, 4, 5, 6, 7])
+  t.strictSame(journal.list().map((e) => e.id), [1, 2, 3, 4, 5, 6, 7])
 })
 
 t.test('list filters by flow, correlator, subscriber and operation', async (t) => {
   const journal = withFlows()
-  t.same(journal.list({ flowId: 'flow-1' }).map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'], 'one flow, every leg in order')
-  t.same(journal.list({ correlator: 'corr-2' }).map((e) => e.id), [7])
-  t.same(journal.list({ msisdn: '+34666666666' }).map((e) => e.id), [2, 5, 6])
-  t.same(journal.list({ operation: 'token' }).map((e) => [e.id, e.status, e.reason]), [[4, 400, 'code already used'], [5, 200, undefined]])
-  t.same(journal.list({ flowId: 'flow-1', operation: 'token' }).map((e) => e.id), [5], 'filters combine')
-  t.same(journal.list({ flowId: 'no-such-flow' }), [])
+  t.strictSame(journal.list({ flowId: 'flow-1' }).map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'], 'one flow, every leg in order')
+  t.strictSame(journal.list({ correlator: 'corr-2' }).map((e) => e.id), [7])
+  t.strictSame(journal.list({ msisdn: '+34666666666' }).map((e) => e.id), [2, 5, 6])
+  t.strictSame(journal.list({ operation: 'token' }).map((e) => [e.id, e.status, e.reason]), [[4, 400, 'code already used'], [5, 200, undefined]])
+  t.strictSame(journal.list({ flowId: 'flow-1', operation: 'token' }).map((e) => e.id), [5], 'filters combine')
+  t.strictSame(journal.list({ flowId: 'no-such-flow' }), [])
 })
 
 t.test('limit keeps the newest matching entries, still oldest first', async (t) => {
   const journal = withFlows()
-  t.same(journal.list({ limit: 3 }).map((e) => e.id), [5, 6, 7])
-  t.same(journal.list({ flowId: 'flow-1', limit: 2 }).map((e) => e.id), [5, 6])
-  t.same(journal.list({ limit: 100 }).length, 7)
-  t.same(journal.list({ limit: 0 }), [])
+  t.strictSame(journal.list({ limit: 3 }).map((e) => e.id), [5, 6, 7])
+  t.strictSame(journal.list({ flowId: 'flow-1', limit: 2 }).map((e) => e.id), [5, 6])
+  t.strictSame(journal.list({ limit: 100 }).length, 7)
+  t.strictSame(journal.list({ limit: 0 }), [])
 })
 
 t.test('sinceId returns only later entries, for polling', async (t) => {
   const journal = withFlows()
-  t.same(journal.list({ sinceId: 5 }).map((e) => e.id), [6, 7])
-  t.same(journal.list({ sinceId: 7 }), [])
-  t.same(journal.list({ sinceId: 2, operation: 'token', limit: 1 }).map((e) => e.id), [5])
+  t.strictSame(journal.list({ sinceId: 5 }).map((e) => e.id), [6, 7])
+  t.strictSame(journal.list({ sinceId: 7 }), [])
+  t.strictSame(journal.list({ sinceId: 2, operation: 'token', limit: 1 }).map((e) => e.id), [5])
 })
 
 t.test('the journal never holds more than its capacity: the oldest entries go first', async (t) => {
@@ -118,8 +118,8 @@ t.test('the journal never holds more than its capacity: the oldest entries go fi
   for (let i = 0; i < 10; i++) journal.append(request({ correlator: `c-${i}` }))
   t.equal(journal.size, 3)
   t.equal(journal.capacity, 3)
-  t.same(journal.list().map((e) => [e.id, e.correlator]), [[8, 'c-7'], [9, 'c-8'], [10, 'c-9']])
-  t.same(journal.list({ correlator: 'c-0' }), [], 'dropped')
+  t.strictSame(journal.list().map((e) => [e.id, e.correlator]), [[8, 'c-7'], [9, 'c-8'], [10, 'c-9']])
+  t.strictSame(journal.list({ correlator: 'c-0' }), [], 'dropped')
 })
 
 t.test('the ring stays in order across many wrap-arounds', async (t) => {
@@ -133,7 +133,7 @@ t.test('the ring stays in order across many wrap-arounds', async (t) => {
       break
     }
   }
-  t.same(journal.list().map((e) => e.id), [994, 995, 996, 997, 998, 999, 1000])
+  t.strictSame(journal.list().map((e) => e.id), [994, 995, 996, 997, 998, 999, 1000])
 })
 
 t.test('the default capacity is 1000', async (t) => {
@@ -155,9 +155,9 @@ t.test('clear empties the journal but ids keep increasing', async (t) => {
   const journal = withFlows()
   journal.clear()
   t.equal(journal.size, 0)
-  t.same(journal.list(), [])
+  t.strictSame(journal.list(), [])
   journal.append(request())
-  t.same(journal.list().map((e) => e.id), [8])
+  t.strictSame(journal.list().map((e) => e.id), [8])
 })
 
 t.test('subscribers receive each new entry until they unsubscribe', async (t) => {
@@ -168,7 +168,7 @@ t.test('subscribers receive each new entry until they unsubscribe', async (t) =>
   journal.append(request())
   unsubscribe()
   journal.append(request())
-  t.same(seen, [1, 2])
+  t.strictSame(seen, [1, 2])
   unsubscribe()
 })
 
@@ -181,7 +181,7 @@ t.test('the same listener subscribed twice is two subscriptions', async (t) => {
   journal.append(request())
   first()
   journal.append(request())
-  t.same(seen, [1, 1, 2])
+  t.strictSame(seen, [1, 1, 2])
 })
 
 t.test('a throwing listener neither fails the append nor starves the other listeners', async (t) => {
@@ -190,6 +190,6 @@ t.test('a throwing listener neither fails the append nor starves the other liste
   journal.subscribe(() => { throw new Error('dashboard socket closed') })
   journal.subscribe((entry) => seen.push(entry.id))
   t.doesNotThrow(() => journal.append(request()))
-  t.same(seen, [1])
+  t.strictSame(seen, [1])
   t.equal(journal.size, 1)
 })

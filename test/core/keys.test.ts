@@ -28,7 +28,7 @@ async function privateJwk (alg: 'ES256' | 'RS256'): Promise<JWK> {
 }
 
 t.test('the supported algorithms', async (t) => {
-  t.same(SIGNING_ALGS, ['RS256', 'PS256', 'ES256', 'EdDSA'])
+  t.strictSame(SIGNING_ALGS, ['RS256', 'PS256', 'ES256', 'EdDSA'])
 })
 
 t.test('generateSigningKey makes a key per algorithm whose kid is its JWK thumbprint', async (t) => {
@@ -42,7 +42,7 @@ t.test('generateSigningKey makes a key per algorithm whose kid is its JWK thumbp
       t.equal(publicPart.kty, KTY[alg])
       if (alg === 'EdDSA') t.equal(publicPart.crv, 'Ed25519')
       if (alg === 'ES256') t.equal(publicPart.crv, 'P-256')
-      t.same(PRIVATE_MEMBERS.filter((m) => m in key.publicJwk), [], 'no private member is published')
+      t.strictSame(PRIVATE_MEMBERS.filter((m) => m in key.publicJwk), [], 'no private member is published')
       t.equal(kid, key.kid)
       t.equal(key.kid, await calculateJwkThumbprint(publicPart))
     })
@@ -52,26 +52,26 @@ t.test('generateSigningKey makes a key per algorithm whose kid is its JWK thumbp
 t.test('a key ring signs id_tokens its JWKS verifies', async (t) => {
   const keys = await testKeys()
   t.equal(keys.defaultAlg, 'RS256')
-  t.same(keys.algorithms, ['RS256'])
-  t.same(keys.jwks(), { keys: [keys.key().publicJwk] })
+  t.strictSame(keys.algorithms, ['RS256'])
+  t.strictSame(keys.jwks(), { keys: [keys.key().publicJwk] })
   const token = await keys.sign({ sub: 'abc', aud: 'demo-app' })
-  t.same(decodeProtectedHeader(token), { alg: 'RS256', kid: keys.key().kid, typ: 'JWT' })
+  t.strictSame(decodeProtectedHeader(token), { alg: 'RS256', kid: keys.key().kid, typ: 'JWT' })
   const { payload } = await jwtVerify(token, createLocalJWKSet(keys.jwks()))
-  t.same(payload, { sub: 'abc', aud: 'demo-app' })
+  t.strictSame(payload, { sub: 'abc', aud: 'demo-app' })
   t.equal(keys.key('ES256'), keys.key('RS256'), 'an algorithm the ring lacks falls back to the default key')
 })
 
 t.test('a ring with another default algorithm keeps an RS256 key, as OIDC requires', async (t) => {
   const keys = await KeyRing.create({ alg: 'ES256' })
   t.equal(keys.defaultAlg, 'ES256')
-  t.same(keys.algorithms, ['ES256', 'RS256'])
-  t.same(keys.jwks().keys.map((k) => [k.kty, k.alg]), [['EC', 'ES256'], ['RSA', 'RS256']])
+  t.strictSame(keys.algorithms, ['ES256', 'RS256'])
+  t.strictSame(keys.jwks().keys.map((k) => [k.kty, k.alg]), [['EC', 'ES256'], ['RSA', 'RS256']])
   const jwks = createLocalJWKSet(keys.jwks())
   const byDefault = await keys.sign({ sub: 'a' })
-  t.same(decodeProtectedHeader(byDefault), { alg: 'ES256', kid: keys.key('ES256').kid, typ: 'JWT' })
+  t.strictSame(decodeProtectedHeader(byDefault), { alg: 'ES256', kid: keys.key('ES256').kid, typ: 'JWT' })
   t.equal((await jwtVerify(byDefault, jwks)).payload.sub, 'a')
   const rs256 = await keys.sign({ sub: 'b' }, 'RS256')
-  t.same(decodeProtectedHeader(rs256), { alg: 'RS256', kid: keys.key('RS256').kid, typ: 'JWT' })
+  t.strictSame(decodeProtectedHeader(rs256), { alg: 'RS256', kid: keys.key('RS256').kid, typ: 'JWT' })
   t.equal((await jwtVerify(rs256, jwks)).payload.sub, 'b')
   t.equal(keys.key('PS256').alg, 'ES256', 'an algorithm the ring lacks falls back to the default key')
 })
@@ -85,7 +85,7 @@ t.test('a key file round-trips to a stable kid: its thumbprint', async (t) => {
   const second = await loadSigningKey(file, 'ES256')
   t.equal(first.kid, second.kid)
   t.equal(first.kid, await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }))
-  t.same(first.publicJwk, { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: first.kid, alg: 'ES256', use: 'sig' })
+  t.strictSame(first.publicJwk, { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: first.kid, alg: 'ES256', use: 'sig' })
 
   const ringA = await KeyRing.create({ alg: 'ES256', keyFile: file })
   const ringB = await KeyRing.create({ alg: 'ES256', keyFile: file })
@@ -103,7 +103,7 @@ t.test('a key file may be a JWKS with one key, and a kid it gives is kept', asyn
   const key = await loadSigningKey(file, 'RS256')
   t.equal(key.kid, 'my-key-2026')
   t.equal(key.publicJwk.kid, 'my-key-2026')
-  t.same(PRIVATE_MEMBERS.filter((m) => m in key.publicJwk), [])
+  t.strictSame(PRIVATE_MEMBERS.filter((m) => m in key.publicJwk), [])
   const demo = await loadSigningKey(DEMO_KEY_FILE, 'ES256')
   t.equal(demo.kid, 'demo-app-jwt-es256')
   const signed = await new SignJWT({ sub: 'y' }).setProtectedHeader({ alg: 'ES256' }).sign(demo.privateKey)

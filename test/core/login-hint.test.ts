@@ -26,8 +26,8 @@ function hintError (fn: () => unknown): string {
 }
 
 t.test('a tel: hint and a bare + number both name the number', async (t) => {
-  t.same(parseLoginHint('tel:+34666666666'), { kind: 'tel', msisdn: '+34666666666' })
-  t.same(parseLoginHint('+34666666666'), { kind: 'tel', msisdn: '+34666666666' })
+  t.strictSame(parseLoginHint('tel:+34666666666'), { kind: 'tel', msisdn: '+34666666666' })
+  t.strictSame(parseLoginHint('+34666666666'), { kind: 'tel', msisdn: '+34666666666' })
 })
 
 t.test('a tel: hint that is not E.164 is a client error worth reporting', async (t) => {
@@ -38,11 +38,11 @@ t.test('a tel: hint that is not E.164 is a client error worth reporting', async 
 })
 
 t.test('ipport: hints carry the address and the port', async (t) => {
-  t.same(view(parseLoginHint('ipport:80.90.34.2')), { kind: 'ipport', family: 'ipv4', text: '80.90.34.2', port: undefined })
-  t.same(view(parseLoginHint('ipport:80.90.34.2:16790')), { kind: 'ipport', family: 'ipv4', text: '80.90.34.2', port: 16790 })
-  t.same(view(parseLoginHint('ipport:[2001:db8::1]')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: undefined })
-  t.same(view(parseLoginHint('ipport:[2001:db8::1]:8080')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: 8080 })
-  t.same(view(parseLoginHint('ipport:2001:db8::1')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: undefined })
+  t.strictSame(view(parseLoginHint('ipport:80.90.34.2')), { kind: 'ipport', family: 'ipv4', text: '80.90.34.2', port: undefined })
+  t.strictSame(view(parseLoginHint('ipport:80.90.34.2:16790')), { kind: 'ipport', family: 'ipv4', text: '80.90.34.2', port: 16790 })
+  t.strictSame(view(parseLoginHint('ipport:[2001:db8::1]')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: undefined })
+  t.strictSame(view(parseLoginHint('ipport:[2001:db8::1]:8080')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: 8080 })
+  t.strictSame(view(parseLoginHint('ipport:2001:db8::1')), { kind: 'ipport', family: 'ipv6', text: '2001:db8::1', port: undefined })
 })
 
 t.test('a malformed ipport: hint is an error', async (t) => {
@@ -52,35 +52,35 @@ t.test('a malformed ipport: hint is an error', async (t) => {
 })
 
 t.test('an operatortoken: hint keeps the opaque token', async (t) => {
-  t.same(parseLoginHint('operatortoken:abc:def'), { kind: 'operatortoken', token: 'abc:def' })
+  t.strictSame(parseLoginHint('operatortoken:abc:def'), { kind: 'operatortoken', token: 'abc:def' })
 })
 
 t.test('other forms are unsupported and kept, never an error (CAMARA recommends ignoring them)', async (t) => {
-  t.same(parseLoginHint('operatortoken:'), { kind: 'unsupported', value: 'operatortoken:' }, 'an empty token')
-  t.same(parseLoginHint('user@example.com'), { kind: 'unsupported', value: 'user@example.com' })
-  t.same(parseLoginHint('TEL:+34666666666'), { kind: 'unsupported', value: 'TEL:+34666666666' })
-  t.same(parseLoginHint('34666666666'), { kind: 'unsupported', value: '34666666666' })
+  t.strictSame(parseLoginHint('operatortoken:'), { kind: 'unsupported', value: 'operatortoken:' }, 'an empty token')
+  t.strictSame(parseLoginHint('user@example.com'), { kind: 'unsupported', value: 'user@example.com' })
+  t.strictSame(parseLoginHint('TEL:+34666666666'), { kind: 'unsupported', value: 'TEL:+34666666666' })
+  t.strictSame(parseLoginHint('34666666666'), { kind: 'unsupported', value: '34666666666' })
 })
 
 t.test('konera_context gives the IPv4 and IPv6 addresses, in either order, scenarios, and keeps other entries', async (t) => {
-  t.same(viewKonera(parseKoneraContext('ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe')), {
+  t.strictSame(viewKonera(parseKoneraContext('ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe')), {
     ipv4: { family: 'ipv4', text: '142.115.147.143' },
     ipv6: { family: 'ipv6', text: '2001:4860:7:f04::fe' },
     scenarios: [],
     extra: {}
   })
-  t.same(viewKonera(parseKoneraContext(' ipv6:2001:4860:0007:0f04::00fe , region:eu-west:1,ipv4:142.115.147.143,')), {
+  t.strictSame(viewKonera(parseKoneraContext(' ipv6:2001:4860:0007:0f04::00fe , region:eu-west:1,ipv4:142.115.147.143,')), {
     ipv4: { family: 'ipv4', text: '142.115.147.143' },
     ipv6: { family: 'ipv6', text: '2001:4860:7:f04::fe' },
     scenarios: [],
     extra: { region: 'eu-west:1' }
   })
-  t.same(viewKonera(parseKoneraContext('')), { ipv4: undefined, ipv6: undefined, scenarios: [], extra: {} })
-  t.same(viewKonera(parseKoneraContext('ipv4:49.36.10.20')), { ipv4: { family: 'ipv4', text: '49.36.10.20' }, ipv6: undefined, scenarios: [], extra: {} })
+  t.strictSame(viewKonera(parseKoneraContext('')), { ipv4: undefined, ipv6: undefined, scenarios: [], extra: {} })
+  t.strictSame(viewKonera(parseKoneraContext('ipv4:49.36.10.20')), { ipv4: { family: 'ipv4', text: '49.36.10.20' }, ipv6: undefined, scenarios: [], extra: {} })
 })
 
 t.test('konera_context scenario: entries repeat or join names with +', async (t) => {
-  t.same(parseKoneraContext('scenario:slow+flaky,ipv4:142.115.147.143,scenario: timeout ,scenario:').scenarios, ['slow', 'flaky', 'timeout'])
+  t.strictSame(parseKoneraContext('scenario:slow+flaky,ipv4:142.115.147.143,scenario: timeout ,scenario:').scenarios, ['slow', 'flaky', 'timeout'])
 })
 
 t.test('konera_context entries that are not key:value, repeated or malformed are errors', async (t) => {

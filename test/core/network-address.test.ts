@@ -19,21 +19,21 @@ function range (text: string): NetworkRange {
 }
 
 t.test('parseAddress reads IPv4 dotted quads and trims surrounding space', async (t) => {
-  t.same(view(parseAddress('142.115.147.143')), { family: 'ipv4', text: '142.115.147.143' })
-  t.same(view(parseAddress('  142.115.147.143\n')), { family: 'ipv4', text: '142.115.147.143' })
-  t.same(view(parseAddress('142.115.147.143', 'ipv4')), { family: 'ipv4', text: '142.115.147.143' })
+  t.strictSame(view(parseAddress('142.115.147.143')), { family: 'ipv4', text: '142.115.147.143' })
+  t.strictSame(view(parseAddress('  142.115.147.143\n')), { family: 'ipv4', text: '142.115.147.143' })
+  t.strictSame(view(parseAddress('142.115.147.143', 'ipv4')), { family: 'ipv4', text: '142.115.147.143' })
 })
 
 t.test('parseAddress writes IPv6 in RFC 5952 compact form, so one device has one spelling', async (t) => {
-  t.same(view(parseAddress('2001:4860:0007:0F04:0000:0000:0000:00FE')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
-  t.same(view(parseAddress('2001:4860:7:f04::fe', 'ipv6')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
-  t.same(view(parseAddress('::1')), { family: 'ipv6', text: '::1' })
+  t.strictSame(view(parseAddress('2001:4860:0007:0F04:0000:0000:0000:00FE')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
+  t.strictSame(view(parseAddress('2001:4860:7:f04::fe', 'ipv6')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
+  t.strictSame(view(parseAddress('::1')), { family: 'ipv6', text: '::1' })
 })
 
 t.test('parseAddress turns IPv4-mapped IPv6 into the IPv4 address (dual-stack sockets report those)', async (t) => {
-  t.same(view(parseAddress('::ffff:142.115.147.143')), { family: 'ipv4', text: '142.115.147.143' })
-  t.same(view(parseAddress('::ffff:8e73:938f')), { family: 'ipv4', text: '142.115.147.143' })
-  t.same(view(parseAddress('::ffff:142.115.147.143', 'ipv6')), { family: 'ipv4', text: '142.115.147.143' },
+  t.strictSame(view(parseAddress('::ffff:142.115.147.143')), { family: 'ipv4', text: '142.115.147.143' })
+  t.strictSame(view(parseAddress('::ffff:8e73:938f')), { family: 'ipv4', text: '142.115.147.143' })
+  t.strictSame(view(parseAddress('::ffff:142.115.147.143', 'ipv6')), { family: 'ipv4', text: '142.115.147.143' },
     'written as IPv6, so it passes an IPv6 family check, then normalises')
   t.equal(parseAddress('::ffff:142.115.147.143', 'ipv4'), undefined, 'not written as IPv4')
 })
@@ -55,28 +55,28 @@ t.test('parseAddress rejects the legacy IPv4 spellings ipaddr.js would read as o
     t.equal(parseAddress(text), undefined, text)
     t.equal(parseAddress(text, 'ipv4'), undefined, `${text} as ipv4`)
   }
-  t.same(view(parseAddress('0.0.0.0')), { family: 'ipv4', text: '0.0.0.0' }, 'zero parts are fine')
+  t.strictSame(view(parseAddress('0.0.0.0')), { family: 'ipv4', text: '0.0.0.0' }, 'zero parts are fine')
 })
 
 t.test('parseRange reads CIDR ranges of both families', async (t) => {
-  t.same(view(parseRange('142.115.0.0/16')), { family: 'ipv4', text: '142.115.0.0/16' })
-  t.same(view(parseRange(' 2001:4860:7::/48 ')), { family: 'ipv6', text: '2001:4860:7::/48' })
-  t.same(view(parseRange('2401:4900:1c0a:02f3::/64')), { family: 'ipv6', text: '2401:4900:1c0a:2f3::/64' })
-  t.same(range('142.115.0.0/16').range[1], 16)
+  t.strictSame(view(parseRange('142.115.0.0/16')), { family: 'ipv4', text: '142.115.0.0/16' })
+  t.strictSame(view(parseRange(' 2001:4860:7::/48 ')), { family: 'ipv6', text: '2001:4860:7::/48' })
+  t.strictSame(view(parseRange('2401:4900:1c0a:02f3::/64')), { family: 'ipv6', text: '2401:4900:1c0a:2f3::/64' })
+  t.strictSame(range('142.115.0.0/16').range[1], 16)
 })
 
 t.test('parseRange takes a single address as a /32 or /128', async (t) => {
-  t.same(view(parseRange('142.115.147.143')), { family: 'ipv4', text: '142.115.147.143/32' })
-  t.same(view(parseRange('2001:4860:7:f04::fe')), { family: 'ipv6', text: '2001:4860:7:f04::fe/128' })
-  t.same(view(parseRange('::ffff:142.115.147.143')), { family: 'ipv4', text: '142.115.147.143/32' })
+  t.strictSame(view(parseRange('142.115.147.143')), { family: 'ipv4', text: '142.115.147.143/32' })
+  t.strictSame(view(parseRange('2001:4860:7:f04::fe')), { family: 'ipv6', text: '2001:4860:7:f04::fe/128' })
+  t.strictSame(view(parseRange('::ffff:142.115.147.143')), { family: 'ipv4', text: '142.115.147.143/32' })
 })
 
 t.test('parseRange maps IPv4-mapped IPv6 ranges to IPv4, as addresses are', async (t) => {
-  t.same(view(parseRange('::ffff:142.115.147.143/128')), { family: 'ipv4', text: '142.115.147.143/32' })
-  t.same(view(parseRange('::ffff:142.115.0.0/112')), { family: 'ipv4', text: '142.115.0.0/16' })
+  t.strictSame(view(parseRange('::ffff:142.115.147.143/128')), { family: 'ipv4', text: '142.115.147.143/32' })
+  t.strictSame(view(parseRange('::ffff:142.115.0.0/112')), { family: 'ipv4', text: '142.115.0.0/16' })
   t.ok(rangeContains(range('::ffff:142.115.0.0/112'), address('142.115.147.143')))
   t.ok(rangeContains(range('::ffff:142.115.0.0/112'), address('::ffff:142.115.147.143')))
-  t.same(view(parseRange('::ffff:0:0/95')), { family: 'ipv6', text: '::ffff:0:0/95' }, 'wider than the mapped block: stays IPv6')
+  t.strictSame(view(parseRange('::ffff:0:0/95')), { family: 'ipv6', text: '::ffff:0:0/95' }, 'wider than the mapped block: stays IPv6')
 })
 
 t.test('parseRange rejects malformed ranges', async (t) => {
@@ -106,15 +106,15 @@ t.test('parseIpPort reads every ipport: form of CAMARA', async (t) => {
     const parsed = parseIpPort(text)
     return parsed === undefined ? undefined : { ...view(parsed.address), port: parsed.port }
   }
-  t.same(read('80.90.34.2'), { family: 'ipv4', text: '80.90.34.2', port: undefined })
-  t.same(read('80.90.34.2:16790'), { family: 'ipv4', text: '80.90.34.2', port: 16790 })
-  t.same(read('[2001:db8::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
-  t.same(read('[2001:db8::1]:8080'), { family: 'ipv6', text: '2001:db8::1', port: 8080 })
-  t.same(read('2001:db8::1'), { family: 'ipv6', text: '2001:db8::1', port: undefined }, 'bare IPv6 without brackets')
-  t.same(read('[2001:DB8:0::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
-  t.same(read('[::ffff:142.115.147.143]:443'), { family: 'ipv4', text: '142.115.147.143', port: 443 }, 'IPv4-mapped literal')
-  t.same(read('80.90.34.2:1'), { family: 'ipv4', text: '80.90.34.2', port: 1 })
-  t.same(read('80.90.34.2:65535'), { family: 'ipv4', text: '80.90.34.2', port: 65535 })
+  t.strictSame(read('80.90.34.2'), { family: 'ipv4', text: '80.90.34.2', port: undefined })
+  t.strictSame(read('80.90.34.2:16790'), { family: 'ipv4', text: '80.90.34.2', port: 16790 })
+  t.strictSame(read('[2001:db8::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
+  t.strictSame(read('[2001:db8::1]:8080'), { family: 'ipv6', text: '2001:db8::1', port: 8080 })
+  t.strictSame(read('2001:db8::1'), { family: 'ipv6', text: '2001:db8::1', port: undefined }, 'bare IPv6 without brackets')
+  t.strictSame(read('[2001:DB8:0::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
+  t.strictSame(read('[::ffff:142.115.147.143]:443'), { family: 'ipv4', text: '142.115.147.143', port: 443 }, 'IPv4-mapped literal')
+  t.strictSame(read('80.90.34.2:1'), { family: 'ipv4', text: '80.90.34.2', port: 1 })
+  t.strictSame(read('80.90.34.2:65535'), { family: 'ipv4', text: '80.90.34.2', port: 65535 })
 })
 
 t.test('parseIpPort rejects malformed addresses and ports out of range', async (t) => {

@@ -4,7 +4,7 @@ import { NUMBER_VERIFICATION_SCOPES, NV_SHARE_SCOPE, NV_VERIFY_SCOPE, parseScope
 const ALLOWED = [NV_VERIFY_SCOPE, NV_SHARE_SCOPE]
 
 t.test('parseScope sorts scopes into API scopes, purposes and protocol flags', async (t) => {
-  t.same(parseScope('openid dpv:FraudPreventionAndDetection number-verification:verify offline_access'), {
+  t.strictSame(parseScope('openid dpv:FraudPreventionAndDetection number-verification:verify offline_access'), {
     scopes: ['openid', 'dpv:FraudPreventionAndDetection', 'number-verification:verify', 'offline_access'],
     apiScopes: ['number-verification:verify'],
     purposes: ['dpv:FraudPreventionAndDetection'],
@@ -14,27 +14,27 @@ t.test('parseScope sorts scopes into API scopes, purposes and protocol flags', a
 })
 
 t.test('parseScope drops repeats and empty entries from extra spaces', async (t) => {
-  t.same(parseScope('  number-verification:verify  number-verification:verify '), {
+  t.strictSame(parseScope('  number-verification:verify  number-verification:verify '), {
     scopes: ['number-verification:verify'],
     apiScopes: ['number-verification:verify'],
     purposes: [],
     openid: false,
     offlineAccess: false
   })
-  t.same(parseScope('').scopes, [])
+  t.strictSame(parseScope('').scopes, [])
 })
 
 t.test('a dpv: value that is not a purpose name counts as an API scope', async (t) => {
   const parsed = parseScope('dpv: dpv:1abc dpv:Fraud-Prevention dpv:FraudPrevention2')
-  t.same(parsed.purposes, ['dpv:FraudPrevention2'])
-  t.same(parsed.apiScopes, ['dpv:', 'dpv:1abc', 'dpv:Fraud-Prevention'])
+  t.strictSame(parsed.purposes, ['dpv:FraudPrevention2'])
+  t.strictSame(parsed.apiScopes, ['dpv:', 'dpv:1abc', 'dpv:Fraud-Prevention'])
 })
 
 t.test('scopeProblem accepts allowed API scopes with exactly one purpose', async (t) => {
   t.equal(scopeProblem(parseScope('openid dpv:FraudPreventionAndDetection number-verification:verify'), ALLOWED, { requirePurpose: true }), undefined)
   t.equal(scopeProblem(parseScope('openid number-verification:verify'), ALLOWED, { requirePurpose: false }), undefined, 'purpose optional')
   t.equal(scopeProblem(parseScope('openid offline_access dpv:Purpose'), [], { requirePurpose: true }), undefined, 'protocol scopes need no allowance')
-  t.same(NUMBER_VERIFICATION_SCOPES, ['number-verification:verify', 'number-verification:device-phone-number:read'])
+  t.strictSame(NUMBER_VERIFICATION_SCOPES, ['number-verification:verify', 'number-verification:device-phone-number:read'])
 })
 
 t.test('scopeProblem names each reason a scope is refused', async (t) => {

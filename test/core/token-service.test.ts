@@ -94,7 +94,7 @@ t.test('authorization_code', async (t) => {
     }, undefined)
     const { response } = outcome
     t.match(response.access_token, /^[\w-]{43}$/)
-    t.same(response,
+    t.strictSame(response,
       {
         access_token: response.access_token,
         token_type: 'Bearer',
@@ -131,8 +131,8 @@ t.test('authorization_code', async (t) => {
     clock.advance(30_000)
     const response = await exchange(emulator, code)
     const { payload, header } = await verifiedIdToken(emulator, response.id_token, clock.now())
-    t.same(header, { alg: 'RS256', kid: emulator.keys.key('RS256').kid, typ: 'JWT' })
-    t.same(payload, {
+    t.strictSame(header, { alg: 'RS256', kid: emulator.keys.key('RS256').kid, typ: 'JWT' })
+    t.strictSame(payload, {
       iss: ISSUER,
       sub: pairwiseSubject('camara-nv-emulator', 'demo-app', SEED_MSISDN),
       aud: 'demo-app',
@@ -150,7 +150,7 @@ t.test('authorization_code', async (t) => {
     const { code } = await authorize(emulator, { nonce: undefined }, '81.40.12.35')
     const { payload } = await verifiedIdToken(emulator, (await exchange(emulator, code)).id_token, START)
     t.equal('nonce' in payload, false)
-    t.same(payload.amr, ['sms', 'otp'])
+    t.strictSame(payload.amr, ['sms', 'otp'])
     t.equal(payload.sub, pairwiseSubject('camara-nv-emulator', 'demo-app', '+34600000004'))
   })
 
@@ -158,7 +158,7 @@ t.test('authorization_code', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })
     const response = await exchange(emulator, code)
-    t.same(response,
+    t.strictSame(response,
       {
         access_token: response.access_token,
         token_type: 'Bearer',
@@ -173,14 +173,14 @@ t.test('authorization_code', async (t) => {
     const first = await exchange(emulator, code)
     const grant = await emulator.ctx.store.get('grants', grantId)
     t.equal(await resolution(emulator, first.access_token), 'ok')
-    t.same(await oauthFailure(exchange(emulator, code)),
+    t.strictSame(await oauthFailure(exchange(emulator, code)),
       invalidGrant('authorization code was already used; the tokens issued with it are revoked'))
     t.equal(await resolution(emulator, first.access_token), 'access token was revoked (authorization code replayed)')
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, first.refresh_token)),
       invalidGrant('refresh token is unknown, expired or revoked'))
     t.strictSame(await emulator.ctx.store.get('grants', grantId),
       { ...grant, revoked: true, revokedReason: 'authorization code replayed' }, 'written anew, revoked')
-    t.same(await oauthFailure(exchange(emulator, code)),
+    t.strictSame(await oauthFailure(exchange(emulator, code)),
       invalidGrant('authorization code was already used; the tokens issued with it are revoked'), 'and stays refused')
   })
 
@@ -191,8 +191,8 @@ t.test('authorization_code', async (t) => {
     clock.advance(120_000 - 1)
     t.equal(typeof (await exchange(emulator, early)).access_token, 'string', 'one millisecond before expiry')
     clock.advance(1)
-    t.same(await oauthFailure(exchange(emulator, late)), invalidGrant('authorization code is unknown or expired'))
-    t.same(await oauthFailure(exchange(emulator, 'never-issued')),
+    t.strictSame(await oauthFailure(exchange(emulator, late)), invalidGrant('authorization code is unknown or expired'))
+    t.strictSame(await oauthFailure(exchange(emulator, 'never-issued')),
       invalidGrant('authorization code is unknown or expired'))
   })
 
@@ -200,7 +200,7 @@ t.test('authorization_code', async (t) => {
     const { emulator, clock } = await buildEmulator()
     const { code } = await authorize(emulator)
     const stolen = await jwtClientForm(clock.now(), code, { code_verifier: undefined })
-    t.same(await oauthFailure(emulator.tokens.token(stolen, undefined)),
+    t.strictSame(await oauthFailure(emulator.tokens.token(stolen, undefined)),
       invalidGrant('authorization code was issued to another client'))
     t.equal(typeof (await exchange(emulator, code)).access_token, 'string', 'the rightful client can still redeem it')
   })
@@ -208,11 +208,11 @@ t.test('authorization_code', async (t) => {
   t.test('a code is bound to the redirect_uri of the authorization request', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator)
-    t.same(await oauthFailure(exchange(emulator, code, { redirect_uri: 'http://localhost:3000/other' })),
+    t.strictSame(await oauthFailure(exchange(emulator, code, { redirect_uri: 'http://localhost:3000/other' })),
       invalidGrant('redirect_uri does not match the one of the authorization request'))
-    t.same(await oauthFailure(exchange(emulator, code, { redirect_uri: undefined })),
+    t.strictSame(await oauthFailure(exchange(emulator, code, { redirect_uri: undefined })),
       { error: 'invalid_request', description: 'redirect_uri is required', statusCode: 400 })
-    t.same(await oauthFailure(exchange(emulator, '')),
+    t.strictSame(await oauthFailure(exchange(emulator, '')),
       { error: 'invalid_request', description: 'code is required', statusCode: 400 })
   })
 
@@ -225,11 +225,11 @@ t.test('authorization_code', async (t) => {
     const ok = await redeem({}) as { response: TokenResponse, client: { method: string } }
     t.equal(ok.client.method, 'private_key_jwt')
     t.equal(ok.response.token_type, 'Bearer')
-    t.same(await oauthFailure(redeem({ code_verifier: `${PKCE_VERIFIER.slice(0, -1)}l` })),
+    t.strictSame(await oauthFailure(redeem({ code_verifier: `${PKCE_VERIFIER.slice(0, -1)}l` })),
       invalidGrant('PKCE verification failed: code_verifier does not match code_challenge'))
-    t.same(await oauthFailure(redeem({ code_verifier: undefined })),
+    t.strictSame(await oauthFailure(redeem({ code_verifier: undefined })),
       invalidGrant('code_verifier is required: the authorization request had a code_challenge'))
-    t.same(await oauthFailure(redeem({ code_verifier: PKCE_CHALLENGE.slice(0, 42) })),
+    t.strictSame(await oauthFailure(redeem({ code_verifier: PKCE_CHALLENGE.slice(0, 42) })),
       {
         error: 'invalid_request',
         description: 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]',
@@ -240,7 +240,7 @@ t.test('authorization_code', async (t) => {
   t.test('a verifier sent for a code without challenge fails', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator)
-    t.same(await oauthFailure(exchange(emulator, code, { code_verifier: PKCE_VERIFIER })),
+    t.strictSame(await oauthFailure(exchange(emulator, code, { code_verifier: PKCE_VERIFIER })),
       invalidGrant('code_verifier sent but the authorization request had no code_challenge'))
   })
 
@@ -248,11 +248,11 @@ t.test('authorization_code', async (t) => {
     const { emulator } = await buildEmulator()
     const gone = await authorize(emulator)
     await emulator.ctx.store.delete('grants', gone.grantId)
-    t.same(await oauthFailure(exchange(emulator, gone.code)),
+    t.strictSame(await oauthFailure(exchange(emulator, gone.code)),
       invalidGrant('the grant behind this code is no longer valid'))
     const revoked = await authorize(emulator)
     await reviseGrant(emulator, revoked.grantId, { revoked: true })
-    t.same(await oauthFailure(exchange(emulator, revoked.code)),
+    t.strictSame(await oauthFailure(exchange(emulator, revoked.code)),
       invalidGrant('the grant behind this code is no longer valid'))
   })
 })
@@ -265,7 +265,7 @@ t.test('refresh_token', async (t) => {
     t.match(first.refresh_token, /^[\w-]{43}$/)
     clock.advance(600_000)
     const second = await refresh(emulator, first.refresh_token)
-    t.same(second, {
+    t.strictSame(second, {
       access_token: second.access_token,
       token_type: 'Bearer',
       expires_in: 3600,
@@ -289,11 +289,11 @@ t.test('refresh_token', async (t) => {
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     const second = await refresh(emulator, first.refresh_token)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, first.refresh_token)),
       invalidGrant('refresh token was already used (rotation): every token of this grant is revoked'))
     t.equal(await resolution(emulator, second.access_token), 'access token was revoked (refresh token reused)')
     t.equal(await resolution(emulator, first.access_token), 'access token was revoked (refresh token reused)')
-    t.same(await oauthFailure(refresh(emulator, second.refresh_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, second.refresh_token)),
       invalidGrant('refresh token is unknown, expired or revoked'))
   })
 
@@ -307,7 +307,7 @@ t.test('refresh_token', async (t) => {
       client_assertion_type: JWT_BEARER_ASSERTION,
       client_assertion: await clientAssertion(clock.now())
     }
-    t.same(await oauthFailure(emulator.tokens.token(form, undefined)),
+    t.strictSame(await oauthFailure(emulator.tokens.token(form, undefined)),
       invalidGrant('refresh token was issued to another client'))
     t.equal(typeof (await refresh(emulator, first.refresh_token)).refresh_token, 'string',
       'still good for its own client')
@@ -317,7 +317,7 @@ t.test('refresh_token', async (t) => {
     const { emulator } = await buildEmulator()
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token,
+    t.strictSame(await oauthFailure(refresh(emulator, first.refresh_token,
       { scope: 'number-verification:verify number-verification:device-phone-number:read' })),
     {
       error: 'invalid_scope',
@@ -325,7 +325,7 @@ t.test('refresh_token', async (t) => {
       statusCode: 400
     })
     const narrowed = await refresh(emulator, first.refresh_token, { scope: 'number-verification:verify' })
-    t.same(narrowed,
+    t.strictSame(narrowed,
       {
         access_token: narrowed.access_token,
         token_type: 'Bearer',
@@ -335,21 +335,21 @@ t.test('refresh_token', async (t) => {
       'the refused request did not spend the refresh token; without offline_access and openid, no refresh token and ' +
         'no id_token')
     const resolved = await emulator.tokens.resolveAccessToken(narrowed.access_token)
-    t.same('record' in resolved ? resolved.record.scopes : undefined, ['number-verification:verify'])
+    t.strictSame('record' in resolved ? resolved.record.scopes : undefined, ['number-verification:verify'])
   })
 
   t.test('unknown and expired refresh tokens are refused', async (t) => {
     const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 7200 } })
     const { code } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
-    t.same(await oauthFailure(refresh(emulator, 'never-issued')),
+    t.strictSame(await oauthFailure(refresh(emulator, 'never-issued')),
       invalidGrant('refresh token is unknown, expired or revoked'))
-    t.same(await oauthFailure(refresh(emulator, first.access_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, first.access_token)),
       invalidGrant('refresh token is unknown, expired or revoked'), 'an access token is no refresh token')
-    t.same(await oauthFailure(refresh(emulator, undefined)),
+    t.strictSame(await oauthFailure(refresh(emulator, undefined)),
       { error: 'invalid_request', description: 'refresh_token is required', statusCode: 400 })
     clock.advance(7200_000)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, first.refresh_token)),
       invalidGrant('refresh token is unknown, expired or revoked'))
   })
 
@@ -358,7 +358,7 @@ t.test('refresh_token', async (t) => {
     const { code, grantId } = await authorize(emulator, { scope: OFFLINE_SCOPE })
     const first = await exchange(emulator, code)
     await emulator.ctx.store.delete('grants', grantId)
-    t.same(await oauthFailure(refresh(emulator, first.refresh_token)),
+    t.strictSame(await oauthFailure(refresh(emulator, first.refresh_token)),
       invalidGrant('refresh token is unknown, expired or revoked'))
   })
 })
@@ -373,14 +373,14 @@ t.test('client_credentials', async (t) => {
 
   t.test('issues a token that names no subscriber, with no id_token and no refresh token', async (t) => {
     const { response, grant } = await clientCredentials('dpv:FraudPreventionAndDetection number-verification:verify')
-    t.same(response,
+    t.strictSame(response,
       {
         access_token: response.access_token,
         token_type: 'Bearer',
         expires_in: 3600,
         scope: 'dpv:FraudPreventionAndDetection number-verification:verify'
       })
-    t.same(grant, {
+    t.strictSame(grant, {
       id: grant.id,
       flowId: grant.flowId,
       clientId: 'demo-app',
@@ -400,7 +400,7 @@ t.test('client_credentials', async (t) => {
     t.strictSame(await emulator.ctx.store.get('grants', grant.id), grant, 'stored once issued')
     const resolved = await emulator.tokens.resolveAccessToken(response.access_token)
     t.equal('record' in resolved ? resolved.record.msisdn : 'failed', undefined)
-    t.same('record' in resolved ? resolved.record.amr : 'failed', [])
+    t.strictSame('record' in resolved ? resolved.record.amr : 'failed', [])
   })
 
   t.test('an empty scope gives a token for nothing', async (t) => {
@@ -410,7 +410,7 @@ t.test('client_credentials', async (t) => {
   t.test('refuses openid, offline_access and scopes the client may not have', async (t) => {
     for (const scope of ['openid', 'offline_access', 'number-verification:verify sim-swap:check']) {
       const refused = scope.split(' ').filter((s) => s !== 'number-verification:verify').join(' ')
-      t.same(await oauthFailure(clientCredentials(scope)),
+      t.strictSame(await oauthFailure(clientCredentials(scope)),
         {
           error: 'invalid_scope',
           description: `scope not available with client_credentials for this client: ${refused}`,
@@ -423,16 +423,16 @@ t.test('client_credentials', async (t) => {
 
 t.test('token request checks', async (t) => {
   const { emulator } = await buildEmulator()
-  t.same(await oauthFailure(emulator.tokens.token({ ...DEMO_SECRET }, undefined)),
+  t.strictSame(await oauthFailure(emulator.tokens.token({ ...DEMO_SECRET }, undefined)),
     { error: 'invalid_request', description: 'grant_type is required', statusCode: 400 })
-  t.same(await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
+  t.strictSame(await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
     {
       error: 'unsupported_grant_type',
       description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials',
       statusCode: 400
     },
     'before client authentication')
-  t.same(await oauthFailure(emulator.tokens.token({
+  t.strictSame(await oauthFailure(emulator.tokens.token({
     grant_type: 'client_credentials',
     client_id: 'demo-app',
     client_secret: 'wrong'
@@ -465,7 +465,7 @@ t.test('camara-strict', async (t) => {
     async (t) => {
       const { emulator, clock } = await strict()
       const response = await redeem(emulator, clock.now())
-      t.same(response,
+      t.strictSame(response,
         {
           access_token: response.access_token,
           token_type: 'Bearer',
@@ -515,7 +515,7 @@ t.test('camara-strict', async (t) => {
   t.test('client secrets are refused', async (t) => {
     const { emulator } = await strict()
     const { code } = await authorize(emulator)
-    t.same(await oauthFailure(exchange(emulator, code)),
+    t.strictSame(await oauthFailure(exchange(emulator, code)),
       {
         error: 'invalid_client',
         description: 'the camara-strict profile requires private_key_jwt client authentication',
@@ -688,7 +688,7 @@ t.test('mint', async (t) => {
 
   t.test('refuses an unknown client', async (t) => {
     const { emulator } = await buildEmulator()
-    t.same(await oauthFailure(emulator.tokens.mint({ clientId: 'nobody', scope: SCOPE })),
+    t.strictSame(await oauthFailure(emulator.tokens.mint({ clientId: 'nobody', scope: SCOPE })),
       { error: 'invalid_client', description: 'client_id "nobody" is not registered', statusCode: 401 })
   })
 })

@@ -13,10 +13,10 @@ t.test('a global activation applies to every matching request until deactivated'
   t.equal(engine.activations()[0]?.appliedCount, 0, 'a copy: changing it changes nothing')
   for (let i = 0; i < 3; i++) t.equal(camaraCode(engine.decide(facts())), 'UNAVAILABLE')
   t.equal(engine.decide(facts({ operation: 'token' })).error, undefined, 'its match still holds: verify and share only')
-  t.same(engine.activations(), [{ id, name: 'operator-unavailable', activatedAt: START, appliedCount: 3 }])
+  t.strictSame(engine.activations(), [{ id, name: 'operator-unavailable', activatedAt: START, appliedCount: 3 }])
   t.equal(engine.deactivate(id), 1)
   t.equal(engine.decide(facts()).error, undefined)
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
 })
 
 t.test('next-N: remaining counts down only on requests it applied to, then the activation vanishes', async (t) => {
@@ -24,13 +24,13 @@ t.test('next-N: remaining counts down only on requests it applied to, then the a
   const id = engine.activate('rate-limited', { remaining: 2 }).id
   t.equal(engine.decide(facts({ operation: 'token' })).applied.length, 0, 'token: not a match, not counted')
   t.equal(engine.decide(facts({ operation: 'discovery' })).applied.length, 0)
-  t.same(engine.activations().map((a) => a.remaining), [2])
+  t.strictSame(engine.activations().map((a) => a.remaining), [2])
   t.equal(camaraCode(engine.decide(facts())), 'TOO_MANY_REQUESTS')
-  t.same(engine.activations(), [{ id, name: 'rate-limited', activatedAt: START, remaining: 1, appliedCount: 1 }])
+  t.strictSame(engine.activations(), [{ id, name: 'rate-limited', activatedAt: START, remaining: 1, appliedCount: 1 }])
   t.equal(camaraCode(engine.decide(facts({ operation: 'share' }))), 'TOO_MANY_REQUESTS')
-  t.same(engine.activations(), [], 'gone at 0')
+  t.strictSame(engine.activations(), [], 'gone at 0')
   t.equal(engine.decide(facts()).error, undefined)
-  t.same(engine.list().find((s) => s.name === 'rate-limited')?.active, false)
+  t.strictSame(engine.list().find((s) => s.name === 'rate-limited')?.active, false)
 })
 
 t.test('next-N does not count requests the probability passed over', async (t) => {
@@ -56,7 +56,7 @@ t.test('an activation expires expiresInSeconds after it starts, on the injected 
   t.equal(engine.activations().length, 1)
   clock.advance(1)
   t.equal(engine.decide(facts()).error, undefined, 'expired at exactly expiresAt')
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
 })
 
 t.test('expiry also ends a next-N activation that was not used up', async (t) => {
@@ -64,7 +64,7 @@ t.test('expiry also ends a next-N activation that was not used up', async (t) =>
   engine.activate('internal-error', { remaining: 5, expiresInSeconds: 1 })
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
   clock.advance(1000)
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
   t.equal(engine.list().find((s) => s.name === 'internal-error')?.active, false)
 })
 
@@ -73,7 +73,7 @@ t.test('without expiresInSeconds an activation never expires', async (t) => {
   engine.activate('internal-error')
   clock.advance(MAX_EXPIRES_IN_SECONDS * 1000 + 1)
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
-  t.same(engine.activations(), [{ id: 'activation-1', name: 'internal-error', activatedAt: START, appliedCount: 1 }])
+  t.strictSame(engine.activations(), [{ id: 'activation-1', name: 'internal-error', activatedAt: START, appliedCount: 1 }])
 })
 
 t.test('expiresInSeconds: fractions round up to a whole ms, the maximum is accepted', async (t) => {
@@ -95,7 +95,7 @@ t.test('the newest control activation wins over older ones', async (t) => {
   engine.activate('upstream-bad-gateway')
   const decision = engine.decide(facts())
   t.equal(camaraCode(decision), 'BAD_GATEWAY')
-  t.same(decision.applied.map((a) => a.activationId), ['activation-2', 'activation-1'])
+  t.strictSame(decision.applied.map((a) => a.activationId), ['activation-2', 'activation-1'])
 })
 
 t.test('an activation match replaces the scenario rules of the same name for that activation', async (t) => {
@@ -115,10 +115,10 @@ t.test('two activations of one scenario count separately and only the first that
   const { engine } = buildEngine()
   const older = engine.activate('rate-limited', { remaining: 1 }).id
   const newer = engine.activate('rate-limited', { remaining: 1, match: { clients: ['other-app'] } }).id
-  t.same(engine.decide(facts()).applied, [{ name: 'rate-limited', source: 'control', activationId: older }], 'newer one did not match demo-app')
-  t.same(engine.activations().map((a) => a.id), [newer])
-  t.same(engine.decide(facts({ clientId: 'other-app' })).applied, [{ name: 'rate-limited', source: 'control', activationId: newer }])
-  t.same(engine.activations(), [])
+  t.strictSame(engine.decide(facts()).applied, [{ name: 'rate-limited', source: 'control', activationId: older }], 'newer one did not match demo-app')
+  t.strictSame(engine.activations().map((a) => a.id), [newer])
+  t.strictSame(engine.decide(facts({ clientId: 'other-app' })).applied, [{ name: 'rate-limited', source: 'control', activationId: newer }])
+  t.strictSame(engine.activations(), [])
 })
 
 t.test('counter rules of an activated scenario count per activation', async (t) => {
@@ -139,9 +139,9 @@ t.test('deactivate by name ends every activation of the scenario, by id only tha
   const other = engine.activate('slow-network').id
   t.equal(engine.deactivate('nothing-like-it'), 0)
   t.equal(engine.deactivate(second), 1)
-  t.same(engine.activations().map((a) => a.id), ['activation-1', other])
+  t.strictSame(engine.activations().map((a) => a.id), ['activation-1', other])
   t.equal(engine.deactivate('hang'), 1)
-  t.same(engine.activations().map((a) => a.id), [other])
+  t.strictSame(engine.activations().map((a) => a.id), [other])
 })
 
 t.test('reset drops runtime definitions, activations and counters; catalogue and fixture definitions stay', async (t) => {
@@ -152,7 +152,7 @@ t.test('reset drops runtime definitions, activations and counters; catalogue and
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 0)
   const before = engine.list().map((s) => s.name)
   engine.reset()
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
   t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
   t.strictSame(engine.list().map((s) => s.name), before.filter((name) => name !== 'runtime-one'))
   t.equal(engine.get('runtime-one'), undefined)
@@ -186,9 +186,9 @@ t.test('activate refuses unknown scenarios and bad options, without activating a
   for (const [options, jsonPath, rule] of invalid) {
     const error = t.throws(() => engine.activate('rate-limited', options)) as ScenarioError
     t.ok(error instanceof ScenarioError, inspect(options))
-    t.same({ jsonPath: error.jsonPath, rule: error.rule }, { jsonPath, rule })
+    t.strictSame({ jsonPath: error.jsonPath, rule: error.rule }, { jsonPath, rule })
   }
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
 })
 
 t.test('activations() hands out copies', async (t) => {

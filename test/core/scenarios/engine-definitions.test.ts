@@ -10,8 +10,8 @@ const random = (): SeededRandom => new SeededRandom(1)
 
 t.test('by default the engine knows the built-in catalogue', async (t) => {
   const engine = new ScenarioEngine({ random: random(), clock: new ManualClock() })
-  t.same(engine.list().map((s) => s.name), CATALOGUE.map((s) => s.name))
-  t.same(engine.list()[0], {
+  t.strictSame(engine.list().map((s) => s.name), CATALOGUE.map((s) => s.name))
+  t.strictSame(engine.list()[0], {
     name: 'operator-unavailable',
     description: CATALOGUE[0]?.description,
     origin: 'catalogue',
@@ -25,8 +25,8 @@ t.test('list tells where each scenario came from and whether it is active', asyn
   engine.define(latencyScenario('from-control', 2))
   engine.activate('from-fixture')
   const byName = new Map(engine.list().map((s) => [s.name, s]))
-  t.same(byName.get('from-fixture'), { name: 'from-fixture', description: '1 ms', origin: 'fixture', file: 'fixtures/test.json', active: true, scenario: latencyScenario('from-fixture', 1) })
-  t.same(byName.get('from-control'), { name: 'from-control', description: '2 ms', origin: 'control', active: false, scenario: latencyScenario('from-control', 2) })
+  t.strictSame(byName.get('from-fixture'), { name: 'from-fixture', description: '1 ms', origin: 'fixture', file: 'fixtures/test.json', active: true, scenario: latencyScenario('from-fixture', 1) })
+  t.strictSame(byName.get('from-control'), { name: 'from-control', description: '2 ms', origin: 'control', active: false, scenario: latencyScenario('from-control', 2) })
   t.equal(byName.get('hang')?.origin, 'catalogue')
 })
 
@@ -54,9 +54,9 @@ t.test('definitions are validated when the engine takes them, naming the source'
 t.test('define adds a runtime scenario that can be selected at once', async (t) => {
   const { engine } = buildEngine()
   const listing = engine.define(latencyScenario('my-slow', 30))
-  t.same(listing, { name: 'my-slow', description: '30 ms', origin: 'control', active: false, scenario: latencyScenario('my-slow', 30) })
+  t.strictSame(listing, { name: 'my-slow', description: '30 ms', origin: 'control', active: false, scenario: latencyScenario('my-slow', 30) })
   t.equal(engine.decide(facts({ headerScenarios: ['my-slow'] })).latencyMs, 30)
-  t.same(engine.validateNames(['my-slow']), [])
+  t.strictSame(engine.validateNames(['my-slow']), [])
 })
 
 t.test('define replaces an earlier runtime definition, and its activations follow the new one', async (t) => {
@@ -101,9 +101,9 @@ t.test('remove deletes a runtime scenario and its activations', async (t) => {
   engine.define(latencyScenario('temp', 10))
   engine.activate('temp')
   t.equal(engine.remove('temp'), true)
-  t.same(engine.activations(), [])
+  t.strictSame(engine.activations(), [])
   t.equal(engine.get('temp'), undefined)
-  t.same(engine.decide(facts({ headerScenarios: ['temp'] })).unknown, ['temp'])
+  t.strictSame(engine.decide(facts({ headerScenarios: ['temp'] })).unknown, ['temp'])
   t.equal(engine.remove('temp'), false, 'unknown: nothing to remove')
 })
 
@@ -126,7 +126,7 @@ t.test('replaceFixtureDefinitions swaps the fixture scenarios and drops activati
   t.equal(byName.get('new-one')?.origin, 'fixture')
   t.equal(byName.get('runtime')?.origin, 'control', 'runtime definitions survive a reload')
   t.equal(byName.get('hang')?.origin, 'catalogue')
-  t.same(engine.activations().map((a) => a.name), ['kept'])
+  t.strictSame(engine.activations().map((a) => a.name), ['kept'])
   t.equal(engine.decide(facts()).latencyMs, 20, 'the kept activation uses the new definition')
 })
 
@@ -137,5 +137,5 @@ t.test('a bad reload changes nothing', async (t) => {
   t.throws(() => engine.replaceFixtureDefinitions(fixtureDefinitions('fixtures/new.json', [latencyScenario('fine', 1), latencyScenario('runtime', 1)])),
     { kind: 'duplicate', message: 'scenario "runtime" is defined twice: in the control API and in fixtures/new.json' })
   t.throws(() => engine.replaceFixtureDefinitions(fixtureDefinitions('fixtures/new.json', [{ name: 'x', description: 'x', effects: {} } as Scenario])), ScenarioError)
-  t.same(engine.list(), before)
+  t.strictSame(engine.list(), before)
 })

@@ -19,8 +19,8 @@ t.test('a scenario applies to the operations it lists and no other', async (t) =
   }
   for (const operation of ['authorize', 'operator', 'verify', 'share', 'discovery'] as const) {
     const decision = engine.decide(facts({ operation, headerScenarios: ['token-slow'] }))
-    t.same(decision.applied, [], operation)
-    t.same(decision.skipped, [{ name: 'token-slow', source: 'header', because: 'operation' }])
+    t.strictSame(decision.applied, [], operation)
+    t.strictSame(decision.skipped, [{ name: 'token-slow', source: 'header', because: 'operation' }])
   }
 })
 
@@ -39,9 +39,9 @@ t.test('without an operations list, an error applies only where its surface can 
   ])
   const appliedOn = (name: string): string[] => (['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const)
     .filter((operation) => engine.decide(facts({ operation, headerScenarios: [name] })).error !== undefined)
-  t.same(appliedOn('api-down'), ['verify', 'share', 'discovery', 'jwks'])
-  t.same(appliedOn('token-down'), ['token'])
-  t.same(appliedOn('deny'), ['authorize', 'operator'])
+  t.strictSame(appliedOn('api-down'), ['verify', 'share', 'discovery', 'jwks'])
+  t.strictSame(appliedOn('token-down'), ['token'])
+  t.strictSame(appliedOn('deny'), ['authorize', 'operator'])
 })
 
 t.test('clients, subscribers and operators rules need the request to carry a listed value', async (t) => {
@@ -56,7 +56,7 @@ t.test('clients, subscribers and operators rules need the request to carry a lis
   t.equal(engine.decide(facts({ headerScenarios: all, clientId: 'stranger', msisdn: OTHER_MSISDN })).latencyMs, 0)
   const unknownFacts = engine.decide(facts({ headerScenarios: all, clientId: undefined, msisdn: undefined, operatorId: undefined }))
   t.equal(unknownFacts.latencyMs, 0, 'a request whose client, subscriber and operator are not known yet matches none')
-  t.same(unknownFacts.skipped.map((s) => s.because), ['client', 'subscriber', 'operator'])
+  t.strictSame(unknownFacts.skipped.map((s) => s.because), ['client', 'subscriber', 'operator'])
 })
 
 t.test('all given match rules must accept the request', async (t) => {
@@ -68,20 +68,20 @@ t.test('all given match rules must accept the request', async (t) => {
 })
 
 t.test('firstN applies to the first N matching requests only', async (t) => {
-  t.same(appliedRequests(latencyScenario('first-3', 1, { firstN: 3 }), 8), [1, 2, 3])
+  t.strictSame(appliedRequests(latencyScenario('first-3', 1, { firstN: 3 }), 8), [1, 2, 3])
 })
 
 t.test('everyNth applies to the Nth, 2Nth, ... matching request', async (t) => {
-  t.same(appliedRequests(latencyScenario('every-3rd', 1, { everyNth: 3 }), 10), [3, 6, 9])
+  t.strictSame(appliedRequests(latencyScenario('every-3rd', 1, { everyNth: 3 }), 10), [3, 6, 9])
 })
 
 t.test('afterN lets N matching requests through, then applies', async (t) => {
-  t.same(appliedRequests(latencyScenario('after-2', 1, { afterN: 2 }), 5), [3, 4, 5])
-  t.same(appliedRequests(latencyScenario('after-0', 1, { afterN: 0 }), 2), [1, 2])
+  t.strictSame(appliedRequests(latencyScenario('after-2', 1, { afterN: 2 }), 5), [3, 4, 5])
+  t.strictSame(appliedRequests(latencyScenario('after-0', 1, { afterN: 0 }), 2), [1, 2])
 })
 
 t.test('counter rules combine', async (t) => {
-  t.same(appliedRequests(latencyScenario('window', 1, { afterN: 2, firstN: 6, everyNth: 2 }), 10), [4, 6])
+  t.strictSame(appliedRequests(latencyScenario('window', 1, { afterN: 2, firstN: 6, everyNth: 2 }), 10), [4, 6])
 })
 
 t.test('counters count only requests that pass the other rules', async (t) => {
@@ -96,7 +96,7 @@ t.test('counters count only requests that pass the other rules', async (t) => {
     facts({}) // 4th: applies
   ]
   const applied = sequence.map((f) => engine.decide({ ...f, headerScenarios: ['second-verify'] }).applied.length)
-  t.same(applied, [0, 0, 0, 0, 1, 0, 1])
+  t.strictSame(applied, [0, 0, 0, 0, 1, 0, 1])
 })
 
 t.test('counters are per scenario', async (t) => {
@@ -109,24 +109,24 @@ t.test('counters are per scenario', async (t) => {
 t.test('a scenario selected by both header and flow is counted once per request', async (t) => {
   const { engine } = buildEngine([latencyScenario('first-2', 1, { firstN: 2 })])
   const both = facts({ headerScenarios: ['first-2'], flowScenarios: ['first-2'] })
-  t.same(engine.decide(both).applied, [{ name: 'first-2', source: 'header' }])
-  t.same(engine.decide(both).applied, [{ name: 'first-2', source: 'header' }])
-  t.same(engine.decide(both).applied, [], 'the third request: two counted, not four')
+  t.strictSame(engine.decide(both).applied, [{ name: 'first-2', source: 'header' }])
+  t.strictSame(engine.decide(both).applied, [{ name: 'first-2', source: 'header' }])
+  t.strictSame(engine.decide(both).applied, [], 'the third request: two counted, not four')
 })
 
 t.test('a scenario the header selection rejected is not evaluated again for the flow selection', async (t) => {
   const { engine } = buildEngine([latencyScenario('after-1', 1, { afterN: 1 })])
   const both = facts({ headerScenarios: ['after-1'], flowScenarios: ['after-1'] })
   const first = engine.decide(both)
-  t.same(first.applied, [], 'the first request is let through, not counted twice')
-  t.same(first.skipped, [{ name: 'after-1', source: 'header', because: 'count' }])
-  t.same(engine.decide(both).applied, [{ name: 'after-1', source: 'header' }])
+  t.strictSame(first.applied, [], 'the first request is let through, not counted twice')
+  t.strictSame(first.skipped, [{ name: 'after-1', source: 'header', because: 'count' }])
+  t.strictSame(engine.decide(both).applied, [{ name: 'after-1', source: 'header' }])
 })
 
 t.test('probability is reproducible with the same seed and different with another', async (t) => {
   const flaky = latencyScenario('coin', 1, { probability: 0.5 })
   const a = appliedRequests(flaky, 200, 42)
-  t.same(appliedRequests(flaky, 200, 42), a, 'same seed, same requests')
+  t.strictSame(appliedRequests(flaky, 200, 42), a, 'same seed, same requests')
   t.not(appliedRequests(flaky, 200, 7).join(','), a.join(','), 'another seed')
   t.ok(a.length > 80 && a.length < 120, `${a.length} of 200 at p = 0.5`)
 })
@@ -134,7 +134,7 @@ t.test('probability is reproducible with the same seed and different with anothe
 t.test('probability applies to about that share of requests', async (t) => {
   const hits = appliedRequests(latencyScenario('rare', 1, { probability: 0.05 }), 4000, 3).length
   t.ok(hits > 140 && hits < 260, `${hits} of 4000 at p = 0.05`)
-  t.same(appliedRequests(latencyScenario('never', 1, { probability: 0 }), 50), [])
+  t.strictSame(appliedRequests(latencyScenario('never', 1, { probability: 0 }), 50), [])
   t.equal(appliedRequests(latencyScenario('always', 1, { probability: 1 }), 50).length, 50)
 })
 
@@ -149,12 +149,12 @@ t.test('requests a scenario cannot match draw nothing, so they do not shift the 
     interleaved.decide(facts({}))
     outcomes[1]!.push(interleaved.decide(facts({ headerScenarios: ['coin'] })).latencyMs)
   }
-  t.same(outcomes[1], outcomes[0])
+  t.strictSame(outcomes[1], outcomes[0])
 })
 
 t.test('a probability miss is reported as skipped for header and flow selections', async (t) => {
   const { engine } = buildEngine([latencyScenario('never', 1, { probability: 0 })])
-  t.same(engine.decide(facts({ flowScenarios: ['never'] })).skipped, [{ name: 'never', source: 'flow', because: 'probability' }])
+  t.strictSame(engine.decide(facts({ flowScenarios: ['never'] })).skipped, [{ name: 'never', source: 'flow', because: 'probability' }])
 })
 
 t.test('latency: fixed is exact, uniform stays in range, lognormal is seeded', async (t) => {
@@ -170,7 +170,7 @@ t.test('latency: fixed is exact, uniform stays in range, lognormal is seeded', a
     const e = buildEngine([], { seed }).engine
     return Array.from({ length: 20 }, () => e.decide(facts({ operation: 'discovery', headerScenarios: ['slow-network'] })).latencyMs)
   }
-  t.same(slow(1), slow(1))
+  t.strictSame(slow(1), slow(1))
   t.not(slow(1).join(), slow(2).join())
   t.ok(slow(1).every((ms) => Number.isInteger(ms) && ms > 0))
 })

@@ -18,7 +18,7 @@ const SCENARIOS: Scenario[] = [
 
 t.test('with no scenario selected the decision is empty', async (t) => {
   const { engine } = buildEngine()
-  t.same(engine.decide(facts()), { applied: [], latencyMs: 0, unknown: [], skipped: [] })
+  t.strictSame(engine.decide(facts()), { applied: [], latencyMs: 0, unknown: [], skipped: [] })
 })
 
 t.test('header > flow > control > fixture for errors, while latencies add up', async (t) => {
@@ -26,14 +26,14 @@ t.test('header > flow > control > fixture for errors, while latencies add up', a
   engine.activate('c-error')
   const all = facts({ headerScenarios: ['h-error'], flowScenarios: ['f-error'], fixtureScenarios: ['x-error'] })
   const decision = engine.decide(all)
-  t.same(decision.applied, [
+  t.strictSame(decision.applied, [
     { name: 'h-error', source: 'header' },
     { name: 'f-error', source: 'flow' },
     { name: 'c-error', source: 'control', activationId: 'activation-1' },
     { name: 'x-error', source: 'fixture' }
   ])
   t.equal(decision.latencyMs, 1111)
-  t.same(decision.error, { kind: 'camara', scenario: 'h-error', status: 503, code: 'UNAVAILABLE' })
+  t.strictSame(decision.error, { kind: 'camara', scenario: 'h-error', status: 503, code: 'UNAVAILABLE' })
 
   t.equal(engine.decide({ ...all, headerScenarios: [] }).error?.scenario, 'f-error', 'flow beats control and fixture')
   t.equal(engine.decide({ ...all, headerScenarios: [], flowScenarios: [] }).error?.scenario, 'c-error', 'control beats fixture')
@@ -61,49 +61,49 @@ t.test('error, fault and forced result are each taken from the highest-precedenc
     fixtureScenarios: ['rate-limited', 'hang']
   }))
   t.equal(decision.verifiedResult, false, 'header forced result beats the flow one')
-  t.same(decision.fault, { scenario: 'connection-reset', type: 'connection-reset' }, 'flow fault beats the fixture one')
-  t.same(decision.error, {
+  t.strictSame(decision.fault, { scenario: 'connection-reset', type: 'connection-reset' }, 'flow fault beats the fixture one')
+  t.strictSame(decision.error, {
     kind: 'camara', scenario: 'rate-limited', status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 30
   }, 'the only error, from a fixture, still applies')
-  t.same(decision.applied.map((a) => a.name), ['verify-always-false', 'connection-reset', 'verify-always-true', 'rate-limited', 'hang'])
+  t.strictSame(decision.applied.map((a) => a.name), ['verify-always-false', 'connection-reset', 'verify-always-true', 'rate-limited', 'hang'])
 })
 
 t.test('a scenario named by several sources applies once, under the highest one', async (t) => {
   const { engine } = buildEngine([latencyScenario('slow', 50)])
   const id = engine.activate('slow', { remaining: 1 }).id
   const decision = engine.decide(facts({ headerScenarios: ['slow', 'slow'], flowScenarios: ['slow'], fixtureScenarios: ['slow'] }))
-  t.same(decision.applied, [{ name: 'slow', source: 'header' }])
+  t.strictSame(decision.applied, [{ name: 'slow', source: 'header' }])
   t.equal(decision.latencyMs, 50, 'not 200')
-  t.same(engine.activations().map((a) => [a.id, a.remaining]), [[id, 1]], 'the control activation did not apply, so it is not used up')
+  t.strictSame(engine.activations().map((a) => [a.id, a.remaining]), [[id, 1]], 'the control activation did not apply, so it is not used up')
 })
 
 t.test('unknown header and flow names are reported, known ones still apply', async (t) => {
   const { engine } = buildEngine([latencyScenario('slow', 50)])
   const decision = engine.decide(facts({ headerScenarios: ['nope', 'slow', 'nope'], flowScenarios: ['gone'] }))
-  t.same(decision.unknown, ['nope', 'gone'])
+  t.strictSame(decision.unknown, ['nope', 'gone'])
   t.equal(decision.latencyMs, 50)
 })
 
 t.test('unknown fixture names are ignored: a client must not get 400 for the fixtures', async (t) => {
   const { engine } = buildEngine()
-  t.same(engine.decide(facts({ fixtureScenarios: ['renamed-away'] })), { applied: [], latencyMs: 0, unknown: [], skipped: [] })
+  t.strictSame(engine.decide(facts({ fixtureScenarios: ['renamed-away'] })), { applied: [], latencyMs: 0, unknown: [], skipped: [] })
 })
 
 t.test('skipped lists header and flow selections that did not apply, not fixture or control ones', async (t) => {
   const { engine } = buildEngine()
   engine.activate('token-server-error')
   const decision = engine.decide(facts({ operation: 'verify', headerScenarios: ['consent-denied'], flowScenarios: ['token-invalid-grant'], fixtureScenarios: ['slow-operator'] }))
-  t.same(decision.skipped, [
+  t.strictSame(decision.skipped, [
     { name: 'consent-denied', source: 'header', because: 'operation' },
     { name: 'token-invalid-grant', source: 'flow', because: 'operation' }
   ])
-  t.same(decision.applied, [])
+  t.strictSame(decision.applied, [])
 })
 
 t.test('validateNames returns each unknown name once, in order', async (t) => {
   const { engine } = buildEngine([latencyScenario('mine', 1)])
-  t.same(engine.validateNames(['rate-limited', 'mine']), [])
-  t.same(engine.validateNames(['b', 'rate-limited', 'a', 'b']), ['b', 'a'])
+  t.strictSame(engine.validateNames(['rate-limited', 'mine']), [])
+  t.strictSame(engine.validateNames(['b', 'rate-limited', 'a', 'b']), ['b', 'a'])
 })
 
 t.test('errors are resolved with the surface defaults', async (t) => {
@@ -113,16 +113,16 @@ t.test('errors are resolved with the surface defaults', async (t) => {
     { name: 'custom-camara', description: 'x', effects: { error: { camara: { status: 403, code: 'PERMISSION_DENIED', message: 'no scope for you' } } } }
   ])
   const error = (operation: 'token' | 'verify' | 'operator' | 'authorize', name: string): unknown => engine.decide(facts({ operation, headerScenarios: [name] })).error
-  t.same(error('token', 'bad-client'), { kind: 'oauth', scenario: 'bad-client', error: 'invalid_client', status: 401, description: 'Client authentication failed.' })
-  t.same(error('token', 'teapot-token'), { kind: 'oauth', scenario: 'teapot-token', error: 'invalid_request', status: 418, description: 'custom' })
-  t.same(error('token', 'token-server-error'), { kind: 'oauth', scenario: 'token-server-error', error: 'server_error', status: 500, description: 'The authorization server encountered an unexpected condition.' })
-  t.same(error('token', 'token-invalid-grant'), { kind: 'oauth', scenario: 'token-invalid-grant', error: 'invalid_grant', status: 400, description: 'The authorization code is invalid or expired.' })
-  t.same(error('verify', 'custom-camara'), { kind: 'camara', scenario: 'custom-camara', status: 403, code: 'PERMISSION_DENIED', message: 'no scope for you' })
-  t.same(error('verify', 'token-expired-on-api'), {
+  t.strictSame(error('token', 'bad-client'), { kind: 'oauth', scenario: 'bad-client', error: 'invalid_client', status: 401, description: 'Client authentication failed.' })
+  t.strictSame(error('token', 'teapot-token'), { kind: 'oauth', scenario: 'teapot-token', error: 'invalid_request', status: 418, description: 'custom' })
+  t.strictSame(error('token', 'token-server-error'), { kind: 'oauth', scenario: 'token-server-error', error: 'server_error', status: 500, description: 'The authorization server encountered an unexpected condition.' })
+  t.strictSame(error('token', 'token-invalid-grant'), { kind: 'oauth', scenario: 'token-invalid-grant', error: 'invalid_grant', status: 400, description: 'The authorization code is invalid or expired.' })
+  t.strictSame(error('verify', 'custom-camara'), { kind: 'camara', scenario: 'custom-camara', status: 403, code: 'PERMISSION_DENIED', message: 'no scope for you' })
+  t.strictSame(error('verify', 'token-expired-on-api'), {
     kind: 'camara', scenario: 'token-expired-on-api', status: 401, code: 'UNAUTHENTICATED'
   })
-  t.same(error('operator', 'consent-required'), { kind: 'authorize', scenario: 'consent-required', error: 'consent_required', description: 'The authorization server requires user consent.' })
-  t.same(error('authorize', 'auth-temporarily-unavailable'), {
+  t.strictSame(error('operator', 'consent-required'), { kind: 'authorize', scenario: 'consent-required', error: 'consent_required', description: 'The authorization server requires user consent.' })
+  t.strictSame(error('authorize', 'auth-temporarily-unavailable'), {
     kind: 'authorize', scenario: 'auth-temporarily-unavailable', error: 'temporarily_unavailable', description: 'The authorization server is temporarily unable to handle the request.'
   })
 })
@@ -132,10 +132,10 @@ t.test('faults carry their timing: slow-body gets a default chunk delay, hang it
     { name: 'dribble', description: 'x', effects: { fault: { type: 'slow-body' } } },
     { name: 'hang-5s', description: 'x', effects: { fault: { type: 'hang', afterMs: 5000 } } }
   ])
-  t.same(engine.decide(facts({ headerScenarios: ['dribble'] })).fault, { scenario: 'dribble', type: 'slow-body', chunkDelayMs: 500 })
-  t.same(engine.decide(facts({ headerScenarios: ['slow-body'] })).fault, { scenario: 'slow-body', type: 'slow-body', chunkDelayMs: 500 })
-  t.same(engine.decide(facts({ headerScenarios: ['hang-5s'] })).fault, { scenario: 'hang-5s', type: 'hang', afterMs: 5000 })
-  t.same(engine.decide(facts({ headerScenarios: ['hang'] })).fault, { scenario: 'hang', type: 'hang' }, 'no afterMs: until the client leaves')
+  t.strictSame(engine.decide(facts({ headerScenarios: ['dribble'] })).fault, { scenario: 'dribble', type: 'slow-body', chunkDelayMs: 500 })
+  t.strictSame(engine.decide(facts({ headerScenarios: ['slow-body'] })).fault, { scenario: 'slow-body', type: 'slow-body', chunkDelayMs: 500 })
+  t.strictSame(engine.decide(facts({ headerScenarios: ['hang-5s'] })).fault, { scenario: 'hang-5s', type: 'hang', afterMs: 5000 })
+  t.strictSame(engine.decide(facts({ headerScenarios: ['hang'] })).fault, { scenario: 'hang', type: 'hang' }, 'no afterMs: until the client leaves')
 })
 
 t.test('the forced verify result comes out as a boolean', async (t) => {
@@ -146,9 +146,9 @@ t.test('the forced verify result comes out as a boolean', async (t) => {
 })
 
 t.test('parseScenarioList splits the header on commas and drops blanks', async (t) => {
-  t.same(parseScenarioList(undefined), [])
-  t.same(parseScenarioList(''), [])
-  t.same(parseScenarioList('rate-limited'), ['rate-limited'])
-  t.same(parseScenarioList(' rate-limited , slow-network,,'), ['rate-limited', 'slow-network'])
-  t.same(parseScenarioList(['hang', 'slow-body, verify-always-true']), ['hang', 'slow-body', 'verify-always-true'], 'a repeated header')
+  t.strictSame(parseScenarioList(undefined), [])
+  t.strictSame(parseScenarioList(''), [])
+  t.strictSame(parseScenarioList('rate-limited'), ['rate-limited'])
+  t.strictSame(parseScenarioList(' rate-limited , slow-network,,'), ['rate-limited', 'slow-network'])
+  t.strictSame(parseScenarioList(['hang', 'slow-body, verify-always-true']), ['hang', 'slow-body', 'verify-always-true'], 'a repeated header')
 })

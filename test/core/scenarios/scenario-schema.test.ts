@@ -49,15 +49,15 @@ t.test('the catalogue holds every scenario the README promises, each name once',
 
 t.test('catalogue scenarios have the effects their names promise', async (t) => {
   const byName = new Map(CATALOGUE.map((entry) => [entry.name, entry]))
-  t.same(byName.get('rate-limited')?.effects, { error: { camara: { status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 30 } } })
-  t.same(byName.get('flaky-5-percent')?.match, { operations: ['verify'], probability: 0.05 })
-  t.same(byName.get('slow-network'), { name: 'slow-network', description: byName.get('slow-network')?.description, effects: { latency: { medianMs: 300, p99Ms: 2000 } } }, 'no match: every operation')
-  t.same(byName.get('slow-operator')?.effects, { latency: { fixedMs: 2000 } })
-  t.same(byName.get('token-server-error')?.effects, { error: { oauth: { error: 'server_error', status: 500 } } })
-  t.same(byName.get('consent-denied')?.effects.error, { authorize: { error: 'access_denied', description: 'The subscriber denied consent.' } })
-  t.same(byName.get('token-expired-on-api')?.effects, { error: { camara: { status: 401, code: 'UNAUTHENTICATED' } } })
-  t.same(byName.get('malformed-body')?.effects, { fault: { type: 'malformed-json' } })
-  t.same(byName.get('verify-always-false')?.effects, { verifiedResult: false })
+  t.strictSame(byName.get('rate-limited')?.effects, { error: { camara: { status: 429, code: 'TOO_MANY_REQUESTS', retryAfterSeconds: 30 } } })
+  t.strictSame(byName.get('flaky-5-percent')?.match, { operations: ['verify'], probability: 0.05 })
+  t.strictSame(byName.get('slow-network'), { name: 'slow-network', description: byName.get('slow-network')?.description, effects: { latency: { medianMs: 300, p99Ms: 2000 } } }, 'no match: every operation')
+  t.strictSame(byName.get('slow-operator')?.effects, { latency: { fixedMs: 2000 } })
+  t.strictSame(byName.get('token-server-error')?.effects, { error: { oauth: { error: 'server_error', status: 500 } } })
+  t.strictSame(byName.get('consent-denied')?.effects.error, { authorize: { error: 'access_denied', description: 'The subscriber denied consent.' } })
+  t.strictSame(byName.get('token-expired-on-api')?.effects, { error: { camara: { status: 401, code: 'UNAUTHENTICATED' } } })
+  t.strictSame(byName.get('malformed-body')?.effects, { fault: { type: 'malformed-json' } })
+  t.strictSame(byName.get('verify-always-false')?.effects, { verifiedResult: false })
 })
 
 t.test('the catalogue cannot be changed by whoever reads it', async (t) => {
@@ -87,38 +87,38 @@ t.test('a scenario with each latency shape, error kind and fault is accepted', a
 })
 
 t.test('schema violations name the JSON path and the rule', async (t) => {
-  t.same(problem(scenario({ name: 'Not_Kebab' })), { jsonPath: '$.name', rule: 'must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$' })
-  t.same(problem(scenario({ name: 'trailing-' })), { jsonPath: '$.name', rule: 'must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$' })
-  t.same(problem({ name: 'x', effects: { verifiedResult: true } }), { jsonPath: '$.description', rule: 'expected required property' })
-  t.same(problem(scenario({ effects: {} })), { jsonPath: '$.effects', rule: 'needs at least one of latency, error, verifiedResult, fault' })
-  t.same(problem(scenario({ colour: 'red' })), { jsonPath: '$.colour', rule: 'unknown property "colour"' })
-  t.same(problem(scenario({ match: { probability: 1.5 } })), { jsonPath: '$.match.probability', rule: 'expected number to be less or equal to 1' })
-  t.same(problem(scenario({ match: { subscribers: ['34666666666'] } })), { jsonPath: '$.match.subscribers[0]', rule: 'must match pattern ^\\+[1-9][0-9]{4,14}$' })
-  t.same(problem(scenario({ match: { operations: ['login'] } })).jsonPath, '$.match.operations[0]')
-  t.same(problem(scenario({ match: { firstN: 0 } })), { jsonPath: '$.match.firstN', rule: 'expected integer to be greater or equal to 1' })
-  t.same(problem('rate-limited'), { jsonPath: '$', rule: 'expected object' })
+  t.strictSame(problem(scenario({ name: 'Not_Kebab' })), { jsonPath: '$.name', rule: 'must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$' })
+  t.strictSame(problem(scenario({ name: 'trailing-' })), { jsonPath: '$.name', rule: 'must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$' })
+  t.strictSame(problem({ name: 'x', effects: { verifiedResult: true } }), { jsonPath: '$.description', rule: 'expected required property' })
+  t.strictSame(problem(scenario({ effects: {} })), { jsonPath: '$.effects', rule: 'needs at least one of latency, error, verifiedResult, fault' })
+  t.strictSame(problem(scenario({ colour: 'red' })), { jsonPath: '$.colour', rule: 'unknown property "colour"' })
+  t.strictSame(problem(scenario({ match: { probability: 1.5 } })), { jsonPath: '$.match.probability', rule: 'expected number to be less or equal to 1' })
+  t.strictSame(problem(scenario({ match: { subscribers: ['34666666666'] } })), { jsonPath: '$.match.subscribers[0]', rule: 'must match pattern ^\\+[1-9][0-9]{4,14}$' })
+  t.strictSame(problem(scenario({ match: { operations: ['login'] } })).jsonPath, '$.match.operations[0]')
+  t.strictSame(problem(scenario({ match: { firstN: 0 } })), { jsonPath: '$.match.firstN', rule: 'expected integer to be greater or equal to 1' })
+  t.strictSame(problem('rate-limited'), { jsonPath: '$', rule: 'expected object' })
 })
 
 t.test('a failed union reports the variant the value was written for', async (t) => {
-  t.same(problem(scenario({ effects: { error: { camara: { status: 503, code: 'DOWN' } } } })).jsonPath, '$.effects.error.camara.code')
+  t.strictSame(problem(scenario({ effects: { error: { camara: { status: 503, code: 'DOWN' } } } })).jsonPath, '$.effects.error.camara.code')
   t.match(problem(scenario({ effects: { error: { camara: { status: 503, code: 'DOWN' } } } })).rule, /UNAVAILABLE/, 'the rule lists the codes')
-  t.same(problem(scenario({ effects: { error: { oauth: { error: 'invalid_grant', status: 200 } } } })), { jsonPath: '$.effects.error.oauth.status', rule: 'expected integer to be greater or equal to 400' })
-  t.same(problem(scenario({ effects: { latency: { minMs: 10 } } })), { jsonPath: '$.effects.latency.maxMs', rule: 'expected required property' })
-  t.same(problem(scenario({ effects: { latency: { medianMs: 0, p99Ms: 10 } } })), { jsonPath: '$.effects.latency.medianMs', rule: 'expected number to be greater than 0' })
-  t.same(problem(scenario({ effects: { latency: { ms: 10 } } })), { jsonPath: '$.effects.latency', rule: 'expected one of { fixedMs }, { minMs, maxMs } (uniform) or { medianMs, p99Ms } (lognormal, long-tailed)' })
-  t.same(problem(scenario({ effects: { fault: { type: 'explode' } } })).jsonPath, '$.effects.fault.type')
-  t.same(problem(scenario({ effects: { latency: { minMs: 1, p99Ms: 2 } } })), {
+  t.strictSame(problem(scenario({ effects: { error: { oauth: { error: 'invalid_grant', status: 200 } } } })), { jsonPath: '$.effects.error.oauth.status', rule: 'expected integer to be greater or equal to 400' })
+  t.strictSame(problem(scenario({ effects: { latency: { minMs: 10 } } })), { jsonPath: '$.effects.latency.maxMs', rule: 'expected required property' })
+  t.strictSame(problem(scenario({ effects: { latency: { medianMs: 0, p99Ms: 10 } } })), { jsonPath: '$.effects.latency.medianMs', rule: 'expected number to be greater than 0' })
+  t.strictSame(problem(scenario({ effects: { latency: { ms: 10 } } })), { jsonPath: '$.effects.latency', rule: 'expected one of { fixedMs }, { minMs, maxMs } (uniform) or { medianMs, p99Ms } (lognormal, long-tailed)' })
+  t.strictSame(problem(scenario({ effects: { fault: { type: 'explode' } } })).jsonPath, '$.effects.fault.type')
+  t.strictSame(problem(scenario({ effects: { latency: { minMs: 1, p99Ms: 2 } } })), {
     jsonPath: '$.effects.latency',
     rule: 'expected one of { fixedMs }, { minMs, maxMs } (uniform) or { medianMs, p99Ms } (lognormal, long-tailed)'
   }, 'a value mixing two variants gets the list of shapes')
 })
 
 t.test('cross-field rules are enforced with the path of the offending value', async (t) => {
-  t.same(problem(scenario({ effects: { latency: { minMs: 200, maxMs: 100 } } })), { jsonPath: '$.effects.latency.maxMs', rule: 'must be at least minMs (200)' })
-  t.same(problem(scenario({ effects: { latency: { medianMs: 300, p99Ms: 299 } } })), { jsonPath: '$.effects.latency.p99Ms', rule: 'must be at least medianMs (300)' })
-  t.same(problem(scenario({ effects: { error: { camara: { status: 503, code: 'TOO_MANY_REQUESTS' } } } })), { jsonPath: '$.effects.error.camara.status', rule: 'must be 429 for code TOO_MANY_REQUESTS' })
-  t.same(problem(scenario({ effects: { fault: { type: 'connection-reset', afterMs: 10 } } })), { jsonPath: '$.effects.fault.afterMs', rule: 'only applies to the hang fault' })
-  t.same(problem(scenario({ effects: { fault: { type: 'hang', chunkDelayMs: 10 } } })), { jsonPath: '$.effects.fault.chunkDelayMs', rule: 'only applies to the slow-body fault' })
+  t.strictSame(problem(scenario({ effects: { latency: { minMs: 200, maxMs: 100 } } })), { jsonPath: '$.effects.latency.maxMs', rule: 'must be at least minMs (200)' })
+  t.strictSame(problem(scenario({ effects: { latency: { medianMs: 300, p99Ms: 299 } } })), { jsonPath: '$.effects.latency.p99Ms', rule: 'must be at least medianMs (300)' })
+  t.strictSame(problem(scenario({ effects: { error: { camara: { status: 503, code: 'TOO_MANY_REQUESTS' } } } })), { jsonPath: '$.effects.error.camara.status', rule: 'must be 429 for code TOO_MANY_REQUESTS' })
+  t.strictSame(problem(scenario({ effects: { fault: { type: 'connection-reset', afterMs: 10 } } })), { jsonPath: '$.effects.fault.afterMs', rule: 'only applies to the hang fault' })
+  t.strictSame(problem(scenario({ effects: { fault: { type: 'hang', chunkDelayMs: 10 } } })), { jsonPath: '$.effects.fault.chunkDelayMs', rule: 'only applies to the slow-body fault' })
 })
 
 t.test('every CAMARA code is accepted with its own status only', async (t) => {
@@ -129,28 +129,28 @@ t.test('every CAMARA code is accepted with its own status only', async (t) => {
 })
 
 t.test('an error or a forced result may only name operations whose surface can render it', async (t) => {
-  t.same(problem(scenario({ match: { operations: ['verify', 'token'] }, effects: { error: { camara: { status: 503, code: 'UNAVAILABLE' } } } })), {
+  t.strictSame(problem(scenario({ match: { operations: ['verify', 'token'] }, effects: { error: { camara: { status: 503, code: 'UNAVAILABLE' } } } })), {
     jsonPath: '$.match.operations',
     rule: 'camara errors cannot be answered on token (fits verify, share, discovery, jwks)'
   })
-  t.same(problem(scenario({ match: { operations: ['verify'] }, effects: { error: { oauth: { error: 'server_error' } } } })).rule, 'oauth errors cannot be answered on verify (fits token)')
-  t.same(problem(scenario({ match: { operations: ['token'] }, effects: { error: { authorize: { error: 'access_denied' } } } })).rule, 'authorize errors cannot be answered on token (fits authorize, operator)')
-  t.same(problem(scenario({ match: { operations: ['share'] }, effects: { verifiedResult: true } })), { jsonPath: '$.match.operations', rule: 'verifiedResult cannot be applied to share (fits verify)' })
+  t.strictSame(problem(scenario({ match: { operations: ['verify'] }, effects: { error: { oauth: { error: 'server_error' } } } })).rule, 'oauth errors cannot be answered on verify (fits token)')
+  t.strictSame(problem(scenario({ match: { operations: ['token'] }, effects: { error: { authorize: { error: 'access_denied' } } } })).rule, 'authorize errors cannot be answered on token (fits authorize, operator)')
+  t.strictSame(problem(scenario({ match: { operations: ['share'] }, effects: { verifiedResult: true } })), { jsonPath: '$.match.operations', rule: 'verifiedResult cannot be applied to share (fits verify)' })
 })
 
 t.test('without an operations list a scenario fits the operations its effects can be rendered on', async (t) => {
-  t.same(fittingOperations({ latency: { fixedMs: 1 } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
-  t.same(fittingOperations({ fault: { type: 'hang' } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
-  t.same(fittingOperations({ error: { camara: { status: 503, code: 'UNAVAILABLE' } } }), ['verify', 'share', 'discovery', 'jwks'])
-  t.same(fittingOperations({ error: { oauth: { error: 'invalid_grant' } } }), ['token'])
-  t.same(fittingOperations({ error: { authorize: { error: 'login_required' } } }), ['authorize', 'operator'])
-  t.same(fittingOperations({ verifiedResult: false, latency: { fixedMs: 1 } }), ['verify'])
+  t.strictSame(fittingOperations({ latency: { fixedMs: 1 } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
+  t.strictSame(fittingOperations({ fault: { type: 'hang' } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
+  t.strictSame(fittingOperations({ error: { camara: { status: 503, code: 'UNAVAILABLE' } } }), ['verify', 'share', 'discovery', 'jwks'])
+  t.strictSame(fittingOperations({ error: { oauth: { error: 'invalid_grant' } } }), ['token'])
+  t.strictSame(fittingOperations({ error: { authorize: { error: 'login_required' } } }), ['authorize', 'operator'])
+  t.strictSame(fittingOperations({ verifiedResult: false, latency: { fixedMs: 1 } }), ['verify'])
 })
 
 t.test('a ScenarioError message names where the scenario came from', async (t) => {
   const error = t.throws(() => validateScenario(scenario({ name: 'BAD' }), 'fixtures/extra.json')) as ScenarioError
   t.equal(error.message, 'fixtures/extra.json: $.name: must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$')
-  t.same(checkScenarioRules(validateScenario(scenario({})), '$.scenarios[2]'), undefined)
+  t.strictSame(checkScenarioRules(validateScenario(scenario({})), '$.scenarios[2]'), undefined)
   const shifted = checkScenarioRules({ name: 'x', description: 'y', effects: { latency: { minMs: 2, maxMs: 1 } } }, '$.scenarios[2]')
-  t.same(shifted, { jsonPath: '$.scenarios[2].effects.latency.maxMs', rule: 'must be at least minMs (2)' })
+  t.strictSame(shifted, { jsonPath: '$.scenarios[2].effects.latency.maxMs', rule: 'must be at least minMs (2)' })
 })
