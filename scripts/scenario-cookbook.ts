@@ -118,7 +118,12 @@ export async function buildCookbook (): Promise<string> {
           const next = new URL(location)
           outcome = await exchange(port, 'GET', next.pathname + next.search, {})
         }
-        if (outcome.headers.location !== undefined) outcome.headers.location = outcome.headers.location.replace(/code=[^&]+/, 'code=…')
+        if (outcome.headers.location !== undefined) {
+          // The code is fresh each run, and the issuer (RFC 9207 iss) names this run's port: the
+          // README shows the documented one, B=http://127.0.0.1:9091
+          outcome.headers.location = outcome.headers.location.replace(/code=[^&]+/, 'code=…')
+            .replace(encodeURIComponent(app.emulator.urls.publicUrl), encodeURIComponent('http://127.0.0.1:9091'))
+        }
       } else if (kind === 'token') {
         const form = new URLSearchParams({ grant_type: 'authorization_code', code: await code(app), redirect_uri: REDIRECT, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
         outcome = await exchange(port, 'POST', '/camara/api/auth/v1/token', { 'content-type': 'application/x-www-form-urlencoded', 'x-emulator-scenario': scenario.name }, form)

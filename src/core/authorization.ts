@@ -292,7 +292,9 @@ export class AuthorizationService {
     }
     const grant = await this.recordGrant(pending, identification)
     const code = await this.issueCode(pending, grant)
-    const location = appendQuery(pending.redirectUri, { code, state: pending.state })
+    // RFC 9207: iss names the authorization server the code is from (mix-up defence; the
+    // gateway and each operator are authorization servers here, and the code is the gateway's)
+    const location = appendQuery(pending.redirectUri, { code, state: pending.state, iss: this.ctx.urls.issuer })
     return { location, pending, grant, identification }
   }
 

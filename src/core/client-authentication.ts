@@ -165,6 +165,16 @@ export class ClientAuthenticator {
     }
     const exp = payload.exp as number
     const iat = payload.iat as number
+    // jose lets any iat through: one a year ahead would make the 300 s rule below meaningless
+    const ahead = iat - Math.floor(this.ctx.clock.now() / 1000)
+    if (ahead > CLOCK_TOLERANCE_S) {
+      throw new OAuthError('invalid_client', `client_assertion iat lies ${ahead} s in the future; at most ${CLOCK_TOLERANCE_S} s of clock skew is accepted`)
+    }
+    // jose accepts an aud array with this server among others; RFC 7523 3: this server, only
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
+    if (audiences.length !== 1) {
+      throw new OAuthError('invalid_client', `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ${audiences.length} values`)
+    }
     if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
       throw new OAuthError('invalid_client', `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`)
     }

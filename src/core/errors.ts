@@ -46,13 +46,17 @@ export class AuthorizeError extends Error {
     this.pageHint = pageHint
   }
 
-  /** The redirect that reports this error to the client, or undefined when it must not redirect. */
-  redirectLocation (): string | undefined {
+  /**
+   * The redirect that reports this error to the client, or undefined when it must not redirect.
+   * `iss` names the authorization server that answers (RFC 9207), as on a code.
+   */
+  redirectLocation (issuer: string): string | undefined {
     if (this.redirectUri === undefined) return undefined
     return appendQuery(this.redirectUri, {
       error: this.error,
       error_description: this.description,
-      state: this.state
+      state: this.state,
+      iss: issuer
     })
   }
 }

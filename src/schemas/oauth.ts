@@ -63,6 +63,7 @@ export const DiscoverySchema = Type.Object({
   jwks_uri: Type.String(),
   response_types_supported: Type.Array(Type.String()),
   response_modes_supported: Type.Array(Type.String()),
+  authorization_response_iss_parameter_supported: Type.Boolean({ description: 'RFC 9207: every authorization response carries iss' }),
   grant_types_supported: Type.Array(Type.String()),
   subject_types_supported: Type.Array(Type.String()),
   id_token_signing_alg_values_supported: Type.Array(Type.String()),

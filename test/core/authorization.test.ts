@@ -9,7 +9,7 @@ import { InjectedError, newLeg } from '../../src/core/legs.js'
 import { parseKoneraContext, parseLoginHint } from '../../src/core/login-hint.js'
 import { parseScope } from '../../src/core/scopes.js'
 import {
-  authorize, authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, interleavingSleep, PKCE_CHALLENGE,
+  authorize, authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, interleavingSleep, ISSUER, PKCE_CHALLENGE,
   PUBLIC_URL, REDIRECT_URI, rejected, SCOPE, SEED_IPV4, SEED_MSISDN, START, START_S, thrown
 } from './support.js'
 
@@ -26,7 +26,7 @@ interface Outcome {
 
 function outcome (error: unknown): Outcome {
   if (!(error instanceof AuthorizeError)) throw error
-  return { error: error.error, description: error.description, location: error.redirectLocation() }
+  return { error: error.error, description: error.description, location: error.redirectLocation(ISSUER) }
 }
 
 function authorizeError (fn: () => unknown): Outcome {
@@ -48,6 +48,8 @@ function redirect (error: string, description: string, state: string | null = ST
   url.searchParams.append('error', error)
   url.searchParams.append('error_description', description)
   if (state !== null) url.searchParams.append('state', state)
+  // RFC 9207: the authorization server that answers, on errors as on codes
+  url.searchParams.append('iss', ISSUER)
   return { error, description, location: url.toString() }
 }
 
@@ -444,7 +446,8 @@ t.test('completeAtOperator', async (t) => {
     const url = new URL(result.location)
     const code = url.searchParams.get('code') ?? ''
     t.equal(`${url.origin}${url.pathname}`, REDIRECT_URI)
-    t.strictSame([...url.searchParams.keys()], ['code', 'state'])
+    t.strictSame([...url.searchParams.keys()], ['code', 'state', 'iss'])
+    t.equal(url.searchParams.get('iss'), ISSUER, 'RFC 9207: the code names the gateway as its issuer')
     t.equal(url.searchParams.get('state'), STATE)
     t.match(code, /^[\w-]{32}$/)
     t.strictSame(result.identification,
@@ -496,7 +499,7 @@ t.test('completeAtOperator', async (t) => {
     const query = authorizeQuery({ redirect_uri: 'http://localhost:3000/callback?tenant=a', state: undefined })
     const { pending } = await emulator.authorization.start(query, SEED_IPV4)
     const url = new URL((await emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)).location)
-    t.strictSame([...url.searchParams.keys()], ['tenant', 'code'])
+    t.strictSame([...url.searchParams.keys()], ['tenant', 'code', 'iss'])
     t.equal(url.searchParams.get('tenant'), 'a')
   })
 

@@ -178,8 +178,24 @@ t.test('private_key_jwt', async (t) => {
     t.strictSame(await clients.authenticate(assertionForm(await clientAssertion(now())), undefined), { client: demoAppJwt, method: 'private_key_jwt' })
     t.strictSame(await clients.authenticate(assertionForm(await clientAssertion(now()), { client_id: 'demo-app-jwt' }), undefined), { client: demoAppJwt, method: 'private_key_jwt' })
     t.strictSame(await clients.authenticate(assertionForm(await clientAssertion(now(), { aud: ISSUER })), undefined), { client: demoAppJwt, method: 'private_key_jwt' })
-    t.strictSame(await clients.authenticate(assertionForm(await clientAssertion(now(), { aud: ['https://elsewhere.example', TOKEN_ENDPOINT] })), undefined),
-      { client: demoAppJwt, method: 'private_key_jwt' })
+    t.strictSame(await clients.authenticate(assertionForm(await clientAssertion(now(), { aud: [TOKEN_ENDPOINT] })), undefined),
+      { client: demoAppJwt, method: 'private_key_jwt' }, 'an array of one value')
+  })
+
+  t.test('refuses an audience array that also names others', async (t) => {
+    t.strictSame(await failure(clients.authenticate(assertionForm(await clientAssertion(now(), { aud: ['https://elsewhere.example', TOKEN_ENDPOINT] })), undefined)),
+      invalidClient(`client_assertion aud must be this server alone (${TOKEN_ENDPOINT} or ${ISSUER}), not 2 values`))
+    t.strictSame(await failure(clients.authenticate(assertionForm(await clientAssertion(now(), { aud: [TOKEN_ENDPOINT, ISSUER] })), undefined)),
+      invalidClient(`client_assertion aud must be this server alone (${TOKEN_ENDPOINT} or ${ISSUER}), not 2 values`), 'both of its names count as two')
+  })
+
+  t.test('refuses an iat in the future beyond 5 s of skew', async (t) => {
+    const year = 365 * 86_400
+    t.strictSame(await failure(clients.authenticate(assertionForm(await clientAssertion(now(), { iat: nowS() + year, exp: nowS() + year + 60 })), undefined)),
+      invalidClient(`client_assertion iat lies ${year} s in the future; at most 5 s of clock skew is accepted`))
+    t.strictSame(await failure(clients.authenticate(assertionForm(await clientAssertion(now(), { iat: nowS() + 6, exp: nowS() + 66 })), undefined)),
+      invalidClient('client_assertion iat lies 6 s in the future; at most 5 s of clock skew is accepted'))
+    t.strictSame((await clients.authenticate(assertionForm(await clientAssertion(now(), { iat: nowS() + 5, exp: nowS() + 65 })), undefined)).method, 'private_key_jwt', '5 s ahead is skew')
   })
 
   t.test('refuses another audience', async (t) => {

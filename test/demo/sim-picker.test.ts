@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, REDIRECT_URI, SCOPE } from '../helpers/app.js'
+import { buildTestApp, ISSUER, REDIRECT_URI, SCOPE } from '../helpers/app.js'
 import { gatewayLeg, operatorLeg, redeemCode, redirectOf, type Fields } from '../helpers/flow.js'
 import { HTML_ACCEPT, postForm, textOf } from './support.js'
 
@@ -16,6 +16,9 @@ async function pickerLeg (app: FastifyInstance, params: Fields = {}, options: { 
 function redirectQuery (location: unknown): Record<string, string> {
   const url = new URL(String(location))
   t.equal(url.origin + url.pathname, REDIRECT_URI)
+  // Every authorization response names the gateway as its issuer (RFC 9207)
+  t.equal(url.searchParams.get('iss'), ISSUER, 'iss')
+  url.searchParams.delete('iss')
   return Object.fromEntries(url.searchParams)
 }
 

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { CATALOGUE } from '../../src/core/scenarios/catalogue.js'
 import { SeededRandom } from '../../src/core/random.js'
-import { REDIRECT_URI } from '../helpers/app.js'
+import { ISSUER, REDIRECT_URI } from '../helpers/app.js'
 import {
   accessTokenFor, assertErrorInfo, buildScenarioApp, CATALOGUE_FAULTS, codeFor, exchangeCode, gatewayAuthorize, JSON_UTF8,
   NEIGHBOUR_MSISDN, operatorAuthorize, redirectError, SEED_MSISDN, share, verified, verify
@@ -130,7 +130,7 @@ t.test('operator-leg scenarios redirect to the client with the OAuth error, its 
       const operator = await operatorAuthorize(app, gateway)
       t.equal(operator.statusCode, 302)
       const location = new URL(REDIRECT_URI)
-      location.search = new URLSearchParams({ error: expected.error, error_description: expected.description, state: 'state-1' }).toString()
+      location.search = new URLSearchParams({ error: expected.error, error_description: expected.description, state: 'state-1', iss: ISSUER }).toString()
       t.equal(operator.headers.location, location.toString())
     })
   }

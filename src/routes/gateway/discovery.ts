@@ -23,6 +23,7 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       jwks_uri: urls.jwksUri,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
+      authorization_response_iss_parameter_supported: true,
       grant_types_supported: GRANT_TYPES,
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: keys.algorithms,

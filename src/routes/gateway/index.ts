@@ -21,7 +21,7 @@ export const browserErrorHandler = surfaceErrorHandler({
     if (expose && error instanceof AuthorizeError) {
       // A scenario already named itself as the reason
       request.facts.reason ??= error.description
-      const location = error.redirectLocation()
+      const location = error.redirectLocation(request.server.emulator.ctx.urls.issuer)
       if (location !== undefined) return reply.redirect(location, 302)
       return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
     }

@@ -6,7 +6,7 @@ import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { DEFAULT_FIXTURES } from '../../../src/config/config.js'
 import { loadFixtures } from '../../../src/config/fixtures.js'
-import { buildTestApp, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
+import { buildTestApp, ISSUER, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 import {
   AUTHORIZE_PATH, SEED_DEVICE_IPV4, SEED_DEVICE_IPV6, authorizeAtGateway, authorizeParams, follow, identifiedSubscriber,
@@ -35,7 +35,7 @@ function assertErrorRedirect (t: Test, res: LightMyRequestResponse, expected: { 
   const base = new URL(redirectUri)
   t.equal(location.origin + location.pathname, base.origin + base.pathname, 'redirects to the redirect_uri')
   const params = [...location.searchParams.entries()].filter(([name]) => !base.searchParams.has(name))
-  t.strictSame(params, Object.entries({ error: expected.error, error_description: expected.error_description, ...(expected.state === undefined ? {} : { state: expected.state }) }), 'error parameters')
+  t.strictSame(params, Object.entries({ error: expected.error, error_description: expected.error_description, ...(expected.state === undefined ? {} : { state: expected.state }), iss: ISSUER }), 'error parameters, and the issuer (RFC 9207)')
   t.equal(res.body, '', 'no body')
 }
 
@@ -295,7 +295,8 @@ t.test('a valid request is routed to the operator with a one-time request_id', a
   t.equal(operator.statusCode, 302)
   const callback = new URL(locationOf(operator))
   t.equal(callback.origin + callback.pathname, REDIRECT_URI)
-  t.strictSame([...callback.searchParams.keys()], ['code', 'state'])
+  t.strictSame([...callback.searchParams.keys()], ['code', 'state', 'iss'])
+  t.equal(callback.searchParams.get('iss'), ISSUER, 'RFC 9207: the code names its issuer')
   t.match(callback.searchParams.get('code'), /^[A-Za-z0-9_-]{32}$/)
   t.equal(callback.searchParams.get('state'), STATE)
 
@@ -307,7 +308,7 @@ t.test('a valid request is routed to the operator with a one-time request_id', a
 t.test('without state the code redirect carries only the code', async (t) => {
   const { app } = await buildTestApp(t)
   const { callback } = await runAuthorization(app, authorizeParams({ state: undefined, konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
-  t.strictSame([...callback.searchParams.keys()], ['code'])
+  t.strictSame([...callback.searchParams.keys()], ['code', 'iss'])
 })
 
 t.test('the seed\'s URL-encoded konera_context identifies +34666666666', async (t) => {
@@ -525,7 +526,7 @@ t.test('a redirect_uri with a query keeps its parameters in every redirect', asy
   const params = authorizeParams({ client_id: 'tenant-app', redirect_uri: redirectUri, konera_context: `ipv4:${SEED_DEVICE_IPV4}` })
 
   const { callback } = await runAuthorization(app, params)
-  t.strictSame([...callback.searchParams.keys()], ['tenant', 'lang', 'code', 'state'])
+  t.strictSame([...callback.searchParams.keys()], ['tenant', 'lang', 'code', 'state', 'iss'])
   t.equal(callback.searchParams.get('tenant'), 'acme')
   t.equal(callback.searchParams.get('lang'), 'es')
 
