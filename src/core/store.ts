@@ -30,6 +30,12 @@ export interface Store<M extends CollectionMap> {
   clear: () => Promise<void>
   /** Live entries per collection (expired ones not counted) */
   sizes: () => Promise<Record<CollectionName<M>, number>>
+  /**
+   * Entries one collection holds, cheaply, for caps checked on every request: the live ones,
+   * plus any that expired since the store last let them go (the memory store: up to its sweep
+   * interval). Never fewer than the live ones, so a cap on it never lets more in.
+   */
+  size: (collection: CollectionName<M>) => Promise<number>
   close: () => Promise<void>
 }
 

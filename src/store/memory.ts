@@ -163,6 +163,10 @@ export class MemoryStore<M extends CollectionMap> implements Store<M> {
     return sizes as Record<CollectionName<M>, number>
   }
 
+  async size (collection: CollectionName<M>): Promise<number> {
+    return this.collections.get(collection)?.entries.size ?? 0
+  }
+
   /** Drops expired entries; returns how many (the timer calls it; tests call it directly) */
   sweep (): number {
     const now = this.clock.now()

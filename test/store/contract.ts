@@ -135,6 +135,23 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.equal(await store.get('codes', 'k'), undefined, 'nothing was written')
   })
 
+  t.test('size counts what a collection holds, at least its live entries, and drops with take and delete', async (t) => {
+    const { store, advance } = await make()
+    t.equal(await store.size('codes'), 0, 'an empty collection')
+    await store.put('codes', 'a', { grantId: 'a' }, TTL * 10)
+    await store.put('codes', 'b', { grantId: 'b' }, TTL * 10)
+    await store.put('codes', 'b', { grantId: 'b again' }, TTL * 10)
+    await store.put('uses', 'a', { grantId: 'a' }, TTL * 10)
+    t.equal(await store.size('codes'), 2, 'a replaced key counts once; other collections not at all')
+    await store.take('codes', 'a')
+    t.equal(await store.size('codes'), 1)
+    await store.delete('codes', 'b')
+    t.equal(await store.size('codes'), 0)
+    await store.put('codes', 'short', { grantId: 's' }, TTL)
+    await advance(TTL + 20)
+    t.ok(await store.size('codes') <= 1, 'an expired entry may still be held until the store lets it go')
+  })
+
   t.test('clear removes every value of every collection and every counter', async (t) => {
     const { store } = await make()
     await store.put('codes', 'a', { grantId: 'g' }, TTL * 10)

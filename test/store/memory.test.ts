@@ -118,3 +118,14 @@ t.test('the sweep interval defaults to 1 s and 0 disables it', async (t) => {
   t.equal(timers.calls.length, 1, 'no timer for 0')
   t.equal(cleared.calls.length, 1, 'nothing to clear for 0')
 })
+
+t.test('size holds expired entries only until the sweep lets them go', async (t) => {
+  const { store, clock } = storeWithClock()
+  await store.put('pending', 'p1', 1, 1000)
+  await store.put('pending', 'p2', 1, 5000)
+  clock.advance(1000)
+  t.equal(await store.size('pending'), 2, 'p1 expired, not yet swept')
+  t.equal((await store.sizes()).pending, 1, 'sizes counts only live ones')
+  store.sweep()
+  t.equal(await store.size('pending'), 1)
+})
