@@ -104,6 +104,8 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       requirePurpose: config.requirePurpose,
       maxActivations: config.maxActivations,
       maxRuntimeScenarios: config.maxRuntimeScenarios,
+      maxPending: config.maxPending,
+      maxGrants: config.maxGrants,
       userScenarios: config.userScenarios
     }
   })

@@ -37,6 +37,10 @@ export interface EmulatorConfig {
   watch: boolean
   /** Live scenario activations at once (control API) */
   maxActivations: number
+  /** Authorization requests waiting for their operator leg at once */
+  maxPending: number
+  /** Grants (a completed authorization, its code and tokens) live at once */
+  maxGrants: number
   /** Scenarios defined at runtime (control API) */
   maxRuntimeScenarios: number
   /** Ms a request body may take to arrive after its headers (408 in the surface's format); 0: no limit */
@@ -70,6 +74,8 @@ export const defaultConfig: EmulatorConfig = {
   adminToken: undefined,
   watch: false,
   maxActivations: 1000,
+  maxPending: 10_000,
+  maxGrants: 100_000,
   maxRuntimeScenarios: 1000,
   bodyTimeout: 10_000,
   requestTimeout: 30_000,
@@ -150,6 +156,10 @@ export function buildCommand (version: string): Command {
       'emulator_scenario; env USER_SCENARIOS=false), for shared demos'))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
+    .addOption(new Option('--max-pending <n>', 'authorization requests waiting for their operator leg at once')
+      .env('MAX_PENDING').argParser(integer('--max-pending', 1, 10_000_000)).default(defaultConfig.maxPending))
+    .addOption(new Option('--max-grants <n>', 'live grants (completed authorizations with their code or tokens)')
+      .env('MAX_GRANTS').argParser(integer('--max-grants', 1, 10_000_000)).default(defaultConfig.maxGrants))
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
       .env('MAX_RUNTIME_SCENARIOS')
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
@@ -207,6 +217,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     watch: options.watch === true || flag('WATCH') === true,
     maxActivations: options.maxActivations as number,
     maxRuntimeScenarios: options.maxRuntimeScenarios as number,
+    maxPending: options.maxPending as number,
+    maxGrants: options.maxGrants as number,
     bodyTimeout,
     requestTimeout,
     connectionTimeout: options.connectionTimeout as number,

@@ -21,6 +21,15 @@ export type Query = Record<string, QueryValue>
 const PROMPTS = ['none', 'login', 'consent', 'select_account']
 const PKCE_CHALLENGE = /^[A-Za-z0-9\-._~]{43,128}$/
 /** Parameters that must not repeat (RFC 6749 section 3.1) */
+/**
+ * The longest value of each parameter the emulator keeps for a pending request: far above what
+ * real clients send (a 43-character state, a 22-character nonce), far below what fills memory
+ */
+export const PARAMETER_LIMITS: ReadonlyArray<readonly [string, number]> = [
+  ['state', 2048], ['nonce', 512], ['scope', 1024], ['login_hint', 512], ['konera_context', 512],
+  ['acr_values', 256], ['prompt', 64], ['emulator_scenario', 512]
+]
+
 const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values', 'emulator_scenario']
 /** Query parameter choosing scenarios for the whole flow (the emulator's own, not OAuth's) */
 export const FLOW_SCENARIO_PARAMETER = 'emulator_scenario'
@@ -84,7 +93,13 @@ export class AuthorizationService {
       throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
     }
 
-    // From here on the client can be told by redirect
+    // From here on the client can be told by redirect; a state over its limit is not echoed
+    const tooLong = PARAMETER_LIMITS.find(([name, limit]) => (single(query, name)?.length ?? 0) > limit)
+    if (tooLong !== undefined) {
+      const [name, limit] = tooLong
+      throw new AuthorizeError('invalid_request', `${name} must be at most ${limit} characters`,
+        { redirectUri, state: name === 'state' ? undefined : single(query, 'state') })
+    }
     const state = single(query, 'state')
     // Annotated so that TypeScript narrows after a call (it only does for declared never-returning functions)
     const fail: (error: string, description: string) => never = (error, description) => {
@@ -174,6 +189,7 @@ export class AuthorizationService {
       createdAt: this.ctx.clock.now()
     }
     leg.flow = { flowId: pending.flowId, clientId: pending.clientId, operatorId: pending.operatorId }
+    await this.refuseAtCap('pending', this.ctx.settings.maxPending, '--max-pending', redirect)
     await this.ctx.legs.run(leg, { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
     await this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
     for (const listener of this.startListeners) listener(pending)
@@ -298,6 +314,17 @@ export class AuthorizationService {
     return { location, pending, grant, identification }
   }
 
+  /**
+   * temporarily_unavailable (a redirect: the client is known) once a collection holds its cap, so
+   * unauthenticated traffic cannot grow memory without bound. Parallel requests may pass the
+   * check together and overshoot by the few in flight.
+   */
+  private async refuseAtCap (collection: 'pending' | 'grants', cap: number, flag: string, redirect: { redirectUri: string, state: string | undefined }): Promise<void> {
+    if (await this.ctx.store.size(collection) < cap) return
+    const what = collection === 'pending' ? 'authorization requests in progress' : 'live grants'
+    throw new AuthorizeError('temporarily_unavailable', `this emulator keeps at most ${cap} ${what} (${flag}); try again once some have completed or expired`, redirect)
+  }
+
   /** Whether the request names (by address or tel: hint) any subscriber of this operator */
   private placesDevice (operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined): boolean {
     const directory = this.ctx.directory()
@@ -352,11 +379,10 @@ export class AuthorizationService {
 
   private async recordGrant (pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>): Promise<Grant> {
     const settings = this.ctx.settings
-    // Long enough for the code to be redeemed and the last token it leads to to expire; only a
-    // grant that may get refresh tokens needs the refresh lifetime (else every flow's grant stayed
-    // in memory for the 30-day default, growing RSS without bound under load)
-    const tokenTtl = pending.scope.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
-    const ttlMs = (settings.codeTtl + tokenTtl) * 1000
+    // As long as its code: a code never redeemed takes its grant with it (the token endpoint
+    // writes the grant anew, for the lifetime of its tokens, when the code is redeemed)
+    const ttlMs = settings.codeTtl * 1000
+    await this.refuseAtCap('grants', settings.maxGrants, '--max-grants', { redirectUri: pending.redirectUri, state: pending.state })
     const grant: Grant = {
       id: nanoid(16),
       flowId: pending.flowId,

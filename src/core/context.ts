@@ -23,6 +23,9 @@ export interface CoreSettings {
   /** Caps on what the control API can make the scenario engine hold */
   maxActivations: number
   maxRuntimeScenarios: number
+  /** Caps on what unauthenticated traffic can make the store hold (temporarily_unavailable past them) */
+  maxPending: number
+  maxGrants: number
   /** Whether callers pick scenarios themselves (x-emulator-scenario, emulator_scenario at authorize) */
   userScenarios: boolean
 }
@@ -37,6 +40,8 @@ export const defaultCoreSettings: CoreSettings = {
   pairwiseSalt: 'camara-nv-emulator',
   maxActivations: 1000,
   maxRuntimeScenarios: 1000,
+  maxPending: 10_000,
+  maxGrants: 100_000,
   userScenarios: true
 }
 

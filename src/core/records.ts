@@ -110,10 +110,16 @@ export interface StateCollections {
   refreshTokenUses: CredentialUse
   /** Client assertion ids seen (`client_id` + `jti`): each accepted once within its lifetime */
   assertionIds: true
+  /**
+   * Revoked grants, by grant id, for as long as the grant could live: an entry of its own, so a
+   * request writing the grant anew (a redeemed code's) cannot undo a revocation written meanwhile
+   */
+  revocations: { reason: string }
 }
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
-  'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'assertionIds'
+  'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'assertionIds',
+  'revocations'
 ]
 
 /** The flow a grant or token belongs to */

@@ -31,9 +31,9 @@ export interface Store<M extends CollectionMap> {
   /** Live entries per collection (expired ones not counted) */
   sizes: () => Promise<Record<CollectionName<M>, number>>
   /**
-   * Entries one collection holds, cheaply, for caps checked on every request: the live ones,
-   * plus any that expired since the store last let them go (the memory store: up to its sweep
-   * interval). Never fewer than the live ones, so a cap on it never lets more in.
+   * Live entries of one collection, cheaply enough for caps checked on every request: the store
+   * lets the collection's expired entries go first (the memory store walks only those), so a cap
+   * frees up the moment entries expire, never at the next sweep.
    */
   size: (collection: CollectionName<M>) => Promise<number>
   close: () => Promise<void>

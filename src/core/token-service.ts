@@ -107,9 +107,15 @@ export class TokenService {
       throw new OAuthError('invalid_grant', use.description)
     }
     await this.ctx.legs.wait(decision)
-    if (grantType === 'client_credentials') await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
-    const response = await this.issue(grant, narrowed, client, grantType)
-    return { response, client, grant }
+    let issuedFor = grant
+    if (grantType === 'client_credentials') {
+      await this.refuseAtGrantCap()
+      await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
+    } else if (grantType === 'authorization_code') {
+      issuedFor = await this.keepForTokens(grant)
+    }
+    const response = await this.issue(issuedFor, narrowed, client, grantType)
+    return { response, client, grant: issuedFor }
   }
 
   private async redeemCode (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
@@ -135,7 +141,7 @@ export class TokenService {
     } else if (verifier !== undefined) {
       throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
     }
-    if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
+    if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
     return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
   }
 
@@ -145,7 +151,7 @@ export class TokenService {
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
     const grant = await this.ctx.store.get('grants', record.grantId)
-    if (grant === undefined || grant.revoked) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
+    if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     leg.flow = flowRefOf(grant)
     const reused = 'refresh token was already used (rotation): every token of this grant is revoked'
     if (await this.ctx.store.get('refreshTokenUses', token) === undefined) {
@@ -201,6 +207,7 @@ export class TokenService {
     const scope = parseScope(request.scope)
     const { settings } = this.ctx
     const ttlMs = Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) * 1000
+    await this.refuseAtGrantCap()
     const grant: Grant = {
       id: nanoid(16),
       flowId: nanoid(12),
@@ -223,10 +230,42 @@ export class TokenService {
     return { ...response, flowId: grant.flowId }
   }
 
-  /** Written anew, revoked, for the rest of the grant's life: every token of it stops working */
+  /**
+   * A redeemed code's grant, written anew for the lifetime of its tokens (until then it lived
+   * only as long as its code): only a grant that may get refresh tokens keeps the refresh lifetime
+   */
+  private async keepForTokens (grant: Grant): Promise<Grant> {
+    const { settings, clock } = this.ctx
+    const ttlMs = (grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl) * 1000
+    const kept: Grant = { ...grant, expiresAt: clock.now() + ttlMs }
+    await this.ctx.store.put('grants', kept.id, kept, ttlMs)
+    return kept
+  }
+
+  /** 503 temporarily_unavailable once --max-grants grants are live */
+  private async refuseAtGrantCap (): Promise<void> {
+    const cap = this.ctx.settings.maxGrants
+    if (await this.ctx.store.size('grants') < cap) return
+    throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${cap} live grants (--max-grants); try again once some have expired`, { statusCode: 503 })
+  }
+
+  /**
+   * Every token of the grant stops working: a revocation entry for as long as the grant could
+   * live (its code's winner may still write it anew for its tokens), and the grant written anew,
+   * revoked, for the rest of the life it has
+   */
   private async revoke (grant: Grant, reason: string): Promise<void> {
-    const left = grant.expiresAt - this.ctx.clock.now()
+    const { settings, clock } = this.ctx
+    const longest = (settings.codeTtl + (grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl)) * 1000
+    await this.ctx.store.put('revocations', grant.id, { reason }, longest)
+    const left = grant.expiresAt - clock.now()
     if (left > 0) await this.ctx.store.put('grants', grant.id, { ...grant, revoked: true, revokedReason: reason }, left)
+  }
+
+  /** Why the grant was revoked, or undefined while it stands */
+  private async revocationOf (grant: Grant): Promise<string | undefined> {
+    if (grant.revoked) return grant.revokedReason ?? 'revoked'
+    return (await this.ctx.store.get('revocations', grant.id))?.reason
   }
 
   /** Whether camara-strict's Number Verification token rules apply to these scopes */
@@ -290,7 +329,9 @@ export class TokenService {
     if (record === undefined) return { failure: 'access token is unknown or expired' }
     leg.flow = flowRefOf(record)
     const grant = await this.ctx.store.get('grants', record.grantId)
-    if (grant === undefined || grant.revoked) return { failure: `access token was revoked${grant?.revokedReason !== undefined ? ` (${grant.revokedReason})` : ''}` }
+    if (grant === undefined) return { failure: 'access token was revoked' }
+    const revoked = await this.revocationOf(grant)
+    if (revoked !== undefined) return { failure: `access token was revoked${revoked === 'revoked' ? '' : ` (${revoked})`}` }
     if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) return { failure: ALREADY_USED }
     return { record }
   }

@@ -164,7 +164,11 @@ export class MemoryStore<M extends CollectionMap> implements Store<M> {
   }
 
   async size (collection: CollectionName<M>): Promise<number> {
-    return this.collections.get(collection)?.entries.size ?? 0
+    const lanes = this.collections.get(collection)
+    if (lanes === undefined) return 0
+    // Lanes keep expiry order, so this checks one entry per lane unless some expired
+    lanes.sweep(this.clock.now())
+    return lanes.entries.size
   }
 
   /** Drops expired entries; returns how many (the timer calls it; tests call it directly) */

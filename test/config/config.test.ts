@@ -42,6 +42,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   WATCH: 'true',
   MAX_ACTIVATIONS: '50',
   MAX_RUNTIME_SCENARIOS: '0',
+  MAX_PENDING: '500',
+  MAX_GRANTS: '2000',
   BODY_TIMEOUT: '0',
   REQUEST_TIMEOUT: '60000',
   CONNECTION_TIMEOUT: '0',
@@ -69,6 +71,8 @@ const FROM_ENV: EmulatorConfig = {
   watch: true,
   maxActivations: 50,
   maxRuntimeScenarios: 0,
+  maxPending: 500,
+  maxGrants: 2000,
   bodyTimeout: 0,
   requestTimeout: 60000,
   connectionTimeout: 0,
@@ -95,7 +99,7 @@ t.test('flags win over environment variables', async (t) => {
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
-    '--allowed-hosts', '*', '--no-user-scenarios'
+    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12'
   ]
   t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -121,7 +125,9 @@ t.test('flags win over environment variables', async (t) => {
     requestTimeout: 501,
     connectionTimeout: 9,
     allowedHosts: ['*'],
-    userScenarios: false
+    userScenarios: false,
+    maxPending: 11,
+    maxGrants: 12
   })
 })
 

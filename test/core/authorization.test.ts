@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  candidateAddresses, NETWORK_AMR, pairwiseSubject, SMS_OTP_AMR, type AuthorizationCode, type Query
+  candidateAddresses, NETWORK_AMR, pairwiseSubject, PARAMETER_LIMITS, SMS_OTP_AMR, type AuthorizationCode, type Query
 } from '../../src/core/authorization.js'
 import type { OperatorFixture } from '../../src/core/fixture-schema.js'
 import type { Emulator } from '../../src/core/emulator.js'
@@ -172,6 +172,27 @@ t.test('validate', async (t) => {
     t.strictSame(validate({ scope: [SCOPE, SCOPE] }), redirect('invalid_request', 'scope must not be repeated'))
     t.strictSame(validate({ state: ['one', 'two'] }), redirect('invalid_request', 'state must not be repeated', 'one'))
     t.strictSame(validate({ acr_values: ['a', 'b'] }), redirect('invalid_request', 'acr_values must not be repeated'))
+  })
+
+  t.test('every parameter kept for the operator leg has a length limit, refused by redirect past it', async (t) => {
+    const accepted = (overrides: Query): string => {
+      try {
+        emulator.authorization.validate(authorizeQuery(overrides))
+        return 'accepted'
+      } catch (error) {
+        return outcome(error).description
+      }
+    }
+    for (const [name, limit] of PARAMETER_LIMITS) {
+      const tooLong = 'a'.repeat(limit + 1)
+      t.strictSame(validate({ [name]: tooLong }),
+        redirect('invalid_request', `${name} must be at most ${limit} characters`, name === 'state' ? null : STATE),
+        `${name}: ${limit + 1} characters${name === 'state' ? ', and the state is not echoed' : ''}`)
+      t.not(accepted({ [name]: 'a'.repeat(limit) }), `${name} must be at most ${limit} characters`, `${name}: ${limit} pass the length check`)
+    }
+    t.equal(accepted({ state: 'a'.repeat(2048), nonce: 'n'.repeat(512) }), 'accepted')
+    t.strictSame(authorizeError(() => emulator.authorization.validate(authorizeQuery({ client_id: 'unknown', state: 'a'.repeat(5000) }))),
+      page('unauthorized_client', 'client_id "unknown" is not registered'), 'an untrusted client still gets the page, never a redirect')
   })
 
   t.test('response_type must be code', async (t) => {
@@ -473,7 +494,7 @@ t.test('completeAtOperator', async (t) => {
       openid: true,
       offlineAccess: false,
       flowScenarios: [],
-      expiresAt: START + (120 + 3600) * 1000,
+      expiresAt: START + 120 * 1000,
       revoked: false
     })
     t.strictSame(await emulator.ctx.store.get('grants', result.grant.id), result.grant)
@@ -538,7 +559,8 @@ t.test('completeAtOperator', async (t) => {
         accessTokenUses: 0,
         refreshTokens: 0,
         refreshTokenUses: 0,
-        assertionIds: 0
+        assertionIds: 0,
+        revocations: 0
       }, 'no grant, no code')
     })
 
@@ -733,24 +755,63 @@ t.test('the pairwise sub is stable per client, different across clients and subs
       pairwiseSubject('another salt', 'demo-app', SEED_MSISDN))
   })
 
-t.test('the grant lives as long as the longest token it can back', async (t) => {
-  const {
-    emulator,
-    clock
-  } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
-  // Without offline_access: the code's lifetime, then an access token's
-  const { grantId } = await authorize(emulator)
-  clock.advance(559_999)
-  t.not(await emulator.ctx.store.get('grants', grantId), undefined)
+t.test('a grant lives as long as its code, then as long as the longest token it backs', async (t) => {
+  const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
+  const redeem = async (code: string): Promise<void> => {
+    await emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }, undefined)
+  }
+  // A code never redeemed takes its grant with it, offline_access or not
+  const unredeemed = await authorize(emulator, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
+  clock.advance(59_999)
+  t.not(await emulator.ctx.store.get('grants', unredeemed.grantId), undefined)
   clock.advance(1)
-  t.equal(await emulator.ctx.store.get('grants', grantId), undefined)
-  // With offline_access: the code's lifetime, then a refresh token's
-  const { grantId: refreshable } = await authorize(emulator,
-    { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
-  clock.advance(1_059_999)
-  t.not(await emulator.ctx.store.get('grants', refreshable), undefined)
+  t.equal(await emulator.ctx.store.get('grants', unredeemed.grantId), undefined, 'gone with its code')
+  // Redeemed without offline_access: an access token's lifetime from the redemption
+  const plain = await authorize(emulator)
+  clock.advance(30_000)
+  await redeem(plain.code)
+  clock.advance(499_999)
+  t.not(await emulator.ctx.store.get('grants', plain.grantId), undefined)
   clock.advance(1)
-  t.equal(await emulator.ctx.store.get('grants', refreshable), undefined)
+  t.equal(await emulator.ctx.store.get('grants', plain.grantId), undefined)
+  // Redeemed with offline_access: a refresh token's
+  const refreshable = await authorize(emulator, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
+  await redeem(refreshable.code)
+  clock.advance(999_999)
+  t.not(await emulator.ctx.store.get('grants', refreshable.grantId), undefined)
+  clock.advance(1)
+  t.equal(await emulator.ctx.store.get('grants', refreshable.grantId), undefined)
+})
+
+t.test('--max-pending: start refuses by redirect at the cap, and takes requests again as they complete or expire', async (t) => {
+  const { emulator, clock } = await buildEmulator({ settings: { maxPending: 2 } })
+  const start = async (): Promise<string> => (await emulator.authorization.start(authorizeQuery(), SEED_IPV4)).pending.id
+  let started = 0
+  emulator.authorization.onFlowStart(() => { started++ })
+  const first = await start()
+  await start()
+  const full = redirect('temporarily_unavailable',
+    'this emulator keeps at most 2 authorization requests in progress (--max-pending); try again once some have completed or expired')
+  t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
+  t.strictSame([(await emulator.ctx.store.sizes()).pending, started], [2, 2], 'the refused request is neither kept nor started')
+  await emulator.authorization.completeAtOperator('telco-es', first, SEED_IPV4)
+  await start()
+  t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
+  clock.advance(emulator.ctx.settings.pendingTtl * 1000)
+  await start()
+  await start()
+  t.equal((await emulator.ctx.store.sizes()).pending, 2, 'the expired ones made room')
+})
+
+t.test('--max-grants: the operator leg refuses by redirect at the cap, and the grant goes with its code', async (t) => {
+  const { emulator, clock } = await buildEmulator({ settings: { maxGrants: 1, codeTtl: 60 } })
+  await authorize(emulator)
+  const { pending } = await emulator.authorization.start(authorizeQuery(), SEED_IPV4)
+  t.strictSame(await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
+    redirect('temporarily_unavailable', 'this emulator keeps at most 1 live grants (--max-grants); try again once some have completed or expired'))
+  t.strictSame((await emulator.ctx.store.sizes()).codes, 1, 'no code for the refused one')
+  clock.advance(60_000)
+  t.match(await authorize(emulator), { code: /^[\w-]{32}$/ }, 'the unredeemed code took its grant with it')
 })
 
 t.test('a pending request keeps what the gateway saw', async (t) => {

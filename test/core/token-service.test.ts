@@ -363,6 +363,21 @@ t.test('refresh_token', async (t) => {
   })
 })
 
+t.test('--max-grants: client_credentials and minted tokens get 503 temporarily_unavailable at the cap', async (t) => {
+  const { emulator } = await buildEmulator({ settings: { maxGrants: 1 } })
+  const full = {
+    error: 'temporarily_unavailable',
+    description: 'this emulator keeps at most 1 live grants (--max-grants); try again once some have expired',
+    statusCode: 503
+  }
+  const { code } = await authorize(emulator)
+  await exchange(emulator, code)
+  t.equal((await emulator.ctx.store.sizes()).grants, 1, 'a redeemed code keeps its one grant')
+  t.strictSame(await oauthFailure(emulator.tokens.token({ grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection number-verification:verify', ...DEMO_SECRET }, undefined)), full)
+  t.strictSame(await oauthFailure(emulator.tokens.mint({ clientId: 'demo-app', msisdn: SEED_MSISDN, scope: SCOPE })), full)
+  t.equal((await emulator.ctx.store.sizes()).accessTokens, 1, 'nothing issued past the cap')
+})
+
 t.test('client_credentials', async (t) => {
   const { emulator } = await buildEmulator()
   const clientCredentials = (scope: string | undefined) => emulator.tokens.token({
@@ -573,7 +588,8 @@ t.test('single use under parallel redemptions', async (t) => {
         Array(9).fill({ error: 'invalid_grant', description: REPLAYED }))
       t.equal(await resolution(emulator, won[0]?.access_token),
         'access token was revoked (authorization code replayed)')
-      t.equal((await emulator.ctx.store.get('grants', grantId))?.revoked, true)
+      t.strictSame(await emulator.ctx.store.get('revocations', grantId), { reason: 'authorization code replayed' },
+        'revoked, though the winner wrote the grant anew for its tokens')
     })
 
     t.test(`10 parallel uses of one refresh token: one success, and the reuse revokes the grant (${variant})`,

@@ -119,13 +119,15 @@ t.test('the sweep interval defaults to 1 s and 0 disables it', async (t) => {
   t.equal(cleared.calls.length, 1, 'nothing to clear for 0')
 })
 
-t.test('size holds expired entries only until the sweep lets them go', async (t) => {
+t.test('size lets the collection\'s expired entries go, and only that collection\'s', async (t) => {
   const { store, clock } = storeWithClock()
+  const collections = (store as unknown as { collections: Map<string, { entries: Map<string, unknown> }> }).collections
   await store.put('pending', 'p1', 1, 1000)
   await store.put('pending', 'p2', 1, 5000)
+  await store.put('codes', 'c1', 1, 1000)
   clock.advance(1000)
-  t.equal(await store.size('pending'), 2, 'p1 expired, not yet swept')
-  t.equal((await store.sizes()).pending, 1, 'sizes counts only live ones')
-  store.sweep()
-  t.equal(await store.size('pending'), 1)
+  t.equal(await store.size('pending'), 1, 'p1 expired: not counted, no sweep needed')
+  t.equal(collections.get('pending')?.entries.size, 1, 'and let go')
+  t.equal(collections.get('codes')?.entries.size, 1, 'another collection is left to the sweep')
+  t.equal(await store.size('grants'), 0, 'a collection never written')
 })
