@@ -4,7 +4,7 @@
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8; a /verify round takes 2/5 of it)
 //   --verify-procs N  processes per side in the /verify comparison (default 4)
-//   --only a,b        run only some sections: start, verify, token, flows, latency, rss, devices
+//   --only a,b        run only some sections: start, verify, token, flows, latency, rss, devices, hostile
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { writeFileSync } from 'node:fs'
@@ -344,6 +344,37 @@ async function rssSection (keyFile: string): Promise<void> {
   rows.push({ measure: 'journal entries after the memory run (ring buffer)', emulator: `${journal.entries.length}`, baseline: `capacity ${journal.capacity}`, ratio: '', target: 'bounded', met: journal.entries.length <= journal.capacity })
 }
 
+/** Unauthenticated authorizes per hostile variant (the hardening issue's figure) */
+const HOSTILE_REQUESTS = 20_000
+
+/**
+ * Hostile load: authorizes nobody completes, each trying to make the emulator keep kilobytes. One
+ * fresh process per variant; RSS right after the load, and how many requests the store kept.
+ */
+async function hostileSection (keyFile: string): Promise<void> {
+  const base = { response_type: 'code', client_id: 'demo-app', redirect_uri: 'http://localhost:3000/callback', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', konera_context: 'ipv4:142.115.147.143' }
+  const variants = [
+    { name: '6 KB state and 6 KB nonce (over their limits)', query: { ...base, state: 's'.repeat(6144), nonce: 'n'.repeat(6144) } },
+    { name: 'state, nonce and acr_values at their limits', query: { ...base, state: 's'.repeat(2048), nonce: 'n'.repeat(512), acr_values: 'a'.repeat(256) } }
+  ]
+  const measured: Array<Record<string, unknown>> = []
+  results.hostile = measured
+  for (const variant of variants) {
+    const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
+    const health = async (): Promise<{ capacity: { pending: { live: number, max: number } } }> => await (await fetch(`${emulator.url}/_emulator/health`)).json() as { capacity: { pending: { live: number, max: number } } }
+    const before = rssOf(emulator.pid)
+    const result = await cannon({ url: `${emulator.url}/camara/api/auth/v1/authorize?${new URLSearchParams(variant.query).toString()}`, amount: HOSTILE_REQUESTS })
+    const after = rssOf(emulator.pid)
+    const { pending } = (await health()).capacity
+    await emulator.stop()
+    const statuses = result.statusCodeStats as unknown as Record<string, { count: number }>
+    const found = statuses['302']?.count ?? 0
+    if (found !== HOSTILE_REQUESTS || result.errors > 0) throw new Error(`hostile (${variant.name}): ${found} of ${HOSTILE_REQUESTS} answered 302, ${result.errors} errors: ${JSON.stringify(statuses)}`)
+    measured.push({ variant: variant.name, requests: HOSTILE_REQUESTS, queryBytes: new URLSearchParams(variant.query).toString().length, rssBeforeMb: round(before / MB, 1), rssAfterMb: round(after / MB, 1), pendingKept: pending.live, maxPending: pending.max })
+    rows.push({ measure: `RSS after ${HOSTILE_REQUESTS.toLocaleString('en')} unauthenticated authorizes: ${variant.name}; ${pending.live.toLocaleString('en')} kept (--max-pending ${pending.max.toLocaleString('en')})`, emulator: `${round(after / MB, 1)} MB`, baseline: `${round(before / MB, 1)} MB before`, ratio: '', target: '< 200 MB', met: after < 200 * MB })
+  }
+}
+
 function printTable (info: Record<string, unknown>): void {
   const header: Row = { measure: 'measure', emulator: 'emulator', baseline: 'baseline / limit', ratio: 'ratio', target: 'target', met: null }
   const all = [header, ...rows]
@@ -373,6 +404,7 @@ async function main (): Promise<void> {
   if (enabled('flows')) { log('full flows'); await flowsSection(keyFile, bareRps, signsPerSecond) }
   if (enabled('latency')) { log('injected latency accuracy'); await latencySection(keyFile) }
   if (enabled('devices')) { log('what each performance device is worth'); await devicesSection(keyFile) }
+  if (enabled('hostile')) { log('memory under hostile authorizes'); await hostileSection(keyFile) }
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }
   results.rows = rows
   results.finishedAt = new Date().toISOString()

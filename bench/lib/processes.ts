@@ -2,10 +2,9 @@
 // output in a temp file (so logging costs what it costs in a container, and no pipe back-pressure
 // slows it): the emulator as `npm start` runs it (dist/), a bare Fastify route, oauth2-mock-server.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -35,8 +34,12 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** Where a run keeps its logs and keys: inside the checkout, gone with node_modules */
+export const BENCH_TMP = join(ROOT, 'node_modules', '.cache', 'bench-tmp')
+
 export function tempDir (prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `${prefix}-`))
+  mkdirSync(BENCH_TMP, { recursive: true })
+  return mkdtempSync(join(BENCH_TMP, `${prefix}-`))
 }
 
 /** Resident set size of a process in bytes, from /proc (Linux) */

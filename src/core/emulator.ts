@@ -87,6 +87,15 @@ export class Emulator {
     return this.ctx.urls
   }
 
+  /** How full the two collections unauthenticated traffic grows are, against their caps */
+  async capacity (): Promise<{ pending: { live: number, max: number }, grants: { live: number, max: number } }> {
+    const { store, settings } = this.ctx
+    return {
+      pending: { live: await store.size('pending'), max: settings.maxPending },
+      grants: { live: await store.size('grants'), max: settings.maxGrants }
+    }
+  }
+
   /** Swaps the whole emulated world at once (control API changes) */
   replaceFixtures (fixtures: Fixtures): void {
     this.directoryValue = new Directory(fixtures)
