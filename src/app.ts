@@ -28,7 +28,6 @@ import simPicker from './routes/operator/sim-picker.js'
 import demo from './demo/index.js'
 import { AUTH_PREFIX, pathOf } from './core/urls.js'
 import { schemaCompilers } from './schema-compilers.js'
-import { lazyChildLoggerFactory } from './request-logger.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
 import { rootErrorHandler } from './routes/root-errors.js'
@@ -48,8 +47,8 @@ export interface AppDependencies {
   /** How injected latency waits: tests pass one that records and returns at once */
   sleep?: Sleep
   /**
-   * The two performance devices, both on by default; `npm run bench -- --only devices` turns each
-   * off to measure what it alone is worth (docs/performance.md has the figures)
+   * The performance device, on by default; `npm run bench -- --only devices` turns it off to
+   * measure what it alone is worth (docs/performance.md has the figures)
    */
   devices?: PerformanceDevices
 }
@@ -57,8 +56,6 @@ export interface AppDependencies {
 export interface PerformanceDevices {
   /** Route validators and serializers compiled on first use, not at start (src/schema-compilers.ts) */
   lazySchemas?: boolean
-  /** The per-request pino child made only when a request logs (src/request-logger.ts) */
-  lazyChildLogger?: boolean
 }
 
 /** Fastify's default body limit */
@@ -121,8 +118,6 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // Slow and stalled uploads are cut (body-timeout answers first, in the surface's format)
     requestTimeout: config.requestTimeout,
     connectionTimeout: config.connectionTimeout,
-    // The per-request pino child is made only when the request logs (none of a quiet /verify does)
-    ...(logger === false || deps.devices?.lazyChildLogger === false ? {} : { childLoggerFactory: lazyChildLoggerFactory }),
     // request-log writes one line per request instead of Fastify's two
     // The request id is the correlator (genReqId), so the per-request logger Fastify creates anyway
     // carries it: a second child logger per request cost ~10% of /verify throughput
