@@ -120,7 +120,12 @@ t.test('--port 0 prints the URLs of the port it really got, and they answer', as
   ].join('\n'))
   const health = await fetch(`${address}/_emulator/health`)
   t.equal(health.status, 200)
-  t.strictSame(await health.json(), { status: 'ok', issuer, ...counts })
+  t.strictSame(await health.json(), {
+    status: 'ok',
+    issuer,
+    ...counts,
+    capacity: { pending: { live: 0, max: 10000 }, grants: { live: 0, max: 100000 } }
+  })
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as { issuer: string, token_endpoint: string }
   t.same([discovery.issuer, discovery.token_endpoint], [issuer, `${issuer}/token`])
   cli.child.kill('SIGTERM')
