@@ -7,14 +7,14 @@
 //   --only a,b        run only some sections: start, verify, token, flows, latency, rss, devices, hostile
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { Pool } from 'undici'
 import { accessTokenFor, collectCodes, driveFlows, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
-import { buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
+import { BENCH_TMP, buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
 import { MB, median, peakGrowth, percentile, round, slope } from './lib/stats.js'
 
 /** The memory target's length: RSS is judged after this many flows */
@@ -367,6 +367,8 @@ async function main (): Promise<void> {
   const info = machine()
   results.machine = info
   results.startedAt = new Date().toISOString()
+  // Only the last run's logs and keys stay (for a look after the run); earlier ones go
+  rmSync(BENCH_TMP, { recursive: true, force: true })
   await buildIfNeeded()
   const keyFile = await writeKeyFile()
   log('RS256 signatures per second (jose, one at a time)')
