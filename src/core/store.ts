@@ -43,3 +43,17 @@ export interface Store<M extends CollectionMap> {
 export function checkTtl (ttlMs: number): void {
   if (!(ttlMs > 0)) throw new RangeError(`a time to live must be above 0 ms (got ${ttlMs})`)
 }
+
+/**
+ * The store cannot answer now (a shared store's server is unreachable or too slow). Not a
+ * defect: every surface answers it as "try again later" (503, temporarily_unavailable or
+ * UNAVAILABLE), and service resumes by itself once the store is back.
+ */
+export class StoreUnavailableError extends Error {
+  readonly statusCode = 503
+
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'StoreUnavailableError'
+  }
+}

@@ -1,0 +1,79 @@
+// A real Valkey or Redis server for the shared-store tests: started on a free port of 127.0.0.1,
+// without persistence, its working folder inside the checkout, stopped when the test ends. It can
+// be stopped and started again on the same port (an outage and a store restart).
+// The binary: $REDIS_SERVER, else valkey-server or redis-server on the PATH (.ci/run installs
+// Debian's redis-server).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { Test } from 'tap'
+import { tempDir } from './temp-dir.js'
+
+export interface RedisServer {
+  url: string
+  port: number
+  /** Stops the server (SIGKILL when `crash`); its data goes with it */
+  stop: (options?: { crash?: boolean }) => Promise<void>
+  /** Starts it again on the same port */
+  start: () => Promise<void>
+}
+
+function serverBinary (): string {
+  const given = process.env.REDIS_SERVER
+  if (given !== undefined && given !== '') return given
+  for (const name of ['valkey-server', 'redis-server']) {
+    if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return name
+  }
+  throw new Error('the shared-store tests need a Valkey or Redis server: install redis-server (Debian: apt-get install redis-server) or set REDIS_SERVER')
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+export async function startRedis (t: Test): Promise<RedisServer> {
+  const binary = serverBinary()
+  const dir = tempDir(t, 'redis-')
+  const port = await freePort()
+  let child: ChildProcess | undefined
+
+  const start = async (): Promise<void> => {
+    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = proc
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${binary} did not start within 10 s:\n${output}`)) }, 10_000)
+      const read = (chunk: Buffer): void => {
+        output += chunk.toString()
+        if (/Ready to accept connections/.test(output)) {
+          clearTimeout(timer)
+          proc.stdout?.off('data', read)
+          proc.stdout?.resume()
+          resolve()
+        }
+      }
+      proc.stdout?.on('data', read)
+      proc.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${binary} exited (${code}) before it was ready:\n${output}`)) })
+    })
+  }
+
+  const stop = async ({ crash = false } = {}): Promise<void> => {
+    const proc = child
+    child = undefined
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise((resolve) => proc.once('exit', resolve))
+    proc.kill(crash ? 'SIGKILL' : 'SIGTERM')
+    await exited
+  }
+
+  await start()
+  t.teardown(async () => { await stop({ crash: true }) })
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start }
+}
