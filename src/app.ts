@@ -9,6 +9,7 @@ import { describeReloadFailure, watchFixtures } from './config/fixture-watcher.j
 import { systemClock, type Clock } from './core/clock.js'
 import { STATE_COLLECTIONS, type StateCollections } from './core/records.js'
 import { MemoryStore } from './store/memory.js'
+import { RedisStore } from './store/redis.js'
 import type { Store } from './core/store.js'
 import { DEMO_COLLECTIONS, type DemoCollections } from './demo/attempts.js'
 import { Emulator } from './core/emulator.js'
@@ -77,8 +78,18 @@ async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Pr
 /** Everything the app keeps in its one store: the core's collections and the demo's */
 export type AppCollections = StateCollections & DemoCollections
 
-function buildStore (clock: Clock): Store<AppCollections> {
-  return new MemoryStore<AppCollections>(clock, { collections: [...STATE_COLLECTIONS, ...DEMO_COLLECTIONS] })
+const APP_COLLECTIONS = [...STATE_COLLECTIONS, ...DEMO_COLLECTIONS]
+
+/** What the store tells about its connection (the app's log, once it has one) */
+type StoreEvents = (event: { up: boolean, error?: Error }) => void
+
+/**
+ * The store --store names: memory (this process), or Valkey / Redis shared by replicas. A store
+ * that cannot be reached stops start-up with StoreUnavailableError naming it.
+ */
+async function buildStore (config: Pick<EmulatorConfig, 'store'>, clock: Clock, events?: StoreEvents): Promise<Store<AppCollections>> {
+  if (config.store === 'memory') return new MemoryStore<AppCollections>(clock, { collections: APP_COLLECTIONS })
+  return await RedisStore.connect<AppCollections>({ url: config.store, collections: APP_COLLECTIONS, onConnectionChange: events })
 }
 
 export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}, store?: Store<AppCollections>): Promise<Emulator> {
@@ -86,7 +97,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
   const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile })
   const clock = deps.clock ?? systemClock
   return new Emulator({
-    store: store ?? buildStore(clock),
+    store: store ?? await buildStore(config, clock),
     fixtures,
     keys,
     publicUrl: resolvePublicUrl(config),
@@ -109,8 +120,22 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 }
 
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const store = buildStore(deps.clock ?? systemClock)
-  const emulator = await buildEmulator(config, deps, store)
+  const logTo: { log?: FastifyInstance['log'] } = {}
+  // One line when the store goes away and one when it is back, not one per reconnection attempt
+  let down = false
+  const store = await buildStore(config, deps.clock ?? systemClock, ({ up, error }) => {
+    if (up === !down) return
+    down = !up
+    if (up) logTo.log?.info({ store: 'up' }, 'the store is reachable again')
+    else logTo.log?.warn({ store: 'down', err: error }, 'the store is unreachable: requests answer 503 until it is back')
+  })
+  let emulator: Emulator
+  try {
+    emulator = await buildEmulator(config, deps, store)
+  } catch (error) {
+    await store.close()
+    throw error
+  }
   const logger = await loggerOptions(config, deps)
   const app = Fastify({
     logger,
@@ -134,6 +159,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // A malformed URL or an over-long path parameter answers in the surface's own format
     frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
+  logTo.log = app.log
 
   // Errors outside the surfaces (Swagger UI's static files, /openapi.*, bodies sent to unknown
   // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler

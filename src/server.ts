@@ -24,13 +24,16 @@ async function main (): Promise<void> {
   }
 
   // Loaded only now, so --help, --version and a mistyped flag answer without loading the server
-  const [{ buildApp }, { FixtureError }, { KeyFileError }] = await Promise.all([import('./app.js'), import('./core/fixtures.js'), import('./core/keys.js')])
+  const [{ buildApp }, { FixtureError }, { KeyFileError }, { StoreUnavailableError }] = await Promise.all([
+    import('./app.js'), import('./core/fixtures.js'), import('./core/keys.js'), import('./core/store.js')
+  ])
   let app
   try {
     app = await buildApp(config, { prettyLogs: process.stdout.isTTY })
   } catch (error) {
     if (error instanceof FixtureError) fail(`invalid fixtures: ${error.message}`)
     if (error instanceof KeyFileError) fail(`invalid signing key: ${error.message}`)
+    if (error instanceof StoreUnavailableError) fail(`${error.message} (--store or STORE_URL)`)
     throw error
   }
 

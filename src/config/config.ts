@@ -53,6 +53,8 @@ export interface EmulatorConfig {
   allowedHosts: string[]
   /** Callers may pick scenarios (x-emulator-scenario header, emulator_scenario / konera_context at authorize) */
   userScenarios: boolean
+  /** Where state lives: 'memory' (this process) or a redis:// / rediss:// URL (Valkey, Redis 7+) */
+  store: string
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -81,7 +83,8 @@ export const defaultConfig: EmulatorConfig = {
   requestTimeout: 30_000,
   connectionTimeout: 120_000,
   allowedHosts: [],
-  userScenarios: true
+  userScenarios: true,
+  store: 'memory'
 }
 
 function integer (name: string, min: number, max: number) {
@@ -101,6 +104,17 @@ function url (value: string): string {
   } catch {
     throw new InvalidArgumentError('must be an absolute http(s) URL, e.g. http://localhost:9091')
   }
+}
+
+function storeUrl (value: string): string {
+  const trimmed = value.trim()
+  if (trimmed === 'memory') return trimmed
+  let parsed: URL | undefined
+  try { parsed = new URL(trimmed) } catch {}
+  if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
+    throw new InvalidArgumentError('must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]')
+  }
+  return trimmed
 }
 
 function hostNames (value: string): string[] {
@@ -165,6 +179,8 @@ export function buildCommand (version: string): Command {
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
+    .addOption(new Option('--store <url>', 'where state lives: memory, or redis://host:port[/db] / rediss://... ' +
+      '(Valkey or Redis 7+, shared by replicas)').env('STORE_URL').argParser(storeUrl).default(defaultConfig.store))
     .showHelpAfterError()
 }
 
@@ -223,7 +239,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     requestTimeout,
     connectionTimeout: options.connectionTimeout as number,
     allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
-    userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false
+    userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false,
+    store: options.store as string
   }
 }
 

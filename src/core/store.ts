@@ -50,6 +50,9 @@ export function checkTtl (ttlMs: number): void {
  * UNAVAILABLE), and service resumes by itself once the store is back.
  */
 export class StoreUnavailableError extends Error {
+  /** What a client is told (the message, naming the server, is for the journal and the log) */
+  static readonly answer = 'the emulator cannot reach its store (--store); try again shortly'
+
   readonly statusCode = 503
 
   constructor (message: string, options?: { cause?: unknown }) {

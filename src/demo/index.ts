@@ -3,6 +3,7 @@
 // people, so they stay out of the journal; the flows they start are journaled like any other.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { addSurfaceHooks } from '../plugins/surface.js'
+import { StoreUnavailableError } from '../core/store.js'
 import fp from 'fastify-plugin'
 import { newNonce, sendPage } from '../views/layout.js'
 import { renderDemoProblem } from './views/demo.js'
@@ -16,11 +17,12 @@ import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
 
 function demoErrorHandler (dashboard: boolean) {
   return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const status = (error as FastifyError).statusCode ?? 500
-    if (status >= 500) request.log.error({ err: error }, 'unexpected error in the demo app')
-    const text = status < 500 ? error.message : 'The demo app failed unexpectedly; the log has the details.'
+    const unavailable = error instanceof StoreUnavailableError
+    const status = unavailable ? 503 : (error as FastifyError).statusCode ?? 500
+    if (status >= 500 && !unavailable) request.log.error({ err: error }, 'unexpected error in the demo app')
+    const text = unavailable ? `The demo app cannot go on: ${StoreUnavailableError.answer}.` : status < 500 ? error.message : 'The demo app failed unexpectedly; the log has the details.'
     const nonce = newNonce()
-    return sendPage(reply, status < 500 ? status : 500, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status } }), nonce)
+    return sendPage(reply, status < 500 || unavailable ? status : 500, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status } }), nonce)
   }
 }
 

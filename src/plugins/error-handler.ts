@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { classify, type Classification } from '../core/errors.js'
 import { InjectedError, InjectedFault } from '../core/legs.js'
+import { StoreUnavailableError } from '../core/store.js'
 
 export type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply
 
@@ -17,6 +18,8 @@ export interface SurfaceErrors {
   surface: string
   /** How an injected error reads on this surface (omit where no scenario runs) */
   injected?: (error: InjectedError, request: FastifyRequest) => Error
+  /** The store's outage (a shared store unreachable) as the surface's own "try again later" */
+  unavailable: (error: StoreUnavailableError, request: FastifyRequest) => Error
   /** The surface's own domain errors as errors the classification knows (before classifying) */
   translate?: (error: FastifyError | Error) => FastifyError | Error
   render: ErrorRenderer
@@ -32,7 +35,7 @@ declare module 'fastify' {
   }
 }
 
-export function surfaceErrorHandler ({ surface, injected, translate, render }: SurfaceErrors): ErrorHandler {
+export function surfaceErrorHandler ({ surface, injected, unavailable, translate, render }: SurfaceErrors): ErrorHandler {
   return (thrown, request, reply) => {
     if (thrown instanceof InjectedFault) {
       request.server.breakConnection(request, reply, thrown.fault)
@@ -46,6 +49,10 @@ export function surfaceErrorHandler ({ surface, injected, translate, render }: S
     const describe = request.routeOptions.config.describeInvalidBody
     if (describe !== undefined && (error as FastifyError).validation !== undefined && (error as FastifyError).validationContext === 'body') {
       error = describe(request.body)
+    }
+    if (error instanceof StoreUnavailableError) {
+      request.facts.reason = error.message
+      error = unavailable(error, request)
     }
     if (translate !== undefined) error = translate(error)
     const classification = classify(error)

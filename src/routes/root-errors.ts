@@ -7,6 +7,7 @@ import type { FastifyError, FastifyRequest } from 'fastify'
 import { CamaraError, type Classification } from '../core/errors.js'
 import { surfaceErrorHandler } from '../plugins/error-handler.js'
 import { pathOf } from '../core/urls.js'
+import { storeUnavailableAnswer } from './admin/control-errors.js'
 
 /** CAMARA's code for each client-error status (Commonalities); any other 4xx is INVALID_ARGUMENT */
 const CODES: Record<number, string> = {
@@ -39,6 +40,7 @@ type RootError = FastifyError & { status?: number, headers?: Record<string, unkn
 
 export const rootErrorHandler = surfaceErrorHandler({
   surface: 'outside the emulator surfaces',
+  unavailable: storeUnavailableAnswer,
   render (error, classification, request, reply) {
     const answer = camaraAnswer(error as RootError, classification, request)
     if (answer.status < 500) {

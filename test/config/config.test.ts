@@ -48,7 +48,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   REQUEST_TIMEOUT: '60000',
   CONNECTION_TIMEOUT: '0',
   ALLOWED_HOSTS: 'emulator, 10.0.0.5,',
-  USER_SCENARIOS: 'false'
+  USER_SCENARIOS: 'false',
+  STORE_URL: 'redis://valkey:6379/2'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -77,7 +78,8 @@ const FROM_ENV: EmulatorConfig = {
   requestTimeout: 60000,
   connectionTimeout: 0,
   allowedHosts: ['emulator', '10.0.0.5'],
-  userScenarios: false
+  userScenarios: false,
+  store: 'redis://valkey:6379/2'
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -99,7 +101,7 @@ t.test('flags win over environment variables', async (t) => {
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
-    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12'
+    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory'
   ]
   t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -127,7 +129,8 @@ t.test('flags win over environment variables', async (t) => {
     allowedHosts: ['*'],
     userScenarios: false,
     maxPending: 11,
-    maxGrants: 12
+    maxGrants: 12,
+    store: 'memory'
   })
 })
 
@@ -192,6 +195,9 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [[], { LOG_LEVEL: 'verbose' }, 'commander.invalidArgument', "error: option '--log-level <level>' value 'verbose' from env 'LOG_LEVEL' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent."],
     [['--public-url', 'ftp://files.example'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'ftp://files.example' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
     [['--public-url', 'localhost:9091'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'localhost:9091' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
+    [['--store', 'valkey:6379'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'valkey:6379' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
+    [[], { STORE_URL: 'http://valkey:6379' }, 'commander.invalidArgument', "error: option '--store <url>' value 'http://valkey:6379' from env 'STORE_URL' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
+    [['--store', 'redis://'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'redis://' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
     [['--fixtures', ' , '], {}, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],

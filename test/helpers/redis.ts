@@ -13,7 +13,7 @@ export interface RedisServer {
   port: number
   /** Stops the server (SIGKILL when `crash`); its data goes with it */
   stop: (options?: { crash?: boolean }) => Promise<void>
-  /** Starts it again on the same port */
+  /** Starts it again on the same port (nothing to do while it runs) */
   start: () => Promise<void>
 }
 
@@ -44,6 +44,7 @@ export async function startRedis (t: Test): Promise<RedisServer> {
   let child: ChildProcess | undefined
 
   const start = async (): Promise<void> => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) return
     const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
     child = proc
     let output = ''

@@ -5,11 +5,13 @@ import { surfaceErrorHandler } from '../../plugins/error-handler.js'
 import { FixtureError } from '../../core/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
+import { StoreUnavailableError } from '../../core/store.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
 export const controlErrorHandler = surfaceErrorHandler({
   surface: 'in the control API',
+  unavailable: storeUnavailableAnswer,
   translate (error) {
     if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
     if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
@@ -22,6 +24,11 @@ export const controlErrorHandler = surfaceErrorHandler({
     return reply.code(answer.status).send(answer.toJSON())
   }
 })
+
+/** The store's outage in the { status, code, message } shape (the control API, outside the surfaces) */
+export function storeUnavailableAnswer (error: StoreUnavailableError): CamaraError {
+  return new CamaraError(503, 'UNAVAILABLE', StoreUnavailableError.answer, { reason: error.message })
+}
 
 /** The control API's answer to an error the classification lets through */
 function controlAnswer (error: FastifyError | Error, status: number): CamaraError {

@@ -1,7 +1,9 @@
 // GET /_emulator/health: 200 once the emulator serves requests; used by Docker and CI waits. It
-// also says how close the capped collections are to --max-pending and --max-grants.
+// also says how close the capped collections are to --max-pending and --max-grants, and answers
+// 503 with the reason while a shared store (--store) cannot be reached.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { StoreUnavailableError } from '../../core/store.js'
 
 const Fill = Type.Object({ live: Type.Integer(), max: Type.Integer() })
 
@@ -19,15 +21,26 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
           clients: Type.Integer(),
           subscribers: Type.Integer(),
           capacity: Type.Object({ pending: Fill, grants: Fill })
+        }),
+        503: Type.Object({
+          status: Type.Literal('unavailable'),
+          issuer: Type.String(),
+          reason: Type.String()
         })
       }
     }
-  }, async () => ({
-    status: 'ok' as const,
-    issuer: app.emulator.urls.issuer,
-    ...app.emulator.directory.counts(),
-    capacity: await app.emulator.capacity()
-  }))
+  }, async (request, reply) => {
+    const { emulator } = app
+    let capacity
+    try {
+      capacity = await emulator.capacity()
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error
+      request.facts.reason = error.message
+      return await reply.code(503).send({ status: 'unavailable' as const, issuer: emulator.urls.issuer, reason: error.message })
+    }
+    return { status: 'ok' as const, issuer: emulator.urls.issuer, ...emulator.directory.counts(), capacity }
+  })
 }
 
 export default health

@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import { AuthorizeError, CamaraError, OAuthError } from '../../core/errors.js'
+import { StoreUnavailableError } from '../../core/store.js'
 import { surfaceErrorHandler } from '../../plugins/error-handler.js'
 import { addSurfaceHooks } from '../../plugins/surface.js'
 import { authorizeScenarioError, oauthScenarioError } from '../scenario-errors.js'
@@ -17,13 +18,16 @@ import token from './token.js'
 export const browserErrorHandler = surfaceErrorHandler({
   surface: 'in the authorization flow',
   injected: authorizeScenarioError,
+  // A page, not a redirect: the handler cannot tell whether the client and redirect_uri were checked
+  unavailable: () => new AuthorizeError('temporarily_unavailable', StoreUnavailableError.answer, undefined, 'The shared store (--store) is unreachable; the emulator answers again by itself once it is back.'),
   render (error, { expose }, request, reply) {
     if (expose && error instanceof AuthorizeError) {
       // A scenario already named itself as the reason
       request.facts.reason ??= error.description
       const location = error.redirectLocation(request.server.emulator.ctx.urls.issuer)
       if (location !== undefined) return reply.redirect(location, 302)
-      return reply.code(400).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
+      const status = error.error === 'temporarily_unavailable' ? 503 : 400
+      return reply.code(status).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
     }
     return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
   }
@@ -33,6 +37,7 @@ export const browserErrorHandler = surfaceErrorHandler({
 export const oauthErrorHandler = surfaceErrorHandler({
   surface: 'at the token endpoint',
   injected: oauthScenarioError,
+  unavailable: (error) => new OAuthError('temporarily_unavailable', StoreUnavailableError.answer, { statusCode: 503, reason: error.message }),
   render (error, { status, expose }, request, reply) {
     reply.header('cache-control', 'no-store')
     if (!expose) return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })

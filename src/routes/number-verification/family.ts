@@ -107,6 +107,7 @@ export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
   return surfaceErrorHandler({
     surface: 'in the Number Verification API',
     injected: camaraScenarioError(version),
+    unavailable: (error) => CamaraError.standard('UNAVAILABLE', version, { reason: error.message }),
     render (error, { status, expose }, request, reply) {
       const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
       request.facts.reason = camara.reason
