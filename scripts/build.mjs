@@ -10,8 +10,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
-/** Packages the bundle leaves to node_modules: pino-pretty is only loaded for a terminal */
-export const BUNDLE_EXTERNAL = Object.freeze(['pino-pretty'])
+/**
+ * Packages the bundle leaves to node_modules: pino-pretty is only loaded for a terminal;
+ * @node-rs/xxhash and @opentelemetry/api are optional imports of @redis/client (its client-side
+ * cache and its tracing), inside a try, which the emulator never uses and nobody installs
+ */
+export const BUNDLE_EXTERNAL = Object.freeze(['pino-pretty', '@node-rs/xxhash', '@opentelemetry/api'])
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')
