@@ -94,10 +94,11 @@ async function buildStore (config: Pick<EmulatorConfig, 'store'>, clock: Clock, 
 
 export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}, store?: Store<AppCollections>): Promise<Emulator> {
   const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
-  const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile })
   const clock = deps.clock ?? systemClock
+  const state = store ?? await buildStore(config, clock)
+  const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile, store: state })
   return new Emulator({
-    store: store ?? await buildStore(config, clock),
+    store: state,
     fixtures,
     keys,
     publicUrl: resolvePublicUrl(config),

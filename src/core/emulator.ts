@@ -111,6 +111,7 @@ export class Emulator {
   /** Forgets every code, grant, token, scenario activation and journal entry; back to the baseline fixtures */
   async reset (): Promise<void> {
     await this.ctx.store.clear()
+    await this.keys.keepIn(this.ctx.store)
     this.scenarios.reset()
     this.random.restart()
     this.journal.clear()

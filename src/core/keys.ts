@@ -1,14 +1,29 @@
 // Signing keys for id_tokens: generated at start unless a key file is given. The kid is the
-// RFC 7638 thumbprint, so a stable key always has a stable kid.
+// RFC 7638 thumbprint, so a stable key always has a stable kid. A generated key is kept in the
+// store, so replicas sharing one (--store redis://...) sign with the same key: the first replica
+// to start writes it, the others read it, and any replica's JWKS verifies any replica's id_token.
 import { readFileSync } from 'node:fs'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
 import type { SigningAlg } from './fixture-schema.js'
+import type { Store } from './store.js'
+
+/** The store's collection of generated signing keys, by algorithm (private JWKs) */
+export interface SigningKeyCollections {
+  signingKeys: { jwk: JWK }
+}
+
+export const SIGNING_KEY_COLLECTIONS: ReadonlyArray<keyof SigningKeyCollections> = ['signingKeys']
+
+/** How long a generated key stays in the store: as good as for ever (a reset writes it again) */
+const KEEP_MS = 10 * 365 * 24 * 3600 * 1000
 
 export interface SigningKey {
   alg: SigningAlg
   kid: string
   privateKey: CryptoKey
   publicJwk: JWK
+  /** The private JWK of a generated key (kept in the store); undefined for a key file's */
+  generated?: JWK
 }
 
 export class KeyFileError extends Error {}
@@ -27,7 +42,20 @@ async function fromPrivateJwk (alg: SigningAlg, jwk: JWK): Promise<SigningKey> {
 
 export async function generateSigningKey (alg: SigningAlg): Promise<SigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
-  return await fromPrivateJwk(alg, await exportJWK(privateKey))
+  const jwk = await exportJWK(privateKey)
+  return { ...await fromPrivateJwk(alg, jwk), generated: jwk }
+}
+
+/**
+ * A generated key for `alg`, the same for every emulator on `store`: this one's candidate when it
+ * is the first to write it, else the key another wrote first.
+ */
+async function sharedSigningKey (alg: SigningAlg, store: Store<SigningKeyCollections>): Promise<SigningKey> {
+  const candidate = await generateSigningKey(alg)
+  if (await store.add('signingKeys', alg, { jwk: candidate.generated as JWK }, KEEP_MS)) return candidate
+  const kept = await store.get('signingKeys', alg)
+  if (kept === undefined) return candidate
+  return { ...await fromPrivateJwk(alg, { ...kept.jwk }), generated: kept.jwk }
 }
 
 /** Reads a private JWK (or a JWKS with one key) from a file, checking it suits the algorithm. */
@@ -65,12 +93,21 @@ export class KeyRing {
     this.keys = keys
   }
 
-  static async create (options: { alg: SigningAlg, keyFile?: string | undefined }): Promise<KeyRing> {
+  /** `store`: where generated keys are kept and shared (without it each start generates its own) */
+  static async create (options: { alg: SigningAlg, keyFile?: string | undefined, store?: Store<SigningKeyCollections> }): Promise<KeyRing> {
+    const generate = async (alg: SigningAlg): Promise<SigningKey> => options.store === undefined ? await generateSigningKey(alg) : await sharedSigningKey(alg, options.store)
     const keys = new Map<SigningAlg, SigningKey>()
-    const primary = options.keyFile === undefined ? await generateSigningKey(options.alg) : await loadSigningKey(options.keyFile, options.alg)
+    const primary = options.keyFile === undefined ? await generate(options.alg) : await loadSigningKey(options.keyFile, options.alg)
     keys.set(options.alg, primary)
-    if (options.alg !== 'RS256') keys.set('RS256', await generateSigningKey('RS256'))
+    if (options.alg !== 'RS256') keys.set('RS256', await generate('RS256'))
     return new KeyRing(options.alg, keys)
+  }
+
+  /** Writes the generated keys back to a store that was cleared (a reset), for replicas started later */
+  async keepIn (store: Store<SigningKeyCollections>): Promise<void> {
+    for (const [alg, key] of this.keys) {
+      if (key.generated !== undefined) await store.add('signingKeys', alg, { jwk: key.generated }, KEEP_MS)
+    }
   }
 
   get algorithms (): SigningAlg[] {

@@ -2,6 +2,7 @@
 // are written whole and never changed in place: a change is a new value written explicitly.
 import type { KoneraContext, LoginHint } from './login-hint.js'
 import type { ParsedScope } from './scopes.js'
+import type { SigningKeyCollections } from './keys.js'
 
 /** The flow a request or a refusal belongs to, carried by core results and errors alike */
 export interface FlowRef {
@@ -99,7 +100,7 @@ export interface CredentialUse {
  * The collections of the emulator's state. A credential's record stays readable until it expires
  * (a replay is recognised and revokes its grant); its single use is a separate entry, taken.
  */
-export interface StateCollections {
+export interface StateCollections extends SigningKeyCollections {
   pending: PendingAuthorization
   codes: AuthorizationCode
   codeUses: CredentialUse
@@ -119,7 +120,7 @@ export interface StateCollections {
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'assertionIds',
-  'revocations'
+  'revocations', 'signingKeys'
 ]
 
 /** The flow a grant or token belongs to */

@@ -5,7 +5,9 @@ import t from 'tap'
 import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
 import type { SigningAlg } from '../../src/core/fixture-schema.js'
 import { SIGNING_ALGS } from '../../src/core/fixture-schema.js'
-import { generateSigningKey, KeyFileError, KeyRing, loadSigningKey } from '../../src/core/keys.js'
+import { generateSigningKey, KeyFileError, KeyRing, loadSigningKey, type SigningKeyCollections } from '../../src/core/keys.js'
+import { ManualClock } from '../../src/core/clock.js'
+import { MemoryStore } from '../../src/store/memory.js'
 import { DEMO_JWT_KEY_FILE, testKeys } from './support.js'
 
 const DEMO_KEY_FILE = fileURLToPath(DEMO_JWT_KEY_FILE)
@@ -139,4 +141,36 @@ t.test('loadSigningKey errors name the file, the JSON path and the rule', async 
   const garbage = await keyFileError(loadSigningKey(path('garbage.json'), 'ES256'))
   t.ok(garbage.startsWith(`${path('garbage.json')}: $: is not a usable ES256 key (`), garbage)
   t.equal(await keyFileError(KeyRing.create({ alg: 'RS256', keyFile: DEMO_KEY_FILE })), `${DEMO_KEY_FILE}: $.kty: must be "RSA" for RS256, got "EC"`, 'KeyRing.create passes them on')
+})
+
+t.test('rings on one store share their generated keys: the first to start writes, the others read', async (t) => {
+  const store = new MemoryStore<SigningKeyCollections>(new ManualClock(), { sweepIntervalMs: 0 })
+  const [a, b] = await Promise.all([KeyRing.create({ alg: 'ES256', store }), KeyRing.create({ alg: 'ES256', store })])
+  t.strictSame(b.jwks(), a.jwks(), 'the same ES256 key and the same RS256 key, started at the same moment')
+  const later = await KeyRing.create({ alg: 'ES256', store })
+  t.strictSame(later.jwks(), a.jwks(), 'and for one started later')
+  const token = await b.sign({ sub: 'from b' })
+  t.equal((await jwtVerify(token, createLocalJWKSet(a.jwks()))).payload.sub, 'from b', "a's JWKS verifies b's token")
+  const alone = await KeyRing.create({ alg: 'ES256' })
+  t.not(alone.key().kid, a.key().kid, 'without a store each ring generates its own')
+})
+
+t.test('a key file is never written to the store; the RS256 key a ring adds beside it is shared', async (t) => {
+  const store = new MemoryStore<SigningKeyCollections>(new ManualClock(), { sweepIntervalMs: 0 })
+  const dir = t.testdir({})
+  const file = join(dir, 'signing.jwk.json')
+  writeFileSync(file, JSON.stringify(await privateJwk('ES256')))
+  const a = await KeyRing.create({ alg: 'ES256', keyFile: file, store })
+  const b = await KeyRing.create({ alg: 'ES256', keyFile: file, store })
+  t.equal(await store.get('signingKeys', 'ES256'), undefined)
+  t.equal(b.key('RS256').kid, a.key('RS256').kid)
+})
+
+t.test('after the store is cleared a ring writes its keys back, so a ring started then gets them', async (t) => {
+  const store = new MemoryStore<SigningKeyCollections>(new ManualClock(), { sweepIntervalMs: 0 })
+  const a = await KeyRing.create({ alg: 'RS256', store })
+  await store.clear()
+  await a.keepIn(store)
+  const b = await KeyRing.create({ alg: 'RS256', store })
+  t.equal(b.key().kid, a.key().kid)
 })

@@ -27,7 +27,8 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
-  keys?: KeyRing
+  /** The signing keys (default: one ring per test file); 'generate': the app's own, as the CLI makes them */
+  keys?: KeyRing | 'generate'
   /** How injected latency waits (default: the real timer); a recording fake keeps tests instant */
   sleep?: Sleep
   /** The performance devices (both on by default, as in the CLI) */
@@ -49,7 +50,7 @@ export async function buildTestApp (
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12, 0, 0))
   const app = await buildApp({ ...defaultConfig, publicUrl: BASE_URL, ...overrides }, {
     clock,
-    keys: options.keys ?? await testKeys(),
+    ...(options.keys === 'generate' ? {} : { keys: options.keys ?? await testKeys() }),
     logger: options.logger ?? false,
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
     ...(options.sleep === undefined ? {} : { sleep: options.sleep }),
