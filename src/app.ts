@@ -121,14 +121,18 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 }
 
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
-  const logTo: { log?: FastifyInstance['log'] } = {}
+  // Bound once they exist: the store reports its connection from its first moment
+  const bound: { log?: FastifyInstance['log'], keys?: KeyRing } = {}
   // One line when the store goes away and one when it is back, not one per reconnection attempt
   let down = false
   const store = await buildStore(config, deps.clock ?? systemClock, ({ up, error }) => {
     if (up === !down) return
     down = !up
-    if (up) logTo.log?.info({ store: 'up' }, 'the store is reachable again')
-    else logTo.log?.warn({ store: 'down', err: error }, 'the store is unreachable: requests answer 503 until it is back')
+    if (up) {
+      bound.log?.info({ store: 'up' }, 'the store is reachable again')
+      // A restarted store may have lost them: replicas started from now on must get the same keys
+      bound.keys?.keepIn(store).catch((error: unknown) => bound.log?.warn({ err: error }, 'could not write the signing keys back to the store'))
+    } else bound.log?.warn({ store: 'down', err: error }, 'the store is unreachable: requests answer 503 until it is back')
   })
   let emulator: Emulator
   try {
@@ -160,7 +164,8 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // A malformed URL or an over-long path parameter answers in the surface's own format
     frameworkErrors
   }).withTypeProvider<TypeBoxTypeProvider>()
-  logTo.log = app.log
+  bound.log = app.log
+  bound.keys = emulator.keys
 
   // Errors outside the surfaces (Swagger UI's static files, /openapi.*, bodies sent to unknown
   // paths) in the root not-found handler's shape. Set before any plugin: a route keeps the handler
