@@ -4,7 +4,7 @@
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8; a /verify round takes 2/5 of it)
 //   --verify-procs N  processes per side in the /verify comparison (default 4)
-//   --only a,b        run only some sections: start, verify, token, flows, latency, rss, devices, hostile
+//   --only a,b        run only some sections: start, verify, token, flows, latency, replicas, rss, devices, hostile
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { rmSync, writeFileSync } from 'node:fs'
@@ -14,7 +14,7 @@ import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { Pool } from 'undici'
 import { accessTokenFor, collectCodes, driveFlows, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
-import { BENCH_TMP, buildIfNeeded, ROOT, rssOf, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
+import { BENCH_TMP, buildIfNeeded, ROOT, rssOf, startRedisServer, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
 import { MB, median, peakGrowth, percentile, round, slope } from './lib/stats.js'
 
 /** The memory target's length: RSS is judged after this many flows */
@@ -251,6 +251,56 @@ async function fixedRate (url: string, token: string, rate: number, seconds: num
   return { latencies: latencies.sort((a, b) => a - b), failures }
 }
 
+/**
+ * Replicas sharing a store: full flows through two emulators on one Valkey/Redis (each flow's legs
+ * alternate between them) against one in-memory emulator, interleaved rounds in one run; and what
+ * the store adds to one call: /verify latency at a fixed rate, memory against Redis.
+ */
+async function replicasSection (keyFile: string): Promise<void> {
+  const redis = await startRedisServer()
+  const args = ['--signing-key', keyFile, '--log-level', 'warn']
+  const memory = await startEmulator(args)
+  const replicas = [await startEmulator([...args, '--store', redis.url]), await startEmulator([...args, '--store', redis.url])]
+  const urls = replicas.map((replica) => replica.url)
+  await driveFlows({ url: memory.url, workers: CONNECTIONS, durationMs: 2000 })
+  await driveFlows({ url: urls, workers: CONNECTIONS, durationMs: 2000 })
+  const rounds = { memory: [] as number[], replicas: [] as number[] }
+  for (let round = 0; round < 2; round++) {
+    for (const [name, url] of [['memory', memory.url], ['replicas', urls]] as const) {
+      const run = await driveFlows({ url, workers: CONNECTIONS, durationMs: SECONDS * 1000 })
+      if (run.failures > 0) throw new Error(`replicas (${name}): ${run.failures} failures, first: ${run.firstError ?? ''}`)
+      rounds[name].push(run.perSecond)
+    }
+  }
+  const rate = 500
+  const tokens = [await accessTokenFor(memory.url), await accessTokenFor(urls[0] as string)]
+  await fixedRate(memory.url, tokens[0] as string, rate, 2)
+  await fixedRate(urls[0] as string, tokens[1] as string, rate, 2)
+  // Interleaved rounds, medians of each percentile: one hiccup of this machine moves a single p99
+  const latencyRounds = 3
+  const runs = { memory: [] as Array<{ latencies: number[], failures: number }>, redis: [] as Array<{ latencies: number[], failures: number }> }
+  for (let round = 0; round < latencyRounds; round++) {
+    runs.memory.push(await fixedRate(memory.url, tokens[0] as string, rate, Math.ceil(SECONDS / 2)))
+    runs.redis.push(await fixedRate(urls[0] as string, tokens[1] as string, rate, Math.ceil(SECONDS / 2)))
+  }
+  const pct = (name: 'memory' | 'redis', q: number): number => median(runs[name].map((run) => percentile(run.latencies, q)))
+  const failures = (name: 'memory' | 'redis'): number => runs[name].reduce((sum, run) => sum + run.failures, 0)
+  await Promise.all([memory.stop(), ...replicas.map(async (replica) => await replica.stop())])
+  await redis.stop()
+  const best = (values: number[]): number => Math.max(...values)
+  const ratio = best(rounds.replicas) / best(rounds.memory)
+  results.replicas = {
+    method: `flows: 2 interleaved rounds of ${SECONDS} s, best of each; latency: /verify at ${rate} req/s, ${latencyRounds} interleaved rounds of ${Math.ceil(SECONDS / 2)} s, medians`,
+    flowsPerSecond: { memory: rounds.memory.map((v) => round(v)), twoReplicas: rounds.replicas.map((v) => round(v)) },
+    verifyLatency: {
+      memory: { p50: pct('memory', 50), p99: pct('memory', 99), failures: failures('memory') },
+      redis: { p50: pct('redis', 50), p99: pct('redis', 99), failures: failures('redis') }
+    }
+  }
+  rows.push({ measure: 'full flows/s, two replicas on one Redis (legs alternate) vs one in-memory process (best of 2 interleaved rounds)', emulator: `${Math.round(best(rounds.replicas))}`, baseline: `${Math.round(best(rounds.memory))}`, ratio: `${round(100 * ratio)}%`, target: '(info)', met: null })
+  rows.push({ measure: `/verify added by the Redis store at ${rate} req/s: p50 / p99 (Redis - memory; medians of ${latencyRounds} rounds)`, emulator: `${round(pct('redis', 50) - pct('memory', 50), 2)} / ${round(pct('redis', 99) - pct('memory', 99), 2)} ms`, baseline: `memory p50 ${round(pct('memory', 50), 2)}, p99 ${round(pct('memory', 99), 2)} ms`, ratio: '', target: '(info)', met: failures('redis') === 0 ? null : false })
+}
+
 async function latencySection (keyFile: string): Promise<void> {
   const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
   const token = await accessTokenFor(emulator.url)
@@ -380,6 +430,7 @@ async function main (): Promise<void> {
   if (enabled('token')) { log('token vs oauth2-mock-server'); await tokenSection(keyFile) }
   if (enabled('flows')) { log('full flows'); await flowsSection(keyFile, bareRps, signsPerSecond) }
   if (enabled('latency')) { log('injected latency accuracy'); await latencySection(keyFile) }
+  if (enabled('replicas')) { log('replicas sharing a Redis store'); await replicasSection(keyFile) }
   if (enabled('devices')) { log('what each performance device is worth'); await devicesSection(keyFile) }
   if (enabled('hostile')) { log('memory under hostile authorizes'); await hostileSection(keyFile) }
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }

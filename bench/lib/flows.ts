@@ -29,12 +29,12 @@ function pathOf (location: string | string[] | undefined, step: string): string 
   return url.pathname + url.search
 }
 
-/** Gateway then operator leg: the code the app receives on its redirect_uri */
-export async function authorizeCode (client: Pool): Promise<string> {
+/** Gateway then operator leg (on `operatorClient`, another replica, when given): the code the app receives */
+export async function authorizeCode (client: Pool, operatorClient = client): Promise<string> {
   const gateway = await client.request({ method: 'GET', path: AUTHORIZE_PATH })
   await gateway.body.dump()
   if (gateway.statusCode !== 302) throw new Error(`authorize answered ${gateway.statusCode}`)
-  const operator = await client.request({ method: 'GET', path: pathOf(gateway.headers.location, 'authorize') })
+  const operator = await operatorClient.request({ method: 'GET', path: pathOf(gateway.headers.location, 'authorize') })
   await operator.body.dump()
   if (operator.statusCode !== 302) throw new Error(`operator answered ${operator.statusCode}`)
   const callback = new URL(operator.headers.location as string)
@@ -67,10 +67,12 @@ export async function verifyNumber (client: Pool, accessToken: string): Promise<
   if (res.statusCode !== 200 || body.devicePhoneNumberVerified !== true) throw new Error(`verify answered ${res.statusCode}: ${JSON.stringify(body)}`)
 }
 
-export async function runFlow (client: Pool): Promise<void> {
-  const code = await authorizeCode(client)
-  const accessToken = await exchangeCode(client, code)
-  await verifyNumber(client, accessToken)
+/** One flow; with several clients (replicas) each leg goes to the next one, round robin */
+export async function runFlow (clients: readonly Pool[]): Promise<void> {
+  const leg = (n: number): Pool => clients[n % clients.length] as Pool
+  const code = await authorizeCode(leg(0), leg(1))
+  const accessToken = await exchangeCode(leg(2), code)
+  await verifyNumber(leg(3), accessToken)
 }
 
 export interface FlowRun {
@@ -82,7 +84,8 @@ export interface FlowRun {
 }
 
 export interface FlowRunOptions {
-  url: string
+  /** One emulator, or replicas sharing a store: each flow's legs then go round robin */
+  url: string | readonly string[]
   workers: number
   /** Stop after this long ... */
   durationMs?: number
@@ -93,7 +96,7 @@ export interface FlowRunOptions {
 }
 
 export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
-  const client = pool(options.url, options.workers)
+  const clients = (typeof options.url === 'string' ? [options.url] : options.url).map((url) => pool(url, options.workers))
   const started = performance.now()
   const deadline = started + (options.durationMs ?? Number.POSITIVE_INFINITY)
   const max = options.maxFlows ?? Number.POSITIVE_INFINITY
@@ -106,7 +109,7 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
     while (performance.now() < deadline && launched < max) {
       launched++
       try {
-        await runFlow(client)
+        await runFlow(clients)
         flows++
       } catch (error) {
         failures++
@@ -117,7 +120,7 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
   await Promise.all(Array.from({ length: options.workers }, worker))
   if (ticker !== undefined) clearInterval(ticker)
   const elapsedMs = performance.now() - started
-  await client.close()
+  await Promise.all(clients.map(async (client) => { await client.close() }))
   return { flows, failures, elapsedMs, perSecond: flows / (elapsedMs / 1000), ...(firstError === undefined ? {} : { firstError }) }
 }
 

@@ -108,6 +108,32 @@ export async function startProcess (options: StartOptions): Promise<ServerProces
   }
 }
 
+export interface RedisProcess {
+  url: string
+  pid: number
+  stop: () => Promise<void>
+}
+
+/** A Valkey or Redis server for the shared-store sections, without persistence ($REDIS_SERVER, else redis-server) */
+export async function startRedisServer (): Promise<RedisProcess> {
+  const port = await freePort()
+  const dir = tempDir('bench-redis')
+  const binary = process.env.REDIS_SERVER ?? 'redis-server'
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let output = ''
+    child.once('error', reject)
+    child.once('exit', (code) => { reject(new Error(`${binary} exited (${String(code)}) before it was ready: ${output}`)) })
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (output.includes('Ready to accept connections')) { child.stdout.resume(); resolve() }
+    })
+  })
+  child.removeAllListeners('exit')
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid as number, stop: async () => { child.kill('SIGTERM'); await exited } }
+}
+
 /** Builds dist/ when a source is newer, as `npm start` does */
 export async function buildIfNeeded (): Promise<void> {
   await new Promise<void>((resolve, reject) => {
