@@ -8,6 +8,8 @@ import t, { type Test } from 'tap'
 import { listeningAddress, startProcess, type RunningProcess } from './child-process.js'
 import { freePort } from '../../bench/lib/processes.js'
 import { packedPackage, ROOT } from './packed-package.js'
+import { parse as parseYaml } from 'yaml'
+import { startRedis } from '../helpers/redis.js'
 
 t.setTimeout(180_000)
 
@@ -154,4 +156,69 @@ t.test('docker-compose.yml: PUBLIC_URL becomes the issuer, mounted fixtures are 
   const app = runInApp(t, composeCommand('example-app', 'command'), {}, pkg.root)
   t.same(await app.exited, { code: 0, signal: null }, app.stderr())
   t.match(app.stdout(), new RegExp(`^issuer http://localhost:${port}/camara/api/auth/v1 signing keys \\d+\n$`))
+})
+
+interface ComposeService {
+  profiles?: string[]
+  image?: string
+  command?: string[]
+  environment?: Record<string, string | number>
+  ports?: string[]
+  volumes?: string[]
+  depends_on?: Record<string, { condition: string }>
+  healthcheck?: { test: string[] }
+}
+
+t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a load balancer, each start path checked', async (t) => {
+  const services = (parseYaml(compose, { merge: true }) as { services: Record<string, ComposeService> }).services
+  const service = (name: string): ComposeService => {
+    const found = services[name]
+    if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`)
+    return found
+  }
+  t.equal(services.emulator?.profiles, undefined, 'plain `docker compose up` still starts the one emulator only')
+  for (const name of ['valkey', 'replica-1', 'replica-2', 'lb']) t.strictSame(service(name).profiles, ['replicas'], `${name} is in the profile`)
+  const valkey = service('valkey')
+  t.match(valkey.image, /^valkey\/valkey:\d+/)
+  t.strictSame(valkey.healthcheck?.test, ['CMD', 'valkey-cli', 'ping'])
+
+  const lb = service('lb')
+  const [published, inside] = (lb.ports?.[0] ?? '').split(':')
+  const replicas = ['replica-1', 'replica-2'].map(service)
+  for (const replica of replicas) {
+    const env = replica.environment ?? {}
+    t.equal(env.STORE_URL, 'redis://valkey:6379', 'the store is the valkey service')
+    t.equal(env.PUBLIC_URL, `http://localhost:${published ?? ''}`, 'the issuer is the load balancer\'s address')
+    t.equal(env.SIGNING_KEY, undefined, 'no key file: the first replica\'s key is shared through the store')
+    t.strictSame(replica.depends_on, { valkey: { condition: 'service_healthy' } })
+  }
+  t.strictSame(lb.depends_on, { 'replica-1': { condition: 'service_healthy' }, 'replica-2': { condition: 'service_healthy' } })
+
+  // The load balancer's configuration: it listens where the port is published to, and its
+  // upstreams are the two replica services on the port they listen on
+  const mount = (lb.volumes?.[0] ?? '').split(':')
+  const nginx = readFileSync(join(ROOT, mount[0] ?? ''), 'utf8')
+  t.equal(mount[1], '/etc/nginx/conf.d/default.conf')
+  t.match(nginx, new RegExp(`^\\s*listen ${inside ?? ''};$`, 'm'))
+  const upstreams = [...nginx.matchAll(/^\s*server (\S+?):(\d+)\b/gm)].map((m) => `${m[1] ?? ''}:${m[2] ?? ''}`)
+  t.strictSame(upstreams, replicas.map((replica, i) => `replica-${i + 1}:${String(replica.environment?.PORT)}`))
+
+  // Each replica's start path with its compose environment, the store swapped for a local server
+  const redis = await startRedis(t)
+  const pkg = await packedPackage()
+  const started: Array<{ port: number }> = []
+  for (const replica of replicas) {
+    const port = await freePort()
+    const env = Object.fromEntries(Object.entries(replica.environment ?? {}).map(([name, value]) => [name, String(value)]))
+    const container = runInApp(t, entrypoint, { ...containerEnv, ...env, PORT: String(port), STORE_URL: redis.url }, pkg.root)
+    await listeningAddress(container)
+    started.push({ port })
+    const [kind, ...check] = (replica.healthcheck?.test ?? []).map((part) => part.replaceAll(':9091', `:${port}`))
+    t.equal(kind, 'CMD')
+    t.same(await runInApp(t, check, {}, pkg.root).exited, { code: 0, signal: null }, 'its health check passes')
+  }
+  const jwks = await Promise.all(started.map(async ({ port }) => await (await fetch(`http://127.0.0.1:${port}/camara/api/auth/v1/jwks`)).json()))
+  t.strictSame(jwks[1], jwks[0], 'both replicas publish the one signing key')
+  const issuers = await Promise.all(started.map(async ({ port }) => (await (await fetch(`http://127.0.0.1:${port}/_emulator/health`)).json() as { issuer: string }).issuer))
+  t.strictSame(issuers, [`http://localhost:${published ?? ''}/camara/api/auth/v1`, `http://localhost:${published ?? ''}/camara/api/auth/v1`])
 })
