@@ -560,7 +560,8 @@ t.test('completeAtOperator', async (t) => {
         refreshTokens: 0,
         refreshTokenUses: 0,
         assertionIds: 0,
-        revocations: 0
+        revocations: 0,
+        signingKeys: 0
       }, 'no grant, no code')
     })
 
