@@ -11,6 +11,10 @@ import { accessTokenFor } from '../../bench/lib/flows.js'
 import { listeningAddress, startProcess } from './child-process.js'
 import { packedPackage, ROOT } from './packed-package.js'
 
+// The first file to need the packed package builds it (tsc, esbuild, npm pack): on a loaded 2-core
+// machine that alone can pass tap's default 30 s
+t.setTimeout(180_000)
+
 /** The part of esbuild's metafile read here (https://esbuild.github.io/api/#metafile) */
 interface Metafile {
   outputs: Record<string, { bytes: number, imports: Array<{ path: string, kind: string, external?: boolean }> }>
