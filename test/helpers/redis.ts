@@ -17,13 +17,29 @@ export interface RedisServer {
   start: () => Promise<void>
 }
 
-function serverBinary (): string {
+const MISSING = 'no Valkey or Redis server is installed (Debian: apt-get install redis-server; or set REDIS_SERVER)'
+
+function findBinary (): string | undefined {
   const given = process.env.REDIS_SERVER
-  if (given !== undefined && given !== '') return given
-  for (const name of ['valkey-server', 'redis-server']) {
-    if (spawnSync('sh', ['-c', `command -v ${name}`]).status === 0) return name
-  }
-  throw new Error('the shared-store tests need a Valkey or Redis server: install redis-server (Debian: apt-get install redis-server) or set REDIS_SERVER')
+  const candidates = given !== undefined && given !== '' ? [given] : ['valkey-server', 'redis-server']
+  return candidates.find((name) => spawnSync('sh', ['-c', 'command -v "$0"', name]).status === 0)
+}
+
+function serverBinary (): string {
+  const binary = findBinary()
+  if (binary === undefined) throw new Error(`the shared-store tests need a server: ${MISSING}`)
+  return binary
+}
+
+/**
+ * True when no server binary is installed: then `what` is skipped, visibly, and the caller runs
+ * none of it. In CI (CI=true; .ci/run installs redis-server) that is a failure, never a green skip.
+ */
+export function redisMissing (t: Test, what: string): boolean {
+  if (findBinary() !== undefined) return false
+  if (process.env.CI === 'true') t.fail(`${MISSING}: .ci/run should have installed Debian's redis-server`)
+  else t.test(what, { skip: MISSING }, async () => {})
+  return true
 }
 
 async function freePort (): Promise<number> {

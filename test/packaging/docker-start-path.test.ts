@@ -9,7 +9,7 @@ import { listeningAddress, startProcess, type RunningProcess } from './child-pro
 import { freePort } from '../../bench/lib/processes.js'
 import { packedPackage, ROOT } from './packed-package.js'
 import { parse as parseYaml } from 'yaml'
-import { startRedis } from '../helpers/redis.js'
+import { redisMissing, startRedis } from '../helpers/redis.js'
 
 t.setTimeout(180_000)
 
@@ -204,6 +204,7 @@ t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a 
   t.strictSame(upstreams, replicas.map((replica, i) => `replica-${i + 1}:${String(replica.environment?.PORT)}`))
 
   // Each replica's start path with its compose environment, the store swapped for a local server
+  if (redisMissing(t, 'each replica\'s start path against a local Valkey or Redis')) return
   const redis = await startRedis(t)
   const pkg = await packedPackage()
   const started: Array<{ port: number }> = []
