@@ -119,15 +119,20 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   private readonly client: Client
   private readonly tag: string
   private readonly known: ReadonlySet<string>
-  private readonly timeout: number
   private readonly where: string
   private closed = false
+  /**
+   * A hung server (connected, answering nothing) fails a command after the timeout, sent or not:
+   * the request answers 503 instead of hanging. A timed-out take may still have run on the server,
+   * so the credential can be spent with a 503 answered, as with a real store behind a real service
+   */
+  private readonly commandOptions: { timeout: number, rejectInFlight: true }
 
   private constructor (client: Client, options: RedisStoreOptions) {
     this.client = client
     this.tag = `{${options.prefix ?? 'nv'}}`
     this.known = new Set(options.collections ?? [])
-    this.timeout = options.commandTimeoutMs ?? 2_000
+    this.commandOptions = { timeout: options.commandTimeoutMs ?? 2_000, rejectInFlight: true }
     this.where = redactUrl(options.url)
   }
 
@@ -163,7 +168,7 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
 
   private async command<T>(args: string[]): Promise<T> {
     try {
-      return await this.client.sendCommand(args, { timeout: this.timeout }) as T
+      return await this.client.sendCommand(args, this.commandOptions) as T
     } catch (error) {
       throw this.unavailable(error)
     }
@@ -173,7 +178,7 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   private async run<T>(which: Script, keys: string[], args: string[]): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args]
     try {
-      return await this.client.sendCommand(['EVALSHA', which.sha, ...tail], { timeout: this.timeout }) as T
+      return await this.client.sendCommand(['EVALSHA', which.sha, ...tail], this.commandOptions) as T
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw this.unavailable(error)
     }

@@ -15,6 +15,8 @@ export interface RedisServer {
   stop: (options?: { crash?: boolean }) => Promise<void>
   /** Starts it again on the same port (nothing to do while it runs) */
   start: () => Promise<void>
+  /** Freezes the server (SIGSTOP: connections stay open, nothing answers) or thaws it (SIGCONT) */
+  freeze: (frozen: boolean) => void
 }
 
 const MISSING = 'no Valkey or Redis server is installed (Debian: apt-get install redis-server; or set REDIS_SERVER)'
@@ -91,6 +93,7 @@ export async function startRedis (t: Test): Promise<RedisServer> {
   }
 
   await start()
-  t.teardown(async () => { await stop({ crash: true }) })
-  return { url: `redis://127.0.0.1:${port}`, port, stop, start }
+  t.teardown(async () => { child?.kill('SIGCONT'); await stop({ crash: true }) })
+  const freeze = (frozen: boolean): void => { child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT') }
+  return { url: `redis://127.0.0.1:${port}`, port, stop, start, freeze }
 }

@@ -123,6 +123,25 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
     t.equal(events.at(-1), true, 'and when it came back')
   })
 
+  t.test('a server that hangs (connected, answering nothing) is unavailable after the command timeout', async (t) => {
+    const store = await RedisStore.connect<ContractCollections>({ url: server.url, prefix: `hang${++worlds}`, commandTimeoutMs: 300 })
+    t.teardown(async () => { await store.close() })
+    await store.put('codes', 'k', { grantId: 'g' }, 60_000)
+    server.freeze(true)
+    t.teardown(() => { server.freeze(false) })
+    const started = Date.now()
+    await t.rejects(store.get('codes', 'k'), StoreUnavailableError)
+    const waited = Date.now() - started
+    t.ok(waited >= 250 && waited < 5_000, `refused after the command timeout, not never (${waited} ms)`)
+    server.freeze(false)
+    let value
+    for (let i = 0; i < 100 && value === undefined; i++) {
+      value = await store.get('codes', 'k').catch(() => undefined)
+      if (value === undefined) await sleep(50)
+    }
+    t.strictSame(value, { grantId: 'g' }, 'answers again once the server does')
+  })
+
   t.test('a closed store says so', async (t) => {
     const store = await connect()
     await store.close()
