@@ -8,6 +8,7 @@ import { buildTestApp, ISSUER } from '../helpers/app.js'
 import { authorizationCode, exchangeCode, gatewayLeg, operatorLeg, redirectOf, SEED_KONERA, verify, type Tokens } from '../helpers/flow.js'
 import { redisMissing, startRedis } from '../helpers/redis.js'
 import { RedisStore } from '../../src/store/redis.js'
+import { startEmulator } from '../../src/index.js'
 
 if (!redisMissing(t, 'the emulator on a shared store')) {
   const server = await startRedis(t)
@@ -104,6 +105,17 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     t.equal(status, 200, 'healthy again without a restart')
     const again = await exchangeCode(a, await authorizationCode(a, DEVICE))
     t.equal(again.statusCode, 200, 'a whole flow works again')
+  })
+
+  t.test('the programmatic API takes the same store option: two emulators in this process, one state', async (t) => {
+    const url = `${server.url}/${++databases}`
+    const [a, b] = await Promise.all([startEmulator({ store: url }), startEmulator({ store: url })])
+    t.teardown(async () => { await Promise.all([a.close(), b.close()]) })
+    t.strictSame(await (await fetch(b.urls.jwks)).json(), await (await fetch(a.urls.jwks)).json(), 'one signing key')
+    const minted = await a.mintToken({ clientId: 'demo-app', msisdn: '+34666666666', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify' })
+    const answer = await fetch(b.urls.verify, { method: 'POST', headers: { authorization: `Bearer ${minted.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ phoneNumber: '+34666666666' }) })
+    t.equal(answer.status, 200, 'a token minted on one verifies on the other')
+    await t.rejects(startEmulator({ store: 'memcached://127.0.0.1:11211' }), { name: 'RangeError', message: 'not a redis:// or rediss:// URL: memcached://127.0.0.1:11211' })
   })
 
   t.test('an unreachable store stops start-up with a message naming it', async (t) => {
