@@ -92,13 +92,12 @@ async function buildStore (config: Pick<EmulatorConfig, 'store'>, clock: Clock, 
   return await RedisStore.connect<AppCollections>({ url: config.store, collections: APP_COLLECTIONS, onConnectionChange: events })
 }
 
-export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies = {}, store?: Store<AppCollections>): Promise<Emulator> {
+export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies, store: Store<AppCollections>): Promise<Emulator> {
   const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
   const clock = deps.clock ?? systemClock
-  const state = store ?? await buildStore(config, clock)
-  const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile, store: state })
+  const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile, store })
   return new Emulator({
-    store: state,
+    store,
     fixtures,
     keys,
     publicUrl: resolvePublicUrl(config),
@@ -123,11 +122,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   // Bound once they exist: the store reports its connection from its first moment
   const bound: { log?: FastifyInstance['log'], keys?: KeyRing } = {}
-  // One line when the store goes away and one when it is back, not one per reconnection attempt
-  let down = false
   const store = await buildStore(config, deps.clock ?? systemClock, ({ up, error }) => {
-    if (up === !down) return
-    down = !up
     if (up) {
       bound.log?.info({ store: 'up' }, 'the store is reachable again')
       // A restarted store may have lost them: replicas started from now on must get the same keys

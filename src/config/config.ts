@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import type { SigningAlg } from '../core/fixture-schema.js'
 import type { Profile } from '../core/context.js'
 import { SIGNING_ALGS } from '../core/fixture-schema.js'
+import { isSharedStoreUrl } from '../core/store.js'
 import { PACKAGE_ROOT } from '../package-root.js'
 
 export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'fixtures', 'default.json')
@@ -108,13 +109,8 @@ function url (value: string): string {
 
 function storeUrl (value: string): string {
   const trimmed = value.trim()
-  if (trimmed === 'memory') return trimmed
-  let parsed: URL | undefined
-  try { parsed = new URL(trimmed) } catch {}
-  if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
-    throw new InvalidArgumentError('must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]')
-  }
-  return trimmed
+  if (trimmed === 'memory' || isSharedStoreUrl(trimmed)) return trimmed
+  throw new InvalidArgumentError('must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]')
 }
 
 function hostNames (value: string): string[] {

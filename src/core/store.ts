@@ -39,6 +39,16 @@ export interface Store<M extends CollectionMap> {
   close: () => Promise<void>
 }
 
+/** A shared store's address: redis:// or rediss:// with a host (Valkey, Redis 7+) */
+export function isSharedStoreUrl (url: string): boolean {
+  try {
+    const parsed = new URL(url)
+    return (parsed.protocol === 'redis:' || parsed.protocol === 'rediss:') && parsed.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
 /** Every implementation refuses a time to live that is not above zero */
 export function checkTtl (ttlMs: number): void {
   if (!(ttlMs > 0)) throw new RangeError(`a time to live must be above 0 ms (got ${ttlMs})`)
@@ -52,8 +62,6 @@ export function checkTtl (ttlMs: number): void {
 export class StoreUnavailableError extends Error {
   /** What a client is told (the message, naming the server, is for the journal and the log) */
   static readonly answer = 'the emulator cannot reach its store (--store); try again shortly'
-
-  readonly statusCode = 503
 
   constructor (message: string, options?: { cause?: unknown }) {
     super(message, options)

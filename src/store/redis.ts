@@ -12,24 +12,25 @@
 import { createClient, ErrorReply } from '@redis/client'
 import { createHash } from 'node:crypto'
 import { deepFreeze } from '../core/scenarios/freeze.js'
-import { checkTtl, StoreUnavailableError, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
+import { checkTtl, isSharedStoreUrl, StoreUnavailableError, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
 
-/** The server's time in ms, then the removal of what expired from the index in KEYS[1] */
+/** The server's time in ms, as `now` */
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
-const TRIM = "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+/** Drops from the index in KEYS[n] the keys that expired by `now` */
+const trim = (n: number): string => `redis.call('ZREMRANGEBYSCORE', KEYS[${n}], '-inf', now)\n`
 
 /** KEYS: value, index, collections; ARGV: json, ttl, key, collection */
 const PUT = `${NOW}redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
-${TRIM}redis.call('SADD', KEYS[3], ARGV[4])
+${trim(2)}redis.call('SADD', KEYS[3], ARGV[4])
 return 1`
 
 /** Same keys and arguments as PUT; 1 when written, 0 when a live value has the key */
 const ADD = `${NOW}if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
-${TRIM}redis.call('SADD', KEYS[3], ARGV[4])
+${trim(2)}redis.call('SADD', KEYS[3], ARGV[4])
 return 1`
 
 /** KEYS: value, index; ARGV: key. The value, or nil */
@@ -47,8 +48,8 @@ const INCREMENT = `local count = redis.call('INCR', KEYS[1])
 if ARGV[1] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`
 
-/** KEYS: (unused), index. The live entries of the collection */
-const SIZE = `${NOW}${TRIM}return redis.call('ZCARD', KEYS[2])`
+/** KEYS: index. The live entries of the collection */
+const SIZE = `${NOW}${trim(1)}return redis.call('ZCARD', KEYS[1])`
 
 interface Script { source: string, sha: string }
 
@@ -76,7 +77,7 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number
   /** Ms the first connection may take (default 5,000) */
   connectTimeoutMs?: number
-  /** Told when the connection drops or comes back (the log) */
+  /** Told once when the connection drops and once when it is back (the log), not at every retry */
   onConnectionChange?: (event: { up: boolean, error?: Error }) => void
 }
 
@@ -93,11 +94,6 @@ function makeClient (options: RedisStoreOptions, connected: () => boolean) {
 }
 
 type Client = ReturnType<typeof makeClient>
-
-/** URLs the store accepts, before anything connects */
-export function isRedisUrl (url: string): boolean {
-  return /^rediss?:\/\/[^/]/.test(url)
-}
 
 /** The URL with any password replaced, for messages and the log */
 export function redactUrl (url: string): string {
@@ -138,12 +134,19 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
 
   /** Connects, or rejects with StoreUnavailableError naming the server */
   static async connect<M extends CollectionMap>(options: RedisStoreOptions): Promise<RedisStore<M>> {
-    if (!isRedisUrl(options.url)) throw new RangeError(`not a redis:// or rediss:// URL: ${redactUrl(options.url)}`)
+    if (!isSharedStoreUrl(options.url)) throw new RangeError(`not a redis:// or rediss:// URL: ${redactUrl(options.url)}`)
     let connected = false
     const client = makeClient(options, () => connected)
-    // Without a listener an 'error' event would end the process; the outage is an answer instead
-    client.on('error', (error: Error) => { if (connected) options.onConnectionChange?.({ up: false, error }) })
-    client.on('ready', () => { if (connected) options.onConnectionChange?.({ up: true }) })
+    // Without a listener an 'error' event would end the process; the outage is an answer instead.
+    // The client reports an error at every failed retry: only the changes are passed on
+    let up = true
+    const change = (event: { up: boolean, error?: Error }): void => {
+      if (!connected || event.up === up) return
+      up = event.up
+      options.onConnectionChange?.(event)
+    }
+    client.on('error', (error: Error) => { change({ up: false, error }) })
+    client.on('ready', () => { change({ up: true }) })
     try {
       await client.connect()
     } catch (error) {
@@ -242,7 +245,7 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   }
 
   async size (collection: CollectionName<M>): Promise<number> {
-    return await this.run<number>(SCRIPTS.size, [this.collectionsKey, this.indexKey(collection)], [])
+    return await this.run<number>(SCRIPTS.size, [this.indexKey(collection)], [])
   }
 
   async sizes (): Promise<Record<CollectionName<M>, number>> {
