@@ -12,8 +12,6 @@ export interface SigningKeyCollections {
   signingKeys: { jwk: JWK }
 }
 
-export const SIGNING_KEY_COLLECTIONS: ReadonlyArray<keyof SigningKeyCollections> = ['signingKeys']
-
 /** How long a generated key stays in the store: as good as for ever (a reset writes it again) */
 const KEEP_MS = 10 * 365 * 24 * 3600 * 1000
 
@@ -46,16 +44,21 @@ export async function generateSigningKey (alg: SigningAlg): Promise<SigningKey> 
   return { ...await fromPrivateJwk(alg, jwk), generated: jwk }
 }
 
+async function keptSigningKey (alg: SigningAlg, jwk: JWK): Promise<SigningKey> {
+  return { ...await fromPrivateJwk(alg, { ...jwk }), generated: jwk }
+}
+
 /**
- * A generated key for `alg`, the same for every emulator on `store`: this one's candidate when it
- * is the first to write it, else the key another wrote first.
+ * A generated key for `alg`, the same for every emulator on `store`: the key already kept there,
+ * else this one's own, unless another emulator started at the same moment wrote its key first.
  */
 async function sharedSigningKey (alg: SigningAlg, store: Store<SigningKeyCollections>): Promise<SigningKey> {
+  const kept = await store.get('signingKeys', alg)
+  if (kept !== undefined) return await keptSigningKey(alg, kept.jwk)
   const candidate = await generateSigningKey(alg)
   if (await store.add('signingKeys', alg, { jwk: candidate.generated as JWK }, KEEP_MS)) return candidate
-  const kept = await store.get('signingKeys', alg)
-  if (kept === undefined) return candidate
-  return { ...await fromPrivateJwk(alg, { ...kept.jwk }), generated: kept.jwk }
+  const first = await store.get('signingKeys', alg)
+  return first === undefined ? candidate : await keptSigningKey(alg, first.jwk)
 }
 
 /** Reads a private JWK (or a JWKS with one key) from a file, checking it suits the algorithm. */
