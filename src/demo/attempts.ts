@@ -77,8 +77,7 @@ export class DemoAttempts {
    */
   async put (id: string, attempt: DemoAttempt, ttlMs: number): Promise<void> {
     if (await this.store.get('demoAttempts', id) === undefined) {
-      const { demoAttempts: live = 0 } = await this.store.sizes()
-      if (live >= this.capacity) throw new DemoAttemptsFullError(this.capacity)
+      if (await this.store.size('demoAttempts') >= this.capacity) throw new DemoAttemptsFullError(this.capacity)
     }
     // The store keeps a frozen copy: neither the caller's object nor a reader can change it
     await this.store.put('demoAttempts', id, attempt, ttlMs)

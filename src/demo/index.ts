@@ -17,12 +17,15 @@ import { DEMO_CLIENT_ID, DemoBackend } from './verification.js'
 
 function demoErrorHandler (dashboard: boolean) {
   return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-    const unavailable = error instanceof StoreUnavailableError
-    const status = unavailable ? 503 : (error as FastifyError).statusCode ?? 500
-    if (status >= 500 && !unavailable) request.log.error({ err: error }, 'unexpected error in the demo app')
-    const text = unavailable ? `The demo app cannot go on: ${StoreUnavailableError.answer}.` : status < 500 ? error.message : 'The demo app failed unexpectedly; the log has the details.'
-    const nonce = newNonce()
-    return sendPage(reply, status < 500 || unavailable ? status : 500, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status } }), nonce)
+    const page = (status: number, text: string, raw = status): FastifyReply => {
+      const nonce = newNonce()
+      return sendPage(reply, status, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status: raw } }), nonce)
+    }
+    if (error instanceof StoreUnavailableError) return page(503, `The demo app cannot go on: ${StoreUnavailableError.answer}.`)
+    const status = (error as FastifyError).statusCode ?? 500
+    if (status < 500) return page(status, error.message)
+    request.log.error({ err: error }, 'unexpected error in the demo app')
+    return page(500, 'The demo app failed unexpectedly; the log has the details.', status)
   }
 }
 
