@@ -44,7 +44,9 @@ export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     if (EMULATOR_VARIABLES.includes(name) || /^(npm_|TAP|_TAPJS|NODE_OPTIONS$|NODE_V8_COVERAGE$|TS_NODE_)/i.test(name)) continue
     env[name] = value
   }
-  return { ...env, ...extra }
+  // Processes started through tsx (src/server.ts, a TypeScript consumer) keep no cache in the
+  // system temp folder: nothing of a test run lives outside the checkout
+  return { ...env, TSX_DISABLE_CACHE: '1', ...extra }
 }
 
 export function startProcess (command: string, args: string[], options: SpawnOptions = {}): RunningProcess {
