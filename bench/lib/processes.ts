@@ -114,22 +114,44 @@ export interface RedisProcess {
   stop: () => Promise<void>
 }
 
-/** A Valkey or Redis server for the shared-store sections, without persistence ($REDIS_SERVER, else redis-server) */
+/**
+ * A Valkey or Redis server on 127.0.0.1:`port` without persistence, its files in `dir`, once it
+ * accepts connections: the bench's shared-store section and the shared-store tests start it so
+ */
+export async function spawnRedisServer (binary: string, port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const collect = (chunk: Buffer): void => { output += chunk.toString() }
+  await new Promise<void>((resolve, reject) => {
+    const fail = (why: string): void => {
+      clearTimeout(timer)
+      child.kill('SIGKILL')
+      reject(new Error(`${binary} ${why}:\n${output}`))
+    }
+    const timer = setTimeout(() => { fail('did not start within 10 s') }, 10_000)
+    const exited = (code: number | null): void => { fail(`exited (${String(code)}) before it was ready`) }
+    const ready = (): void => {
+      if (!output.includes('Ready to accept connections')) return
+      clearTimeout(timer)
+      child.off('exit', exited)
+      child.stdout.off('data', ready)
+      // From here on its output is read and dropped: nothing is kept for the life of the server
+      child.stdout.off('data', collect).resume()
+      child.stderr.off('data', collect).resume()
+      resolve()
+    }
+    child.once('error', (error) => { fail(`could not start (${error.message})`) })
+    child.once('exit', exited)
+    child.stdout.on('data', collect).on('data', ready)
+    child.stderr.on('data', collect)
+  })
+  return child
+}
+
+/** A Valkey or Redis server for the shared-store section ($REDIS_SERVER, else redis-server) */
 export async function startRedisServer (): Promise<RedisProcess> {
   const port = await freePort()
-  const dir = tempDir('bench-redis')
-  const binary = process.env.REDIS_SERVER ?? 'redis-server'
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise<void>((resolve, reject) => {
-    let output = ''
-    child.once('error', reject)
-    child.once('exit', (code) => { reject(new Error(`${binary} exited (${String(code)}) before it was ready: ${output}`)) })
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString()
-      if (output.includes('Ready to accept connections')) { child.stdout.resume(); resolve() }
-    })
-  })
-  child.removeAllListeners('exit')
+  const child = await spawnRedisServer(process.env.REDIS_SERVER ?? 'redis-server', port, tempDir('bench-redis'))
   const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid as number, stop: async () => { child.kill('SIGTERM'); await exited } }
 }

@@ -3,10 +3,10 @@
 // be stopped and started again on the same port (an outage and a store restart).
 // The binary: $REDIS_SERVER, else valkey-server or redis-server on the PATH (.ci/run installs
 // Debian's redis-server).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import type { Test } from 'tap'
 import { tempDir } from './temp-dir.js'
+import { freePort, spawnRedisServer } from '../../bench/lib/processes.js'
 
 export interface RedisServer {
   url: string
@@ -44,17 +44,6 @@ export function redisMissing (t: Test, what: string): boolean {
   return true
 }
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
-
 export async function startRedis (t: Test): Promise<RedisServer> {
   const binary = serverBinary()
   const dir = tempDir(t, 'redis-')
@@ -63,24 +52,7 @@ export async function startRedis (t: Test): Promise<RedisServer> {
 
   const start = async (): Promise<void> => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) return
-    const proc = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    child = proc
-    let output = ''
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`${binary} did not start within 10 s:\n${output}`)) }, 10_000)
-      const read = (chunk: Buffer): void => {
-        output += chunk.toString()
-        if (/Ready to accept connections/.test(output)) {
-          clearTimeout(timer)
-          proc.stdout?.off('data', read)
-          proc.stdout?.resume()
-          resolve()
-        }
-      }
-      proc.stdout?.on('data', read)
-      proc.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${binary} exited (${code}) before it was ready:\n${output}`)) })
-    })
+    child = await spawnRedisServer(binary, port, dir)
   }
 
   const stop = async ({ crash = false } = {}): Promise<void> => {
