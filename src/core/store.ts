@@ -26,7 +26,14 @@ export interface Store<M extends CollectionMap> {
    * cleared.
    */
   increment: (counter: string, ttlMs?: number) => Promise<number>
-  /** Removes every value of every collection and every counter */
+  /**
+   * Restarts a live value's time to live without rewriting it; false, and nothing written, when
+   * no live value has the key (so a refresh never brings back what another replica removed)
+   */
+  touch: <C extends CollectionName<M>>(collection: C, key: string, ttlMs: number) => Promise<boolean>
+  /** The live entries of one collection, in no set order: only for collections kept small by a cap */
+  list: <C extends CollectionName<M>>(collection: C) => Promise<Array<{ key: string, value: Readonly<M[C]> }>>
+  /** Removes every value of every collection and every counter (of this store, not its namespaces) */
   clear: () => Promise<void>
   /** Live entries per collection (expired ones not counted) */
   sizes: () => Promise<Record<CollectionName<M>, number>>
@@ -36,7 +43,19 @@ export interface Store<M extends CollectionMap> {
    * frees up the moment entries expire, never at the next sweep.
    */
   size: (collection: CollectionName<M>) => Promise<number>
+  /**
+   * A store of the same kind, on the same server, whose values and counters live apart from this
+   * one's and from every other namespace's; closing it leaves the shared connection open
+   */
+  namespace: (name: string) => Store<M>
   close: () => Promise<void>
+}
+
+/** A namespace's name as the stores accept it (the control API checks names against it first) */
+export const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+export function checkNamespaceName (name: string): void {
+  if (!NAMESPACE_NAME.test(name)) throw new RangeError(`a namespace's name must match ${NAMESPACE_NAME.source} (got "${name}")`)
 }
 
 /** A shared store's address: redis:// or rediss:// with a host (Valkey, Redis 7+) */

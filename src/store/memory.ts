@@ -1,7 +1,7 @@
 // The embedded store (the default): nothing to install, state in this process only.
 import type { Clock } from '../core/clock.js'
 import { deepFreeze } from '../core/scenarios/freeze.js'
-import { checkTtl, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
+import { checkNamespaceName, checkTtl, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
 
 /** Time to live of a value that never expires on its own (counters without a lifetime) */
 const FOREVER = Number.POSITIVE_INFINITY
@@ -84,15 +84,23 @@ class Lanes {
  * inside its call (the promise only reports it), which is what makes `take` and `increment`
  * atomic here: JavaScript runs one call at a time.
  */
+export interface MemoryStoreOptions<M extends CollectionMap> {
+  /** How often expired entries are dropped (0: never by a timer; tests call sweep()) */
+  sweepIntervalMs?: number
+  collections?: ReadonlyArray<CollectionName<M>>
+}
+
 export class MemoryStore<M extends CollectionMap> implements Store<M> {
   private readonly collections = new Map<string, Lanes>()
   private readonly counters = new Lanes()
   private readonly clock: Clock
   private readonly timer: NodeJS.Timeout | undefined
+  private readonly options: MemoryStoreOptions<M>
 
   /** `collections`: the names sizes() always lists, even before a first write */
-  constructor (clock: Clock, options: { sweepIntervalMs?: number, collections?: ReadonlyArray<CollectionName<M>> } = {}) {
+  constructor (clock: Clock, options: MemoryStoreOptions<M> = {}) {
     this.clock = clock
+    this.options = options
     for (const name of options.collections ?? []) this.lanes(name)
     const interval = options.sweepIntervalMs ?? 1_000
     if (interval > 0) {
@@ -149,6 +157,29 @@ export class MemoryStore<M extends CollectionMap> implements Store<M> {
     const count = ((this.counters.live(counter, now)?.value as number | undefined) ?? 0) + 1
     this.counters.set(counter, count, ttlMs ?? FOREVER, now)
     return count
+  }
+
+  async touch<C extends CollectionName<M>>(collection: C, key: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs)
+    const lanes = this.lanes(collection)
+    const now = this.clock.now()
+    const entry = lanes.live(key, now)
+    if (entry === undefined) return false
+    lanes.set(key, entry.value, ttlMs, now)
+    return true
+  }
+
+  async list<C extends CollectionName<M>>(collection: C): Promise<Array<{ key: string, value: Readonly<M[C]> }>> {
+    const lanes = this.collections.get(collection)
+    if (lanes === undefined) return []
+    lanes.sweep(this.clock.now())
+    return [...lanes.entries].map(([key, entry]) => ({ key, value: entry.value as Readonly<M[C]> }))
+  }
+
+  /** Another memory store: a namespace's state is simply kept in a map of its own */
+  namespace (name: string): MemoryStore<M> {
+    checkNamespaceName(name)
+    return new MemoryStore<M>(this.clock, this.options)
   }
 
   async clear (): Promise<void> {

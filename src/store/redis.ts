@@ -7,12 +7,13 @@
 //                              so size() is a ZCARD after trimming what expired, not a SCAN
 //   {nv}:n:<counter>           a counter (INCR), its lifetime restarted at each increment
 //   {nv}:collections           the collection names ever written, for sizes()
+//   {nv:ns:<name>}:...         a namespace's store (namespace()): the same layout under its own tag
 // Every change is one Lua script, so it is atomic on the server: take is GETDEL, add is SET NX;
 // times come from the server's clock (TIME), so replicas with drifting clocks agree on expiry.
 import { createClient, ErrorReply } from '@redis/client'
 import { createHash } from 'node:crypto'
 import { deepFreeze } from '../core/scenarios/freeze.js'
-import { checkTtl, isSharedStoreUrl, StoreUnavailableError, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
+import { checkNamespaceName, checkTtl, isSharedStoreUrl, StoreUnavailableError, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
 
 /** The server's time in ms, as `now` */
 const NOW = `local t = redis.call('TIME')
@@ -48,6 +49,14 @@ const INCREMENT = `local count = redis.call('INCR', KEYS[1])
 if ARGV[1] == '' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`
 
+/** KEYS: value, index; ARGV: ttl, key. 1 when a live value's lifetime was restarted */
+const TOUCH = `${NOW}if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[1]), ARGV[2])
+return 1`
+
+/** KEYS: index. The keys of the collection's live entries */
+const KEYS_OF = `${NOW}${trim(1)}return redis.call('ZRANGE', KEYS[1], 0, -1)`
+
 /** KEYS: index. The live entries of the collection */
 const SIZE = `${NOW}${trim(1)}return redis.call('ZCARD', KEYS[1])`
 
@@ -63,7 +72,9 @@ const SCRIPTS = {
   take: script(TAKE),
   delete: script(DELETE),
   increment: script(INCREMENT),
-  size: script(SIZE)
+  size: script(SIZE),
+  touch: script(TOUCH),
+  keys: script(KEYS_OF)
 }
 
 export interface RedisStoreOptions {
@@ -116,6 +127,9 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   private readonly tag: string
   private readonly known: ReadonlySet<string>
   private readonly where: string
+  private readonly options: RedisStoreOptions
+  /** A namespace's store shares its parent's connection and never closes it */
+  private readonly ownsClient: boolean
   private closed = false
   /**
    * A hung server (connected, answering nothing) fails a command after the timeout, sent or not:
@@ -124,8 +138,10 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
    */
   private readonly commandOptions: { timeout: number, rejectInFlight: true }
 
-  private constructor (client: Client, options: RedisStoreOptions) {
+  private constructor (client: Client, options: RedisStoreOptions, ownsClient = true) {
     this.client = client
+    this.options = options
+    this.ownsClient = ownsClient
     this.tag = `{${options.prefix ?? 'nv'}}`
     this.known = new Set(options.collections ?? [])
     this.commandOptions = { timeout: options.commandTimeoutMs ?? 2_000, rejectInFlight: true }
@@ -234,6 +250,31 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
     return await this.run<number>(SCRIPTS.increment, [`${this.tag}:n:${counter}`], [ttlMs === undefined ? '' : String(Math.ceil(ttlMs))])
   }
 
+  async touch<C extends CollectionName<M>>(collection: C, key: string, ttlMs: number): Promise<boolean> {
+    checkTtl(ttlMs)
+    return await this.run<number>(SCRIPTS.touch, [this.valueKey(collection, key), this.indexKey(collection)], [String(Math.ceil(ttlMs)), key]) === 1
+  }
+
+  async list<C extends CollectionName<M>>(collection: C): Promise<Array<{ key: string, value: Readonly<M[C]> }>> {
+    const keys = await this.run<string[]>(SCRIPTS.keys, [this.indexKey(collection)], [])
+    if (keys.length === 0) return []
+    const values = await this.command<Array<string | null>>(['MGET', ...keys.map((key) => this.valueKey(collection, key))])
+    // A value that expired between the two commands is left out
+    return keys.flatMap((key, i) => {
+      const value = this.parse<M[C]>(values[i])
+      return value === undefined ? [] : [{ key, value }]
+    })
+  }
+
+  /**
+   * The same server under the hash tag `{<prefix>:ns:<name>}`: the parent's SCAN for its own tag
+   * never matches it, so the parent's clear() leaves every namespace alone and the reverse
+   */
+  namespace (name: string): RedisStore<M> {
+    checkNamespaceName(name)
+    return new RedisStore<M>(this.client, { ...this.options, prefix: `${this.options.prefix ?? 'nv'}:ns:${name}` }, false)
+  }
+
   async clear (): Promise<void> {
     // Key by key (SCAN + UNLINK), never FLUSHDB: the database may hold other worlds or other data
     let cursor = '0'
@@ -263,6 +304,7 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
+    if (!this.ownsClient) return
     if (this.client.isOpen) await this.client.close()
     else this.client.destroy()
   }
