@@ -13,6 +13,8 @@ import { RedisStore } from './store/redis.js'
 import type { Store } from './core/store.js'
 import { DEMO_COLLECTIONS, type DemoCollections } from './demo/attempts.js'
 import { Emulator } from './core/emulator.js'
+import { Namespaces, REGISTRY, type NamespaceCollections } from './core/namespaces.js'
+import { nanoid } from 'nanoid'
 import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
 import bodyTimeout from './plugins/body-timeout.js'
@@ -22,12 +24,12 @@ import requestFacts from './plugins/request-facts.js'
 import scenarios from './plugins/scenarios.js'
 import type { Sleep } from './core/legs.js'
 import numberVerification from './routes/number-verification/index.js'
-import control from './routes/admin/index.js'
+import controlSurface, { type ControlOptions } from './routes/admin/index.js'
 import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
 import demo from './demo/index.js'
-import { AUTH_PREFIX, pathOf } from './core/urls.js'
+import { AUTH_PREFIX, NAMESPACE_PREFIX, namespacePath, pathOf } from './core/urls.js'
 import { schemaCompilers } from './schema-compilers.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
@@ -76,7 +78,7 @@ async function loggerOptions (config: EmulatorConfig, deps: AppDependencies): Pr
 }
 
 /** Everything the app keeps in its one store: the core's collections and the demo's */
-export type AppCollections = StateCollections & DemoCollections
+export type AppCollections = StateCollections & DemoCollections & NamespaceCollections
 
 const APP_COLLECTIONS = [...STATE_COLLECTIONS, ...DEMO_COLLECTIONS]
 
@@ -119,6 +121,24 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
   })
 }
 
+/** The surfaces a world serves: at the root, and again under /ns/<name> for each namespace */
+async function surfaces (app: FastifyInstance, options: { control: ControlOptions }): Promise<void> {
+  await app.register(gateway, { prefix: AUTH_PREFIX })
+  await app.register(operatorAuthorize)
+  await app.register(simPicker)
+  await app.register(controlSurface, options.control)
+  await app.register(numberVerification)
+  // Anything outside the surfaces: the CAMARA-style error shape, with where to look. A surface of
+  // its own, so a client's request to a wrong path is in the journal and the log like any other
+  await app.register(async (outside) => {
+    addSurfaceHooks(outside, { timeoutError: camaraTimeoutError })
+    outside.setErrorHandler(rootErrorHandler)
+    outside.setNotFoundHandler(async (request, reply) => {
+      return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
+    })
+  })
+}
+
 export async function buildApp (config: EmulatorConfig, deps: AppDependencies = {}): Promise<FastifyInstance> {
   // Bound once they exist: the store reports its connection from its first moment
   const bound: { log?: FastifyInstance['log'], keys?: KeyRing } = {}
@@ -136,6 +156,15 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     await store.close()
     throw error
   }
+  const namespaces = new Namespaces({
+    store: store.namespace(REGISTRY),
+    worlds: store,
+    clock: deps.clock ?? systemClock,
+    limits: { maxNamespaces: config.maxNamespaces, idleMs: config.namespaceIdle * 1000 },
+    build: (definition, fixtures) => emulator.inNamespace(definition.name, { store: store.namespace(definition.name), fixtures, seed: definition.seed }),
+    issuerOf: (name) => emulator.urls.under(namespacePath(name)).issuer,
+    newId: () => nanoid(12)
+  })
   const logger = await loggerOptions(config, deps)
   const app = Fastify({
     logger,
@@ -167,30 +196,20 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   // its scope had when it was registered, and each surface sets its own in its own scope
   app.setErrorHandler(rootErrorHandler)
   await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
-  await app.register(emulatorPlugin, { emulator })
+  await app.register(emulatorPlugin, { emulator, namespaces })
   await app.register(correlation)
   await app.register(requestFacts)
   await app.register(scenarios)
   await app.register(openapi, { version: VERSION })
-  await app.register(gateway, { prefix: AUTH_PREFIX })
-  await app.register(operatorAuthorize)
-  await app.register(simPicker)
-  await app.register(control, {
-    enabled: config.admin,
-    adminToken: config.adminToken,
-    listenHost: config.host,
-    allowedHosts: config.allowedHosts
-  })
-  await app.register(numberVerification)
-  // Anything outside the surfaces: the CAMARA-style error shape, with where to look. A surface of
-  // its own, so a client's request to a wrong path is in the journal and the log like any other
-  await app.register(async (outside) => {
-    addSurfaceHooks(outside, { timeoutError: camaraTimeoutError })
-    outside.setErrorHandler(rootErrorHandler)
-    outside.setNotFoundHandler(async (request, reply) => {
-      return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
-    })
-  })
+  const control = { enabled: config.admin, adminToken: config.adminToken, listenHost: config.host, allowedHosts: config.allowedHosts }
+  await app.register(surfaces, { control })
+  // Every surface again under /ns/<name>, each request served by its namespace's world
+  await app.register(async (namespaced) => {
+    namespaced.worldOf = async (request) => await namespaces.resolve((request.params as { namespace: string }).namespace)
+    // One document lists the paths once: a namespace's are the same under its prefix
+    namespaced.addHook('onRoute', (route) => { route.schema = { ...route.schema, hide: true } })
+    await namespaced.register(surfaces, { control: { ...control, namespaced: true } })
+  }, { prefix: NAMESPACE_PREFIX })
   await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken, store })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {

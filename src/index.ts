@@ -25,6 +25,7 @@ export type { Activation, ScenarioListing } from './core/scenarios/engine.js'
 export type { Scenario, ScenarioMatch, ScenarioEffects } from './core/scenarios/scenario-schema.js'
 export type { MintRequest, TokenResponse } from './core/token-service.js'
 export { FixtureError } from './core/fixtures.js'
+export { NamespaceNotFoundError, NamespaceRequestError } from './core/namespaces.js'
 export { buildApp } from './app.js'
 export { ManualClock, type Clock } from './core/clock.js'
 export { OAuthError } from './core/errors.js'
@@ -126,9 +127,9 @@ export interface JournalControls {
   clear: () => void
 }
 
-export interface RunningEmulator {
+/** What drives one world: the server's own, or a namespace's */
+export interface WorldControls {
   urls: EmulatorEndpoints
-  app: FastifyInstance
   emulator: Emulator
   fixtures: FixtureControls
   scenarios: ScenarioControls
@@ -145,6 +146,22 @@ export interface RunningEmulator {
    * so backend tests get a real authorization code without a browser.
    */
   authorizeDevice: (options: AuthorizeDeviceOptions) => Promise<DeviceAuthorization>
+}
+
+/** A namespace: an isolated world served under /ns/<name>, with the same controls */
+export interface NamespaceControls extends WorldControls {
+  name: string
+  /** Removes the namespace and everything in it; false when it was already gone */
+  delete: () => Promise<boolean>
+}
+
+export interface RunningEmulator extends WorldControls {
+  app: FastifyInstance
+  /**
+   * Creates (or replaces, empty) the namespace `name`: its own fixtures (default: the server's),
+   * scenarios, journal, codes, tokens and seed; PUT /_emulator/namespaces/<name> with the same checks
+   */
+  namespace: (name: string, fixtures?: FixtureFile, options?: { seed?: number }) => Promise<NamespaceControls>
   close: () => Promise<void>
 }
 
@@ -234,9 +251,20 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
     throw error
   }
   if (config.publicUrl === undefined) app.emulator.urls.setBase(address)
-  const urls = app.emulator.urls
-  const { emulator } = app
+  const root = worldControls(app, app.emulator)
+  return {
+    ...root,
+    app,
+    namespace: async (name, fixtures, namespaceOptions = {}) => {
+      await app.namespaces.put(name, { fixtures, seed: namespaceOptions.seed })
+      return { ...worldControls(app, await app.namespaces.resolve(name)), name, delete: async () => await app.namespaces.delete(name) }
+    },
+    close: async () => { await app.close() }
+  }
+}
 
+function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls {
+  const { urls } = emulator
   /** The emulator's own legs of the browser flow: gateway authorize and operator authorize */
   const isOwnLeg = (location: URL): boolean => {
     const base = new URL(urls.publicUrl)
@@ -260,11 +288,12 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
       ...device.extra
     }
     let location = new URL(appendQuery(urls.authorizationEndpoint, query))
+    // Behind a --public-url with a path, the app still serves from its root (a namespace's
+    // /ns/<name> is part of the app's paths, so it stays)
+    const servedFrom = new URL(app.emulator.urls.publicUrl).pathname.replace(/\/$/, '').length
     // Follow the emulator's own redirects (gateway -> operator) until one leaves it for the app
     for (let hop = 0; hop < 5 && isOwnLeg(location); hop++) {
-      // Behind a --public-url with a path, the app still serves from its root
-      const path = location.pathname.slice(new URL(urls.publicUrl).pathname.replace(/\/$/, '').length)
-      const res = await app.inject({ method: 'GET', url: path + location.search, remoteAddress })
+      const res = await app.inject({ method: 'GET', url: location.pathname.slice(servedFrom) + location.search, remoteAddress })
       if (res.statusCode !== 302) throw new Error(`authorize leg ${location.pathname} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
       location = new URL(res.headers.location as string)
     }
@@ -283,7 +312,6 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
       verify: urls.verify,
       health: `${urls.publicUrl}/_emulator/health`
     },
-    app,
     emulator,
     fixtures: fixtureControls(emulator),
     scenarios: scenarioControls(emulator),
@@ -293,7 +321,6 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
     },
     mintToken: async (request) => await mintToken(emulator, request),
     reset: () => emulator.reset(),
-    authorizeDevice,
-    close: async () => { await app.close() }
+    authorizeDevice
   }
 }

@@ -56,6 +56,10 @@ export interface EmulatorConfig {
   userScenarios: boolean
   /** Where state lives: 'memory' (this process) or a redis:// / rediss:// URL (Valkey, Redis 7+) */
   store: string
+  /** Namespaces (/ns/<name>) live at once */
+  maxNamespaces: number
+  /** Seconds a namespace nobody uses lives on */
+  namespaceIdle: number
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -85,7 +89,9 @@ export const defaultConfig: EmulatorConfig = {
   connectionTimeout: 120_000,
   allowedHosts: [],
   userScenarios: true,
-  store: 'memory'
+  store: 'memory',
+  maxNamespaces: 100,
+  namespaceIdle: 3600
 }
 
 function integer (name: string, min: number, max: number) {
@@ -166,6 +172,10 @@ export function buildCommand (version: string): Command {
       'emulator_scenario; env USER_SCENARIOS=false), for shared demos'))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
+    .addOption(new Option('--max-namespaces <n>', 'namespaces (/ns/<name>, PUT /_emulator/namespaces/<name>) live at once')
+      .env('MAX_NAMESPACES').argParser(integer('--max-namespaces', 1, 100_000)).default(defaultConfig.maxNamespaces))
+    .addOption(new Option('--namespace-idle <seconds>', 'how long a namespace nobody uses lives on')
+      .env('NAMESPACE_IDLE').argParser(integer('--namespace-idle', 1, 30 * 24 * 3600)).default(defaultConfig.namespaceIdle))
     .addOption(new Option('--max-pending <n>', 'authorization requests waiting for their operator leg at once')
       .env('MAX_PENDING').argParser(integer('--max-pending', 1, 10_000_000)).default(defaultConfig.maxPending))
     .addOption(new Option('--max-grants <n>', 'live grants (completed authorizations with their code or tokens)')
@@ -230,6 +240,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     maxActivations: options.maxActivations as number,
     maxRuntimeScenarios: options.maxRuntimeScenarios as number,
     maxPending: options.maxPending as number,
+    maxNamespaces: options.maxNamespaces as number,
+    namespaceIdle: options.namespaceIdle as number,
     maxGrants: options.maxGrants as number,
     bodyTimeout,
     requestTimeout,

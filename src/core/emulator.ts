@@ -16,7 +16,7 @@ import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
 import { NumberVerificationService } from './number-verification.js'
 import { TokenService } from './token-service.js'
-import { EmulatorUrls } from './urls.js'
+import { EmulatorUrls, namespacePath } from './urls.js'
 
 export interface EmulatorOptions {
   fixtures: Fixtures
@@ -30,6 +30,8 @@ export interface EmulatorOptions {
   sleep?: Sleep
   /** Seed of every random choice (probabilistic scenarios, latency distributions) */
   seed?: number
+  /** URLs derived from another world's (a namespace's); otherwise from publicUrl */
+  urls?: EmulatorUrls
 }
 
 const realSleep: Sleep = async (ms) => { if (ms > 0) await delay(ms) }
@@ -50,8 +52,10 @@ export class Emulator {
   private directoryValue: Directory
   /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
   private baseline: Fixtures
+  private readonly options: EmulatorOptions
 
   constructor (options: EmulatorOptions) {
+    this.options = options
     const clock = options.clock ?? systemClock
     this.directoryValue = new Directory(options.fixtures)
     this.baseline = options.fixtures
@@ -70,13 +74,27 @@ export class Emulator {
       store: options.store,
       legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep),
       settings,
-      urls: new EmulatorUrls(options.publicUrl),
+      urls: options.urls ?? new EmulatorUrls(options.publicUrl),
       directory
     }
     this.authorization = new AuthorizationService(this.ctx)
     this.tokens = new TokenService(this.ctx, this.keys)
     this.numberVerification = new NumberVerificationService(this.ctx, this.tokens)
     this.journal = new Journal({ clock, seed: this.random.seed })
+  }
+
+  /**
+   * The services of a namespace's world, served under /ns/<name>: this world's settings, keys,
+   * clock and latency; its own store, fixtures (default: this world's baseline) and seed
+   */
+  inNamespace (name: string, world: { store: Store<StateCollections>, fixtures?: Fixtures, seed?: number }): Emulator {
+    return new Emulator({
+      ...this.options,
+      store: world.store,
+      fixtures: world.fixtures ?? this.baseline,
+      seed: world.seed ?? this.random.seed,
+      urls: this.urls.under(namespacePath(name))
+    })
   }
 
   get directory (): Directory {

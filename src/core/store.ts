@@ -51,11 +51,17 @@ export interface Store<M extends CollectionMap> {
   close: () => Promise<void>
 }
 
-/** A namespace's name as the stores accept it (the control API checks names against it first) */
+/** A namespace's name as the control API allows it */
 export const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 
+/**
+ * A store namespace's name: a user's namespace, or the emulator's own bookkeeping, whose names
+ * start with '-' so that no user's namespace can take them
+ */
+const STORE_NAMESPACE = /^[a-z0-9-]{1,64}$/
+
 export function checkNamespaceName (name: string): void {
-  if (!NAMESPACE_NAME.test(name)) throw new RangeError(`a namespace's name must match ${NAMESPACE_NAME.source} (got "${name}")`)
+  if (!STORE_NAMESPACE.test(name)) throw new RangeError(`a store namespace's name must match ${STORE_NAMESPACE.source} (got "${name}")`)
 }
 
 /** A shared store's address: redis:// or rediss:// with a host (Valkey, Redis 7+) */

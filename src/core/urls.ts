@@ -2,6 +2,13 @@
 // Docker networks and proxies (--public-url) and on an ephemeral port (set once listening).
 export const AUTH_PREFIX = '/camara/api/auth/v1'
 
+/** Where every surface is served again for each namespace */
+export const NAMESPACE_PREFIX = '/ns/:namespace'
+
+export function namespacePath (name: string): string {
+  return `/ns/${name}`
+}
+
 /** A request URL without its query string */
 export function pathOf (url: string): string {
   const query = url.indexOf('?')
@@ -10,9 +17,12 @@ export function pathOf (url: string): string {
 
 export class EmulatorUrls {
   private base: string
+  /** A world served under a path of another (a namespace): its base follows the parent's */
+  private readonly parent: { urls: EmulatorUrls, path: string } | undefined
 
-  constructor (base: string) {
+  constructor (base: string, parent?: { urls: EmulatorUrls, path: string }) {
     this.base = EmulatorUrls.normalise(base)
+    this.parent = parent
   }
 
   static normalise (base: string): string {
@@ -20,16 +30,22 @@ export class EmulatorUrls {
     return url.toString().replace(/\/+$/, '')
   }
 
+  /** The URLs of a world served under `path` of this one (`/ns/<name>`), following setBase */
+  under (path: string): EmulatorUrls {
+    return new EmulatorUrls(`${this.publicUrl}${path}`, { urls: this, path })
+  }
+
   setBase (base: string): void {
+    if (this.parent !== undefined) throw new Error('a namespace\'s URLs follow its parent\'s base')
     this.base = EmulatorUrls.normalise(base)
   }
 
-  get publicUrl (): string { return this.base }
-  get issuer (): string { return `${this.base}${AUTH_PREFIX}` }
+  get publicUrl (): string { return this.parent === undefined ? this.base : `${this.parent.urls.publicUrl}${this.parent.path}` }
+  get issuer (): string { return `${this.publicUrl}${AUTH_PREFIX}` }
   get authorizationEndpoint (): string { return `${this.issuer}/authorize` }
   get tokenEndpoint (): string { return `${this.issuer}/token` }
   get jwksUri (): string { return `${this.issuer}/jwks` }
   get discovery (): string { return `${this.issuer}/.well-known/openid-configuration` }
-  get verify (): string { return `${this.base}/camara/api/number-verification/v1/verify` }
-  operatorAuthorization (operatorId: string): string { return `${this.base}/operators/${encodeURIComponent(operatorId)}/authorize` }
+  get verify (): string { return `${this.publicUrl}/camara/api/number-verification/v1/verify` }
+  operatorAuthorization (operatorId: string): string { return `${this.publicUrl}/operators/${encodeURIComponent(operatorId)}/authorize` }
 }

@@ -7,6 +7,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { classify, type Classification } from '../core/errors.js'
 import { InjectedError, InjectedFault } from '../core/legs.js'
 import { StoreUnavailableError } from '../core/store.js'
+import { NamespaceNotFoundError } from '../core/namespaces.js'
+import { CamaraError } from '../core/errors.js'
 
 export type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply
 
@@ -20,6 +22,11 @@ export interface SurfaceErrors {
   injected?: (error: InjectedError, request: FastifyRequest) => Error
   /** The store's outage (a shared store unreachable) as the surface's own "try again later" */
   unavailable: (error: StoreUnavailableError, request: FastifyRequest) => Error
+  /**
+   * A request under /ns/<name> for a namespace that does not exist, in the surface's own words
+   * (default: 404 { status, code: NOT_FOUND, message })
+   */
+  missing?: (error: NamespaceNotFoundError, request: FastifyRequest) => Error
   /** The surface's own domain errors as errors the classification knows (before classifying) */
   translate?: (error: FastifyError | Error) => FastifyError | Error
   render: ErrorRenderer
@@ -35,7 +42,11 @@ declare module 'fastify' {
   }
 }
 
-export function surfaceErrorHandler ({ surface, injected, unavailable, translate, render }: SurfaceErrors): ErrorHandler {
+function namespaceNotFound (error: NamespaceNotFoundError): Error {
+  return new CamaraError(404, 'NOT_FOUND', error.message)
+}
+
+export function surfaceErrorHandler ({ surface, injected, unavailable, missing = namespaceNotFound, translate, render }: SurfaceErrors): ErrorHandler {
   return (thrown, request, reply) => {
     if (thrown instanceof InjectedFault) {
       request.server.breakConnection(request, reply, thrown.fault)
@@ -53,6 +64,10 @@ export function surfaceErrorHandler ({ surface, injected, unavailable, translate
     if (error instanceof StoreUnavailableError) {
       request.facts.reason = error.message
       error = unavailable(error, request)
+    }
+    if (error instanceof NamespaceNotFoundError) {
+      request.facts.reason = error.message
+      error = missing(error, request)
     }
     if (translate !== undefined) error = translate(error)
     const classification = classify(error)

@@ -53,9 +53,12 @@ export function appliedScenarios (request: FastifyRequest): string[] | undefined
  * then the route's own checks. Callback style: an async hook costs a promise each time.
  */
 export function factsHook (app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
-  const { clock, settings } = app.emulator.ctx
+  const root = app.emulator
+  const { clock, settings } = root.ctx
   // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
   const userScenarios = settings.userScenarios
+  // Under /ns/:namespace the world is looked up (NamespaceNotFoundError goes to the error handler)
+  const worldOf = app.worldOf
   return (request, reply, done) => {
     const config = request.routeOptions.config
     request.facts = {
@@ -64,20 +67,33 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
       leg: newLeg(userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [])
     }
     correlate(request, reply)
-    if (config.checkRequest === undefined) {
-      done()
+    if (worldOf === null) {
+      request.emulator = root
+      check(request, config.checkRequest, done)
       return
     }
-    let checked: void | Promise<void>
-    try {
-      checked = config.checkRequest(request)
-    } catch (error) {
-      done(error as Error)
-      return
-    }
-    if (checked instanceof Promise) checked.then(() => { done() }, done)
-    else done()
+    worldOf(request).then((world) => {
+      request.emulator = world
+      check(request, config.checkRequest, done)
+    }, done)
   }
+}
+
+/** The route's own checks, once the request's world is known */
+function check (request: FastifyRequest, checkRequest: ((request: FastifyRequest) => void | Promise<void>) | undefined, done: HookHandlerDoneFunction): void {
+  if (checkRequest === undefined) {
+    done()
+    return
+  }
+  let checked: void | Promise<void>
+  try {
+    checked = checkRequest(request)
+  } catch (error) {
+    done(error as Error)
+    return
+  }
+  if (checked instanceof Promise) checked.then(() => { done() }, done)
+  else done()
 }
 
 /** Whether the request came through a surface, which gave it facts (the root's answers have none) */

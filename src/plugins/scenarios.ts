@@ -59,7 +59,7 @@ export default fp(async (app) => {
 
   /** A broken connection has no response, so no onResponse: journal it here, with status 0 */
   function recordFault (request: FastifyRequest, fault: DecidedFault): void {
-    app.emulator.journal.append(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
+    request.emulator.journal.append(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
   }
 
   // preClose, not onClose: server.close() waits for open connections, and onClose runs after it

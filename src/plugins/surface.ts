@@ -34,7 +34,7 @@ export function addSurfaceHooks (app: FastifyInstance, options: SurfaceOptions):
   app.addHook('onRequest', factsHook(app))
   const timeout = bodyTimeoutHook(app.bodyTimeout, options.timeoutError)
   if (timeout !== undefined) app.addHook('preParsing', timeout)
-  const { journal } = app.emulator
+  // Every world shares the root's way of waiting; each has its own journal
   const { sleep } = app.emulator.ctx.legs
   // Recorded as the response goes out, so the entry exists by the time the client reads the
   // answer, and with no onResponse hook Fastify does not watch every response for its end (~5% of
@@ -43,8 +43,9 @@ export function addSurfaceHooks (app: FastifyInstance, options: SurfaceOptions):
   app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, body?: unknown) => void) => {
     htmlSecurityHeaders(reply)
     const body = outgoingBody(request, reply, payload, sleep)
-    if (!UNJOURNALED.has(request.facts.operation)) {
-      journal.append(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
+    // A request to a namespace that does not exist has no world and no journal to be in
+    if (!UNJOURNALED.has(request.facts.operation) && request.emulator !== null) {
+      request.emulator.journal.append(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
     }
     done(null, body)
   })

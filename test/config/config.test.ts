@@ -49,7 +49,9 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   CONNECTION_TIMEOUT: '0',
   ALLOWED_HOSTS: 'emulator, 10.0.0.5,',
   USER_SCENARIOS: 'false',
-  STORE_URL: 'redis://valkey:6379/2'
+  STORE_URL: 'redis://valkey:6379/2',
+  MAX_NAMESPACES: '7',
+  NAMESPACE_IDLE: '120'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -79,7 +81,9 @@ const FROM_ENV: EmulatorConfig = {
   connectionTimeout: 0,
   allowedHosts: ['emulator', '10.0.0.5'],
   userScenarios: false,
-  store: 'redis://valkey:6379/2'
+  store: 'redis://valkey:6379/2',
+  maxNamespaces: 7,
+  namespaceIdle: 120
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -101,7 +105,8 @@ t.test('flags win over environment variables', async (t) => {
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
-    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory'
+    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory',
+    '--max-namespaces', '13', '--namespace-idle', '14'
   ]
   t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -130,7 +135,9 @@ t.test('flags win over environment variables', async (t) => {
     userScenarios: false,
     maxPending: 11,
     maxGrants: 12,
-    store: 'memory'
+    store: 'memory',
+    maxNamespaces: 13,
+    namespaceIdle: 14
   })
 })
 

@@ -1,7 +1,7 @@
 // Drives the browser leg and the code exchange through app.inject(), as a device would: the
 // gateway authorize 302, the operator 302, then the token endpoint; and the Number Verification
 // calls made with the token. Each leg is also exported alone, for tests that assert on it.
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { REDIRECT_URI } from './app.js'
 
 export const AUTHORIZE_PATH = '/camara/api/auth/v1/authorize'
@@ -69,6 +69,22 @@ export async function gatewayLeg (app: FastifyInstance, options: FlowOptions = {
   return await app.inject({ method: 'GET', url: `${AUTHORIZE_PATH}?${authorizeQuery(options)}`, remoteAddress: options.remoteAddress ?? '127.0.0.1', headers: options.headers })
 }
 
+/** An operator's authorization path, at the root or in a namespace (/ns/<name>/operators/...) */
+const OPERATOR_PATH = /^(\/ns\/[^/]+)?\/operators\//
+
+/**
+ * The app as a client pointed at a namespace's issuer sees it: every path the helpers send is
+ * served under /ns/<name>; paths that already name a namespace (the redirects) are left alone
+ */
+export function inNamespace (app: FastifyInstance, name: string): FastifyInstance {
+  const prefix = `/ns/${name}`
+  const inject = async (options: InjectOptions & { url: string }): Promise<LightMyRequestResponse> => {
+    const url = options.url.startsWith('/ns/') ? options.url : `${prefix}${options.url}`
+    return await app.inject({ ...options, url })
+  }
+  return new Proxy(app, { get: (target, property, receiver) => property === 'inject' ? inject : Reflect.get(target, property, receiver) })
+}
+
 /** Where a leg's 302 sends the browser; throws, naming the leg, on any other answer */
 export function redirectOf (res: LightMyRequestResponse, leg: string): URL {
   const location = res.headers.location
@@ -79,7 +95,7 @@ export function redirectOf (res: LightMyRequestResponse, leg: string): URL {
 /** Follows the gateway's 302 to the emulated operator; throws unless the gateway routed to one */
 export async function operatorLeg (app: FastifyInstance, gateway: LightMyRequestResponse, device: Device = {}): Promise<LightMyRequestResponse> {
   const url = redirectOf(gateway, 'gateway')
-  if (!url.pathname.startsWith('/operators/')) throw new Error(`gateway did not route to an operator: ${url.toString()}`)
+  if (!OPERATOR_PATH.test(url.pathname)) throw new Error(`gateway did not route to an operator: ${url.toString()}`)
   return await app.inject({ method: 'GET', url: url.pathname + url.search, remoteAddress: device.remoteAddress ?? '127.0.0.1', headers: device.headers })
 }
 
@@ -87,7 +103,7 @@ export async function operatorLeg (app: FastifyInstance, gateway: LightMyRequest
 export async function authorizeDevice (app: FastifyInstance, options: FlowOptions = {}): Promise<URL> {
   const gateway = await gatewayLeg(app, options)
   const next = redirectOf(gateway, 'authorize')
-  if (!next.pathname.startsWith('/operators/')) return next
+  if (!OPERATOR_PATH.test(next.pathname)) return next
   return redirectOf(await operatorLeg(app, gateway, options), 'operator')
 }
 

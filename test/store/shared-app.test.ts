@@ -5,8 +5,9 @@
 import t, { type Test } from 'tap'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { buildTestApp, ISSUER } from '../helpers/app.js'
-import { authorizationCode, exchangeCode, gatewayLeg, operatorLeg, redirectOf, SEED_KONERA, verify, type Tokens } from '../helpers/flow.js'
+import { authorizationCode, exchangeCode, gatewayLeg, inNamespace, operatorLeg, redirectOf, SEED_KONERA, verify, type Tokens } from '../helpers/flow.js'
 import { redisMissing, startRedis } from '../helpers/redis.js'
+import { createClient } from '@redis/client'
 import { RedisStore } from '../../src/store/redis.js'
 import { startEmulator } from '../../src/index.js'
 
@@ -123,5 +124,29 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
       name: 'StoreUnavailableError',
       message: /^cannot reach the store at redis:\/\/127\.0\.0\.1:1: /
     })
+  })
+
+  t.test('a namespace created on one replica is served by every replica, and stays apart from the root', async (t) => {
+    const [a, b] = await replicas(t)
+    t.equal((await a.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-77' })).statusCode, 201)
+    t.strictSame((await b.inject({ method: 'GET', url: '/_emulator/namespaces' })).json().namespaces.map((n: { name: string }) => n.name), ['ci-77'])
+    const [nsA, nsB] = [inNamespace(a, 'ci-77'), inNamespace(b, 'ci-77')]
+    const callback = redirectOf(await operatorLeg(nsB, await gatewayLeg(nsA, DEVICE)), 'operator')
+    const code = callback.searchParams.get('code') ?? ''
+    const raced = await Promise.all(Array.from({ length: 10 }, async (_, i) => (await exchangeCode(i % 2 === 0 ? nsA : nsB, code)).statusCode))
+    t.equal(raced.filter((status) => status === 200).length, 1, 'one redemption of ten over two replicas')
+    t.equal((await exchangeCode(a, await authorizationCode(nsA, DEVICE))).statusCode, 400, 'a namespace\'s code means nothing at the root')
+    const tokens = (await exchangeCode(nsA, await authorizationCode(nsA, DEVICE))).json<Tokens>()
+    t.equal((await verify(nsB, tokens.access_token)).statusCode, 200, 'its token verifies on the other replica')
+    t.equal((await a.inject({ method: 'POST', url: '/_emulator/reset' })).statusCode, 204)
+    t.equal((await verify(nsB, tokens.access_token)).statusCode, 200, 'the root\'s reset leaves the namespace')
+    const direct = createClient({ url: `${server.url}/${databases}` })
+    await direct.connect()
+    t.teardown(async () => { await direct.close() })
+    const keysOf = async (): Promise<number> => (await direct.keys('{nv:ns:ci-77}:*')).length
+    t.ok(await keysOf() > 0, 'the namespace\'s state is in the store under its own tag')
+    t.equal((await b.inject({ method: 'DELETE', url: '/_emulator/namespaces/ci-77' })).statusCode, 204)
+    t.equal((await verify(nsA, tokens.access_token)).statusCode, 404, 'deleted on b: gone on a at once')
+    t.equal(await keysOf(), 0, 'and nothing of it is left in the store')
   })
 }

@@ -6,6 +6,7 @@ import { FixtureError } from '../../core/fixtures.js'
 import { secretsEqual } from '../../core/client-authentication.js'
 import { CamaraError, OAuthError } from '../../core/errors.js'
 import { StoreUnavailableError } from '../../core/store.js'
+import { NamespaceRequestError } from '../../core/namespaces.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
 
@@ -16,6 +17,9 @@ export const controlErrorHandler = surfaceErrorHandler({
     if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
     if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
     if (error instanceof ScenarioRegistryError) return registryAnswer(error)
+    if (error instanceof NamespaceRequestError) {
+      return error.kind === 'full' ? new CamaraError(429, 'QUOTA_EXCEEDED', error.message) : new CamaraError(400, 'INVALID_ARGUMENT', error.message)
+    }
     return error
   },
   render (error, { status, expose }, request, reply) {

@@ -30,7 +30,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const { emulator } = app
+    const { emulator } = request
     let capacity
     try {
       capacity = await emulator.capacity()

@@ -8,6 +8,7 @@ import fixtures from './fixtures.js'
 import health from './health.js'
 import { refuseForeignRequests } from './request-guard.js'
 import journal from './journal.js'
+import namespaces from './namespaces.js'
 import reset from './reset.js'
 import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
@@ -23,6 +24,8 @@ export interface ControlOptions {
   listenHost: string
   /** More host names the control API answers to (--allowed-hosts) */
   allowedHosts: readonly string[]
+  /** A namespace's control API: its own world only (no namespaces of namespaces, no dashboard) */
+  namespaced?: boolean
 }
 
 export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
@@ -31,11 +34,13 @@ export default async function control (app: FastifyInstance, options: ControlOpt
   if (!options.enabled) return
   const { listenHost, allowedHosts } = options
   const foreign = refuseForeignRequests({ urls: app.emulator.urls, listenHost, allowedHosts })
-  await app.register(async (page) => {
-    // The page carries the world's data when no admin token is set
-    page.addHook('onRequest', foreign)
-    await page.register(dashboardPage, { tokenRequired: options.adminToken !== undefined })
-  }, { prefix: '/_emulator' })
+  if (options.namespaced !== true) {
+    await app.register(async (page) => {
+      // The page carries the world's data when no admin token is set
+      page.addHook('onRequest', foreign)
+      await page.register(dashboardPage, { tokenRequired: options.adminToken !== undefined })
+    }, { prefix: '/_emulator' })
+  }
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
     guarded.setNotFoundHandler(async (request) => {
@@ -49,6 +54,9 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(tokens)
     await guarded.register(scenarios)
     await guarded.register(journal)
-    await guarded.register(dashboardSections)
+    if (options.namespaced !== true) {
+      await guarded.register(namespaces)
+      await guarded.register(dashboardSections)
+    }
   }, { prefix: '/_emulator' })
 }

@@ -48,7 +48,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: Type.Object({ seed: Type.Integer(), capacity: Type.Integer(), entries: Type.Array(JournalEntrySchema) }) }
     }
   }, async (request) => {
-    const { journal, random } = app.emulator
+    const { journal, random } = request.emulator
     const entries = journal.list(request.query).map((entry) => ({ ...entry, scenarios: [...entry.scenarios] }))
     return { seed: random.seed, capacity: journal.capacity, entries }
   })
@@ -78,7 +78,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
       }
     })
     stream.send(': camara-nv-emulator journal\n\n')
-    const unsubscribe = app.emulator.journal.subscribe((entry) => {
+    const unsubscribe = request.emulator.journal.subscribe((entry) => {
       stream.send(`id: ${entry.id}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`)
     })
     const keepAlive = setInterval(() => stream.keepAlive(), 15_000)
@@ -100,8 +100,8 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/journal', {
     config: { operation: 'control' },
     schema: { summary: 'Clear the journal', tags: ['control'], response: { 204: NoContentSchema } }
-  }, async (_request, reply) => {
-    app.emulator.journal.clear()
+  }, async (request, reply) => {
+    request.emulator.journal.clear()
     return await reply.code(204).send(null)
   })
 }

@@ -14,8 +14,8 @@ const reset: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['control'],
       response: { 204: Type.Null({ description: 'State cleared' }) }
     }
-  }, async (_request, reply) => {
-    await app.emulator.reset()
+  }, async (request, reply) => {
+    await request.emulator.reset()
     return await reply.code(204).send(null)
   })
 }

@@ -1,9 +1,10 @@
 // /_emulator/scenarios: list the catalogue and fixture scenarios, define and remove scenarios at
 // runtime, and activate them globally or for the next N matching requests, with an expiry.
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CamaraError } from '../../core/errors.js'
-import { MAX_EXPIRES_IN_SECONDS } from '../../core/scenarios/engine.js'
+import { MAX_EXPIRES_IN_SECONDS, type ScenarioEngine } from '../../core/scenarios/engine.js'
 import { ScenarioMatchSchema, ScenarioSchema, validateScenario } from '../../core/scenarios/scenario-schema.js'
 import { ErrorInfoSchema, NoContentSchema } from '../../schemas/camara.js'
 
@@ -39,8 +40,8 @@ const ListingSchema = Type.Object({
 })
 
 const scenarios: FastifyPluginAsyncTypebox = async (app) => {
-  const engine = (): typeof app.emulator.scenarios => app.emulator.scenarios
-  const activationView = (a: ReturnType<ReturnType<typeof engine>['activations']>[number]) => ({
+  const engine = (request: FastifyRequest): ScenarioEngine => request.emulator.scenarios
+  const activationView = (a: ReturnType<ScenarioEngine['activations']>[number]) => ({
     ...a,
     activatedAt: new Date(a.activatedAt).toISOString(),
     expiresAt: a.expiresAt === undefined ? undefined : new Date(a.expiresAt).toISOString()
@@ -53,7 +54,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['control'],
       response: { 200: Type.Object({ scenarios: Type.Array(ListingSchema), activations: Type.Array(ActivationSchema) }) }
     }
-  }, async () => ({ scenarios: engine().list(), activations: engine().activations().map(activationView) }))
+  }, async (request) => ({ scenarios: engine(request).list(), activations: engine(request).activations().map(activationView) }))
 
   app.post('/scenarios', {
     // The route schema decides; a refusal is worded by the fixture loader's rules (JSON path and rule)
@@ -68,14 +69,14 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     // The cross-field rules the schema cannot state (e.g. an error's status matching its code)
     const scenario = validateScenario(request.body, 'body')
-    return await reply.code(201).send(engine().define(scenario))
+    return await reply.code(201).send(engine(request).define(scenario))
   })
 
   app.delete('/scenarios/:name', {
     config: { operation: 'control' },
     schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (!engine().remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
+    if (!engine(request).remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
     return await reply.code(204).send(null)
   })
 
@@ -100,7 +101,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       if (request.body === undefined && request.headers['content-type'] === undefined) (request as { body: unknown }).body = {}
     }
   }, async (request, reply) => {
-    const activation = engine().activate(request.params.name, request.body ?? {})
+    const activation = engine(request).activate(request.params.name, request.body ?? {})
     return await reply.code(201).send(activationView(activation))
   })
 
@@ -108,7 +109,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (engine().deactivate(request.params.name) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
+    if (engine(request).deactivate(request.params.name) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
     return await reply.code(204).send(null)
   })
 
@@ -116,15 +117,15 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (engine().deactivate(request.params.id) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
+    if (engine(request).deactivate(request.params.id) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
     return await reply.code(204).send(null)
   })
 
   app.delete('/activations', {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: NoContentSchema } }
-  }, async (_request, reply) => {
-    for (const activation of engine().activations()) engine().deactivate(activation.id)
+  }, async (request, reply) => {
+    for (const activation of engine(request).activations()) engine(request).deactivate(activation.id)
     return await reply.code(204).send(null)
   })
 }

@@ -12,7 +12,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/subscribers', {
     config: { operation: 'control' },
     schema: { summary: 'List subscribers', tags: ['control'], response: { 200: Type.Array(SubscriberSchema) } }
-  }, async () => app.emulator.directory.fixtures.subscribers)
+  }, async (request) => request.emulator.directory.fixtures.subscribers)
 
   app.put('/subscribers/:msisdn', {
     config: { operation: 'control' },
@@ -28,7 +28,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
     if (request.body.msisdn !== request.params.msisdn) {
       throw new CamaraError(400, 'INVALID_ARGUMENT', `body msisdn ${request.body.msisdn} differs from the path ${request.params.msisdn}`)
     }
-    const { created } = app.emulator.upsertSubscriber(request.body)
+    const { created } = request.emulator.upsertSubscriber(request.body)
     return await reply.code(created ? 201 : 200).send(request.body)
   })
 
@@ -36,7 +36,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Remove a subscriber', tags: ['control'], params: MsisdnParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (!app.emulator.removeSubscriber(request.params.msisdn)) throw new CamaraError(404, 'NOT_FOUND', `no subscriber ${request.params.msisdn}`)
+    if (!request.emulator.removeSubscriber(request.params.msisdn)) throw new CamaraError(404, 'NOT_FOUND', `no subscriber ${request.params.msisdn}`)
     return await reply.code(204).send(null)
   })
 }

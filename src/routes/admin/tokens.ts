@@ -30,19 +30,19 @@ const tokens: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { clientId, scope, scenarios } = request.body
-    const client = app.emulator.directory.client(clientId)
+    const client = request.emulator.directory.client(clientId)
     // A purpose is optional here (a test shortcut), the client's registered API scopes are not
     const parsed = parseScope(scope)
     const problem = client === undefined ? undefined : scopeProblem(parsed, client.scopes, { requirePurpose: false })
     if (problem !== undefined) {
       throw new CamaraError(400, 'INVALID_ARGUMENT', `body.scope: ${problem} (client "${clientId}")`)
     }
-    const unknown = app.emulator.scenarios.validateNames(scenarios ?? []).map((name) => `"${name}"`)
+    const unknown = request.emulator.scenarios.validateNames(scenarios ?? []).map((name) => `"${name}"`)
     if (unknown.length > 0) {
       throw new CamaraError(400, 'INVALID_ARGUMENT',
         `body.scenarios: unknown scenario ${unknown.join(', ')}; GET /_emulator/scenarios lists them`)
     }
-    const minted = await app.emulator.tokens.mint(request.body)
+    const minted = await request.emulator.tokens.mint(request.body)
     request.facts.leg.flow = { flowId: minted.flowId, clientId: request.body.clientId, msisdn: request.body.msisdn }
     return await reply.code(201).header('cache-control', 'no-store').send(minted)
   })

@@ -16,7 +16,7 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
     validatorCompiler: documentOnly,
     config: { operation: 'authorize' }
   }, async (request, reply) => {
-    const { location } = await app.emulator.authorization.start(request.query as Query, request.ip, request.facts.leg)
+    const { location } = await request.emulator.authorization.start(request.query as Query, request.ip, request.facts.leg)
     return await reply.redirect(location, 302)
   })
 }

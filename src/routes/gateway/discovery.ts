@@ -14,8 +14,8 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: DiscoverySchema }
     }
   }, async (request, reply) => {
-    await app.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
-    const { urls, keys } = app.emulator
+    await request.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
+    const { urls, keys } = request.emulator
     return {
       issuer: urls.issuer,
       authorization_endpoint: urls.authorizationEndpoint,

@@ -19,14 +19,16 @@ export const browserErrorHandler = surfaceErrorHandler({
   surface: 'in the authorization flow',
   injected: authorizeScenarioError,
   // A page, not a redirect: the handler cannot tell whether the client and redirect_uri were checked
+  missing: (error) => new AuthorizeError('not_found', error.message, undefined, 'Create the namespace first (PUT /_emulator/namespaces/<name>), or point the client at the server\'s own issuer.'),
   unavailable: () => new AuthorizeError('temporarily_unavailable', StoreUnavailableError.answer, undefined, 'The shared store (--store) is unreachable; the emulator answers again by itself once it is back.'),
   render (error, { expose }, request, reply) {
     if (expose && error instanceof AuthorizeError) {
       // A scenario already named itself as the reason
       request.facts.reason ??= error.description
-      const location = error.redirectLocation(request.server.emulator.ctx.urls.issuer)
+      // No world when the namespace itself was not found: then there is no client to redirect to
+      const location = request.emulator === null ? undefined : error.redirectLocation(request.emulator.ctx.urls.issuer)
       if (location !== undefined) return reply.redirect(location, 302)
-      const status = error.error === 'temporarily_unavailable' ? 503 : 400
+      const status = error.error === 'temporarily_unavailable' ? 503 : error.error === 'not_found' ? 404 : 400
       return reply.code(status).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
     }
     return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
@@ -38,6 +40,7 @@ export const oauthErrorHandler = surfaceErrorHandler({
   surface: 'at the token endpoint',
   injected: oauthScenarioError,
   unavailable: (error) => new OAuthError('temporarily_unavailable', StoreUnavailableError.answer, { statusCode: 503, reason: error.message }),
+  missing: (error) => new OAuthError('invalid_request', error.message, { statusCode: 404 }),
   render (error, { status, expose }, request, reply) {
     reply.header('cache-control', 'no-store')
     if (!expose) return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })

@@ -7,8 +7,8 @@ const jwks: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'jwks' },
     schema: { summary: 'JSON Web Key Set of the id_token signing keys', tags: ['gateway'], response: { 200: JwksSchema } }
   }, async (request, reply) => {
-    await app.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
-    return await reply.header('cache-control', 'public, max-age=300').send(app.emulator.keys.jwks())
+    await request.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
+    return await reply.header('cache-control', 'public, max-age=300').send(request.emulator.keys.jwks())
   })
 }
 

@@ -28,7 +28,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'token', checkRequest: formOnly }
   }, async (request, reply) => {
     const form: Form = request.body ?? {}
-    const { response } = await app.emulator.tokens.token(form, request.headers.authorization, request.facts.leg)
+    const { response } = await request.emulator.tokens.token(form, request.headers.authorization, request.facts.leg)
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
   })
 }

@@ -16,7 +16,7 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
       response: { 200: ShareResponseSchema, ...NV_ERROR_RESPONSES }
     },
   }, async (request) => {
-    return { devicePhoneNumber: await app.emulator.numberVerification.shareNumber(request.call, request.facts.leg) }
+    return { devicePhoneNumber: await request.emulator.numberVerification.shareNumber(request.call, request.facts.leg) }
   })
 }
 

@@ -56,7 +56,7 @@ export function authorizeCall (scope: string, family: PathFamily): (request: Fas
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
   if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
   if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
-  request.call = await request.server.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version, request.facts.leg)
+  request.call = await request.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version, request.facts.leg)
   const contentType = request.headers['content-type']
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
     throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)

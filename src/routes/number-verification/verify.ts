@@ -38,8 +38,8 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     },
   }, async (request) => {
     const input = request.body as VerifyInput
-    const verified = await app.emulator.numberVerification.verifyNumber(request.call, input, request.facts.leg)
-    return verifyAnswer(verified, aggregator, app.emulator.ctx.clock.now())
+    const verified = await request.emulator.numberVerification.verifyNumber(request.call, input, request.facts.leg)
+    return verifyAnswer(verified, aggregator, request.emulator.ctx.clock.now())
   })
 }
 

@@ -27,10 +27,10 @@ const operatorAuthorize: FastifyPluginAsyncTypebox = async (app) => {
     const { leg } = request.facts
     leg.flow = { operatorId: request.params.operatorId }
     if (acceptsHtml(request.headers.accept)) {
-      const offer = await app.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip, leg)
+      const offer = await request.emulator.authorization.offerSimPicker(request.params.operatorId, requestId, request.ip, leg)
       if (offer !== undefined) return await showSimPicker(request, reply, offer)
     }
-    const { location } = await app.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, leg)
+    const { location } = await request.emulator.authorization.completeAtOperator(request.params.operatorId, requestId, request.ip, leg)
     return await reply.redirect(location, 302)
   })
 }

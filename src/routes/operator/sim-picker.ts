@@ -27,7 +27,7 @@ export async function showSimPicker (request: FastifyRequest, reply: FastifyRepl
   offer: SimPickerOffer): Promise<FastifyReply> {
   const { pending, operator, sims } = offer
   request.facts.reason = 'the operator cannot place the device: SIM picker shown'
-  const client = request.server.emulator.directory.client(pending.clientId)
+  const client = request.emulator.directory.client(pending.clientId)
   const seen = candidateAddresses(pending.konera, pending.loginHint, request.ip).map((a) => a.text)
   const nonce = newNonce()
   return sendPage(reply, 200, renderSimPicker({
@@ -70,7 +70,7 @@ const simPicker: FastifyPluginAsyncTypebox = async (app) => {
     const msisdn = typeof body.msisdn === 'string' && body.msisdn !== '' ? body.msisdn : undefined
     const { leg } = request.facts
     leg.flow = { operatorId: request.params.operatorId }
-    const { location } = await app.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, leg)
+    const { location } = await request.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, leg)
     return await reply.redirect(location, 302)
   })
 }

@@ -41,6 +41,17 @@ t.test('with --admin-token, every control route but health answers 401 without t
   t.test('health stays open', async (t) => {
     t.equal((await app.inject({ method: 'GET', url: '/_emulator/health' })).statusCode, 200)
   })
+  t.test('a namespace\'s control routes are guarded the same way', async (t) => {
+    const created = await app.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-1', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    t.equal(created.statusCode, 201)
+    const namespaced = [...servedRoutes(app)].filter((route) => route.split(' ')[1]?.startsWith('/ns/:namespace/_emulator') === true)
+    t.ok(namespaced.length >= 15, `the router holds them too (${namespaced.length})`)
+    for (const route of namespaced.filter((r) => r !== 'GET /ns/:namespace/_emulator/health' && r !== 'GET /ns/:namespace/_emulator/journal/stream')) {
+      const { method, url } = concrete(route.replace(':namespace', 'ci-1'))
+      const res = await app.inject({ method, url })
+      t.equal(res.statusCode, 401, route)
+    }
+  })
 })
 
 t.test('with --admin-token, the token opens every control route', async (t) => {
@@ -67,6 +78,9 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
     { method: 'GET', url: '/_emulator/ui/sections/scenarios', status: 200 },
     { method: 'GET', url: '/_emulator/ui/sections/journal', status: 204 },
     { method: 'GET', url: '/_emulator/ui/sections/flows/flow-1', status: 200 },
+    { method: 'PUT', url: '/_emulator/namespaces/ci-1', status: 201 },
+    { method: 'GET', url: '/_emulator/namespaces', status: 200 },
+    { method: 'DELETE', url: '/_emulator/namespaces/ci-1', status: 204 },
     { method: 'POST', url: '/_emulator/reset', status: 204 }
   ]
   // Every guarded route is among the calls, so a control route added later must be added here.
