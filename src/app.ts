@@ -29,7 +29,8 @@ import gateway from './routes/gateway/index.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
 import demo from './demo/index.js'
-import { AUTH_PREFIX, NAMESPACE_PREFIX, namespacePath, pathOf } from './core/urls.js'
+import { AUTH_PREFIX, namespacePath, pathOf } from './core/urls.js'
+import { rewriteNamespaceUrl } from './plugins/namespace-url.js'
 import { schemaCompilers } from './schema-compilers.js'
 import { VERSION } from './version.js'
 import { frameworkErrors } from './routes/framework-errors.js'
@@ -121,7 +122,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
   })
 }
 
-/** The surfaces a world serves: at the root, and again under /ns/<name> for each namespace */
+/** The surfaces a world serves (a namespace's requests reach the same routes: plugins/namespace-url.ts) */
 async function surfaces (app: FastifyInstance, options: { control: ControlOptions }): Promise<void> {
   await app.register(gateway, { prefix: AUTH_PREFIX })
   await app.register(operatorAuthorize)
@@ -186,7 +187,9 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     // Validators and serializers compile on first use: most routes are never called in a given run
     schemaController: { compilersFactory: schemaCompilers({ lazy: deps.devices?.lazySchemas ?? true }) },
     // A malformed URL or an over-long path parameter answers in the surface's own format
-    frameworkErrors
+    frameworkErrors,
+    // /ns/<name>/... is served by the same routes, in the namespace's world
+    rewriteUrl: rewriteNamespaceUrl
   }).withTypeProvider<TypeBoxTypeProvider>()
   bound.log = app.log
   bound.keys = emulator.keys
@@ -201,15 +204,9 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(requestFacts)
   await app.register(scenarios)
   await app.register(openapi, { version: VERSION })
-  const control = { enabled: config.admin, adminToken: config.adminToken, listenHost: config.host, allowedHosts: config.allowedHosts }
-  await app.register(surfaces, { control })
-  // Every surface again under /ns/<name>, each request served by its namespace's world
-  await app.register(async (namespaced) => {
-    namespaced.worldOf = async (request) => await namespaces.resolve((request.params as { namespace: string }).namespace)
-    // One document lists the paths once: a namespace's are the same under its prefix
-    namespaced.addHook('onRoute', (route) => { route.schema = { ...route.schema, hide: true } })
-    await namespaced.register(surfaces, { control: { ...control, namespaced: true } })
-  }, { prefix: NAMESPACE_PREFIX })
+  await app.register(surfaces, {
+    control: { enabled: config.admin, adminToken: config.adminToken, listenHost: config.host, allowedHosts: config.allowedHosts }
+  })
   await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken, store })
   if (config.watch) {
     const watcher = watchFixtures(config.fixtures, {

@@ -184,7 +184,7 @@ export class Namespaces {
     return entries.map(({ value }) => this.view(value)).sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  /** How many live namespaces there are, and this process's built worlds */
+  /** How many live namespaces there are, against the cap */
   async counts (): Promise<{ live: number, max: number }> {
     return { live: await this.options.store.size('namespaces'), max: this.options.limits.maxNamespaces }
   }
@@ -223,11 +223,6 @@ export class Namespaces {
       const definition = await this.options.store.get('namespaces', name)
       if (definition?.revision !== world.revision) this.release(name)
     }
-  }
-
-  /** Every world built by this process (tests and health) */
-  get built (): number {
-    return this.worlds.size
   }
 
   async close (): Promise<void> {

@@ -2,9 +2,7 @@
 // Docker networks and proxies (--public-url) and on an ephemeral port (set once listening).
 export const AUTH_PREFIX = '/camara/api/auth/v1'
 
-/** Where every surface is served again for each namespace */
-export const NAMESPACE_PREFIX = '/ns/:namespace'
-
+/** Where a namespace's surfaces are served */
 export function namespacePath (name: string): string {
   return `/ns/${name}`
 }

@@ -9,11 +9,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     emulator: Emulator
     namespaces: Namespaces
-    /**
-     * Set on the /ns/:namespace scope only: finds the request's namespace (NamespaceNotFoundError
-     * when there is none); elsewhere null and the request is the root world's
-     */
-    worldOf: ((request: FastifyRequest) => Promise<Emulator>) | null
   }
   interface FastifyRequest {
     /** The world serving the request; null until the surface's onRequest hook has found it */
@@ -25,7 +20,6 @@ export default fp<{ emulator: Emulator, namespaces: Namespaces }>(async (app, op
   if (options.emulator === undefined) throw new Error('emulator plugin: the emulator option is required')
   app.decorate('emulator', options.emulator)
   app.decorate('namespaces', options.namespaces)
-  app.decorate('worldOf', null)
   app.decorateRequest('emulator', null as unknown as Emulator)
   app.addHook('onClose', async () => {
     await options.namespaces.close()

@@ -7,7 +7,7 @@ import { appliedScenarios, type RequestFacts } from './request-facts.js'
 
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: Outcome): JournalRecord {
-  return recordOf(request.facts, { method: request.method, url: request.url, correlator: request.correlator, scenarios: appliedScenarios(request) }, outcome)
+  return recordOf(request.facts, { method: request.method, url: request.originalUrl, correlator: request.correlator, scenarios: appliedScenarios(request) }, outcome)
 }
 
 interface Outcome { status: number, durationMs: number, reason?: string | undefined }

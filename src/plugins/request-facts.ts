@@ -7,6 +7,7 @@ import { newLeg, type Leg } from '../core/legs.js'
 import type { FlowRef } from '../core/records.js'
 import { parseScenarioList } from '../core/scenarios/engine.js'
 import { correlate } from './correlation.js'
+import { namespaceOf } from './namespace-url.js'
 
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
 
@@ -57,8 +58,7 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
   const { clock, settings } = root.ctx
   // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
   const userScenarios = settings.userScenarios
-  // Under /ns/:namespace the world is looked up (NamespaceNotFoundError goes to the error handler)
-  const worldOf = app.worldOf
+  const { namespaces } = app
   return (request, reply, done) => {
     const config = request.routeOptions.config
     request.facts = {
@@ -67,12 +67,15 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
       leg: newLeg(userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [])
     }
     correlate(request, reply)
-    if (worldOf === null) {
+    // Under /ns/<name> the namespace's world is looked up (NamespaceNotFoundError goes to the
+    // route's error handler, which answers in the surface's format)
+    const namespace = namespaceOf(request.raw)
+    if (namespace === undefined) {
       request.emulator = root
       check(request, config.checkRequest, done)
       return
     }
-    worldOf(request).then((world) => {
+    namespaces.resolve(namespace).then((world) => {
       request.emulator = world
       check(request, config.checkRequest, done)
     }, done)

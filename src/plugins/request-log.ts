@@ -14,7 +14,7 @@ export function logsRequests (level: string): boolean {
 export function requestLogHook (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   request.log.info({
     method: request.method,
-    url: request.url,
+    url: request.originalUrl,
     statusCode: reply.statusCode,
     ms: Math.round(reply.elapsedTime * 100) / 100,
     operation: request.facts.operation,

@@ -22,8 +22,6 @@ interface OpenApiDocument {
 async function isHidden (app: FastifyInstance, route: string): Promise<boolean> {
   const [method, path] = route.split(' ') as [HTTPMethods, string]
   if (path.startsWith('/docs') || path.startsWith('/openapi.')) return true
-  // Each namespace serves the same routes under /ns/<name>; the document lists them once
-  if (path.startsWith('/ns/:namespace/')) return true
   // The 405 handlers live in the Number Verification families; one says so to any request
   if (!PATH_FAMILIES.some((family) => path.startsWith(`${family.prefix}/`))) return false
   const res = await app.inject({ method, url: path })
@@ -66,11 +64,6 @@ t.test('GET /openapi.json lists exactly the routes the app serves', async (t) =>
     t.ok(documented(doc).has(route), `${route} is documented`)
   }
   t.notOk(documented(doc).has(`GET ${PATH_FAMILIES[0]?.prefix ?? ''}/verify`), 'the 405 handlers are not documented')
-
-  // The hidden /ns/:namespace routes are exactly the root's surfaces again: none missing, none extra
-  const namespaced = [...served].filter((route) => route.includes(' /ns/:namespace/')).map((route) => route.replace(' /ns/:namespace/', ' /')).sort()
-  const rootOnly = (route: string): boolean => /^\S+ \/(ns\/|docs|openapi\.|demo|_emulator\/namespaces|_emulator\/ui|_emulator$)/.test(route) || route.endsWith(' /')
-  t.strictSame(namespaced, [...served].filter((route) => !rootOnly(route)).sort(), 'every surface route is served under /ns/:namespace')
 })
 
 t.test('every documented operation declares its responses, with schemas', async (t) => {

@@ -24,8 +24,6 @@ export interface ControlOptions {
   listenHost: string
   /** More host names the control API answers to (--allowed-hosts) */
   allowedHosts: readonly string[]
-  /** A namespace's control API: its own world only (no namespaces of namespaces, no dashboard) */
-  namespaced?: boolean
 }
 
 export default async function control (app: FastifyInstance, options: ControlOptions): Promise<void> {
@@ -34,13 +32,11 @@ export default async function control (app: FastifyInstance, options: ControlOpt
   if (!options.enabled) return
   const { listenHost, allowedHosts } = options
   const foreign = refuseForeignRequests({ urls: app.emulator.urls, listenHost, allowedHosts })
-  if (options.namespaced !== true) {
-    await app.register(async (page) => {
-      // The page carries the world's data when no admin token is set
-      page.addHook('onRequest', foreign)
-      await page.register(dashboardPage, { tokenRequired: options.adminToken !== undefined })
-    }, { prefix: '/_emulator' })
-  }
+  await app.register(async (page) => {
+    // The page carries the world's data when no admin token is set
+    page.addHook('onRequest', foreign)
+    await page.register(dashboardPage, { tokenRequired: options.adminToken !== undefined })
+  }, { prefix: '/_emulator' })
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
     guarded.setNotFoundHandler(async (request) => {
@@ -54,9 +50,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(tokens)
     await guarded.register(scenarios)
     await guarded.register(journal)
-    if (options.namespaced !== true) {
-      await guarded.register(namespaces)
-      await guarded.register(dashboardSections)
-    }
+    await guarded.register(namespaces)
+    await guarded.register(dashboardSections)
   }, { prefix: '/_emulator' })
 }
