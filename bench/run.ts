@@ -4,7 +4,8 @@
 //   --rss-flows N     stop the memory run after N flows (default 1,000,000)
 //   --seconds N       length of each throughput measurement (default 8; a /verify round takes 2/5 of it)
 //   --verify-procs N  processes per side in the /verify comparison (default 4)
-//   --only a,b        run only some sections: start, verify, token, flows, latency, replicas, rss, devices, hostile
+//   --only a,b        run only some sections: start, verify, token, flows, latency, replicas, namespaces, rss,
+//                     devices, hostile
 //   --out FILE        where the details go (default bench/results.json)
 import { cpus, loadavg, totalmem } from 'node:os'
 import { rmSync, writeFileSync } from 'node:fs'
@@ -13,7 +14,7 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { Pool } from 'undici'
-import { accessTokenFor, collectCodes, driveFlows, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
+import { accessTokenFor, collectCodes, driveFlows, pool, TOKEN_PATH, tokenForm, VERIFY_BODY, VERIFY_PATH } from './lib/flows.js'
 import { BENCH_TMP, buildIfNeeded, ROOT, rssOf, startRedisServer, startBareFastify, startEmulator, startEmulatorVariant, startOauth2MockServer, tempDir, type ServerProcess } from './lib/processes.js'
 import { MB, median, peakGrowth, percentile, round, slope } from './lib/stats.js'
 
@@ -301,6 +302,57 @@ async function replicasSection (keyFile: string): Promise<void> {
   rows.push({ measure: `/verify added by the Redis store at ${rate} req/s: p50 / p99 (Redis - memory; medians of ${latencyRounds} rounds)`, emulator: `${round(pct('redis', 50) - pct('memory', 50), 2)} / ${round(pct('redis', 99) - pct('memory', 99), 2)} ms`, baseline: `memory p50 ${round(pct('memory', 50), 2)}, p99 ${round(pct('memory', 99), 2)} ms`, ratio: '', target: '(info)', met: failures('redis') === 0 ? null : false })
 }
 
+/**
+ * 50 namespaces running flows at once, one worker each, against the same 50 workers in one
+ * namespace alone and in the root world: interleaved rounds in one process. Then no cross-talk: every namespace's
+ * journal holds its own requests only, and its token is refused by its neighbour.
+ */
+async function namespacesSection (keyFile: string): Promise<void> {
+  const count = 50
+  const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn', '--max-namespaces', String(count + 1)])
+  const names = Array.from({ length: count }, (_, i) => `ns-${i}`)
+  const control = pool(emulator.url, 8)
+  const put = async (name: string): Promise<void> => {
+    const res = await control.request({ method: 'PUT', path: `/_emulator/namespaces/${name}` })
+    await res.body.dump()
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`PUT namespace ${name}: ${res.statusCode}`)
+  }
+  for (const name of [...names, 'alone']) await put(name)
+  await driveFlows({ url: emulator.url, workers: count, durationMs: 2000, namespaces: names })
+  await driveFlows({ url: emulator.url, workers: count, durationMs: 2000, namespaces: ['alone'] })
+  const rounds = { fifty: [] as number[], alone: [] as number[], root: [] as number[] }
+  for (let round = 0; round < 2; round++) {
+    for (const [name, namespaces] of [['fifty', names], ['alone', ['alone']], ['root', []]] as const) {
+      const run = await driveFlows({ url: emulator.url, workers: count, durationMs: SECONDS * 1000, namespaces })
+      if (run.failures > 0) throw new Error(`namespaces (${name}): ${run.failures} failures, first: ${run.firstError ?? ''}`)
+      rounds[name].push(run.perSecond)
+    }
+  }
+  // No cross-talk: each journal lists only its own namespace's paths; a token works only at home
+  let foreignEntries = 0
+  for (const name of names) {
+    const res = await control.request({ method: 'GET', path: `/ns/${name}/_emulator/journal?limit=1000` })
+    const { entries } = await res.body.json() as { entries: Array<{ path: string }> }
+    foreignEntries += entries.filter((entry) => !entry.path.startsWith(`/ns/${name}/`)).length
+    if (entries.length === 0) throw new Error(`namespaces: ${name}'s journal is empty`)
+  }
+  const tokenOf0 = await accessTokenFor(emulator.url, '/ns/ns-0')
+  const crossed = await control.request({ method: 'POST', path: '/ns/ns-1' + VERIFY_PATH, headers: { authorization: `Bearer ${tokenOf0}`, 'content-type': 'application/json' }, body: VERIFY_BODY })
+  await crossed.body.dump()
+  await control.close()
+  await emulator.stop()
+  const best = (values: number[]): number => Math.max(...values)
+  const ratio = best(rounds.fifty) / best(rounds.alone)
+  const isolated = foreignEntries === 0 && crossed.statusCode === 401
+  results.namespaces = {
+    method: `${count} flow workers, one per namespace, against ${count} in one namespace; 2 interleaved rounds of ${SECONDS} s, best of each`,
+    flowsPerSecond: { fiftyNamespaces: rounds.fifty.map((v) => round(v)), oneNamespace: rounds.alone.map((v) => round(v)), root: rounds.root.map((v) => round(v)) },
+    crossTalk: { foreignJournalEntries: foreignEntries, neighboursTokenAnswered: crossed.statusCode }
+  }
+  rows.push({ measure: `full flows/s, ${count} namespaces at once vs one namespace alone (${count} workers; no cross-talk: journals and tokens checked)`, emulator: `${Math.round(best(rounds.fifty))}`, baseline: `${Math.round(best(rounds.alone))}`, ratio: `${round(100 * ratio)}%`, target: '(info)', met: isolated ? null : false })
+  rows.push({ measure: `full flows/s, one namespace vs the root world (${count} workers): what resolving a namespace costs`, emulator: `${Math.round(best(rounds.alone))}`, baseline: `${Math.round(best(rounds.root))}`, ratio: `${round(100 * best(rounds.alone) / best(rounds.root))}%`, target: '(info)', met: null })
+}
+
 async function latencySection (keyFile: string): Promise<void> {
   const emulator = await startEmulator(['--signing-key', keyFile, '--log-level', 'warn'])
   const token = await accessTokenFor(emulator.url)
@@ -431,6 +483,7 @@ async function main (): Promise<void> {
   if (enabled('flows')) { log('full flows'); await flowsSection(keyFile, bareRps, signsPerSecond) }
   if (enabled('latency')) { log('injected latency accuracy'); await latencySection(keyFile) }
   if (enabled('replicas')) { log('replicas sharing a Redis store'); await replicasSection(keyFile) }
+  if (enabled('namespaces')) { log('50 namespaces at once'); await namespacesSection(keyFile) }
   if (enabled('devices')) { log('what each performance device is worth'); await devicesSection(keyFile) }
   if (enabled('hostile')) { log('memory under hostile authorizes'); await hostileSection(keyFile) }
   if (enabled('rss')) { log(`memory under flows (up to ${flags['rss-seconds'] ?? ''} s)`); await rssSection(keyFile) }

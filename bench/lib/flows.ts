@@ -29,9 +29,12 @@ function pathOf (location: string | string[] | undefined, step: string): string 
   return url.pathname + url.search
 }
 
-/** Gateway then operator leg (on `operatorClient`, another replica, when given): the code the app receives */
-export async function authorizeCode (client: Pool, operatorClient = client): Promise<string> {
-  const gateway = await client.request({ method: 'GET', path: AUTHORIZE_PATH })
+/**
+ * Gateway then operator leg (on `operatorClient`, another replica, when given): the code the app
+ * receives. `prefix`: a namespace's (/ns/<name>), where every path of the flow lives
+ */
+export async function authorizeCode (client: Pool, operatorClient = client, prefix = ''): Promise<string> {
+  const gateway = await client.request({ method: 'GET', path: prefix + AUTHORIZE_PATH })
   await gateway.body.dump()
   if (gateway.statusCode !== 302) throw new Error(`authorize answered ${gateway.statusCode}`)
   const operator = await operatorClient.request({ method: 'GET', path: pathOf(gateway.headers.location, 'authorize') })
@@ -47,8 +50,8 @@ export function tokenForm (code: string): string {
   return new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
 }
 
-export async function exchangeCode (client: Pool, code: string): Promise<string> {
-  const res = await client.request({ method: 'POST', path: TOKEN_PATH, headers: { 'content-type': FORM }, body: tokenForm(code) })
+export async function exchangeCode (client: Pool, code: string, prefix = ''): Promise<string> {
+  const res = await client.request({ method: 'POST', path: prefix + TOKEN_PATH, headers: { 'content-type': FORM }, body: tokenForm(code) })
   const body = await res.body.json() as { access_token?: string, id_token?: string }
   if (res.statusCode !== 200 || body.access_token === undefined || body.id_token === undefined) throw new Error(`token answered ${res.statusCode}: ${JSON.stringify(body)}`)
   return body.access_token
@@ -56,10 +59,10 @@ export async function exchangeCode (client: Pool, code: string): Promise<string>
 
 export const VERIFY_BODY = JSON.stringify({ phoneNumber: SEED_MSISDN })
 
-export async function verifyNumber (client: Pool, accessToken: string): Promise<void> {
+export async function verifyNumber (client: Pool, accessToken: string, prefix = ''): Promise<void> {
   const res = await client.request({
     method: 'POST',
-    path: VERIFY_PATH,
+    path: prefix + VERIFY_PATH,
     headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
     body: VERIFY_BODY
   })
@@ -68,11 +71,11 @@ export async function verifyNumber (client: Pool, accessToken: string): Promise<
 }
 
 /** One flow; with several clients (replicas) each leg goes to the next one, round robin */
-export async function runFlow (clients: readonly Pool[]): Promise<void> {
+export async function runFlow (clients: readonly Pool[], prefix = ''): Promise<void> {
   const leg = (n: number): Pool => clients[n % clients.length] as Pool
-  const code = await authorizeCode(leg(0), leg(1))
-  const accessToken = await exchangeCode(leg(2), code)
-  await verifyNumber(leg(3), accessToken)
+  const code = await authorizeCode(leg(0), leg(1), prefix)
+  const accessToken = await exchangeCode(leg(2), code, prefix)
+  await verifyNumber(leg(3), accessToken, prefix)
 }
 
 export interface FlowRun {
@@ -91,6 +94,8 @@ export interface FlowRunOptions {
   durationMs?: number
   /** ... or after this many flows, whichever comes first */
   maxFlows?: number
+  /** Worker k runs its flows in namespace k modulo their number (/ns/<name>/...); none: the root */
+  namespaces?: readonly string[]
   /** Called about every second with the flows done so far */
   progress?: (done: number, elapsedMs: number) => void
 }
@@ -105,11 +110,13 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
   let failures = 0
   let firstError: string | undefined
   const ticker = options.progress === undefined ? undefined : setInterval(() => options.progress?.(flows, performance.now() - started), 1000)
-  const worker = async (): Promise<void> => {
+  const namespaces = options.namespaces ?? []
+  const worker = async (k: number): Promise<void> => {
+    const prefix = namespaces.length === 0 ? '' : `/ns/${namespaces[k % namespaces.length] ?? ''}`
     while (performance.now() < deadline && launched < max) {
       launched++
       try {
-        await runFlow(clients)
+        await runFlow(clients, prefix)
         flows++
       } catch (error) {
         failures++
@@ -117,7 +124,7 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
       }
     }
   }
-  await Promise.all(Array.from({ length: options.workers }, worker))
+  await Promise.all(Array.from({ length: options.workers }, async (_, k) => { await worker(k) }))
   if (ticker !== undefined) clearInterval(ticker)
   const elapsedMs = performance.now() - started
   await Promise.all(clients.map(async (client) => { await client.close() }))
@@ -137,10 +144,10 @@ export async function collectCodes (url: string, count: number, workers = 16): P
 }
 
 /** A valid access token of the seed device (default profile: reusable for its lifetime) */
-export async function accessTokenFor (url: string): Promise<string> {
+export async function accessTokenFor (url: string, prefix = ''): Promise<string> {
   const client = pool(url, 1)
   try {
-    return await exchangeCode(client, await authorizeCode(client))
+    return await exchangeCode(client, await authorizeCode(client, client, prefix), prefix)
   } finally {
     await client.close()
   }
