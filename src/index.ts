@@ -199,20 +199,25 @@ function fixtureControls (emulator: Emulator): FixtureControls {
 
 function scenarioControls (emulator: Emulator): ScenarioControls {
   const engine = emulator.scenarios
+  const changed = <T>(result: T): T => {
+    emulator.scenariosChanged()
+    return result
+  }
   return {
     list: () => engine.list(),
-    define: (scenario) => engine.define(validateScenario(structuredClone(scenario), PROGRAMMATIC_API)),
-    remove: (name) => engine.remove(name),
+    // Replicas on a shared store learn of a change once it is published (in the background)
+    define: (scenario) => changed(engine.define(validateScenario(structuredClone(scenario), PROGRAMMATIC_API))),
+    remove: (name) => changed(engine.remove(name)),
     activate: (name, options = {}) => {
       try {
-        return engine.activate(name, options).id
+        return changed(engine.activate(name, options).id)
       } catch (error) {
         // The engine checks the options; the message names this API as define()'s does
         if (error instanceof ScenarioError) throw new ScenarioError(error.jsonPath, error.rule, PROGRAMMATIC_API)
         throw error
       }
     },
-    deactivate: (idOrName) => engine.deactivate(idOrName),
+    deactivate: (idOrName) => changed(engine.deactivate(idOrName)),
     activations: () => engine.activations()
   }
 }

@@ -299,7 +299,7 @@ export class AuthorizationService {
   private async concludeAtOperator (pending: PendingAuthorization, identification: Identification, leg: Leg): Promise<OperatorOutcome> {
     const redirect = { redirectUri: pending.redirectUri, state: pending.state }
     if (identification.outcome !== 'failed') leg.flow = { ...leg.flow, msisdn: identification.msisdn }
-    const decision = this.ctx.legs.decide(leg, { operation: 'operator', flowScenarios: pending.flowScenarios, redirect })
+    const decision = await this.ctx.legs.decide(leg, { operation: 'operator', flowScenarios: pending.flowScenarios, redirect })
     await this.ctx.legs.failIfInjected(decision, redirect)
     if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
     await this.ctx.legs.wait(decision)

@@ -10,7 +10,8 @@ import { Directory } from './directory.js'
 import type { KeyRing } from './keys.js'
 import { Journal } from './journal.js'
 import { SeededRandom } from './random.js'
-import { catalogueDefinitions, ScenarioEngine, type ScenarioDefinition } from './scenarios/engine.js'
+import { catalogueDefinitions, ScenarioEngine, type Activation, type ActivationOptions, type ScenarioDefinition } from './scenarios/engine.js'
+import { SharedScenarios } from './scenarios/shared.js'
 import { LegScenarios, type Sleep } from './legs.js'
 import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
@@ -49,6 +50,8 @@ export class Emulator {
   readonly random: SeededRandom
   readonly scenarios: ScenarioEngine
   readonly journal: Journal
+  /** Set on a shared store: the runtime scenarios every replica sees */
+  private readonly shared: SharedScenarios | undefined
   private directoryValue: Directory
   /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
   private baseline: Fixtures
@@ -66,13 +69,17 @@ export class Emulator {
       random: this.random,
       clock,
       definitions: [...catalogueDefinitions(), ...fixtureScenarioDefinitions(options.fixtures)],
-      limits: settings
+      limits: settings,
+      usesCountedElsewhere: options.store.shared
     })
+    // Replicas on a shared store see one set of runtime scenarios and count activations together
+    this.shared = options.store.shared ? new SharedScenarios(this.scenarios, options.store) : undefined
+    const shared = this.shared
     const directory = (): Directory => this.directoryValue
     this.ctx = {
       clock,
       store: options.store,
-      legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep),
+      legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep, shared === undefined ? undefined : async (decision, again) => await shared.settle(decision, again)),
       settings,
       urls: options.urls ?? new EmulatorUrls(options.publicUrl),
       directory
@@ -95,6 +102,39 @@ export class Emulator {
       seed: world.seed ?? this.random.seed,
       urls: this.urls.under(namespacePath(name))
     })
+  }
+
+  /**
+   * What a request waits for before its route runs: on a shared store, the runtime scenarios
+   * another replica changed (one read); undefined (nothing to wait for) in one process
+   */
+  beforeRequest (): Promise<void> | undefined {
+    return this.shared?.refresh()
+  }
+
+  /** A change of the runtime scenarios (control API), seen by every replica once it resolves */
+  async changeScenarios<T>(apply: (engine: ScenarioEngine) => T): Promise<T> {
+    if (this.shared === undefined) return apply(this.scenarios)
+    return await this.shared.change(() => apply(this.scenarios))
+  }
+
+  async activateScenario (name: string, options: ActivationOptions): Promise<Activation> {
+    if (this.shared === undefined) return this.scenarios.activate(name, options)
+    return await this.shared.activate(name, options)
+  }
+
+  /** Live activations, their uses counted over every replica */
+  async liveActivations (): Promise<Activation[]> {
+    if (this.shared === undefined) return this.scenarios.activations()
+    return await this.shared.activations()
+  }
+
+  /**
+   * A change the programmatic API made directly on the engine: published for the other replicas
+   * in the background (its controls are synchronous)
+   */
+  scenariosChanged (): void {
+    this.shared?.publish().catch(() => {})
   }
 
   get directory (): Directory {
@@ -131,6 +171,7 @@ export class Emulator {
     await this.ctx.store.clear()
     await this.keys.keepIn(this.ctx.store)
     this.scenarios.reset()
+    this.shared?.forget()
     this.random.restart()
     this.journal.clear()
     this.replaceFixtures(this.baseline)

@@ -75,25 +75,45 @@ export interface LegInput {
   redirect?: RedirectTarget
 }
 
+/**
+ * Replicas on a shared store: counts the decision's activation uses over every replica, deciding
+ * again without those other replicas used up (src/core/scenarios/shared.ts)
+ */
+export type SettleDecision = (decision: Decision, decideAgain: () => Decision) => Promise<Decision>
+
 export class LegScenarios {
   private readonly engine: ScenarioEngine
   private readonly directory: () => Directory
+  private readonly settle: SettleDecision | undefined
   /** Also how a slow-body fault waits between its chunks */
   readonly sleep: Sleep
 
-  constructor (engine: ScenarioEngine, directory: () => Directory, sleep: Sleep) {
+  constructor (engine: ScenarioEngine, directory: () => Directory, sleep: Sleep, settle?: SettleDecision) {
     this.engine = engine
     this.directory = directory
     this.sleep = sleep
+    this.settle = settle
   }
 
   /**
    * Decides the scenarios for the leg (synchronously: counts and draws happen now, in request
-   * order) and records the decision on the leg. Unknown names fail the request at once.
+   * order) and records the decision on the leg. Unknown names fail the request at once. On a
+   * shared store the activations' uses are then counted on the store.
    */
-  decide (leg: Leg, input: LegInput): Decision {
+  async decide (leg: Leg, input: LegInput): Promise<Decision> {
+    const decideNow = (): Decision => this.decideHere(leg, input)
+    let decision = decideNow()
+    if (this.settle !== undefined && decision.applied.some((applied) => applied.activationId !== undefined)) {
+      decision = await this.settle(decision, decideNow)
+    }
+    leg.decision = decision
+    if (decision.unknown.length > 0) throw new InjectedError({ unknown: decision.unknown }, input.redirect)
+    return decision
+  }
+
+  private decideHere (leg: Leg, input: LegInput): Decision {
     const { flow } = leg
-    const decision = this.engine.decide({
+    return this.engine.decide({
       operation: input.operation,
       clientId: flow.clientId,
       msisdn: flow.msisdn,
@@ -103,9 +123,6 @@ export class LegScenarios {
       flowScenarios: input.flowScenarios ?? [],
       fixtureScenarios: this.directory().scenariosFor(flow)
     })
-    leg.decision = decision
-    if (decision.unknown.length > 0) throw new InjectedError({ unknown: decision.unknown }, input.redirect)
-    return decision
   }
 
   /**
@@ -127,7 +144,7 @@ export class LegScenarios {
 
   /** decide + failIfInjected + wait, for legs with nothing single-use */
   async run (leg: Leg, input: LegInput): Promise<Decision> {
-    const decision = this.decide(leg, input)
+    const decision = await this.decide(leg, input)
     await this.failIfInjected(decision, input.redirect)
     await this.wait(decision)
     return decision

@@ -84,7 +84,7 @@ export class NumberVerificationService {
   }
 
   private async callSequence (call: AuthorizedCall, leg: Leg, operation: 'verify' | 'share', claimedNumber?: string): Promise<Decision> {
-    const decision = this.ctx.legs.decide(leg, { operation, flowScenarios: call.token.flowScenarios, ...(claimedNumber === undefined ? {} : { claimedNumber }) })
+    const decision = await this.ctx.legs.decide(leg, { operation, flowScenarios: call.token.flowScenarios, ...(claimedNumber === undefined ? {} : { claimedNumber }) })
     await this.ctx.legs.failIfInjected(decision)
     if (!await this.tokens.spendAccessToken(call.accessToken, call.token)) {
       throw CamaraError.standard('UNAUTHENTICATED', call.version, { reason: ALREADY_USED })

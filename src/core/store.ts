@@ -10,6 +10,8 @@ export type CollectionMap = object
 export type CollectionName<M extends CollectionMap> = keyof M & string
 
 export interface Store<M extends CollectionMap> {
+  /** Whether other processes (replicas) share this store's state */
+  readonly shared: boolean
   /** The live value, frozen; undefined when absent or expired */
   get: <C extends CollectionName<M>>(collection: C, key: string) => Promise<Readonly<M[C]> | undefined>
   /** Writes (or replaces) a value that expires after ttlMs; the store keeps a frozen value */
@@ -26,6 +28,8 @@ export interface Store<M extends CollectionMap> {
    * cleared.
    */
   increment: (counter: string, ttlMs?: number) => Promise<number>
+  /** A counter's count, without counting (0 when it was never incremented or has expired) */
+  count: (counter: string) => Promise<number>
   /**
    * Restarts a live value's time to live without rewriting it; false, and nothing written, when
    * no live value has the key (so a refresh never brings back what another replica removed)

@@ -99,7 +99,7 @@ export class TokenService {
     const { grant, use } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
     leg.flow = flowRefOf(grant)
-    const decision = this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: grant.flowScenarios })
+    const decision = await this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: grant.flowScenarios })
     await this.ctx.legs.failIfInjected(decision)
     if (use !== undefined && await this.ctx.store.take(use.collection, use.key) === undefined) {
       // Another request took it first: this one is the replay

@@ -11,6 +11,9 @@ import { namespaceOf } from './namespace-url.js'
 
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
 
+/** The operations whose legs decide scenarios */
+const DECIDING: ReadonlySet<Operation> = new Set(['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
+
 /** Where a caller chooses scenarios for one request */
 export const SCENARIO_HEADER = 'x-emulator-scenario'
 
@@ -70,15 +73,20 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
     // Under /ns/<name> the namespace's world is looked up (NamespaceNotFoundError goes to the
     // route's error handler, which answers in the surface's format)
     const namespace = namespaceOf(request.raw)
+    // Legs that decide scenarios first adopt what other replicas changed (on a shared store); the
+    // control API's changes and listings do it themselves, and health must answer without it
+    const decides = DECIDING.has(request.facts.operation)
     if (namespace === undefined) {
       request.emulator = root
-      check(request, config.checkRequest, done)
+      const synced = decides ? root.beforeRequest() : undefined
+      if (synced === undefined) check(request, config.checkRequest, done)
+      else synced.then(() => { check(request, config.checkRequest, done) }, done)
       return
     }
-    namespaces.resolve(namespace).then((world) => {
+    namespaces.resolve(namespace).then(async (world) => {
       request.emulator = world
-      check(request, config.checkRequest, done)
-    }, done)
+      if (decides) await world.beforeRequest()
+    }).then(() => { check(request, config.checkRequest, done) }, done)
   }
 }
 

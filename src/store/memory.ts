@@ -91,6 +91,7 @@ export interface MemoryStoreOptions<M extends CollectionMap> {
 }
 
 export class MemoryStore<M extends CollectionMap> implements Store<M> {
+  readonly shared = false
   private readonly collections = new Map<string, Lanes>()
   private readonly counters = new Lanes()
   private readonly clock: Clock
@@ -157,6 +158,10 @@ export class MemoryStore<M extends CollectionMap> implements Store<M> {
     const count = ((this.counters.live(counter, now)?.value as number | undefined) ?? 0) + 1
     this.counters.set(counter, count, ttlMs ?? FOREVER, now)
     return count
+  }
+
+  async count (counter: string): Promise<number> {
+    return (this.counters.live(counter, this.clock.now())?.value as number | undefined) ?? 0
   }
 
   async touch<C extends CollectionName<M>>(collection: C, key: string, ttlMs: number): Promise<boolean> {

@@ -123,6 +123,7 @@ export function redactUrl (url: string): string {
  * the client reconnects by itself in the background.
  */
 export class RedisStore<M extends CollectionMap> implements Store<M> {
+  readonly shared = true
   private readonly client: Client
   private readonly tag: string
   private readonly known: ReadonlySet<string>
@@ -248,6 +249,10 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   async increment (counter: string, ttlMs?: number): Promise<number> {
     if (ttlMs !== undefined) checkTtl(ttlMs)
     return await this.run<number>(SCRIPTS.increment, [`${this.tag}:n:${counter}`], [ttlMs === undefined ? '' : String(Math.ceil(ttlMs))])
+  }
+
+  async count (counter: string): Promise<number> {
+    return Number(await this.command<string | null>(['GET', `${this.tag}:n:${counter}`]) ?? 0)
   }
 
   async touch<C extends CollectionName<M>>(collection: C, key: string, ttlMs: number): Promise<boolean> {

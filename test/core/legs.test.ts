@@ -38,7 +38,7 @@ t.test('decide', async (t) => {
   t.test('records the decision on the leg and returns it', async (t) => {
     const { legs } = await buildLegs()
     const leg = newLeg(['verify-always-true'])
-    const decision = legs.decide(leg, { operation: 'verify' })
+    const decision = await legs.decide(leg, { operation: 'verify' })
     t.strictSame(decision,
       noEffect({ applied: [{ name: 'verify-always-true', source: 'header' }], verifiedResult: true }))
     t.equal(leg.decision, decision, 'the same object')
@@ -47,14 +47,14 @@ t.test('decide', async (t) => {
   t.test('decides nothing for a leg with no scenario anywhere', async (t) => {
     const { legs } = await buildLegs()
     const leg = newLeg()
-    t.strictSame(legs.decide(leg, { operation: 'token' }), noEffect())
+    t.strictSame(await legs.decide(leg, { operation: 'token' }), noEffect())
     t.strictSame(leg.decision, noEffect())
   })
 
   t.test('skips header and flow scenarios that do not fit the operation, and says why', async (t) => {
     const { legs } = await buildLegs()
     const leg = newLeg(['operator-unavailable'])
-    const decision = legs.decide(leg, { operation: 'token', flowScenarios: ['verify-always-true', 'slow-40'] })
+    const decision = await legs.decide(leg, { operation: 'token', flowScenarios: ['verify-always-true', 'slow-40'] })
     t.strictSame(decision, noEffect({
       applied: [{ name: 'slow-40', source: 'flow' }],
       latencyMs: 40,
@@ -73,21 +73,21 @@ t.test('decide', async (t) => {
       match: { clients: ['demo-app'], subscribers: ['+34666666666'], operators: ['telco-es'], claimedNumber: '^\\+34' },
       effects: { verifiedResult: false }
     })
-    const decide = (flow: Leg['flow'], claimedNumber?: string): Decision => {
+    const decide = async (flow: Leg['flow'], claimedNumber?: string): Promise<Decision> => {
       const leg: Leg = { ...newLeg(['seed-only']), flow }
-      return legs.decide(leg, { operation: 'verify', ...(claimedNumber === undefined ? {} : { claimedNumber }) })
+      return await legs.decide(leg, { operation: 'verify', ...(claimedNumber === undefined ? {} : { claimedNumber }) })
     }
     const seed = { clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'telco-es' }
-    t.strictSame(decide(seed, '+34666666666'),
+    t.strictSame(await decide(seed, '+34666666666'),
       noEffect({ applied: [{ name: 'seed-only', source: 'header' }], verifiedResult: false }))
     const skipped = (because: SkipCause): Decision =>
       noEffect({ skipped: [{ name: 'seed-only', source: 'header', because }] })
-    t.strictSame(decide({ ...seed, clientId: 'demo-app-jwt' }, '+34666666666'), skipped('client'))
-    t.strictSame(decide({ ...seed, msisdn: '+34666666667' }, '+34666666666'), skipped('subscriber'))
-    t.strictSame(decide({ ...seed, operatorId: 'telco-in' }, '+34666666666'), skipped('operator'))
-    t.strictSame(decide(seed, '+919036499174'), skipped('claimed-number'))
-    t.strictSame(decide(seed), skipped('claimed-number'), 'a hashed request claims no number')
-    t.strictSame(decide({}, '+34666666666'), skipped('client'), 'an unknown flow matches no rule that names one')
+    t.strictSame(await decide({ ...seed, clientId: 'demo-app-jwt' }, '+34666666666'), skipped('client'))
+    t.strictSame(await decide({ ...seed, msisdn: '+34666666667' }, '+34666666666'), skipped('subscriber'))
+    t.strictSame(await decide({ ...seed, operatorId: 'telco-in' }, '+34666666666'), skipped('operator'))
+    t.strictSame(await decide(seed, '+919036499174'), skipped('claimed-number'))
+    t.strictSame(await decide(seed), skipped('claimed-number'), 'a hashed request claims no number')
+    t.strictSame(await decide({}, '+34666666666'), skipped('client'), 'an unknown flow matches no rule that names one')
   })
 
   t.test('adds the scenarios the fixtures attach to the flow\'s client, subscriber and operator', async (t) => {
@@ -97,23 +97,23 @@ t.test('decide', async (t) => {
     client.scenarios = ['verify-always-false']
     const { legs } = await buildLegs(fixturesFrom(document))
     const leg: Leg = { ...newLeg(), flow: { clientId: 'demo-app' } }
-    t.strictSame(legs.decide(leg, { operation: 'verify' }),
+    t.strictSame(await legs.decide(leg, { operation: 'verify' }),
       noEffect({ applied: [{ name: 'verify-always-false', source: 'fixture' }], verifiedResult: false }))
-    t.strictSame(legs.decide({ ...newLeg(), flow: { clientId: 'demo-app-jwt' } }, { operation: 'verify' }), noEffect())
+    t.strictSame(await legs.decide({ ...newLeg(), flow: { clientId: 'demo-app-jwt' } }, { operation: 'verify' }), noEffect())
   })
 
   t.test('applies control activations', async (t) => {
     const { emulator, legs } = await buildLegs()
     const { id } = emulator.scenarios.activate('slow-40', { remaining: 1 })
-    t.strictSame(legs.decide(newLeg(), { operation: 'share' }),
+    t.strictSame(await legs.decide(newLeg(), { operation: 'share' }),
       noEffect({ applied: [{ name: 'slow-40', source: 'control', activationId: id }], latencyMs: 40 }))
-    t.strictSame(legs.decide(newLeg(), { operation: 'share' }), noEffect(), 'used up')
+    t.strictSame(await legs.decide(newLeg(), { operation: 'share' }), noEffect(), 'used up')
   })
 
   t.test('throws InjectedError naming the unknown scenarios, after recording the decision', async (t) => {
     const { legs } = await buildLegs()
     const leg = newLeg(['no-such', 'slow-40'])
-    const error = thrownBy(() => legs.decide(leg, { operation: 'verify', flowScenarios: ['other-unknown', 'no-such'] }))
+    const error = await thrownBy(async () => await legs.decide(leg, { operation: 'verify', flowScenarios: ['other-unknown', 'no-such'] }))
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem, { unknown: ['no-such', 'other-unknown'] })
     t.equal(error.redirect, undefined)
@@ -125,16 +125,16 @@ t.test('decide', async (t) => {
 
   t.test('an unknown name on a browser leg carries the redirect', async (t) => {
     const { legs } = await buildLegs()
-    const error = thrownBy(() => legs.decide(newLeg(['no-such']), { operation: 'operator', redirect: REDIRECT }))
+    const error = await thrownBy(async () => await legs.decide(newLeg(['no-such']), { operation: 'operator', redirect: REDIRECT }))
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem, { unknown: ['no-such'] })
     t.strictSame(error.redirect, REDIRECT)
   })
 })
 
-function thrownBy (fn: () => unknown): unknown {
+async function thrownBy (fn: () => Promise<unknown>): Promise<unknown> {
   try {
-    fn()
+    await fn()
   } catch (error) {
     return error
   }
@@ -146,7 +146,7 @@ t.test('failIfInjected', async (t) => {
     const scenario = type
     t.test(`waits the latency, then throws InjectedFault for ${type}`, async (t) => {
       const { legs, waits } = await buildLegs()
-      const decision = legs.decide(newLeg(['slow-40', scenario]), { operation: 'verify' })
+      const decision = await legs.decide(newLeg(['slow-40', scenario]), { operation: 'verify' })
       const error = await rejected(legs.failIfInjected(decision))
       if (!(error instanceof InjectedFault)) throw error
       t.strictSame(error.fault, { scenario, type })
@@ -163,7 +163,7 @@ t.test('failIfInjected', async (t) => {
       description: 'hangs 250 ms',
       effects: { fault: { type: 'hang', afterMs: 250 } }
     })
-    const error = await rejected(legs.failIfInjected(legs.decide(newLeg(['short-hang']), { operation: 'share' })))
+    const error = await rejected(legs.failIfInjected(await legs.decide(newLeg(['short-hang']), { operation: 'share' })))
     if (!(error instanceof InjectedFault)) throw error
     t.strictSame(error.fault, { scenario: 'short-hang', type: 'hang', afterMs: 250 })
     t.strictSame(waits, [], 'no latency, no wait')
@@ -171,7 +171,7 @@ t.test('failIfInjected', async (t) => {
 
   t.test('waits the latency, then throws InjectedError for an error, with the redirect given', async (t) => {
     const { legs, waits } = await buildLegs()
-    const decision = legs.decide(newLeg(['slow-40', 'consent-denied']), { operation: 'operator' })
+    const decision = await legs.decide(newLeg(['slow-40', 'consent-denied']), { operation: 'operator' })
     const error = await rejected(legs.failIfInjected(decision, REDIRECT))
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem,
@@ -188,7 +188,7 @@ t.test('failIfInjected', async (t) => {
 
   t.test('an error without a redirect has none', async (t) => {
     const { legs } = await buildLegs()
-    const decision = legs.decide(newLeg(['operator-unavailable']), { operation: 'verify' })
+    const decision = await legs.decide(newLeg(['operator-unavailable']), { operation: 'verify' })
     const error = await rejected(legs.failIfInjected(decision))
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem, { kind: 'camara', scenario: 'operator-unavailable', status: 503, code: 'UNAVAILABLE' })
@@ -197,7 +197,7 @@ t.test('failIfInjected', async (t) => {
 
   t.test('a connection fault wins over an error decided with it', async (t) => {
     const { legs } = await buildLegs()
-    const decision = legs.decide(newLeg(['operator-unavailable', 'empty-reply']), { operation: 'verify' })
+    const decision = await legs.decide(newLeg(['operator-unavailable', 'empty-reply']), { operation: 'verify' })
     const error = await rejected(legs.failIfInjected(decision))
     if (!(error instanceof InjectedFault)) throw error
     t.equal(error.fault.type, 'empty-reply')
@@ -206,11 +206,11 @@ t.test('failIfInjected', async (t) => {
   t.test('a body fault does not fail the leg, but an error decided with it does', async (t) => {
     const { legs, waits } = await buildLegs()
     for (const scenario of ['malformed-body', 'truncated-body', 'slow-body']) {
-      const decision = legs.decide(newLeg(['slow-40', scenario]), { operation: 'verify' })
+      const decision = await legs.decide(newLeg(['slow-40', scenario]), { operation: 'verify' })
       t.equal(await legs.failIfInjected(decision), undefined, scenario)
     }
     t.strictSame(waits, [], 'the latency is left for wait()')
-    const withError = legs.decide(newLeg(['malformed-body', 'internal-error']), { operation: 'share' })
+    const withError = await legs.decide(newLeg(['malformed-body', 'internal-error']), { operation: 'share' })
     const error = await rejected(legs.failIfInjected(withError))
     if (!(error instanceof InjectedError)) throw error
     t.equal('scenario' in error.problem ? error.problem.scenario : undefined, 'internal-error')
@@ -218,7 +218,7 @@ t.test('failIfInjected', async (t) => {
 
   t.test('latency alone does not fail the leg, nor wait', async (t) => {
     const { legs, waits } = await buildLegs()
-    t.equal(await legs.failIfInjected(legs.decide(newLeg(['slow-40']), { operation: 'token' })), undefined)
+    t.equal(await legs.failIfInjected(await legs.decide(newLeg(['slow-40']), { operation: 'token' })), undefined)
     t.equal(await legs.failIfInjected(noEffect()), undefined)
     t.strictSame(waits, [])
   })
@@ -228,7 +228,7 @@ t.test('wait sleeps exactly the decided latency, and not at all without one', as
   const { legs, waits } = await buildLegs()
   await legs.wait(noEffect({ latencyMs: 1234 }))
   await legs.wait(noEffect())
-  await legs.wait(legs.decide(newLeg(['slow-40', 'slow-40']), { operation: 'token' }))
+  await legs.wait(await legs.decide(newLeg(['slow-40', 'slow-40']), { operation: 'token' }))
   t.strictSame(waits, [1234, 40], 'a name given twice applies once')
   await legs.sleep(7)
   t.strictSame(waits, [1234, 40, 7], 'the emulator\'s sleep, exposed for slow bodies')

@@ -117,6 +117,19 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.strictSame([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'parallel increments each get their own count')
   })
 
+  t.test('count reads a counter without counting', async (t) => {
+    const { store, advance } = await make()
+    t.equal(await store.count('never'), 0)
+    await store.increment('read')
+    await store.increment('read')
+    t.equal(await store.count('read'), 2)
+    t.equal(await store.count('read'), 2, 'reading did not count')
+    t.equal(await store.increment('read'), 3)
+    await store.increment('short', TTL)
+    await advance(TTL + 20)
+    t.equal(await store.count('short'), 0, 'an expired counter reads 0')
+  })
+
   t.test('a counter with a time to live starts again once it has expired', async (t) => {
     const { store, advance } = await make()
     t.equal(await store.increment('window', TTL), 1)

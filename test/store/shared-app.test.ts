@@ -149,4 +149,41 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     t.equal((await verify(nsA, tokens.access_token)).statusCode, 404, 'deleted on b: gone on a at once')
     t.equal(await keysOf(), 0, 'and nothing of it is left in the store')
   })
+
+  t.test('a scenario defined or activated through one replica applies on the other at once', async (t) => {
+    const [a, b] = await replicas(t)
+    const tokens = (await exchangeCode(a, await authorizationCode(a, DEVICE))).json<Tokens>()
+    const control = async (app: typeof a, method: 'GET' | 'POST' | 'DELETE', path: string, payload?: Record<string, unknown>): Promise<{ statusCode: number, json: () => any }> =>
+      await app.inject({ method, url: `/_emulator${path}`, ...(payload === undefined ? {} : { payload }) })
+    t.equal((await control(a, 'POST', '/scenarios/rate-limited/activate')).statusCode, 201)
+    t.equal((await verify(b, tokens.access_token)).statusCode, 429, 'activated on a, applied on b')
+    t.equal((await control(b, 'DELETE', '/activations')).statusCode, 204)
+    t.equal((await verify(a, tokens.access_token)).statusCode, 200, 'ended on b, gone on a')
+    const defined = await control(b, 'POST', '/scenarios', { name: 'shared-false', description: 'd', match: { operations: ['verify'] }, effects: { verifiedResult: false } })
+    t.equal(defined.statusCode, 201)
+    t.equal((await control(a, 'POST', '/scenarios/shared-false/activate')).statusCode, 201, 'defined on b, known on a')
+    t.equal((await verify(a, tokens.access_token)).json().devicePhoneNumberVerified, false)
+    t.equal((await control(a, 'DELETE', '/scenarios/shared-false')).statusCode, 204)
+    t.equal((await verify(b, tokens.access_token)).json().devicePhoneNumberVerified, true, 'removed on a, gone on b')
+    t.equal((await control(b, 'POST', '/scenarios/rate-limited/activate')).statusCode, 201)
+    t.equal((await a.inject({ method: 'POST', url: '/_emulator/reset' })).statusCode, 204)
+    t.strictSame((await control(b, 'GET', '/scenarios')).json().activations, [], 'a reset on a ends b\'s activations')
+  })
+
+  t.test('"the next N" counts over every replica: 5 of 16 parallel calls spread over two, exactly', async (t) => {
+    const [a, b] = await replicas(t)
+    const tokens = (await exchangeCode(a, await authorizationCode(a, DEVICE))).json<Tokens>()
+    const activated = await a.inject({ method: 'POST', url: '/_emulator/scenarios/rate-limited/activate', payload: { remaining: 5 } })
+    t.equal(activated.statusCode, 201)
+    const statuses = await Promise.all(Array.from({ length: 16 }, async (_, i) => (await verify(i % 2 === 0 ? a : b, tokens.access_token)).statusCode))
+    t.equal(statuses.filter((status) => status === 429).length, 5, `429s: ${statuses.join(',')}`)
+    t.equal(statuses.filter((status) => status === 200).length, 11)
+    for (const replica of [a, b]) {
+      t.strictSame((await replica.inject({ method: 'GET', url: '/_emulator/scenarios' })).json().activations, [], 'used up: ended on both')
+    }
+    const listed = await b.inject({ method: 'POST', url: '/_emulator/scenarios/rate-limited/activate', payload: { remaining: 3 } })
+    await verify(a, tokens.access_token)
+    const [activation] = (await b.inject({ method: 'GET', url: '/_emulator/scenarios' })).json().activations
+    t.match(activation, { id: listed.json().id, appliedCount: 1, remaining: 2 }, 'uses on a counted in b\'s listing')
+  })
 }

@@ -2,6 +2,7 @@
 // by the request header, by the flow (chosen at authorize), by the control API and by fixtures,
 // all at once; this module knows nothing of HTTP and only returns a Decision for the surface to
 // carry out. Randomness and time are injected, so a seed replays the same decisions.
+import { nanoid } from 'nanoid'
 import type { Clock } from '../clock.js'
 import type { SeededRandom } from '../random.js'
 import { CATALOGUE } from './catalogue.js'
@@ -81,6 +82,15 @@ export interface Activation {
   match?: Partial<ScenarioMatch>
   /** Requests it applied to so far */
   appliedCount: number
+}
+
+/**
+ * What the control API changed in the engine, as plain data: replicas on a shared store exchange
+ * it (src/core/scenarios/shared.ts). Counts of use are not in it: they are the store's counters.
+ */
+export interface RuntimeScenarios {
+  definitions: Scenario[]
+  activations: Array<Omit<Activation, 'appliedCount'>>
 }
 
 export interface RequestFacts {
@@ -172,6 +182,8 @@ export interface ScenarioEngineOptions {
   /** Defaults to the built-in catalogue; pass it along with fixture definitions */
   definitions?: readonly ScenarioDefinition[]
   limits?: Partial<ScenarioLimits>
+  /** Replicas on a shared store: the store counts an activation's uses, not this engine */
+  usesCountedElsewhere?: boolean
 }
 
 interface Selection {
@@ -191,7 +203,11 @@ export class ScenarioEngine {
   /** Requests counted for firstN / everyNth / afterN: per scenario name, or per control activation */
   private readonly counters = new Map<string, number>()
 
+  /** Set on a shared store: `remaining` stays what it was given, the store counts the uses */
+  private readonly usesCountedElsewhere: boolean
+
   constructor (options: ScenarioEngineOptions) {
+    this.usesCountedElsewhere = options.usesCountedElsewhere ?? false
     this.random = options.random
     this.clock = options.clock
     this.limits = { ...DEFAULT_SCENARIO_LIMITS, ...options.limits }
@@ -260,7 +276,7 @@ export class ScenarioEngine {
    * Activates a scenario from the control API: for every matching request, or the next
    * `remaining` ones, for `expiresInSeconds`. Returns (a copy of) the activation.
    */
-  activate (name: string, options: ActivationOptions = {}): Activation {
+  activate (name: string, options: ActivationOptions = {}, id?: string): Activation {
     const definition = this.definitions.get(name)
     if (definition === undefined) throw new ScenarioRegistryError('unknown', `unknown scenario "${name}"`)
     const now = this.clock.now()
@@ -284,7 +300,8 @@ export class ScenarioEngine {
         '(--max-activations): end some (DELETE /_emulator/activations) or let them expire')
     }
     const activation: Activation = {
-      id: `activation-${this.nextActivation++}`,
+      // On a shared store ids must not clash with another replica's: random ones
+      id: id ?? (this.usesCountedElsewhere ? `activation-${nanoid(10)}` : `activation-${this.nextActivation++}`),
       name,
       activatedAt: now,
       appliedCount: 0,
@@ -321,6 +338,36 @@ export class ScenarioEngine {
     }
     this.activationList = []
     this.counters.clear()
+  }
+
+  /** The definitions and activations made through the control API, as plain data */
+  runtimeState (): RuntimeScenarios {
+    this.dropExpired()
+    return {
+      definitions: [...this.definitions.values()].filter((d) => d.origin === 'control').map((d) => d.scenario),
+      activations: this.activationList.map(({ appliedCount: _, ...activation }) => activation)
+    }
+  }
+
+  /**
+   * Takes another replica's runtime definitions and activations in place of this one's (the
+   * catalogue and fixture definitions stay). An activation this engine already had keeps its
+   * counters; a definition that clashes with a fixture one here is skipped.
+   */
+  adoptRuntime (state: RuntimeScenarios): void {
+    for (const [name, definition] of this.definitions) {
+      if (definition.origin === 'control') this.definitions.delete(name)
+    }
+    for (const scenario of state.definitions) {
+      if (!this.definitions.has(scenario.name)) this.definitions.set(scenario.name, checkedDefinition({ scenario: structuredClone(scenario), origin: 'control' }))
+    }
+    const known = new Map(this.activationList.map((activation) => [activation.id, activation]))
+    const adopted = state.activations
+      .filter((activation) => this.definitions.has(activation.name))
+      .map((activation): Activation => ({ ...activation, appliedCount: known.get(activation.id)?.appliedCount ?? 0 }))
+    const ids = new Set(adopted.map((activation) => activation.id))
+    for (const id of known.keys()) if (!ids.has(id)) this.counters.delete(`activation:${id}`)
+    this.activationList = adopted
   }
 
   /** No control activation is live or waiting to expire: only header, flow or fixture scenarios can apply */
@@ -423,7 +470,8 @@ export class ScenarioEngine {
 
   private countDown (activation: Activation): void {
     activation.appliedCount++
-    if (activation.remaining === undefined) return
+    // On a shared store the store counts the uses of all replicas (scenarios/shared.ts)
+    if (activation.remaining === undefined || this.usesCountedElsewhere) return
     activation.remaining--
     if (activation.remaining <= 0) this.keepActivations((a) => a !== activation)
   }

@@ -54,7 +54,10 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['control'],
       response: { 200: Type.Object({ scenarios: Type.Array(ListingSchema), activations: Type.Array(ActivationSchema) }) }
     }
-  }, async (request) => ({ scenarios: engine(request).list(), activations: engine(request).activations().map(activationView) }))
+  }, async (request) => {
+    const activations = await request.emulator.liveActivations()
+    return { scenarios: engine(request).list(), activations: activations.map(activationView) }
+  })
 
   app.post('/scenarios', {
     // The route schema decides; a refusal is worded by the fixture loader's rules (JSON path and rule)
@@ -69,14 +72,14 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     // The cross-field rules the schema cannot state (e.g. an error's status matching its code)
     const scenario = validateScenario(request.body, 'body')
-    return await reply.code(201).send(engine(request).define(scenario))
+    return await reply.code(201).send(await request.emulator.changeScenarios((scenarios) => scenarios.define(scenario)))
   })
 
   app.delete('/scenarios/:name', {
     config: { operation: 'control' },
     schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (!engine(request).remove(request.params.name)) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
+    if (!await request.emulator.changeScenarios((scenarios) => scenarios.remove(request.params.name))) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
     return await reply.code(204).send(null)
   })
 
@@ -101,7 +104,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
       if (request.body === undefined && request.headers['content-type'] === undefined) (request as { body: unknown }).body = {}
     }
   }, async (request, reply) => {
-    const activation = engine(request).activate(request.params.name, request.body ?? {})
+    const activation = await request.emulator.activateScenario(request.params.name, request.body ?? {})
     return await reply.code(201).send(activationView(activation))
   })
 
@@ -109,7 +112,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (engine(request).deactivate(request.params.name) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
+    if (await request.emulator.changeScenarios((scenarios) => scenarios.deactivate(request.params.name)) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
     return await reply.code(204).send(null)
   })
 
@@ -117,7 +120,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (engine(request).deactivate(request.params.id) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
+    if (await request.emulator.changeScenarios((scenarios) => scenarios.deactivate(request.params.id)) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
     return await reply.code(204).send(null)
   })
 
@@ -125,7 +128,9 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: NoContentSchema } }
   }, async (request, reply) => {
-    for (const activation of engine(request).activations()) engine(request).deactivate(activation.id)
+    await request.emulator.changeScenarios((scenarios) => {
+      for (const activation of scenarios.activations()) scenarios.deactivate(activation.id)
+    })
     return await reply.code(204).send(null)
   })
 }
