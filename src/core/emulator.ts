@@ -8,7 +8,8 @@ import { systemClock, type Clock } from './clock.js'
 import { defaultCoreSettings, type CoreContext, type CoreSettings } from './context.js'
 import { Directory } from './directory.js'
 import type { KeyRing } from './keys.js'
-import { Journal } from './journal.js'
+import { Journal, type JournalEntry, type JournalFilter } from './journal.js'
+import { SharedJournal } from './shared-journal.js'
 import { SeededRandom } from './random.js'
 import { catalogueDefinitions, ScenarioEngine, type Activation, type ActivationOptions, type ScenarioDefinition } from './scenarios/engine.js'
 import { SharedScenarios } from './scenarios/shared.js'
@@ -50,6 +51,7 @@ export class Emulator {
   readonly random: SeededRandom
   readonly scenarios: ScenarioEngine
   readonly journal: Journal
+  private readonly sharedJournal: SharedJournal | undefined
   /** Set on a shared store: the runtime scenarios every replica sees */
   private readonly shared: SharedScenarios | undefined
   private directoryValue: Directory
@@ -88,6 +90,25 @@ export class Emulator {
     this.tokens = new TokenService(this.ctx, this.keys)
     this.numberVerification = new NumberVerificationService(this.ctx, this.tokens)
     this.journal = new Journal({ clock, seed: this.random.seed })
+    // Replicas on a shared store write their entries there too, and read them from there
+    this.sharedJournal = options.store.shared ? new SharedJournal(options.store, this.journal.capacity) : undefined
+    const sharedJournal = this.sharedJournal
+    if (sharedJournal !== undefined) this.journal.subscribe((entry) => { sharedJournal.record(entry).catch(() => {}) })
+  }
+
+  /** The journal's entries: this process's, or on a shared store every replica's */
+  async journalEntries (filter: JournalFilter = {}): Promise<Array<Readonly<JournalEntry>>> {
+    return this.sharedJournal === undefined ? this.journal.list(filter) : await this.sharedJournal.list(filter)
+  }
+
+  async clearJournal (): Promise<void> {
+    this.journal.clear()
+    await this.sharedJournal?.clear()
+  }
+
+  /** Calls the listener with each new entry (of every replica on a shared store); returns how to stop */
+  followJournal (listener: (entry: Readonly<JournalEntry>) => void): () => void {
+    return this.sharedJournal === undefined ? this.journal.subscribe(listener) : this.sharedJournal.follow(listener)
   }
 
   /**

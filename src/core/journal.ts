@@ -201,7 +201,12 @@ export class Journal {
   }
 }
 
-function matches (entry: Slot, filter: JournalFilter): boolean {
+type Filtered = Pick<JournalEntry, 'id' | 'operation'> & Partial<Pick<JournalEntry, 'flowId' | 'correlator' | 'msisdn'>>
+
+const matches = journalMatches
+
+/** Whether an entry (or a slot of the ring) passes the filter's fields (limit aside) */
+export function journalMatches (entry: Filtered, filter: JournalFilter): boolean {
   return (filter.flowId === undefined || entry.flowId === filter.flowId) &&
     (filter.correlator === undefined || entry.correlator === filter.correlator) &&
     (filter.msisdn === undefined || entry.msisdn === filter.msisdn) &&

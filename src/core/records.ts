@@ -1,6 +1,7 @@
 // What the emulator keeps between requests, as the store holds it: one type per collection. Values
 // are written whole and never changed in place: a change is a new value written explicitly.
 import type { SharedScenarioCollections } from './scenarios/shared.js'
+import type { SharedJournalCollections } from './shared-journal.js'
 import type { KoneraContext, LoginHint } from './login-hint.js'
 import type { ParsedScope } from './scopes.js'
 import type { SigningKeyCollections } from './keys.js'
@@ -101,7 +102,8 @@ export interface CredentialUse {
  * The collections of the emulator's state. A credential's record stays readable until it expires
  * (a replay is recognised and revokes its grant); its single use is a separate entry, taken.
  */
-export interface StateCollections extends SigningKeyCollections, SharedScenarioCollections {
+/** What the world keeps in its store (the shared-store collections are written only there, and sizes() lists them once written) */
+export interface StateCollections extends SigningKeyCollections, SharedScenarioCollections, SharedJournalCollections {
   pending: PendingAuthorization
   codes: AuthorizationCode
   codeUses: CredentialUse
@@ -121,7 +123,7 @@ export interface StateCollections extends SigningKeyCollections, SharedScenarioC
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'assertionIds',
-  'revocations', 'signingKeys', 'scenarioState'
+  'revocations', 'signingKeys'
 ]
 
 /** The flow a grant or token belongs to */

@@ -60,7 +60,7 @@ export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }
   }, async (_request, reply) => {
     const { emulator } = app
     const nonce = newNonce()
-    const entries = emulator.journal.list({ limit: JOURNAL_ROWS })
+    const entries = await emulator.journalEntries({ limit: JOURNAL_ROWS })
     const sections = options.tokenRequired
       ? undefined
       : { world: worldSection(emulator), scenarios: scenariosSection(emulator), journal: renderJournalRows(entries), lastId: entries.at(-1)?.id ?? 0 }
@@ -92,7 +92,7 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const entries = app.emulator.journal.list({ sinceId: request.query.sinceId ?? 0, limit: JOURNAL_ROWS })
+    const entries = await app.emulator.journalEntries({ sinceId: request.query.sinceId ?? 0, limit: JOURNAL_ROWS })
     const newest = entries.at(-1)
     if (newest === undefined) return await reply.code(204).header('x-dashboard-fragment', 'journal').send(null)
     return sendFragment(reply.header('x-journal-last-id', String(newest.id)), 'journal', renderJournalRows(entries))
@@ -106,7 +106,7 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
       params: Type.Object({ flowId: Type.String({ maxLength: 64 }) }),
       response: { 200: htmlResponse('HTML fragment') }
     }
-  }, async (request, reply) => sendFragment(reply, 'flow', renderFlow(request.params.flowId, app.emulator.journal.list({ flowId: request.params.flowId }))))
+  }, async (request, reply) => sendFragment(reply, 'flow', renderFlow(request.params.flowId, await app.emulator.journalEntries({ flowId: request.params.flowId }))))
 }
 
 export default dashboardSections

@@ -186,4 +186,43 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     const [activation] = (await b.inject({ method: 'GET', url: '/_emulator/scenarios' })).json().activations
     t.match(activation, { id: listed.json().id, appliedCount: 1, remaining: 2 }, 'uses on a counted in b\'s listing')
   })
+
+  t.test('the journal read from any replica lists the requests of all of them, and the stream follows all', async (t) => {
+    const [a, b] = await replicas(t)
+    await a.listen({ port: 0, host: '127.0.0.1' })
+    const port = (a.server.address() as { port: number }).port
+    const stream = await fetch(`http://127.0.0.1:${port}/_emulator/journal/stream`)
+    const reader = stream.body?.getReader()
+    t.teardown(async () => { await reader?.cancel() })
+    let streamed = ''
+    const reading = (async () => {
+      const decoder = new TextDecoder()
+      for (;;) {
+        const chunk = await reader?.read()
+        if (chunk === undefined || chunk.done) return
+        streamed += decoder.decode(chunk.value)
+      }
+    })()
+    const gateway = await gatewayLeg(a, DEVICE)
+    const callback = redirectOf(await operatorLeg(b, gateway), 'operator')
+    const exchanged = await exchangeCode(b, callback.searchParams.get('code') ?? '')
+    t.equal(exchanged.statusCode, 200)
+    const journalOf = async (app: typeof a): Promise<Array<{ id: number, operation: string, flowId?: string }>> =>
+      (await app.inject({ method: 'GET', url: '/_emulator/journal' })).json().entries
+    let entries: Array<{ id: number, operation: string, flowId?: string }> = []
+    for (let i = 0; i < 100 && entries.length < 3; i++) {
+      entries = await journalOf(b)
+      if (entries.length < 3) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.strictSame(entries.map((entry) => entry.operation), ['authorize', 'operator', 'token'], 'authorize on a, operator and token on b, in order')
+    t.equal(new Set(entries.map((entry) => entry.flowId)).size, 1, 'linked by one flow')
+    t.strictSame(entries.map((entry) => entry.id), [1, 2, 3], 'numbered in one sequence')
+    t.strictSame(await journalOf(a), entries, 'the same journal from a')
+    for (let i = 0; i < 100 && !streamed.includes('"operation":"token"'); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    t.match(streamed, /"operation":"operator"[\s\S]*"operation":"token"/, 'a\'s stream carried b\'s requests')
+    t.equal((await b.inject({ method: 'DELETE', url: '/_emulator/journal' })).statusCode, 204)
+    t.strictSame(await journalOf(a), [], 'cleared through b, empty on a')
+    await reader?.cancel()
+    await reading
+  })
 }

@@ -49,7 +49,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { journal, random } = request.emulator
-    const entries = journal.list(request.query).map((entry) => ({ ...entry, scenarios: [...entry.scenarios] }))
+    const entries = (await request.emulator.journalEntries(request.query)).map((entry) => ({ ...entry, scenarios: [...entry.scenarios] }))
     return { seed: random.seed, capacity: journal.capacity, entries }
   })
 
@@ -78,7 +78,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
       }
     })
     stream.send(': camara-nv-emulator journal\n\n')
-    const unsubscribe = request.emulator.journal.subscribe((entry) => {
+    const unsubscribe = request.emulator.followJournal((entry) => {
       stream.send(`id: ${entry.id}\nevent: entry\ndata: ${JSON.stringify(entry)}\n\n`)
     })
     const keepAlive = setInterval(() => stream.keepAlive(), 15_000)
@@ -101,7 +101,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Clear the journal', tags: ['control'], response: { 204: NoContentSchema } }
   }, async (request, reply) => {
-    request.emulator.journal.clear()
+    await request.emulator.clearJournal()
     return await reply.code(204).send(null)
   })
 }

@@ -1,0 +1,81 @@
+// The journal of replicas on a shared store: every replica writes the entries of its requests to
+// the store, numbered in one sequence, so the journal read from any replica lists the requests of
+// all of them (linked by flow), and the live stream of any replica follows all of them. Bounded as
+// the local journal is: an entry past the capacity is removed as the next one is written, and every
+// entry has a lifetime. With the memory store none of this runs: the local journal is the journal.
+import type { JournalEntry, JournalFilter } from './journal.js'
+import { journalMatches } from './journal.js'
+import type { Store } from './store.js'
+
+export interface SharedJournalCollections {
+  journal: JournalEntry
+}
+
+const SEQUENCE = 'journal-sequence'
+/** An entry outlives its place in the ring by at most this long */
+const ENTRY_TTL_MS = 24 * 3600 * 1000
+/** How often a live stream looks for entries other replicas wrote */
+export const FOLLOW_INTERVAL_MS = 250
+
+export class SharedJournal {
+  private readonly store: Store<SharedJournalCollections>
+  readonly capacity: number
+
+  constructor (store: Store<SharedJournalCollections>, capacity: number) {
+    this.store = store
+    this.capacity = capacity
+  }
+
+  /** Writes an entry this replica journaled, with its number in the one sequence */
+  async record (entry: Readonly<JournalEntry>): Promise<void> {
+    const id = await this.store.increment(SEQUENCE)
+    await this.store.put('journal', String(id), { ...entry, id }, ENTRY_TTL_MS)
+    if (id > this.capacity) await this.store.delete('journal', String(id - this.capacity))
+  }
+
+  /** Matching entries of every replica, oldest first */
+  async list (filter: JournalFilter = {}): Promise<JournalEntry[]> {
+    const entries = (await this.store.list('journal'))
+      .map(({ value }) => value as JournalEntry)
+      .filter((entry) => journalMatches(entry, filter))
+      .sort((a, b) => a.id - b.id)
+    if (filter.limit === undefined) return entries
+    return filter.limit <= 0 ? [] : entries.slice(-filter.limit)
+  }
+
+  /** Removes every entry; the sequence goes on, so pollers using sinceId see only new entries */
+  async clear (): Promise<void> {
+    const entries = await this.store.list('journal')
+    await Promise.all(entries.map(async ({ key }) => await this.store.delete('journal', key)))
+  }
+
+  /**
+   * Calls the listener with each entry any replica writes from now on, in sequence order; returns
+   * the function that stops it. A store that cannot answer is skipped until it can.
+   */
+  follow (listener: (entry: JournalEntry) => void): () => void {
+    let last: number | undefined
+    let busy = false
+    const poll = async (): Promise<void> => {
+      const head = await this.store.count(SEQUENCE)
+      // First look: start here. A reset restarted the sequence: follow it from its start
+      if (last === undefined) last = head
+      else if (head < last) last = 0
+      const fresh = await this.list({ sinceId: last })
+      for (const entry of fresh) {
+        last = Math.max(last, entry.id)
+        listener(entry)
+      }
+    }
+    const tick = (): void => {
+      if (busy) return
+      busy = true
+      poll().catch(() => {}).finally(() => { busy = false })
+    }
+    const timer = setInterval(tick, FOLLOW_INTERVAL_MS)
+    timer.unref()
+    // The first look fixes where the stream starts: entries written after it opened
+    tick()
+    return () => { clearInterval(timer) }
+  }
+}
