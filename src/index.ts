@@ -191,16 +191,22 @@ function fixtureControls (emulator: Emulator): FixtureControls {
       const subscriber = Value.Default(SubscriberSchema, structuredClone(input)) as SubscriberFixture
       const problem = firstSchemaProblem(SubscriberSchema, subscriber, '$')
       if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, problem.jsonPath, problem.rule)
-      return emulator.upsertSubscriber(subscriber)
+      const answer = emulator.upsertSubscriber(subscriber)
+      emulator.runtimeChanged()
+      return answer
     },
-    removeSubscriber: (msisdn) => emulator.removeSubscriber(msisdn)
+    removeSubscriber: (msisdn) => {
+      const removed = emulator.removeSubscriber(msisdn)
+      emulator.runtimeChanged()
+      return removed
+    }
   }
 }
 
 function scenarioControls (emulator: Emulator): ScenarioControls {
   const engine = emulator.scenarios
   const changed = <T>(result: T): T => {
-    emulator.scenariosChanged()
+    emulator.runtimeChanged()
     return result
   }
   return {

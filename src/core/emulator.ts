@@ -2,7 +2,7 @@
 // programmatic API all drive. It knows nothing of Fastify.
 import { setTimeout as delay } from 'node:timers/promises'
 import { mergeFixtures, type Fixtures } from './fixtures.js'
-import type { SubscriberFixture } from './fixture-schema.js'
+import type { FixtureFile, SubscriberFixture } from './fixture-schema.js'
 import { AuthorizationService } from './authorization.js'
 import { systemClock, type Clock } from './clock.js'
 import { defaultCoreSettings, type CoreContext, type CoreSettings } from './context.js'
@@ -12,7 +12,7 @@ import { Journal, type JournalEntry, type JournalFilter } from './journal.js'
 import { SharedJournal } from './shared-journal.js'
 import { SeededRandom } from './random.js'
 import { catalogueDefinitions, ScenarioEngine, type Activation, type ActivationOptions, type ScenarioDefinition } from './scenarios/engine.js'
-import { SharedScenarios } from './scenarios/shared.js'
+import { SharedRuntime, type RuntimeFixtures } from './shared-runtime.js'
 import { LegScenarios, type Sleep } from './legs.js'
 import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
@@ -52,8 +52,10 @@ export class Emulator {
   readonly scenarios: ScenarioEngine
   readonly journal: Journal
   private readonly sharedJournal: SharedJournal | undefined
-  /** Set on a shared store: the runtime scenarios every replica sees */
-  private readonly shared: SharedScenarios | undefined
+  /** Set on a shared store: the runtime scenarios and fixture changes every replica sees */
+  private readonly shared: SharedRuntime | undefined
+  /** What the control API made of the fixtures (undefined: the baseline, unchanged) */
+  private changedFixtures: RuntimeFixtures | undefined
   private directoryValue: Directory
   /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
   private baseline: Fixtures
@@ -74,8 +76,10 @@ export class Emulator {
       limits: settings,
       usesCountedElsewhere: options.store.shared
     })
-    // Replicas on a shared store see one set of runtime scenarios and count activations together
-    this.shared = options.store.shared ? new SharedScenarios(this.scenarios, options.store) : undefined
+    // Replicas on a shared store see one set of runtime changes and count activations together
+    this.shared = options.store.shared
+      ? new SharedRuntime(this.scenarios, options.store, { current: () => this.changedFixtures, adopt: (fixtures) => { this.adoptFixtures(fixtures) } })
+      : undefined
     const shared = this.shared
     const directory = (): Directory => this.directoryValue
     this.ctx = {
@@ -133,8 +137,11 @@ export class Emulator {
     return this.shared?.refresh()
   }
 
-  /** A change of the runtime scenarios (control API), seen by every replica once it resolves */
-  async changeScenarios<T>(apply: (engine: ScenarioEngine) => T): Promise<T> {
+  /**
+   * A change of the runtime scenarios or fixtures (control API): made on the latest state and, on
+   * a shared store, seen by every replica once it resolves
+   */
+  async changeRuntime<T>(apply: (engine: ScenarioEngine) => T): Promise<T> {
     if (this.shared === undefined) return apply(this.scenarios)
     return await this.shared.change(() => apply(this.scenarios))
   }
@@ -151,10 +158,10 @@ export class Emulator {
   }
 
   /**
-   * A change the programmatic API made directly on the engine: published for the other replicas
-   * in the background (its controls are synchronous)
+   * A change the programmatic API made directly (its controls are synchronous): published for
+   * the other replicas in the background
    */
-  scenariosChanged (): void {
+  runtimeChanged (): void {
     this.shared?.publish().catch(() => {})
   }
 
@@ -195,6 +202,7 @@ export class Emulator {
     this.shared?.forget()
     this.random.restart()
     this.journal.clear()
+    this.changedFixtures = undefined
     this.replaceFixtures(this.baseline)
   }
 
@@ -210,7 +218,23 @@ export class Emulator {
     }], { scenarios: proposed.scenarios })
     checked.files = this.directoryValue.fixtures.files
     this.replaceFixtures(checked)
+    const { defaultOperator, operators, clients, subscribers } = checked
+    this.changedFixtures = { ...(defaultOperator === undefined ? {} : { defaultOperator }), operators, clients, subscribers }
     return checked
+  }
+
+  /** Another replica's runtime fixtures (undefined: back to the baseline); a copy that breaks a rule here is not taken */
+  private adoptFixtures (fixtures: RuntimeFixtures | undefined): void {
+    if (fixtures === undefined) {
+      if (this.changedFixtures !== undefined) this.replaceFixtures(this.baseline)
+      this.changedFixtures = undefined
+      return
+    }
+    const content = structuredClone({ ...fixtures, scenarios: [] }) as unknown as FixtureFile
+    const checked = mergeFixtures([{ file: 'the shared store', content }], { scenarios: this.baseline.scenarios })
+    checked.files = this.baseline.files
+    this.replaceFixtures(checked)
+    this.changedFixtures = fixtures
   }
 
   /** Adds a subscriber, or replaces the one with the same MSISDN */

@@ -1,6 +1,6 @@
 // What the emulator keeps between requests, as the store holds it: one type per collection. Values
 // are written whole and never changed in place: a change is a new value written explicitly.
-import type { SharedScenarioCollections } from './scenarios/shared.js'
+import type { SharedRuntimeCollections } from './shared-runtime.js'
 import type { SharedJournalCollections } from './shared-journal.js'
 import type { KoneraContext, LoginHint } from './login-hint.js'
 import type { ParsedScope } from './scopes.js'
@@ -103,7 +103,7 @@ export interface CredentialUse {
  * (a replay is recognised and revokes its grant); its single use is a separate entry, taken.
  */
 /** What the world keeps in its store (the shared-store collections are written only there, and sizes() lists them once written) */
-export interface StateCollections extends SigningKeyCollections, SharedScenarioCollections, SharedJournalCollections {
+export interface StateCollections extends SigningKeyCollections, SharedRuntimeCollections, SharedJournalCollections {
   pending: PendingAuthorization
   codes: AuthorizationCode
   codeUses: CredentialUse

@@ -11,8 +11,8 @@ import { namespaceOf } from './namespace-url.js'
 
 export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
 
-/** The operations whose legs decide scenarios */
-const DECIDING: ReadonlySet<Operation> = new Set(['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
+/** The operations that read runtime scenarios or fixtures: the legs, and the control API */
+const READS_RUNTIME: ReadonlySet<Operation> = new Set(['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'control'])
 
 /** Where a caller chooses scenarios for one request */
 export const SCENARIO_HEADER = 'x-emulator-scenario'
@@ -35,6 +35,8 @@ declare module 'fastify' {
      * hook once the facts are set; what it throws (or rejects with) goes to the route's error handler
      */
     checkRequest?: (request: FastifyRequest) => void | Promise<void>
+    /** The route reads no runtime state, and must answer while a shared store is down (health) */
+    withoutRuntime?: boolean
   }
   interface FastifyRequest {
     facts: RequestFacts
@@ -73,19 +75,18 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
     // Under /ns/<name> the namespace's world is looked up (NamespaceNotFoundError goes to the
     // route's error handler, which answers in the surface's format)
     const namespace = namespaceOf(request.raw)
-    // Legs that decide scenarios first adopt what other replicas changed (on a shared store); the
-    // control API's changes and listings do it themselves, and health must answer without it
-    const decides = DECIDING.has(request.facts.operation)
+    // On a shared store, what other replicas changed (scenarios, fixtures) is adopted first
+    const syncs = READS_RUNTIME.has(request.facts.operation) && config.withoutRuntime !== true
     if (namespace === undefined) {
       request.emulator = root
-      const synced = decides ? root.beforeRequest() : undefined
+      const synced = syncs ? root.beforeRequest() : undefined
       if (synced === undefined) check(request, config.checkRequest, done)
       else synced.then(() => { check(request, config.checkRequest, done) }, done)
       return
     }
     namespaces.resolve(namespace).then(async (world) => {
       request.emulator = world
-      if (decides) await world.beforeRequest()
+      if (syncs) await world.beforeRequest()
     }).then(() => { check(request, config.checkRequest, done) }, done)
   }
 }

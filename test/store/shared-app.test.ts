@@ -225,4 +225,21 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     await reader?.cancel()
     await reading
   })
+
+  t.test('a subscriber added through one replica is served by the other; a reset brings both back', async (t) => {
+    const [a, b] = await replicas(t)
+    const msisdn = '+34611111111'
+    const subscribers = async (app: typeof a): Promise<string[]> => (await app.inject({ method: 'GET', url: '/_emulator/subscribers' })).json().map((s: { msisdn: string }) => s.msisdn)
+    const added = await a.inject({ method: 'PUT', url: `/_emulator/subscribers/${encodeURIComponent(msisdn)}`, payload: { msisdn, operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' } })
+    t.equal(added.statusCode, 201)
+    t.ok((await subscribers(b)).includes(msisdn), 'listed by b')
+    const code = await authorizationCode(b, { konera: 'ipv4:142.115.1.1' })
+    const tokens = (await exchangeCode(a, code)).json<Tokens>()
+    t.equal((await verify(b, tokens.access_token, { phoneNumber: msisdn })).json().devicePhoneNumberVerified, true, 'the new subscriber\'s flow on b')
+    t.equal((await b.inject({ method: 'DELETE', url: `/_emulator/subscribers/${encodeURIComponent(msisdn)}` })).statusCode, 204)
+    t.notOk((await subscribers(a)).includes(msisdn), 'removed on b, gone on a')
+    await a.inject({ method: 'PUT', url: `/_emulator/subscribers/${encodeURIComponent(msisdn)}`, payload: { msisdn, operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' } })
+    t.equal((await b.inject({ method: 'POST', url: '/_emulator/reset' })).statusCode, 204)
+    t.notOk((await subscribers(a)).includes(msisdn), 'a reset on b: the fixtures loaded at start again on a')
+  })
 }

@@ -9,7 +9,7 @@ const Fill = Type.Object({ live: Type.Integer(), max: Type.Integer() })
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/_emulator/health', {
-    config: { operation: 'control' },
+    config: { operation: 'control', withoutRuntime: true },
     schema: {
       summary: 'Readiness',
       tags: ['control'],

@@ -72,14 +72,14 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     // The cross-field rules the schema cannot state (e.g. an error's status matching its code)
     const scenario = validateScenario(request.body, 'body')
-    return await reply.code(201).send(await request.emulator.changeScenarios((scenarios) => scenarios.define(scenario)))
+    return await reply.code(201).send(await request.emulator.changeRuntime((scenarios) => scenarios.define(scenario)))
   })
 
   app.delete('/scenarios/:name', {
     config: { operation: 'control' },
     schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (!await request.emulator.changeScenarios((scenarios) => scenarios.remove(request.params.name))) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
+    if (!await request.emulator.changeRuntime((scenarios) => scenarios.remove(request.params.name))) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
     return await reply.code(204).send(null)
   })
 
@@ -112,7 +112,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (await request.emulator.changeScenarios((scenarios) => scenarios.deactivate(request.params.name)) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
+    if (await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.name)) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
     return await reply.code(204).send(null)
   })
 
@@ -120,7 +120,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (await request.emulator.changeScenarios((scenarios) => scenarios.deactivate(request.params.id)) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
+    if (await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.id)) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
     return await reply.code(204).send(null)
   })
 
@@ -128,7 +128,7 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Deactivate every scenario', tags: ['control'], response: { 204: NoContentSchema } }
   }, async (request, reply) => {
-    await request.emulator.changeScenarios((scenarios) => {
+    await request.emulator.changeRuntime((scenarios) => {
       for (const activation of scenarios.activations()) scenarios.deactivate(activation.id)
     })
     return await reply.code(204).send(null)

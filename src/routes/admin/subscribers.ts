@@ -28,7 +28,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
     if (request.body.msisdn !== request.params.msisdn) {
       throw new CamaraError(400, 'INVALID_ARGUMENT', `body msisdn ${request.body.msisdn} differs from the path ${request.params.msisdn}`)
     }
-    const { created } = request.emulator.upsertSubscriber(request.body)
+    const { created } = await request.emulator.changeRuntime(() => request.emulator.upsertSubscriber(request.body))
     return await reply.code(created ? 201 : 200).send(request.body)
   })
 
@@ -36,7 +36,7 @@ const subscribers: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Remove a subscriber', tags: ['control'], params: MsisdnParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
   }, async (request, reply) => {
-    if (!request.emulator.removeSubscriber(request.params.msisdn)) throw new CamaraError(404, 'NOT_FOUND', `no subscriber ${request.params.msisdn}`)
+    if (!await request.emulator.changeRuntime(() => request.emulator.removeSubscriber(request.params.msisdn))) throw new CamaraError(404, 'NOT_FOUND', `no subscriber ${request.params.msisdn}`)
     return await reply.code(204).send(null)
   })
 }

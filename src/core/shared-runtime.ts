@@ -1,23 +1,38 @@
-// Scenarios on a shared store: replicas behind a load balancer act as one emulator, so a scenario
-// defined or activated through one applies on every other at its next request. Each replica keeps
-// its own engine (decide() stays synchronous); what the control API changed lives in the store as
-// one record with a revision, which each request compares (one read) and adopts when it changed.
-// The uses of an activation are the store's atomic counter, so "the next N" means N over all
-// replicas. With the memory store (one process) none of this runs: the engine is the state.
+// What the control API changes, on a shared store: replicas behind a load balancer act as one
+// emulator, so a scenario defined or activated, or a subscriber added, through one applies on
+// every other at its next request. Each replica keeps its own engine and directory (decide() stays
+// synchronous); the runtime changes live in the store as one record with a revision, which each
+// leg compares (one read) and adopts when it changed. The uses of an activation are the store's
+// atomic counter, so "the next N" means N over all replicas. With the memory store (one process)
+// none of this runs: the engine and the directory are the state.
 import { nanoid } from 'nanoid'
-import type { Store } from '../store.js'
-import type { Activation, ActivationOptions, Decision, RuntimeScenarios, ScenarioEngine } from './engine.js'
+import type { Store } from './store.js'
+import type { Activation, ActivationOptions, Decision, RuntimeScenarios, ScenarioEngine } from './scenarios/engine.js'
 
-export interface SharedScenarioRecord {
+/** The world's entities as the control API left them (absent: the fixtures loaded at start) */
+export interface RuntimeFixtures {
+  defaultOperator?: string
+  operators: unknown[]
+  clients: unknown[]
+  subscribers: unknown[]
+}
+
+export interface SharedRuntimeRecord {
   revision: string
-  state: RuntimeScenarios
+  scenarios: RuntimeScenarios
+  fixtures?: RuntimeFixtures
 }
 
-export interface SharedScenarioCollections {
-  scenarioState: SharedScenarioRecord
+export interface SharedRuntimeCollections {
+  runtimeState: SharedRuntimeRecord
 }
 
-export const SHARED_SCENARIO_COLLECTIONS = ['scenarioState'] as const
+/** How the world's fixtures take part: what they are now, and taking another replica's */
+export interface SharedFixtures {
+  /** undefined while nothing changed them at runtime */
+  current: () => RuntimeFixtures | undefined
+  adopt: (fixtures: RuntimeFixtures | undefined) => void
+}
 
 /** The record never expires on its own: a reset (or a flush of the store) removes it */
 const KEEP_MS = 10 * 365 * 24 * 3600 * 1000
@@ -27,22 +42,25 @@ const MAX_REDECISIONS = 8
 
 const usesOf = (id: string): string => `activation-uses:${id}`
 
-export class SharedScenarios {
+export class SharedRuntime {
   private readonly engine: ScenarioEngine
-  private readonly store: Store<SharedScenarioCollections>
-  /** The revision this replica's engine holds (undefined: nothing changed at runtime) */
+  private readonly store: Store<SharedRuntimeCollections>
+  private readonly fixtures: SharedFixtures
+  /** The revision this replica holds (undefined: nothing changed at runtime) */
   private revision: string | undefined
 
-  constructor (engine: ScenarioEngine, store: Store<SharedScenarioCollections>) {
+  constructor (engine: ScenarioEngine, store: Store<SharedRuntimeCollections>, fixtures: SharedFixtures) {
     this.engine = engine
     this.store = store
+    this.fixtures = fixtures
   }
 
   /** Adopts what another replica changed since this one last looked */
   async refresh (): Promise<void> {
-    const record = await this.store.get('scenarioState', KEY)
+    const record = await this.store.get('runtimeState', KEY)
     if (record?.revision === this.revision) return
-    this.engine.adoptRuntime(record?.state ?? { definitions: [], activations: [] })
+    this.fixtures.adopt(record?.fixtures)
+    this.engine.adoptRuntime(record?.scenarios ?? { definitions: [], activations: [] })
     this.revision = record?.revision
   }
 
@@ -59,10 +77,11 @@ export class SharedScenarios {
     return await this.change(() => this.engine.activate(name, options))
   }
 
-  /** Writes this engine's runtime state as the one every replica adopts */
+  /** Writes this replica's runtime state as the one every replica adopts */
   async publish (): Promise<void> {
     const revision = nanoid(12)
-    await this.store.put('scenarioState', KEY, { revision, state: this.engine.runtimeState() }, KEEP_MS)
+    const fixtures = this.fixtures.current()
+    await this.store.put('runtimeState', KEY, { revision, scenarios: this.engine.runtimeState(), ...(fixtures === undefined ? {} : { fixtures }) }, KEEP_MS)
     this.revision = revision
   }
 
