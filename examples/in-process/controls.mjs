@@ -30,7 +30,7 @@ emulator.reset() // codes, tokens, runtime scenarios, activations, journal, runt
 
 // a namespace: an isolated world under /ns/<name>, with the same controls and URLs
 const ns = await emulator.namespace('worker-1', undefined, { seed: 7 }) // or namespace(name, fixtureDocument)
-ns.urls.issuer // http://127.0.0.1:<port>/ns/worker-1/camara/api/auth/v1
+await fetch(`${ns.urls.issuer}/.well-known/openid-configuration`) // issuer http://127.0.0.1:<port>/ns/worker-1/camara/api/auth/v1
 ns.scenarios.activate('rate-limited') // applies in worker-1 only
 await ns.delete()
 await emulator.close()

@@ -183,7 +183,7 @@ export class AuthorizationService {
     const pending: PendingAuthorization = {
       ...request,
       id: nanoid(24),
-      flowId: nanoid(12),
+      flowId: await this.ctx.flows.next(),
       operatorId: operator.id,
       gatewaySource,
       createdAt: this.ctx.clock.now()

@@ -1,6 +1,7 @@
 // What the domain services share: time, state, the emulated world and the URLs they hand out.
 import type { Clock } from './clock.js'
 import type { Directory } from './directory.js'
+import type { Flows } from './flows.js'
 import type { LegScenarios } from './legs.js'
 import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
@@ -54,4 +55,6 @@ export interface CoreContext {
   urls: EmulatorUrls
   /** A function, since fixtures can be replaced at runtime */
   directory: () => Directory
+  /** New flow ids, and each flow's own randomness */
+  flows: Flows
 }

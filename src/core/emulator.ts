@@ -11,6 +11,7 @@ import type { KeyRing } from './keys.js'
 import { Journal, type JournalEntry, type JournalFilter } from './journal.js'
 import { SharedJournal } from './shared-journal.js'
 import { SeededRandom } from './random.js'
+import { Flows } from './flows.js'
 import { catalogueDefinitions, ScenarioEngine, type Activation, type ActivationOptions, type ScenarioDefinition } from './scenarios/engine.js'
 import { SharedRuntime, type RuntimeFixtures } from './shared-runtime.js'
 import { LegScenarios, type Sleep } from './legs.js'
@@ -81,11 +82,17 @@ export class Emulator {
       ? new SharedRuntime(this.scenarios, options.store, { current: () => this.changedFixtures, adopt: (fixtures) => { this.adoptFixtures(fixtures) } })
       : undefined
     const shared = this.shared
+    // Flow ids and each flow's draws follow the seed and the order of flows, on every replica
+    const flows = new Flows(options.store, () => this.random.seed, settings.refreshTokenTtl * 1000)
     const directory = (): Directory => this.directoryValue
     this.ctx = {
       clock,
       store: options.store,
-      legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep, shared === undefined ? undefined : async (decision, again) => await shared.settle(decision, again)),
+      legs: new LegScenarios(this.scenarios, directory, options.sleep ?? realSleep, {
+        ...(shared === undefined ? {} : { settle: async (decision, again) => await shared.settle(decision, again) }),
+        flowRandom: async (flowId, operation) => await flows.randomFor(flowId, operation)
+      }),
+      flows,
       settings,
       urls: options.urls ?? new EmulatorUrls(options.publicUrl),
       directory

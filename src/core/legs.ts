@@ -6,7 +6,8 @@
 // never calls back into route code.
 import type { Directory } from './directory.js'
 import type { FlowRef } from './records.js'
-import type { DecidedError, DecidedFault, Decision, ScenarioEngine } from './scenarios/engine.js'
+import type { DecidedError, DecidedFault, Decision, RequestFacts as EngineFacts, ScenarioEngine } from './scenarios/engine.js'
+import type { SeededRandom } from './random.js'
 import type { ScenarioOperation } from './scenarios/scenario-schema.js'
 
 /** How injected latency waits (tests pass one that records and returns at once) */
@@ -81,18 +82,24 @@ export interface LegInput {
  */
 export type SettleDecision = (decision: Decision, decideAgain: () => Decision) => Promise<Decision>
 
+export interface LegOptions {
+  settle?: SettleDecision
+  /** The generator of a flow's next leg that draws (src/core/flows.ts); without it, the engine's sequence */
+  flowRandom?: (flowId: string, operation: string) => Promise<SeededRandom>
+}
+
 export class LegScenarios {
   private readonly engine: ScenarioEngine
   private readonly directory: () => Directory
-  private readonly settle: SettleDecision | undefined
+  private readonly options: LegOptions
   /** Also how a slow-body fault waits between its chunks */
   readonly sleep: Sleep
 
-  constructor (engine: ScenarioEngine, directory: () => Directory, sleep: Sleep, settle?: SettleDecision) {
+  constructor (engine: ScenarioEngine, directory: () => Directory, sleep: Sleep, options: LegOptions = {}) {
     this.engine = engine
     this.directory = directory
     this.sleep = sleep
-    this.settle = settle
+    this.options = options
   }
 
   /**
@@ -101,19 +108,24 @@ export class LegScenarios {
    * shared store the activations' uses are then counted on the store.
    */
   async decide (leg: Leg, input: LegInput): Promise<Decision> {
-    const decideNow = (): Decision => this.decideHere(leg, input)
+    const facts = this.factsOf(leg, input)
+    const { settle, flowRandom } = this.options
+    // A leg of a flow draws from the flow's own generator: the same whichever replica serves it
+    const flowId = leg.flow.flowId
+    const random = flowRandom !== undefined && flowId !== undefined && this.engine.selects(facts) ? await flowRandom(flowId, input.operation) : undefined
+    const decideNow = (): Decision => this.engine.decide(facts, random)
     let decision = decideNow()
-    if (this.settle !== undefined && decision.applied.some((applied) => applied.activationId !== undefined)) {
-      decision = await this.settle(decision, decideNow)
+    if (settle !== undefined && decision.applied.some((applied) => applied.activationId !== undefined)) {
+      decision = await settle(decision, decideNow)
     }
     leg.decision = decision
     if (decision.unknown.length > 0) throw new InjectedError({ unknown: decision.unknown }, input.redirect)
     return decision
   }
 
-  private decideHere (leg: Leg, input: LegInput): Decision {
+  private factsOf (leg: Leg, input: LegInput): EngineFacts {
     const { flow } = leg
-    return this.engine.decide({
+    return {
       operation: input.operation,
       clientId: flow.clientId,
       msisdn: flow.msisdn,
@@ -122,7 +134,7 @@ export class LegScenarios {
       headerScenarios: leg.requested,
       flowScenarios: input.flowScenarios ?? [],
       fixtureScenarios: this.directory().scenariosFor(flow)
-    })
+    }
   }
 
   /**

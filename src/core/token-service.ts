@@ -95,7 +95,7 @@ export class TokenService {
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
     else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg)
-    else redeemed = { grant: this.clientCredentialsGrant(form, client) }
+    else redeemed = { grant: this.clientCredentialsGrant(form, client, await this.ctx.flows.next()) }
     const { grant, use } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
     leg.flow = flowRefOf(grant)
@@ -172,13 +172,13 @@ export class TokenService {
     return scopes
   }
 
-  private clientCredentialsGrant (form: Form, { client }: AuthenticatedClient): Grant {
+  private clientCredentialsGrant (form: Form, { client }: AuthenticatedClient, flowId: string): Grant {
     const scope = parseScope(field(form, 'scope') ?? '')
     const refused = scope.scopes.filter((s) => PROTOCOL_SCOPES.includes(s) || (!client.scopes.includes(s) && !s.startsWith('dpv:')))
     if (refused.length > 0) throw new OAuthError('invalid_scope', `scope not available with client_credentials for this client: ${refused.join(' ')}`)
     const grant: Grant = {
       id: nanoid(16),
-      flowId: nanoid(12),
+      flowId,
       clientId: client.clientId,
       msisdn: undefined,
       operatorId: undefined,
@@ -210,7 +210,7 @@ export class TokenService {
     await this.refuseAtGrantCap()
     const grant: Grant = {
       id: nanoid(16),
-      flowId: nanoid(12),
+      flowId: await this.ctx.flows.next(),
       clientId: client.clientId,
       msisdn: request.msisdn,
       operatorId: request.msisdn === undefined ? undefined : this.ctx.directory().subscriber(request.msisdn)?.operator,

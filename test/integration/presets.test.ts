@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { DEFAULT_FIXTURES } from '../../src/config/config.js'
-import { SeededRandom } from '../../src/core/random.js'
+import { legRandom } from '../../src/core/flows.js'
 import { accessTokenFor, assertErrorInfo, buildScenarioApp, control, verify } from '../scenarios/support.js'
 
 const PRESETS = join(dirname(DEFAULT_FIXTURES), 'presets')
@@ -88,22 +88,25 @@ t.test('sandbox-login-hint: tel:+99999991000 verifies true and tel:+99999991001 
 t.test('sandbox-last-digit: 1 true, 2 false, any other digit a seeded coin', async (t) => {
   const CLAIMS = ['+15550000001', '+15550000002', '+15550000003', '+15550000000', '+15550000011', '+15550000007',
     '+15550000012', '+15550000009', '+15550000004', '+15550000005', '+15550000006', '+15550000008', '+15550000013', '+15550000010']
+  let flowId = ''
   const run = async (seed: number): Promise<boolean[]> => {
     const app = await presetApp(t, 'sandbox-last-digit.json', seed)
     const token = await hintedToken(app, '+15550000001')
     const answers: boolean[] = []
     for (const claim of CLAIMS) answers.push(await verifiedValue(app, token, claim))
+    flowId = app.emulator.journal.list({ operation: 'verify' })[0]?.flowId ?? ''
     return answers
   }
 
   const first = await run(3)
+  const firstFlow = flowId
   CLAIMS.forEach((claim, i) => {
     if (claim.endsWith('1')) t.equal(first[i], true, `${claim} ends in 1`)
     if (claim.endsWith('2')) t.equal(first[i], false, `${claim} ends in 2`)
   })
-  const draws = new SeededRandom(3)
-  const others = CLAIMS.map((claim, i) => [claim, first[i]] as const).filter(([claim]) => !/[12]$/.test(claim))
-  t.strictSame(others.map(([, answer]) => answer), others.map(() => draws.chance(0.5)), 'the others are the seeded generator\'s draws')
+  // The ith verify call of the flow draws from its own generator
+  const others = CLAIMS.map((claim, i) => [claim, first[i], i + 1] as const).filter(([claim]) => !/[12]$/.test(claim))
+  t.strictSame(others.map(([, answer]) => answer), others.map(([, , n]) => legRandom(3, firstFlow, 'verify', n).chance(0.5)), 'the others are the flow\'s seeded draws')
   t.ok(others.some(([, answer]) => answer) && others.some(([, answer]) => !answer), 'both answers occur among the others')
   t.strictSame(await run(3), first, 'the same seed replays the same answers')
   t.notSame(await run(4), first, 'another seed gives other answers')

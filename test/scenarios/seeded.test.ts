@@ -3,13 +3,19 @@
 // different ones, and the choices are exactly the seeded generator's draws.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { SeededRandom } from '../../src/core/random.js'
+import { legRandom } from '../../src/core/flows.js'
+import type { SeededRandom } from '../../src/core/random.js'
 import { accessTokenFor, buildScenarioApp, codeFor, define, exchangeCode, verify, type ScenarioTestApp } from './support.js'
 
 interface Run {
   outcomes: string[]
   sleeps: number[]
+  /** The flow of the token the requests used */
+  flowId: string
 }
+
+/** The draws of the nth verify call of the flow: its own generator (src/core/flows.ts) */
+const verifyDraws = (seed: number, flowId: string, n: number): SeededRandom => legRandom(seed, flowId, 'verify', n)
 
 /** A fresh app on `seed`, the same definitions and the same requests every time */
 async function run (t: Test, seed: number, requests: (app: FastifyInstance, token: string) => Promise<string[]>): Promise<Run> {
@@ -18,7 +24,9 @@ async function run (t: Test, seed: number, requests: (app: FastifyInstance, toke
   await define(built.app, { name: 'jittery', description: 'uniform 100-200 ms', effects: { latency: { minMs: 100, maxMs: 200 } } })
   const token = await accessTokenFor(built.app)
   built.sleeps.length = 0
-  return { outcomes: await requests(built.app, token), sleeps: built.sleeps }
+  const outcomes = await requests(built.app, token)
+  const flowId = built.app.emulator.journal.list({ operation: 'verify' })[0]?.flowId ?? ''
+  return { outcomes, sleeps: built.sleeps, flowId }
 }
 
 async function repeat (times: number, call: (i: number) => Promise<string>): Promise<string[]> {
@@ -30,12 +38,11 @@ async function repeat (times: number, call: (i: number) => Promise<string>): Pro
 const coinFlips = async (app: FastifyInstance, token: string): Promise<string[]> =>
   await repeat(32, async () => String((await verify(app, token, { scenarios: 'coin-flip' })).json().devicePhoneNumberVerified))
 
-t.test('a probability 0.5 scenario: same seed, same outcomes; they are the generator\'s draws; another seed differs', async (t) => {
+t.test('a probability 0.5 scenario: same seed, same outcomes; they are the flow\'s draws; another seed differs', async (t) => {
   const first = await run(t, 42, coinFlips)
   const second = await run(t, 42, coinFlips)
   t.strictSame(second.outcomes, first.outcomes)
-  const draws = new SeededRandom(42)
-  t.strictSame(first.outcomes, first.outcomes.map(() => String(!draws.chance(0.5))), 'false exactly when the draw is below 0.5')
+  t.strictSame(first.outcomes, first.outcomes.map((_, i) => String(!verifyDraws(42, first.flowId, i + 1).chance(0.5))), 'false exactly when the call\'s draw is below 0.5')
   t.ok(first.outcomes.includes('true') && first.outcomes.includes('false'), 'both outcomes occur')
   const other = await run(t, 43, coinFlips)
   t.notSame(other.outcomes, first.outcomes)
@@ -58,8 +65,10 @@ t.test('uniform and lognormal latencies: the same milliseconds for the same seed
   const second = await run(t, 99, latencies)
   t.strictSame(first.outcomes, Array(10).fill('200'))
   t.strictSame(second.sleeps, first.sleeps)
-  const draws = new SeededRandom(99)
-  const expected = first.outcomes.map(() => Math.round(draws.uniform(100, 200)) + Math.round(draws.lognormal(300, 2000)))
+  const expected = first.outcomes.map((_, i) => {
+    const draws = verifyDraws(99, first.flowId, i + 1)
+    return Math.round(draws.uniform(100, 200)) + Math.round(draws.lognormal(300, 2000))
+  })
   t.strictSame(first.sleeps, expected, 'each call: a uniform draw, then a lognormal one, summed')
   t.notSame((await run(t, 100, latencies)).sleeps, first.sleeps)
 })

@@ -242,4 +242,25 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     t.equal((await b.inject({ method: 'POST', url: '/_emulator/reset' })).statusCode, 204)
     t.notOk((await subscribers(a)).includes(msisdn), 'a reset on b: the fixtures loaded at start again on a')
   })
+
+  t.test('seeded draws replay per flow, whichever replica serves each leg', async (t) => {
+    /** A flow through `legs` (the replica of each request, round robin), then 40 flaky verify calls */
+    const drive = async (legs: Array<Awaited<ReturnType<typeof replicas>>[number]>): Promise<{ flowId: string | undefined, statuses: number[] }> => {
+      const at = (i: number): (typeof legs)[number] => legs[i % legs.length] as (typeof legs)[number]
+      const gateway = await gatewayLeg(at(0), DEVICE)
+      const callback = redirectOf(await operatorLeg(at(1), gateway), 'operator')
+      const tokens = (await exchangeCode(at(2), callback.searchParams.get('code') ?? '')).json<Tokens>()
+      const statuses: number[] = []
+      for (let i = 0; i < 40; i++) statuses.push((await verify(at(3 + i), tokens.access_token, { scenarios: 'flaky-5-percent' })).statusCode)
+      const journal = (await at(0).inject({ method: 'GET', url: '/_emulator/journal?operation=token' })).json().entries
+      return { flowId: journal[0]?.flowId, statuses }
+    }
+    const [a, b] = await replicas(t)
+    const spread = await drive([a, b])
+    const [c] = await replicas(t)
+    const alone = await drive([c])
+    t.strictSame(alone, spread, 'the same flow id and the same 503s, legs spread over two replicas or all on one')
+    t.ok(spread.statuses.includes(503) && spread.statuses.includes(200), 'some calls failed and some did not (else this proves little)')
+    t.type(spread.flowId, 'string')
+  })
 }

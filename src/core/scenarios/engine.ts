@@ -375,11 +375,15 @@ export class ScenarioEngine {
     return this.activationList.length === 0
   }
 
-  decide (facts: RequestFacts): Decision {
+  /** Whether anything is selected for the request at all (otherwise decide() draws nothing) */
+  selects (facts: RequestFacts): boolean {
+    return this.activationList.length > 0 || facts.headerScenarios.length > 0 || facts.flowScenarios.length > 0 || facts.fixtureScenarios.length > 0
+  }
+
+  /** `random`: where this decision draws (a flow's own generator); default the engine's sequence */
+  decide (facts: RequestFacts, random: SeededRandom = this.random): Decision {
     // The common case under load: nothing selected at all
-    if (this.activationList.length === 0 && facts.headerScenarios.length === 0 && facts.flowScenarios.length === 0 && facts.fixtureScenarios.length === 0) {
-      return { applied: [], latencyMs: 0, unknown: [], skipped: [] }
-    }
+    if (!this.selects(facts)) return { applied: [], latencyMs: 0, unknown: [], skipped: [] }
     this.dropExpired()
     const unknown = this.validateNames([...facts.headerScenarios, ...facts.flowScenarios])
     const decision: Decision = { applied: [], latencyMs: 0, unknown, skipped: [] }
@@ -396,7 +400,7 @@ export class ScenarioEngine {
 
       const { scenario } = definition
       const match: Partial<ScenarioMatch> = { ...scenario.match, ...selection.activation?.match }
-      const skip = this.rejection(match, scenario, facts, counterKey)
+      const skip = this.rejection(match, scenario, facts, counterKey, random)
       if (skip !== undefined) {
         if (selection.source === 'header' || selection.source === 'flow') decision.skipped.push({ name: selection.name, source: selection.source, because: skip })
         continue
@@ -404,7 +408,7 @@ export class ScenarioEngine {
 
       appliedNames.add(selection.name)
       decision.applied.push({ name: selection.name, source: selection.source, ...(selection.activation === undefined ? {} : { activationId: selection.activation.id }) })
-      this.applyEffects(decision, scenario)
+      this.applyEffects(decision, scenario, random)
       if (selection.activation !== undefined) this.countDown(selection.activation)
     }
     return decision
@@ -421,7 +425,7 @@ export class ScenarioEngine {
   }
 
   /** Why the scenario does not apply, or undefined when it does. Counts and draws only as far as needed. */
-  private rejection (match: Partial<ScenarioMatch>, scenario: Scenario, facts: RequestFacts, counterKey: string): SkipCause | undefined {
+  private rejection (match: Partial<ScenarioMatch>, scenario: Scenario, facts: RequestFacts, counterKey: string, random: SeededRandom): SkipCause | undefined {
     // Effects only apply where the surface can render them, even if an activation's match (or a
     // later redefinition) names more operations
     const fitting = fittingOperations(scenario.effects)
@@ -441,13 +445,13 @@ export class ScenarioEngine {
       if (match.everyNth !== undefined && n % match.everyNth !== 0) return 'count'
       if (match.afterN !== undefined && n <= match.afterN) return 'count'
     }
-    if (match.probability !== undefined && !this.random.chance(match.probability)) return 'probability'
+    if (match.probability !== undefined && !random.chance(match.probability)) return 'probability'
     return undefined
   }
 
-  private applyEffects (decision: Decision, scenario: Scenario): void {
+  private applyEffects (decision: Decision, scenario: Scenario, random: SeededRandom): void {
     const { effects, name } = scenario
-    if (effects.latency !== undefined) decision.latencyMs += this.sampleLatency(effects.latency)
+    if (effects.latency !== undefined) decision.latencyMs += sampleLatency(effects.latency, random)
     // Selections come in precedence order, so the first error, fault or result seen wins
     if (effects.error !== undefined && decision.error === undefined) decision.error = resolveError(name, effects.error)
     if (effects.verifiedResult !== undefined && decision.verifiedResult === undefined) decision.verifiedResult = effects.verifiedResult
@@ -460,12 +464,6 @@ export class ScenarioEngine {
         ...(type === 'slow-body' ? { chunkDelayMs: chunkDelayMs ?? DEFAULT_CHUNK_DELAY_MS } : {})
       }
     }
-  }
-
-  private sampleLatency (latency: Latency): number {
-    if ('fixedMs' in latency) return Math.round(latency.fixedMs)
-    if ('minMs' in latency) return Math.round(this.random.uniform(latency.minMs, latency.maxMs))
-    return Math.round(this.random.lognormal(latency.medianMs, latency.p99Ms))
   }
 
   private countDown (activation: Activation): void {
@@ -528,6 +526,12 @@ export class ScenarioEngine {
 }
 
 /** Validates (schema and cross-field rules) and freezes a private copy */
+function sampleLatency (latency: Latency, random: SeededRandom): number {
+  if ('fixedMs' in latency) return Math.round(latency.fixedMs)
+  if ('minMs' in latency) return Math.round(random.uniform(latency.minMs, latency.maxMs))
+  return Math.round(random.lognormal(latency.medianMs, latency.p99Ms))
+}
+
 function checkedDefinition (definition: ScenarioDefinition): ScenarioDefinition {
   const scenario = deepFreeze(structuredClone(validateScenario(definition.scenario, describeOrigin(definition))))
   return { scenario, origin: definition.origin, ...(definition.file === undefined ? {} : { file: definition.file }) }
