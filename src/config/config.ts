@@ -195,7 +195,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
   const command = buildCommand(version).exitOverride()
   // commander reads process.env for .env(); give it the environment we were handed
   const saved = process.env
-  process.env = env
+  // An empty variable (PUBLIC_URL= in a compose file) is an unset one; FIXTURES= names no file and
+  // is refused below with its own message
+  process.env = Object.fromEntries(Object.entries(env).filter(([name, value]) => name === 'FIXTURES' || value?.trim() !== ''))
   try {
     command.parse(argv, { from: 'user' })
   } finally {

@@ -153,6 +153,8 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig([], { ADMIN: '0' }).admin, false)
   t.equal(parseConfig([], { ADMIN: 'true' }).admin, true)
   t.equal(parseConfig([], { ADMIN: '' }).admin, true, 'empty is unset')
+  const empty = parseConfig([], { PUBLIC_URL: '', PORT: ' ', SEED: '', STORE_URL: '', SIGNING_KEY: '', ADMIN_TOKEN: '', MAX_NAMESPACES: '' })
+  t.strictSame(withoutSeed(empty), withoutSeed(defaultConfig), 'empty variables are unset ones: PUBLIC_URL= starts as without it')
   t.equal(parseConfig(['--no-admin'], { ADMIN: 'true' }).admin, false, 'the flag wins')
   t.equal(parseConfig([], { WATCH: 'TRUE' }).watch, true)
   t.equal(parseConfig([], { WATCH: '1' }).watch, true)
