@@ -43,6 +43,9 @@ async function buildAll () {
     logLevel: 'warning'
   })
   writeFileSync(join(root, 'dist', 'server.meta.json'), JSON.stringify(metafile))
+  // What `npm start` (scripts/build-if-needed.mjs) compares the sources with: a build made by
+  // `npm run build` counts, so the first start after it does not build again
+  writeFileSync(join(root, 'dist', '.build-stamp'), new Date().toISOString() + '\n')
 }
 
 // Imported (by the bundle test, for BUNDLE_EXTERNAL) it builds nothing
