@@ -53,6 +53,7 @@ export class Emulator {
   readonly scenarios: ScenarioEngine
   readonly journal: Journal
   private readonly sharedJournal: SharedJournal | undefined
+  private readonly flows: Flows
   /** Set on a shared store: the runtime scenarios and fixture changes every replica sees */
   private readonly shared: SharedRuntime | undefined
   /** What the control API made of the fixtures (undefined: the baseline, unchanged) */
@@ -83,7 +84,8 @@ export class Emulator {
       : undefined
     const shared = this.shared
     // Flow ids and each flow's draws follow the seed and the order of flows, on every replica
-    const flows = new Flows(options.store, () => this.random.seed, settings.refreshTokenTtl * 1000)
+    const flows = new Flows(options.store, () => this.random.seed, settings.accessTokenTtl * 1000)
+    this.flows = flows
     const directory = (): Directory => this.directoryValue
     this.ctx = {
       clock,
@@ -206,6 +208,7 @@ export class Emulator {
     await this.ctx.store.clear()
     await this.keys.keepIn(this.ctx.store)
     this.scenarios.reset()
+    this.flows.clear()
     this.shared?.forget()
     this.random.restart()
     this.journal.clear()
