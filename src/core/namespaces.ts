@@ -24,8 +24,6 @@ export interface NamespaceCollections {
   namespaces: NamespaceDefinition
 }
 
-export const NAMESPACE_COLLECTIONS = ['namespaces'] as const
-
 export interface NamespaceLimits {
   maxNamespaces: number
   /** A namespace nobody used for this long goes, with everything in it */
@@ -184,9 +182,9 @@ export class Namespaces {
     return entries.map(({ value }) => this.view(value)).sort((a, b) => a.name.localeCompare(b.name))
   }
 
-  /** How many live namespaces there are, against the cap */
-  async counts (): Promise<{ live: number, max: number }> {
-    return { live: await this.options.store.size('namespaces'), max: this.options.limits.maxNamespaces }
+  /** The cap on live namespaces (--max-namespaces) */
+  get max (): number {
+    return this.options.limits.maxNamespaces
   }
 
   private view (definition: Readonly<NamespaceDefinition>): NamespaceView {
@@ -201,6 +199,8 @@ export class Namespaces {
 
   /** What a namespace left in a shared store (values outlive a world only there) */
   private async emptyStoreOf (name: string): Promise<void> {
+    // In one process a world's state is its own memory store, gone with the world
+    if (!this.options.worlds.shared) return
     const left = this.options.worlds.namespace(name)
     try {
       await left.clear()

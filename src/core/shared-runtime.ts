@@ -119,9 +119,11 @@ export class SharedRuntime {
     return decision
   }
 
-  /** Live activations with their uses over every replica (`remaining` what is left of them) */
+  /**
+   * Live activations with their uses over every replica (`remaining` what is left of them). The
+   * request already adopted the latest state (the facts hook reads it for the control API)
+   */
   async activations (): Promise<Activation[]> {
-    await this.refresh()
     return await Promise.all(this.engine.activations().map(async (activation) => {
       const uses = await this.store.count(usesOf(activation.id))
       return { ...activation, appliedCount: uses, ...(activation.remaining === undefined ? {} : { remaining: Math.max(0, activation.remaining - uses) }) }
