@@ -70,6 +70,8 @@ export function appendQuery (target: string, params: Record<string, string | und
   return url.toString()
 }
 
+export interface CamaraErrorOptions { reason?: string, retryAfter?: number, missingScope?: string }
+
 /** A CAMARA ErrorInfo `{ status, code, message }` (CAMARA Commonalities / Number Verification) */
 export class CamaraError extends Error {
   readonly status: number
@@ -78,18 +80,21 @@ export class CamaraError extends Error {
   readonly reason: string
   /** Seconds, for 429 */
   readonly retryAfter: number | undefined
+  /** The scope a token lacked (a 403 says so in its Bearer challenge: RFC 6750 section 3.1) */
+  readonly missingScope: string | undefined
 
-  constructor (status: number, code: string, message: string, options: { reason?: string, retryAfter?: number } = {}) {
+  constructor (status: number, code: string, message: string, options: CamaraErrorOptions = {}) {
     super(message)
     this.name = 'CamaraError'
     this.status = status
     this.code = code
     this.reason = options.reason ?? message
     this.retryAfter = options.retryAfter
+    this.missingScope = options.missingScope
   }
 
   /** One of CAMARA's codes, with its status and its standard text in the API version */
-  static standard (code: CamaraErrorCode, version: ApiVersion, options: { reason?: string, retryAfter?: number } = {}): CamaraError {
+  static standard (code: CamaraErrorCode, version: ApiVersion, options: CamaraErrorOptions = {}): CamaraError {
     return new CamaraError(CAMARA_ERRORS[code].status, code, camaraMessage(code, version), options)
   }
 

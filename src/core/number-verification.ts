@@ -15,12 +15,17 @@ export type { ApiVersion } from './camara-errors.js'
 
 export type VerifyInput = { phoneNumber: string } | { hashedPhoneNumber: string }
 
-export interface AuthorizedCall {
+/** A call whose token is valid and carries the operation's scope: what it identifies is checked next */
+export interface AuthenticatedCall {
   /** The bearer token as sent */
   accessToken: string
   token: AccessTokenRecord
-  msisdn: string
   version: ApiVersion
+}
+
+/** A call whose token names the subscriber the network authenticated */
+export interface AuthorizedCall extends AuthenticatedCall {
+  msisdn: string
 }
 
 /** Property names as the client sent them, bounded so a hostile body cannot bloat the answer */
@@ -38,12 +43,18 @@ export class NumberVerificationService {
     this.tokens = tokens
   }
 
+  /** Both checks at once: authenticate, then identify */
+  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthorizedCall> {
+    return this.identify(await this.authenticate(authorization, scope, version, leg))
+  }
+
   /**
    * Checks the bearer token for an operation, without spending it: 401 for any token problem
-   * (one generic answer), 403 for a missing scope, for a token not obtained by network
-   * authentication, and for a token that names no phone number.
+   * (one generic answer), 403 for a missing scope. What the token identifies is identify()'s
+   * question, asked after the body is validated (CAMARA's C02.01: a malformed number with a token
+   * that identifies no subscriber is 400 INVALID_ARGUMENT, not 403).
    */
-  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthorizedCall> {
+  async authenticate (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthenticatedCall> {
     const match = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization)
     const accessToken = match?.[1]
     const resolved = await this.tokens.resolveAccessToken(accessToken, leg)
@@ -53,8 +64,17 @@ export class NumberVerificationService {
     }
     const token = resolved.record
     if (!token.scopes.includes(scope)) {
-      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}` })
+      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`, missingScope: scope })
     }
+    return { accessToken: accessToken as string, token, version }
+  }
+
+  /**
+   * The subscriber an authenticated call is about: 403 for a token that names no phone number and
+   * for one not obtained by network authentication
+   */
+  identify (call: AuthenticatedCall): AuthorizedCall {
+    const { token, version } = call
     if (token.msisdn === undefined) {
       if (version === 'v1') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', version, { reason: 'the access token identifies no subscriber (client_credentials?)' })
       throw CamaraError.standard('PERMISSION_DENIED', version, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
@@ -64,7 +84,7 @@ export class NumberVerificationService {
         reason: `the user was authenticated by ${token.amr.join('+') || 'no method'}, not by the mobile network`
       })
     }
-    return { accessToken: accessToken as string, token, msisdn: token.msisdn, version }
+    return { ...call, msisdn: token.msisdn }
   }
 
   /**

@@ -64,6 +64,7 @@ t.test('API error scenarios answer verify and share in CAMARA ErrorInfo with the
   t.test('on a v2 path the injected 401 and 403 take v2 wording, as the real refusals do', async (t) => {
     const unauthenticated = await verify(app, token, { scenarios: 'token-expired-on-api', url: '/number-verification/v2/verify' })
     assertErrorInfo(t, unauthenticated, { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.' })
+    t.equal(unauthenticated.headers['www-authenticate'], 'Bearer realm="camara-nv-emulator", error="invalid_token", error_description="Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required."', 'an injected 401 challenges like a real one')
     const notNetwork = await share(app, token, { scenarios: 'not-authenticated-by-network', url: '/camara/number-verification/v2/device-phone-number' })
     assertErrorInfo(t, notNetwork, { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', message: 'Client must authenticate via the mobile network to use this service' })
   })

@@ -9,6 +9,7 @@ import { StoreUnavailableError } from '../../core/store.js'
 import { NamespaceRequestError } from '../../core/namespaces.js'
 import { ScenarioRegistryError } from '../../core/scenarios/engine.js'
 import { ScenarioError } from '../../core/scenarios/scenario-schema.js'
+import { bearerChallenge, CONTROL_REALM } from '../bearer-challenge.js'
 
 export const controlErrorHandler = surfaceErrorHandler({
   surface: 'in the control API',
@@ -25,6 +26,8 @@ export const controlErrorHandler = surfaceErrorHandler({
   render (error, { status, expose }, request, reply) {
     const answer = expose ? controlAnswer(error, status) : new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details')
     request.facts.reason = answer.reason
+    const challenge = bearerChallenge(answer, request.headers.authorization, CONTROL_REALM)
+    if (challenge !== undefined) reply.header('www-authenticate', challenge)
     return reply.code(answer.status).send(answer.toJSON())
   }
 })

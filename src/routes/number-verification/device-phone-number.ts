@@ -16,7 +16,8 @@ const devicePhoneNumber: FastifyPluginAsyncTypebox<{ family: PathFamily }> = asy
       response: { 200: ShareResponseSchema, ...NV_ERROR_RESPONSES }
     },
   }, async (request) => {
-    return { devicePhoneNumber: await request.emulator.numberVerification.shareNumber(request.call, request.facts.leg) }
+    const service = request.emulator.numberVerification
+    return { devicePhoneNumber: await service.shareNumber(service.identify(request.call), request.facts.leg) }
   })
 }
 

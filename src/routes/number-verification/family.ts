@@ -4,8 +4,9 @@ import type { FastifyError, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { surfaceErrorHandler, type ErrorHandler } from '../../plugins/error-handler.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
-import type { ApiVersion, AuthorizedCall } from '../../core/number-verification.js'
+import type { ApiVersion, AuthenticatedCall } from '../../core/number-verification.js'
 import { camaraScenarioError } from '../scenario-errors.js'
+import { API_REALM, bearerChallenge } from '../bearer-challenge.js'
 
 export interface PathFamily {
   id: string
@@ -27,8 +28,8 @@ export const PATH_FAMILIES: PathFamily[] = [
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by authorizeCall once the token is accepted */
-    call: AuthorizedCall
+    /** Set by authorizeCall once the token is accepted (what it identifies is checked after the body) */
+    call: AuthenticatedCall
   }
 }
 
@@ -46,7 +47,8 @@ export function acceptsJson (accept: string | undefined): boolean {
 
 /**
  * Checks, in CAMARA's order, everything that does not need the body: the correlator, the Accept
- * header, the bearer token and its scope; then the request media type. A route's config
+ * header, the bearer token and its scope; then the request media type. The body's schema comes
+ * next, and only then what the token identifies (the route's handler). A route's config
  * checkRequest (request-facts runs it in its onRequest hook, so no hook of its own).
  */
 export function authorizeCall (scope: string, family: PathFamily): (request: FastifyRequest) => Promise<void> {
@@ -56,7 +58,7 @@ export function authorizeCall (scope: string, family: PathFamily): (request: Fas
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
   if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
   if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
-  request.call = await request.emulator.numberVerification.authorize(request.headers.authorization, scope, family.version, request.facts.leg)
+  request.call = await request.emulator.numberVerification.authenticate(request.headers.authorization, scope, family.version, request.facts.leg)
   const contentType = request.headers['content-type']
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
     throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
@@ -112,6 +114,8 @@ export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
       const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
       request.facts.reason = camara.reason
       for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
+      const challenge = bearerChallenge(camara, request.headers.authorization, API_REALM)
+      if (challenge !== undefined) reply.header('www-authenticate', challenge)
       return reply.code(camara.status).send(camara.toJSON())
     }
   })

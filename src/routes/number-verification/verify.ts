@@ -38,7 +38,8 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     },
   }, async (request) => {
     const input = request.body as VerifyInput
-    const verified = await request.emulator.numberVerification.verifyNumber(request.call, input, request.facts.leg)
+    const service = request.emulator.numberVerification
+    const verified = await service.verifyNumber(service.identify(request.call), input, request.facts.leg)
     return verifyAnswer(verified, aggregator, request.emulator.ctx.clock.now())
   })
 }

@@ -35,6 +35,10 @@ t.test('with --admin-token, every control route but health answers 401 without t
         const res = await app.inject({ method, url, headers: authorization === undefined ? {} : { authorization } })
         t.equal(res.statusCode, 401, `authorization: ${authorization ?? '(none)'}`)
         t.strictSame(res.json(), UNAUTHENTICATED)
+        const challenge = authorization?.startsWith('Bearer ') === true
+          ? `Bearer realm="camara-nv-emulator control", error="invalid_token", error_description="${UNAUTHENTICATED.message}"`
+          : 'Bearer realm="camara-nv-emulator control"'
+        t.equal(res.headers['www-authenticate'], challenge, 'RFC 6750 section 3')
       }
     })
   }

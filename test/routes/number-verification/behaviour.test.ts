@@ -149,9 +149,16 @@ for (const family of PATH_FAMILIES) {
         const options = { authorization: row.authorization, headers: { 'x-correlator': 'auth-check' } }
         const verify = await postVerify(app, family, { ...options, payload: { phoneNumber: SEED_MSISDN } })
         const share = await getShare(app, family, options)
+        // RFC 6750 section 3: error="invalid_token" only where a Bearer token was sent
+        const sentBearer = row.authorization !== undefined && /^bearer\s/i.test(row.authorization)
+        const challenge = sentBearer
+          ? `Bearer realm="camara-nv-emulator", error="invalid_token", error_description="${text.unauthenticated}"`
+          : 'Bearer realm="camara-nv-emulator"'
         t.test(row.name, async (t) => {
           assertCamaraError(t, verify, { status: 401, code: 'UNAUTHENTICATED', message: text.unauthenticated, reason: row.reason, correlator: 'auth-check' })
           assertCamaraError(t, share, { status: 401, code: 'UNAUTHENTICATED', message: text.unauthenticated, reason: row.reason, correlator: 'auth-check' })
+          t.equal(verify.headers['www-authenticate'], challenge)
+          t.equal(share.headers['www-authenticate'], challenge)
         })
       }
     })
@@ -173,6 +180,7 @@ for (const family of PATH_FAMILIES) {
       const shareOnly = await obtainTokens(app, { konera: SEED_KONERA, scope: SHARE_ONLY_SCOPE })
       const verify = await postVerify(app, family, { token: shareOnly.access_token, payload: { phoneNumber: SEED_MSISDN } })
       assertCamaraError(t, verify, { status: 403, code: 'PERMISSION_DENIED', message: PERMISSION_DENIED, reason: `access token scopes "${shareOnly.scope}" lack number-verification:verify` })
+      t.equal(verify.headers['www-authenticate'], 'Bearer realm="camara-nv-emulator", error="insufficient_scope", scope="number-verification:verify"', 'RFC 6750 section 3.1')
       const share = await getShare(app, family, { token: shareOnly.access_token })
       t.equal(share.statusCode, 200, 'the same token shares')
       t.strictSame(share.json(), { devicePhoneNumber: SEED_MSISDN })
@@ -198,12 +206,32 @@ for (const family of PATH_FAMILIES) {
       const verify = await postVerify(app, family, { token: twoLegged, payload: { phoneNumber: SEED_MSISDN } })
       const share = await getShare(app, family, { token: twoLegged })
       for (const res of [verify, share]) {
+        t.equal(res.headers['www-authenticate'], undefined, 'the token is valid and has the scope: no challenge')
         if (version === 'v1') {
           assertCamaraError(t, res, { status: 403, code: 'INVALID_TOKEN_CONTEXT', message: INVALID_TOKEN_CONTEXT, reason: 'the access token identifies no subscriber (client_credentials?)' })
         } else {
           assertCamaraError(t, res, { status: 403, code: 'PERMISSION_DENIED', message: PERMISSION_DENIED, reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
         }
       }
+    })
+
+    t.test('the body is validated before what the token identifies (CAMARA C02.01): 400, not 403', async (t) => {
+      const twoLegged = await clientCredentialsToken(app)
+      const sms = await obtainTokens(app, { konera: SMS_OTP_KONERA })
+      for (const [name, accessToken] of [['a client_credentials token', twoLegged], ['a token from SMS OTP', sms.access_token]] as const) {
+        t.test(name, async (t) => {
+          for (const payload of [{ phoneNumber: '34666666666' }, {}, { phoneNumber: SEED_MSISDN, extra: 1 }]) {
+            const res = await postVerify(app, family, { token: accessToken, payload })
+            t.equal(res.statusCode, 400, JSON.stringify(payload))
+            t.equal(res.json().code, 'INVALID_ARGUMENT')
+          }
+          const wellFormed = await postVerify(app, family, { token: accessToken, payload: { phoneNumber: SEED_MSISDN } })
+          t.equal(wellFormed.statusCode, 403, 'a well-formed body reaches the token context check')
+        })
+      }
+      const shareOnly = await obtainTokens(app, { konera: SEED_KONERA, scope: SHARE_ONLY_SCOPE })
+      const wrongScope = await postVerify(app, family, { token: shareOnly.access_token, payload: { phoneNumber: '34666666666' } })
+      t.equal(wrongScope.statusCode, 403, 'the scope is still checked before the body')
     })
 
     t.test('a token revoked by a replayed code is 401 on both operations', async (t) => {
@@ -294,7 +322,7 @@ for (const family of PATH_FAMILIES) {
     assertCamaraError(t, verify, { status: 500, code: 'INTERNAL', message: 'Server error', reason: 'unexpected error (see the log)', correlator: 'boom-1' })
     t.notMatch(verify.body, /msisdn|TypeError/)
 
-    service.authorize = () => { throw new RangeError('Maximum call stack size exceeded') }
+    service.authenticate = () => { throw new RangeError('Maximum call stack size exceeded') }
     const share = await getShare(app, family, { token })
     assertCamaraError(t, share, { status: 500, code: 'INTERNAL', message: 'Server error', reason: 'unexpected error (see the log)' })
     t.notMatch(share.body, /RangeError|call stack/)
