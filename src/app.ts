@@ -25,7 +25,8 @@ import scenarios from './plugins/scenarios.js'
 import type { Sleep } from './core/legs.js'
 import numberVerification from './routes/number-verification/index.js'
 import controlSurface, { type ControlOptions } from './routes/admin/index.js'
-import gateway from './routes/gateway/index.js'
+import gateway, { gatewayMetadata } from './routes/gateway/index.js'
+import { RFC8414_PREFIX } from './routes/gateway/discovery.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
 import demo from './demo/index.js'
@@ -125,6 +126,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
 /** The surfaces a world serves (a namespace's requests reach the same routes: plugins/namespace-url.ts) */
 async function surfaces (app: FastifyInstance, options: { control: ControlOptions }): Promise<void> {
   await app.register(gateway, { prefix: AUTH_PREFIX })
+  await app.register(gatewayMetadata, { prefix: RFC8414_PREFIX })
   await app.register(operatorAuthorize)
   await app.register(simPicker)
   await app.register(controlSurface, options.control)

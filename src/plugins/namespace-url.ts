@@ -15,17 +15,27 @@ type Tagged = IncomingMessage & { [NAMESPACE]?: string }
  */
 const SERVED_IN_A_NAMESPACE = /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)))/
 
+/** RFC 8414 puts the issuer's path after the well-known prefix: /.well-known/oauth-authorization-server/ns/<name>/... */
+const METADATA_PREFIX = '/.well-known/oauth-authorization-server'
+
+/** `/ns/<name><rest>` split, when <rest> is something a namespace serves */
+function splitNamespace (url: string): { name: string, rest: string } | undefined {
+  if (!url.startsWith('/ns/')) return undefined
+  const end = url.indexOf('/', 4)
+  if (end <= 4) return undefined
+  const rest = url.slice(end)
+  return SERVED_IN_A_NAMESPACE.test(rest) ? { name: url.slice(4, end), rest } : undefined
+}
+
 /** Fastify's rewriteUrl: the URL the router sees */
 export function rewriteNamespaceUrl (request: IncomingMessage): string {
   const url = request.url ?? '/'
-  if (!url.startsWith('/ns/')) return url
-  const end = url.indexOf('/', 4)
-  if (end <= 4) return url
-  const rest = url.slice(end)
-  if (!SERVED_IN_A_NAMESPACE.test(rest)) return url
+  const metadata = url.startsWith(METADATA_PREFIX)
+  const split = splitNamespace(metadata ? url.slice(METADATA_PREFIX.length) : url)
+  if (split === undefined) return url
   const tagged: Tagged = request
-  tagged[NAMESPACE] = url.slice(4, end)
-  return rest
+  tagged[NAMESPACE] = split.name
+  return metadata ? `${METADATA_PREFIX}${split.rest}` : split.rest
 }
 
 /** The namespace a request was sent to; undefined: the root world */

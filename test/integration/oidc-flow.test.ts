@@ -62,6 +62,9 @@ t.test('oauth4webapi completes the authorization code flow', async (t) => {
   const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure))
   t.equal(as.issuer, issuer.href)
   t.equal(as.token_endpoint, `${issuer.href}/token`)
+  // RFC 8414's well-known location, which oauth4webapi reads for { algorithm: 'oauth2' }
+  const oauth2 = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }))
+  t.strictSame(oauth2, as, 'RFC 8414 metadata: the same document')
 
   const subjects = new Map<string, string>()
   for (const method of methods) {

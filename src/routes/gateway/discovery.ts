@@ -1,9 +1,16 @@
-// GET {issuer}/.well-known/openid-configuration: advertises exactly what is implemented.
+// GET {issuer}/.well-known/openid-configuration (OpenID Connect Discovery) and the same document
+// at /.well-known/oauth-authorization-server{issuer path} (RFC 8414 section 3): advertises exactly
+// what is implemented.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import type { Static } from '@sinclair/typebox'
 import { SIGNING_ALGS } from '../../core/fixture-schema.js'
 import { NUMBER_VERIFICATION_SCOPES, PROTOCOL_SCOPES } from '../../core/scopes.js'
 import { GRANT_TYPES } from '../../core/token-service.js'
 import { DiscoverySchema } from '../../schemas/oauth.js'
+
+/** Where RFC 8414 clients look for the metadata of an issuer: the well-known prefix, then the issuer's path */
+export const RFC8414_PREFIX = '/.well-known/oauth-authorization-server'
 
 const discovery: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/.well-known/openid-configuration', {
@@ -13,28 +20,42 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['gateway'],
       response: { 200: DiscoverySchema }
     }
-  }, async (request, reply) => {
-    await request.emulator.ctx.legs.run(request.facts.leg, { operation: request.facts.operation as 'discovery' | 'jwks' })
-    const { urls, keys } = request.emulator
-    return {
-      issuer: urls.issuer,
-      authorization_endpoint: urls.authorizationEndpoint,
-      token_endpoint: urls.tokenEndpoint,
-      jwks_uri: urls.jwksUri,
-      response_types_supported: ['code'],
-      response_modes_supported: ['query'],
-      authorization_response_iss_parameter_supported: true,
-      grant_types_supported: GRANT_TYPES,
-      subject_types_supported: ['pairwise'],
-      id_token_signing_alg_values_supported: keys.algorithms,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: [...SIGNING_ALGS],
-      code_challenge_methods_supported: ['S256'],
-      scopes_supported: [...PROTOCOL_SCOPES, ...NUMBER_VERIFICATION_SCOPES],
-      claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
-      prompt_values_supported: ['none', 'login', 'consent', 'select_account']
+  }, metadata)
+}
+
+/** The RFC 8414 path of the metadata, registered at the root with the prefix (src/routes/gateway/index.ts) */
+export const authorizationServerMetadata: FastifyPluginAsyncTypebox<{ issuerPath: string }> = async (app, { issuerPath }) => {
+  app.get(issuerPath, {
+    config: { operation: 'discovery' },
+    schema: {
+      summary: 'OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document as openid-configuration',
+      tags: ['gateway'],
+      response: { 200: DiscoverySchema }
     }
-  })
+  }, metadata)
+}
+
+async function metadata (request: FastifyRequest): Promise<Static<typeof DiscoverySchema>> {
+  await request.emulator.ctx.legs.run(request.facts.leg, { operation: 'discovery' })
+  const { urls, keys } = request.emulator
+  return {
+    issuer: urls.issuer,
+    authorization_endpoint: urls.authorizationEndpoint,
+    token_endpoint: urls.tokenEndpoint,
+    jwks_uri: urls.jwksUri,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    authorization_response_iss_parameter_supported: true,
+    grant_types_supported: GRANT_TYPES,
+    subject_types_supported: ['pairwise'],
+    id_token_signing_alg_values_supported: keys.algorithms,
+    token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: [...SIGNING_ALGS],
+    code_challenge_methods_supported: ['S256'],
+    scopes_supported: [...PROTOCOL_SCOPES, ...NUMBER_VERIFICATION_SCOPES],
+    claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account']
+  }
 }
 
 export default discovery

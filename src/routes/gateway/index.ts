@@ -10,7 +10,7 @@ import { authorizeScenarioError, oauthScenarioError } from '../scenario-errors.j
 import { renderErrorPage } from '../../views/error-page.js'
 import { AUTH_PREFIX, pathOf } from '../../core/urls.js'
 import authorize from './authorize.js'
-import discovery from './discovery.js'
+import discovery, { authorizationServerMetadata } from './discovery.js'
 import jwks from './jwks.js'
 import token from './token.js'
 
@@ -72,9 +72,14 @@ function describeFormProblem (problem: { instancePath: string, keyword: string, 
   return `the request is malformed: ${name === '' ? '' : `${name} `}${problem?.message ?? 'is invalid'}`
 }
 
+/** A stalled body, in OAuth's words */
+function oauthTimeoutError (_request: unknown, text: string): Error {
+  return new OAuthError('invalid_request', text, { statusCode: 408 })
+}
+
 export default async function gateway (app: FastifyInstance): Promise<void> {
   // Before the not-found handler, whose answers then carry the facts and correlation as well
-  addSurfaceHooks(app, { timeoutError: (_request, text) => new OAuthError('invalid_request', text, { statusCode: 408 }) })
+  addSurfaceHooks(app, { timeoutError: oauthTimeoutError })
   // Errors before any of its routes is found (e.g. a malformed body sent to an unknown path under
   // the prefix) answer OAuth JSON, as the not-found answer does, not the root's CAMARA shape
   app.setErrorHandler(oauthErrorHandler)
@@ -93,4 +98,14 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
     await backChannel.register(discovery)
     await backChannel.register(jwks)
   })
+}
+
+/**
+ * RFC 8414's path of the metadata, outside the issuer (/.well-known/oauth-authorization-server
+ * followed by the issuer's path): registered with that prefix, with the gateway's hooks and errors
+ */
+export async function gatewayMetadata (app: FastifyInstance): Promise<void> {
+  addSurfaceHooks(app, { timeoutError: oauthTimeoutError })
+  app.setErrorHandler(oauthErrorHandler)
+  await app.register(authorizationServerMetadata, { issuerPath: AUTH_PREFIX })
 }

@@ -8,6 +8,7 @@ import { SEED_DEVICE_IPV4, authorizeParams, codeForm, obtainCode, postToken } fr
 
 const DISCOVERY_PATH = '/camara/api/auth/v1/.well-known/openid-configuration'
 const JWKS_PATH = '/camara/api/auth/v1/jwks'
+const RFC8414_PATH = '/.well-known/oauth-authorization-server/camara/api/auth/v1'
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
 function expectedDocument (issuer: string, algorithms: string[]): Record<string, unknown> {
@@ -44,6 +45,35 @@ t.test('discovery is served at {issuer}/.well-known/openid-configuration and now
   const document = (await app.inject({ method: 'GET', url: DISCOVERY_PATH })).json<{ issuer: string }>()
   t.equal(`${new URL(document.issuer).pathname}/.well-known/openid-configuration`, DISCOVERY_PATH)
   t.equal((await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).statusCode, 404)
+})
+
+t.test('RFC 8414: the same metadata at /.well-known/oauth-authorization-server{issuer path}', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: RFC8414_PATH, headers: { 'x-correlator': 'as-meta' } })
+  t.equal(res.statusCode, 200)
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  t.equal(res.headers['x-correlator'], 'as-meta', 'a gateway request like the others')
+  t.strictSame(res.json(), expectedDocument(ISSUER, ['RS256']))
+  t.equal(`/.well-known/oauth-authorization-server${new URL(res.json<{ issuer: string }>().issuer).pathname}`, RFC8414_PATH)
+  const journal = (await app.inject({ method: 'GET', url: '/_emulator/journal?correlator=as-meta' })).json<{ entries: Array<{ operation: string }> }>()
+  t.strictSame(journal.entries.map((entry) => entry.operation), ['discovery'], 'journaled as discovery')
+  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/camara/api/auth/v2']) {
+    t.equal((await app.inject({ method: 'GET', url })).statusCode, 404, `${url} is no issuer's`)
+  }
+  const unknown = await app.inject({ method: 'GET', url: RFC8414_PATH, headers: { 'x-emulator-scenario': 'nope' } })
+  t.equal(unknown.statusCode, 400, 'the scenario step runs, as at openid-configuration')
+  t.equal(unknown.json<{ error: string }>().error, 'invalid_request')
+})
+
+t.test('RFC 8414 in a namespace: the well-known prefix before the namespace\'s issuer path', async (t) => {
+  const { app } = await buildTestApp(t)
+  t.equal((await app.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-7' })).statusCode, 201)
+  const res = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/ns/ci-7/camara/api/auth/v1' })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json<{ issuer: string }>().issuer, 'http://emulator.test/ns/ci-7/camara/api/auth/v1')
+  const missing = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/ns/nope/camara/api/auth/v1' })
+  t.equal(missing.statusCode, 404)
+  t.equal(missing.json<{ error: string }>().error, 'invalid_request', 'OAuth JSON for a namespace that does not exist')
 })
 
 t.test('every advertised URL follows --public-url', async (t) => {
