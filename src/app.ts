@@ -118,7 +118,8 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       maxRuntimeScenarios: config.maxRuntimeScenarios,
       maxPending: config.maxPending,
       maxGrants: config.maxGrants,
-      userScenarios: config.userScenarios
+      userScenarios: config.userScenarios,
+      nvV2Release: config.nvV2Release
     }
   })
 }

@@ -7,6 +7,7 @@ import type { SigningAlg } from '../core/fixture-schema.js'
 import type { Profile } from '../core/context.js'
 import { SIGNING_ALGS } from '../core/fixture-schema.js'
 import { isSharedStoreUrl } from '../core/store.js'
+import { DEFAULT_V2_RELEASE, V2_RELEASES, type V2Release } from '../core/camara-errors.js'
 import { PACKAGE_ROOT } from '../package-root.js'
 
 export const DEFAULT_FIXTURES = join(PACKAGE_ROOT, 'fixtures', 'default.json')
@@ -28,6 +29,8 @@ export interface EmulatorConfig {
   /** Honour X-Forwarded-For (true, a hop count, or a comma-separated list of proxy addresses) */
   trustProxy: boolean | number | string
   profile: Profile
+  /** The Number Verification release /v2 speaks (a client's numberVerificationRelease overrides it) */
+  nvV2Release: V2Release
   requirePurpose: boolean
   logLevel: LogLevel
   /** Serve the control API under /_emulator (health is always served) */
@@ -75,6 +78,7 @@ export const defaultConfig: EmulatorConfig = {
   signingKeyFile: undefined,
   trustProxy: false,
   profile: 'default',
+  nvV2Release: DEFAULT_V2_RELEASE,
   requirePurpose: true,
   logLevel: 'info',
   admin: true,
@@ -153,6 +157,8 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--signing-key <file>', 'private JWK file to sign with (default: a key generated at start)').env('SIGNING_KEY'))
     .addOption(new Option('--trust-proxy <value>', 'honour X-Forwarded-For: true, a hop count, or proxy addresses').env('TRUST_PROXY').argParser(trustProxy).default(false))
     .addOption(new Option('--profile <profile>', 'token rules: default (the aggregator) or camara-strict').env('PROFILE').choices(['default', 'camara-strict']).default(defaultConfig.profile))
+    .addOption(new Option('--nv-v2-release <release>', 'the Number Verification release /v2 paths speak: 2.0.0 (r2.4) or 2.1.0 (r3.2)')
+      .env('NV_V2_RELEASE').choices(V2_RELEASES).default(defaultConfig.nvV2Release))
     .addOption(new Option('--no-require-purpose', 'accept authorization requests without a dpv: purpose scope'))
     .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
@@ -234,6 +240,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     signingKeyFile: options.signingKey as string | undefined,
     trustProxy: options.trustProxy as boolean | number | string,
     profile: options.profile as Profile,
+    nvV2Release: options.nvV2Release as V2Release,
     requirePurpose: options.requirePurpose as boolean,
     logLevel: options.logLevel as LogLevel,
     admin: (options.admin as boolean) && flag('ADMIN') !== false,

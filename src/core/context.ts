@@ -6,6 +6,7 @@ import type { LegScenarios } from './legs.js'
 import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
 import type { EmulatorUrls } from './urls.js'
+import { DEFAULT_V2_RELEASE, type V2Release } from './camara-errors.js'
 
 export type Profile = 'default' | 'camara-strict'
 
@@ -29,6 +30,8 @@ export interface CoreSettings {
   maxGrants: number
   /** Whether callers pick scenarios themselves (x-emulator-scenario, emulator_scenario at authorize) */
   userScenarios: boolean
+  /** The Number Verification release /v2 speaks to a client that names none (--nv-v2-release) */
+  nvV2Release: V2Release
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -43,7 +46,8 @@ export const defaultCoreSettings: CoreSettings = {
   maxRuntimeScenarios: 1000,
   maxPending: 10_000,
   maxGrants: 100_000,
-  userScenarios: true
+  userScenarios: true,
+  nvV2Release: DEFAULT_V2_RELEASE
 }
 
 export interface CoreContext {

@@ -1,6 +1,6 @@
 // Error types that carry their protocol meaning, so each surface can render them in its own format.
 // Anything that is not one of these is unexpected and goes out as server_error / INTERNAL.
-import { CAMARA_ERRORS, camaraMessage, type ApiVersion, type CamaraErrorCode } from './camara-errors.js'
+import { CAMARA_ERRORS, camaraMessage, type CamaraErrorCode, type NvRelease } from './camara-errors.js'
 
 /** An OAuth 2.0 error (RFC 6749 section 5.2) as the token endpoint answers it. */
 export class OAuthError extends Error {
@@ -93,9 +93,9 @@ export class CamaraError extends Error {
     this.missingScope = options.missingScope
   }
 
-  /** One of CAMARA's codes, with its status and its standard text in the API version */
-  static standard (code: CamaraErrorCode, version: ApiVersion, options: CamaraErrorOptions = {}): CamaraError {
-    return new CamaraError(CAMARA_ERRORS[code].status, code, camaraMessage(code, version), options)
+  /** One of CAMARA's codes, with its status and its standard text in the release */
+  static standard (code: CamaraErrorCode, release: NvRelease, options: CamaraErrorOptions = {}): CamaraError {
+    return new CamaraError(CAMARA_ERRORS[code].status, code, camaraMessage(code, release), options)
   }
 
   toJSON (): { status: number, code: string, message: string } {

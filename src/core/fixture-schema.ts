@@ -54,6 +54,9 @@ export const ClientSchema = Type.Object({
     keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 })
   }, { description: 'Public keys for private_key_jwt client assertions' })),
   requirePkce: Type.Boolean({ default: false }),
+  numberVerificationRelease: Type.Optional(Type.Union([Type.Literal('2.0.0'), Type.Literal('2.1.0')], {
+    description: 'The Number Verification release the /v2 paths answer this client in: 2.0.0 (r2.4) or 2.1.0 (r3.2); default --nv-v2-release'
+  })),
   idTokenSigningAlg: Type.Optional(SigningAlgSchema),
   scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this client (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })

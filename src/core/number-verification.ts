@@ -1,9 +1,9 @@
 // The Number Verification API's rules, per API version: who may call (token, scope, how the
 // user was authenticated), what a valid request is, and the answers. The result compares the
 // claimed number with the one the network bound to the token, never with anything else.
-import { ALREADY_USED, type TokenService } from './token-service.js'
+import { ALREADY_CALLED, ALREADY_USED, type TokenService } from './token-service.js'
 import type { CoreContext } from './context.js'
-import type { ApiVersion } from './camara-errors.js'
+import { RELEASE_RULES, releaseOf, type ApiVersion, type NvRelease } from './camara-errors.js'
 import { CamaraError } from './errors.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AccessTokenRecord } from './records.js'
@@ -11,7 +11,10 @@ import { E164_PATTERN, hashPhoneNumber } from './phone-number.js'
 import { NETWORK_AMR } from './authorization.js'
 import type { Decision } from './scenarios/engine.js'
 
-export type { ApiVersion } from './camara-errors.js'
+export type { ApiVersion, NvRelease } from './camara-errors.js'
+
+/** NV after r3.2: a token serves its API call within 300 s of being issued */
+export const WIP_TOKEN_AGE_LIMIT_S = 300
 
 export type VerifyInput = { phoneNumber: string } | { hashedPhoneNumber: string }
 
@@ -20,7 +23,8 @@ export interface AuthenticatedCall {
   /** The bearer token as sent */
   accessToken: string
   token: AccessTokenRecord
-  version: ApiVersion
+  /** The release the call is answered in (the client's, for /v2) */
+  release: NvRelease
 }
 
 /** A call whose token names the subscriber the network authenticated */
@@ -49,6 +53,15 @@ export class NumberVerificationService {
   }
 
   /**
+   * The release a family speaks for a client: /v1 and /vwip have one; /v2 the client's
+   * numberVerificationRelease, else --nv-v2-release. Without a client (no token yet), the latter.
+   */
+  releaseFor (version: ApiVersion, clientId?: string): NvRelease {
+    const client = clientId === undefined ? undefined : this.ctx.directory().client(clientId)
+    return releaseOf(version, client?.numberVerificationRelease ?? this.ctx.settings.nvV2Release)
+  }
+
+  /**
    * Checks the bearer token for an operation, without spending it: 401 for any token problem
    * (one generic answer), 403 for a missing scope. What the token identifies is identify()'s
    * question, asked after the body is validated (CAMARA's C02.01: a malformed number with a token
@@ -57,16 +70,24 @@ export class NumberVerificationService {
   async authenticate (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthenticatedCall> {
     const match = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization)
     const accessToken = match?.[1]
-    const resolved = await this.tokens.resolveAccessToken(accessToken, leg)
+    const oneCall = (record: AccessTokenRecord): boolean => RELEASE_RULES[this.releaseFor(version, record.clientId)].tokenRules
+    const resolved = await this.tokens.resolveAccessToken(accessToken, leg, { oneCall })
     if ('failure' in resolved) {
       const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
-      throw CamaraError.standard('UNAUTHENTICATED', version, { reason })
+      // A token the emulator knows, now revoked or spent: the client's release says how
+      const release = this.releaseFor(version, leg.flow.clientId)
+      const code = resolved.noLongerValid === true ? RELEASE_RULES[release].noLongerValid : 'UNAUTHENTICATED'
+      throw CamaraError.standard(code, release, { reason })
     }
     const token = resolved.record
-    if (!token.scopes.includes(scope)) {
-      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`, missingScope: scope })
+    const release = this.releaseFor(version, token.clientId)
+    if (RELEASE_RULES[release].tokenRules && token.issuedAt !== undefined && this.ctx.clock.now() - token.issuedAt > WIP_TOKEN_AGE_LIMIT_S * 1000) {
+      throw CamaraError.standard('UNAUTHENTICATED', release, { reason: `access token was issued more than ${WIP_TOKEN_AGE_LIMIT_S} s ago (NV ${release}: at most ${WIP_TOKEN_AGE_LIMIT_S} s)` })
     }
-    return { accessToken: accessToken as string, token, version }
+    if (!token.scopes.includes(scope)) {
+      throw CamaraError.standard('PERMISSION_DENIED', release, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`, missingScope: scope })
+    }
+    return { accessToken: accessToken as string, token, release }
   }
 
   /**
@@ -74,13 +95,13 @@ export class NumberVerificationService {
    * for one not obtained by network authentication
    */
   identify (call: AuthenticatedCall): AuthorizedCall {
-    const { token, version } = call
+    const { token, release } = call
     if (token.msisdn === undefined) {
-      if (version === 'v1') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', version, { reason: 'the access token identifies no subscriber (client_credentials?)' })
-      throw CamaraError.standard('PERMISSION_DENIED', version, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
+      if (RELEASE_RULES[release].noSubscriber === 'INVALID_TOKEN_CONTEXT') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', release, { reason: 'the access token identifies no subscriber (client_credentials?)' })
+      throw CamaraError.standard('PERMISSION_DENIED', release, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
     }
     if (!token.amr.some((method) => NETWORK_AMR.includes(method))) {
-      throw CamaraError.standard('NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', version, {
+      throw CamaraError.standard('NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', release, {
         reason: `the user was authenticated by ${token.amr.join('+') || 'no method'}, not by the mobile network`
       })
     }
@@ -106,8 +127,10 @@ export class NumberVerificationService {
   private async callSequence (call: AuthorizedCall, leg: Leg, operation: 'verify' | 'share', claimedNumber?: string): Promise<Decision> {
     const decision = await this.ctx.legs.decide(leg, { operation, flowScenarios: call.token.flowScenarios, ...(claimedNumber === undefined ? {} : { claimedNumber }) })
     await this.ctx.legs.failIfInjected(decision)
-    if (!await this.tokens.spendAccessToken(call.accessToken, call.token)) {
-      throw CamaraError.standard('UNAUTHENTICATED', call.version, { reason: ALREADY_USED })
+    const oneCall = RELEASE_RULES[call.release].tokenRules
+    if (!await this.tokens.spendAccessToken(call.accessToken, call.token, oneCall)) {
+      const reason = call.token.singleUse ? ALREADY_USED : ALREADY_CALLED
+      throw CamaraError.standard(RELEASE_RULES[call.release].noLongerValid, call.release, { reason })
     }
     await this.ctx.legs.wait(decision)
     return decision

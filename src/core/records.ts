@@ -81,6 +81,8 @@ export interface AccessTokenRecord {
   amr: string[]
   /** Milliseconds since the epoch */
   expiresAt: number
+  /** Milliseconds since the epoch (absent in records written before it was kept) */
+  issuedAt?: number
   /** camara-strict: the token serves one API call (its entry in `accessTokenUses`) */
   singleUse: boolean
   /** Scenarios chosen at authorize for the whole flow */
@@ -112,6 +114,8 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
   accessTokenUses: CredentialUse
   refreshTokens: RefreshTokenRecord
   refreshTokenUses: CredentialUse
+  /** Tokens that served their one call on a release with NV's token rules (/vwip): added once */
+  accessTokenCalls: CredentialUse
   /** Client assertion ids seen (`client_id` + `jti`): each accepted once within its lifetime */
   assertionIds: true
   /**
@@ -122,7 +126,7 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 }
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
-  'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'assertionIds',
+  'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
   'revocations', 'signingKeys'
 ]
 

@@ -288,6 +288,7 @@ export class TokenService {
       scopes,
       amr: grant.amr,
       expiresAt: now + ttl * 1000,
+      issuedAt: now,
       singleUse: strict,
       flowScenarios: grant.flowScenarios
     }
@@ -323,23 +324,36 @@ export class TokenService {
    * Resolves a bearer token for the resource API, without spending it. Always the same generic
    * failure to the caller (401 UNAUTHENTICATED); the reason is for the journal.
    */
-  async resolveAccessToken (token: string | undefined, leg: Leg = newLeg()): Promise<{ record: AccessTokenRecord } | { failure: string }> {
+  /**
+   * The token's record, or why it serves no call: `noLongerValid` for a token that was good and
+   * is not any more (revoked, spent), as against one unknown or expired
+   */
+  async resolveAccessToken (token: string | undefined, leg: Leg = newLeg(), options: { oneCall?: (record: AccessTokenRecord) => boolean } = {}): Promise<{ record: AccessTokenRecord } | { failure: string, noLongerValid?: true }> {
     if (token === undefined || token === '') return { failure: 'no access token' }
     const record = await this.ctx.store.get('accessTokens', token)
     if (record === undefined) return { failure: 'access token is unknown or expired' }
     leg.flow = flowRefOf(record)
     const grant = await this.ctx.store.get('grants', record.grantId)
-    if (grant === undefined) return { failure: 'access token was revoked' }
+    if (grant === undefined) return { failure: 'access token was revoked', noLongerValid: true }
     const revoked = await this.revocationOf(grant)
-    if (revoked !== undefined) return { failure: `access token was revoked${revoked === 'revoked' ? '' : ` (${revoked})`}` }
-    if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) return { failure: ALREADY_USED }
+    if (revoked !== undefined) return { failure: `access token was revoked${revoked === 'revoked' ? '' : ` (${revoked})`}`, noLongerValid: true }
+    if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) return { failure: ALREADY_USED, noLongerValid: true }
+    if (!record.singleUse && options.oneCall?.(record) === true && await this.ctx.store.get('accessTokenCalls', token) !== undefined) {
+      return { failure: ALREADY_CALLED, noLongerValid: true }
+    }
     return { record }
   }
 
-  /** Spends a single-use token (camara-strict): false when another call spent it first */
-  async spendAccessToken (token: string, record: AccessTokenRecord): Promise<boolean> {
-    return !record.singleUse || await this.ctx.store.take('accessTokenUses', token) !== undefined
+  /**
+   * Spends a token's one call: a single-use token's (camara-strict) is taken; with `oneCall` (NV's
+   * token rules on /vwip) any other token's call is added once. False when another call won.
+   */
+  async spendAccessToken (token: string, record: AccessTokenRecord, oneCall = false): Promise<boolean> {
+    if (record.singleUse) return await this.ctx.store.take('accessTokenUses', token) !== undefined
+    if (!oneCall) return true
+    return await this.ctx.store.add('accessTokenCalls', token, { grantId: record.grantId }, Math.max(record.expiresAt - this.ctx.clock.now(), 1000))
   }
 }
 
 export const ALREADY_USED = 'access token was already used (camara-strict: one API call per token)'
+export const ALREADY_CALLED = 'access token was already used (NV after r3.2, /vwip: one API call per token)'

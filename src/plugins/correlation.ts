@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { CORRELATOR_256 } from '../core/camara-errors.js'
 
-export const CORRELATOR_PATTERN = /^[a-zA-Z0-9-_:;./<>{}]{0,256}$/
+export const CORRELATOR_PATTERN = CORRELATOR_256
 const HEADERS = ['x-correlator', 'x-correlation-id'] as const
 
 declare module 'fastify' {

@@ -1,17 +1,22 @@
 // How each surface renders an injected (scenario) error or a refusal of unknown scenario names.
 import { AuthorizeError, CamaraError, OAuthError } from '../core/errors.js'
 import type { InjectedError, UnknownScenarios } from '../core/legs.js'
-import { versionedMessage, type ApiVersion } from '../core/camara-errors.js'
+import type { FastifyRequest } from 'fastify'
+import { releaseCode, versionedMessage, type NvRelease } from '../core/camara-errors.js'
 
 function unknownNames (problem: UnknownScenarios): string {
   return `unknown scenario ${problem.unknown.map((n) => `"${n}"`).join(', ')}: GET /_emulator/scenarios lists them`
 }
 
-export function camaraScenarioError (version: ApiVersion) {
-  return ({ problem }: InjectedError): Error => {
+/** On the API: the injected error in the words (and, for 0.9's minimal set, the code) of the request's release */
+export function camaraScenarioError (releaseOf: (request: FastifyRequest) => NvRelease) {
+  return ({ problem }: InjectedError, request: FastifyRequest): Error => {
     if ('unknown' in problem) return new CamaraError(400, 'INVALID_ARGUMENT', unknownNames(problem))
     if (problem.kind === 'camara') {
-      return new CamaraError(problem.status, problem.code, versionedMessage(problem.code, version, problem.message), { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+      const release = releaseOf(request)
+      const code = releaseCode(problem.code, release)
+      const message = code === problem.code ? versionedMessage(code, release, problem.message) : versionedMessage(code, release, undefined)
+      return new CamaraError(problem.status, code, message, { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
     }
     return new CamaraError(500, 'INTERNAL', 'Server error', { reason: `scenario ${problem.scenario} gives a ${problem.kind} error here` })
   }
@@ -20,7 +25,7 @@ export function camaraScenarioError (version: ApiVersion) {
 export function oauthScenarioError ({ problem }: InjectedError): Error {
   if ('unknown' in problem) return new OAuthError('invalid_request', unknownNames(problem))
   if (problem.kind === 'oauth') return new OAuthError(problem.error, problem.description, { statusCode: problem.status, reason: `scenario ${problem.scenario}` })
-  if (problem.kind === 'camara') return new CamaraError(problem.status, problem.code, versionedMessage(problem.code, 'v2', problem.message), { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+  if (problem.kind === 'camara') return new CamaraError(problem.status, problem.code, versionedMessage(problem.code, '2.1.0', problem.message), { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
   return new OAuthError('server_error', `scenario ${problem.scenario}`, { statusCode: 500 })
 }
 

@@ -51,7 +51,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   USER_SCENARIOS: 'false',
   STORE_URL: 'redis://valkey:6379/2',
   MAX_NAMESPACES: '7',
-  NAMESPACE_IDLE: '120'
+  NAMESPACE_IDLE: '120',
+  NV_V2_RELEASE: '2.0.0'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -83,7 +84,8 @@ const FROM_ENV: EmulatorConfig = {
   userScenarios: false,
   store: 'redis://valkey:6379/2',
   maxNamespaces: 7,
-  namespaceIdle: 120
+  namespaceIdle: 120,
+  nvV2Release: '2.0.0'
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -106,7 +108,7 @@ t.test('flags win over environment variables', async (t) => {
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
     '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory',
-    '--max-namespaces', '13', '--namespace-idle', '14'
+    '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0'
   ]
   t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -137,7 +139,8 @@ t.test('flags win over environment variables', async (t) => {
     maxGrants: 12,
     store: 'memory',
     maxNamespaces: 13,
-    namespaceIdle: 14
+    namespaceIdle: 14,
+    nvV2Release: '2.1.0'
   })
 })
 
@@ -202,6 +205,7 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [['--signing-alg', 'HS256'], {}, 'commander.invalidArgument', "error: option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are RS256, PS256, ES256, EdDSA."],
     [['--profile', 'strict'], {}, 'commander.invalidArgument', "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."],
     [[], { LOG_LEVEL: 'verbose' }, 'commander.invalidArgument', "error: option '--log-level <level>' value 'verbose' from env 'LOG_LEVEL' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent."],
+    [[], { NV_V2_RELEASE: '3.0.0' }, 'commander.invalidArgument', "error: option '--nv-v2-release <release>' value '3.0.0' from env 'NV_V2_RELEASE' is invalid. Allowed choices are 2.0.0, 2.1.0."],
     [['--public-url', 'ftp://files.example'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'ftp://files.example' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
     [['--public-url', 'localhost:9091'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'localhost:9091' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
     [['--store', 'valkey:6379'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'valkey:6379' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],

@@ -557,6 +557,7 @@ t.test('completeAtOperator', async (t) => {
         grants: 0,
         accessTokens: 0,
         accessTokenUses: 0,
+        accessTokenCalls: 0,
         refreshTokens: 0,
         refreshTokenUses: 0,
         assertionIds: 0,

@@ -3,10 +3,14 @@ import type { Emulator } from '../../src/core/emulator.js'
 import { CamaraError } from '../../src/core/errors.js'
 import { InjectedError, InjectedFault, newLeg } from '../../src/core/legs.js'
 import { versionedMessage } from '../../src/core/camara-errors.js'
-import { describeVerifyBody, type ApiVersion, type AuthorizedCall } from '../../src/core/number-verification.js'
+import {
+  describeVerifyBody, WIP_TOKEN_AGE_LIMIT_S, type ApiVersion, type AuthorizedCall
+} from '../../src/core/number-verification.js'
 import { hashPhoneNumber } from '../../src/core/phone-number.js'
-import { ALREADY_USED, type MintRequest } from '../../src/core/token-service.js'
-import { buildEmulator, interleavingSleep, rejected, SEED_MSISDN } from './support.js'
+import { ALREADY_CALLED, ALREADY_USED, type MintRequest } from '../../src/core/token-service.js'
+import {
+  buildEmulator, defaultFixtureDocument, fixturesFrom, interleavingSleep, rejected, SEED_MSISDN
+} from './support.js'
 
 const VERIFY = 'number-verification:verify'
 const SHARE = 'number-verification:device-phone-number:read'
@@ -26,7 +30,10 @@ const NOT_BY_NETWORK = {
 }
 const NOT_BY_NETWORK_CODE = 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK'
 const PERMISSION_DENIED = 'Client does not have sufficient permissions to perform this action.'
-const VERSIONS: ApiVersion[] = ['v1', 'v2']
+type Version = 'v1' | 'v2'
+const VERSIONS: Version[] = ['v1', 'v2']
+/** The release each path version speaks by default */
+const RELEASE = { v1: '1.0.0', v2: '2.1.0' } as const
 
 interface Refusal {
   status: number
@@ -60,7 +67,7 @@ t.test('authorize', async (t) => {
     const leg = newLeg()
     const authorized = await service.authorize(`Bearer ${minted.access_token}`, VERIFY, 'v1', leg)
     const record = await emulator.ctx.store.get('accessTokens', minted.access_token)
-    t.strictSame(authorized, { accessToken: minted.access_token, token: record, msisdn: SEED_MSISDN, version: 'v1' })
+    t.strictSame(authorized, { accessToken: minted.access_token, token: record, msisdn: SEED_MSISDN, release: '1.0.0' })
     t.strictSame(leg.flow, { flowId: minted.flowId, clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' })
   })
 
@@ -269,16 +276,16 @@ t.test('camara-strict: one API call per token', async (t) => {
 
 t.test('an injected error\'s text reads like the real refusal in each version; a custom text stays', async (t) => {
   const code = 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK'
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v1', undefined), UNAUTHENTICATED.v1)
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v2', undefined), UNAUTHENTICATED.v2)
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v1', UNAUTHENTICATED.v2), UNAUTHENTICATED.v1)
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v2', UNAUTHENTICATED.v1), UNAUTHENTICATED.v2)
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v2', UNAUTHENTICATED.v2.replace(/\.$/, '')), UNAUTHENTICATED.v2,
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v1, undefined), UNAUTHENTICATED.v1)
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v2, undefined), UNAUTHENTICATED.v2)
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v1, UNAUTHENTICATED.v2), UNAUTHENTICATED.v1)
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v2, UNAUTHENTICATED.v1), UNAUTHENTICATED.v2)
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v2, UNAUTHENTICATED.v2.replace(/\.$/, '')), UNAUTHENTICATED.v2,
     'a final stop aside')
-  t.equal(versionedMessage(code, 'v1', `${NOT_BY_NETWORK.v2}.`), NOT_BY_NETWORK.v1)
-  t.equal(versionedMessage(code, 'v2', NOT_BY_NETWORK.v1), NOT_BY_NETWORK.v2)
-  t.equal(versionedMessage('UNAUTHENTICATED', 'v1', 'Token revoked by the operator.'), 'Token revoked by the operator.')
-  t.equal(versionedMessage('PERMISSION_DENIED', 'v1', UNAUTHENTICATED.v2), UNAUTHENTICATED.v2,
+  t.equal(versionedMessage(code, RELEASE.v1, `${NOT_BY_NETWORK.v2}.`), NOT_BY_NETWORK.v1)
+  t.equal(versionedMessage(code, RELEASE.v2, NOT_BY_NETWORK.v1), NOT_BY_NETWORK.v2)
+  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v1, 'Token revoked by the operator.'), 'Token revoked by the operator.')
+  t.equal(versionedMessage('PERMISSION_DENIED', RELEASE.v1, UNAUTHENTICATED.v2), UNAUTHENTICATED.v2,
     'another code\'s text is custom')
 })
 
@@ -309,4 +316,97 @@ t.test('describeVerifyBody names what is wrong with each body shape', async (t) 
       'hashedPhoneNumber must be the SHA-256 hex (64 characters) of the E.164 number including its +']
   ]
   for (const [body, expected] of cases) t.equal(describeVerifyBody(body), expected, JSON.stringify(body) ?? 'undefined')
+})
+
+t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies the token rules', async (t) => {
+  const revoke = async (emulator: Emulator, header: string): Promise<void> => {
+    const record = await emulator.ctx.store.get('accessTokens', header.slice('Bearer '.length))
+    const grant = record === undefined ? undefined : await emulator.ctx.store.get('grants', record.grantId)
+    if (grant === undefined) throw new Error('no grant')
+    await emulator.ctx.store.put('grants', grant.id, { ...grant, revoked: true }, 60_000)
+  }
+
+  t.test('2.1.0 by default; 2.0.0 by the setting: its texts and AUTHENTICATION_REQUIRED for a revoked token', async (t) => {
+    const { emulator: byDefault } = await buildEmulator()
+    t.equal(byDefault.numberVerification.releaseFor('v2'), '2.1.0')
+    t.equal(byDefault.numberVerification.releaseFor('v1'), '1.0.0')
+    t.equal(byDefault.numberVerification.releaseFor('vwip'), 'wip')
+    const header = await bearer(byDefault)
+    await revoke(byDefault, header)
+    t.strictSame(await refusal(byDefault.numberVerification.authorize(header, VERIFY, 'v2')),
+      { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v2, reason: 'access token was revoked' })
+
+    const { emulator } = await buildEmulator({ settings: { nvV2Release: '2.0.0' } })
+    t.equal(emulator.numberVerification.releaseFor('v2'), '2.0.0')
+    t.strictSame(await refusal(emulator.numberVerification.authorize('Bearer never-issued', VERIFY, 'v2')),
+      { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v1, reason: 'access token is unknown or expired' },
+      '2.0.0 says the short text')
+    const revoked = await bearer(emulator)
+    await revoke(emulator, revoked)
+    t.strictSame(await refusal(emulator.numberVerification.authorize(revoked, VERIFY, 'v2')), {
+      status: 401, code: 'AUTHENTICATION_REQUIRED', message: 'New authentication is required.', reason: 'access token was revoked'
+    })
+    t.strictSame(await refusal(emulator.numberVerification.authorize(await bearer(emulator, { amr: ['sms'] }), VERIFY, 'v2')), {
+      status: 403,
+      code: NOT_BY_NETWORK_CODE,
+      message: 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
+      reason: 'the user was authenticated by sms, not by the mobile network'
+    })
+  })
+
+  t.test('a client\'s numberVerificationRelease wins over the setting, for its tokens only', async (t) => {
+    const document = defaultFixtureDocument()
+    document.clients = document.clients?.map((client) =>
+      client.clientId === 'demo-app' ? { ...client, numberVerificationRelease: '2.0.0' } : client)
+    const { emulator } = await buildEmulator({ fixtures: fixturesFrom(document) })
+    t.equal(emulator.numberVerification.releaseFor('v2', 'demo-app'), '2.0.0')
+    t.equal(emulator.numberVerification.releaseFor('v2', 'demo-app-jwt'), '2.1.0')
+    t.equal(emulator.numberVerification.releaseFor('v2'), '2.1.0', 'no client yet: the setting')
+    t.equal(emulator.numberVerification.releaseFor('v1', 'demo-app'), '1.0.0', '/v1 has one release')
+    t.equal((await call(emulator)).release, '2.0.0')
+    t.equal((await call(emulator, { clientId: 'demo-app-jwt' })).release, '2.1.0')
+  })
+
+  t.test('/vwip: one call per token, also without camara-strict; an injected error leaves it usable', async (t) => {
+    const { emulator } = await buildEmulator()
+    const authorized = await call(emulator, {}, 'vwip')
+    t.equal(authorized.release, 'wip')
+    await t.rejects(emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }, newLeg(['rate-limited'])),
+      InjectedError)
+    t.equal(await emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }), true)
+    const spent = { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v2, reason: ALREADY_CALLED }
+    t.strictSame(await refusal(emulator.numberVerification.shareNumber(authorized)), spent, 'the same call object')
+    t.strictSame(await refusal(emulator.numberVerification.authorize(`Bearer ${authorized.accessToken}`, VERIFY, 'vwip')),
+      spent, 'a new call')
+    t.equal((await emulator.numberVerification.authorize(`Bearer ${authorized.accessToken}`, VERIFY, 'v2')).msisdn,
+      SEED_MSISDN, '/v2 has no such rule: the token still serves there')
+  })
+
+  t.test('/vwip: 10 parallel calls with one token, with latency: one success', async (t) => {
+    const { emulator } = await buildEmulator({ sleep: interleavingSleep })
+    const header = await bearer(emulator)
+    const outcomes = await Promise.allSettled(Array.from({ length: 10 }, async () => {
+      const authorized = await emulator.numberVerification.authorize(header, VERIFY, 'vwip')
+      return await emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }, newLeg(['slow-network']))
+    }))
+    t.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1)
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected') t.equal((outcome.reason as CamaraError).reason, ALREADY_CALLED)
+    }
+  })
+
+  t.test('/vwip: a token older than 300 s is refused', async (t) => {
+    const { emulator, clock } = await buildEmulator({ settings: { accessTokenTtl: 3600 } })
+    const header = await bearer(emulator)
+    clock.advance(WIP_TOKEN_AGE_LIMIT_S * 1000)
+    t.equal((await emulator.numberVerification.authorize(header, VERIFY, 'vwip')).release, 'wip', 'at 300 s: served')
+    clock.advance(1)
+    t.strictSame(await refusal(emulator.numberVerification.authorize(header, VERIFY, 'vwip')), {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: UNAUTHENTICATED.v2,
+      reason: 'access token was issued more than 300 s ago (NV wip: at most 300 s)'
+    })
+    t.equal((await emulator.numberVerification.authorize(header, VERIFY, 'v2')).release, '2.1.0', '/v2: still served')
+  })
 })

@@ -116,6 +116,7 @@ t.test('authorization_code', async (t) => {
         scopes: ['openid', 'dpv:FraudPreventionAndDetection', 'number-verification:verify'],
         amr: ['nba', 'mnba'],
         expiresAt: START + 3600_000,
+        issuedAt: START,
         singleUse: false,
         flowScenarios: []
       }

@@ -5,12 +5,13 @@ import t from 'tap'
 import type { Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { ManualClock } from '../../src/core/clock.js'
-import { PATH_FAMILIES, type PathFamily } from '../../src/routes/number-verification/family.js'
+import type { PathFamily } from '../../src/routes/number-verification/family.js'
 import { buildTestApp, REDIRECT_URI, SCOPE } from '../helpers/app.js'
 import { authorizeDevice, NV_SCOPES, obtainTokens } from '../helpers/flow.js'
 import {
   getShare, INDIA_KONERA, INDIA_MSISDN, JSON_UTF8, OTHER_MSISDN, postVerify, SEED_KONERA, SEED_MSISDN, sha256Hex
 } from '../routes/number-verification/support.js'
+import { REUSABLE_TOKEN_FAMILIES } from '../routes/number-verification/support.js'
 
 interface Subscriber {
   name: string
@@ -74,7 +75,7 @@ async function runFlow (t: Test, app: FastifyInstance, clock: ManualClock, famil
   t.equal(shared.headers['x-correlator'], 'flow-3')
 }
 
-for (const family of PATH_FAMILIES) {
+for (const family of REUSABLE_TOKEN_FAMILIES) {
   t.test(`${family.prefix} (${family.label})`, async (t) => {
     for (const subscriber of SUBSCRIBERS) {
       t.test(`${subscriber.name}: verify true, false, hashed true, hashed false, share`, async (t) => {

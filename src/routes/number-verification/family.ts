@@ -4,7 +4,8 @@ import type { FastifyError, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { surfaceErrorHandler, type ErrorHandler } from '../../plugins/error-handler.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
-import type { ApiVersion, AuthenticatedCall } from '../../core/number-verification.js'
+import type { ApiVersion, AuthenticatedCall, NvRelease } from '../../core/number-verification.js'
+import { DEFAULT_V2_RELEASE, RELEASE_RULES, releaseOf } from '../../core/camara-errors.js'
 import { camaraScenarioError } from '../scenario-errors.js'
 import { API_REALM, bearerChallenge } from '../bearer-challenge.js'
 
@@ -23,7 +24,8 @@ export const PATH_FAMILIES: PathFamily[] = [
   { id: 'aggregator_v1', prefix: '/camara/number-verification/v1', version: 'v1', flavor: 'aggregator', label: 'aggregator v1', tag: 'number-verification (aggregator)' },
   { id: 'aggregator_v2', prefix: '/camara/number-verification/v2', version: 'v2', flavor: 'aggregator', label: 'aggregator v2', tag: 'number-verification (aggregator)' },
   { id: 'camara_v1', prefix: '/number-verification/v1', version: 'v1', flavor: 'camara', label: 'CAMARA v1', tag: 'number-verification (CAMARA)' },
-  { id: 'camara_v2', prefix: '/number-verification/v2', version: 'v2', flavor: 'camara', label: 'CAMARA v2', tag: 'number-verification (CAMARA)' }
+  { id: 'camara_v2', prefix: '/number-verification/v2', version: 'v2', flavor: 'camara', label: 'CAMARA v2', tag: 'number-verification (CAMARA)' },
+  { id: 'camara_vwip', prefix: '/number-verification/vwip', version: 'vwip', flavor: 'camara', label: 'CAMARA vwip, the work in progress after r3.2', tag: 'number-verification (CAMARA)' }
 ]
 
 declare module 'fastify' {
@@ -57,12 +59,41 @@ export function authorizeCall (scope: string, family: PathFamily): (request: Fas
 
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
   if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
-  if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
-  request.call = await request.emulator.numberVerification.authenticate(request.headers.authorization, scope, family.version, request.facts.leg)
+  const service = request.emulator.numberVerification
+  // The headers are checked in the release the call is answered in: the token's client's (a /v2
+  // client may speak 2.0.0, whose correlator pattern is narrower), or without a usable token the
+  // release the family speaks to any client. Resolving the token first spends nothing.
+  let call: AuthenticatedCall
+  try {
+    call = await service.authenticate(request.headers.authorization, scope, family.version, request.facts.leg)
+  } catch (error) {
+    checkHeaders(request, service.releaseFor(family.version))
+    throw error
+  }
+  request.call = call
+  checkHeaders(request, call.release)
   const contentType = request.headers['content-type']
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
     throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
   }
+}
+
+/** 400 for a correlation header the release's pattern refuses, then 406 for an Accept without JSON */
+function checkHeaders (request: FastifyRequest, release: NvRelease): void {
+  const pattern = RELEASE_RULES[release].correlatorPattern
+  const value = request.headers['x-correlator']
+  if (typeof value === 'string' && !pattern.test(value)) {
+    // Echoed all the same: it keeps Commonalities' pattern, which chose it before the release was known
+    throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: x-correlator must match ${pattern.source} (Number Verification ${release})`)
+  }
+  if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
+}
+
+/** The release an answer of the family is in: the call's once its token named the client */
+export function requestRelease (request: FastifyRequest, version: ApiVersion): NvRelease {
+  const call = request.call as AuthenticatedCall | null
+  if (call !== null) return call.release
+  return request.emulator === null ? releaseOf(version, DEFAULT_V2_RELEASE) : request.emulator.numberVerification.releaseFor(version)
 }
 
 const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
@@ -104,12 +135,12 @@ export function camaraErrorHeaders (camara: CamaraError): Array<[string, string]
   return headers
 }
 
-/** The error handler of one path family: CAMARA ErrorInfo in the family's API version */
+/** The error handler of one path family: CAMARA ErrorInfo in the release the request is answered in */
 export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
   return surfaceErrorHandler({
     surface: 'in the Number Verification API',
-    injected: camaraScenarioError(version),
-    unavailable: (error) => CamaraError.standard('UNAVAILABLE', version, { reason: error.message }),
+    injected: camaraScenarioError((request) => requestRelease(request, version)),
+    unavailable: (error) => CamaraError.standard('UNAVAILABLE', '2.1.0', { reason: error.message }),
     render (error, { status, expose }, request, reply) {
       const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
       request.facts.reason = camara.reason

@@ -1,4 +1,4 @@
-// Every Number Verification path family (the seed's, the aggregator docs', CAMARA's v1 and v2),
+// Every Number Verification path family (the seed's, the aggregator docs', CAMARA's v1, v2, vwip),
 // each an encapsulated plugin that answers everything, 404 and 405 included, as CAMARA ErrorInfo.
 import type { FastifyInstance } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
@@ -6,6 +6,7 @@ import devicePhoneNumber from './device-phone-number.js'
 import { camaraErrorHandler, PATH_FAMILIES, type PathFamily } from './family.js'
 import { addSurfaceHooks, camaraTimeoutError } from '../../plugins/surface.js'
 import verify from './verify.js'
+import type { AuthenticatedCall } from '../../core/number-verification.js'
 import { pathOf } from '../../core/urls.js'
 
 const ALLOWED: Record<string, string> = { '/verify': 'POST', '/device-phone-number': 'GET, HEAD' }
@@ -33,6 +34,8 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
 }
 
 export default async function numberVerification (app: FastifyInstance): Promise<void> {
+  // Set by authorizeCall; null until then (the error handler reads which release to answer in)
+  app.decorateRequest('call', null as unknown as AuthenticatedCall)
   addSurfaceHooks(app, { timeoutError: camaraTimeoutError })
   for (const pathFamily of PATH_FAMILIES) {
     await app.register(family, { prefix: pathFamily.prefix, family: pathFamily })

@@ -508,7 +508,7 @@ t.test('a replayed code is rejected and revokes what the first exchange issued',
   const refresh = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' })
   assertOAuthError(t, refresh, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
   const leg = newLeg()
-  t.strictSame(await app.emulator.tokens.resolveAccessToken(first.access_token, leg), { failure: 'access token was revoked (authorization code replayed)' })
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(first.access_token, leg), { failure: 'access token was revoked (authorization code replayed)', noLongerValid: true })
   t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 
@@ -537,7 +537,7 @@ t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => 
   const afterReuse = await postToken(app, { grant_type: 'refresh_token', refresh_token: second.refresh_token, ...auth })
   assertOAuthError(t, afterReuse, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
   const leg = newLeg()
-  t.strictSame(await app.emulator.tokens.resolveAccessToken(second.access_token, leg), { failure: 'access token was revoked (refresh token reused)' })
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(second.access_token, leg), { failure: 'access token was revoked (refresh token reused)', noLongerValid: true })
   t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 

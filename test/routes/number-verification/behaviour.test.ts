@@ -3,13 +3,12 @@
 // text for the family's API version, and headers. One t.test per family, the same assertions.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { PATH_FAMILIES } from '../../../src/routes/number-verification/family.js'
 import { buildTestApp, REDIRECT_URI } from '../../helpers/app.js'
 import { authorizeDevice, clientCredentialsToken, obtainTokens } from '../../helpers/flow.js'
 import {
-  assertCamaraError, assertNoStack, getShare, INVALID_TOKEN_CONTEXT, JSON_UTF8, MESSAGES, NOT_NETWORK_AUTHENTICATED,
+  assertCamaraError, assertNoStack, getShare, INVALID_TOKEN_CONTEXT, JSON_UTF8, messagesOf, NOT_NETWORK_AUTHENTICATED,
   OTHER_MSISDN, PERMISSION_DENIED, postVerify, SEED_KONERA, SEED_MSISDN, sha256Hex, SHARE_ONLY_SCOPE, SMS_OTP_KONERA,
-  VERIFY_ONLY_SCOPE
+  REUSABLE_TOKEN_FAMILIES, VERIFY_ONLY_SCOPE
 } from './support.js'
 
 const PHONE_NUMBER_PATTERN_MESSAGE = String.raw`phoneNumber must be E.164 with a leading + (pattern ^\+[1-9][0-9]{4,14}$)`
@@ -36,9 +35,9 @@ async function exchangeCode (app: FastifyInstance, code: string): Promise<{ stat
   return { statusCode: res.statusCode, body: res.json() }
 }
 
-for (const family of PATH_FAMILIES) {
+for (const family of REUSABLE_TOKEN_FAMILIES) {
   const { version } = family
-  const text = MESSAGES[version]
+  const text = messagesOf(family)
   const expectedVerify = (verified: boolean): Record<string, unknown> => family.flavor === 'aggregator'
     ? { devicePhoneNumberVerified: verified, assessedAt: '2026-11-25T12:00:00.000Z' }
     : { devicePhoneNumberVerified: verified }

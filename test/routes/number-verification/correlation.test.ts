@@ -3,10 +3,12 @@
 // CAMARA's pattern is 400 INVALID_ARGUMENT, and the request's log line carries the correlator.
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { PATH_FAMILIES, type PathFamily } from '../../../src/routes/number-verification/family.js'
+import type { PathFamily } from '../../../src/routes/number-verification/family.js'
 import { buildLoggedTestApp, buildTestApp } from '../../helpers/app.js'
 import { obtainTokens } from '../../helpers/flow.js'
-import { assertCamaraError, getShare, MESSAGES, postVerify, SEED_KONERA, SEED_MSISDN, UUID } from './support.js'
+import {
+  assertCamaraError, getShare, messagesOf, postVerify, REUSABLE_TOKEN_FAMILIES, SEED_KONERA, SEED_MSISDN, UUID
+} from './support.js'
 
 const PATTERN_TEXT = String.raw`^[a-zA-Z0-9-_:;.\/<>{}]{0,256}$`
 /** Every character class CAMARA's pattern allows */
@@ -26,7 +28,7 @@ function outcomes (app: FastifyInstance, family: PathFamily, token: string): Arr
   ]
 }
 
-for (const family of PATH_FAMILIES) {
+for (const family of REUSABLE_TOKEN_FAMILIES) {
   t.test(`${family.prefix} (${family.label})`, async (t) => {
     const { app } = await buildTestApp(t)
     const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
@@ -102,7 +104,7 @@ for (const family of PATH_FAMILIES) {
 
     t.test('a bad correlator does not hide a token problem once fixed', async (t) => {
       const res = await postVerify(app, family, { payload: { phoneNumber: SEED_MSISDN }, headers: { 'x-correlator': 'fixed-now' } })
-      assertCamaraError(t, res, { status: 401, code: 'UNAUTHENTICATED', message: MESSAGES[family.version].unauthenticated, reason: 'no Authorization header', correlator: 'fixed-now' })
+      assertCamaraError(t, res, { status: 401, code: 'UNAUTHENTICATED', message: messagesOf(family).unauthenticated, reason: 'no Authorization header', correlator: 'fixed-now' })
     })
   })
 }
@@ -121,7 +123,7 @@ t.test('the log line of every request carries its correlator', async (t) => {
   const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
   const completed = (url: string): LogLine[] => lines.filter((line) => line.msg === 'request completed' && line.url === url)
 
-  for (const family of PATH_FAMILIES) {
+  for (const family of REUSABLE_TOKEN_FAMILIES) {
     const sent = await postVerify(app, family, { token, payload: { phoneNumber: SEED_MSISDN }, headers: { 'x-correlator': `log-${family.id}` } })
     t.equal(sent.statusCode, 200)
     t.equal(completed(`${family.prefix}/verify`).length, 1, `${family.id}: one line per request`)

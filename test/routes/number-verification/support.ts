@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import type { ApiVersion } from '../../../src/core/number-verification.js'
-import type { PathFamily } from '../../../src/routes/number-verification/family.js'
+import type { NvRelease } from '../../../src/core/number-verification.js'
+import { PATH_FAMILIES, type PathFamily } from '../../../src/routes/number-verification/family.js'
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 export const JSON_UTF8 = 'application/json; charset=utf-8'
@@ -23,16 +23,41 @@ export const SMS_OTP_KONERA = 'ipv4:142.115.147.150'
 export const SHARE_ONLY_SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:device-phone-number:read'
 export const VERIFY_ONLY_SCOPE = 'openid dpv:FraudPreventionAndDetection number-verification:verify'
 
-export const MESSAGES: Record<ApiVersion, { unauthenticated: string, notNetworkAuthenticated: string }> = {
-  v1: {
+export const RELEASE_MESSAGES: Record<NvRelease, { unauthenticated: string, notNetworkAuthenticated: string }> = {
+  '1.0.0': {
     unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials.',
     notNetworkAuthenticated: 'The subscription must be identified via the mobile network to use this service.'
   },
-  v2: {
+  // r2.4's test definitions (number-verification-verify.feature)
+  '2.0.0': {
+    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials.',
+    notNetworkAuthenticated: 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.'
+  },
+  '2.1.0': {
+    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
+    notNetworkAuthenticated: 'Client must authenticate via the mobile network to use this service'
+  },
+  wip: {
     unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
     notNetworkAuthenticated: 'Client must authenticate via the mobile network to use this service'
   }
 }
+
+/** The release a family speaks by default (/v2: 2.1.0) */
+export function defaultRelease (family: Pick<PathFamily, 'version'>): NvRelease {
+  return family.version === 'v1' ? '1.0.0' : family.version === 'v2' ? '2.1.0' : 'wip'
+}
+
+/** The texts a family answers in by default */
+export function messagesOf (family: Pick<PathFamily, 'version'>): { unauthenticated: string, notNetworkAuthenticated: string } {
+  return RELEASE_MESSAGES[defaultRelease(family)]
+}
+/**
+ * The families where one token serves many calls: all but /vwip, whose release allows one call per
+ * token (releases.test.ts covers it)
+ */
+export const REUSABLE_TOKEN_FAMILIES: PathFamily[] = PATH_FAMILIES.filter((family) => family.version !== 'vwip')
+
 export const PERMISSION_DENIED = 'Client does not have sufficient permissions to perform this action.'
 export const INVALID_TOKEN_CONTEXT = 'Phone number cannot be deducted from access token context.'
 export const NOT_NETWORK_AUTHENTICATED = 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK'
