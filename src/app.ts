@@ -19,6 +19,7 @@ import { KeyRing } from './core/keys.js'
 import emulatorPlugin from './plugins/emulator.js'
 import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
+import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
 import requestFacts from './plugins/request-facts.js'
 import scenarios from './plugins/scenarios.js'
@@ -206,6 +207,7 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(correlation)
   await app.register(requestFacts)
   await app.register(scenarios)
+  await app.register(metrics, { storeSizes: async () => await emulator.ctx.store.sizes() })
   await app.register(openapi, { version: VERSION })
   await app.register(surfaces, {
     control: { enabled: config.admin, adminToken: config.adminToken, listenHost: config.host, allowedHosts: config.allowedHosts }

@@ -5,6 +5,21 @@ import type { JournalRecord } from '../core/journal.js'
 import { pathOf } from '../core/urls.js'
 import { appliedScenarios, type RequestFacts } from './request-facts.js'
 
+/**
+ * Journals a request's outcome in its world and counts it in the process's metrics: the one place
+ * both happen, for answers (the surfaces' onSend hook) and connection faults alike
+ */
+export function recordRequest (request: FastifyRequest, outcome: Outcome): void {
+  const record = journalRecordOf(request, outcome)
+  request.emulator.journal.append(record)
+  request.server.metrics.observe(record, request.facts.operation === 'token' ? { grantType: grantTypeOf(request.body) } : {})
+}
+
+function grantTypeOf (body: unknown): string | undefined {
+  const grantType = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).grant_type : undefined
+  return typeof grantType === 'string' ? grantType : undefined
+}
+
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: Outcome): JournalRecord {
   return recordOf(request.facts, { method: request.method, url: request.originalUrl, correlator: request.correlator, scenarios: appliedScenarios(request) }, outcome)

@@ -10,10 +10,10 @@ type Tagged = IncomingMessage & { [NAMESPACE]?: string }
 
 /**
  * What a namespace serves: the gateway, the CAMARA families, the operators and its own control
- * API; not the namespaces themselves, the dashboard, the demo or the docs (those stay at the root,
- * and /ns/<name>/<anything else> is simply not found)
+ * API; not the namespaces themselves, the metrics (the process's), the dashboard, the demo or the
+ * docs (those stay at the root, and /ns/<name>/<anything else> is simply not found)
  */
-const SERVED_IN_A_NAMESPACE = /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)))/
+const SERVED_IN_A_NAMESPACE = /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)|metrics(?:[/?]|$)))/
 
 /** RFC 8414 puts the issuer's path after the well-known prefix: /.well-known/oauth-authorization-server/ns/<name>/... */
 const METADATA_PREFIX = '/.well-known/oauth-authorization-server'

@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { BODY_FAULTS, type Sleep } from '../core/legs.js'
 import type { DecidedFault } from '../core/scenarios/engine.js'
-import { journalRecordOf } from './journal-record.js'
+import { recordRequest } from './journal-record.js'
 
 export type { Sleep } from '../core/legs.js'
 
@@ -59,7 +59,7 @@ export default fp(async (app) => {
 
   /** A broken connection has no response, so no onResponse: journal it here, with status 0 */
   function recordFault (request: FastifyRequest, fault: DecidedFault): void {
-    request.emulator.journal.append(journalRecordOf(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` }))
+    recordRequest(request, { status: 0, durationMs: 0, reason: `fault ${fault.type} (scenario ${fault.scenario})` })
   }
 
   // preClose, not onClose: server.close() waits for open connections, and onClose runs after it

@@ -3,11 +3,11 @@
 // one onRequest hook (the request's facts, its correlation headers, the route's own checks), one
 // preParsing hook when a body timeout is set (a stalled body answered in the surface's format),
 // one onSend hook (the HTML security headers, a body fault the scenarios decided, the journal
-// entry) and, at info level or finer, one onResponse hook writing the request's log line.
+// entry and the metrics) and, at info level or finer, one onResponse hook writing the request's log line.
 // Each hook costs every request ~1 us under load: callback style, and merged, for that reason.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bodyTimeoutHook } from './body-timeout.js'
-import { journalRecordOf } from './journal-record.js'
+import { recordRequest } from './journal-record.js'
 import { factsHook, type Operation } from './request-facts.js'
 import { logsRequests, requestLogHook } from './request-log.js'
 import { outgoingBody } from './scenarios.js'
@@ -45,7 +45,7 @@ export function addSurfaceHooks (app: FastifyInstance, options: SurfaceOptions):
     const body = outgoingBody(request, reply, payload, sleep)
     // A request to a namespace that does not exist has no world and no journal to be in
     if (!UNJOURNALED.has(request.facts.operation) && request.emulator !== null) {
-      request.emulator.journal.append(journalRecordOf(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 }))
+      recordRequest(request, { status: reply.statusCode, durationMs: Math.round(reply.elapsedTime * 100) / 100 })
     }
     done(null, body)
   })

@@ -8,6 +8,7 @@ import fixtures from './fixtures.js'
 import health from './health.js'
 import { refuseForeignRequests } from './request-guard.js'
 import journal from './journal.js'
+import metrics from './metrics.js'
 import namespaces from './namespaces.js'
 import reset from './reset.js'
 import scenarios from './scenarios.js'
@@ -51,6 +52,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(scenarios)
     await guarded.register(journal)
     await guarded.register(namespaces)
+    await guarded.register(metrics)
     await guarded.register(dashboardSections)
   }, { prefix: '/_emulator' })
 }

@@ -48,8 +48,10 @@ t.test('with --admin-token, every control route but health answers 401 without t
   t.test('a namespace\'s control routes are guarded the same way', async (t) => {
     const created = await app.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-1', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
     t.equal(created.statusCode, 201)
-    // Served by the same routes under /ns/<name>, but the namespaces themselves and the dashboard
-    const inNamespace = routes.filter((r) => !OPEN.has(r) && !r.includes('/_emulator/namespaces') && !r.includes('/_emulator/ui') && r !== 'GET /_emulator/journal/stream')
+    // Served by the same routes under /ns/<name>, but the namespaces themselves, the process's
+    // metrics and the dashboard
+    const rootOnly = ['/_emulator/namespaces', '/_emulator/ui', '/_emulator/metrics']
+    const inNamespace = routes.filter((r) => !OPEN.has(r) && !rootOnly.some((path) => r.includes(path)) && r !== 'GET /_emulator/journal/stream')
     t.ok(inNamespace.length >= 15, `${inNamespace.length} routes`)
     for (const route of inNamespace) {
       const { method, url } = concrete(route)
@@ -78,6 +80,7 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
     { method: 'DELETE', url: '/_emulator/activations/activation-2', status: 204 },
     { method: 'DELETE', url: '/_emulator/activations', status: 204 },
     { method: 'GET', url: '/_emulator/journal', status: 200 },
+    { method: 'GET', url: '/_emulator/metrics', status: 200 },
     { method: 'DELETE', url: '/_emulator/journal', status: 204 },
     { method: 'GET', url: '/_emulator/ui/sections/world', status: 200 },
     { method: 'GET', url: '/_emulator/ui/sections/scenarios', status: 200 },
