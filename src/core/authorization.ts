@@ -12,6 +12,9 @@ import { parseScope, scopeProblem } from './scopes.js'
 import { parseScenarioList } from './scenarios/engine.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
+import {
+  DUPLICATED_PARAMETERS, INVALID_REQUEST_OBJECT, RequestObjects, type VerifiedRequestObject
+} from './request-object.js'
 
 export type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
 
@@ -52,6 +55,13 @@ function nonEmpty (value: string | undefined): string | undefined {
   return value === '' ? undefined : value
 }
 
+const STATE_LIMIT = PARAMETER_LIMITS.find(([name]) => name === 'state')?.[1] ?? 0
+
+/** A state an error may carry back: one over its limit is not echoed */
+function echoableState (state: string | undefined): string | undefined {
+  return state !== undefined && state.length <= STATE_LIMIT ? state : undefined
+}
+
 /** The pairwise subject identifier: stable per (client, subscriber), unlinkable across clients */
 export function pairwiseSubject (salt: string, clientId: string, msisdn: string): string {
   return createHmac('sha256', salt).update(`${clientId}\n${msisdn}`).digest('base64url')
@@ -60,12 +70,20 @@ export function pairwiseSubject (salt: string, clientId: string, msisdn: string)
 /** Told of every flow the gateway starts (the demo app learns its flows' ids this way) */
 export type FlowStartListener = (pending: Readonly<PendingAuthorization>) => void
 
+/** The parameters a request is processed with, and the request object they came from (if any) */
+export interface ResolvedRequest {
+  query: Query
+  requestObject: VerifiedRequestObject | undefined
+}
+
 export class AuthorizationService {
   private readonly ctx: CoreContext
+  private readonly requestObjects: RequestObjects
   private readonly startListeners = new Set<FlowStartListener>()
 
   constructor (ctx: CoreContext) {
     this.ctx = ctx
+    this.requestObjects = new RequestObjects(ctx)
   }
 
   /** Calls the listener with each flow started from now on; returns the function that stops it */
@@ -80,18 +98,7 @@ export class AuthorizationService {
    * and redirect_uri can be trusted (else no redirect), then everything else (errors redirect).
    */
   validate (query: Query): Omit<PendingAuthorization, 'id' | 'flowId' | 'operatorId' | 'gatewaySource' | 'createdAt'> & { client: ClientFixture } {
-    const directory = this.ctx.directory()
-    const clientId = nonEmpty(single(query, 'client_id'))
-    if (Array.isArray(query.client_id)) throw new AuthorizeError('invalid_request', 'client_id must not be repeated')
-    if (clientId === undefined) throw new AuthorizeError('invalid_request', 'client_id is required')
-    const client = directory.client(clientId)
-    if (client === undefined) throw new AuthorizeError('unauthorized_client', `client_id "${clientId}" is not registered`)
-    if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
-    const redirectUri = nonEmpty(single(query, 'redirect_uri'))
-    if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
-    if (!client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)) {
-      throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
-    }
+    const { client, clientId, redirectUri } = this.trustedClient(query)
 
     // From here on the client can be told by redirect; a state over its limit is not echoed
     const tooLong = PARAMETER_LIMITS.find(([name, limit]) => (single(query, name)?.length ?? 0) > limit)
@@ -167,11 +174,83 @@ export class AuthorizationService {
   }
 
   /**
-   * The gateway leg: validate, route to an operator, decide the scenarios (their errors redirect),
-   * wait, then remember the request for the operator leg.
+   * RFC 9101: the parameters the request is processed with. Without request or request_uri, the
+   * query's. With a request object, its own only (section 6.3), once its signature and claims pass
+   * and the parameters the query must repeat (client_id, response_type, redirect_uri, scope) equal
+   * its values; the emulator's emulator_scenario, no OAuth parameter, may still come from the
+   * query. request_uri is not supported. Until the object is trusted, errors carry the query's
+   * state; after, the object's.
+   */
+  async resolveRequest (query: Query): Promise<ResolvedRequest> {
+    if (query.request === undefined && query.request_uri === undefined) return { query, requestObject: undefined }
+    const { client, redirectUri } = this.trustedClient(query)
+    const queryState = single(query, 'state')
+    const untrusted = { redirectUri, state: echoableState(queryState) }
+    for (const name of ['request', 'request_uri']) {
+      if (Array.isArray(query[name])) throw new AuthorizeError('invalid_request', `${name} must not be repeated`, untrusted)
+    }
+    const jwt = nonEmpty(single(query, 'request'))
+    const uri = nonEmpty(single(query, 'request_uri'))
+    if (jwt !== undefined && uri !== undefined) {
+      throw new AuthorizeError('invalid_request', 'request and request_uri must not both be sent (RFC 9101 section 5)',
+        untrusted)
+    }
+    if (uri !== undefined) {
+      throw new AuthorizeError('request_uri_not_supported',
+        'request_uri is not supported: send the request object by value in the request parameter', untrusted)
+    }
+    // An empty value counts as absent (RFC 6749 section 3.1)
+    if (jwt === undefined) return { query, requestObject: undefined }
+
+    const requestObject = await this.requestObjects.verify(jwt, client, untrusted)
+    const { parameters } = requestObject
+    const trusted = { redirectUri, state: echoableState(parameters.state) }
+    for (const name of DUPLICATED_PARAMETERS) {
+      const inObject = parameters[name]
+      if (inObject === undefined) {
+        throw new AuthorizeError(INVALID_REQUEST_OBJECT,
+          `request object lacks ${name}: it must carry every authorization parameter (RFC 9101 section 4)`, trusted)
+      }
+      if (Array.isArray(query[name])) throw new AuthorizeError('invalid_request', `${name} must not be repeated`, trusted)
+      if (nonEmpty(single(query, name)) === undefined) {
+        throw new AuthorizeError('invalid_request',
+          `${name} is required in the query too, with the request object's value (OpenID Connect Core 6.1)`, trusted)
+      }
+      if (single(query, name) !== inObject) {
+        throw new AuthorizeError(INVALID_REQUEST_OBJECT, `${name} in the query differs from the request object's ${name}`,
+          trusted)
+      }
+    }
+    const scenarios = parameters[FLOW_SCENARIO_PARAMETER] ?? query[FLOW_SCENARIO_PARAMETER]
+    const chosen = scenarios === undefined ? {} : { [FLOW_SCENARIO_PARAMETER]: scenarios }
+    return { query: { ...parameters, ...chosen }, requestObject }
+  }
+
+  /** The client and its redirect_uri, checked before anything else: only once both are known can errors redirect */
+  private trustedClient (query: Query): { client: ClientFixture, clientId: string, redirectUri: string } {
+    const directory = this.ctx.directory()
+    const clientId = nonEmpty(single(query, 'client_id'))
+    if (Array.isArray(query.client_id)) throw new AuthorizeError('invalid_request', 'client_id must not be repeated')
+    if (clientId === undefined) throw new AuthorizeError('invalid_request', 'client_id is required')
+    const client = directory.client(clientId)
+    if (client === undefined) throw new AuthorizeError('unauthorized_client', `client_id "${clientId}" is not registered`)
+    if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
+    const redirectUri = nonEmpty(single(query, 'redirect_uri'))
+    if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
+    if (!client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)) {
+      throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
+    }
+    return { client, clientId, redirectUri }
+  }
+
+  /**
+   * The gateway leg: validate (a request object first: resolveRequest), route to an operator,
+   * decide the scenarios (their errors redirect), spend the request object's jti, wait, then
+   * remember the request for the operator leg.
    */
   async start (query: Query, gatewaySource: string | undefined, leg: Leg = newLeg()): Promise<{ location: string, pending: PendingAuthorization }> {
-    const { client: _client, ...request } = this.validate(query)
+    const { query: parameters, requestObject } = await this.resolveRequest(query)
+    const { client: _client, ...request } = this.validate(parameters)
     const redirect = { redirectUri: request.redirectUri, state: request.state }
     leg.flow = { clientId: request.clientId }
     const operator = this.routeToOperator(request.konera, request.loginHint, gatewaySource)
@@ -190,7 +269,12 @@ export class AuthorizationService {
     }
     leg.flow = { flowId: pending.flowId, clientId: pending.clientId, operatorId: pending.operatorId }
     await this.refuseAtCap('pending', this.ctx.settings.maxPending, '--max-pending', redirect)
-    await this.ctx.legs.run(leg, { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
+    const decision = await this.ctx.legs.decide(leg,
+      { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
+    await this.ctx.legs.failIfInjected(decision, redirect)
+    // The object's single use: an injected error (decided before) leaves it usable for a retry
+    if (requestObject !== undefined) await this.requestObjects.spend(requestObject, redirect)
+    await this.ctx.legs.wait(decision)
     await this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
     for (const listener of this.startListeners) listener(pending)
     const location = appendQuery(this.ctx.urls.operatorAuthorization(operator.id), { request_id: pending.id })

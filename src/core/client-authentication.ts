@@ -9,8 +9,22 @@ import { OAuthError } from './errors.js'
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 export const MAX_ASSERTION_LIFETIME_S = 300
-/** Allowed clock difference between client and emulator when checking assertion times */
-const CLOCK_TOLERANCE_S = 5
+/** Allowed clock difference between client and emulator when checking the times of a client's JWTs */
+export const CLOCK_TOLERANCE_S = 5
+
+/** The JWTs a client signs (client assertions, request objects) name a key of this set */
+const jwksSets = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>()
+
+/** A client's registered JWKS as jose's key set, built once per fixture's JWKS */
+export function clientKeySet (client: ClientFixture): ReturnType<typeof createLocalJWKSet> {
+  const registered = client.jwks as JSONWebKeySet
+  let set = jwksSets.get(registered)
+  if (set === undefined) {
+    set = createLocalJWKSet(registered)
+    jwksSets.set(registered, set)
+  }
+  return set
+}
 
 export interface AuthenticatedClient {
   client: ClientFixture
@@ -62,7 +76,6 @@ export function field (form: Form, name: string): string | undefined {
 
 export class ClientAuthenticator {
   private readonly ctx: CoreContext
-  private readonly jwksCache = new WeakMap<object, ReturnType<typeof createLocalJWKSet>>()
 
   constructor (ctx: CoreContext) {
     this.ctx = ctx
@@ -151,7 +164,7 @@ export class ClientAuthenticator {
     const urls = this.ctx.urls
     let payload
     try {
-      ({ payload } = await jwtVerify(assertion, this.jwks(client), {
+      ({ payload } = await jwtVerify(assertion, clientKeySet(client), {
         algorithms: [...SIGNING_ALGS],
         issuer: clientId,
         subject: clientId,
@@ -185,16 +198,6 @@ export class ClientAuthenticator {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
     }
     return { client, method: 'private_key_jwt' }
-  }
-
-  private jwks (client: ClientFixture): ReturnType<typeof createLocalJWKSet> {
-    const registered = client.jwks as JSONWebKeySet
-    let set = this.jwksCache.get(registered)
-    if (set === undefined) {
-      set = createLocalJWKSet(registered)
-      this.jwksCache.set(registered, set)
-    }
-    return set
   }
 }
 

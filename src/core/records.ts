@@ -118,6 +118,8 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
   accessTokenCalls: CredentialUse
   /** Client assertion ids seen (`client_id` + `jti`): each accepted once within its lifetime */
   assertionIds: true
+  /** Request object ids seen at authorize (`client_id` + `jti`, RFC 9101): each accepted once within its lifetime */
+  requestObjectIds: true
   /**
    * Revoked grants, by grant id, for as long as the grant could live: an entry of its own, so a
    * request writing the grant anew (a redeemed code's) cannot undo a revocation written meanwhile
@@ -127,7 +129,7 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
-  'revocations', 'signingKeys'
+  'requestObjectIds', 'revocations', 'signingKeys'
 ]
 
 /** The flow a grant or token belongs to */

@@ -26,7 +26,11 @@ export const AuthorizeQuerySchema = Type.Object({
   konera_context: optionalString('Aggregator device context: ipv4:ADDR,ipv6:ADDR', 'ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe'),
   code_challenge: optionalString('PKCE challenge, BASE64URL(SHA-256(code_verifier))'),
   code_challenge_method: optionalString('Only S256', 'S256'),
-  acr_values: optionalString('Accepted and ignored')
+  acr_values: optionalString('Accepted and ignored'),
+  request: optionalString('Request object (RFC 9101): a JWT signed by a key of the client JWKS, with iss, aud (the issuer), ' +
+    'iat, exp (at most 300 s later) and a single-use jti. Its parameters replace the query\'s; client_id, response_type, ' +
+    'redirect_uri and scope must also be sent in the query, with the same values.'),
+  request_uri: optionalString('Not supported: answered with request_uri_not_supported')
 })
 
 export const TokenRequestSchema = Type.Object({
@@ -70,6 +74,9 @@ export const DiscoverySchema = Type.Object({
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
   token_endpoint_auth_signing_alg_values_supported: Type.Array(Type.String()),
   code_challenge_methods_supported: Type.Array(Type.String()),
+  request_parameter_supported: Type.Boolean({ description: 'RFC 9101: request objects by value at the authorization endpoint' }),
+  request_uri_parameter_supported: Type.Boolean({ description: 'RFC 9101: request objects by reference (not supported)' }),
+  request_object_signing_alg_values_supported: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String()),
   claims_supported: Type.Array(Type.String()),
   prompt_values_supported: Type.Array(Type.String())

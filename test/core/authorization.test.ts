@@ -561,6 +561,7 @@ t.test('completeAtOperator', async (t) => {
         refreshTokens: 0,
         refreshTokenUses: 0,
         assertionIds: 0,
+        requestObjectIds: 0,
         revocations: 0,
         signingKeys: 0
       }, 'no grant, no code')

@@ -52,6 +52,10 @@ async function metadata (request: FastifyRequest): Promise<Static<typeof Discove
     token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: [...SIGNING_ALGS],
     code_challenge_methods_supported: ['S256'],
+    // RFC 9101: request objects by value only, signed with the algorithms client assertions accept
+    request_parameter_supported: true,
+    request_uri_parameter_supported: false,
+    request_object_signing_alg_values_supported: [...SIGNING_ALGS],
     scopes_supported: [...PROTOCOL_SCOPES, ...NUMBER_VERIFICATION_SCOPES],
     claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account']
