@@ -8,7 +8,8 @@ import type { CoreContext } from './context.js'
 import { AuthorizeError, appendQuery } from './errors.js'
 import { HintError, parseKoneraContext, parseLoginHint, type KoneraContext, type LoginHint } from './login-hint.js'
 import { parseAddress, type NetworkAddress } from './network-address.js'
-import { parseScope, scopeProblem } from './scopes.js'
+import { NUMBER_VERIFICATION_SCOPES, parseScope, scopeProblem } from './scopes.js'
+import { fingerprint, observe } from './conformance.js'
 import { parseScenarioList } from './scenarios/engine.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
@@ -226,6 +227,38 @@ export class AuthorizationService {
     return { query: { ...parameters, ...chosen }, requestObject }
   }
 
+  /**
+   * What the request shows of the client against the conformance rules, valid or not: one
+   * purpose, prompt=none for Number Verification, PKCE with S256, a fresh state and nonce, an
+   * exactly registered redirect_uri
+   */
+  private observeRequest (leg: Leg, client: ClientFixture, query: Query): void {
+    const value = (name: string): string | undefined => nonEmpty(single(query, name))
+    const redirectUri = value('redirect_uri')
+    const registered = redirectUri !== undefined &&
+      client.redirectUris.some((uri) => resolveRedirectUri(uri, this.ctx.urls.publicUrl) === redirectUri)
+    observe(leg, { rule: 'redirect-uri', ok: registered, detail: `redirect_uri ${redirectUri === undefined ? 'missing' : `"${redirectUri}" is not registered`}` })
+    const scope = parseScope(value('scope') ?? '')
+    observe(leg, { rule: 'purpose', ok: scope.purposes.length === 1, detail: `${scope.purposes.length} dpv: purposes in the scope` })
+    if (scope.apiScopes.some((s) => NUMBER_VERIFICATION_SCOPES.includes(s))) {
+      const prompt = value('prompt')
+      observe(leg, { rule: 'prompt-none', ok: prompt === 'none', detail: prompt === undefined ? 'no prompt' : `prompt=${prompt}` })
+    }
+    const challenge = value('code_challenge')
+    const method = value('code_challenge_method')
+    observe(leg, {
+      rule: 'pkce',
+      ok: challenge !== undefined && method === 'S256',
+      detail: challenge === undefined ? 'no code_challenge' : `code_challenge_method ${method ?? '(none: plain)'}`
+    })
+    const state = value('state')
+    observe(leg, state === undefined ? { rule: 'state', ok: false, detail: 'no state' } : { rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint(state) })
+    if (scope.openid) {
+      const nonce = value('nonce')
+      observe(leg, nonce === undefined ? { rule: 'nonce', ok: false, detail: 'no nonce' } : { rule: 'nonce', ok: true, detail: 'the same nonce', fresh: fingerprint(nonce) })
+    }
+  }
+
   /** The client and its redirect_uri, checked before anything else: only once both are known can errors redirect */
   private trustedClient (query: Query): { client: ClientFixture, clientId: string, redirectUri: string } {
     const directory = this.ctx.directory()
@@ -249,12 +282,24 @@ export class AuthorizationService {
    * remember the request for the operator leg.
    */
   async start (query: Query, gatewaySource: string | undefined, leg: Leg = newLeg()): Promise<{ location: string, pending: PendingAuthorization }> {
-    const { query: parameters, requestObject } = await this.resolveRequest(query)
+    // A refusal of a registered client's request is filed under the client (journal, report)
+    const registered = this.ctx.directory().client(single(query, 'client_id') ?? '')
+    if (registered !== undefined) leg.flow = { clientId: registered.clientId }
+    let resolved: ResolvedRequest
+    try {
+      resolved = await this.resolveRequest(query)
+    } catch (error) {
+      if (registered !== undefined) this.observeRequest(leg, registered, query)
+      throw error
+    }
+    const { query: parameters, requestObject } = resolved
+    if (registered !== undefined) this.observeRequest(leg, registered, parameters)
     const { client: _client, ...request } = this.validate(parameters)
     const redirect = { redirectUri: request.redirectUri, state: request.state }
     leg.flow = { clientId: request.clientId }
     const operator = this.routeToOperator(request.konera, request.loginHint, gatewaySource)
     if (operator === undefined) {
+      observe(leg, { rule: 'no-retry-loop', ok: true })
       throw new AuthorizeError(request.prompt.includes('none') ? 'login_required' : 'access_denied',
         'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)',
         redirect)
@@ -388,6 +433,7 @@ export class AuthorizationService {
     if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
     await this.ctx.legs.wait(decision)
     if (identification.outcome === 'failed') {
+      observe(leg, { rule: 'no-retry-loop', ok: true })
       throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason, redirect)
     }
     const grant = await this.recordGrant(pending, identification)

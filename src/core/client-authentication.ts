@@ -6,6 +6,8 @@ import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSO
 import { SIGNING_ALGS, type ClientFixture, type TokenEndpointAuthMethod } from './fixture-schema.js'
 import type { CoreContext } from './context.js'
 import { OAuthError } from './errors.js'
+import { observe } from './conformance.js'
+import { newLeg, type Leg } from './legs.js'
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 export const MAX_ASSERTION_LIFETIME_S = 300
@@ -81,7 +83,7 @@ export class ClientAuthenticator {
     this.ctx = ctx
   }
 
-  async authenticate (form: Form, authorization: string | undefined): Promise<AuthenticatedClient> {
+  async authenticate (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<AuthenticatedClient> {
     const assertion = field(form, 'client_assertion')
     const assertionType = field(form, 'client_assertion_type')
     const bodySecret = field(form, 'client_secret')
@@ -93,23 +95,26 @@ export class ClientAuthenticator {
     if (used > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
 
     let result: AuthenticatedClient
-    if (basic) result = this.basic(authorization, bodyClientId)
-    else if (assertion !== undefined || assertionType !== undefined) result = await this.privateKeyJwt(assertion, assertionType, bodyClientId)
-    else if (bodySecret !== undefined) result = this.secretPost(bodyClientId, bodySecret)
+    if (basic) result = this.basic(authorization, bodyClientId, leg)
+    else if (assertion !== undefined || assertionType !== undefined) result = await this.privateKeyJwt(assertion, assertionType, bodyClientId, leg)
+    else if (bodySecret !== undefined) result = this.secretPost(bodyClientId, bodySecret, leg)
     else {
       throw new OAuthError('invalid_client', bodyClientId === undefined
         ? 'client authentication is required (client_secret_post, client_secret_basic or private_key_jwt)'
         : `client "${bodyClientId}" sent no credentials (client_secret, Basic header or client_assertion)`)
     }
 
+    observe(leg, { rule: 'private-key-jwt', ok: result.method === 'private_key_jwt', detail: `authenticated with ${result.method}` })
     if (this.ctx.settings.profile === 'camara-strict' && result.method !== 'private_key_jwt') {
       throw new OAuthError('invalid_client', 'the camara-strict profile requires private_key_jwt client authentication')
     }
     return result
   }
 
-  private lookup (clientId: string, method: TokenEndpointAuthMethod, challenge?: string): ClientFixture {
+  /** The registered client, filed on the leg (its refusals are the client's in the journal and the report) */
+  private lookup (clientId: string, method: TokenEndpointAuthMethod, leg: Leg, challenge?: string): ClientFixture {
     const client = this.ctx.directory().client(clientId)
+    if (client !== undefined) leg.flow = { clientId: client.clientId }
     const options = challenge === undefined ? {} : { wwwAuthenticate: challenge }
     if (client === undefined) throw new OAuthError('invalid_client', 'client authentication failed', { ...options, reason: `client_id "${clientId}" is not registered` })
     if (!client.tokenEndpointAuthMethods.includes(method)) {
@@ -118,7 +123,7 @@ export class ClientAuthenticator {
     return client
   }
 
-  private basic (authorization: string, bodyClientId: string | undefined): AuthenticatedClient {
+  private basic (authorization: string, bodyClientId: string | undefined, leg: Leg): AuthenticatedClient {
     const parsed = parseBasic(authorization)
     if (parsed === undefined) throw new OAuthError('invalid_client', 'malformed Basic authorization header', { wwwAuthenticate: BASIC_CHALLENGE })
     // The encoded reading first (the RFC), then the raw one (what many clients send)
@@ -127,7 +132,7 @@ export class ClientAuthenticator {
     if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
       throw new OAuthError('invalid_client', 'client_id in the body differs from the Basic credentials', { wwwAuthenticate: BASIC_CHALLENGE })
     }
-    const client = this.lookup(credentials.clientId, 'client_secret_basic', BASIC_CHALLENGE)
+    const client = this.lookup(credentials.clientId, 'client_secret_basic', leg, BASIC_CHALLENGE)
     const expected = client.clientSecret ?? ''
     const secretMatches = secretsEqual(credentials.secret, expected) || secretsEqual(parsed.raw.secret, expected)
     if (!secretMatches) {
@@ -136,16 +141,16 @@ export class ClientAuthenticator {
     return { client, method: 'client_secret_basic' }
   }
 
-  private secretPost (clientId: string | undefined, secret: string): AuthenticatedClient {
+  private secretPost (clientId: string | undefined, secret: string, leg: Leg): AuthenticatedClient {
     if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required with client_secret')
-    const client = this.lookup(clientId, 'client_secret_post')
+    const client = this.lookup(clientId, 'client_secret_post', leg)
     if (!secretsEqual(secret, client.clientSecret ?? '')) {
       throw new OAuthError('invalid_client', 'client authentication failed', { reason: `wrong client secret for "${clientId}"` })
     }
     return { client, method: 'client_secret_post' }
   }
 
-  private async privateKeyJwt (assertion: string | undefined, assertionType: string | undefined, bodyClientId: string | undefined): Promise<AuthenticatedClient> {
+  private async privateKeyJwt (assertion: string | undefined, assertionType: string | undefined, bodyClientId: string | undefined, leg: Leg): Promise<AuthenticatedClient> {
     if (assertionType !== JWT_BEARER_ASSERTION) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`)
     if (assertion === undefined) throw new OAuthError('invalid_request', 'client_assertion is required with client_assertion_type')
 
@@ -159,7 +164,7 @@ export class ClientAuthenticator {
     const clientId = bodyClientId ?? claimedId
     if (clientId === undefined) throw new OAuthError('invalid_client', 'client_assertion has no iss and no client_id was sent')
     if (bodyClientId !== undefined && claimedId !== bodyClientId) throw new OAuthError('invalid_client', 'client_assertion iss differs from client_id')
-    const client = this.lookup(clientId, 'private_key_jwt')
+    const client = this.lookup(clientId, 'private_key_jwt', leg)
 
     const urls = this.ctx.urls
     let payload
@@ -174,6 +179,9 @@ export class ClientAuthenticator {
         clockTolerance: CLOCK_TOLERANCE_S
       }))
     } catch (error) {
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'iat' && error.reason === 'missing') {
+        observe(leg, { rule: 'assertion-lifetime', ok: false, detail: 'client_assertion without iat' })
+      }
       throw new OAuthError('invalid_client', `client_assertion rejected: ${describeJoseError(error)}`)
     }
     const exp = payload.exp as number
@@ -188,13 +196,16 @@ export class ClientAuthenticator {
     if (audiences.length !== 1) {
       throw new OAuthError('invalid_client', `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ${audiences.length} values`)
     }
+    observe(leg, { rule: 'assertion-lifetime', ok: exp - iat <= MAX_ASSERTION_LIFETIME_S, detail: `client_assertion lifetime ${exp - iat} s` })
     if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
       throw new OAuthError('invalid_client', `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`)
     }
     const jtiKey = `${clientId}\n${String(payload.jti)}`
     // Recorded and checked in one step: of two parallel requests with one jti, one is accepted
     const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
-    if (!await this.ctx.store.add('assertionIds', jtiKey, true, Math.max(remaining, 1000))) {
+    const fresh = await this.ctx.store.add('assertionIds', jtiKey, true, Math.max(remaining, 1000))
+    observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'client_assertion jti already used' })
+    if (!fresh) {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
     }
     return { client, method: 'private_key_jwt' }

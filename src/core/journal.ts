@@ -2,6 +2,7 @@
 // emulator refused), linked by flow id so authorize -> operator -> token -> API calls read as one
 // story. A ring buffer, so memory stays bounded however long the emulator runs.
 import type { Clock } from './clock.js'
+import type { Check } from './conformance.js'
 
 export interface JournalEntry {
   /** Sequence number, increasing for the life of the journal (clear() does not restart it) */
@@ -22,6 +23,8 @@ export interface JournalEntry {
   scenarios: readonly string[]
   /** Why the emulator refused, in words (e.g. 'code already used') */
   reason?: string
+  /** What the request showed of the client against the conformance rules (a client's report reads them) */
+  checks?: readonly Check[]
   /** The generator seed, so the run can be replayed */
   seed: number
 }
@@ -78,11 +81,12 @@ interface Slot {
   operatorId: string | undefined
   reason: string | undefined
   scenarios: readonly string[]
+  checks: readonly Check[] | undefined
   entry: Readonly<JournalEntry> | undefined
 }
 
 function emptySlot (): Slot {
-  return { id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, entry: undefined }
+  return { id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, checks: undefined, entry: undefined }
 }
 
 /** The reader's view of a slot: optional fields left out when undefined, frozen, in a fixed key order */
@@ -95,6 +99,7 @@ function entryOf (slot: Slot): Readonly<JournalEntry> {
   if (slot.msisdn !== undefined) entry.msisdn = slot.msisdn
   if (slot.operatorId !== undefined) entry.operatorId = slot.operatorId
   if (slot.reason !== undefined) entry.reason = slot.reason
+  if (slot.checks !== undefined) entry.checks = slot.checks
   entry.scenarios = slot.scenarios
   entry.seed = slot.seed
   // Frozen: listeners and list() callers share the stored object
@@ -155,6 +160,8 @@ export class Journal {
     slot.msisdn = record.msisdn
     slot.operatorId = record.operatorId
     slot.reason = record.reason
+    // The leg's own list: the request is over, nothing adds to it any more
+    slot.checks = record.checks === undefined || record.checks.length === 0 ? undefined : Object.freeze(record.checks)
     // A copy: the caller may change its array afterwards
     slot.scenarios = record.scenarios === undefined || record.scenarios.length === 0 ? NO_SCENARIOS : Object.freeze([...record.scenarios])
     slot.entry = undefined

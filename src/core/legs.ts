@@ -9,6 +9,7 @@ import type { FlowRef } from './records.js'
 import type { DecidedError, DecidedFault, Decision, RequestFacts as EngineFacts, ScenarioEngine } from './scenarios/engine.js'
 import type { SeededRandom } from './random.js'
 import type { ScenarioOperation } from './scenarios/scenario-schema.js'
+import type { Check } from './conformance.js'
 
 /** How injected latency waits (tests pass one that records and returns at once) */
 export type Sleep = (ms: number) => Promise<void>
@@ -21,6 +22,8 @@ export interface Leg {
   flow: FlowRef
   /** The scenario decision, once made */
   decision?: Decision
+  /** What the leg saw of the client, against the conformance rules (conformance.ts) */
+  checks?: Check[]
 }
 
 export function newLeg (requested: readonly string[] = []): Leg {

@@ -5,6 +5,7 @@ import { ALREADY_CALLED, ALREADY_USED, type TokenService } from './token-service
 import type { CoreContext } from './context.js'
 import { RELEASE_RULES, releaseOf, type ApiVersion, type NvRelease } from './camara-errors.js'
 import { CamaraError } from './errors.js'
+import { fingerprint, observe } from './conformance.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AccessTokenRecord } from './records.js'
 import { E164_PATTERN, hashPhoneNumber } from './phone-number.js'
@@ -73,6 +74,9 @@ export class NumberVerificationService {
     const oneCall = (record: AccessTokenRecord): boolean => RELEASE_RULES[this.releaseFor(version, record.clientId)].tokenRules
     const resolved = await this.tokens.resolveAccessToken(accessToken, leg, { oneCall })
     if ('failure' in resolved) {
+      if (resolved.failure === ALREADY_USED || resolved.failure === ALREADY_CALLED) {
+        observe(leg, { rule: 'token-single-use', ok: false, detail: 'the access token was used again' })
+      }
       const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
       // A token the emulator knows, now revoked or spent: the client's release says how
       const release = this.releaseFor(version, leg.flow.clientId)
@@ -81,6 +85,11 @@ export class NumberVerificationService {
     }
     const token = resolved.record
     const release = this.releaseFor(version, token.clientId)
+    if (token.issuedAt !== undefined) {
+      const age = Math.round((this.ctx.clock.now() - token.issuedAt) / 1000)
+      observe(leg, { rule: 'token-age', ok: age <= WIP_TOKEN_AGE_LIMIT_S, detail: `the access token was ${age} s old` })
+    }
+    observe(leg, { rule: 'operation-scope', ok: token.scopes.includes(scope), detail: `the access token lacks ${scope}` })
     if (RELEASE_RULES[release].tokenRules && token.issuedAt !== undefined && this.ctx.clock.now() - token.issuedAt > WIP_TOKEN_AGE_LIMIT_S * 1000) {
       throw CamaraError.standard('UNAUTHENTICATED', release, { reason: `access token was issued more than ${WIP_TOKEN_AGE_LIMIT_S} s ago (NV ${release}: at most ${WIP_TOKEN_AGE_LIMIT_S} s)` })
     }
@@ -114,6 +123,10 @@ export class NumberVerificationService {
    * injected latency, then the answer: a forced result, or the comparison.
    */
   async verifyNumber (call: AuthorizedCall, input: VerifyInput, leg: Leg = newLeg()): Promise<boolean> {
+    if ('hashedPhoneNumber' in input) {
+      const hash = input.hashedPhoneNumber
+      observe(leg, { rule: 'hashed-case', ok: hash === hash.toLowerCase() || hash === hash.toUpperCase(), detail: 'hashedPhoneNumber mixes upper and lower case' })
+    }
     const decision = await this.callSequence(call, leg, 'verify', 'phoneNumber' in input ? input.phoneNumber : undefined)
     return decision.verifiedResult ?? this.verify(call, input)
   }
@@ -130,8 +143,11 @@ export class NumberVerificationService {
     const oneCall = RELEASE_RULES[call.release].tokenRules
     if (!await this.tokens.spendAccessToken(call.accessToken, call.token, oneCall)) {
       const reason = call.token.singleUse ? ALREADY_USED : ALREADY_CALLED
+      observe(leg, { rule: 'token-single-use', ok: false, detail: 'the access token was used again' })
       throw CamaraError.standard(RELEASE_RULES[call.release].noLongerValid, call.release, { reason })
     }
+    // A served call: the same token in another served call breaks the rule (an injected error served none)
+    observe(leg, { rule: 'token-single-use', ok: true, detail: 'the same access token', fresh: fingerprint(call.accessToken) })
     await this.ctx.legs.wait(decision)
     return decision
   }
@@ -148,6 +164,12 @@ export class NumberVerificationService {
  * decides; this only names the problem): exactly one of phoneNumber / hashedPhoneNumber, each in
  * its pattern.
  */
+/** The properties of a verify body that its schema does not declare (none for a body that is no object) */
+export function undeclaredProperties (body: unknown): string[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return []
+  return Object.keys(body).filter((key) => key !== 'phoneNumber' && key !== 'hashedPhoneNumber')
+}
+
 export function describeVerifyBody (body: unknown): string {
   if (body === undefined || body === null) return 'the request body is required: { "phoneNumber": "+34666666666" } or { "hashedPhoneNumber": "<sha256 hex>" }'
   if (typeof body !== 'object' || Array.isArray(body)) return 'the request body must be a JSON object'
@@ -160,7 +182,7 @@ export function describeVerifyBody (body: unknown): string {
     return `phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`
   }
   // CAMARA's request body has maxProperties: 1
-  const extra = Object.keys(fields).filter((key) => key !== 'phoneNumber' && key !== 'hashedPhoneNumber')
+  const extra = undeclaredProperties(fields)
   if (extra.length > 0) return `only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`
   if (hasPlain) return `phoneNumber must be E.164 with a leading + (pattern ${E164_PATTERN})`
   return 'hashedPhoneNumber must be the SHA-256 hex (64 characters) of the E.164 number including its +'

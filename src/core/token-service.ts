@@ -6,6 +6,7 @@ import { NETWORK_AMR, pairwiseSubject } from './authorization.js'
 import { ClientAuthenticator, field, type AuthenticatedClient, type Form } from './client-authentication.js'
 import type { CoreContext } from './context.js'
 import { OAuthError } from './errors.js'
+import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
 import { newLeg, type Leg } from './legs.js'
 import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
@@ -90,7 +91,7 @@ export class TokenService {
   async token (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<TokenOutcome> {
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
-    const client = await this.clients.authenticate(form, authorization)
+    const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
@@ -103,6 +104,7 @@ export class TokenService {
     await this.ctx.legs.failIfInjected(decision)
     if (use !== undefined && await this.ctx.store.take(use.collection, use.key) === undefined) {
       // Another request took it first: this one is the replay
+      if (use.collection === 'codeUses') observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed twice at once' })
       await this.revoke(grant, use.replayed)
       throw new OAuthError('invalid_grant', use.description)
     }
@@ -129,10 +131,12 @@ export class TokenService {
     const replayed = 'authorization code was already used; the tokens issued with it are revoked'
     // A code already spent is a replay whoever sends it: RFC 6749 section 4.1.2 revokes the grant
     if (await this.ctx.store.get('codeUses', code) === undefined) {
+      observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed again' })
       if (grant !== undefined) await this.revoke(grant, 'authorization code replayed')
       throw new OAuthError('invalid_grant', replayed)
     }
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
+    observe(leg, { rule: 'redirect-uri', ok: record.redirectUri === redirectUri, detail: 'the token request\'s redirect_uri differs from the authorization request\'s' })
     if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
     if (record.codeChallenge !== undefined) {
       if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required: the authorization request had a code_challenge')
@@ -142,6 +146,7 @@ export class TokenService {
       throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
     }
     if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
+    observe(leg, { rule: 'code-once', ok: true })
     return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
   }
 
@@ -153,6 +158,8 @@ export class TokenService {
     const grant = await this.ctx.store.get('grants', record.grantId)
     if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     leg.flow = flowRefOf(grant)
+    const nvScopes = grant.scopes.filter((scope) => NUMBER_VERIFICATION_SCOPES.includes(scope))
+    observe(leg, { rule: 'no-refresh', ok: nvScopes.length === 0, detail: `a refresh grant for ${nvScopes.join(' ')}` })
     const reused = 'refresh token was already used (rotation): every token of this grant is revoked'
     if (await this.ctx.store.get('refreshTokenUses', token) === undefined) {
       await this.revoke(grant, 'refresh token reused')

@@ -36,9 +36,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Words a body the route schema refused in the surface's own terms (the schema decides; this
-     * only says what is wrong): returns the error to answer with
+     * only says what is wrong): returns the error to answer with. It may note what the body
+     * shows of the client on the request's leg (conformance checks).
      */
-    describeInvalidBody?: (body: unknown) => Error
+    describeInvalidBody?: (body: unknown, request: FastifyRequest) => Error
   }
 }
 
@@ -59,7 +60,7 @@ export function surfaceErrorHandler ({ surface, injected, unavailable, missing =
     }
     const describe = request.routeOptions.config.describeInvalidBody
     if (describe !== undefined && (error as FastifyError).validation !== undefined && (error as FastifyError).validationContext === 'body') {
-      error = describe(request.body)
+      error = describe(request.body, request)
     }
     if (error instanceof StoreUnavailableError) {
       request.facts.reason = error.message

@@ -43,6 +43,7 @@ export function recordOf (facts: RequestFacts, request: { method: string, url: s
     msisdn: flow.msisdn,
     operatorId: flow.operatorId,
     scenarios: request.scenarios,
-    reason: outcome.reason ?? facts.reason
+    reason: outcome.reason ?? facts.reason,
+    checks: facts.leg.checks
   }
 }

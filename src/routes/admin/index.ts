@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import { controlErrorHandler, requireAdminToken } from './control-errors.js'
+import clients from './clients.js'
 import fixtures from './fixtures.js'
 import health from './health.js'
 import { refuseForeignRequests } from './request-guard.js'
@@ -53,6 +54,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(journal)
     await guarded.register(namespaces)
     await guarded.register(metrics)
+    await guarded.register(clients)
     await guarded.register(dashboardSections)
   }, { prefix: '/_emulator' })
 }

@@ -20,6 +20,12 @@ export const JournalEntrySchema = Type.Object({
   operatorId: Type.Optional(Type.String()),
   scenarios: Type.Array(Type.String()),
   reason: Type.Optional(Type.String()),
+  checks: Type.Optional(Type.Array(Type.Object({
+    rule: Type.String(),
+    ok: Type.Boolean(),
+    detail: Type.Optional(Type.String()),
+    fresh: Type.Optional(Type.String({ description: 'A fingerprint of a value the rule wants fresh each time (never the value)' }))
+  }), { description: 'What the request showed of the client against the conformance rules (GET /_emulator/clients/{id}/report)' })),
   seed: Type.Integer()
 })
 
@@ -49,7 +55,7 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { journal, random } = request.emulator
-    const entries = (await request.emulator.journalEntries(request.query)).map((entry) => ({ ...entry, scenarios: [...entry.scenarios] }))
+    const entries = (await request.emulator.journalEntries(request.query)).map(({ checks, ...entry }) => ({ ...entry, scenarios: [...entry.scenarios], ...(checks === undefined ? {} : { checks: [...checks] }) }))
     return { seed: random.seed, capacity: journal.capacity, entries }
   })
 

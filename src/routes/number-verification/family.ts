@@ -2,6 +2,7 @@
 // authorizes a call, and the CAMARA ErrorInfo error format every family speaks.
 import type { FastifyError, FastifyRequest } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
+import { observe } from '../../core/conformance.js'
 import { surfaceErrorHandler, type ErrorHandler } from '../../plugins/error-handler.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 import type { ApiVersion, AuthenticatedCall, NvRelease } from '../../core/number-verification.js'
@@ -58,7 +59,10 @@ export function authorizeCall (scope: string, family: PathFamily): (request: Fas
 }
 
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
-  if (request.correlatorProblem !== undefined) throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
+  if (request.correlatorProblem !== undefined) {
+    observe(request.facts.leg, { rule: 'x-correlator', ok: false, detail: request.correlatorProblem })
+    throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
+  }
   const service = request.emulator.numberVerification
   // The headers are checked in the release the call is answered in: the token's client's (a /v2
   // client may speak 2.0.0, whose correlator pattern is narrower), or without a usable token the
@@ -82,6 +86,10 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
 function checkHeaders (request: FastifyRequest, release: NvRelease): void {
   const pattern = RELEASE_RULES[release].correlatorPattern
   const value = request.headers['x-correlator']
+  const aggregatorId = request.headers['x-correlation-id']
+  observe(request.facts.leg, value === undefined && aggregatorId === undefined
+    ? { rule: 'x-correlator', ok: false, detail: 'no x-correlator' }
+    : { rule: 'x-correlator', ok: typeof value !== 'string' || pattern.test(value), detail: `x-correlator must match ${pattern.source}` })
   if (typeof value === 'string' && !pattern.test(value)) {
     // Echoed all the same: it keeps Commonalities' pattern, which chose it before the release was known
     throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: x-correlator must match ${pattern.source} (Number Verification ${release})`)

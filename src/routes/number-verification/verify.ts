@@ -2,7 +2,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { isoTime } from '../../core/clock.js'
 import { CamaraError } from '../../core/errors.js'
-import { describeVerifyBody, type VerifyInput } from '../../core/number-verification.js'
+import { describeVerifyBody, undeclaredProperties, type VerifyInput } from '../../core/number-verification.js'
+import { observe } from '../../core/conformance.js'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
 import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, VerifyRequestSchema } from '../../schemas/camara.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
@@ -21,7 +22,11 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     config: {
       operation: 'verify',
       checkRequest: authorizeCall(NV_VERIFY_SCOPE, family),
-      describeInvalidBody: (body) => new CamaraError(400, 'INVALID_ARGUMENT', describeVerifyBody(body))
+      describeInvalidBody: (body, request) => {
+        const undeclared = undeclaredProperties(body)
+        if (undeclared.length > 0) observe(request.facts.leg, { rule: 'declared-properties', ok: false, detail: `undeclared properties: ${undeclared.join(', ')}` })
+        return new CamaraError(400, 'INVALID_ARGUMENT', describeVerifyBody(body))
+      }
     },
     schema: {
       summary: `Verify the device phone number (${family.label})`,
@@ -38,6 +43,7 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
     },
   }, async (request) => {
     const input = request.body as VerifyInput
+    observe(request.facts.leg, { rule: 'declared-properties', ok: true })
     const service = request.emulator.numberVerification
     const verified = await service.verifyNumber(service.identify(request.call), input, request.facts.leg)
     return verifyAnswer(verified, aggregator, request.emulator.ctx.clock.now())

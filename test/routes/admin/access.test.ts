@@ -81,6 +81,7 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
     { method: 'DELETE', url: '/_emulator/activations', status: 204 },
     { method: 'GET', url: '/_emulator/journal', status: 200 },
     { method: 'GET', url: '/_emulator/metrics', status: 200 },
+    { method: 'GET', url: '/_emulator/clients/demo-app/report', status: 200 },
     { method: 'DELETE', url: '/_emulator/journal', status: 204 },
     { method: 'GET', url: '/_emulator/ui/sections/world', status: 200 },
     { method: 'GET', url: '/_emulator/ui/sections/scenarios', status: 200 },

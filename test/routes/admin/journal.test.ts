@@ -13,9 +13,9 @@ import {
 const NOW = Date.parse('2026-11-25T12:00:00.000Z')
 const DISCOVERY = '/camara/api/auth/v1/.well-known/openid-configuration'
 
-/** An entry without what depends on real elapsed time (durationMs, and time = clock - duration) */
-function stable (entry: JournalEntryView): Omit<JournalEntryView, 'time' | 'durationMs'> {
-  const { time: _time, durationMs: _duration, ...rest } = entry
+/** An entry without what depends on real elapsed time (durationMs, and time = clock - duration), and its checks */
+function stable (entry: JournalEntryView): Omit<JournalEntryView, 'time' | 'durationMs' | 'checks'> {
+  const { time: _time, durationMs: _duration, checks: _checks, ...rest } = entry
   return rest
 }
 
@@ -35,6 +35,14 @@ t.test('a full flow is four entries sharing one flow id, with client, subscriber
     { id: 3, operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 200, correlator: 'flow-1', msisdn: SEED_MSISDN, ...common },
     { id: 4, operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, correlator: 'verify-1', msisdn: SEED_MSISDN, ...common }
   ].map((entry) => ({ ...entry })))
+  // What each request showed of the client (GET /_emulator/clients/{id}/report grades them)
+  t.strictSame(entries.map((entry) => (entry.checks ?? []).map((check) => `${check.rule}:${check.ok ? 'ok' : 'broken'}`)), [
+    ['redirect-uri:ok', 'purpose:ok', 'prompt-none:broken', 'pkce:broken', 'state:ok', 'nonce:broken'],
+    [],
+    ['private-key-jwt:broken', 'redirect-uri:ok', 'code-once:ok'],
+    ['token-age:ok', 'operation-scope:ok', 'x-correlator:ok', 'declared-properties:ok', 'token-single-use:ok']
+  ])
+  t.match(entries[0]?.checks?.find((check) => check.rule === 'state'), { fresh: /^[\w-]{16}$/ }, 'a fingerprint, not the state')
   for (const entry of entries) {
     t.ok(entry.durationMs >= 0, `${entry.operation}: a duration`)
     t.ok(Date.parse(entry.time) <= NOW && Date.parse(entry.time) > NOW - 60_000, `${entry.operation}: arrival time on the emulator clock`)

@@ -83,8 +83,8 @@ t.test('a refused authorization starts no flow', async (t) => {
   t.match(res.headers.location, /error=/, 'redirected with an error')
   const after = await scrape(app)
   t.equal(after.get('nv_emulator_flows_started_total'), 0)
-  t.equal(after.get('nv_emulator_requests_total{leg="authorize",status="302",client="none"}'), 1,
-    'counted, under no client: as in the journal, the refusal came before a flow named one')
+  t.equal(after.get('nv_emulator_requests_total{leg="authorize",status="302",client="demo-app"}'), 1,
+    'counted under its registered client, as in the journal')
 })
 
 t.test('guarded like the control API; not served in a namespace', async (t) => {
