@@ -2,10 +2,12 @@
 // key; the API then wants the DPoP scheme and a proof of that key for each call (with camara:qh and
 // camara:bh for a client that must send them); every refusal is a clear OAuth or CAMARA answer, and
 // a token without DPoP keeps working as Bearer.
-import { writeFileSync } from 'node:fs'
+import { createHash, randomUUID } from 'node:crypto'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import { importJWK, SignJWT, type JWK } from 'jose'
 import { DEFAULT_FIXTURES } from '../../src/config/config.js'
 import { buildTestApp, BASE_URL, ISSUER, REDIRECT_URI } from '../helpers/app.js'
 import { dpopKey, dpopProof, sha256Url, type DpopKey, type ProofOptions } from '../helpers/dpop.js'
@@ -34,8 +36,8 @@ function dpopWorld (t: Test): string {
   return file
 }
 
-async function build (t: Test): Promise<{ app: FastifyInstance, now: () => number }> {
-  const { app, clock } = await buildTestApp(t, { fixtures: [DEFAULT_FIXTURES, dpopWorld(t)] })
+async function build (t: Test, profile: 'default' | 'camara-strict' = 'default'): Promise<{ app: FastifyInstance, now: () => number }> {
+  const { app, clock } = await buildTestApp(t, { fixtures: [DEFAULT_FIXTURES, dpopWorld(t)], profile })
   return { app, now: () => Math.floor(clock.now() / 1000) }
 }
 
@@ -329,4 +331,65 @@ t.test('discovery advertises the DPoP algorithms, and the camara claims while a 
   const plainDocument = (await plain.app.inject({ method: 'GET', url: path })).json<Record<string, unknown>>()
   t.strictSame(plainDocument.dpop_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA'])
   t.notOk('camara_dpop_claims_required' in plainDocument, 'no client requires them in the default world')
+})
+
+t.test('client_credentials with a proof gets a DPoP-bound token too', async (t) => {
+  const { app, now } = await build(t)
+  const key = await dpopKey()
+  const res = await tokenRequest(app, { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret', scope: 'number-verification:verify' },
+    { dpop: await tokenProof(key, now()) })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json<Tokens>().token_type, 'DPoP')
+})
+
+t.test('an injected 401 on a DPoP call challenges with DPoP', async (t) => {
+  const { app, now } = await build(t)
+  const key = await dpopKey()
+  const { access_token: token } = await dpopTokens(app, key, now())
+  const res = await app.inject({
+    method: 'POST',
+    url: V2_VERIFY,
+    headers: { 'content-type': 'application/json', authorization: `DPoP ${token}`, dpop: await apiProof(key, token, now()), 'x-emulator-scenario': 'token-expired-on-api' },
+    payload: { phoneNumber: SEED_MSISDN }
+  })
+  t.equal(res.statusCode, 401)
+  t.strictSame(res.json(), UNAUTHENTICATED)
+  t.match(res.headers['www-authenticate'], /^DPoP realm="camara-nv-emulator", algs="RS256 PS256 ES256 EdDSA", error="invalid_token", error_description="[^"]+"$/)
+})
+
+const DEMO_KEY_FILE = new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url)
+const VERIFIER = 'Yk4RZ1q2mCuWk0b7k5bXq3s9VfQ3yQxq2T5d8p0N1aI'
+
+t.test('camara-strict: a refused proof does not spend the one call; of 10 parallel calls one wins', async (t) => {
+  const { app, now } = await build(t, 'camara-strict')
+  const codeValue = await authorizationCode(app, {
+    clientId: 'demo-app-jwt',
+    konera: SEED_KONERA,
+    extraQuery: { code_challenge: createHash('sha256').update(VERIFIER).digest('base64url'), code_challenge_method: 'S256' }
+  })
+  const demoKey = await importJWK(JSON.parse(readFileSync(DEMO_KEY_FILE, 'utf8')) as JWK, 'ES256')
+  const assertion = await new SignJWT({ iss: 'demo-app-jwt', sub: 'demo-app-jwt', aud: TOKEN_ENDPOINT, jti: randomUUID(), iat: now(), exp: now() + 60 })
+    .setProtectedHeader({ alg: 'ES256', kid: 'demo-app-jwt-es256' }).sign(demoKey)
+  const key = await dpopKey()
+  const res = await tokenRequest(app, {
+    grant_type: 'authorization_code',
+    code: codeValue,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: VERIFIER,
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion
+  }, { dpop: await tokenProof(key, now()) })
+  t.equal(res.statusCode, 200, res.body)
+  const tokens = res.json<Tokens>()
+  t.equal(tokens.token_type, 'DPoP')
+  t.equal(tokens.expires_in, 300, 'camara-strict\'s NV token lifetime')
+  const authorization = `DPoP ${tokens.access_token}`
+
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, tokens.access_token, now(), { htm: 'GET' }) }), 'invalid_dpop_proof',
+    'the DPoP proof htm "GET" is not this request\'s method POST')
+  const proofs = await Promise.all(Array.from({ length: 10 }, async () => await apiProof(key, tokens.access_token, now())))
+  const answers = await Promise.all(proofs.map(async (dpop) => await call(app, { authorization, dpop })))
+  t.strictSame(answers.map((answer) => answer.statusCode).sort(), [200, ...Array<number>(9).fill(401)], 'the refused proof left the call; one of the ten took it')
+  const lost = answers.find((answer) => answer.statusCode === 401)
+  t.equal(lost?.headers['x-emulator-reason'], 'access token was already used (camara-strict: one API call per token)')
 })
