@@ -65,6 +65,12 @@ export class Directory {
     return this.clients.get(clientId)
   }
 
+  /** Whether any client of the world has the property (what discovery advertises for all) */
+  someClient (predicate: (client: ClientFixture) => boolean): boolean {
+    for (const client of this.clients.values()) if (predicate(client)) return true
+    return false
+  }
+
   operator (operatorId: string): OperatorFixture | undefined {
     return this.operators.get(operatorId)?.operator
   }

@@ -70,7 +70,10 @@ export function appendQuery (target: string, params: Record<string, string | und
   return url.toString()
 }
 
-export interface CamaraErrorOptions { reason?: string, retryAfter?: number, missingScope?: string }
+/** How a refusal of a DPoP request challenges (RFC 9449 section 7.1) */
+export type DpopErrorCode = 'invalid_token' | 'invalid_dpop_proof'
+
+export interface CamaraErrorOptions { reason?: string, retryAfter?: number, missingScope?: string, dpopError?: DpopErrorCode }
 
 /** A CAMARA ErrorInfo `{ status, code, message }` (CAMARA Commonalities / Number Verification) */
 export class CamaraError extends Error {
@@ -82,6 +85,8 @@ export class CamaraError extends Error {
   readonly retryAfter: number | undefined
   /** The scope a token lacked (a 403 says so in its Bearer challenge: RFC 6750 section 3.1) */
   readonly missingScope: string | undefined
+  /** A DPoP refusal: the 401 challenges with the DPoP scheme and this error (RFC 9449 section 7.1) */
+  readonly dpopError: DpopErrorCode | undefined
 
   constructor (status: number, code: string, message: string, options: CamaraErrorOptions = {}) {
     super(message)
@@ -91,6 +96,7 @@ export class CamaraError extends Error {
     this.reason = options.reason ?? message
     this.retryAfter = options.retryAfter
     this.missingScope = options.missingScope
+    this.dpopError = options.dpopError
   }
 
   /** One of CAMARA's codes, with its status and its standard text in the release */

@@ -58,6 +58,12 @@ export const ClientSchema = Type.Object({
     description: 'The Number Verification release the /v2 paths answer this client in: 2.0.0 (r2.4) or 2.1.0 (r3.2); default --nv-v2-release'
   })),
   idTokenSigningAlg: Type.Optional(SigningAlgSchema),
+  requireDpop: Type.Optional(Type.Boolean({
+    description: 'DPoP (RFC 9449) required: a token request without a DPoP proof is refused (invalid_dpop_proof), as dpop_bound_access_tokens asks'
+  })),
+  dpopCamaraClaims: Type.Optional(Type.Boolean({
+    description: 'CAMARA ICM r4.2: DPoP proofs at the API must also carry camara:qh (hash of the raw query) and camara:bh (hash of the body)'
+  })),
   scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this client (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
 

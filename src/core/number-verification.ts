@@ -4,7 +4,8 @@
 import { ALREADY_CALLED, ALREADY_USED, type TokenService } from './token-service.js'
 import type { CoreContext } from './context.js'
 import { RELEASE_RULES, releaseOf, type ApiVersion, type NvRelease } from './camara-errors.js'
-import { CamaraError } from './errors.js'
+import { checkBodyHash, DpopProofError, type VerifiedProof } from './dpop.js'
+import { CamaraError, type DpopErrorCode } from './errors.js'
 import { fingerprint, observe } from './conformance.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AccessTokenRecord } from './records.js'
@@ -19,6 +20,20 @@ export const WIP_TOKEN_AGE_LIMIT_S = 300
 
 export type VerifyInput = { phoneNumber: string } | { hashedPhoneNumber: string }
 
+/** What a DPoP proof must name of an API request (RFC 9449 section 7; ICM r4.2's camara:qh) */
+export interface ApiRequest {
+  /** The DPoP header(s) as received */
+  dpop: string | string[] | undefined
+  method: string
+  /** The path as routed (without a namespace's /ns/<name>, which the world's public URL has) */
+  path: string
+  /** The raw query string, without '?' (undefined: none) */
+  query: string | undefined
+}
+
+/** The token as the Authorization header carries it: RFC 6750's Bearer, or RFC 9449's DPoP */
+const AUTHORIZATION = /^(Bearer|DPoP)[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i
+
 /** A call whose token is valid and carries the operation's scope: what it identifies is checked next */
 export interface AuthenticatedCall {
   /** The bearer token as sent */
@@ -26,6 +41,8 @@ export interface AuthenticatedCall {
   token: AccessTokenRecord
   /** The release the call is answered in (the client's, for /v2) */
   release: NvRelease
+  /** A DPoP-bound token's proof, whose camara:bh is checked once the body is read (checkBody) */
+  proof?: VerifiedProof
 }
 
 /** A call whose token names the subscriber the network authenticated */
@@ -49,8 +66,8 @@ export class NumberVerificationService {
   }
 
   /** Both checks at once: authenticate, then identify */
-  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthorizedCall> {
-    return this.identify(await this.authenticate(authorization, scope, version, leg))
+  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg(), request?: ApiRequest): Promise<AuthorizedCall> {
+    return this.identify(await this.authenticate(authorization, scope, version, leg, request))
   }
 
   /**
@@ -66,11 +83,14 @@ export class NumberVerificationService {
    * Checks the bearer token for an operation, without spending it: 401 for any token problem
    * (one generic answer), 403 for a missing scope. What the token identifies is identify()'s
    * question, asked after the body is validated (CAMARA's C02.01: a malformed number with a token
-   * that identifies no subscriber is 400 INVALID_ARGUMENT, not 403).
+   * that identifies no subscriber is 400 INVALID_ARGUMENT, not 403). A DPoP-bound token needs
+   * the DPoP scheme and a proof of its key for this request (`request`); the proof is checked
+   * here, before anything is spent.
    */
-  async authenticate (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg()): Promise<AuthenticatedCall> {
-    const match = authorization === undefined ? null : /^Bearer[ ]+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(authorization)
-    const accessToken = match?.[1]
+  async authenticate (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg(), request?: ApiRequest): Promise<AuthenticatedCall> {
+    const match = authorization === undefined ? null : AUTHORIZATION.exec(authorization)
+    const dpopScheme = match?.[1]?.toLowerCase() === 'dpop'
+    const accessToken = match?.[2]
     const oneCall = (record: AccessTokenRecord): boolean => RELEASE_RULES[this.releaseFor(version, record.clientId)].tokenRules
     const resolved = await this.tokens.resolveAccessToken(accessToken, leg, { oneCall })
     if ('failure' in resolved) {
@@ -81,10 +101,11 @@ export class NumberVerificationService {
       // A token the emulator knows, now revoked or spent: the client's release says how
       const release = this.releaseFor(version, leg.flow.clientId)
       const code = resolved.noLongerValid === true ? RELEASE_RULES[release].noLongerValid : 'UNAUTHENTICATED'
-      throw CamaraError.standard(code, release, { reason })
+      throw CamaraError.standard(code, release, { reason, ...(dpopScheme ? { dpopError: 'invalid_token' as const } : {}) })
     }
     const token = resolved.record
     const release = this.releaseFor(version, token.clientId)
+    const proof = await this.proveToken(accessToken as string, token, dpopScheme, release, request)
     if (token.issuedAt !== undefined) {
       const age = Math.round((this.ctx.clock.now() - token.issuedAt) / 1000)
       observe(leg, { rule: 'token-age', ok: age <= WIP_TOKEN_AGE_LIMIT_S, detail: `the access token was ${age} s old` })
@@ -96,7 +117,52 @@ export class NumberVerificationService {
     if (!token.scopes.includes(scope)) {
       throw CamaraError.standard('PERMISSION_DENIED', release, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`, missingScope: scope })
     }
-    return { accessToken: accessToken as string, token, release }
+    return { accessToken: accessToken as string, token, release, ...(proof === undefined ? {} : { proof }) }
+  }
+
+  /**
+   * RFC 9449 section 7: a DPoP-bound token comes with the DPoP scheme and a proof of its key for
+   * this request (ath, htm, htu; camara:qh where the client must send it); a token that is not
+   * bound comes as Bearer. Every refusal is 401 UNAUTHENTICATED, challenging with DPoP.
+   */
+  private async proveToken (accessToken: string, token: AccessTokenRecord, dpopScheme: boolean, release: NvRelease, request: ApiRequest | undefined): Promise<VerifiedProof | undefined> {
+    const refuse = (reason: string, dpopError: DpopErrorCode): never => {
+      throw CamaraError.standard('UNAUTHENTICATED', release, { reason, dpopError })
+    }
+    if (token.cnf === undefined) {
+      if (dpopScheme) refuse('the access token is not DPoP-bound: send it as "Authorization: Bearer <token>"', 'invalid_token')
+      return undefined
+    }
+    if (!dpopScheme) refuse('the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', 'invalid_token')
+    const client = this.ctx.directory().client(token.clientId)
+    let proof: VerifiedProof
+    try {
+      proof = await this.tokens.dpop.verify({
+        header: request?.dpop,
+        method: request?.method ?? 'POST',
+        url: `${this.ctx.urls.publicUrl}${request?.path ?? ''}`,
+        accessToken,
+        camaraClaims: client?.dpopCamaraClaims === true,
+        query: request?.query,
+        replayWindowMs: token.expiresAt - this.ctx.clock.now()
+      })
+    } catch (error) {
+      if (error instanceof DpopProofError) return refuse(error.description, 'invalid_dpop_proof')
+      throw error
+    }
+    if (proof.jkt !== token.cnf.jkt) refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
+    return proof
+  }
+
+  /** camara:bh, once the body is read: the proof must name the body's bytes as received */
+  checkBody (call: AuthenticatedCall, body: Uint8Array | undefined): void {
+    if (call.proof === undefined) return
+    try {
+      checkBodyHash(call.proof, body)
+    } catch (error) {
+      if (error instanceof DpopProofError) throw CamaraError.standard('UNAUTHENTICATED', call.release, { reason: error.description, dpopError: 'invalid_dpop_proof' })
+      throw error
+    }
   }
 
   /**

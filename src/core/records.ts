@@ -87,12 +87,16 @@ export interface AccessTokenRecord {
   singleUse: boolean
   /** Scenarios chosen at authorize for the whole flow */
   flowScenarios: string[]
+  /** DPoP-bound (RFC 9449 section 6): the SHA-256 thumbprint of the key every call must prove */
+  cnf?: { jkt: string }
 }
 
 /** A refresh token's bindings; the right to use it once (rotation) is its entry in `refreshTokenUses` */
 export interface RefreshTokenRecord {
   grantId: string
   clientId: string
+  /** Issued with a DPoP proof: a refresh must prove the same key (RFC 9449 section 5) */
+  jkt?: string
 }
 
 /** The single use of a credential: taken from the store when spent, so only one use can win */
@@ -120,6 +124,8 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
   assertionIds: true
   /** Request object ids seen at authorize (`client_id` + `jti`, RFC 9101): each accepted once within its lifetime */
   requestObjectIds: true
+  /** DPoP proof ids seen (key thumbprint + `jti`): each accepted once, for at least its token's lifetime */
+  dpopProofIds: true
   /**
    * Revoked grants, by grant id, for as long as the grant could live: an entry of its own, so a
    * request writing the grant anew (a redeemed code's) cannot undo a revocation written meanwhile
@@ -129,7 +135,7 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
-  'requestObjectIds', 'revocations', 'signingKeys'
+  'requestObjectIds', 'dpopProofIds', 'revocations', 'signingKeys'
 ]
 
 /** The flow a grant or token belongs to */

@@ -5,6 +5,7 @@ import { nanoid } from 'nanoid'
 import { NETWORK_AMR, pairwiseSubject } from './authorization.js'
 import { ClientAuthenticator, field, type AuthenticatedClient, type Form } from './client-authentication.js'
 import type { CoreContext } from './context.js'
+import { DpopProofError, DpopVerifier, INVALID_DPOP_PROOF, requiresDpop, type VerifiedProof } from './dpop.js'
 import { OAuthError } from './errors.js'
 import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
@@ -20,7 +21,8 @@ export const STRICT_NV_TOKEN_TTL = 300
 
 export interface TokenResponse {
   access_token: string
-  token_type: 'Bearer'
+  /** DPoP when the request carried a valid proof (RFC 9449 section 5) */
+  token_type: 'Bearer' | 'DPoP'
   expires_in: number
   scope: string
   refresh_token?: string
@@ -75,27 +77,31 @@ export class TokenService {
   private readonly ctx: CoreContext
   private readonly keys: KeyRing
   readonly clients: ClientAuthenticator
+  readonly dpop: DpopVerifier
 
   constructor (ctx: CoreContext, keys: KeyRing) {
     this.ctx = ctx
     this.keys = keys
     this.clients = new ClientAuthenticator(ctx)
+    this.dpop = new DpopVerifier(ctx)
   }
 
   /**
    * The token endpoint, in the flow sequence: validate the form and the client, find the grant,
    * decide the scenarios (an injected error leaves the code or refresh token usable), take the
    * credential's single use (of N parallel redemptions one wins; the others are replays and
-   * revoke the grant), wait the injected latency, then issue.
+   * revoke the grant), wait the injected latency, then issue. A DPoP proof (the `dpop` header) is
+   * checked with the client, before any credential is looked at: a bad proof leaves the code usable.
    */
-  async token (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<TokenOutcome> {
+  async token (form: Form, authorization: string | undefined, leg: Leg = newLeg(), dpop?: string | string[]): Promise<TokenOutcome> {
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
     const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
+    const proof = await this.tokenRequestProof(dpop, client)
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
-    else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg)
+    else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg, proof)
     else redeemed = { grant: this.clientCredentialsGrant(form, client, await this.ctx.flows.next()) }
     const { grant, use } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
@@ -116,8 +122,27 @@ export class TokenService {
     } else if (grantType === 'authorization_code') {
       issuedFor = await this.keepForTokens(grant)
     }
-    const response = await this.issue(issuedFor, narrowed, client, grantType)
+    const response = await this.issue(issuedFor, narrowed, client, grantType, proof?.jkt)
     return { response, client, grant: issuedFor }
+  }
+
+  /**
+   * The token request's DPoP proof (htm POST, htu the token endpoint, no ath), or undefined when
+   * none was sent. A client the fixtures mark requireDpop must send one: RFC 9449 section 5.2 says
+   * such a request MUST be rejected without naming the error; CAMARA ICM r4.2 names it:
+   * 400 invalid_dpop_proof.
+   */
+  private async tokenRequestProof (header: string | string[] | undefined, { client }: AuthenticatedClient): Promise<VerifiedProof | undefined> {
+    if (header === undefined) {
+      if (requiresDpop(client)) throw new OAuthError(INVALID_DPOP_PROOF, `client "${client.clientId}" must send a DPoP proof with every token request (RFC 9449)`)
+      return undefined
+    }
+    try {
+      return await this.dpop.verify({ header, method: 'POST', url: this.ctx.urls.tokenEndpoint, replayWindowMs: this.ctx.settings.accessTokenTtl * 1000 })
+    } catch (error) {
+      if (error instanceof DpopProofError) throw new OAuthError(INVALID_DPOP_PROOF, error.description)
+      throw error
+    }
   }
 
   private async redeemCode (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
@@ -150,11 +175,18 @@ export class TokenService {
     return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
   }
 
-  private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
+  private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg, proof: VerifiedProof | undefined): Promise<Redeemed> {
     const token = required(form, 'refresh_token')
     const record = await this.ctx.store.get('refreshTokens', token)
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
+    // Refused before the take: a wrong or missing proof does not spend (nor revoke) the refresh token
+    if (record.jkt !== undefined && proof === undefined) {
+      throw new OAuthError(INVALID_DPOP_PROOF, 'the refresh token is DPoP-bound: send a DPoP proof signed with the key it was issued to')
+    }
+    if (record.jkt !== undefined && proof?.jkt !== record.jkt) {
+      throw new OAuthError(INVALID_DPOP_PROOF, 'the DPoP proof key is not the one the refresh token is bound to')
+    }
     const grant = await this.ctx.store.get('grants', record.grantId)
     if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     leg.flow = flowRefOf(grant)
@@ -280,7 +312,7 @@ export class TokenService {
     return this.ctx.settings.profile === 'camara-strict' && scopes.some((s) => NUMBER_VERIFICATION_SCOPES.includes(s))
   }
 
-  private async issue (grant: Grant, scopes: string[], { client }: AuthenticatedClient, grantType: string): Promise<TokenResponse> {
+  private async issue (grant: Grant, scopes: string[], { client }: AuthenticatedClient, grantType: string, jkt?: string): Promise<TokenResponse> {
     const { clock, store, settings } = this.ctx
     const strict = this.strictFor(scopes)
     const ttl = strict ? Math.min(settings.accessTokenTtl, STRICT_NV_TOKEN_TTL) : settings.accessTokenTtl
@@ -297,16 +329,19 @@ export class TokenService {
       expiresAt: now + ttl * 1000,
       issuedAt: now,
       singleUse: strict,
-      flowScenarios: grant.flowScenarios
+      flowScenarios: grant.flowScenarios,
+      ...(jkt === undefined ? {} : { cnf: { jkt } })
     }
     await store.put('accessTokens', accessToken, record, ttl * 1000)
     if (strict) await store.put('accessTokenUses', accessToken, { grantId: grant.id }, ttl * 1000)
-    const response: TokenResponse = { access_token: accessToken, token_type: 'Bearer', expires_in: ttl, scope: scopes.join(' ') }
+    const response: TokenResponse = { access_token: accessToken, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ttl, scope: scopes.join(' ') }
 
     // A refresh that narrows the scope away from offline_access / openid gets no refresh token / id_token
     if (grant.offlineAccess && scopes.includes('offline_access') && !strict) {
       const refreshToken = nanoid(43)
-      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId }, settings.refreshTokenTtl * 1000)
+      // Bound to the proof's key: the next refresh must prove it (the emulator's clients are all
+      // confidential, for which RFC 9449 section 5 leaves this to the server; binding is stricter)
+      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId, ...(jkt === undefined ? {} : { jkt }) }, settings.refreshTokenTtl * 1000)
       await store.put('refreshTokenUses', refreshToken, { grantId: grant.id }, settings.refreshTokenTtl * 1000)
       response.refresh_token = refreshToken
     }

@@ -24,6 +24,6 @@ export function bearerChallenge (error: CamaraError, authorization: string | und
 }
 
 /** A challenge parameter's value: RFC 6750's characters only (no quote, no backslash) */
-function challengeSafe (text: string): string {
+export function challengeSafe (text: string): string {
   return text.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, "'").slice(0, 300)
 }

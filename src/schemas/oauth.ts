@@ -49,7 +49,7 @@ export type TokenRequest = Static<typeof TokenRequestSchema>
 
 export const TokenResponseSchema = Type.Object({
   access_token: Type.String(),
-  token_type: Type.Literal('Bearer'),
+  token_type: Type.Union([Type.Literal('Bearer'), Type.Literal('DPoP')], { description: 'DPoP when the request carried a valid DPoP proof (RFC 9449)' }),
   expires_in: Type.Integer({ examples: [3600] }),
   scope: Type.String(),
   refresh_token: Type.Optional(Type.String({ description: 'Only with offline_access' })),
@@ -79,7 +79,11 @@ export const DiscoverySchema = Type.Object({
   request_object_signing_alg_values_supported: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String()),
   claims_supported: Type.Array(Type.String()),
-  prompt_values_supported: Type.Array(Type.String())
+  prompt_values_supported: Type.Array(Type.String()),
+  dpop_signing_alg_values_supported: Type.Array(Type.String(), { description: 'RFC 9449: the algorithms DPoP proofs may be signed with' }),
+  camara_dpop_claims_required: Type.Optional(Type.Array(Type.String(), {
+    description: 'CAMARA ICM r4.2: the extension claims DPoP proofs must carry (served when a client of the fixtures requires them)'
+  }))
 }, { additionalProperties: true })
 
 /** The browser surface answers by redirect: the next hop, or redirect_uri with code or error */

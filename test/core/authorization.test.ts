@@ -562,6 +562,7 @@ t.test('completeAtOperator', async (t) => {
         refreshTokenUses: 0,
         assertionIds: 0,
         requestObjectIds: 0,
+        dpopProofIds: 0,
         revocations: 0,
         signingKeys: 0
       }, 'no grant, no code')

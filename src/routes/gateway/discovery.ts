@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Static } from '@sinclair/typebox'
+import { CAMARA_DPOP_CLAIMS, DPOP_ALGS } from '../../core/dpop.js'
 import { SIGNING_ALGS } from '../../core/fixture-schema.js'
 import { NUMBER_VERIFICATION_SCOPES, PROTOCOL_SCOPES } from '../../core/scopes.js'
 import { GRANT_TYPES } from '../../core/token-service.js'
@@ -58,7 +59,13 @@ async function metadata (request: FastifyRequest): Promise<Static<typeof Discove
     request_object_signing_alg_values_supported: [...SIGNING_ALGS],
     scopes_supported: [...PROTOCOL_SCOPES, ...NUMBER_VERIFICATION_SCOPES],
     claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
-    prompt_values_supported: ['none', 'login', 'consent', 'select_account']
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
+    // ICM r4.2: a server that requires the extension claims MUST say so here; they are required
+    // per client (dpopCamaraClaims), so advertised while any client of this world has them
+    ...(request.emulator.ctx.directory().someClient((client) => client.dpopCamaraClaims === true)
+      ? { camara_dpop_claims_required: [...CAMARA_DPOP_CLAIMS] }
+      : {})
   }
 }
 

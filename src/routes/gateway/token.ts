@@ -19,7 +19,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/token', {
     schema: {
       summary: 'Token endpoint',
-      description: 'authorization_code (with PKCE), refresh_token (rotating) and client_credentials grants; client_secret_post, client_secret_basic and private_key_jwt client authentication.',
+      description: 'authorization_code (with PKCE), refresh_token (rotating) and client_credentials grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
       tags: ['gateway'],
       consumes: [FORM],
       body: TokenRequestSchema,
@@ -28,7 +28,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'token', checkRequest: formOnly }
   }, async (request, reply) => {
     const form: Form = request.body ?? {}
-    const { response } = await request.emulator.tokens.token(form, request.headers.authorization, request.facts.leg)
+    const { response } = await request.emulator.tokens.token(form, request.headers.authorization, request.facts.leg, request.headers.dpop)
     return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
   })
 }

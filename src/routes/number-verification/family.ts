@@ -5,10 +5,12 @@ import { CamaraError } from '../../core/errors.js'
 import { observe } from '../../core/conformance.js'
 import { surfaceErrorHandler, type ErrorHandler } from '../../plugins/error-handler.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
-import type { ApiVersion, AuthenticatedCall, NvRelease } from '../../core/number-verification.js'
+import type { ApiRequest, ApiVersion, AuthenticatedCall, NvRelease } from '../../core/number-verification.js'
+import { DPOP_ALGS } from '../../core/dpop.js'
+import { pathOf } from '../../core/urls.js'
 import { DEFAULT_V2_RELEASE, RELEASE_RULES, releaseOf } from '../../core/camara-errors.js'
 import { camaraScenarioError } from '../scenario-errors.js'
-import { API_REALM, bearerChallenge } from '../bearer-challenge.js'
+import { API_REALM, bearerChallenge, challengeSafe } from '../bearer-challenge.js'
 
 export interface PathFamily {
   id: string
@@ -33,6 +35,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by authorizeCall once the token is accepted (what it identifies is checked after the body) */
     call: AuthenticatedCall
+    /** The JSON body's bytes as received (a DPoP proof's camara:bh names them) */
+    rawBody: Buffer | undefined
   }
 }
 
@@ -69,7 +73,7 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
   // release the family speaks to any client. Resolving the token first spends nothing.
   let call: AuthenticatedCall
   try {
-    call = await service.authenticate(request.headers.authorization, scope, family.version, request.facts.leg)
+    call = await service.authenticate(request.headers.authorization, scope, family.version, request.facts.leg, apiRequest(request))
   } catch (error) {
     checkHeaders(request, service.releaseFor(family.version))
     throw error
@@ -80,6 +84,22 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
     throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
   }
+}
+
+/** What a DPoP proof must name of the request: method, path as routed, the raw query */
+function apiRequest (request: FastifyRequest): ApiRequest {
+  const mark = request.url.indexOf('?')
+  const query = mark === -1 ? '' : request.url.slice(mark + 1)
+  return { dpop: request.headers.dpop, method: request.method, path: pathOf(request.url), query: query === '' ? undefined : query }
+}
+
+/**
+ * A preValidation hook: once the body is read, a DPoP proof's camara:bh must name its bytes
+ * (before the schema judges the body, as the proof authenticates the request)
+ */
+export async function checkBodyBinding (request: FastifyRequest): Promise<void> {
+  const call = request.call as AuthenticatedCall | null
+  if (call !== null) request.emulator.numberVerification.checkBody(call, request.rawBody)
 }
 
 /** 400 for a correlation header the release's pattern refuses, then 406 for an Accept without JSON */
@@ -153,11 +173,24 @@ export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
       const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
       request.facts.reason = camara.reason
       for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
-      const challenge = bearerChallenge(camara, request.headers.authorization, API_REALM)
+      const challenge = apiChallenge(camara, request.headers.authorization)
       if (challenge !== undefined) reply.header('www-authenticate', challenge)
       return reply.code(camara.status).send(camara.toJSON())
     }
   })
+}
+
+/**
+ * RFC 9449 section 7.1: a refusal of a DPoP request (or of a DPoP-bound token sent as Bearer)
+ * challenges with the DPoP scheme, the accepted algs and what is wrong; anything else as RFC 6750
+ */
+export function apiChallenge (error: CamaraError, authorization: string | undefined): string | undefined {
+  const dpop = error.dpopError !== undefined || (authorization !== undefined && /^DPoP\s/i.test(authorization))
+  if (!dpop) return bearerChallenge(error, authorization, API_REALM)
+  const base = `DPoP realm="${API_REALM}", algs="${DPOP_ALGS.join(' ')}"`
+  if (error.status === 401) return `${base}, error="${error.dpopError ?? 'invalid_token'}", error_description="${challengeSafe(error.reason)}"`
+  if (error.status === 403 && error.missingScope !== undefined) return `${base}, error="insufficient_scope", scope="${challengeSafe(error.missingScope)}"`
+  return undefined
 }
 
 /** Header values must stay on one line of visible ASCII */

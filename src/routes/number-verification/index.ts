@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import { CamaraError } from '../../core/errors.js'
 import devicePhoneNumber from './device-phone-number.js'
-import { camaraErrorHandler, PATH_FAMILIES, type PathFamily } from './family.js'
+import { camaraErrorHandler, checkBodyBinding, PATH_FAMILIES, type PathFamily } from './family.js'
 import { addSurfaceHooks, camaraTimeoutError } from '../../plugins/surface.js'
 import verify from './verify.js'
 import type { AuthenticatedCall } from '../../core/number-verification.js'
@@ -36,6 +36,15 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
 export default async function numberVerification (app: FastifyInstance): Promise<void> {
   // Set by authorizeCall; null until then (the error handler reads which release to answer in)
   app.decorateRequest('call', null as unknown as AuthenticatedCall)
+  app.decorateRequest('rawBody', undefined)
+  // Fastify's own JSON parser, fed the bytes this keeps for camara:bh (DPoP proofs, ICM r4.2)
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    request.rawBody = body as Buffer
+    parseJson(request, (body as Buffer).toString('utf8'), done)
+  })
+  app.addHook('preValidation', checkBodyBinding)
   addSurfaceHooks(app, { timeoutError: camaraTimeoutError })
   for (const pathFamily of PATH_FAMILIES) {
     await app.register(family, { prefix: pathFamily.prefix, family: pathFamily })

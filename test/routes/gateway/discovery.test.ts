@@ -31,7 +31,8 @@ function expectedDocument (issuer: string, algorithms: string[]): Record<string,
     request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
     scopes_supported: ['openid', 'offline_access', 'number-verification:verify', 'number-verification:device-phone-number:read'],
     claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
-    prompt_values_supported: ['none', 'login', 'consent', 'select_account']
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA']
   }
 }
 
