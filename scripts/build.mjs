@@ -12,10 +12,11 @@ import { build } from 'esbuild'
 
 /**
  * Packages the bundle leaves to node_modules: pino-pretty is only loaded for a terminal;
- * @node-rs/xxhash and @opentelemetry/api are optional imports of @redis/client (its client-side
- * cache and its tracing), inside a try, which the emulator never uses and nobody installs
+ * @node-rs/xxhash is an optional import of @redis/client (its client-side cache), inside a try,
+ * which the emulator never uses and nobody installs. @opentelemetry/api is bundled: the emulator's
+ * tracing (--otlp-endpoint) uses it, evaluated only when tracing is on (src/plugins/tracing.ts)
  */
-export const BUNDLE_EXTERNAL = Object.freeze(['pino-pretty', '@node-rs/xxhash', '@opentelemetry/api'])
+export const BUNDLE_EXTERNAL = Object.freeze(['pino-pretty', '@node-rs/xxhash'])
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')

@@ -21,6 +21,7 @@ import bodyTimeout from './plugins/body-timeout.js'
 import correlation, { correlatorOf } from './plugins/correlation.js'
 import metrics from './plugins/metrics.js'
 import openapi from './plugins/openapi.js'
+import tracing from './plugins/tracing.js'
 import requestFacts from './plugins/request-facts.js'
 import scenarios from './plugins/scenarios.js'
 import type { Sleep } from './core/legs.js'
@@ -205,6 +206,8 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(bodyTimeout, { bodyTimeout: config.bodyTimeout, requestTimeout: config.requestTimeout })
   await app.register(emulatorPlugin, { emulator, namespaces })
   await app.register(correlation)
+  // Before every surface: each one's hooks look once, as it registers, whether tracing is on
+  await app.register(tracing, { otlpEndpoint: config.otlpEndpoint, serviceVersion: VERSION })
   await app.register(requestFacts)
   await app.register(scenarios)
   await app.register(metrics, { storeSizes: async () => await emulator.ctx.store.sizes() })

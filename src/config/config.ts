@@ -63,6 +63,11 @@ export interface EmulatorConfig {
   maxNamespaces: number
   /** Seconds a namespace nobody uses lives on */
   namespaceIdle: number
+  /**
+   * OTLP/HTTP base endpoint (e.g. http://localhost:4318) spans are exported to, /v1/traces appended
+   * as for OTEL_EXPORTER_OTLP_ENDPOINT; undefined: no tracing
+   */
+  otlpEndpoint: string | undefined
 }
 
 export const defaultConfig: EmulatorConfig = {
@@ -95,7 +100,8 @@ export const defaultConfig: EmulatorConfig = {
   userScenarios: true,
   store: 'memory',
   maxNamespaces: 100,
-  namespaceIdle: 3600
+  namespaceIdle: 3600,
+  otlpEndpoint: undefined
 }
 
 function integer (name: string, min: number, max: number) {
@@ -115,6 +121,31 @@ function url (value: string): string {
   } catch {
     throw new InvalidArgumentError('must be an absolute http(s) URL, e.g. http://localhost:9091')
   }
+}
+
+/**
+ * The OTLP/HTTP base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT: the signal's path is appended, so a
+ * URL already naming the traces path would post to .../v1/traces/v1/traces, which collectors
+ * answer 404 to (a silent loss): refused here instead
+ */
+function otlpEndpoint (value: string): string {
+  const trimmed = value.trim()
+  let parsed: URL
+  try {
+    parsed = new URL(trimmed)
+  } catch {
+    throw new InvalidArgumentError('must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318')
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new InvalidArgumentError('must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318')
+  }
+  if (/\/v1\/traces\/?$/.test(parsed.pathname)) {
+    throw new InvalidArgumentError('is the base endpoint, without /v1/traces (appended), e.g. http://localhost:4318')
+  }
+  if (parsed.search !== '' || parsed.hash !== '') {
+    throw new InvalidArgumentError('must have no query or fragment (/v1/traces is appended to its path)')
+  }
+  return trimmed
 }
 
 function storeUrl (value: string): string {
@@ -193,6 +224,8 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .addOption(new Option('--store <url>', 'where state lives: memory, or redis://host:port[/db] / rediss://... ' +
       '(Valkey or Redis 7+, shared by replicas)').env('STORE_URL').argParser(storeUrl).default(defaultConfig.store))
+    .addOption(new Option('--otlp-endpoint <url>', 'export a span per request over OTLP/HTTP to this base endpoint ' +
+      '(/v1/traces appended), e.g. http://localhost:4318 (default: no tracing)').env('OTLP_ENDPOINT').argParser(otlpEndpoint))
     .showHelpAfterError()
 }
 
@@ -257,7 +290,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     connectionTimeout: options.connectionTimeout as number,
     allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
     userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false,
-    store: options.store as string
+    store: options.store as string,
+    otlpEndpoint: options.otlpEndpoint as string | undefined
   }
 }
 

@@ -16,6 +16,8 @@ export interface JournalEntry {
   durationMs: number
   flowId?: string
   correlator?: string
+  /** The request's OpenTelemetry trace (32 hex digits), when tracing is on (--otlp-endpoint) */
+  traceId?: string
   clientId?: string
   msisdn?: string
   operatorId?: string
@@ -76,6 +78,7 @@ interface Slot {
   durationMs: number
   flowId: string | undefined
   correlator: string | undefined
+  traceId: string | undefined
   clientId: string | undefined
   msisdn: string | undefined
   operatorId: string | undefined
@@ -86,7 +89,11 @@ interface Slot {
 }
 
 function emptySlot (): Slot {
-  return { id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, checks: undefined, entry: undefined }
+  return {
+    id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined,
+    traceId: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, checks: undefined,
+    entry: undefined
+  }
 }
 
 /** The reader's view of a slot: optional fields left out when undefined, frozen, in a fixed key order */
@@ -95,6 +102,7 @@ function entryOf (slot: Slot): Readonly<JournalEntry> {
   const entry: JournalEntry = { id: slot.id, time: new Date(slot.startedAt).toISOString(), operation: slot.operation, method: slot.method, path: slot.path, status: slot.status, durationMs: slot.durationMs } as JournalEntry
   if (slot.flowId !== undefined) entry.flowId = slot.flowId
   if (slot.correlator !== undefined) entry.correlator = slot.correlator
+  if (slot.traceId !== undefined) entry.traceId = slot.traceId
   if (slot.clientId !== undefined) entry.clientId = slot.clientId
   if (slot.msisdn !== undefined) entry.msisdn = slot.msisdn
   if (slot.operatorId !== undefined) entry.operatorId = slot.operatorId
@@ -156,6 +164,7 @@ export class Journal {
     slot.durationMs = record.durationMs
     slot.flowId = record.flowId
     slot.correlator = record.correlator
+    slot.traceId = record.traceId
     slot.clientId = record.clientId
     slot.msisdn = record.msisdn
     slot.operatorId = record.operatorId

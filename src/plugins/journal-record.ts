@@ -12,6 +12,9 @@ import { appliedScenarios, type RequestFacts } from './request-facts.js'
 export function recordRequest (request: FastifyRequest, outcome: Outcome): void {
   const record = journalRecordOf(request, outcome)
   request.emulator.journal.append(record)
+  // Only a traced request has a span (tracing on: src/plugins/tracing.ts)
+  const span = request.facts.span
+  if (span !== undefined) request.server.tracing?.end(span, record)
   request.server.metrics.observe(record, request.facts.operation === 'token' ? { grantType: grantTypeOf(request.body) } : {})
 }
 
@@ -39,6 +42,7 @@ export function recordOf (facts: RequestFacts, request: { method: string, url: s
     startedAt: facts.startedAt,
     flowId: flow.flowId,
     correlator: request.correlator,
+    traceId: facts.span?.spanContext().traceId,
     clientId: flow.clientId,
     msisdn: flow.msisdn,
     operatorId: flow.operatorId,

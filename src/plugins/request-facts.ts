@@ -2,6 +2,7 @@
 // refused it, and its Leg: the flow and the scenario decision the core fills in as it learns them.
 // The request log, the journal and the error renderers read it here, the one place they meet.
 import fp from 'fastify-plugin'
+import type { Span } from '@opentelemetry/api'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { newLeg, type Leg } from '../core/legs.js'
 import type { FlowRef } from '../core/records.js'
@@ -25,6 +26,8 @@ export interface RequestFacts {
   leg: Leg
   /** Why the emulator refused the request, in words (e.g. 'code already used') */
   reason?: string
+  /** The request's span, only when tracing is on (src/plugins/tracing.ts) and the leg is traced */
+  span?: Span
 }
 
 declare module 'fastify' {
@@ -63,7 +66,7 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
   const { clock, settings } = root.ctx
   // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
   const userScenarios = settings.userScenarios
-  const { namespaces } = app
+  const { namespaces, tracing } = app
   return (request, reply, done) => {
     const config = request.routeOptions.config
     request.facts = {
@@ -71,6 +74,9 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
       startedAt: clock.now(),
       leg: newLeg(userScenarios ? parseScenarioList(request.headers[SCENARIO_HEADER]) : [])
     }
+    // Tracing off (the default): tracing is undefined for the app's life, no span and nothing loaded.
+    // Started before anything can answer, so every answer (an early refusal included) ends it
+    if (tracing !== undefined) tracing.start(request)
     correlate(request, reply)
     // Under /ns/<name> the namespace's world is looked up (NamespaceNotFoundError goes to the
     // route's error handler, which answers in the surface's format)
@@ -115,4 +121,4 @@ export function hasFacts (request: FastifyRequest): boolean {
 
 export default fp(async (app) => {
   app.decorateRequest('facts', null as unknown as RequestFacts)
-}, { name: 'request-facts', fastify: '5.x', dependencies: ['emulator', 'correlation'] })
+}, { name: 'request-facts', fastify: '5.x', dependencies: ['emulator', 'correlation', 'tracing'] })

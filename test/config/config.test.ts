@@ -52,7 +52,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   STORE_URL: 'redis://valkey:6379/2',
   MAX_NAMESPACES: '7',
   NAMESPACE_IDLE: '120',
-  NV_V2_RELEASE: '2.0.0'
+  NV_V2_RELEASE: '2.0.0',
+  OTLP_ENDPOINT: 'http://collector:4318'
 }
 
 const FROM_ENV: EmulatorConfig = {
@@ -85,7 +86,8 @@ const FROM_ENV: EmulatorConfig = {
   store: 'redis://valkey:6379/2',
   maxNamespaces: 7,
   namespaceIdle: 120,
-  nvV2Release: '2.0.0'
+  nvV2Release: '2.0.0',
+  otlpEndpoint: 'http://collector:4318'
 }
 
 t.test('without flags or environment every value is the default, and the seed is random', async (t) => {
@@ -108,7 +110,8 @@ t.test('flags win over environment variables', async (t) => {
     '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
     '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory',
-    '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0'
+    '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0',
+    '--otlp-endpoint', 'https://otel.example.com/otlp'
   ]
   t.strictSame(parseConfig(argv, EVERY_ENV), {
     port: 9000,
@@ -140,7 +143,8 @@ t.test('flags win over environment variables', async (t) => {
     store: 'memory',
     maxNamespaces: 13,
     namespaceIdle: 14,
-    nvV2Release: '2.1.0'
+    nvV2Release: '2.1.0',
+    otlpEndpoint: 'https://otel.example.com/otlp'
   })
 })
 
@@ -156,7 +160,7 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig([], { ADMIN: '0' }).admin, false)
   t.equal(parseConfig([], { ADMIN: 'true' }).admin, true)
   t.equal(parseConfig([], { ADMIN: '' }).admin, true, 'empty is unset')
-  const empty = parseConfig([], { PUBLIC_URL: '', PORT: ' ', SEED: '', STORE_URL: '', SIGNING_KEY: '', ADMIN_TOKEN: '', MAX_NAMESPACES: '' })
+  const empty = parseConfig([], { PUBLIC_URL: '', PORT: ' ', SEED: '', STORE_URL: '', SIGNING_KEY: '', ADMIN_TOKEN: '', MAX_NAMESPACES: '', OTLP_ENDPOINT: '' })
   t.strictSame(withoutSeed(empty), withoutSeed(defaultConfig), 'empty variables are unset ones: PUBLIC_URL= starts as without it')
   t.equal(parseConfig(['--no-admin'], { ADMIN: 'true' }).admin, false, 'the flag wins')
   t.equal(parseConfig([], { WATCH: 'TRUE' }).watch, true)
@@ -176,6 +180,13 @@ t.test('--trust-proxy takes true, false, a hop count or proxy addresses', async 
   t.equal(parseConfig(['--trust-proxy', '1'], {}).trustProxy, 1)
   t.equal(parseConfig(['--trust-proxy', '127.0.0.1,::1'], {}).trustProxy, '127.0.0.1,::1')
   t.equal(parseConfig([], { TRUST_PROXY: '' }).trustProxy, false, 'an empty variable is no proxy')
+})
+
+t.test('--otlp-endpoint takes an http(s) base endpoint; unset, tracing is off', async (t) => {
+  t.equal(parseConfig([], {}).otlpEndpoint, undefined)
+  t.equal(parseConfig(['--otlp-endpoint', 'http://localhost:4318'], {}).otlpEndpoint, 'http://localhost:4318')
+  t.equal(parseConfig([], { OTLP_ENDPOINT: ' https://otel.example.com/tenant-a/ ' }).otlpEndpoint, 'https://otel.example.com/tenant-a/', 'a path prefix is kept')
+  t.equal(parseConfig([], { OTLP_ENDPOINT: ' ' }).otlpEndpoint, undefined, 'an empty variable is unset')
 })
 
 t.test('a zero time limit switches it off, so it never clashes with the other', async (t) => {
@@ -211,6 +222,11 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [['--store', 'valkey:6379'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'valkey:6379' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
     [[], { STORE_URL: 'http://valkey:6379' }, 'commander.invalidArgument', "error: option '--store <url>' value 'http://valkey:6379' from env 'STORE_URL' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
     [['--store', 'redis://'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'redis://' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
+    [['--otlp-endpoint', 'grpc://collector:4317'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'grpc://collector:4317' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
+    [[], { OTLP_ENDPOINT: 'collector:4318' }, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' value 'collector:4318' from env 'OTLP_ENDPOINT' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
+    [['--otlp-endpoint', 'not a url'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'not a url' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
+    [['--otlp-endpoint', 'http://collector:4318/v1/traces'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/v1/traces' is invalid. is the base endpoint, without /v1/traces (appended), e.g. http://localhost:4318"],
+    [['--otlp-endpoint', 'http://collector:4318/?tenant=a'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/?tenant=a' is invalid. must have no query or fragment (/v1/traces is appended to its path)"],
     [['--fixtures', ' , '], {}, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
     [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],

@@ -67,6 +67,18 @@ t.test('append takes the arrival time and a seed when given, and leaves undefine
   t.strictSame(Object.keys(JSON.parse(JSON.stringify(entry)) as object), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'scenarios', 'seed'])
 })
 
+t.test('a trace id is kept when given, and gone from a slot the next request reuses without one', async (t) => {
+  const { journal } = build(1)
+  journal.append(request({ correlator: 'c-1', traceId: '0af7651916cd43dd8448eb211c80319c' }))
+  const traced = journal.list()[0]
+  t.equal(traced?.traceId, '0af7651916cd43dd8448eb211c80319c')
+  t.strictSame(Object.keys(traced ?? {}), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'correlator', 'traceId', 'scenarios', 'seed'], 'beside the correlator')
+  journal.append(request({ correlator: 'c-2' }))
+  const untraced = journal.list()[0]
+  t.equal(untraced?.correlator, 'c-2', 'the one slot was reused')
+  t.notOk(untraced !== undefined && 'traceId' in untraced, 'no trace id left from the earlier request')
+})
+
 t.test('entries are frozen: a listener or reader cannot alter the journal', async (t) => {
   const { journal } = build()
   const scenarios = ['hang']

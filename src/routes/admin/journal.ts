@@ -15,6 +15,7 @@ export const JournalEntrySchema = Type.Object({
   durationMs: Type.Number(),
   flowId: Type.Optional(Type.String()),
   correlator: Type.Optional(Type.String()),
+  traceId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'The OpenTelemetry trace of the request (--otlp-endpoint)' })),
   clientId: Type.Optional(Type.String()),
   msisdn: Type.Optional(Type.String()),
   operatorId: Type.Optional(Type.String()),
