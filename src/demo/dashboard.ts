@@ -6,8 +6,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply } from 'fastify'
+import { gradeClient } from '../core/conformance.js'
 import type { Emulator } from '../core/emulator.js'
-import { JOURNAL_ROWS, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld } from './views/dashboard.js'
+import {
+  JOURNAL_ROWS, renderConformance, renderDashboard, renderFlow, renderJournalRows, renderScenarios, renderWorld,
+  type ClientConformance
+} from './views/dashboard.js'
 import type { SafeHtml } from '../views/html.js'
 import { newNonce, sendPage } from '../views/layout.js'
 import { htmlResponse } from '../schemas/pages.js'
@@ -27,8 +31,21 @@ function scenariosSection (emulator: Emulator): SafeHtml {
   return renderScenarios(emulator.scenarios.list(), emulator.scenarios.activations())
 }
 
+/**
+ * Each fixture client the journal holds requests of, graded as GET /_emulator/clients/{id}/report
+ * grades it (the same entries); clients without requests are left out rather than listed as empty
+ */
+async function conformanceSection (emulator: Emulator, prefix: string): Promise<SafeHtml> {
+  const entries = await emulator.journalEntries()
+  const active = new Set(entries.map((entry) => entry.clientId))
+  const clients: ClientConformance[] = emulator.directory.fixtures.clients
+    .filter((client) => active.has(client.clientId))
+    .map((client) => ({ name: client.name, report: gradeClient(entries, client.clientId) }))
+  return renderConformance(clients, `${prefix}/clients`)
+}
+
 /** Fragments are named, so the page's script inserts only the answer of the route it asked */
-type FragmentName = 'world' | 'scenarios' | 'journal' | 'flow'
+type FragmentName = 'world' | 'scenarios' | 'journal' | 'flow' | 'conformance'
 
 function sendFragment (reply: FastifyReply, name: FragmentName, fragment: SafeHtml): FastifyReply {
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('x-dashboard-fragment', name).send(fragment.value)
@@ -63,7 +80,13 @@ export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }
     const entries = await emulator.journalEntries({ limit: JOURNAL_ROWS })
     const sections = options.tokenRequired
       ? undefined
-      : { world: worldSection(emulator), scenarios: scenariosSection(emulator), journal: renderJournalRows(entries), lastId: entries.at(-1)?.id ?? 0 }
+      : {
+          world: worldSection(emulator),
+          scenarios: scenariosSection(emulator),
+          journal: renderJournalRows(entries),
+          conformance: await conformanceSection(emulator, app.prefix),
+          lastId: entries.at(-1)?.id ?? 0
+        }
     return sendPage(reply, 200, renderDashboard({ nonce, tokenRequired: options.tokenRequired, scriptUrl, sections }), nonce)
   })
 }
@@ -79,6 +102,15 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
     config: { operation: 'control' },
     schema: { summary: 'Dashboard fragment: scenarios and their switches', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
   }, async (_request, reply) => sendFragment(reply, 'scenarios', scenariosSection(app.emulator)))
+
+  app.get('/ui/sections/conformance', {
+    config: { operation: 'control' },
+    schema: {
+      summary: 'Dashboard fragment: each client\'s conformance report, its failures linked to their flows',
+      tags: ['control'],
+      response: { 200: htmlResponse('HTML fragment') }
+    }
+  }, async (_request, reply) => sendFragment(reply, 'conformance', await conformanceSection(app.emulator, app.prefix)))
 
   app.get('/ui/sections/journal', {
     config: { operation: 'control' },

@@ -1,10 +1,27 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { renderScenarios } from '../../src/demo/views/dashboard.js'
+import type { FastifyInstance } from 'fastify'
+import { gradeClient } from '../../src/core/conformance.js'
+import { renderConformance, renderScenarios } from '../../src/demo/views/dashboard.js'
 import { buildTestApp } from '../helpers/app.js'
+import { obtainTokens, SEED_KONERA, VERIFY_PATH } from '../helpers/flow.js'
 import { runDemo, textOf } from './support.js'
 
 const SEED = '+34666666666'
+
+/** demo-app as a sloppy client: no PKCE, no prompt, no nonce, no x-correlator; the flow's id */
+async function sloppyFlow (app: FastifyInstance, body: object = { phoneNumber: SEED }): Promise<string> {
+  const { access_token: token } = await obtainTokens(app, { konera: SEED_KONERA })
+  await app.inject({ method: 'POST', url: VERIFY_PATH, headers: { authorization: `Bearer ${token}` }, payload: body })
+  const flowId = app.emulator.journal.list().at(-1)?.flowId
+  if (flowId === undefined) throw new Error('the flow left no flow id')
+  return flowId
+}
+
+/** One client's part of the conformance fragment */
+function clientReport (fragment: string, clientId: string): string {
+  return fragment.split(`<article data-client-report="${clientId}">`)[1]?.split('</article>')[0] ?? ''
+}
 
 t.test('without an admin token the page carries its sections', async (t) => {
   const { app } = await buildTestApp(t)
@@ -32,9 +49,16 @@ t.test('without an admin token the page carries its sections', async (t) => {
   t.strictSame(rows, [4, 3, 2, 1])
   t.match(res.body, '<tbody id="journal-rows" data-last-id="4">')
   const flowId = app.emulator.journal.list()[0]?.flowId ?? ''
-  t.equal(res.body.split(`data-flow="${flowId}"`).length - 1, 4, 'every row links to the flow drill-down')
+  const journalRows = res.body.split('<tbody id="journal-rows"')[1]?.split('</tbody>')[0] ?? ''
+  t.equal(journalRows.split(`data-flow="${flowId}"`).length - 1, 4, 'every row links to the flow drill-down')
   t.match(res.body, '<p id="journal-empty" class="empty" hidden>')
   t.equal(app.emulator.journal.list().length, 4, 'the dashboard is not journaled')
+  // The conformance reports: the demo's client only, graded from those four requests
+  const conformance = res.body.split('<div id="conformance-section">')[1]?.split('</section>')[0] ?? ''
+  t.strictSame([...conformance.matchAll(/<article data-client-report="([^"]+)">/g)].map((m) => m[1]), ['demo-web'])
+  const demoWeb = textOf(clientReport(conformance, 'demo-web'))
+  t.match(demoWeb, /^demo-web fail The sample app served at \/demo .* 4 requests graded: /)
+  t.match(res.body, '<li><a href="#conformance">Conformance</a></li>')
 })
 
 t.test('an empty journal says so', async (t) => {
@@ -42,6 +66,111 @@ t.test('an empty journal says so', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/_emulator/ui' })
   t.match(res.body, '<tbody id="journal-rows" data-last-id="0"></tbody>')
   t.match(res.body, '<p id="journal-empty" class="empty" >No requests yet')
+  t.match(res.body, '<div id="conformance-section"><p class="muted">')
+  const conformance = textOf(res.body.split('<div id="conformance-section">')[1] ?? '')
+  t.match(conformance, /^What a strict CAMARA operator .* No client has made a request yet\./)
+})
+
+t.test('the conformance section', async (t) => {
+  const { app } = await buildTestApp(t)
+
+  t.test('nothing to grade yet: no client is listed', async (t) => {
+    const res = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/conformance' })
+    t.equal(res.statusCode, 200)
+    t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
+    t.equal(res.headers['cache-control'], 'no-store')
+    t.equal(res.headers['x-dashboard-fragment'], 'conformance')
+    t.notMatch(res.body, 'data-client-report=')
+    t.match(textOf(res.body), 'No client has made a request yet.')
+  })
+
+  t.test('a sloppy flow by demo-app fails, pkce among its rules, each failure linked to its flow', async (t) => {
+    const flowId = await sloppyFlow(app)
+    const res = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/conformance' })
+    t.equal(res.statusCode, 200)
+    t.strictSame([...res.body.matchAll(/<article data-client-report="([^"]+)">/g)].map((m) => m[1]), ['demo-app'],
+      'demo-app-jwt and demo-web made no request: they are not listed')
+    const report = clientReport(res.body, 'demo-app')
+    t.match(report, '<span class="badge bad" data-verdict="fail">fail</span>')
+
+    // The same rules, counts and failures as the control API's report
+    const graded = gradeClient(app.emulator.journal.list(), 'demo-app')
+    const failed = graded.rules.filter((rule) => rule.status === 'fail')
+    t.ok(failed.length > 1, 'more than one rule failed')
+    t.strictSame([...report.matchAll(/<li data-rule="([^"]+)">/g)].map((m) => m[1]), failed.map((rule) => rule.id))
+    const passed = graded.rules.filter((rule) => rule.status === 'pass').length
+    const notSeen = graded.rules.filter((rule) => rule.status === 'not-seen').length
+    t.match(textOf(report), `4 requests graded: ${failed.length} rules failed, ${passed} passed, ${notSeen} not seen.`)
+
+    const pkce = report.split('<li data-rule="pkce">')[1]?.split('</ul></li>')[0] ?? ''
+    const entry = app.emulator.journal.list().find((e) => e.operation === 'authorize')?.id ?? -1
+    t.equal(textOf(pkce), 'pkce PKCE with S256 on every authorization request ' +
+      'CAMARA ICM r4.2, CAMARA-Security-Interoperability.md "Cross-Site Request Forgery Protection"; ' +
+      'RFC 9700 section 2.1.1 ' +
+      `1 of 1 requests broke it journal entry ${entry} , Gateway authorize: no code_challenge ( flow ${flowId} )`)
+    t.match(pkce, `<a href="#flow=${flowId}" data-flow="${flowId}">flow <code>${flowId}</code></a>`,
+      'the same link as a journal row: the script opens the flow view')
+    const links = [...report.matchAll(/data-flow="([^"]+)"/g)].map((m) => m[1])
+    t.equal(links.length, failed.reduce((sum, rule) => sum + rule.failures.length, 0), 'every failure links its flow')
+    t.strictSame([...new Set(links)], [flowId])
+
+    t.match(report, 'The report as <a href="/_emulator/clients/demo-app/report">JSON</a> or ' +
+      '<a href="/_emulator/clients/demo-app/report?format=junit">JUnit XML</a>.')
+    const junit = await app.inject({ method: 'GET', url: '/_emulator/clients/demo-app/report?format=junit' })
+    t.equal(junit.statusCode, 200, 'the JUnit link answers')
+  })
+
+  t.test('a failure\'s words are escaped', async (t) => {
+    await sloppyFlow(app, { phoneNumber: SEED, '<img src=x onerror=alert(1)>': true })
+    const res = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/conformance' })
+    const declared = clientReport(res.body, 'demo-app').split('<li data-rule="declared-properties">')[1] ?? ''
+    t.notMatch(res.body, '<img src=x')
+    t.match(declared, 'undeclared properties: &lt;img src=x onerror=alert(1)&gt;')
+  })
+
+  t.test('cleared with the journal', async (t) => {
+    t.equal((await app.inject({ method: 'DELETE', url: '/_emulator/journal' })).statusCode, 204)
+    const res = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/conformance' })
+    t.notMatch(res.body, 'data-client-report=')
+  })
+})
+
+t.test('the conformance fragment escapes what a report carries', async (t) => {
+  const evil = '"><script>alert(1)</script>'
+  const entries = [{
+    id: 7,
+    time: '2026-01-01T00:00:00.000Z',
+    operation: '<b>op</b>',
+    status: 200,
+    flowId: evil,
+    clientId: evil,
+    checks: [{ rule: 'pkce' as const, ok: false, detail: '<i>detail</i>' }]
+  }]
+  const report = gradeClient(entries, evil)
+  const fragment = renderConformance([{ name: '<u>name</u>', report }], '/_emulator/clients').value
+  t.notMatch(fragment, /<script|<b>|<i>|<u>/)
+  t.match(fragment, '<article data-client-report="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">')
+  t.match(fragment, 'href="/_emulator/clients/%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E/report"')
+  t.match(fragment, '<a href="#flow=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E" ' +
+    'data-flow="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">')
+  t.match(fragment, 'journal entry <code>7</code>, &lt;b&gt;op&lt;/b&gt;: &lt;i&gt;detail&lt;/i&gt;')
+  t.match(fragment, '<small>&lt;u&gt;name&lt;/u&gt;</small>')
+})
+
+t.test('a rule broken more often than the report keeps says how many more', async (t) => {
+  const entries = Array.from({ length: 25 }, (_, i) => ({
+    id: i + 1,
+    time: '2026-01-01T00:00:00.000Z',
+    operation: 'authorize',
+    status: 302,
+    clientId: 'c',
+    checks: [{ rule: 'pkce' as const, ok: false }]
+  }))
+  const fragment = renderConformance([{ report: gradeClient(entries, 'c') }], '/_emulator/clients').value
+  t.equal([...fragment.matchAll(/<li data-failure="/g)].length, 20)
+  t.match(textOf(fragment), '25 of 25 requests broke it')
+  t.match(fragment, '<li class="muted">and 5 more</li>')
+  t.match(fragment, '<span class="muted">no flow</span>', 'a failure without a flow says so')
 })
 
 t.test('the sections', async (t) => {
@@ -145,10 +274,15 @@ t.test('with an admin token', async (t) => {
     t.notMatch(res.body, SEED)
     t.notMatch(res.body, 'data-entry=')
     t.notMatch(res.body, /data-scenario="[a-z]/)
+    t.notMatch(res.body, 'data-client-report=')
+    const waiting = '<p class="empty">Enter the admin token to load this section.</p>'
+    t.match(res.body, `<div id="conformance-section">${waiting}</div>`)
   })
 
   t.test('every section needs the bearer token', async (t) => {
-    for (const url of ['/_emulator/ui/sections/world', '/_emulator/ui/sections/scenarios', '/_emulator/ui/sections/journal', '/_emulator/ui/sections/flows/x']) {
+    const sections = ['world', 'scenarios', 'journal', 'flows/x', 'conformance']
+    const urls = sections.map((section) => `/_emulator/ui/sections/${section}`)
+    for (const url of urls) {
       for (const authorization of [undefined, 'Bearer wrong', 'let-me-in']) {
         const res = await app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } })
         t.equal(res.statusCode, 401, `${url} with ${authorization ?? 'no header'}`)
@@ -192,7 +326,8 @@ t.test('fragments are named, so the script inserts only the one it asked for', a
     '/_emulator/ui/sections/world': 'world',
     '/_emulator/ui/sections/scenarios': 'scenarios',
     '/_emulator/ui/sections/journal': 'journal',
-    '/_emulator/ui/sections/flows/abc': 'flow'
+    '/_emulator/ui/sections/flows/abc': 'flow',
+    '/_emulator/ui/sections/conformance': 'conformance'
   }
   for (const [url, name] of Object.entries(names)) {
     const res = await app.inject({ method: 'GET', url })

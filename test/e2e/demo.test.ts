@@ -170,6 +170,21 @@ if (!existsSync(CHROMIUM)) {
       await dashboard.evaluate('window.scrollTo(0, 0)')
       await shoot(dashboard, 'dashboard', { fullPage: false })
     })
+
+    t.test('conformance follows the flows; a failure link opens its flow', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+      await verify(demo, base, { device: SEED })
+      t.equal(await verdict(demo), 'Number verified')
+      const flowId = await demo.locator('dl.facts dt:text-is("Flow") + dd code').innerText()
+      const report = dashboard.locator('#conformance-section article[data-client-report="demo-web"]')
+      // The new flow's failures arrive without a reload (client_secret_post breaks private-key-jwt)
+      const failure = report.locator(`li[data-rule="private-key-jwt"] a[data-flow="${flowId}"]`)
+      await failure.waitFor()
+      t.equal(await report.locator('[data-verdict]').innerText(), 'fail')
+      t.notMatch(await dashboard.locator('#flow-title').innerText(), flowId, 'another flow was shown before')
+      await failure.click()
+      await dashboard.locator('#flow-title').filter({ hasText: flowId }).waitFor()
+      t.equal(await dashboard.locator('#flow-section table.timeline tbody tr').count(), 4)
+    })
   })
 
   t.test('the dashboard asks for the admin token and sends it', { timeout: TEST_TIMEOUT_MS }, async (t) => {

@@ -1,6 +1,7 @@
 // The dashboard's browser script (/_emulator/ui): loads the server-rendered sections with the
 // admin token, follows the journal stream (a streaming fetch, since EventSource cannot send the
-// token) and polls only while no stream is open, switches scenarios, and shows one flow.
+// token) and polls only while no stream is open, switches scenarios, shows one flow, and refreshes
+// the conformance reports when rows of a client arrive (at most once a second, never on its own).
 const root = document.getElementById('dashboard')
 const needsToken = root.getAttribute('data-token-required') === 'true'
 const maxRows = Number(root.getAttribute('data-journal-rows') || '200')
@@ -8,6 +9,7 @@ const key = 'camara-nv-emulator.admin-token'
 // Flow ids are nanoids; anything else in the fragment is not a flow and is never fetched
 const FLOW_ID = /^[A-Za-z0-9_-]{1,64}$/
 const STREAM_RETRY_MS = 5000
+const CONFORMANCE_EVERY_MS = 1000
 let token = sessionStorage.getItem(key) || ''
 const status = document.getElementById('status')
 const tokenForm = document.getElementById('token-form')
@@ -18,6 +20,8 @@ let polling = null
 let stream = null
 let fetching = null
 let again = false
+let conformanceTimer = null
+let conformanceAt = 0
 
 function say (text) { status.textContent = text }
 
@@ -60,6 +64,16 @@ function loadSection (name) {
     .then((markup) => { document.getElementById(name + '-section').innerHTML = markup })
 }
 
+/** The conformance section again: at once if it was not loaded within the last second, else when it is due */
+function refreshConformance () {
+  if (conformanceTimer !== null) return
+  const wait = Math.max(0, conformanceAt + CONFORMANCE_EVERY_MS - Date.now())
+  conformanceTimer = setTimeout(() => {
+    conformanceAt = Date.now()
+    loadSection('conformance').catch(() => {}).then(() => { conformanceTimer = null })
+  }, wait)
+}
+
 /** Rows newer than the last shown; one request at a time, once more if asked meanwhile */
 function fetchJournal () {
   if (paused) return Promise.resolve()
@@ -71,7 +85,11 @@ function fetchJournal () {
     if (res.status === 204) return
     const newest = Number(res.headers.get('x-journal-last-id') || lastId)
     return res.text().then((markup) => {
+      const before = rows.rows.length
       rows.insertAdjacentHTML('afterbegin', markup)
+      // Only a client's requests change a report; the new rows are the first ones
+      const added = Array.from(rows.rows).slice(0, rows.rows.length - before)
+      if (added.some((row) => row.querySelector('[data-client]') !== null)) refreshConformance()
       while (rows.rows.length > maxRows) rows.deleteRow(rows.rows.length - 1)
       lastId = newest
       document.getElementById('journal-empty').hidden = rows.rows.length > 0
@@ -172,7 +190,12 @@ function loadAll () {
     lastId = 0
     rows.innerHTML = ''
     return fetchJournal()
-  }).then(() => { follow(); say('Connected.') }).catch(() => {})
+  }).then(() => {
+    // Once: a no-op when the journal's rows of a client have asked for it already
+    refreshConformance()
+    follow()
+    say('Connected.')
+  }).catch(() => {})
 }
 
 tokenForm.addEventListener('submit', (event) => {
@@ -216,6 +239,7 @@ document.getElementById('clear-journal').addEventListener('click', () => {
     rows.innerHTML = ''
     document.getElementById('journal-empty').hidden = false
     say('Journal cleared.')
+    refreshConformance()
   }).catch(() => {})
 })
 window.addEventListener('hashchange', showFlow)

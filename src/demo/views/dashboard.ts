@@ -1,6 +1,8 @@
 // The dashboard at /_emulator/ui: the emulated world (operators, subscribers, clients), the
-// scenario catalogue with switches, and the live journal with a drill-down per flow. The page is
-// a shell; each section is a server-rendered fragment the script fetches with the admin token.
+// scenario catalogue with switches, the live journal with a drill-down per flow, and each client's
+// conformance report with its failures linked to their flows. The page is a shell; each section is
+// a server-rendered fragment the script fetches with the admin token.
+import type { ClientReport, RuleResult } from '../../core/conformance.js'
 import type { Fixtures } from '../../core/fixtures.js'
 import type { JournalEntry } from '../../core/journal.js'
 import type { Activation, ScenarioListing } from '../../core/scenarios/engine.js'
@@ -101,7 +103,7 @@ export function renderJournalRows (entries: ReadonlyArray<Readonly<JournalEntry>
 <td class="nowrap"><code>${e.method} ${e.path}</code></td>
 <td>${statusBadge(e.status)}</td>
 <td class="num">${formatMs(e.durationMs)}</td>
-<td class="nowrap">${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}${e.clientId === undefined ? '' : html`<div class="muted"><small>${e.clientId}</small></div>`}</td>
+<td class="nowrap">${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}${e.clientId === undefined ? '' : html`<div class="muted" data-client="${e.clientId}"><small>${e.clientId}</small></div>`}</td>
 <td class="nowrap">${e.msisdn === undefined ? '' : html`<code>${e.msisdn}</code>`}</td>
 <td>${e.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${e.reason === undefined ? '' : html`<div class="muted"><small>${e.reason}</small></div>`}</td>
 </tr>`)}`
@@ -125,13 +127,63 @@ ${first === undefined
 ${renderTimeline(entries, { caption: `Requests of flow ${flowId}` })}`}`
 }
 
+/** One client's report, with what the fixtures call it */
+export interface ClientConformance {
+  name?: string | undefined
+  report: ClientReport
+}
+
+const VERDICT_TONES: Record<ClientReport['verdict'], string> = { pass: 'ok', fail: 'bad', 'no-requests': 'info' }
+
+function flowLink (flowId: string | undefined): SafeHtml {
+  // The same anchor as a journal row's: the script opens the flow view on the hash change
+  return flowId === undefined
+    ? html`<span class="muted">no flow</span>`
+    : html`<a href="#flow=${encodeURIComponent(flowId)}" data-flow="${flowId}">flow <code>${flowId}</code></a>`
+}
+
+function renderFailedRule (rule: RuleResult): SafeHtml {
+  const unshown = rule.failed - rule.failures.length
+  return html`<li data-rule="${rule.id}"><strong><code>${rule.id}</code></strong> ${rule.title}
+<div class="muted"><small>${rule.source}</small></div>
+<div><span class="badge bad">${rule.failed} of ${rule.passed + rule.failed} requests broke it</span></div>
+<ul>${rule.failures.map((f) => html`<li data-failure="${f.entryId}">journal entry <code>${f.entryId}</code>, ${
+  legName(f.operation)}: ${f.detail} (${flowLink(f.flowId)})</li>`)}${
+  unshown > 0 ? html`<li class="muted">and ${unshown} more</li>` : ''}</ul></li>`
+}
+
+function renderClientConformance ({ name, report }: ClientConformance, reportsUrl: string): SafeHtml {
+  const count = (status: RuleResult['status']): number => report.rules.filter((rule) => rule.status === status).length
+  const failed = report.rules.filter((rule) => rule.status === 'fail')
+  const url = `${reportsUrl}/${encodeURIComponent(report.clientId)}/report`
+  return html`<article data-client-report="${report.clientId}">
+<h3><code>${report.clientId}</code> <span class="badge ${VERDICT_TONES[report.verdict]}" data-verdict="${
+  report.verdict}">${report.verdict}</span></h3>
+${name === undefined ? '' : html`<p class="muted"><small>${name}</small></p>`}
+<p>${report.requests} requests graded: ${failed.length} rules failed, ${count('pass')} passed, ${
+  count('not-seen')} not seen.
+The report as <a href="${url}">JSON</a> or <a href="${`${url}?format=junit`}">JUnit XML</a>.</p>
+${failed.length === 0 ? '' : html`<ul class="failed-rules">${failed.map(renderFailedRule)}</ul>`}
+</article>`
+}
+
+/** Each client with journal entries, graded: its verdict, and each failed rule with the entries that broke it */
+export function renderConformance (clients: readonly ClientConformance[], reportsUrl: string): SafeHtml {
+  return html`<p class="muted">What a strict CAMARA operator would say of each client, graded from its journal entries
+(so it resets with the journal). The report URLs are the control API's: with <code>--admin-token</code>,
+send it as a bearer token.</p>
+${clients.length === 0
+    ? html`<p class="empty">No client has made a request yet.</p>`
+    : clients.map((client) => renderClientConformance(client, reportsUrl))}`
+}
+
 export interface DashboardPageView {
   nonce: string
   tokenRequired: boolean
   /** Where the page's script is served (a static file, versioned by its content) */
   scriptUrl: string
   /** Pre-rendered sections (no admin token: the page can carry its data) */
-  sections?: { world: SafeHtml, scenarios: SafeHtml, journal: SafeHtml, lastId: number }
+  sections?: { world: SafeHtml, scenarios: SafeHtml, journal: SafeHtml, conformance: SafeHtml, lastId: number }
 }
 
 export function renderDashboard (view: DashboardPageView): SafeHtml {
@@ -139,7 +191,7 @@ export function renderDashboard (view: DashboardPageView): SafeHtml {
   const body = html`<div id="dashboard" data-token-required="${view.tokenRequired ? 'true' : 'false'}" data-journal-rows="${JOURNAL_ROWS}">
 <h1>Emulator dashboard</h1>
 <nav class="sections" aria-label="Dashboard sections"><ul>
-<li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#scenarios">Scenarios</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
+<li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#conformance">Conformance</a></li><li><a href="#scenarios">Scenarios</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
 </ul></nav>
 <p id="status" class="muted" role="status" aria-live="polite"></p>
 <form id="token-form" class="card" ${view.tokenRequired ? '' : 'hidden'}>
@@ -160,6 +212,8 @@ export function renderDashboard (view: DashboardPageView): SafeHtml {
 </section>
 <section class="card" aria-labelledby="flow"><h2 id="flow">Flow detail</h2>
 <div id="flow-section"><p class="empty">Choose a flow id in the journal to see its hops.</p></div></section>
+<section class="card" aria-labelledby="conformance"><h2 id="conformance">Conformance</h2>
+<div id="conformance-section">${view.sections?.conformance ?? waiting}</div></section>
 <section class="card" aria-labelledby="scenarios"><h2 id="scenarios">Scenarios</h2>
 <div class="toolbar"><span class="spacer"></span><button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
 <div id="scenarios-section">${view.sections?.scenarios ?? waiting}</div></section>

@@ -87,6 +87,7 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
     { method: 'GET', url: '/_emulator/ui/sections/scenarios', status: 200 },
     { method: 'GET', url: '/_emulator/ui/sections/journal', status: 204 },
     { method: 'GET', url: '/_emulator/ui/sections/flows/flow-1', status: 200 },
+    { method: 'GET', url: '/_emulator/ui/sections/conformance', status: 200 },
     { method: 'PUT', url: '/_emulator/namespaces/ci-1', status: 201 },
     { method: 'GET', url: '/_emulator/namespaces', status: 200 },
     { method: 'DELETE', url: '/_emulator/namespaces/ci-1', status: 204 },
