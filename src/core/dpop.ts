@@ -27,11 +27,14 @@ const MAX_PROOF_LENGTH = 8192
 /** A refused proof: the description names what is wrong (each surface renders it its own way) */
 export class DpopProofError extends Error {
   readonly description: string
+  /** The proof's jti was seen before (a resource server answers that one 400: ICM r4.2) */
+  readonly replayed: boolean
 
-  constructor (description: string) {
+  constructor (description: string, options: { replayed?: boolean } = {}) {
     super(`${INVALID_DPOP_PROOF}: ${description}`)
     this.name = 'DpopProofError'
     this.description = description
+    this.replayed = options.replayed === true
   }
 }
 
@@ -165,7 +168,7 @@ export class DpopVerifier {
     const windowMs = ((iat as number) + DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const ttl = Math.max(windowMs, target.replayWindowMs ?? 0, 1000)
     if (!await this.ctx.store.add('dpopProofIds', `${jkt}\n${jti as string}`, true, ttl)) {
-      throw new DpopProofError('the DPoP proof jti was already used: sign a fresh proof for every request')
+      throw new DpopProofError('the DPoP proof jti was already used: sign a fresh proof for every request', { replayed: true })
     }
     return { jkt, jti: jti as string, ...(bodyHash === undefined ? {} : { bodyHash }) }
   }

@@ -147,6 +147,10 @@ export class NumberVerificationService {
         replayWindowMs: token.expiresAt - this.ctx.clock.now()
       })
     } catch (error) {
+      // A replayed proof is 400 (ICM r4.2 "Replay Protection Requirements"); any other bad proof 401 (RFC 9449 section 7.1)
+      if (error instanceof DpopProofError && error.replayed) {
+        throw CamaraError.standard('INVALID_ARGUMENT', release, { reason: error.description, dpopError: 'invalid_dpop_proof' })
+      }
       if (error instanceof DpopProofError) return refuse(error.description, 'invalid_dpop_proof')
       throw error
     }

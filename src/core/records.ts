@@ -95,8 +95,6 @@ export interface AccessTokenRecord {
 export interface RefreshTokenRecord {
   grantId: string
   clientId: string
-  /** Issued with a DPoP proof: a refresh must prove the same key (RFC 9449 section 5) */
-  jkt?: string
 }
 
 /** The single use of a credential: taken from the store when spent, so only one use can win */

@@ -101,7 +101,7 @@ export class TokenService {
     const proof = await this.tokenRequestProof(dpop, client)
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
-    else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg, proof)
+    else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg)
     else redeemed = { grant: this.clientCredentialsGrant(form, client, await this.ctx.flows.next()) }
     const { grant, use } = redeemed
     const narrowed = grantType === 'refresh_token' ? this.narrowScope(form, grant) : grant.scopes
@@ -175,18 +175,13 @@ export class TokenService {
     return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
   }
 
-  private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg, proof: VerifiedProof | undefined): Promise<Redeemed> {
+  private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
     const token = required(form, 'refresh_token')
     const record = await this.ctx.store.get('refreshTokens', token)
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
-    // Refused before the take: a wrong or missing proof does not spend (nor revoke) the refresh token
-    if (record.jkt !== undefined && proof === undefined) {
-      throw new OAuthError(INVALID_DPOP_PROOF, 'the refresh token is DPoP-bound: send a DPoP proof signed with the key it was issued to')
-    }
-    if (record.jkt !== undefined && proof?.jkt !== record.jkt) {
-      throw new OAuthError(INVALID_DPOP_PROOF, 'the DPoP proof key is not the one the refresh token is bound to')
-    }
+    // Not bound to a DPoP key: every client here authenticates, and RFC 9449 section 5 leaves a
+    // confidential client's refresh token unbound (a proof, if sent, binds the new access token)
     const grant = await this.ctx.store.get('grants', record.grantId)
     if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
     leg.flow = flowRefOf(grant)
@@ -341,7 +336,7 @@ export class TokenService {
       const refreshToken = nanoid(43)
       // Bound to the proof's key: the next refresh must prove it (the emulator's clients are all
       // confidential, for which RFC 9449 section 5 leaves this to the server; binding is stricter)
-      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId, ...(jkt === undefined ? {} : { jkt }) }, settings.refreshTokenTtl * 1000)
+      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId }, settings.refreshTokenTtl * 1000)
       await store.put('refreshTokenUses', refreshToken, { grantId: grant.id }, settings.refreshTokenTtl * 1000)
       response.refresh_token = refreshToken
     }

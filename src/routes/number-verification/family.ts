@@ -75,7 +75,8 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
   try {
     call = await service.authenticate(request.headers.authorization, scope, family.version, request.facts.leg, apiRequest(request))
   } catch (error) {
-    checkHeaders(request, service.releaseFor(family.version))
+    // The token may have named its client before it was refused (a missing scope, a bad proof)
+    checkHeaders(request, service.releaseFor(family.version, request.facts.leg.flow.clientId))
     throw error
   }
   request.call = call
@@ -188,7 +189,10 @@ export function apiChallenge (error: CamaraError, authorization: string | undefi
   const dpop = error.dpopError !== undefined || (authorization !== undefined && /^DPoP\s/i.test(authorization))
   if (!dpop) return bearerChallenge(error, authorization, API_REALM)
   const base = `DPoP realm="${API_REALM}", algs="${DPOP_ALGS.join(' ')}"`
-  if (error.status === 401) return `${base}, error="${error.dpopError ?? 'invalid_token'}", error_description="${challengeSafe(error.reason)}"`
+  // A 401, or the 400 of a replayed proof (ICM r4.2), names what is wrong with the proof
+  if (error.status === 401 || (error.status === 400 && error.dpopError !== undefined)) {
+    return `${base}, error="${error.dpopError ?? 'invalid_token'}", error_description="${challengeSafe(error.reason)}"`
+  }
   if (error.status === 403 && error.missingScope !== undefined) return `${base}, error="insufficient_scope", scope="${challengeSafe(error.missingScope)}"`
   return undefined
 }
