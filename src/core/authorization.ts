@@ -63,6 +63,11 @@ function echoableState (state: string | undefined): string | undefined {
   return state !== undefined && state.length <= STATE_LIMIT ? state : undefined
 }
 
+/** The device an authorization request names, as a fingerprint: what tells a retry from another user's request */
+function deviceKey (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): string {
+  return fingerprint(JSON.stringify([konera ?? null, hint ?? null, source ?? null]))
+}
+
 /** The pairwise subject identifier: stable per (client, subscriber), unlinkable across clients */
 export function pairwiseSubject (salt: string, clientId: string, msisdn: string): string {
   return createHmac('sha256', salt).update(`${clientId}\n${msisdn}`).digest('base64url')
@@ -251,11 +256,16 @@ export class AuthorizationService {
       ok: challenge !== undefined && method === 'S256',
       detail: challenge === undefined ? 'no code_challenge' : `code_challenge_method ${method ?? '(none: plain)'}`
     })
+    // PKCE protects against CSRF on its own: then state and nonce are the client's choice, and
+    // graded only for being fresh when sent (ICM r4.2 "Cross-Site Request Forgery Protection")
+    const pkce = challenge !== undefined && method === 'S256'
     const state = value('state')
-    observe(leg, state === undefined ? { rule: 'state', ok: false, detail: 'no state' } : { rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint(state) })
+    if (state !== undefined) observe(leg, { rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint(state) })
+    else if (!pkce) observe(leg, { rule: 'state', ok: false, detail: 'no state, and no PKCE' })
     if (scope.openid) {
       const nonce = value('nonce')
-      observe(leg, nonce === undefined ? { rule: 'nonce', ok: false, detail: 'no nonce' } : { rule: 'nonce', ok: true, detail: 'the same nonce', fresh: fingerprint(nonce) })
+      if (nonce !== undefined) observe(leg, { rule: 'nonce', ok: true, detail: 'the same nonce', fresh: fingerprint(nonce) })
+      else if (!pkce) observe(leg, { rule: 'nonce', ok: false, detail: 'no nonce, and no PKCE' })
     }
   }
 
@@ -297,9 +307,11 @@ export class AuthorizationService {
     const { client: _client, ...request } = this.validate(parameters)
     const redirect = { redirectUri: request.redirectUri, state: request.state }
     leg.flow = { clientId: request.clientId }
+    const device = deviceKey(request.konera, request.loginHint, gatewaySource)
+    observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'attempt', device } })
     const operator = this.routeToOperator(request.konera, request.loginHint, gatewaySource)
     if (operator === undefined) {
-      observe(leg, { rule: 'no-retry-loop', ok: true })
+      observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device } })
       throw new AuthorizeError(request.prompt.includes('none') ? 'login_required' : 'access_denied',
         'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)',
         redirect)
@@ -433,7 +445,7 @@ export class AuthorizationService {
     if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
     await this.ctx.legs.wait(decision)
     if (identification.outcome === 'failed') {
-      observe(leg, { rule: 'no-retry-loop', ok: true })
+      observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: deviceKey(pending.konera, pending.loginHint, pending.gatewaySource) } })
       throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason, redirect)
     }
     const grant = await this.recordGrant(pending, identification)

@@ -23,26 +23,34 @@ export const CONFORMANCE_RULES = [
     source: 'CAMARA Number Verification 2.1.0 (r3.2), info.description "The Authentication Request"'
   },
   { id: 'pkce', title: 'PKCE with S256 on every authorization request', source: `${ICM} "Cross-Site Request Forgery Protection"; RFC 9700 section 2.1.1` },
-  { id: 'state', title: 'a state is sent, a fresh one per authorization request', source: 'RFC 6749 section 10.12; RFC 9700 section 4.7' },
-  { id: 'nonce', title: 'an OpenID request sends a nonce, a fresh one per request', source: `OpenID Connect Core 1.0 section 3.1.2.1; ${ICM} "Cross-Site Request Forgery Protection"` },
+  {
+    id: 'state',
+    title: 'a state, fresh per authorization request; required without PKCE',
+    source: `RFC 6749 section 10.12; RFC 9700 section 4.7.1; ${ICM} "Cross-Site Request Forgery Protection"`
+  },
+  {
+    id: 'nonce',
+    title: 'an OpenID request\'s nonce, fresh per request; required without PKCE',
+    source: `OpenID Connect Core 1.0 section 3.1.2.1; ${ICM} "Cross-Site Request Forgery Protection"`
+  },
   { id: 'private-key-jwt', title: 'the client authenticates with private_key_jwt, not a shared secret', source: `${ICM} "Client Authentication"` },
   { id: 'assertion-lifetime', title: 'client assertions live at most 300 s (exp - iat) and carry iat', source: `${ICM} "Client Authentication"` },
   { id: 'assertion-jti', title: 'each client assertion has a jti of its own', source: 'RFC 7523 section 3; OpenID Connect Core 1.0 section 9' },
   { id: 'redirect-uri', title: 'redirect_uri is exactly a registered one, and the same at the token endpoint', source: 'RFC 9700 section 4.1.3; RFC 6749 section 4.1.3' },
-  { id: 'code-once', title: 'an authorization code is redeemed once, before it expires', source: 'RFC 6749 sections 4.1.2 and 10.5' },
+  { id: 'code-once', title: 'an authorization code is redeemed once', source: 'RFC 6749 sections 4.1.2 and 10.5' },
   { id: 'token-single-use', title: 'a Number Verification access token serves one API call', source: `${NV_WIP}: single-use token` },
   { id: 'token-age', title: 'a Number Verification access token is used within 300 s of its issue', source: `${NV_WIP}: short-lived expiration` },
   { id: 'no-refresh', title: 'no refresh grant for Number Verification scopes', source: `${NV_WIP}: no refresh tokens; ${ICM} "Refresh Token Usage"` },
   {
     id: 'x-correlator',
-    title: 'API calls send an x-correlator that keeps the pattern',
+    title: 'an x-correlator, when sent, keeps the release\'s pattern',
     source: 'CAMARA Commonalities 0.6, CAMARA_API_Design_Guide.md "Correlation ID" (x-correlator)'
   },
   { id: 'operation-scope', title: 'the access token carries the scope of the operation called', source: 'CAMARA Number Verification, securitySchemes openId scopes; RFC 6750 section 3.1' },
   { id: 'declared-properties', title: 'request bodies carry only the properties their schema declares', source: 'CAMARA Commonalities 0.8, CAMARA_API_Design_Guide.md (additionalProperties)' },
   {
     id: 'no-retry-loop',
-    title: 'after login_required or access_denied the client does not retry in a loop (at most 2 new requests within 60 s)',
+    title: 'after login_required or access_denied the client does not retry in a loop (at most 2 new requests for the device within 60 s)',
     source: `${ICM} Appendix A "Authentication Error Response"; CAMARA Number Verification 2.1.0 "no user interaction"`
   },
   { id: 'hashed-case', title: 'hashedPhoneNumber is a SHA-256 hex digest in one letter case', source: 'CAMARA Number Verification 2.1.0, hashedPhoneNumber ^[a-fA-F0-9]{64}$' }
@@ -61,6 +69,11 @@ export interface Check {
    * the report fails a second request of the client with the same one
    */
   fresh?: string
+  /**
+   * no-retry-loop: an authorization request for a device (`attempt`), or a refusal of one
+   * (`refusal`), with a fingerprint of the device as the request named it
+   */
+  retry?: { kind: 'attempt' | 'refusal', device: string }
 }
 
 /** Records a check on the request's leg (a leg without the list gets one) */
@@ -158,7 +171,7 @@ export function gradeClient (entries: readonly GradedEntry[], clientId: string, 
         seen.set(key, entry.id)
       }
       if (check.rule === 'no-retry-loop') {
-        gradeRetries(entry, own, record)
+        if (check.retry?.kind === 'refusal') gradeRetries(entry, check.retry.device, own, record)
         continue
       }
       record(entry, check.rule, check.ok, check.detail)
@@ -169,13 +182,16 @@ export function gradeClient (entries: readonly GradedEntry[], clientId: string, 
   return { clientId, ...(flowId === undefined ? {} : { flowId }), verdict, requests: own.length, rules, notGraded: NOT_GRADED }
 }
 
-/** A refusal the client must not answer with a burst of new authorization requests */
+/**
+ * A refusal the client must not answer with a burst of new authorization requests for the same
+ * device (requests for other devices, e.g. other users of a backend, are not retries)
+ */
 function gradeRetries (
-  refusal: GradedEntry, own: readonly GradedEntry[], record: (entry: GradedEntry, rule: RuleId, ok: boolean, detail: string) => void
+  refusal: GradedEntry, device: string, own: readonly GradedEntry[], record: (entry: GradedEntry, rule: RuleId, ok: boolean, detail: string) => void
 ): void {
   const at = Date.parse(refusal.time)
-  const retries = own.filter((entry) => entry.operation === 'authorize' && entry.id > refusal.id &&
-    Date.parse(entry.time) - at <= RETRY_WINDOW_MS).length
+  const retries = own.filter((entry) => entry.id > refusal.id && Date.parse(entry.time) - at <= RETRY_WINDOW_MS &&
+    (entry.checks ?? []).some((check) => check.retry?.kind === 'attempt' && check.retry.device === device)).length
   record(refusal, 'no-retry-loop', retries <= RETRIES_ALLOWED,
     `${retries} new authorization requests within ${RETRY_WINDOW_MS / 1000} s of this refusal`)
 }

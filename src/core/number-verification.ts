@@ -71,6 +71,15 @@ export class NumberVerificationService {
   }
 
   /**
+   * Files a call refused before its token was checked (a malformed header) under the token's flow
+   * and client, as far as the token names them: nothing is checked or spent
+   */
+  async attribute (authorization: string | undefined, leg: Leg): Promise<void> {
+    const token = authorization === undefined ? undefined : AUTHORIZATION.exec(authorization)?.[2]
+    await this.tokens.resolveAccessToken(token, leg)
+  }
+
+  /**
    * The release a family speaks for a client: /v1 and /vwip have one; /v2 the client's
    * numberVerificationRelease, else --nv-v2-release. Without a client (no token yet), the latter.
    */

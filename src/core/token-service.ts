@@ -156,7 +156,8 @@ export class TokenService {
     const replayed = 'authorization code was already used; the tokens issued with it are revoked'
     // A code already spent is a replay whoever sends it: RFC 6749 section 4.1.2 revokes the grant
     if (await this.ctx.store.get('codeUses', code) === undefined) {
-      observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed again' })
+      // Another client's replay is not this client's doing (the entry is filed under the code's flow)
+      if (record.clientId === client.clientId) observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed again' })
       if (grant !== undefined) await this.revoke(grant, 'authorization code replayed')
       throw new OAuthError('invalid_grant', replayed)
     }

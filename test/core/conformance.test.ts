@@ -82,14 +82,18 @@ t.test('fresh values: a second use by the same client fails, naming the first en
   t.equal(rule(gradeClient([first, other, again], 'other'), 'state').status, 'pass', 'another client\'s value is not this one\'s')
 })
 
-t.test('no-retry-loop: more than 2 authorization requests within 60 s of a refusal', async (t) => {
+t.test('no-retry-loop: more than 2 authorization requests for the device within 60 s of a refusal', async (t) => {
   const at = (ms: number): string => new Date(Date.UTC(2026, 10, 25, 13, 0, 0) + ms).toISOString()
-  const refusal = entry([{ rule: 'no-retry-loop', ok: true }], { operation: 'operator', time: at(0) })
-  const retry = (ms: number): GradedEntry => entry([], { operation: 'authorize', time: at(ms) })
-  t.equal(rule(gradeClient([refusal, retry(1000), retry(2000)], 'app'), 'no-retry-loop').status, 'pass')
-  t.equal(rule(gradeClient([refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS + 1)], 'app'), 'no-retry-loop').status, 'pass',
-    'one after the window is a new attempt')
-  const looped = rule(gradeClient([refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS)], 'app'), 'no-retry-loop')
+  const refusal = entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: 'd1' } }], { operation: 'operator', time: at(0) })
+  const retry = (ms: number, device = 'd1'): GradedEntry =>
+    entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'attempt', device } }], { operation: 'authorize', time: at(ms) })
+  const graded = (...entries: GradedEntry[]): ReturnType<typeof rule> => rule(gradeClient(entries, 'app'), 'no-retry-loop')
+  t.equal(graded(refusal, retry(1000), retry(2000)).status, 'pass')
+  t.equal(graded(refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS + 1)).status, 'pass', 'one after the window is a new attempt')
+  t.equal(graded(refusal, retry(1000), retry(2000), retry(3000, 'd2'), retry(4000, 'd3')).status, 'pass',
+    'requests for other devices (other users) are not retries')
+  t.equal(graded(retry(0), retry(1)).status, 'not-seen', 'attempts alone grade nothing')
+  const looped = graded(refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS))
   t.equal(looped.status, 'fail')
   t.equal(looped.failures[0]?.detail, '3 new authorization requests within 60 s of this refusal')
 })

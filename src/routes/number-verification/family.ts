@@ -65,6 +65,7 @@ export function authorizeCall (scope: string, family: PathFamily): (request: Fas
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
   if (request.correlatorProblem !== undefined) {
     observe(request.facts.leg, { rule: 'x-correlator', ok: false, detail: request.correlatorProblem })
+    await request.emulator.numberVerification.attribute(request.headers.authorization, request.facts.leg)
     throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: ${request.correlatorProblem}`)
   }
   const service = request.emulator.numberVerification
@@ -107,10 +108,8 @@ export async function checkBodyBinding (request: FastifyRequest): Promise<void> 
 function checkHeaders (request: FastifyRequest, release: NvRelease): void {
   const pattern = RELEASE_RULES[release].correlatorPattern
   const value = request.headers['x-correlator']
-  const aggregatorId = request.headers['x-correlation-id']
-  observe(request.facts.leg, value === undefined && aggregatorId === undefined
-    ? { rule: 'x-correlator', ok: false, detail: 'no x-correlator' }
-    : { rule: 'x-correlator', ok: typeof value !== 'string' || pattern.test(value), detail: `x-correlator must match ${pattern.source}` })
+  // Optional in every release: graded only when sent
+  if (typeof value === 'string') observe(request.facts.leg, { rule: 'x-correlator', ok: pattern.test(value), detail: `x-correlator must match ${pattern.source}` })
   if (typeof value === 'string' && !pattern.test(value)) {
     // Echoed all the same: it keeps Commonalities' pattern, which chose it before the release was known
     throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: x-correlator must match ${pattern.source} (Number Verification ${release})`)

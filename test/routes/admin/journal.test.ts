@@ -37,7 +37,7 @@ t.test('a full flow is four entries sharing one flow id, with client, subscriber
   ].map((entry) => ({ ...entry })))
   // What each request showed of the client (GET /_emulator/clients/{id}/report grades them)
   t.strictSame(entries.map((entry) => (entry.checks ?? []).map((check) => `${check.rule}:${check.ok ? 'ok' : 'broken'}`)), [
-    ['redirect-uri:ok', 'purpose:ok', 'prompt-none:broken', 'pkce:broken', 'state:ok', 'nonce:broken'],
+    ['redirect-uri:ok', 'purpose:ok', 'prompt-none:broken', 'pkce:broken', 'state:ok', 'nonce:broken', 'no-retry-loop:ok'],
     [],
     ['private-key-jwt:broken', 'redirect-uri:ok', 'code-once:ok'],
     ['token-age:ok', 'operation-scope:ok', 'x-correlator:ok', 'declared-properties:ok', 'token-single-use:ok']

@@ -250,6 +250,9 @@ t.test('/v2 in 2.0.0: the narrower x-correlator pattern, by the flag or by the c
       'demo-app speaks 2.1.0')
     t.equal((await postVerify(app, v2, { payload: { phoneNumber: SEED_MSISDN }, headers: colon })).statusCode, 401,
       'without a token, the server\'s release: the header is fine, the token is missing')
+    const scopeless = await token(app, { clientId: 'legacy-app', clientSecret: 'legacy-secret', scope: SHARE_ONLY_SCOPE })
+    // A token refused for its scope still named its client: the header is checked in 2.0.0 first
+    assertCamaraError(t, await postVerify(app, v2, { token: scopeless, payload: { phoneNumber: SEED_MSISDN }, headers: colon }), refused)
     const bySms = await postVerify(app, v2, {
       token: await token(app, { clientId: 'legacy-app', clientSecret: 'legacy-secret', konera: SMS_OTP_KONERA }),
       payload: { phoneNumber: SEED_MSISDN }
