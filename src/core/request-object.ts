@@ -13,8 +13,11 @@ export const INVALID_REQUEST_OBJECT = 'invalid_request_object'
 export const MAX_REQUEST_OBJECT_LIFETIME_S = MAX_ASSERTION_LIFETIME_S
 /** Clock difference between client and emulator allowed on the object's times: the client assertions' */
 export const REQUEST_OBJECT_CLOCK_TOLERANCE_S = CLOCK_TOLERANCE_S
-/** The `typ` values a request object may declare (RFC 9101 section 10.8); absent is accepted too */
-const REQUEST_OBJECT_TYPES = ['oauth-authz-req+jwt', 'jwt']
+/**
+ * The `typ` values a request object may declare (RFC 9101 section 10.8), also with the
+ * `application/` prefix RFC 7515 section 4.1.9 lets senders keep; absent is accepted too
+ */
+const REQUEST_OBJECT_TYPES = ['oauth-authz-req+jwt', 'jwt', 'application/oauth-authz-req+jwt', 'application/jwt']
 /** Claims about the JWT itself, not authorization parameters */
 const JWT_CLAIMS = new Set(['iss', 'aud', 'iat', 'exp', 'nbf', 'jti', 'sub'])
 /** Parameters OpenID Connect gives a JSON type other than string inside a request object (OIDC Core 6.1) */
@@ -44,7 +47,7 @@ export class RequestObjects {
 
   /**
    * Checks the object's signature against the client's JWKS and its claims: iss the client, aud
-   * this issuer alone, iat, exp and jti present, a lifetime of at most 300 s, iat not ahead. Any
+   * this server alone (its authorization endpoint, as ICM recommends, or its issuer), iat, exp and jti present, a lifetime of at most 300 s, iat not ahead. Any
    * failure is invalid_request_object, redirected to `target` (the client and redirect_uri are
    * trusted by then; the state is the query's, since the object's cannot be).
    */
@@ -65,8 +68,10 @@ export class RequestObjects {
     const parts = jwt.split('.').length
     if (parts === 5) fail('request is not a signed JWT (compact JWS): encrypted request objects are not supported')
     if (parts !== 3) fail('request is not a signed JWT (compact JWS)')
-    if (header.typ !== undefined && !REQUEST_OBJECT_TYPES.includes(header.typ.toLowerCase())) {
-      fail(`request object typ "${header.typ}" is not a request object's (use oauth-authz-req+jwt, or none)`)
+    // jose does not check the header's types: a typ that is no string is refused, not a crash
+    const typ: unknown = header.typ
+    if (typ !== undefined && (typeof typ !== 'string' || !REQUEST_OBJECT_TYPES.includes(typ.toLowerCase()))) {
+      fail(`request object typ ${JSON.stringify(typ)} is not a request object's (use oauth-authz-req+jwt, or none)`)
     }
 
     const issuer = this.ctx.urls.issuer
@@ -75,7 +80,8 @@ export class RequestObjects {
       ({ payload } = await jwtVerify(jwt, clientKeySet(client), {
         algorithms: [...SIGNING_ALGS],
         issuer: client.clientId,
-        audience: issuer,
+        // ICM r4.2 recommends the authorization endpoint's URL and allows the issuer
+        audience: [this.ctx.urls.authorizationEndpoint, issuer],
         requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
         currentDate: new Date(this.ctx.clock.now()),
         clockTolerance: REQUEST_OBJECT_CLOCK_TOLERANCE_S
@@ -97,7 +103,7 @@ export class RequestObjects {
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (audiences.length !== 1) {
-      fail(`request object aud must be this server alone (${issuer}), not ${audiences.length} values`)
+      fail(`request object aud must be this server alone (${this.ctx.urls.authorizationEndpoint} or ${issuer}), not ${audiences.length} values`)
     }
     if (typeof payload.jti !== 'string' || payload.jti === '') fail('request object jti must be a non-empty string')
     return { clientId: client.clientId, jti: payload.jti as string, exp, parameters: parametersOf(payload, fail) }

@@ -53,7 +53,7 @@ function objectParameters (): JWTPayload {
 
 /** A request object for demo-app-jwt valid at START; `claims` replace or (undefined) drop claims */
 async function requestObject (
-  claims: JWTPayload = {}, options: { key?: CryptoKey, kid?: string, alg?: string, typ?: string } = {}
+  claims: JWTPayload = {}, options: { key?: CryptoKey, kid?: string, alg?: string, typ?: unknown } = {}
 ): Promise<string> {
   const payload: JWTPayload = {
     iss: CLIENT,
@@ -71,7 +71,7 @@ async function requestObject (
     .setProtectedHeader({
       alg: options.alg ?? 'ES256',
       kid: options.kid ?? 'demo-app-jwt-es256',
-      ...(options.typ === undefined ? {} : { typ: options.typ })
+      ...(options.typ === undefined ? {} : { typ: options.typ as string })
     })
     .sign(options.key ?? await demoJwtKey())
 }
@@ -206,9 +206,14 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
       expected: invalid('request object rejected: claim "aud" is invalid (unexpected "aud" claim value)')
     },
     {
+      name: 'a typ that is no string',
+      query: async () => queryWith(await requestObject({}, { typ: 5 })),
+      expected: invalid('request object typ 5 is not a request object\'s (use oauth-authz-req+jwt, or none)')
+    },
+    {
       name: 'an audience beside this server',
       query: async () => queryWith(await requestObject({ aud: [ISSUER, 'https://other.example'] })),
-      expected: invalid(`request object aud must be this server alone (${ISSUER}), not 2 values`)
+      expected: invalid(`request object aud must be this server alone (${ISSUER}/authorize or ${ISSUER}), not 2 values`)
     },
     {
       name: 'a lifetime over 300 s',
@@ -280,14 +285,21 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
     t.equal(early.pending.state, OBJECT_STATE)
   })
 
+  t.test('the authorization endpoint as aud (ICM r4.2 recommends it), and typ with its application/ prefix', async (t) => {
+    const endpoint = await emulator.authorization.start(queryWith(await requestObject({ aud: `${ISSUER}/authorize` })), SEED_IPV4)
+    t.equal(endpoint.pending.state, OBJECT_STATE)
+    const prefixed = await emulator.authorization.start(queryWith(await requestObject({}, { typ: 'application/oauth-authz-req+jwt' })), SEED_IPV4)
+    t.equal(prefixed.pending.state, OBJECT_STATE)
+  })
+
   t.test('an unknown client or redirect_uri gets a page, never a redirect', async (t) => {
     t.strictSame(await refusal(queryWith('not-a-jwt', { client_id: 'nobody' })),
       { error: 'unauthorized_client', description: 'client_id "nobody" is not registered', location: undefined })
     t.strictSame(await refusal(queryWith(await requestObject(), { redirect_uri: undefined })),
       { error: 'invalid_request', description: 'redirect_uri is required', location: undefined }, 'redirect_uri only in the object')
   })
-  t.test('no refused object spent its jti (the two accepted did)', async (t) => {
-    t.equal((await emulator.ctx.store.sizes()).requestObjectIds, 2)
+  t.test('no refused object spent its jti (the four accepted did)', async (t) => {
+    t.equal((await emulator.ctx.store.sizes()).requestObjectIds, 4)
   })
 })
 
