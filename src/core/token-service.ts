@@ -9,6 +9,7 @@ import { DpopProofError, DpopVerifier, INVALID_DPOP_PROOF, requiresDpop, type Ve
 import { OAuthError } from './errors.js'
 import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
+import type { OperatorTokenService } from './operator-tokens.js'
 import { newLeg, type Leg } from './legs.js'
 import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
@@ -78,10 +79,13 @@ export class TokenService {
   private readonly keys: KeyRing
   readonly clients: ClientAuthenticator
   readonly dpop: DpopVerifier
+  /** The operator tokens the JWT-bearer grant redeems */
+  private readonly operatorTokens: OperatorTokenService
 
-  constructor (ctx: CoreContext, keys: KeyRing) {
+  constructor (ctx: CoreContext, keys: KeyRing, operatorTokens: OperatorTokenService) {
     this.ctx = ctx
     this.keys = keys
+    this.operatorTokens = operatorTokens
     this.clients = new ClientAuthenticator(ctx)
     this.dpop = new DpopVerifier(ctx)
   }

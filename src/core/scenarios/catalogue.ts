@@ -122,6 +122,12 @@ export const CATALOGUE: readonly Scenario[] = deepFreeze([
     effects: { error: { oauth: { error: 'invalid_grant', description: 'The authorization code is invalid or expired.' } } }
   },
   {
+    name: 'entitlement-server-unavailable',
+    description: 'the operator\'s entitlement server (TS.43, emulated) answers 503 temporarily_unavailable: no operator token',
+    match: { operations: ['operator-token'] },
+    effects: { error: { oauth: { error: 'temporarily_unavailable', description: 'The operator\'s entitlement server is unavailable.' } } }
+  },
+  {
     name: 'connection-reset',
     description: 'verify / share: the connection is reset (ECONNRESET) without any answer',
     match: { operations: API },

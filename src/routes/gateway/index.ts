@@ -73,7 +73,7 @@ function describeFormProblem (problem: { instancePath: string, keyword: string, 
 }
 
 /** A stalled body, in OAuth's words */
-function oauthTimeoutError (_request: unknown, text: string): Error {
+export function oauthTimeoutError (_request: unknown, text: string): Error {
   return new OAuthError('invalid_request', text, { statusCode: 408 })
 }
 
