@@ -10,6 +10,7 @@ import { OAuthError } from './errors.js'
 import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
 import type { OperatorTokenService } from './operator-tokens.js'
+import { JWT_BEARER_GRANT, JwtBearerGrant } from './jwt-bearer.js'
 import { newLeg, type Leg } from './legs.js'
 import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
@@ -54,7 +55,7 @@ export interface MintRequest {
   scenarios?: string[]
 }
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT]
 
 /** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
 export function pkceS256 (verifier: string): string {
@@ -81,12 +82,14 @@ export class TokenService {
   readonly dpop: DpopVerifier
   /** The operator tokens the JWT-bearer grant redeems */
   private readonly operatorTokens: OperatorTokenService
+  private readonly jwtBearerGrant: JwtBearerGrant
 
   constructor (ctx: CoreContext, keys: KeyRing, operatorTokens: OperatorTokenService) {
     this.ctx = ctx
     this.keys = keys
     this.operatorTokens = operatorTokens
     this.clients = new ClientAuthenticator(ctx)
+    this.jwtBearerGrant = new JwtBearerGrant(ctx, this.clients, operatorTokens)
     this.dpop = new DpopVerifier(ctx)
   }
 
@@ -100,6 +103,7 @@ export class TokenService {
   async token (form: Form, authorization: string | undefined, leg: Leg = newLeg(), dpop?: string | string[]): Promise<TokenOutcome> {
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
+    if (grantType === JWT_BEARER_GRANT) return await this.jwtBearer(form, authorization, leg, dpop)
     const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
     const proof = await this.tokenRequestProof(dpop, client)
@@ -128,6 +132,30 @@ export class TokenService {
     }
     const response = await this.issue(issuedFor, narrowed, client, grantType, proof?.jkt)
     return { response, client, grant: issuedFor }
+  }
+
+  /**
+   * The JWT-bearer grant (RFC 7523) in the flow sequence: the client and the assertion validated
+   * (an operator token's checks too, without spending it), the scenarios decided (an injected
+   * error leaves the operator token usable), the operator token taken (of N parallel redemptions
+   * one wins), the latency, then the grant and its access token: no refresh token, no id_token.
+   */
+  private async jwtBearer (form: Form, authorization: string | undefined, leg: Leg, dpop: string | string[] | undefined): Promise<TokenOutcome> {
+    const { client, grant, operatorToken } = await this.jwtBearerGrant.validate(form, authorization, leg)
+    const proof = await this.tokenRequestProof(dpop, client)
+    leg.flow = flowRefOf(grant)
+    await this.refuseAtGrantCap()
+    const decision = await this.ctx.legs.decide(leg, { operation: 'token' })
+    await this.ctx.legs.failIfInjected(decision)
+    if (operatorToken !== undefined) {
+      const won = await this.operatorTokens.spend(operatorToken.token)
+      observe(leg, { rule: 'operator-token-once', ok: won, detail: 'the operator token was redeemed twice at once' })
+      if (!won) throw new OAuthError('invalid_grant', 'assertion sub: the operator token was already used')
+    }
+    await this.ctx.legs.wait(decision)
+    await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
+    const response = await this.issue(grant, grant.scopes, client, JWT_BEARER_GRANT, proof?.jkt)
+    return { response, client, grant }
   }
 
   /**

@@ -19,7 +19,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/token', {
     schema: {
       summary: 'Token endpoint',
-      description: 'authorization_code (with PKCE), refresh_token (rotating) and client_credentials grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
+      description: 'authorization_code (with PKCE), refresh_token (rotating), client_credentials and jwt-bearer (RFC 7523: sub=operatortoken:<token> or a trusted client\'s tel:+E164, no refresh token) grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
       tags: ['gateway'],
       consumes: [FORM],
       body: TokenRequestSchema,
