@@ -140,7 +140,7 @@ export interface CibaRequest {
   expiresAt: number
   /** Milliseconds since the epoch: authorization_pending until then */
   decidesAt: number
-  decision: { outcome: 'approved' } | { outcome: 'denied', error: string, description: string } | { outcome: 'never' }
+  decision: { outcome: 'approved' } | { outcome: 'denied', error: string, description: string, status: number } | { outcome: 'never' }
   /** Scenarios that shaped the decision, for the journal */
   decidedBy: string[]
   createdAt: number

@@ -11,6 +11,7 @@ import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
 import type { OperatorTokenService } from './operator-tokens.js'
 import { JWT_BEARER_GRANT, JwtBearerGrant } from './jwt-bearer.js'
+import { ALREADY_REDEEMED, BackchannelAuthentication, CIBA_GRANT } from './ciba.js'
 import { newLeg, type Leg } from './legs.js'
 import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
@@ -55,7 +56,7 @@ export interface MintRequest {
   scenarios?: string[]
 }
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT]
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT, CIBA_GRANT]
 
 /** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
 export function pkceS256 (verifier: string): string {
@@ -83,6 +84,8 @@ export class TokenService {
   /** The operator tokens the JWT-bearer grant redeems */
   private readonly operatorTokens: OperatorTokenService
   private readonly jwtBearerGrant: JwtBearerGrant
+  /** CIBA's bc-authorize, and the requests the ciba grant redeems */
+  readonly backchannel: BackchannelAuthentication
 
   constructor (ctx: CoreContext, keys: KeyRing, operatorTokens: OperatorTokenService) {
     this.ctx = ctx
@@ -90,6 +93,7 @@ export class TokenService {
     this.operatorTokens = operatorTokens
     this.clients = new ClientAuthenticator(ctx)
     this.jwtBearerGrant = new JwtBearerGrant(ctx, this.clients, operatorTokens)
+    this.backchannel = new BackchannelAuthentication(ctx, this.clients, operatorTokens)
     this.dpop = new DpopVerifier(ctx)
   }
 
@@ -107,6 +111,7 @@ export class TokenService {
     const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
     const proof = await this.tokenRequestProof(dpop, client)
+    if (grantType === CIBA_GRANT) return await this.cibaGrant(form, client, leg, proof)
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
     else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg, proof)
@@ -155,6 +160,28 @@ export class TokenService {
     await this.ctx.legs.wait(decision)
     await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
     const response = await this.issue(grant, grant.scopes, client, JWT_BEARER_GRANT, proof?.jkt)
+    return { response, client, grant }
+  }
+
+  /**
+   * The ciba grant (CIBA Core section 10.1) in the flow sequence: the request found for this
+   * client and unexpired, the scenarios decided (an injected error is no poll), the poll answered
+   * (slow_down, authorization_pending, access_denied) until the operator approved, the request's
+   * single redemption taken (of N parallel polls one wins; a later one is invalid_grant), the
+   * latency, then the grant and its tokens (an id_token with the amr, a refresh token with
+   * offline_access).
+   */
+  private async cibaGrant (form: Form, client: AuthenticatedClient, leg: Leg, proof: VerifiedProof | undefined): Promise<TokenOutcome> {
+    const request = await this.backchannel.find(form, client, leg)
+    const decision = await this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: request.flowScenarios })
+    await this.ctx.legs.failIfInjected(decision)
+    await this.backchannel.poll(request)
+    await this.refuseAtGrantCap()
+    if (!await this.backchannel.spend(request)) throw new OAuthError('invalid_grant', ALREADY_REDEEMED)
+    await this.ctx.legs.wait(decision)
+    const grant = this.backchannel.grantOf(request)
+    await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
+    const response = await this.issue(grant, grant.scopes, client, CIBA_GRANT, proof?.jkt)
     return { response, client, grant }
   }
 

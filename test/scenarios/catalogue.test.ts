@@ -42,7 +42,7 @@ const TOKEN_ERRORS: Record<string, { status: number, error: string, description:
  * The SIM-based authentication legs' scenarios, proven with their legs: test/routes/operator/operator-token.test.ts
  * (the entitlement server) and test/routes/gateway/ciba.test.ts (bc-authorize and the operator's decision)
  */
-const COVERED_WITH_SIM_LEGS = ['entitlement-server-unavailable']
+const COVERED_WITH_SIM_LEGS = ['entitlement-server-unavailable', 'ciba-slow-operator', 'ciba-device-never-answers', 'ciba-consent-denied', 'ciba-unknown-user']
 
 /** The scenarios each test below proves, so a new catalogue entry without a test fails here */
 const COVERED_HERE = [...COVERED_WITH_SIM_LEGS,
