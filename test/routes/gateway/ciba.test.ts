@@ -176,3 +176,27 @@ t.test('private_key_jwt with the issuer or bc-authorize as audience', async (t) 
     t.equal(res.statusCode, 200, aud)
   }
 })
+
+t.test('camara-strict: bc-authorize requires private_key_jwt, and the NV token serves one call', async (t) => {
+  const { app, clock } = await buildTestApp(t, { profile: 'camara-strict' })
+  const secret = await bcAuthorize(app, `tel:${WIFI_MSISDN}`)
+  t.equal(secret.statusCode, 401)
+  t.strictSame(secret.json(), { error: 'invalid_client', error_description: 'the camara-strict profile requires private_key_jwt client authentication' })
+  const { clientAssertion } = await import('./sim-based.js')
+  const jwtAuth = async (): Promise<Record<string, string>> => ({
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await clientAssertion(clock, ISSUER)
+  })
+  const accepted = await postForm(app, BC_AUTHORIZE_PATH, { ...await jwtAuth(), scope: SCOPE, login_hint: `operatortoken:${await operatorToken(app)}` })
+  const tokens = (await poll(app, accepted.json<{ auth_req_id: string }>().auth_req_id, await jwtAuth())).json<Tokens>()
+  t.equal(tokens.expires_in, 300)
+  t.equal((await verifyV2(app, tokens.access_token, WIFI_MSISDN)).statusCode, 200)
+  t.equal((await verifyV2(app, tokens.access_token, WIFI_MSISDN)).statusCode, 401)
+})
+
+t.test('the OpenAPI document describes the SIM-based legs', async (t) => {
+  const { app } = await buildTestApp(t)
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { summary?: string }>> }>()
+  t.match(doc.paths['/camara/api/auth/v1/bc-authorize']?.post?.summary, /CIBA backchannel authentication endpoint/)
+  t.match(doc.paths['/operators/{operatorId}/operator-token']?.post?.summary, /TS\.43 entitlement server/)
+  t.match(doc.paths['/_emulator/operator-tokens']?.post?.summary, /Mint an operator token/)
+})
