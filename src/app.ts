@@ -121,6 +121,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       maxPending: config.maxPending,
       maxGrants: config.maxGrants,
       userScenarios: config.userScenarios,
+      operatorTokenLoginHint: config.operatorTokenLoginHint,
       nvV2Release: config.nvV2Release
     }
   })

@@ -36,6 +36,8 @@ export interface CoreSettings {
   cibaInterval: number
   /** CIBA: seconds an auth_req_id lives (the bc-authorize answer's expires_in) */
   cibaExpiresIn: number
+  /** The authorization code flow takes login_hint=operatortoken: (--operator-token-login-hint) */
+  operatorTokenLoginHint: boolean
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -53,7 +55,8 @@ export const defaultCoreSettings: CoreSettings = {
   userScenarios: true,
   nvV2Release: DEFAULT_V2_RELEASE,
   cibaInterval: 5,
-  cibaExpiresIn: 120
+  cibaExpiresIn: 120,
+  operatorTokenLoginHint: false
 }
 
 export interface CoreContext {

@@ -102,8 +102,8 @@ export class Emulator {
       urls: options.urls ?? new EmulatorUrls(options.publicUrl),
       directory
     }
-    this.authorization = new AuthorizationService(this.ctx)
     this.operatorTokens = new OperatorTokenService(this.ctx)
+    this.authorization = new AuthorizationService(this.ctx, this.operatorTokens)
     this.tokens = new TokenService(this.ctx, this.keys, this.operatorTokens)
     this.numberVerification = new NumberVerificationService(this.ctx, this.tokens)
     this.journal = new Journal({ clock, seed: this.random.seed })
