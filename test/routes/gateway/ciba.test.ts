@@ -110,6 +110,9 @@ t.test('offline_access gets a refresh token (ICM allows it for CIBA)', async (t)
 
 t.test('bc-authorize errors as ICM r4.2 Appendix A lists them', async (t) => {
   const { app } = await buildTestApp(t)
+  app.emulator.changeFixtures('test', (current) => ({
+    ...current, clients: current.clients.map(({ backendGrants, ...c }) => c.clientId === 'demo-web' ? c : { ...c, ...(backendGrants === undefined ? {} : { backendGrants }) })
+  }))
   const otherAppsToken = await operatorToken(app, WIFI_MSISDN, 'demo-app-jwt')
   const cases: Array<[string, () => ReturnType<typeof bcAuthorize>, number, string, string]> = [
     ['no login_hint', async () => await bcAuthorize(app, undefined), 400, 'invalid_request', 'login_hint is required (tel:+E164, ipport:IP[:port] or operatortoken:<token>)'],
