@@ -70,3 +70,34 @@ t.test('the control API mints a token, with its own lifetime, by the same rules'
   const unknown = await app.inject({ method: 'POST', url: '/_emulator/operator-tokens', payload: { clientId: 'demo-app-jwt', msisdn: '+34999999999' } })
   t.strictSame(unknown.json(), { status: 400, code: 'INVALID_ARGUMENT', message: 'no subscriber +34999999999' })
 })
+
+t.test('--max-pending bounds the operator tokens the store keeps', async (t) => {
+  const { app } = await buildTestApp(t, { maxPending: 1 })
+  t.equal((await app.inject({ method: 'POST', url: PATH, payload: { client_id: 'demo-app-jwt', msisdn: '+34600000002' } })).statusCode, 200)
+  const full = await app.inject({ method: 'POST', url: PATH, payload: { client_id: 'demo-app-jwt', msisdn: '+34600000002' } })
+  t.equal(full.statusCode, 503)
+  t.strictSame(full.json(), { error: 'temporarily_unavailable', error_description: 'this emulator keeps at most 1 operator tokens (--max-pending); try again once some have expired' })
+})
+
+t.test('a namespace\'s entitlement server issues tokens for its own world only', async (t) => {
+  const { app } = await buildTestApp(t)
+  t.equal((await app.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-1' })).statusCode, 201)
+  const res = await app.inject({ method: 'POST', url: `/ns/ci-1${PATH}`, payload: { client_id: 'demo-app-jwt', msisdn: '+34600000002' } })
+  t.equal(res.statusCode, 200)
+  const token = res.json<{ operator_token: string }>().operator_token
+  t.equal(await app.emulator.ctx.store.get('operatorTokens', token), undefined, 'not in the root world')
+})
+
+t.test('the conformance report grades operator-token reuse and a scope parameter on jwt-bearer', async (t) => {
+  const { app, clock } = await buildTestApp(t)
+  const { grantAssertion, jwtBearer, operatorToken } = await import('../gateway/sim-based.js')
+  const token = await operatorToken(app)
+  t.equal((await jwtBearer(app, await grantAssertion(clock, `operatortoken:${token}`))).statusCode, 200)
+  t.equal((await jwtBearer(app, await grantAssertion(clock, `operatortoken:${token}`))).statusCode, 400)
+  t.equal((await jwtBearer(app, await grantAssertion(clock, 'tel:+34600000002'), { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' })).statusCode, 400)
+  const report = (await app.inject({ method: 'GET', url: '/_emulator/clients/demo-app-jwt/report' })).json<{ rules: Array<{ id: string, status: string, passed: number, failed: number }> }>()
+  const rule = (id: string): unknown => report.rules.filter((r) => r.id === id).map(({ status, passed, failed }) => ({ status, passed, failed }))[0]
+  t.strictSame(rule('operator-token-once'), { status: 'fail', passed: 1, failed: 1 })
+  t.strictSame(rule('assertion-scope'), { status: 'fail', passed: 2, failed: 1 })
+  t.strictSame(rule('assertion-jti'), { status: 'pass', passed: 2, failed: 0 })
+})
