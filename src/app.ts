@@ -31,6 +31,7 @@ import gateway, { gatewayMetadata } from './routes/gateway/index.js'
 import { RFC8414_PREFIX } from './routes/gateway/discovery.js'
 import operatorAuthorize from './routes/operator/authorize.js'
 import simPicker from './routes/operator/sim-picker.js'
+import operatorToken from './routes/operator/operator-token.js'
 import demo from './demo/index.js'
 import { AUTH_PREFIX, namespacePath, pathOf } from './core/urls.js'
 import { rewriteNamespaceUrl } from './plugins/namespace-url.js'
@@ -121,6 +122,7 @@ export async function buildEmulator (config: EmulatorConfig, deps: AppDependenci
       maxPending: config.maxPending,
       maxGrants: config.maxGrants,
       userScenarios: config.userScenarios,
+      operatorTokenLoginHint: config.operatorTokenLoginHint,
       nvV2Release: config.nvV2Release
     }
   })
@@ -132,6 +134,7 @@ async function surfaces (app: FastifyInstance, options: { control: ControlOption
   await app.register(gatewayMetadata, { prefix: RFC8414_PREFIX })
   await app.register(operatorAuthorize)
   await app.register(simPicker)
+  await app.register(operatorToken)
   await app.register(controlSurface, options.control)
   await app.register(numberVerification)
   // Anything outside the surfaces: the CAMARA-style error shape, with where to look. A surface of

@@ -14,6 +14,7 @@ import type { JournalEntry, JournalFilter } from './core/journal.js'
 import { ScenarioRegistryError, type Activation, type ScenarioListing } from './core/scenarios/engine.js'
 import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, type ScenarioMatch } from './core/scenarios/scenario-schema.js'
 import type { MintRequest, TokenResponse } from './core/token-service.js'
+import type { IssuedOperatorToken, MintOperatorTokenRequest } from './core/operator-tokens.js'
 import { AUTH_PREFIX } from './core/urls.js'
 import { E164_PATTERN, isE164 } from './core/phone-number.js'
 import { parseScope, scopeProblem } from './core/scopes.js'
@@ -24,6 +25,7 @@ export type { JournalEntry, JournalFilter } from './core/journal.js'
 export type { Activation, ScenarioListing } from './core/scenarios/engine.js'
 export type { Scenario, ScenarioMatch, ScenarioEffects } from './core/scenarios/scenario-schema.js'
 export type { MintRequest, TokenResponse } from './core/token-service.js'
+export type { IssuedOperatorToken, MintOperatorTokenRequest } from './core/operator-tokens.js'
 export { FixtureError } from './core/fixtures.js'
 export { NamespaceNotFoundError, NamespaceRequestError } from './core/namespaces.js'
 export { buildApp } from './app.js'
@@ -136,6 +138,11 @@ export interface WorldControls {
   journal: JournalControls
   /** Tokens for a subscriber as if the whole flow had run (POST /_emulator/tokens) */
   mintToken: (request: MintRequest) => Promise<TokenResponse & { flowId: string }>
+  /**
+   * An operator token (GSMA TS.43, SIM-based authentication) for a subscriber and an app, as its
+   * operator's entitlement server would issue it to the device (POST /_emulator/operator-tokens)
+   */
+  mintOperatorToken: (request: MintOperatorTokenRequest) => Promise<IssuedOperatorToken>
   /**
    * A fresh start: forgets codes, tokens, runtime scenarios, activations and the journal, restarts
    * the seeded generator; back to the fixtures it started with
@@ -331,6 +338,7 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
       clear: () => emulator.journal.clear()
     },
     mintToken: async (request) => await mintToken(emulator, request),
+    mintOperatorToken: async (request) => await emulator.operatorTokens.mint(request),
     reset: () => emulator.reset(),
     authorizeDevice
   }

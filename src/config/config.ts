@@ -57,6 +57,8 @@ export interface EmulatorConfig {
   allowedHosts: string[]
   /** Callers may pick scenarios (x-emulator-scenario header, emulator_scenario / konera_context at authorize) */
   userScenarios: boolean
+  /** The authorization code flow takes login_hint=operatortoken: for a device on Wi-Fi (contested: ICM#232) */
+  operatorTokenLoginHint: boolean
   /** Where state lives: 'memory' (this process) or a redis:// / rediss:// URL (Valkey, Redis 7+) */
   store: string
   /** Namespaces (/ns/<name>) live at once */
@@ -98,6 +100,7 @@ export const defaultConfig: EmulatorConfig = {
   connectionTimeout: 120_000,
   allowedHosts: [],
   userScenarios: true,
+  operatorTokenLoginHint: false,
   store: 'memory',
   maxNamespaces: 100,
   namespaceIdle: 3600,
@@ -220,6 +223,8 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
       .env('MAX_RUNTIME_SCENARIOS')
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
+    .addOption(new Option('--operator-token-login-hint', 'the authorization code flow authenticates a device on Wi-Fi by ' +
+      'login_hint=operatortoken:<token> (SIM-based; contested in CAMARA, ICM#232; env OPERATOR_TOKEN_LOGIN_HINT=true)'))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .addOption(new Option('--store <url>', 'where state lives: memory, or redis://host:port[/db] / rediss://... ' +
@@ -290,6 +295,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     connectionTimeout: options.connectionTimeout as number,
     allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
     userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false,
+    operatorTokenLoginHint: options.operatorTokenLoginHint === true || flag('OPERATOR_TOKEN_LOGIN_HINT') === true,
     store: options.store as string,
     otlpEndpoint: options.otlpEndpoint as string | undefined
   }

@@ -13,6 +13,7 @@ import { fingerprint, observe } from './conformance.js'
 import { parseScenarioList } from './scenarios/engine.js'
 import { newLeg, type Leg } from './legs.js'
 import type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
+import { OperatorTokenRefusal, SIM_AMR, type OperatorTokenService } from './operator-tokens.js'
 import {
   DUPLICATED_PARAMETERS, INVALID_REQUEST_OBJECT, RequestObjects, type VerifiedRequestObject
 } from './request-object.js'
@@ -42,6 +43,8 @@ export const FLOW_SCENARIO_PARAMETER = 'emulator_scenario'
 export type Identification =
   | { outcome: 'network', subscriber: SubscriberFixture | undefined, msisdn: string, via: string }
   | { outcome: 'fallback', subscriber: SubscriberFixture, msisdn: string, method: 'sms-otp' }
+  /** --operator-token-login-hint: the device named by login_hint=operatortoken:, taken once the leg goes on */
+  | { outcome: 'sim', subscriber: SubscriberFixture, msisdn: string, operatorToken: string }
   | { outcome: 'failed', reason: string }
 
 export const NETWORK_AMR = ['nba', 'mnba']
@@ -86,9 +89,11 @@ export class AuthorizationService {
   private readonly ctx: CoreContext
   private readonly requestObjects: RequestObjects
   private readonly startListeners = new Set<FlowStartListener>()
+  private readonly operatorTokens: OperatorTokenService | undefined
 
-  constructor (ctx: CoreContext) {
+  constructor (ctx: CoreContext, operatorTokens?: OperatorTokenService) {
     this.ctx = ctx
+    this.operatorTokens = operatorTokens
     this.requestObjects = new RequestObjects(ctx)
   }
 
@@ -378,8 +383,30 @@ export class AuthorizationService {
     if (operator === undefined) {
       throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
     }
-    const identification = this.identifyDevice(operator, pending, operatorSource)
+    let identification = this.identifyDevice(operator, pending, operatorSource)
+    if (identification.outcome === 'failed') identification = await this.identifyByOperatorToken(operator, pending) ?? identification
     return await this.concludeAtOperator(pending, identification, leg)
+  }
+
+  /**
+   * Behind --operator-token-login-hint (CAMARA contests it: ICM#232): a device the network cannot
+   * place, named by login_hint=operatortoken:, is authenticated by that token when it is this
+   * operator's, issued for this client, unexpired and unspent. Undefined when the option is off or
+   * the hint is no operator token.
+   */
+  private async identifyByOperatorToken (operator: OperatorFixture, pending: PendingAuthorization): Promise<Identification | undefined> {
+    const hint = pending.loginHint
+    if (!this.ctx.settings.operatorTokenLoginHint || hint?.kind !== 'operatortoken' || this.operatorTokens === undefined) return undefined
+    try {
+      const { record, subscriber } = await this.operatorTokens.check(hint.token, pending.clientId)
+      if (record.operatorId !== operator.id) {
+        return { outcome: 'failed', reason: `${operator.name} cannot redeem the operator token: it is ${record.operatorId}'s` }
+      }
+      return { outcome: 'sim', subscriber, msisdn: record.msisdn, operatorToken: hint.token }
+    } catch (error) {
+      if (error instanceof OperatorTokenRefusal) return { outcome: 'failed', reason: `${operator.name} cannot authenticate the device: ${error.message}` }
+      throw error
+    }
   }
 
   /**
@@ -393,6 +420,8 @@ export class AuthorizationService {
     const directory = this.ctx.directory()
     const operator = directory.operator(operatorId)
     if (operator?.simPicker !== true || pending.prompt.includes('none')) return undefined
+    // An operator token names the device (when the option takes it): the picker has nothing to ask
+    if (this.ctx.settings.operatorTokenLoginHint && pending.loginHint?.kind === 'operatortoken') return undefined
     if (this.identifyDevice(operator, pending, operatorSource).outcome !== 'failed') return undefined
     if (this.placesDevice(operator, pending, operatorSource)) return undefined
     const sims = directory.fixtures.subscribers.filter((s) => s.operator === operator.id)
@@ -443,6 +472,9 @@ export class AuthorizationService {
     const decision = await this.ctx.legs.decide(leg, { operation: 'operator', flowScenarios: pending.flowScenarios, redirect })
     await this.ctx.legs.failIfInjected(decision, redirect)
     if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
+    if (identification.outcome === 'sim' && await this.operatorTokens?.spend(identification.operatorToken) !== true) {
+      identification = { outcome: 'failed', reason: 'the operator token was already used' }
+    }
     await this.ctx.legs.wait(decision)
     if (identification.outcome === 'failed') {
       observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: deviceKey(pending.konera, pending.loginHint, pending.gatewaySource) } })
@@ -533,7 +565,7 @@ export class AuthorizationService {
       operatorId: pending.operatorId,
       sub: pairwiseSubject(settings.pairwiseSalt, pending.clientId, identification.msisdn),
       scopes: pending.scope.scopes,
-      amr: identification.outcome === 'network' ? NETWORK_AMR : SMS_OTP_AMR,
+      amr: identification.outcome === 'network' ? NETWORK_AMR : identification.outcome === 'sim' ? SIM_AMR : SMS_OTP_AMR,
       authTime: Math.floor(this.ctx.clock.now() / 1000),
       nonce: pending.nonce,
       openid: pending.scope.openid,

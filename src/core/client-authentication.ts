@@ -173,7 +173,8 @@ export class ClientAuthenticator {
         algorithms: [...SIGNING_ALGS],
         issuer: clientId,
         subject: clientId,
-        audience: [urls.tokenEndpoint, urls.issuer],
+        // The endpoint the assertion is sent to, or the issuer (ICM r4.2 "Client Authentication")
+        audience: [urls.tokenEndpoint, urls.issuer, urls.backchannelAuthenticationEndpoint],
         requiredClaims: ['exp', 'iat', 'jti'],
         currentDate: new Date(this.ctx.clock.now()),
         clockTolerance: CLOCK_TOLERANCE_S

@@ -36,6 +36,16 @@ export const CONFORMANCE_RULES = [
   { id: 'private-key-jwt', title: 'the client authenticates with private_key_jwt, not a shared secret', source: `${ICM} "Client Authentication"` },
   { id: 'assertion-lifetime', title: 'client assertions live at most 300 s (exp - iat) and carry iat', source: `${ICM} "Client Authentication"` },
   { id: 'assertion-jti', title: 'each client assertion has a jti of its own', source: 'RFC 7523 section 3; OpenID Connect Core 1.0 section 9' },
+  {
+    id: 'assertion-scope',
+    title: 'a jwt-bearer request carries its scope in the assertion\'s scope claim, not a scope parameter',
+    source: `${ICM} "JWT Bearer Flow"`
+  },
+  {
+    id: 'operator-token-once',
+    title: 'an operator token is redeemed once (JWT-bearer sub or CIBA login_hint)',
+    source: 'CAMARA ICM r4.2, CAMARA-API-access-and-user-consent.md "CIBA flow with Operator Token"; GSMA TS.43 temporary tokens'
+  },
   { id: 'redirect-uri', title: 'redirect_uri is exactly a registered one, and the same at the token endpoint', source: 'RFC 9700 section 4.1.3; RFC 6749 section 4.1.3' },
   { id: 'code-once', title: 'an authorization code is redeemed once', source: 'RFC 6749 sections 4.1.2 and 10.5' },
   { id: 'token-single-use', title: 'a Number Verification access token serves one API call', source: `${NV_WIP}: single-use token` },

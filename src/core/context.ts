@@ -32,6 +32,12 @@ export interface CoreSettings {
   userScenarios: boolean
   /** The Number Verification release /v2 speaks to a client that names none (--nv-v2-release) */
   nvV2Release: V2Release
+  /** CIBA: seconds a client must wait between polls (the bc-authorize answer's interval) */
+  cibaInterval: number
+  /** CIBA: seconds an auth_req_id lives (the bc-authorize answer's expires_in) */
+  cibaExpiresIn: number
+  /** The authorization code flow takes login_hint=operatortoken: (--operator-token-login-hint) */
+  operatorTokenLoginHint: boolean
 }
 
 export const defaultCoreSettings: CoreSettings = {
@@ -47,7 +53,10 @@ export const defaultCoreSettings: CoreSettings = {
   maxPending: 10_000,
   maxGrants: 100_000,
   userScenarios: true,
-  nvV2Release: DEFAULT_V2_RELEASE
+  nvV2Release: DEFAULT_V2_RELEASE,
+  cibaInterval: 5,
+  cibaExpiresIn: 120,
+  operatorTokenLoginHint: false
 }
 
 export interface CoreContext {

@@ -19,6 +19,7 @@ import type { StateCollections } from './records.js'
 import type { Store } from './store.js'
 import { NumberVerificationService } from './number-verification.js'
 import { TokenService } from './token-service.js'
+import { OperatorTokenService } from './operator-tokens.js'
 import { EmulatorUrls, namespacePath } from './urls.js'
 
 export interface EmulatorOptions {
@@ -48,6 +49,8 @@ export class Emulator {
   readonly keys: KeyRing
   readonly authorization: AuthorizationService
   readonly tokens: TokenService
+  /** The emulated entitlement servers' operator tokens (SIM-based authentication) */
+  readonly operatorTokens: OperatorTokenService
   readonly numberVerification: NumberVerificationService
   readonly random: SeededRandom
   readonly scenarios: ScenarioEngine
@@ -99,8 +102,9 @@ export class Emulator {
       urls: options.urls ?? new EmulatorUrls(options.publicUrl),
       directory
     }
-    this.authorization = new AuthorizationService(this.ctx)
-    this.tokens = new TokenService(this.ctx, this.keys)
+    this.operatorTokens = new OperatorTokenService(this.ctx)
+    this.authorization = new AuthorizationService(this.ctx, this.operatorTokens)
+    this.tokens = new TokenService(this.ctx, this.keys, this.operatorTokens)
     this.numberVerification = new NumberVerificationService(this.ctx, this.tokens)
     this.journal = new Journal({ clock, seed: this.random.seed })
     // Replicas on a shared store write their entries there too, and read them from there

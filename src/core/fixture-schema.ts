@@ -20,6 +20,14 @@ export const OperatorSchema = Type.Object({
     description: 'Like public sandboxes: a tel: login_hint names the subscriber when the network cannot place the device'
   }),
   scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this operator (catalogue or fixture scenario names)' })),
+  operatorTokens: Type.Optional(Type.Object({
+    lifetimeSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 300, description: 'How long an operator token may be redeemed after it was issued' }),
+    length: Type.Integer({ minimum: 16, maximum: 256, default: 43, description: 'Characters of the random part of a token' }),
+    prefix: Type.String({ pattern: '^[A-Za-z0-9._~-]{0,32}$', default: '', description: 'Text every token of this operator starts with (its format, as the operator\'s entitlement server shapes it)' })
+  }, {
+    additionalProperties: false,
+    description: 'SIM-based authentication: this operator\'s entitlement server (GSMA TS.43) issues operator tokens to apps on its subscribers\' devices, redeemable with the JWT-bearer grant and CIBA. Absent: it issues none'
+  })),
   simPicker: Type.Optional(Type.Boolean({
     description: 'Simulated operator network for demos: when this operator cannot place the device, the request allows interaction (no prompt=none) and the request comes from a browser, it shows a page to pick which of its SIMs the browser is on instead of failing'
   }))
@@ -40,6 +48,11 @@ export const SigningAlgSchema = Type.Union([
 ])
 
 export const SIGNING_ALGS: readonly SigningAlg[] = Object.freeze(SigningAlgSchema.anyOf.map((member) => member.const))
+
+export const BackendGrantSchema = Type.Union([
+  Type.Literal('jwt-bearer'),
+  Type.Literal('ciba')
+], { description: 'jwt-bearer: urn:ietf:params:oauth:grant-type:jwt-bearer (RFC 7523); ciba: bc-authorize and urn:openid:params:grant-type:ciba (OpenID CIBA Core 1.0, poll mode)' })
 
 export const ClientSchema = Type.Object({
   clientId: Type.String({ minLength: 1, maxLength: 256 }),
@@ -64,6 +77,13 @@ export const ClientSchema = Type.Object({
   dpopCamaraClaims: Type.Optional(Type.Boolean({
     description: 'CAMARA ICM r4.2: DPoP proofs at the API must also carry camara:qh (hash of the raw query) and camara:bh (hash of the body)'
   })),
+  backendGrants: Type.Optional(Type.Array(BackendGrantSchema, {
+    uniqueItems: true,
+    description: 'The back-end grants the client may use (CAMARA ICM r4.2: the server MUST validate that the client is allowed to use the JWT Bearer Flow); absent: none'
+  })),
+  telSubjectTrusted: Type.Optional(Type.Boolean({
+    description: 'The client may name the user by a tel: subject in a JWT-bearer assertion: a trust agreed beforehand, the number is asserted by the client, not authenticated (CAMARA-API-access-and-user-consent.md "JWT Bearer Flow")'
+  })),
   scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this client (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
 
@@ -76,8 +96,9 @@ export const ConnectionSchema = Type.Union([
 
 export const AuthMethodSchema = Type.Union([
   Type.Literal('network'),
-  Type.Literal('sms-otp')
-])
+  Type.Literal('sms-otp'),
+  Type.Literal('sim')
+], { description: 'network: network-based authentication; sms-otp: interactive fallback; sim: SIM-based authentication (EAP-AKA, GSMA TS.43 operator tokens), on any connection' })
 
 export const SubscriberSchema = Type.Object({
   msisdn: Type.String({ pattern: E164_PATTERN }),
@@ -88,7 +109,7 @@ export const SubscriberSchema = Type.Object({
   connection: ConnectionSchema,
   authMethods: Type.Array(AuthMethodSchema, {
     default: ['network'],
-    description: 'How the operator can authenticate this subscriber: network (needs mobile-data), sms-otp (interactive fallback); empty = not at all'
+    description: 'How the operator can authenticate this subscriber: network (needs mobile-data), sms-otp (interactive fallback), sim (operator tokens, needs an operator with operatorTokens); empty = not at all'
   }),
   scenarios: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Scenarios applied to every request involving this subscriber (catalogue or fixture scenario names)' }))
 }, { additionalProperties: false })
@@ -115,3 +136,4 @@ export type TokenEndpointAuthMethod = Static<typeof TokenEndpointAuthMethodSchem
 export type SigningAlg = Static<typeof SigningAlgSchema>
 export type Connection = Static<typeof ConnectionSchema>
 export type AuthMethod = Static<typeof AuthMethodSchema>
+export type BackendGrant = Static<typeof BackendGrantSchema>

@@ -11,6 +11,7 @@ import { newLeg, type Leg } from './legs.js'
 import type { AccessTokenRecord } from './records.js'
 import { E164_PATTERN, hashPhoneNumber } from './phone-number.js'
 import { NETWORK_AMR } from './authorization.js'
+import { SIM_AMR } from './operator-tokens.js'
 import type { Decision } from './scenarios/engine.js'
 
 export type { ApiVersion, NvRelease } from './camara-errors.js'
@@ -188,9 +189,13 @@ export class NumberVerificationService {
       if (RELEASE_RULES[release].noSubscriber === 'INVALID_TOKEN_CONTEXT') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', release, { reason: 'the access token identifies no subscriber (client_credentials?)' })
       throw CamaraError.standard('PERMISSION_DENIED', release, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
     }
-    if (!token.amr.some((method) => NETWORK_AMR.includes(method))) {
+    // Network-based or SIM-based authentication (NV 2.1.0 info.description); a number a client
+    // only asserted (a tel: subject or hint of a back-end flow) was authenticated by neither
+    if (!token.amr.some((method) => NETWORK_AMR.includes(method) || SIM_AMR.includes(method))) {
       throw CamaraError.standard('NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', release, {
-        reason: `the user was authenticated by ${token.amr.join('+') || 'no method'}, not by the mobile network`
+        reason: token.amr.length === 0
+          ? 'the number was asserted by the client (tel:), not authenticated by the mobile network nor by the SIM'
+          : `the user was authenticated by ${token.amr.join('+')}, not by the mobile network nor by the SIM`
       })
     }
     return { ...call, msisdn: token.msisdn }

@@ -97,6 +97,60 @@ export interface RefreshTokenRecord {
   clientId: string
 }
 
+/**
+ * An operator token (GSMA TS.43 temporary token) as the operator's entitlement server issued it:
+ * bound to its operator, its subscriber and the app it was requested for. Kept past its expiry
+ * (expiresAt), so that a late redemption is told "expired", not "unknown"; its single use is its
+ * entry in `operatorTokenUses`.
+ */
+export interface OperatorTokenRecord {
+  operatorId: string
+  msisdn: string
+  clientId: string
+  /** The flow the token starts: the grant redeemed with it continues it */
+  flowId: string
+  /** Milliseconds since the epoch */
+  issuedAt: number
+  expiresAt: number
+}
+
+/** How the login_hint or assertion subject named the user of a back-end flow */
+export type SubjectKind = 'operatortoken' | 'tel' | 'ipport'
+
+/**
+ * A CIBA authentication request (OpenID CIBA Core 1.0, poll mode) and the emulated operator's
+ * decision, fixed when the request was accepted: approved or denied at `decidesAt`, or never
+ * (the user's device does not answer). Its single redemption is its entry in `cibaUses`.
+ */
+export interface CibaRequest {
+  id: string
+  flowId: string
+  clientId: string
+  msisdn: string
+  operatorId: string
+  subjectKind: SubjectKind
+  scopes: string[]
+  amr: string[]
+  openid: boolean
+  offlineAccess: boolean
+  flowScenarios: string[]
+  /** Milliseconds since the epoch: expired_token from then on */
+  expiresAt: number
+  /** Milliseconds since the epoch: authorization_pending until then */
+  decidesAt: number
+  decision: { outcome: 'approved' } | { outcome: 'denied', error: string, description: string, status: number } | { outcome: 'never' }
+  /** Scenarios that shaped the decision, for the journal */
+  decidedBy: string[]
+  createdAt: number
+}
+
+/** The last poll of a CIBA request and the interval it must keep (grown by slow_down) */
+export interface CibaPoll {
+  lastPolledAt: number
+  /** Seconds */
+  interval: number
+}
+
 /** The single use of a credential: taken from the store when spent, so only one use can win */
 export interface CredentialUse {
   grantId: string
@@ -118,6 +172,13 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
   refreshTokenUses: CredentialUse
   /** Tokens that served their one call on a release with NV's token rules (/vwip): added once */
   accessTokenCalls: CredentialUse
+  /** Operator tokens (TS.43) by token; each redeemable once, by its entry in operatorTokenUses */
+  operatorTokens: OperatorTokenRecord
+  operatorTokenUses: { flowId: string }
+  /** CIBA authentication requests by auth_req_id; the tokens are issued once, by taking cibaUses */
+  cibaRequests: CibaRequest
+  cibaUses: { flowId: string }
+  cibaPolls: CibaPoll
   /** Client assertion ids seen (`client_id` + `jti`): each accepted once within its lifetime */
   assertionIds: true
   /** Request object ids seen at authorize (`client_id` + `jti`, RFC 9101): each accepted once within its lifetime */
@@ -133,7 +194,8 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
-  'requestObjectIds', 'dpopProofIds', 'revocations', 'signingKeys'
+  'requestObjectIds', 'dpopProofIds', 'revocations', 'signingKeys', 'operatorTokens', 'operatorTokenUses', 'cibaRequests', 'cibaUses',
+  'cibaPolls'
 ]
 
 /** The flow a grant or token belongs to */

@@ -9,6 +9,9 @@ import { DpopProofError, DpopVerifier, INVALID_DPOP_PROOF, requiresDpop, type Ve
 import { OAuthError } from './errors.js'
 import { observe } from './conformance.js'
 import type { KeyRing } from './keys.js'
+import type { OperatorTokenService } from './operator-tokens.js'
+import { JWT_BEARER_GRANT, JwtBearerGrant } from './jwt-bearer.js'
+import { ALREADY_REDEEMED, BackchannelAuthentication, CIBA_GRANT } from './ciba.js'
 import { newLeg, type Leg } from './legs.js'
 import { flowRefOf, type AccessTokenRecord, type Grant } from './records.js'
 import { NUMBER_VERIFICATION_SCOPES, parseScope, PROTOCOL_SCOPES } from './scopes.js'
@@ -53,7 +56,7 @@ export interface MintRequest {
   scenarios?: string[]
 }
 
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials']
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT, CIBA_GRANT]
 
 /** RFC 7636 S256: BASE64URL(SHA256(code_verifier)) */
 export function pkceS256 (verifier: string): string {
@@ -78,11 +81,19 @@ export class TokenService {
   private readonly keys: KeyRing
   readonly clients: ClientAuthenticator
   readonly dpop: DpopVerifier
+  /** The operator tokens the JWT-bearer grant redeems */
+  private readonly operatorTokens: OperatorTokenService
+  private readonly jwtBearerGrant: JwtBearerGrant
+  /** CIBA's bc-authorize, and the requests the ciba grant redeems */
+  readonly backchannel: BackchannelAuthentication
 
-  constructor (ctx: CoreContext, keys: KeyRing) {
+  constructor (ctx: CoreContext, keys: KeyRing, operatorTokens: OperatorTokenService) {
     this.ctx = ctx
     this.keys = keys
+    this.operatorTokens = operatorTokens
     this.clients = new ClientAuthenticator(ctx)
+    this.jwtBearerGrant = new JwtBearerGrant(ctx, this.clients, operatorTokens)
+    this.backchannel = new BackchannelAuthentication(ctx, this.clients, operatorTokens)
     this.dpop = new DpopVerifier(ctx)
   }
 
@@ -96,9 +107,11 @@ export class TokenService {
   async token (form: Form, authorization: string | undefined, leg: Leg = newLeg(), dpop?: string | string[]): Promise<TokenOutcome> {
     const grantType = required(form, 'grant_type')
     if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
+    if (grantType === JWT_BEARER_GRANT) return await this.jwtBearer(form, authorization, leg, dpop)
     const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
     const proof = await this.tokenRequestProof(dpop, client)
+    if (grantType === CIBA_GRANT) return await this.cibaGrant(form, client, leg, proof)
     let redeemed: Redeemed
     if (grantType === 'authorization_code') redeemed = await this.redeemCode(form, client, leg)
     else if (grantType === 'refresh_token') redeemed = await this.redeemRefreshToken(form, client, leg)
@@ -124,6 +137,52 @@ export class TokenService {
     }
     const response = await this.issue(issuedFor, narrowed, client, grantType, proof?.jkt)
     return { response, client, grant: issuedFor }
+  }
+
+  /**
+   * The JWT-bearer grant (RFC 7523) in the flow sequence: the client and the assertion validated
+   * (an operator token's checks too, without spending it), the scenarios decided (an injected
+   * error leaves the operator token usable), the operator token taken (of N parallel redemptions
+   * one wins), the latency, then the grant and its access token: no refresh token, no id_token.
+   */
+  private async jwtBearer (form: Form, authorization: string | undefined, leg: Leg, dpop: string | string[] | undefined): Promise<TokenOutcome> {
+    const { client, grant, operatorToken } = await this.jwtBearerGrant.validate(form, authorization, leg)
+    const proof = await this.tokenRequestProof(dpop, client)
+    leg.flow = flowRefOf(grant)
+    await this.refuseAtGrantCap()
+    const decision = await this.ctx.legs.decide(leg, { operation: 'token' })
+    await this.ctx.legs.failIfInjected(decision)
+    if (operatorToken !== undefined) {
+      const won = await this.operatorTokens.spend(operatorToken.token)
+      observe(leg, { rule: 'operator-token-once', ok: won, detail: 'the operator token was redeemed twice at once' })
+      if (!won) throw new OAuthError('invalid_grant', 'assertion sub: the operator token was already used')
+    }
+    await this.ctx.legs.wait(decision)
+    await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
+    const response = await this.issue(grant, grant.scopes, client, JWT_BEARER_GRANT, proof?.jkt)
+    return { response, client, grant }
+  }
+
+  /**
+   * The ciba grant (CIBA Core section 10.1) in the flow sequence: the request found for this
+   * client and unexpired, the scenarios decided (an injected error is no poll), the poll answered
+   * (slow_down, authorization_pending, access_denied) until the operator approved, the request's
+   * single redemption taken (of N parallel polls one wins; a later one is invalid_grant), the
+   * latency, then the grant and its tokens (an id_token with the amr, a refresh token with
+   * offline_access).
+   */
+  private async cibaGrant (form: Form, client: AuthenticatedClient, leg: Leg, proof: VerifiedProof | undefined): Promise<TokenOutcome> {
+    const request = await this.backchannel.find(form, client, leg)
+    const decision = await this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: request.flowScenarios })
+    await this.ctx.legs.failIfInjected(decision)
+    await this.backchannel.poll(request)
+    await this.refuseAtGrantCap()
+    if (!await this.backchannel.spend(request)) throw new OAuthError('invalid_grant', ALREADY_REDEEMED)
+    await this.ctx.legs.wait(decision)
+    const grant = this.backchannel.grantOf(request)
+    await this.ctx.store.put('grants', grant.id, grant, grant.expiresAt - this.ctx.clock.now())
+    const response = await this.issue(grant, grant.scopes, client, CIBA_GRANT, proof?.jkt)
+    return { response, client, grant }
   }
 
   /**

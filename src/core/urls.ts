@@ -42,6 +42,8 @@ export class EmulatorUrls {
   get issuer (): string { return `${this.publicUrl}${AUTH_PREFIX}` }
   get authorizationEndpoint (): string { return `${this.issuer}/authorize` }
   get tokenEndpoint (): string { return `${this.issuer}/token` }
+  /** CIBA's backchannel authentication endpoint */
+  get backchannelAuthenticationEndpoint (): string { return `${this.issuer}/bc-authorize` }
   get jwksUri (): string { return `${this.issuer}/jwks` }
   get discovery (): string { return `${this.issuer}/.well-known/openid-configuration` }
   get verify (): string { return `${this.publicUrl}/camara/api/number-verification/v1/verify` }

@@ -7,7 +7,7 @@ import { renderDemoProblem, renderDemoResult } from './views/demo.js'
 import { newNonce, sendPage } from '../views/layout.js'
 import { documentOnly } from '../routes/route-options.js'
 import { retryUrl } from './choices.js'
-import { BROWSER_DEVICE } from './devices.js'
+import { deviceLabel } from './devices.js'
 import type { DemoContext } from './context.js'
 import { HtmlPageSchema } from './pages.js'
 
@@ -59,9 +59,7 @@ const callback: FastifyPluginAsync<DemoContext> = async (app, context) => {
     }
     const outcome = await context.backend.finish(attempt, parameters)
     const { choices } = attempt
-    const label = choices.device === BROWSER_DEVICE ? undefined : app.emulator.directory.subscriber(choices.device)?.name
-    const deviceLabel = choices.device === BROWSER_DEVICE ? "This browser's own address" : label === undefined ? choices.device : `${choices.device} · ${label}`
-    return sendPage(reply, 200, renderDemoResult({ ...outcome, nonce, dashboard: context.dashboard, deviceLabel, retryUrl: retryUrl(choices) }), nonce)
+    return sendPage(reply, 200, renderDemoResult({ ...outcome, nonce, dashboard: context.dashboard, deviceLabel: deviceLabel(app.emulator.directory, choices), retryUrl: retryUrl(choices) }), nonce)
   })
 }
 

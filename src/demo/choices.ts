@@ -10,7 +10,10 @@ const LEG_GROUPS: Array<[string, string]> = [
   ['operator', 'Operator leg'],
   ['token', 'Token endpoint'],
   ['verify', 'Verify and share'],
-  ['share', 'Verify and share']
+  ['share', 'Verify and share'],
+  ['operator-token', 'Wi-Fi path: operator token'],
+  ['bc-authorize', 'Wi-Fi path: CIBA'],
+  ['ciba-decision', 'Wi-Fi path: CIBA']
 ]
 
 function text (input: Record<string, unknown>, name: string): string {
@@ -34,13 +37,17 @@ export function readChoices (emulator: Emulator, input: Record<string, unknown>,
   const values: DemoFormValues = {
     device: device === '' && options.lenient ? defaults.device : device,
     claimed: claimed === '' && options.lenient ? defaults.claimed : claimed,
-    hint: hint === 'ipport' ? 'ipport' : 'konera',
+    hint: hint === 'ipport' ? 'ipport' : hint === 'operator-token' ? 'operator-token' : 'konera',
     scenario,
     promptNone: ['1', 'on', 'true', 'none'].includes(text(input, 'promptNone').toLowerCase())
   }
   if (values.device !== BROWSER_DEVICE && emulator.directory.subscriber(values.device) === undefined) {
     if (options.lenient) values.device = defaults.device
     else errors.push(values.device === '' ? 'Choose a simulated device.' : `There is no subscriber ${values.device} in the fixtures.`)
+  }
+  if (values.hint === 'operator-token' && values.device === BROWSER_DEVICE) {
+    if (options.lenient) values.hint = 'konera'
+    else errors.push('The Wi-Fi path needs a simulated device: its SIM asks its operator for the operator token.')
   }
   if (!isE164(values.claimed) && !options.lenient) {
     errors.push(values.claimed === '' ? 'Enter the phone number the user claims.' : `"${values.claimed}" is not a phone number in international format (like +34666666666).`)

@@ -50,6 +50,13 @@ export function deviceOptions (directory: Directory): DeviceOption[] {
   return [{ value: BROWSER_DEVICE, label: "This browser's own address (as the emulator sees it)" }, ...subscribers]
 }
 
+/** How the result page names the chosen device */
+export function deviceLabel (directory: Directory, choices: DemoChoices): string {
+  if (choices.device === BROWSER_DEVICE) return "This browser's own address"
+  const label = directory.subscriber(choices.device)?.name
+  return label === undefined ? choices.device : `${choices.device} · ${label}`
+}
+
 /** The authorize parameters that name the chosen device; none for the browser's own address */
 export function deviceParameters (directory: Directory, choices: DemoChoices): Record<string, string> {
   if (choices.device === BROWSER_DEVICE) return {}

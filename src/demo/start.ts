@@ -5,13 +5,13 @@ import formbody from '@fastify/formbody'
 import { Type } from '@sinclair/typebox'
 import { appendQuery } from '../core/errors.js'
 import { FLOW_SCENARIO_PARAMETER } from '../core/authorization.js'
-import { renderDemoForm } from './views/demo.js'
+import { renderDemoForm, renderDemoResult } from './views/demo.js'
 import { newNonce, sendPage } from '../views/layout.js'
 import { documentOnly } from '../routes/route-options.js'
 import { pkceS256 } from '../core/token-service.js'
 import { ATTEMPT_TTL_MS, DemoAttemptsFullError, newAttempt } from './attempts.js'
-import { formLists, readChoices } from './choices.js'
-import { deviceParameters } from './devices.js'
+import { formLists, readChoices, retryUrl } from './choices.js'
+import { deviceLabel, deviceParameters } from './devices.js'
 import { missingClientProblem } from './form.js'
 import type { DemoContext } from './context.js'
 import { demoEndpoints, formTargets, HtmlPageSchema, SeeOtherSchema } from './pages.js'
@@ -28,11 +28,11 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
       body: Type.Object({
         device: Type.String({ description: 'A fixture MSISDN, or "browser" for the address the emulator sees' }),
         claimed: Type.String({ description: 'The number the user claims (E.164)' }),
-        hint: Type.Optional(Type.String({ description: 'konera (konera_context) or ipport (login_hint=ipport:)' })),
+        hint: Type.Optional(Type.String({ description: 'konera (konera_context), ipport (login_hint=ipport:), or operator-token: the Wi-Fi path (operator token, CIBA), answered with the result page' })),
         scenario: Type.Optional(Type.String({ description: 'A scenario for the whole flow' })),
         promptNone: Type.Optional(Type.String({ description: 'Present: send prompt=none' }))
       }),
-      response: { 303: SeeOtherSchema, 400: HtmlPageSchema, 503: HtmlPageSchema }
+      response: { 200: HtmlPageSchema, 303: SeeOtherSchema, 400: HtmlPageSchema, 503: HtmlPageSchema }
     },
     validatorCompiler: documentOnly
   }, async (request, reply) => {
@@ -42,6 +42,13 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
     if (errors.length > 0) {
       const nonce = newNonce()
       return sendPage(reply, 400, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce, formTargets(app))
+    }
+    if (values.hint === 'operator-token') {
+      // The Wi-Fi path has no browser leg: the backend's calls are the whole flow
+      const outcome = await context.backend.verifyOverWifi(values)
+      const nonce = newNonce()
+      return sendPage(reply.header('cache-control', 'no-store'), 200,
+        renderDemoResult({ ...outcome, nonce, dashboard: context.dashboard, deviceLabel: deviceLabel(app.emulator.directory, values), retryUrl: retryUrl(values) }), nonce)
     }
     const redirectUri = `${app.emulator.urls.publicUrl}${DEMO_CALLBACK_PATH}`
     const attempt = newAttempt(values, redirectUri, app.emulator.ctx.clock.now())

@@ -5,6 +5,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from '
 import { nanoid } from 'nanoid'
 import type { FastifyInstance } from 'fastify'
 import { AUTH_PREFIX } from '../core/urls.js'
+import { FLOW_SCENARIO_PARAMETER } from '../core/authorization.js'
 import type { DemoResultView, IdTokenView } from './views/demo.js'
 import type { DemoAttempt } from './attempts.js'
 import { callEmulator, type BackChannelResponse } from './back-channel.js'
@@ -46,6 +47,14 @@ function parseJson (text: string): { value: unknown } | { problem: string } {
     return { problem: `the body is not JSON: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}` }
   }
 }
+
+function parseJsonValue (text: string): unknown {
+  const parsed = parseJson(text)
+  return 'value' in parsed ? parsed.value : undefined
+}
+
+/** The Wi-Fi path polls at most this often before it gives up (the interval apart: about a minute) */
+const MAX_POLLS = 12
 
 function asRecord (value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {}
@@ -139,8 +148,119 @@ export class DemoBackend {
       ...(networkNumber !== undefined ? { networkNumber } : {}),
       ...('unavailable' in exchangeJournal ? { networkNumberUnknown: exchangeJournal.unavailable } : {})
     }
+    return await this.verifyWith(calls, accessToken, attempt.choices.claimed, withTokens, 'the mobile network confirmed it')
+  }
 
-    const payload = { phoneNumber: attempt.choices.claimed }
+  /**
+   * The Wi-Fi path (SIM-based authentication): the device's OS asks its operator's entitlement
+   * server for an operator token for this app; the app's backend sends it in a CIBA request
+   * (login_hint=operatortoken:), polls the token endpoint as the answer's interval says (slow_down
+   * adds 5 s), then calls verify. Every hop is a real HTTP call, journaled in one flow.
+   */
+  async verifyOverWifi (choices: DemoAttempt['choices']): Promise<VerificationOutcome> {
+    const calls: Calls = []
+    const outcome = await this.wifiOutcome(choices, calls)
+    if (outcome.flowId === undefined) return outcome
+    const timeline = await this.journal.entries({ flowId: outcome.flowId }, calls.at(-1))
+    return 'unavailable' in timeline ? { ...outcome, timelineUnavailable: timeline.unavailable } : { ...outcome, timeline: timeline.entries }
+  }
+
+  private async wifiOutcome (choices: DemoAttempt['choices'], calls: Calls): Promise<VerificationOutcome> {
+    const base = { claimed: choices.claimed, scenario: choices.scenario, timeline: [] }
+    const { emulator } = this.app
+    const operatorId = emulator.directory.subscriber(choices.device)?.operator ?? ''
+    const devicePath = `/operators/${encodeURIComponent(operatorId)}/operator-token`
+    const device = await this.call(calls, {
+      method: 'POST',
+      path: devicePath,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: DEMO_CLIENT_ID, msisdn: choices.device })
+    })
+    const deviceJournal = await this.journal.entries({ correlator: device.correlator }, device.correlator)
+    const flowId = 'entries' in deviceJournal ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.flowId : undefined
+    const withFlow = { ...base, flowId }
+    const refused = this.refusal(device.response, `POST ${emulator.urls.publicUrl}${devicePath} (the device's OS, TS.43)`, withFlow, {
+      title: 'The phone got no operator token',
+      text: 'Its operator would not vouch for this SIM over Wi-Fi. A real app would fall back to another check, such as a code by SMS.'
+    })
+    if ('refused' in refused) return refused.refused
+    const operatorToken = refused.body.operator_token
+    const client = emulator.directory.client(DEMO_CLIENT_ID)
+    const credentials = { client_id: DEMO_CLIENT_ID, client_secret: client?.clientSecret ?? '' }
+    const bcPath = `${AUTH_PREFIX}/bc-authorize`
+    const accepted = await this.call(calls, {
+      method: 'POST',
+      path: bcPath,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        ...credentials,
+        scope: DEMO_SCOPE,
+        login_hint: `operatortoken:${String(operatorToken)}`,
+        ...(choices.scenario === '' ? {} : { [FLOW_SCENARIO_PARAMETER]: choices.scenario })
+      }).toString()
+    })
+    const request = this.refusal(accepted.response, `POST ${emulator.urls.publicUrl}${bcPath}`, withFlow)
+    if ('refused' in request) return request.refused
+    const authReqId = String(request.body.auth_req_id)
+    let interval = typeof request.body.interval === 'number' ? request.body.interval : 5
+    const where = `POST ${emulator.urls.tokenEndpoint} (grant_type=urn:openid:params:grant-type:ciba)`
+    for (let polls = 0; polls < MAX_POLLS; polls++) {
+      const poll = await this.call(calls, {
+        method: 'POST',
+        path: `${AUTH_PREFIX}/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ ...credentials, grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: authReqId }).toString()
+      })
+      if (poll.response.ok && poll.response.status === 400) {
+        const error = asRecord(parseJsonValue(poll.response.body)).error
+        if (error === 'authorization_pending' || error === 'slow_down') {
+          if (error === 'slow_down') interval += 5
+          await this.pause(interval * 1000)
+          continue
+        }
+      }
+      const tokens = this.refusal(poll.response, where, withFlow)
+      if ('refused' in tokens) return tokens.refused
+      const accessToken = String(tokens.body.access_token)
+      const idToken = typeof tokens.body.id_token === 'string' ? await this.checkIdToken(tokens.body.id_token, undefined) : undefined
+      const identified = 'entries' in deviceJournal ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.msisdn : undefined
+      const withTokens = { ...withFlow, idToken, tokenResponse: redactTokenResponse(tokens.body), ...(identified === undefined ? {} : { networkNumber: identified }) }
+      return await this.verifyWith(calls, accessToken, choices.claimed, withTokens, 'its operator confirmed it through the SIM (an operator token), over Wi-Fi')
+    }
+    return {
+      ...withFlow,
+      outcome: 'error',
+      message: { title: 'The operator did not answer in time', text: `No decision after ${MAX_POLLS} polls: the user's phone never answered. Please try again.` },
+      rawError: { where, body: { error: 'authorization_pending' } }
+    }
+  }
+
+  /** How long the app waits between polls: the emulator's own way of waiting (tests pass one that does not) */
+  private async pause (ms: number): Promise<void> {
+    await this.app.emulator.ctx.legs.sleep(ms)
+  }
+
+  /** The JSON body of a successful call, or the outcome that tells the user why it failed */
+  private refusal (response: BackChannelResponse, where: string, withFlow: Omit<VerificationOutcome, 'outcome' | 'message'>,
+    message?: { title: string, text: string }): { body: Record<string, unknown> } | { refused: VerificationOutcome } {
+    if (!response.ok) return { refused: { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, body: { failure: response.failure } } } }
+    const parsed = parseJson(response.body)
+    if ('problem' in parsed) return { refused: { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, status: response.status, body: { failure: parsed.problem } } } }
+    const body = asRecord(parsed.value)
+    if (response.status === 200) return { body }
+    return {
+      refused: {
+        ...withFlow,
+        outcome: 'error',
+        message: message ?? tokenErrorMessage(typeof body.error === 'string' ? body.error : undefined, response.status),
+        rawError: { where, status: response.status, body: parsed.value }
+      }
+    }
+  }
+
+  /** verify with the claimed number, and the verdict as the user reads it */
+  private async verifyWith (calls: Calls, accessToken: string, claimed: string, withTokens: Omit<VerificationOutcome, 'outcome' | 'message'>, how: string): Promise<VerificationOutcome> {
+    const payload = { phoneNumber: claimed }
     const call = await this.call(calls, {
       method: 'POST',
       path: VERIFY_PATH,
@@ -177,13 +297,12 @@ export class DemoBackend {
         rawError: { where: verifyWhere, status: call.response.status, body: verifyBody.value }
       }
     }
-    const claimed = attempt.choices.claimed
     return answer.devicePhoneNumberVerified
       ? {
           ...withTokens,
           verifyExchange,
           outcome: 'verified',
-          message: { title: 'Number verified', text: `${claimed} is the number of this device: the mobile network confirmed it, no code needed.` }
+          message: { title: 'Number verified', text: `${claimed} is the number of this device: ${how}, no code needed.` }
         }
       : {
           ...withTokens,
@@ -202,7 +321,7 @@ export class DemoBackend {
   }
 
   /** What a careful client checks: signature against the JWKS, issuer, audience, expiry, nonce */
-  private async checkIdToken (token: string, nonce: string): Promise<IdTokenView> {
+  private async checkIdToken (token: string, nonce: string | undefined): Promise<IdTokenView> {
     const { emulator } = this.app
     try {
       const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(emulator.keys.jwks()), {
@@ -210,7 +329,8 @@ export class DemoBackend {
         audience: DEMO_CLIENT_ID,
         currentDate: new Date(emulator.ctx.clock.now())
       })
-      const problem = payload.nonce === nonce ? undefined : 'the nonce is not the one the app sent'
+      // A CIBA id_token carries no nonce: the app sent none
+      const problem = nonce === undefined || payload.nonce === nonce ? undefined : 'the nonce is not the one the app sent'
       return { claims: payload as Record<string, unknown>, header: protectedHeader as Record<string, unknown>, ...(problem === undefined ? {} : { problem }) }
     } catch (error) {
       try {

@@ -10,10 +10,13 @@ import { parseScenarioList } from '../core/scenarios/engine.js'
 import { correlate } from './correlation.js'
 import { namespaceOf } from './namespace-url.js'
 
-export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'control' | 'docs' | 'other'
+export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'operator-token' | 'bc-authorize' | 'control' |
+  'docs' | 'other'
 
 /** The operations that read runtime scenarios or fixtures: the legs, and the control API */
-const READS_RUNTIME: ReadonlySet<Operation> = new Set(['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'control'])
+const READS_RUNTIME: ReadonlySet<Operation> = new Set([
+  'authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize', 'control'
+])
 
 /** Where a caller chooses scenarios for one request */
 export const SCENARIO_HEADER = 'x-emulator-scenario'

@@ -34,12 +34,17 @@ export const AuthorizeQuerySchema = Type.Object({
 })
 
 export const TokenRequestSchema = Type.Object({
-  grant_type: optionalString('authorization_code, refresh_token or client_credentials', 'authorization_code'),
+  grant_type: optionalString('authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer ' +
+    '(RFC 7523) or urn:openid:params:grant-type:ciba (CIBA poll mode)', 'authorization_code'),
+  assertion: optionalString('jwt-bearer: a JWT signed by a key of the client JWKS with iss (client_id), sub (operatortoken:<token> or ' +
+    'tel:+E164), aud (this token endpoint), exp, iat (at most 300 s apart), jti and scope; it authenticates the client when ' +
+    'nothing else does'),
+  auth_req_id: optionalString('ciba: the auth_req_id bc-authorize answered'),
   code: optionalString('authorization_code: the code from the redirect'),
   redirect_uri: optionalString('authorization_code: the redirect_uri of the authorization request'),
   code_verifier: optionalString('authorization_code: PKCE verifier'),
   refresh_token: optionalString('refresh_token: the refresh token'),
-  scope: optionalString('refresh_token: narrower scope; client_credentials: requested scope'),
+  scope: optionalString('refresh_token: narrower scope; client_credentials: requested scope; never with jwt-bearer (the assertion\'s scope claim)'),
   client_id: optionalString('client_secret_post / private_key_jwt'),
   client_secret: optionalString('client_secret_post'),
   client_assertion_type: optionalString('private_key_jwt', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'),
@@ -64,6 +69,9 @@ export const DiscoverySchema = Type.Object({
   issuer: Type.String(),
   authorization_endpoint: Type.String(),
   token_endpoint: Type.String(),
+  backchannel_authentication_endpoint: Type.String({ description: 'OpenID CIBA Core: where bc-authorize requests go' }),
+  backchannel_token_delivery_modes_supported: Type.Array(Type.String(), { description: 'poll only, as CAMARA ICM r4.2 profiles CIBA' }),
+  backchannel_user_code_parameter_supported: Type.Boolean(),
   jwks_uri: Type.String(),
   response_types_supported: Type.Array(Type.String()),
   response_modes_supported: Type.Array(Type.String()),

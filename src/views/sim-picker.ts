@@ -17,7 +17,7 @@ export interface SimPickerView {
 
 function describeSim (sim: SubscriberFixture): string {
   const connection = sim.connection === 'mobile-data' ? 'mobile data' : sim.connection === 'wifi' ? 'Wi-Fi' : sim.connection
-  const methods = sim.authMethods.length === 0 ? 'no authentication method' : sim.authMethods.map((m) => m === 'network' ? 'network' : 'SMS OTP').join(' + ')
+  const methods = sim.authMethods.length === 0 ? 'no authentication method' : sim.authMethods.map((m) => m === 'network' ? 'network' : m === 'sim' ? 'SIM-based' : 'SMS OTP').join(' + ')
   return `${connection} · ${methods}`
 }
 

@@ -280,6 +280,19 @@ t.test('mintToken: tokens without the browser leg, with authentication method an
     new ScenarioRegistryError('unknown', 'unknown scenario "nope", "nope2"'))
 })
 
+t.test('mintOperatorToken: an operator token the CIBA request of a real backend redeems', async (t) => {
+  const { emulator } = await start(t)
+  const minted = await emulator.mintOperatorToken({ clientId: 'demo-app', msisdn: '+34600000002', lifetimeSeconds: 60 })
+  t.match(minted, { operatorToken: String, expiresIn: 60, expiresAt: String, operatorId: 'telco-es', flowId: String })
+  const form = (params: Record<string, string>): RequestInit => ({ method: 'POST', body: new URLSearchParams({ client_id: 'demo-app', client_secret: 'demo-secret', ...params }) })
+  const accepted = await fetch(`${emulator.urls.issuer}/bc-authorize`, form({ scope: SCOPE, login_hint: `operatortoken:${minted.operatorToken}` }))
+  const { auth_req_id: authReqId } = await accepted.json() as { auth_req_id: string }
+  const tokens = await (await fetch(emulator.urls.token, form({ grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: authReqId }))).json() as { access_token: string }
+  t.match(await verify(emulator, tokens.access_token, '+34600000002'), { status: 200, body: { devicePhoneNumberVerified: true } })
+  await t.rejects(emulator.mintOperatorToken({ clientId: 'demo-app', msisdn: '+34666666667' }),
+    new OAuthError('access_denied', 'the SIM of +34666666667 cannot do SIM-based authentication (TS.43 is not provisioned for it)', { statusCode: 403 }))
+})
+
 t.test('reset forgets tokens, runtime subscribers, activations and the journal', async (t) => {
   const { emulator } = await start(t)
   const minted = await emulator.mintToken({ clientId: 'demo-app', msisdn: '+34666666666', scope: SCOPE })

@@ -49,6 +49,7 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   CONNECTION_TIMEOUT: '0',
   ALLOWED_HOSTS: 'emulator, 10.0.0.5,',
   USER_SCENARIOS: 'false',
+  OPERATOR_TOKEN_LOGIN_HINT: 'true',
   STORE_URL: 'redis://valkey:6379/2',
   MAX_NAMESPACES: '7',
   NAMESPACE_IDLE: '120',
@@ -83,6 +84,7 @@ const FROM_ENV: EmulatorConfig = {
   connectionTimeout: 0,
   allowedHosts: ['emulator', '10.0.0.5'],
   userScenarios: false,
+  operatorTokenLoginHint: true,
   store: 'redis://valkey:6379/2',
   maxNamespaces: 7,
   namespaceIdle: 120,
@@ -138,6 +140,7 @@ t.test('flags win over environment variables', async (t) => {
     connectionTimeout: 9,
     allowedHosts: ['*'],
     userScenarios: false,
+    operatorTokenLoginHint: true,
     maxPending: 11,
     maxGrants: 12,
     store: 'memory',
@@ -171,6 +174,8 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig(['--no-user-scenarios'], {}).userScenarios, false)
   t.equal(parseConfig([], { USER_SCENARIOS: '0' }).userScenarios, false)
   t.equal(parseConfig([], {}).userScenarios, true)
+  t.equal(parseConfig(['--operator-token-login-hint'], {}).operatorTokenLoginHint, true)
+  t.equal(parseConfig([], {}).operatorTokenLoginHint, false, 'off unless asked: CAMARA contests it')
   t.equal(parseConfig(['--no-user-scenarios'], { USER_SCENARIOS: 'true' }).userScenarios, false, 'the flag wins')
 })
 

@@ -564,7 +564,12 @@ t.test('completeAtOperator', async (t) => {
         requestObjectIds: 0,
         dpopProofIds: 0,
         revocations: 0,
-        signingKeys: 0
+        signingKeys: 0,
+        operatorTokens: 0,
+        operatorTokenUses: 0,
+        cibaRequests: 0,
+        cibaUses: 0,
+        cibaPolls: 0
       }, 'no grant, no code')
     })
 

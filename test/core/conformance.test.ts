@@ -104,13 +104,13 @@ t.test('junitOf: one test case per rule, escaped, failures listed, not seen skip
     entry([{ rule: 'state', ok: true }])
   ], 'app<&>', undefined)
   const xml = junitOf({ ...report, clientId: 'app<&>' })
-  t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="camara-nv-emulator" tests="18" failures="0" skipped="18">/,
+  t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="camara-nv-emulator" tests="20" failures="0" skipped="20">/,
     'app<&> has no entries: every rule skipped')
   const own = junitOf(gradeClient([
     entry([{ rule: 'pkce', ok: false, detail: 'code_challenge_method <plain> & "x"' }], { flowId: 'f1', clientId: 'a&b' }),
     entry([{ rule: 'state', ok: true }], { clientId: 'a&b' })
   ], 'a&b', 'f1'))
-  t.match(own, 'testsuite name="camara-nv-emulator conformance: a&amp;b (flow f1)" tests="18" failures="1" skipped="17"')
+  t.match(own, 'testsuite name="camara-nv-emulator conformance: a&amp;b (flow f1)" tests="20" failures="1" skipped="19"')
   t.match(own, /<failure message="1 of 1 requests broke the rule">journal entry \d+ \(verify, flow f1\): code_challenge_method &lt;plain&gt; &amp; &quot;x&quot;<\/failure>/)
   t.match(own, '<skipped message="no request of this client showed it"/>')
   t.match(own, '<property name="source" value="CAMARA ICM r4.2, CAMARA-Security-Interoperability.md &quot;Cross-Site Request Forgery Protection&quot;; RFC 9700 section 2.1.1"/>')

@@ -119,7 +119,8 @@ t.test('schema errors name the JSON path and the rule', async (t) => {
     ['unknown connection', world({ subscribers: [{ ...SUBSCRIBER, connection: 'cable' }] }), '$.subscribers[0].connection',
       'must be one of "mobile-data", "wifi", "hotspot", "vpn" (Only mobile-data can be authenticated by the network)'],
     ['unknown auth method', world({ subscribers: [{ ...SUBSCRIBER, authMethods: ['network', 'face-id'] }] }), '$.subscribers[0].authMethods[1]',
-      'must be one of "network", "sms-otp"'],
+      'must be one of "network", "sms-otp", "sim" (network: network-based authentication; sms-otp: interactive fallback; sim: ' +
+      'SIM-based authentication (EAP-AKA, GSMA TS.43 operator tokens), on any connection)'],
     ['unknown token endpoint auth method', world({ clients: [{ ...CLIENT, tokenEndpointAuthMethods: ['none'] }] }), '$.clients[0].tokenEndpointAuthMethods[0]',
       'must be one of "client_secret_post", "client_secret_basic", "private_key_jwt"'],
     ['no redirect URI', world({ clients: [{ ...CLIENT, redirectUris: [] }] }), '$.clients[0].redirectUris', 'expected array length to be greater or equal to 1']

@@ -131,10 +131,11 @@ t.test('authorize', async (t) => {
         await service.authorize(await bearer(emulator, { amr }), VERIFY, version)
       const refused = (reason: string): Refusal => ({ status: 403, code, message: NOT_BY_NETWORK[version], reason })
       t.strictSame(await refusal(withAmr(['sms', 'otp'])),
-        refused('the user was authenticated by sms+otp, not by the mobile network'))
+        refused('the user was authenticated by sms+otp, not by the mobile network nor by the SIM'))
       t.strictSame(await refusal(withAmr([])),
-        refused('the user was authenticated by no method, not by the mobile network'))
+        refused('the number was asserted by the client (tel:), not authenticated by the mobile network nor by the SIM'))
       t.equal((await withAmr(['pwd', 'mnba'])).msisdn, SEED_MSISDN, 'one network method is enough')
+      t.equal((await withAmr(['sc', 'hwk'])).msisdn, SEED_MSISDN, 'SIM-based authentication is accepted too')
     })
   }
 
@@ -350,7 +351,7 @@ t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies
       status: 403,
       code: NOT_BY_NETWORK_CODE,
       message: 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
-      reason: 'the user was authenticated by sms, not by the mobile network'
+      reason: 'the user was authenticated by sms, not by the mobile network nor by the SIM'
     })
   })
 

@@ -444,7 +444,7 @@ t.test('token request checks', async (t) => {
   t.strictSame(await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
     {
       error: 'unsupported_grant_type',
-      description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials',
+      description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba',
       statusCode: 400
     },
     'before client authentication')

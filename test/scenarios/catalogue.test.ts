@@ -38,8 +38,14 @@ const TOKEN_ERRORS: Record<string, { status: number, error: string, description:
   'token-invalid-grant': { status: 400, error: 'invalid_grant', description: 'The authorization code is invalid or expired.' }
 }
 
+/**
+ * The SIM-based authentication legs' scenarios, proven with their legs: test/routes/operator/operator-token.test.ts
+ * (the entitlement server) and test/routes/gateway/ciba.test.ts (bc-authorize and the operator's decision)
+ */
+const COVERED_WITH_SIM_LEGS = ['entitlement-server-unavailable', 'ciba-slow-operator', 'ciba-device-never-answers', 'ciba-consent-denied', 'ciba-unknown-user']
+
 /** The scenarios each test below proves, so a new catalogue entry without a test fails here */
-const COVERED_HERE = [
+const COVERED_HERE = [...COVERED_WITH_SIM_LEGS,
   ...Object.keys(API_ERRORS), ...Object.keys(OPERATOR_REDIRECTS), ...Object.keys(TOKEN_ERRORS),
   'flaky-5-percent', 'slow-network', 'slow-operator', 'auth-temporarily-unavailable', 'verify-always-true', 'verify-always-false'
 ]

@@ -122,6 +122,36 @@ export const CATALOGUE: readonly Scenario[] = deepFreeze([
     effects: { error: { oauth: { error: 'invalid_grant', description: 'The authorization code is invalid or expired.' } } }
   },
   {
+    name: 'entitlement-server-unavailable',
+    description: 'the operator\'s entitlement server (TS.43, emulated) answers 503 temporarily_unavailable: no operator token',
+    match: { operations: ['operator-token'] },
+    effects: { error: { oauth: { error: 'temporarily_unavailable', description: 'The operator\'s entitlement server is unavailable.' } } }
+  },
+  {
+    name: 'ciba-slow-operator',
+    description: 'the operator takes 3 s to decide a CIBA request: the token endpoint answers authorization_pending until then',
+    match: { operations: ['ciba-decision'] },
+    effects: { latency: { fixedMs: 3000 } }
+  },
+  {
+    name: 'ciba-device-never-answers',
+    description: 'the user\'s device never answers a CIBA request: authorization_pending until expired_token',
+    match: { operations: ['ciba-decision'] },
+    effects: { fault: { type: 'hang' } }
+  },
+  {
+    name: 'ciba-consent-denied',
+    description: 'the user denies a CIBA request: the token endpoint answers access_denied',
+    match: { operations: ['ciba-decision'] },
+    effects: { error: { oauth: { error: 'access_denied', description: 'The user denied consent.' } } }
+  },
+  {
+    name: 'ciba-unknown-user',
+    description: 'bc-authorize answers 400 unknown_user_id as if the operator could not identify the login_hint',
+    match: { operations: ['bc-authorize'] },
+    effects: { error: { oauth: { error: 'unknown_user_id' } } }
+  },
+  {
     name: 'connection-reset',
     description: 'verify / share: the connection is reset (ECONNRESET) without any answer',
     match: { operations: API },

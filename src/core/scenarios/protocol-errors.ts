@@ -5,7 +5,7 @@
 
 export { CAMARA_ERROR_CODES, CAMARA_ERROR_STATUSES, CAMARA_ERRORS, type CamaraErrorCode } from '../camara-errors.js'
 
-/** Token endpoint errors; server_error and temporarily_unavailable are borrowed from the authorize list, as many servers do */
+/** Token endpoint (and bc-authorize) errors; server_error and temporarily_unavailable are borrowed from the authorize list, as many servers do */
 export const OAUTH_TOKEN_ERRORS = {
   invalid_request: { status: 400, description: 'The request is missing a required parameter or is otherwise malformed.' },
   invalid_client: { status: 401, description: 'Client authentication failed.' },
@@ -14,7 +14,13 @@ export const OAUTH_TOKEN_ERRORS = {
   unsupported_grant_type: { status: 400, description: 'The grant type is not supported.' },
   invalid_scope: { status: 400, description: 'The requested scope is invalid, unknown or exceeds what was granted.' },
   server_error: { status: 500, description: 'The authorization server encountered an unexpected condition.' },
-  temporarily_unavailable: { status: 503, description: 'The authorization server is temporarily unable to handle the request.' }
+  temporarily_unavailable: { status: 503, description: 'The authorization server is temporarily unable to handle the request.' },
+  // CIBA (OpenID CIBA Core 1.0 sections 11 and 13; CAMARA ICM r4.2 Appendix A)
+  access_denied: { status: 400, description: 'The user denied the authorization request.' },
+  authorization_pending: { status: 400, description: 'The authorization request is still pending: the user has not been authenticated yet.' },
+  slow_down: { status: 400, description: 'The authorization request is still pending; poll less often (the interval grows by 5 s).' },
+  expired_token: { status: 400, description: 'The auth_req_id has expired: make a new authentication request.' },
+  unknown_user_id: { status: 400, description: 'The end-user the login_hint names cannot be identified.' }
 } as const satisfies Record<string, { status: number, description: string }>
 
 export type OAuthTokenErrorCode = keyof typeof OAUTH_TOKEN_ERRORS

@@ -8,7 +8,9 @@ import { AUTHORIZE_ERROR_CODES, CAMARA_ERROR_CODES, CAMARA_ERRORS, OAUTH_TOKEN_E
 import { E164_PATTERN } from '../phone-number.js'
 import { claimedNumberProblem } from './claimed-number.js'
 
-export const SCENARIO_OPERATIONS = ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const
+export const SCENARIO_OPERATIONS = [
+  'authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize', 'ciba-decision'
+] as const
 export type ScenarioOperation = typeof SCENARIO_OPERATIONS[number]
 
 export const SCENARIO_NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$'
@@ -16,7 +18,10 @@ export const SCENARIO_NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$'
 const MAX_DELAY_MS = 3_600_000
 
 export const ScenarioOperationSchema = Type.Union(SCENARIO_OPERATIONS.map((operation) => Type.Literal(operation)), {
-  description: 'authorize (gateway), operator (operator authorization server), token, verify, share, discovery, jwks'
+  description: 'authorize (gateway), operator (operator authorization server), token, verify, share, discovery, jwks, ' +
+    'operator-token (the emulated TS.43 entitlement server), bc-authorize (CIBA authentication request), ciba-decision ' +
+    '(the operator deciding a CIBA request: latency delays it, an oauth error such as access_denied is its refusal, a fault means the ' +
+    'user\'s device never answers)'
 })
 
 export const ScenarioMatchSchema = Type.Object({
@@ -125,7 +130,7 @@ export const DEFAULT_CHUNK_DELAY_MS = 500
 /** The operations whose surface can render each error kind */
 export const ERROR_OPERATIONS: Record<'camara' | 'oauth' | 'authorize', readonly ScenarioOperation[]> = {
   camara: ['verify', 'share', 'discovery', 'jwks'],
-  oauth: ['token'],
+  oauth: ['token', 'operator-token', 'bc-authorize', 'ciba-decision'],
   authorize: ['authorize', 'operator']
 }
 const VERIFIED_RESULT_OPERATIONS: readonly ScenarioOperation[] = ['verify']

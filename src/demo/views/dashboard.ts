@@ -36,7 +36,7 @@ export function renderWorld (view: WorldView): SafeHtml {
   const operators = fixtures.operators.map((o) => html`<tr>
 <td><code>${o.id}</code>${fixtures.defaultOperator === o.id ? html` <span class="badge info">default</span>` : ''}</td>
 <td>${o.name}</td><td>${list(o.numberPrefixes)}</td><td>${list(o.ipRanges)}</td>
-<td>${o.trustsLoginHint ? html`<span class="badge warn">trusts tel: hints</span>` : ''}${o.simPicker === true ? html`<span class="badge info">SIM picker</span>` : ''}${list(o.scenarios ?? [], '')}</td></tr>`)
+<td>${o.trustsLoginHint ? html`<span class="badge warn">trusts tel: hints</span>` : ''}${o.simPicker === true ? html`<span class="badge info">SIM picker</span>` : ''}${o.operatorTokens === undefined ? '' : html`<span class="badge ok">operator tokens (${o.operatorTokens.lifetimeSeconds} s)</span>`}${list(o.scenarios ?? [], '')}</td></tr>`)
   const subscribers = fixtures.subscribers.map((s) => {
     const networkReady = s.connection === 'mobile-data' && s.authMethods.includes('network')
     return html`<tr>
@@ -49,7 +49,7 @@ export function renderWorld (view: WorldView): SafeHtml {
   })
   const clients = fixtures.clients.map((c) => html`<tr>
 <td><code>${c.clientId}</code>${c.name === undefined ? '' : html`<div class="muted"><small>${c.name}</small></div>`}</td>
-<td>${c.tokenEndpointAuthMethods.map((m) => html`<span class="badge">${m}</span>`)}${c.requirePkce ? html`<span class="badge info">PKCE required</span>` : ''}</td>
+<td>${c.tokenEndpointAuthMethods.map((m) => html`<span class="badge">${m}</span>`)}${c.requirePkce ? html`<span class="badge info">PKCE required</span>` : ''}${(c.backendGrants ?? []).map((g) => html`<span class="badge info">${g}</span>`)}${c.telSubjectTrusted === true ? html`<span class="badge warn">trusted tel: subjects</span>` : ''}</td>
 <td>${c.redirectUris.map((uri) => html`<div><code>${uri}</code>${uri.startsWith('/') ? html` <span class="muted"><small>= ${view.publicUrl}${uri}</small></span>` : ''}</div>`)}</td>
 <td>${list(c.scopes)}</td></tr>`)
   return html`<dl class="facts" style="margin-bottom:1rem">

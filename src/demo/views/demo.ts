@@ -11,8 +11,11 @@ export interface DemoFormValues {
   device: string
   /** The number the user claims, sent to verify */
   claimed: string
-  /** How the app names the device: konera_context (the aggregator) or login_hint=ipport: (CAMARA) */
-  hint: 'konera' | 'ipport'
+  /**
+   * How the app names the device: konera_context (the aggregator) or login_hint=ipport: (CAMARA) in
+   * the browser flow; or the Wi-Fi path: an operator token from the device, then CIBA from the backend
+   */
+  hint: 'konera' | 'ipport' | 'operator-token'
   /** A scenario for the whole flow (emulator_scenario), '' for none */
   scenario: string
   /** Send prompt=none (no interaction, so no SIM picker) */
@@ -92,6 +95,7 @@ ${deviceChoices(view.devices, values.device)}
 <legend>How the app names the device</legend>
 <div class="choice"><input type="radio" id="hint-konera" name="hint" value="konera" ${values.hint === 'konera' ? 'checked' : ''}><label for="hint-konera"><code>konera_context=ipv4:…,ipv6:…</code> (the aggregator)</label></div>
 <div class="choice"><input type="radio" id="hint-ipport" name="hint" value="ipport" ${values.hint === 'ipport' ? 'checked' : ''}><label for="hint-ipport"><code>login_hint=ipport:…</code> (CAMARA)</label></div>
+<div class="choice"><input type="radio" id="hint-operator-token" name="hint" value="operator-token" ${values.hint === 'operator-token' ? 'checked' : ''}><label for="hint-operator-token">On Wi-Fi: the phone gets an operator token (TS.43), the backend runs CIBA with <code>login_hint=operatortoken:…</code></label></div>
 </fieldset>
 <div class="field">
 <label for="scenario">Scenario <span class="muted">(optional)</span></label>
@@ -233,6 +237,7 @@ function describeClaim (name: string, value: unknown): SafeHtml {
     return html` <span class="muted">${new Date(value * 1000).toISOString()}</span>`
   }
   if (name === 'amr' && Array.isArray(value) && value.includes('nba')) return html` <span class="muted">network-based authentication</span>`
+  if (name === 'amr' && Array.isArray(value) && value.includes('sc')) return html` <span class="muted">SIM-based authentication (operator token)</span>`
   if (name === 'sub') return html` <span class="muted">pairwise: not the phone number</span>`
   return html``
 }

@@ -11,6 +11,8 @@ const LEGS: Record<string, string> = {
   share: 'Device phone number',
   discovery: 'Discovery',
   jwks: 'JWKS',
+  'operator-token': 'Entitlement server (operator token)',
+  'bc-authorize': 'CIBA bc-authorize',
   other: 'Other'
 }
 

@@ -15,6 +15,7 @@ import reset from './reset.js'
 import scenarios from './scenarios.js'
 import subscribers from './subscribers.js'
 import tokens from './tokens.js'
+import operatorTokens from './operator-tokens.js'
 import dashboardSections, { dashboardPage } from '../../demo/dashboard.js'
 import { pathOf } from '../../core/urls.js'
 import { addSurfaceHooks, camaraTimeoutError } from '../../plugins/surface.js'
@@ -50,6 +51,7 @@ export default async function control (app: FastifyInstance, options: ControlOpt
     await guarded.register(subscribers)
     await guarded.register(reset)
     await guarded.register(tokens)
+    await guarded.register(operatorTokens)
     await guarded.register(scenarios)
     await guarded.register(journal)
     await guarded.register(namespaces)

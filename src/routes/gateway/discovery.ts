@@ -43,6 +43,10 @@ async function metadata (request: FastifyRequest): Promise<Static<typeof Discove
     issuer: urls.issuer,
     authorization_endpoint: urls.authorizationEndpoint,
     token_endpoint: urls.tokenEndpoint,
+    // OpenID CIBA Core section 4, poll mode only (ICM r4.2)
+    backchannel_authentication_endpoint: urls.backchannelAuthenticationEndpoint,
+    backchannel_token_delivery_modes_supported: ['poll'],
+    backchannel_user_code_parameter_supported: false,
     jwks_uri: urls.jwksUri,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

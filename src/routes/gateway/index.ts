@@ -13,6 +13,7 @@ import authorize from './authorize.js'
 import discovery, { authorizationServerMetadata } from './discovery.js'
 import jwks from './jwks.js'
 import token from './token.js'
+import bcAuthorize from './bc-authorize.js'
 
 /** Browser surface: a registered redirect_uri gets the error, anything else gets a page */
 export const browserErrorHandler = surfaceErrorHandler({
@@ -73,7 +74,7 @@ function describeFormProblem (problem: { instancePath: string, keyword: string, 
 }
 
 /** A stalled body, in OAuth's words */
-function oauthTimeoutError (_request: unknown, text: string): Error {
+export function oauthTimeoutError (_request: unknown, text: string): Error {
   return new OAuthError('invalid_request', text, { statusCode: 408 })
 }
 
@@ -95,6 +96,7 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
     // OAuth's form bodies are parsed here only, not by every surface
     await backChannel.register(formbody)
     await backChannel.register(token)
+    await backChannel.register(bcAuthorize)
     await backChannel.register(discovery)
     await backChannel.register(jwks)
   })

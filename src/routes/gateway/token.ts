@@ -8,7 +8,7 @@ import { OAuthErrorSchema, TokenRequestSchema, TokenResponseSchema } from '../..
 const FORM = 'application/x-www-form-urlencoded'
 
 /** Before the body is read: the token endpoint takes form bodies only (RFC 6749 section 3.2) */
-function formOnly (request: FastifyRequest): void {
+export function formOnly (request: FastifyRequest): void {
   const contentType = request.headers['content-type'] ?? ''
   if (!contentType.toLowerCase().startsWith(FORM)) {
     throw new OAuthError('invalid_request', `the token request must be sent as ${FORM}`)
@@ -19,7 +19,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/token', {
     schema: {
       summary: 'Token endpoint',
-      description: 'authorization_code (with PKCE), refresh_token (rotating) and client_credentials grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
+      description: 'authorization_code (with PKCE), refresh_token (rotating), client_credentials, jwt-bearer (RFC 7523: sub=operatortoken:<token> or a trusted client\'s tel:+E164, no refresh token) and ciba (poll mode: authorization_pending, slow_down, expired_token, access_denied until the tokens) grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
       tags: ['gateway'],
       consumes: [FORM],
       body: TokenRequestSchema,

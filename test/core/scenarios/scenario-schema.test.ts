@@ -133,16 +133,16 @@ t.test('an error or a forced result may only name operations whose surface can r
     jsonPath: '$.match.operations',
     rule: 'camara errors cannot be answered on token (fits verify, share, discovery, jwks)'
   })
-  t.strictSame(problem(scenario({ match: { operations: ['verify'] }, effects: { error: { oauth: { error: 'server_error' } } } })).rule, 'oauth errors cannot be answered on verify (fits token)')
+  t.strictSame(problem(scenario({ match: { operations: ['verify'] }, effects: { error: { oauth: { error: 'server_error' } } } })).rule, 'oauth errors cannot be answered on verify (fits token, operator-token, bc-authorize, ciba-decision)')
   t.strictSame(problem(scenario({ match: { operations: ['token'] }, effects: { error: { authorize: { error: 'access_denied' } } } })).rule, 'authorize errors cannot be answered on token (fits authorize, operator)')
   t.strictSame(problem(scenario({ match: { operations: ['share'] }, effects: { verifiedResult: true } })), { jsonPath: '$.match.operations', rule: 'verifiedResult cannot be applied to share (fits verify)' })
 })
 
 t.test('without an operations list a scenario fits the operations its effects can be rendered on', async (t) => {
-  t.strictSame(fittingOperations({ latency: { fixedMs: 1 } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
-  t.strictSame(fittingOperations({ fault: { type: 'hang' } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'])
+  t.strictSame(fittingOperations({ latency: { fixedMs: 1 } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize', 'ciba-decision'])
+  t.strictSame(fittingOperations({ fault: { type: 'hang' } }), ['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize', 'ciba-decision'])
   t.strictSame(fittingOperations({ error: { camara: { status: 503, code: 'UNAVAILABLE' } } }), ['verify', 'share', 'discovery', 'jwks'])
-  t.strictSame(fittingOperations({ error: { oauth: { error: 'invalid_grant' } } }), ['token'])
+  t.strictSame(fittingOperations({ error: { oauth: { error: 'invalid_grant' } } }), ['token', 'operator-token', 'bc-authorize', 'ciba-decision'])
   t.strictSame(fittingOperations({ error: { authorize: { error: 'login_required' } } }), ['authorize', 'operator'])
   t.strictSame(fittingOperations({ verifiedResult: false, latency: { fixedMs: 1 } }), ['verify'])
 })

@@ -98,6 +98,8 @@ t.test('a strict client passes every rule it showed; the rest are not seen', asy
     'private-key-jwt': 'pass',
     'assertion-lifetime': 'pass',
     'assertion-jti': 'pass',
+    'assertion-scope': 'not-seen',
+    'operator-token-once': 'not-seen',
     'redirect-uri': 'pass',
     'code-once': 'pass',
     'token-single-use': 'pass',
@@ -159,7 +161,7 @@ t.test('a sloppy client fails each rule it broke, naming the journal entries', a
   const junit = await app.inject({ method: 'GET', url: '/_emulator/clients/demo-app/report?format=junit' })
   t.equal(junit.statusCode, 200)
   t.equal(junit.headers['content-type'], 'application/xml; charset=utf-8')
-  t.match(junit.body, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="camara-nv-emulator" tests="18" failures="12" skipped="\d+">/)
+  t.match(junit.body, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="camara-nv-emulator" tests="20" failures="12" skipped="\d+">/)
   t.match(junit.body, /<testcase classname="demo-app" name="pkce: PKCE with S256 on every authorization request">\n.*\n\s+<failure message="2 of 2 requests broke the rule">journal entry \d+ \(authorize, flow [\w-]+\): no code_challenge/)
 
   t.equal((await app.inject({ method: 'DELETE', url: '/_emulator/journal' })).statusCode, 204)

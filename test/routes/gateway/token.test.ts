@@ -136,7 +136,7 @@ t.test('grant_type and repeated parameters', async (t) => {
 
   t.test('unsupported grant_type', async (t) => {
     const res = await postToken(app, { grant_type: 'password', username: 'u', password: 'p', client_id: 'demo-app', client_secret: 'demo-secret' })
-    assertOAuthError(t, res, 400, 'unsupported_grant_type', 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials')
+    assertOAuthError(t, res, 400, 'unsupported_grant_type', 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba')
   })
   t.test('missing grant_type', async (t) => {
     const res = await postToken(app, { client_id: 'demo-app', client_secret: 'demo-secret' })

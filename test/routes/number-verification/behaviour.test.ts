@@ -193,7 +193,7 @@ for (const family of REUSABLE_TOKEN_FAMILIES) {
 
     t.test('403 NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK for a token from SMS OTP', async (t) => {
       const sms = await obtainTokens(app, { konera: SMS_OTP_KONERA })
-      const reason = 'the user was authenticated by sms+otp, not by the mobile network'
+      const reason = 'the user was authenticated by sms+otp, not by the mobile network nor by the SIM'
       const verify = await postVerify(app, family, { token: sms.access_token, payload: { phoneNumber: '+34600000003' } })
       assertCamaraError(t, verify, { status: 403, code: NOT_NETWORK_AUTHENTICATED, message: text.notNetworkAuthenticated, reason })
       const share = await getShare(app, family, { token: sms.access_token })
