@@ -90,8 +90,23 @@ interface Slot {
 
 function emptySlot (): Slot {
   return {
-    id: 0, startedAt: 0, seed: 0, operation: '', method: '', path: '', status: 0, durationMs: 0, flowId: undefined, correlator: undefined,
-    traceId: undefined, clientId: undefined, msisdn: undefined, operatorId: undefined, reason: undefined, scenarios: NO_SCENARIOS, checks: undefined,
+    id: 0,
+    startedAt: 0,
+    seed: 0,
+    operation: '',
+    method: '',
+    path: '',
+    status: 0,
+    durationMs: 0,
+    flowId: undefined,
+    correlator: undefined,
+    traceId: undefined,
+    clientId: undefined,
+    msisdn: undefined,
+    operatorId: undefined,
+    reason: undefined,
+    scenarios: NO_SCENARIOS,
+    checks: undefined,
     entry: undefined
   }
 }
