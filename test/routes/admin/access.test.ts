@@ -71,6 +71,7 @@ t.test('with --admin-token, the token opens every control route', async (t) => {
     { method: 'PUT', url: `/_emulator/subscribers/${msisdn}`, payload: seed, status: 200 },
     { method: 'DELETE', url: `/_emulator/subscribers/${encodeURIComponent('+34600000005')}`, status: 204 },
     { method: 'POST', url: '/_emulator/tokens', payload: { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:verify' }, status: 201 },
+    { method: 'POST', url: '/_emulator/operator-tokens', payload: { clientId: 'demo-app-jwt', msisdn: SEED_MSISDN }, status: 201 },
     { method: 'GET', url: '/_emulator/scenarios', status: 200 },
     { method: 'POST', url: '/_emulator/scenarios', payload: { name: 'my-scenario', description: 'd', effects: { verifiedResult: true } }, status: 201 },
     { method: 'DELETE', url: '/_emulator/scenarios/my-scenario', status: 204 },
