@@ -15,7 +15,7 @@ import { newLeg, type Leg } from './legs.js'
 import type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
 import { OperatorTokenRefusal, SIM_AMR, type OperatorTokenService } from './operator-tokens.js'
 import {
-  DUPLICATED_PARAMETERS, INVALID_REQUEST_OBJECT, RequestObjects, type VerifiedRequestObject
+  authorizeUse, DUPLICATED_PARAMETERS, INVALID_REQUEST_OBJECT, RequestObjects, type VerifiedRequestObject
 } from './request-object.js'
 
 export type { AuthorizationCode, Grant, PendingAuthorization } from './records.js'
@@ -213,7 +213,7 @@ export class AuthorizationService {
     // An empty value counts as absent (RFC 6749 section 3.1)
     if (jwt === undefined) return { query, requestObject: undefined }
 
-    const requestObject = await this.requestObjects.verify(jwt, client, untrusted)
+    const requestObject = await this.requestObjects.verify(jwt, client, authorizeUse(this.ctx.urls, untrusted))
     const { parameters } = requestObject
     const trusted = { redirectUri, state: echoableState(parameters.state) }
     for (const name of DUPLICATED_PARAMETERS) {
@@ -335,7 +335,7 @@ export class AuthorizationService {
       { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
     await this.ctx.legs.failIfInjected(decision, redirect)
     // The object's single use: an injected error (decided before) leaves it usable for a retry
-    if (requestObject !== undefined) await this.requestObjects.spend(requestObject, redirect)
+    if (requestObject !== undefined) await this.requestObjects.spend(requestObject, authorizeUse(this.ctx.urls, redirect))
     await this.ctx.legs.wait(decision)
     await this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
     for (const listener of this.startListeners) listener(pending)

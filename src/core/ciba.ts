@@ -16,6 +16,7 @@ import { OperatorTokenRefusal, SIM_AMR, type OperatorTokenService } from './oper
 import type { CibaRequest, Grant, SubjectKind } from './records.js'
 import { parseScenarioList, type Decision } from './scenarios/engine.js'
 import { parseScope, scopeProblem } from './scopes.js'
+import { RequestObjects, type RequestObjectUse, type VerifiedRequestObject } from './request-object.js'
 
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba'
 export const ALREADY_REDEEMED = 'auth_req_id was already used: its tokens were issued'
@@ -23,6 +24,13 @@ export const ALREADY_REDEEMED = 'auth_req_id was already used: its tokens were i
 export const SLOW_DOWN_STEP_S = 5
 /** How long an expired request stays known, so that a late poll is told expired_token (seconds) */
 const KEPT_AFTER_EXPIRY_S = 600
+/** What may come beside a signed authentication request: the request and the client's authentication */
+const SIGNED_REQUEST_COMPANIONS = new Set(['request', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', FLOW_SCENARIO_PARAMETER])
+
+function pick (form: Form, name: string): Form {
+  return form[name] === undefined ? {} : { [name]: form[name] }
+}
+
 /** Parameters CAMARA replaces with login_hint (ICM r4.2 "Authentication Request") */
 const OTHER_HINTS = ['login_hint_token', 'id_token_hint']
 
@@ -48,11 +56,13 @@ export class BackchannelAuthentication {
   private readonly ctx: CoreContext
   private readonly clients: ClientAuthenticator
   private readonly operatorTokens: OperatorTokenService
+  private readonly requestObjects: RequestObjects
 
   constructor (ctx: CoreContext, clients: ClientAuthenticator, operatorTokens: OperatorTokenService) {
     this.ctx = ctx
     this.clients = clients
     this.operatorTokens = operatorTokens
+    this.requestObjects = new RequestObjects(ctx)
   }
 
   /**
@@ -68,9 +78,11 @@ export class BackchannelAuthentication {
     if (!(client.client.backendGrants ?? []).includes('ciba')) {
       throw new OAuthError('unauthorized_client', `client "${clientId}" is not allowed to use CIBA`)
     }
-    if (field(form, 'request') !== undefined) {
-      throw new OAuthError('invalid_request', 'signed authentication requests (request) are not supported by this emulator yet: send the parameters in the form')
-    }
+    // A signed authentication request (CIBA Core 7.1.1; ICM r4.2: the server MUST support it)
+    // carries every parameter; its jti is spent once the scenarios let the request go on
+    const jwt = field(form, 'request')
+    const signed = jwt === undefined ? undefined : await this.signedRequest(jwt, form, client)
+    if (signed !== undefined) form = { ...signed.parameters, ...pick(form, FLOW_SCENARIO_PARAMETER) }
     const otherHint = OTHER_HINTS.find((name) => field(form, name) !== undefined)
     if (otherHint !== undefined) throw new OAuthError('invalid_request', `${otherHint} is not used in CAMARA: send login_hint only (ICM r4.2 "Authentication Request")`)
     const scopes = this.scopes(form, client, leg)
@@ -89,6 +101,7 @@ export class BackchannelAuthentication {
     await this.ctx.legs.failIfInjected(decision)
     // The operator's decision, on a leg of its own: the request's leg keeps the request's scenarios
     const operatorDecision = await this.ctx.legs.decide({ requested: leg.requested, flow: { ...leg.flow } }, { operation: 'ciba-decision', flowScenarios })
+    if (signed !== undefined) await this.requestObjects.spend(signed, this.signedUse())
     if (subject.operatorToken !== undefined) {
       const won = await this.operatorTokens.spend(subject.operatorToken)
       observe(leg, { rule: 'operator-token-once', ok: won, detail: 'the operator token was redeemed twice at once' })
@@ -118,6 +131,28 @@ export class BackchannelAuthentication {
     await store.put('cibaRequests', request.id, request, (settings.cibaExpiresIn + KEPT_AFTER_EXPIRY_S) * 1000)
     await store.put('cibaUses', request.id, { flowId }, settings.cibaExpiresIn * 1000)
     return { auth_req_id: request.id, expires_in: settings.cibaExpiresIn, interval: settings.cibaInterval }
+  }
+
+  /**
+   * A signed authentication request: the object verified as request objects are (the client's
+   * JWKS, iss, aud the bc-authorize endpoint or the issuer, iat, exp, nbf and jti, at most 300 s),
+   * and no authentication request parameter outside it but the client's authentication
+   * (CIBA Core section 7.1.1). Refusals are invalid_request (ICM r4.2 Appendix A).
+   */
+  private async signedRequest (jwt: string, form: Form, { client }: AuthenticatedClient): Promise<VerifiedRequestObject> {
+    const outside = Object.keys(form).filter((name) => form[name] !== undefined && !SIGNED_REQUEST_COMPANIONS.has(name))
+    if (outside.length > 0) {
+      throw new OAuthError('invalid_request', `a signed authentication request carries every parameter: send ${outside.join(', ')} inside the request object only (CIBA Core section 7.1.1)`)
+    }
+    return await this.requestObjects.verify(jwt, client, this.signedUse())
+  }
+
+  private signedUse (): RequestObjectUse {
+    return {
+      audiences: [this.ctx.urls.backchannelAuthenticationEndpoint, this.ctx.urls.issuer],
+      requiredClaims: ['nbf'],
+      refuse: (description) => new OAuthError('invalid_request', description)
+    }
   }
 
   /** The request an auth_req_id names, for this client, not yet expired (CIBA Core section 11) */

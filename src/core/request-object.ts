@@ -38,6 +38,24 @@ export interface VerifiedRequestObject {
   parameters: Record<string, string>
 }
 
+/** Where a request object is used: at authorize (RFC 9101) or at bc-authorize (CIBA Core 7.1.1) */
+export interface RequestObjectUse {
+  /** The aud values accepted: the endpoint the object is sent to (ICM r4.2 recommends it), the issuer */
+  audiences: string[]
+  /** Claims required beyond iss, aud, iat, exp and jti (CIBA Core: nbf) */
+  requiredClaims?: string[]
+  /** The error a refusal is, in the endpoint's own terms */
+  refuse: (description: string) => Error
+}
+
+/** At the authorization endpoint: invalid_request_object, redirected to the client */
+export function authorizeUse (urls: { authorizationEndpoint: string, issuer: string }, target: RedirectTarget): RequestObjectUse {
+  return {
+    audiences: [urls.authorizationEndpoint, urls.issuer],
+    refuse: (description) => new AuthorizeError(INVALID_REQUEST_OBJECT, description, target)
+  }
+}
+
 export class RequestObjects {
   private readonly ctx: CoreContext
 
@@ -47,13 +65,14 @@ export class RequestObjects {
 
   /**
    * Checks the object's signature against the client's JWKS and its claims: iss the client, aud
-   * this server alone (its authorization endpoint, as ICM recommends, or its issuer), iat, exp and jti present, a lifetime of at most 300 s, iat not ahead. Any
-   * failure is invalid_request_object, redirected to `target` (the client and redirect_uri are
-   * trusted by then; the state is the query's, since the object's cannot be).
+   * this server alone (one of `use.audiences`: the endpoint it is sent to, as ICM recommends, or
+   * the issuer), iat, exp and jti present (and `use.requiredClaims`), a lifetime of at most 300 s,
+   * iat not ahead. Any failure is answered as `use.refuse` says (at authorize a redirect with
+   * invalid_request_object, the state the query's, since the object's cannot be trusted yet).
    */
-  async verify (jwt: string, client: ClientFixture, target: RedirectTarget): Promise<VerifiedRequestObject> {
+  async verify (jwt: string, client: ClientFixture, use: RequestObjectUse): Promise<VerifiedRequestObject> {
     const fail = (description: string): never => {
-      throw new AuthorizeError(INVALID_REQUEST_OBJECT, description, target)
+      throw use.refuse(description)
     }
     if (client.jwks === undefined) {
       fail(`client "${client.clientId}" has no registered JWKS to verify a request object with; ` +
@@ -74,15 +93,13 @@ export class RequestObjects {
       fail(`request object typ ${JSON.stringify(typ)} is not a request object's (use oauth-authz-req+jwt, or none)`)
     }
 
-    const issuer = this.ctx.urls.issuer
     let payload: JWTPayload
     try {
       ({ payload } = await jwtVerify(jwt, clientKeySet(client), {
         algorithms: [...SIGNING_ALGS],
         issuer: client.clientId,
-        // ICM r4.2 recommends the authorization endpoint's URL and allows the issuer
-        audience: [this.ctx.urls.authorizationEndpoint, issuer],
-        requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+        audience: use.audiences,
+        requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', ...(use.requiredClaims ?? [])],
         currentDate: new Date(this.ctx.clock.now()),
         clockTolerance: REQUEST_OBJECT_CLOCK_TOLERANCE_S
       }))
@@ -103,7 +120,7 @@ export class RequestObjects {
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (audiences.length !== 1) {
-      fail(`request object aud must be this server alone (${this.ctx.urls.authorizationEndpoint} or ${issuer}), not ${audiences.length} values`)
+      fail(`request object aud must be this server alone (${use.audiences.join(' or ')}), not ${audiences.length} values`)
     }
     if (typeof payload.jti !== 'string' || payload.jti === '') fail('request object jti must be a non-empty string')
     return { clientId: client.clientId, jti: payload.jti as string, exp, parameters: parametersOf(payload, fail) }
@@ -113,12 +130,11 @@ export class RequestObjects {
    * Spends the object's jti, recorded and checked in one step (of parallel requests with one jti,
    * one is accepted), until the object could no longer be accepted anyway (exp + tolerance).
    */
-  async spend (object: VerifiedRequestObject, target: RedirectTarget): Promise<void> {
+  async spend (object: VerifiedRequestObject, use: RequestObjectUse): Promise<void> {
     const remaining = (object.exp + REQUEST_OBJECT_CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const key = `${object.clientId}\n${object.jti}`
     if (!await this.ctx.store.add('requestObjectIds', key, true, Math.max(remaining, 1000))) {
-      throw new AuthorizeError(INVALID_REQUEST_OBJECT,
-        'request object jti was already used: sign a fresh request object for every authorization request', target)
+      throw use.refuse('request object jti was already used: sign a fresh request object for every request')
     }
   }
 }

@@ -358,7 +358,7 @@ t.test('a jti is accepted once', async (t) => {
   await emulator.authorization.start(queryWith(object), SEED_IPV4)
   const replay = outcome(await rejected(emulator.authorization.start(queryWith(object), SEED_IPV4)))
   t.strictSame(replay, redirect('invalid_request_object',
-    'request object jti was already used: sign a fresh request object for every authorization request', OBJECT_STATE))
+    'request object jti was already used: sign a fresh request object for every request', OBJECT_STATE))
   t.equal((await emulator.ctx.store.sizes()).pending, 1, 'no second pending request')
 })
 
@@ -370,7 +370,7 @@ t.test('of parallel starts with one object, exactly one succeeds', async (t) => 
   t.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
   const refusals = results.flatMap((r) => r.status === 'rejected' ? [outcome(r.reason)] : [])
   t.strictSame(new Set(refusals.map((r) => r.description)),
-    new Set(['request object jti was already used: sign a fresh request object for every authorization request']))
+    new Set(['request object jti was already used: sign a fresh request object for every request']))
   t.equal((await emulator.ctx.store.sizes()).pending, 1)
 })
 

@@ -19,7 +19,7 @@ const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url')
 const QUERY_STATE = 'state-in-the-query'
 const OBJECT_STATE = 'state-in-the-object'
 const OPERATOR_LOCATION = /^http:\/\/emulator\.test\/operators\/telco-es\/authorize\?request_id=[A-Za-z0-9_-]{24}$/
-const REPLAYED = 'request object jti was already used: sign a fresh request object for every authorization request'
+const REPLAYED = 'request object jti was already used: sign a fresh request object for every request'
 
 let demoKey: Promise<CryptoKey> | undefined
 function demoAppKey (): Promise<CryptoKey> {
