@@ -80,8 +80,28 @@ function describe (outcome: Outcome): string {
   return [`${outcome.status ?? ''}`, ...headers, body].filter((part) => part !== '').map((part) => `\`${part}\``).join(' ')
 }
 
-function requestFor (scenario: Scenario): { kind: 'verify' | 'share' | 'authorize' | 'token', curl: string } {
+type Kind = 'verify' | 'share' | 'authorize' | 'token' | 'operator-token' | 'bc-authorize' | 'ciba-decision'
+
+/** The device leg and CIBA of the cookbook: the seed's Wi-Fi subscriber, the seed device's address */
+const WIFI_MSISDN = '+34600000002'
+const BC_FORM = { client_id: 'demo-app', client_secret: 'demo-secret', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', login_hint: 'ipport:142.115.147.143' }
+const BC_CURL = '-d client_id=demo-app -d client_secret=demo-secret -d scope=openid%20dpv:FraudPreventionAndDetection%20number-verification:verify -d login_hint=ipport:142.115.147.143'
+
+function requestFor (scenario: Scenario): { kind: Kind, curl: string } {
   const operations = scenario.match?.operations
+  if (operations?.includes('operator-token') === true) {
+    return { kind: 'operator-token', curl: `curl -s -i $B/operators/telco-es/operator-token -H 'x-emulator-scenario: ${scenario.name}' -H 'content-type: application/json' -d '{"client_id":"demo-app","msisdn":"${WIFI_MSISDN}"}'` }
+  }
+  if (operations?.includes('bc-authorize') === true) {
+    return { kind: 'bc-authorize', curl: `curl -s -i $B/camara/api/auth/v1/bc-authorize -H 'x-emulator-scenario: ${scenario.name}' ${BC_CURL}` }
+  }
+  if (operations?.includes('ciba-decision') === true) {
+    return {
+      kind: 'ciba-decision',
+      curl: `ID=$(curl -s $B/camara/api/auth/v1/bc-authorize -H 'x-emulator-scenario: ${scenario.name}' ${BC_CURL} | jq -r .auth_req_id); ` +
+        'curl -s -i $B/camara/api/auth/v1/token -d grant_type=urn:openid:params:grant-type:ciba -d auth_req_id=$ID -d client_id=demo-app -d client_secret=demo-secret'
+    }
+  }
   if (operations?.includes('operator') === true || operations?.includes('authorize') === true) {
     return { kind: 'authorize', curl: `curl -s -o /dev/null -w '%{redirect_url}' "$B/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http://localhost:3000/callback&scope=openid%20dpv:FraudPreventionAndDetection%20number-verification:verify&state=s1&konera_context=ipv4%3A142.115.147.143&emulator_scenario=${scenario.name}" \\| xargs curl -s -i` }
   }
@@ -124,6 +144,20 @@ export async function buildCookbook (): Promise<string> {
           outcome.headers.location = outcome.headers.location.replace(/code=[^&]+/, 'code=…')
             .replace(encodeURIComponent(app.emulator.urls.publicUrl), encodeURIComponent('http://127.0.0.1:9091'))
         }
+      } else if (kind === 'operator-token') {
+        outcome = await exchange(port, 'POST', '/operators/telco-es/operator-token', { 'content-type': 'application/json', 'x-emulator-scenario': scenario.name },
+          JSON.stringify({ client_id: 'demo-app', msisdn: WIFI_MSISDN }))
+      } else if (kind === 'bc-authorize' || kind === 'ciba-decision') {
+        const form = new URLSearchParams(BC_FORM).toString()
+        outcome = await exchange(port, 'POST', '/camara/api/auth/v1/bc-authorize', { 'content-type': 'application/x-www-form-urlencoded', 'x-emulator-scenario': scenario.name }, form)
+        if (kind === 'ciba-decision' && outcome.status === 200) {
+          const id = (JSON.parse(outcome.body) as { auth_req_id: string }).auth_req_id
+          const poll = new URLSearchParams({ grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: id, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
+          outcome = await exchange(port, 'POST', '/camara/api/auth/v1/token', { 'content-type': 'application/x-www-form-urlencoded' }, poll)
+          // The tokens are fresh each run
+          outcome.body = outcome.body.replace(/"(access_token|id_token)":"[^"]+"/g, '"$1":"…"')
+        }
+        outcome.body = outcome.body.replace(/"auth_req_id":"[^"]+"/, '"auth_req_id":"…"')
       } else if (kind === 'token') {
         const form = new URLSearchParams({ grant_type: 'authorization_code', code: await code(app), redirect_uri: REDIRECT, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
         outcome = await exchange(port, 'POST', '/camara/api/auth/v1/token', { 'content-type': 'application/x-www-form-urlencoded', 'x-emulator-scenario': scenario.name }, form)
