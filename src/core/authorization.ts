@@ -245,8 +245,7 @@ export class AuthorizationService {
   private observeRequest (leg: Leg, client: ClientFixture, query: Query): void {
     const value = (name: string): string | undefined => nonEmpty(single(query, name))
     const redirectUri = value('redirect_uri')
-    const registered = redirectUri !== undefined &&
-      client.redirectUris.some((uri) => resolveRedirectUri(uri, this.ctx.urls.publicUrl) === redirectUri)
+    const registered = redirectUri !== undefined && this.registersRedirect(client, redirectUri)
     observe(leg, { rule: 'redirect-uri', ok: registered, detail: `redirect_uri ${redirectUri === undefined ? 'missing' : `"${redirectUri}" is not registered`}` })
     const scope = parseScope(value('scope') ?? '')
     observe(leg, { rule: 'purpose', ok: scope.purposes.length === 1, detail: `${scope.purposes.length} dpv: purposes in the scope` })
@@ -274,6 +273,11 @@ export class AuthorizationService {
     }
   }
 
+  /** Whether the redirect_uri is exactly one the client registered (a relative one follows the public URL) */
+  private registersRedirect (client: ClientFixture, redirectUri: string): boolean {
+    return client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)
+  }
+
   /** The client and its redirect_uri, checked before anything else: only once both are known can errors redirect */
   private trustedClient (query: Query): { client: ClientFixture, clientId: string, redirectUri: string } {
     const directory = this.ctx.directory()
@@ -285,7 +289,7 @@ export class AuthorizationService {
     if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
     const redirectUri = nonEmpty(single(query, 'redirect_uri'))
     if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
-    if (!client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)) {
+    if (!this.registersRedirect(client, redirectUri)) {
       throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
     }
     return { client, clientId, redirectUri }

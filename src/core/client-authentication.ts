@@ -76,6 +76,25 @@ export function field (form: Form, name: string): string | undefined {
   return value === '' ? undefined : value
 }
 
+/** `Basic` alone is still an attempt at Basic: it must get the challenge, not 'no credentials' */
+function sendsBasic (authorization: string | undefined): authorization is string {
+  return authorization !== undefined && /^basic(?:\s|$)/i.test(authorization.trim())
+}
+
+/** How many client authentication methods a request sends (Basic, client_secret, client_assertion) */
+export function clientAuthenticationsSent (form: Form, authorization: string | undefined): number {
+  const assertion = field(form, 'client_assertion') !== undefined || field(form, 'client_assertion_type') !== undefined
+  return [sendsBasic(authorization), field(form, 'client_secret') !== undefined, assertion].filter(Boolean).length
+}
+
+/**
+ * How long a seen-once id (a jti) must be kept: until its JWT could no longer be accepted anyway
+ * (exp plus the clock tolerance), at least a second
+ */
+export function jtiLifetimeMs (exp: number, now: number): number {
+  return Math.max((exp + CLOCK_TOLERANCE_S) * 1000 - now, 1000)
+}
+
 export class ClientAuthenticator {
   private readonly ctx: CoreContext
 
@@ -88,10 +107,8 @@ export class ClientAuthenticator {
     const assertionType = field(form, 'client_assertion_type')
     const bodySecret = field(form, 'client_secret')
     const bodyClientId = field(form, 'client_id')
-    // `Basic` alone is still an attempt at Basic: it must get the challenge, not 'no credentials'
-    const basic = authorization !== undefined && /^basic(?:\s|$)/i.test(authorization.trim())
-
-    const used = [basic, bodySecret !== undefined, assertion !== undefined || assertionType !== undefined].filter(Boolean).length
+    const basic = sendsBasic(authorization)
+    const used = clientAuthenticationsSent(form, authorization)
     if (used > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
 
     let result: AuthenticatedClient
@@ -203,8 +220,7 @@ export class ClientAuthenticator {
     }
     const jtiKey = `${clientId}\n${String(payload.jti)}`
     // Recorded and checked in one step: of two parallel requests with one jti, one is accepted
-    const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
-    const fresh = await this.ctx.store.add('assertionIds', jtiKey, true, Math.max(remaining, 1000))
+    const fresh = await this.ctx.store.add('assertionIds', jtiKey, true, jtiLifetimeMs(exp, this.ctx.clock.now()))
     observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'client_assertion jti already used' })
     if (!fresh) {
       throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
@@ -213,7 +229,8 @@ export class ClientAuthenticator {
   }
 }
 
-function describeJoseError (error: unknown): string {
+/** What jose found wrong with a client's JWT, in words naming the claim */
+export function describeJoseError (error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
   if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid / alg'

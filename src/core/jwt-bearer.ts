@@ -3,10 +3,13 @@
 // the user in `sub` (operatortoken:<token> or tel:+E164) and the scope in its `scope` claim. The
 // assertion is also the client's authentication when the request carries no other. This module
 // validates; the token service decides the scenarios, takes the operator token and issues.
-import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose'
 import { nanoid } from 'nanoid'
 import { pairwiseSubject } from './authorization.js'
-import { CLOCK_TOLERANCE_S, clientKeySet, field, MAX_ASSERTION_LIFETIME_S, type AuthenticatedClient, type ClientAuthenticator, type Form } from './client-authentication.js'
+import {
+  CLOCK_TOLERANCE_S, clientAuthenticationsSent, clientKeySet, describeJoseError, field, jtiLifetimeMs, MAX_ASSERTION_LIFETIME_S,
+  type AuthenticatedClient, type ClientAuthenticator, type Form
+} from './client-authentication.js'
 import { observe } from './conformance.js'
 import type { CoreContext } from './context.js'
 import { SIGNING_ALGS, type ClientFixture } from './fixture-schema.js'
@@ -27,10 +30,6 @@ export interface JwtBearerRedemption {
 }
 
 /** Whether the request carries a client authentication of its own (else the assertion is it) */
-function carriesClientAuthentication (form: Form, authorization: string | undefined): boolean {
-  return field(form, 'client_assertion') !== undefined || field(form, 'client_assertion_type') !== undefined ||
-    field(form, 'client_secret') !== undefined || (authorization !== undefined && /^basic(?:\s|$)/i.test(authorization.trim()))
-}
 
 export class JwtBearerGrant {
   private readonly ctx: CoreContext
@@ -48,7 +47,7 @@ export class JwtBearerGrant {
     const assertion = field(form, 'assertion')
     if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required with the jwt-bearer grant')
     let client: AuthenticatedClient
-    if (carriesClientAuthentication(form, authorization)) {
+    if (clientAuthenticationsSent(form, authorization) > 0) {
       client = await this.clients.authenticate(form, authorization, leg)
     } else {
       // ICM: "the assertion is interpreted as Client Authentication"
@@ -106,7 +105,7 @@ export class JwtBearerGrant {
         clockTolerance: CLOCK_TOLERANCE_S
       }))
     } catch (error) {
-      throw new OAuthError('invalid_grant', `assertion rejected: ${describe(error)}`)
+      throw new OAuthError('invalid_grant', `assertion rejected: ${describeJoseError(error)}`)
     }
     const now = Math.floor(clock.now() / 1000)
     const exp = payload.exp as number
@@ -122,8 +121,7 @@ export class JwtBearerGrant {
     if (typeof payload.scope !== 'string' || payload.scope.trim() === '') {
       throw new OAuthError('invalid_grant', 'assertion has no scope claim: the purpose and the API scopes belong there')
     }
-    const remaining = (exp + CLOCK_TOLERANCE_S) * 1000 - clock.now()
-    const fresh = await this.ctx.store.add('assertionIds', `${client.clientId}\n${String(payload.jti)}`, true, Math.max(remaining, 1000))
+    const fresh = await this.ctx.store.add('assertionIds', `${client.clientId}\n${String(payload.jti)}`, true, jtiLifetimeMs(exp, clock.now()))
     observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'jwt-bearer assertion jti already used' })
     if (!fresh) throw new OAuthError('invalid_grant', 'assertion jti was already used: sign a fresh assertion for every request')
     return payload as JWTPayload & { sub: string, scope: string }
@@ -188,14 +186,4 @@ export class JwtBearerGrant {
       revoked: false
     }
   }
-}
-
-function describe (error: unknown): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid / alg'
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${SIGNING_ALGS.join(', ')})`
-  if (error instanceof joseErrors.JOSEError) return error.message
-  return 'it could not be verified'
 }

@@ -2,7 +2,7 @@
 // carrying a JWT signed by a key of the client's JWKS. Verified with jose as client assertions are
 // (src/core/client-authentication.ts), with a bounded lifetime and a jti spent once through the store.
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import { CLOCK_TOLERANCE_S, clientKeySet, MAX_ASSERTION_LIFETIME_S } from './client-authentication.js'
+import { CLOCK_TOLERANCE_S, clientKeySet, describeJoseError, jtiLifetimeMs, MAX_ASSERTION_LIFETIME_S } from './client-authentication.js'
 import { SIGNING_ALGS, type ClientFixture } from './fixture-schema.js'
 import type { CoreContext } from './context.js'
 import { AuthorizeError } from './errors.js'
@@ -131,9 +131,8 @@ export class RequestObjects {
    * one is accepted), until the object could no longer be accepted anyway (exp + tolerance).
    */
   async spend (object: VerifiedRequestObject, use: RequestObjectUse): Promise<void> {
-    const remaining = (object.exp + REQUEST_OBJECT_CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const key = `${object.clientId}\n${object.jti}`
-    if (!await this.ctx.store.add('requestObjectIds', key, true, Math.max(remaining, 1000))) {
+    if (!await this.ctx.store.add('requestObjectIds', key, true, jtiLifetimeMs(object.exp, this.ctx.clock.now()))) {
       throw use.refuse('request object jti was already used: sign a fresh request object for every request')
     }
   }
@@ -165,16 +164,9 @@ function parametersOf (payload: JWTPayload, fail: (description: string) => never
 function describeVerificationError (
   error: unknown, client: ClientFixture, header: { kid?: string | undefined, alg?: string | undefined }
 ): string {
-  if (error instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
-  }
   if (error instanceof joseErrors.JWKSNoMatchingKey) {
     const kid = header.kid === undefined ? 'no kid' : `kid "${header.kid}"`
     return `no key of client "${client.clientId}"'s JWKS matches its ${kid} and alg ${header.alg ?? '(none)'}`
   }
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${SIGNING_ALGS.join(', ')})`
-  if (error instanceof joseErrors.JOSEError) return error.message
-  return 'it could not be verified'
+  return describeJoseError(error)
 }

@@ -112,5 +112,12 @@ t.test('EmulatorMetrics: bounded labels, connection faults, a store that cannot 
   t.equal(found.get(`nv_emulator_requests_total{leg="verify",status="200",client="${OTHER}"}`), 2, 'past the bound')
   t.equal(found.get('nv_emulator_requests_total{leg="verify",status="0",client="a"}'), 1, 'a connection fault')
   t.notOk([...found.keys()].some((name) => name.startsWith('nv_emulator_store_entries{')), 'no store figure')
-  t.equal(MAX_LABEL_VALUES, 200)
+
+  // The default bound: the first MAX_LABEL_VALUES clients keep their names, the next is 'other'
+  const bounded = new EmulatorMetrics({ storeSizes: async () => ({}) })
+  for (let i = 0; i <= MAX_LABEL_VALUES; i++) bounded.observe(record({ clientId: `client-${i}` }))
+  const named = samples(await bounded.text())
+  t.equal(named.get(`nv_emulator_requests_total{leg="verify",status="200",client="client-${MAX_LABEL_VALUES - 1}"}`), 1)
+  t.equal(named.get(`nv_emulator_requests_total{leg="verify",status="200",client="${OTHER}"}`), 1)
+  t.notOk(named.has(`nv_emulator_requests_total{leg="verify",status="200",client="client-${MAX_LABEL_VALUES}"}`))
 })
