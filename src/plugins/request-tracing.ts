@@ -1,13 +1,13 @@
 // One OpenTelemetry span per request to a leg, exported over OTLP/HTTP (JSON) in batches: named
 // after the leg, kind SERVER, continuing the caller's W3C traceparent, with the HTTP attributes
-// and what the emulator knows of the flow. Loaded only when tracing is on (src/plugins/tracing.ts).
+// and what the emulator knows of the flow. Loaded only when tracing is on (src/plugins/tracing.ts),
+// and the SDK's packages only by RequestTracing.create: the bundle leaves them external, and an
+// external static import would be hoisted to its top and loaded at every start (~60 ms).
 // The provider is the app's own, never the global one: a process may build many apps (tests, the
 // programmatic API), each with its own endpoint and shutdown.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, type Attributes, type Span, type Tracer } from '@opentelemetry/api'
-import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core'
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
-import { resourceFromAttributes } from '@opentelemetry/resources'
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base'
+import type { ExportResult, W3CTraceContextPropagator } from '@opentelemetry/core'
+import type { BasicTracerProvider, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { FastifyRequest } from 'fastify'
 import type { JournalRecord } from '../core/journal.js'
 import { pathOf } from '../core/urls.js'
@@ -36,11 +36,16 @@ export interface RequestTracingOptions {
 
 /** The exporter, telling of batches it could not deliver (the SDK's own report goes to a silent diag logger) */
 class ReportingExporter implements SpanExporter {
-  constructor (private readonly inner: SpanExporter, private readonly failed: (error: Error) => void) {}
+  constructor (
+    private readonly inner: SpanExporter,
+    private readonly failed: (error: Error) => void,
+    /** The SDK's ExportResultCode.SUCCESS */
+    private readonly success: ExportResult['code']
+  ) {}
 
   export (spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     this.inner.export(spans, (result) => {
-      if (result.code !== ExportResultCode.SUCCESS) this.failed(result.error ?? new Error('export failed'))
+      if (result.code !== this.success) this.failed(result.error ?? new Error('export failed'))
       done(result)
     })
   }
@@ -55,19 +60,32 @@ class ReportingExporter implements SpanExporter {
 }
 
 export class RequestTracing {
-  private readonly provider: BasicTracerProvider
   private readonly tracer: Tracer
-  private readonly propagator = new W3CTraceContextPropagator()
 
-  constructor (options: RequestTracingOptions) {
+  private constructor (
+    private readonly provider: BasicTracerProvider,
+    private readonly propagator: W3CTraceContextPropagator,
+    serviceVersion: string
+  ) {
+    this.tracer = provider.getTracer(SERVICE_NAME, serviceVersion)
+  }
+
+  /** The tracer and its exporter, the SDK's packages loaded on the way */
+  static async create (options: RequestTracingOptions): Promise<RequestTracing> {
+    const [core, otlp, resources, sdk] = await Promise.all([
+      import('@opentelemetry/core'), import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'), import('@opentelemetry/sdk-trace-base')
+    ])
     // 3 s, not the SDK's 10: the last batch is sent at shutdown, which a container stop gives 10 s
     // in all, after the requests in flight (server.ts)
-    const exporter = new ReportingExporter(new OTLPTraceExporter({ url: options.url, timeoutMillis: 3000 }), options.exportFailed)
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': SERVICE_NAME, 'service.version': options.serviceVersion }),
-      spanProcessors: [new BatchSpanProcessor(exporter)]
+    const exporter = new ReportingExporter(
+      new otlp.OTLPTraceExporter({ url: options.url, timeoutMillis: 3000 }), options.exportFailed, core.ExportResultCode.SUCCESS
+    )
+    const provider = new sdk.BasicTracerProvider({
+      resource: resources.resourceFromAttributes({ 'service.name': SERVICE_NAME, 'service.version': options.serviceVersion }),
+      spanProcessors: [new sdk.BatchSpanProcessor(exporter)]
     })
-    this.tracer = this.provider.getTracer(SERVICE_NAME, options.serviceVersion)
+    return new RequestTracing(provider, new core.W3CTraceContextPropagator(), options.serviceVersion)
   }
 
   /**

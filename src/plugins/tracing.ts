@@ -25,7 +25,7 @@ export default fp<TracingOptions>(async (app, options) => {
     return
   }
   const { RequestTracing, tracesUrl } = await import('./request-tracing.js')
-  const tracing = new RequestTracing({
+  const tracing = await RequestTracing.create({
     url: tracesUrl(options.otlpEndpoint),
     serviceVersion: options.serviceVersion,
     // An unreachable collector costs spans, never requests: said in the log, not thrown

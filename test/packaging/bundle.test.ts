@@ -62,6 +62,9 @@ t.test('the packed CLI serves a whole flow and its docs requiring nothing but No
   const requests = [...cli.stderr().matchAll(/Module\._load REQUEST (\S+) parent: (\S+)/g)].filter((m) => m[2] === bundle).map((m) => m[1] as string)
   t.ok(requests.length > 0, 'the loader trace sees the bundle\'s require() calls')
   t.same([...new Set(requests.filter((name) => !isNodeBuiltin(name)))], [], 'none but Node\'s own modules')
+  // The external OpenTelemetry SDK is loaded for --otlp-endpoint only (request-tracing.ts): its
+  // packages require() their own files, which the trace would show
+  t.notMatch(cli.stderr(), /node_modules\/@opentelemetry\//, 'the OpenTelemetry SDK is not loaded with tracing off')
 })
 
 t.test('packageRootOf finds the nearest package.json above a module', async (t) => {
