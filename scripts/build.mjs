@@ -1,11 +1,13 @@
 // `npm run build`: tsc compiles src/ to dist/ (the library, its types and source maps), then
-// esbuild bundles the CLI entry into one file, dist/server.js, so `npm start`, the bin and the
-// container load one module instead of ~600 (start to healthy ~550 ms -> ~250 ms).
+// esbuild bundles the CLI entry, dist/server.js, so `npm start`, the bin and the container load a
+// few modules instead of ~600 (start to healthy ~550 ms -> ~250 ms). Code splitting: what the
+// CLI imports only when asked (the Redis store, the tracing plugin) is its own file in
+// dist/chunks, so a start does not parse it (the Redis client alone is 1.4 MB of 5.2).
 // Left out of the bundle: BUNDLE_EXTERNAL. swagger-ui's code is bundled; its static files are read
 // from node_modules (src/plugins/openapi.ts names them). The demo's browser scripts are copied. esbuild's metafile goes next to the
 // bundle, dist/server.meta.json, so test/packaging/bundle.test.ts can check what the bundle imports.
 import { execFileSync } from 'node:child_process'
-import { cpSync, realpathSync, writeFileSync } from 'node:fs'
+import { cpSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -30,9 +32,14 @@ async function buildAll () {
   // The demo's browser scripts are files, not modules tsc compiles: dist/demo/public, beside the
   // library's dist/demo/*.js, where src/demo/assets.ts looks from dist and from the bundle
   cpSync(join(root, 'src', 'demo', 'public'), join(root, 'dist', 'demo', 'public'), { recursive: true })
+  // The chunks of an earlier build: their names carry their content's hash
+  rmSync(join(root, 'dist', 'chunks'), { recursive: true, force: true })
   const { metafile } = await build({
     entryPoints: [entry],
-    outfile: entry,
+    outdir: join(root, 'dist'),
+    outbase: join(root, 'dist'),
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     allowOverwrite: true,
     bundle: true,
     platform: 'node',

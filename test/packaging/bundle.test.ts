@@ -31,14 +31,22 @@ t.test('the bundle imports nothing but Node\'s own modules and what the build le
   const { BUNDLE_EXTERNAL: declared } = await import(pathToFileURL(join(ROOT, 'scripts', 'build.mjs')).href) as { BUNDLE_EXTERNAL: readonly string[] }
   t.notOk(existsSync(join(pkg.root, 'dist', 'server.meta.json')), 'the package does not ship the metafile')
   const metafile = JSON.parse(readFileSync(pkg.metafile, 'utf8')) as Metafile
-  const bundle = metafile.outputs['dist/server.js']
-  if (bundle === undefined) return t.fail(`no dist/server.js among the metafile's outputs: ${Object.keys(metafile.outputs).join(', ')}`)
-  t.equal(bundle.bytes, statSync(join(pkg.root, 'dist', 'server.js')).size, 'the metafile describes the shipped bundle')
-  // Every import esbuild left in the output, static, dynamic or require(): an ES module import left
+  // The entry and the chunks it imports (dist/chunks: what the CLI loads only when asked, and
+  // what those share with the entry); the source maps are outputs too
+  const outputs = Object.entries(metafile.outputs).filter(([path]) => path.endsWith('.js'))
+  t.ok(outputs.some(([path]) => path === 'dist/server.js'), `dist/server.js among the metafile's outputs: ${outputs.map(([p]) => p).join(', ')}`)
+  t.strictSame(outputs.map(([path]) => path).filter((path) => path !== 'dist/server.js' && !/^dist\/chunks\/[\w-]+\.js$/.test(path)), [], 'the rest in dist/chunks')
+  for (const [path, output] of outputs) {
+    t.equal(output.bytes, statSync(join(pkg.root, path)).size, `the metafile describes the shipped ${path}`)
+  }
+  t.ok(outputs.some(([path]) => /^dist\/chunks\/redis-/.test(path)), 'the Redis store is a chunk of its own, loaded for --store redis://')
+  // Every import esbuild left in the outputs, static, dynamic or require(): an ES module import left
   // external counts here, though Node's CommonJS loader trace (below) would never see it
-  t.ok(bundle.imports.length > 0, 'the metafile lists the bundle\'s imports')
-  t.same(bundle.imports.filter((i) => i.external !== true), [], 'all of them external: the bundle is one file')
-  const packages = [...new Set(bundle.imports.map((i) => i.path).filter((name) => !isNodeBuiltin(name)))].sort()
+  const imports = outputs.flatMap(([, output]) => output.imports)
+  t.ok(imports.length > 0, 'the metafile lists the bundle\'s imports')
+  const shipped = new Set(outputs.map(([path]) => path))
+  t.strictSame(imports.filter((i) => i.external !== true && !shipped.has(i.path)), [], 'the rest are external: the bundle is these files')
+  const packages = [...new Set(imports.filter((i) => i.external === true).map((i) => i.path).filter((name) => !isNodeBuiltin(name)))].sort()
   t.same(packages, [...declared].sort(), `besides Node's own modules, exactly the build's external list (${declared.join(', ')})`)
 })
 
@@ -58,8 +66,8 @@ t.test('the packed CLI serves a whole flow and its docs requiring nothing but No
   t.equal(docs.status, 200, 'swagger-ui\'s static files, read from node_modules')
   await docs.arrayBuffer()
   // Each require() of the bundle: "Module._load REQUEST <name> parent: <file>"
-  const bundle = join(pkg.root, 'dist', 'server.js')
-  const requests = [...cli.stderr().matchAll(/Module\._load REQUEST (\S+) parent: (\S+)/g)].filter((m) => m[2] === bundle).map((m) => m[1] as string)
+  const bundle = (file: string): boolean => file === join(pkg.root, 'dist', 'server.js') || file.startsWith(join(pkg.root, 'dist', 'chunks') + '/')
+  const requests = [...cli.stderr().matchAll(/Module\._load REQUEST (\S+) parent: (\S+)/g)].filter((m) => bundle(m[2] as string)).map((m) => m[1] as string)
   t.ok(requests.length > 0, 'the loader trace sees the bundle\'s require() calls')
   t.same([...new Set(requests.filter((name) => !isNodeBuiltin(name)))], [], 'none but Node\'s own modules')
   // The external OpenTelemetry SDK is loaded for --otlp-endpoint only (request-tracing.ts): its
