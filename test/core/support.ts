@@ -15,6 +15,7 @@ import { Emulator } from '../../src/core/emulator.js'
 import { KeyRing } from '../../src/core/keys.js'
 import type { Sleep } from '../../src/core/legs.js'
 import { STATE_COLLECTIONS, type StateCollections } from '../../src/core/records.js'
+import { StoreUnavailableError, type CollectionMap, type Store } from '../../src/core/store.js'
 import { MemoryStore } from '../../src/store/memory.js'
 
 export const PUBLIC_URL = 'http://emulator.test'
@@ -66,21 +67,48 @@ export interface EmulatorChoices {
   settings?: Partial<CoreSettings>
   /** How injected latency waits (default: a real timer) */
   sleep?: Sleep
+  /** Replicas: emulators given one (shared) store and one clock */
+  store?: Store<StateCollections>
+  clock?: ManualClock
 }
 
 export async function buildEmulator (options: EmulatorChoices = {}): Promise<TestEmulator> {
-  const clock = new ManualClock(START)
+  const clock = options.clock ?? new ManualClock(START)
   const keys = await testKeys()
   const emulator = new Emulator({
     fixtures: options.fixtures ?? defaultFixtures(),
     keys,
     publicUrl: PUBLIC_URL,
     clock,
-    store: new MemoryStore<StateCollections>(clock, { sweepIntervalMs: 0, collections: STATE_COLLECTIONS }),
+    store: options.store ?? new MemoryStore<StateCollections>(clock, { sweepIntervalMs: 0, collections: STATE_COLLECTIONS }),
     ...(options.settings === undefined ? {} : { settings: options.settings }),
     ...(options.sleep === undefined ? {} : { sleep: options.sleep })
   })
   return { emulator, clock, keys }
+}
+
+export interface SharedTestStore<M extends CollectionMap> {
+  store: Store<M>
+  /** Every call fails with StoreUnavailableError while down, as when a shared store's server is unreachable */
+  unavailable: (down: boolean) => void
+}
+
+/**
+ * A memory store that says it is shared: replicas in one process (emulators given the same one)
+ * take the shared-store code paths without a Valkey or Redis server
+ */
+export function sharedMemoryStore<M extends CollectionMap> (clock: ManualClock): SharedTestStore<M> {
+  const memory = new MemoryStore<M>(clock, { sweepIntervalMs: 0 })
+  let down = false
+  const store = new Proxy(memory, {
+    get (target, property, receiver) {
+      if (property === 'shared') return true
+      const value: unknown = Reflect.get(target, property, receiver)
+      if (!down || typeof value !== 'function') return value
+      return async () => { throw new StoreUnavailableError('the test store is down') }
+    }
+  })
+  return { store, unavailable: (value) => { down = value } }
 }
 
 /** A sleep that returns at once and records each wait, in order */
