@@ -121,6 +121,8 @@ export class JwtBearerGrant {
     if (typeof payload.scope !== 'string' || payload.scope.trim() === '') {
       throw new OAuthError('invalid_grant', 'assertion has no scope claim: the purpose and the API scopes belong there')
     }
+    // jose requires sub to be present, not to be a string
+    if (typeof payload.sub !== 'string') throw new OAuthError('invalid_grant', 'assertion sub must be a string')
     const fresh = await this.ctx.store.add('assertionIds', `${client.clientId}\n${String(payload.jti)}`, true, jtiLifetimeMs(exp, clock.now()))
     observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'jwt-bearer assertion jti already used' })
     if (!fresh) throw new OAuthError('invalid_grant', 'assertion jti was already used: sign a fresh assertion for every request')
