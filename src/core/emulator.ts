@@ -1,7 +1,7 @@
 // The emulator's domain, assembled: one object the HTTP surfaces, the control API and the
 // programmatic API all drive. It knows nothing of Fastify.
 import { setTimeout as delay } from 'node:timers/promises'
-import { mergeFixtures, type Fixtures } from './fixtures.js'
+import { FixtureError, mergeFixtures, type Fixtures } from './fixtures.js'
 import type { FixtureFile, SubscriberFixture } from './fixture-schema.js'
 import { AuthorizationService } from './authorization.js'
 import { systemClock, type Clock } from './clock.js'
@@ -61,6 +61,11 @@ export class Emulator {
   private readonly shared: SharedRuntime | undefined
   /** What the control API made of the fixtures (undefined: the baseline, unchanged) */
   private changedFixtures: RuntimeFixtures | undefined
+  /**
+   * Why the last fixtures another replica published were not taken here (the rule they break
+   * against this replica's own fixture files), or undefined when they were
+   */
+  fixturesNotAdopted: string | undefined
   private directoryValue: Directory
   /** What reset() returns to: the fixtures loaded at start (or last reloaded from files) */
   private baseline: Fixtures
@@ -237,15 +242,27 @@ export class Emulator {
     return checked
   }
 
-  /** Another replica's runtime fixtures (undefined: back to the baseline); a copy that breaks a rule here is not taken */
+  /**
+   * Another replica's runtime fixtures (undefined: back to the baseline). A copy that breaks a rule
+   * here (the replicas loaded different files) is not taken, and said in fixturesNotAdopted: it
+   * must not fail the refresh, or every later request of this replica would fail with it
+   */
   private adoptFixtures (fixtures: RuntimeFixtures | undefined): void {
+    this.fixturesNotAdopted = undefined
     if (fixtures === undefined) {
       if (this.changedFixtures !== undefined) this.replaceFixtures(this.baseline)
       this.changedFixtures = undefined
       return
     }
     const content = structuredClone({ ...fixtures, scenarios: [] }) as unknown as FixtureFile
-    const checked = mergeFixtures([{ file: 'the shared store', content }], { scenarios: this.baseline.scenarios })
+    let checked: Fixtures
+    try {
+      checked = mergeFixtures([{ file: 'the shared store', content }], { scenarios: this.baseline.scenarios })
+    } catch (error) {
+      if (!(error instanceof FixtureError)) throw error
+      this.fixturesNotAdopted = error.message
+      return
+    }
     checked.files = this.baseline.files
     this.replaceFixtures(checked)
     this.changedFixtures = fixtures

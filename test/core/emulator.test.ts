@@ -121,9 +121,20 @@ t.test('runtime fixtures from another replica that break a rule here are not tak
   a.upsertSubscriber(subscriber(NEW_MSISDN, { scenarios: ['only-on-a'] }))
   a.runtimeChanged()
   await delay(0)
-  await b.beforeRequest()?.catch(() => {})
+  // The refresh succeeds: a rejection here would fail every later request of this replica
+  await b.beforeRequest()
   t.equal(b.directory.subscriber(NEW_MSISDN), undefined)
   t.equal(b.directory.subscriber(SEED_MSISDN)?.msisdn, SEED_MSISDN)
+  t.match(b.fixturesNotAdopted, /only-on-a/, 'b says why it kept its own')
+  t.equal(a.fixturesNotAdopted, undefined)
+  await b.beforeRequest()
+  // A later copy b can take is taken, and the refusal is forgotten
+  a.upsertSubscriber(subscriber(NEW_MSISDN))
+  a.runtimeChanged()
+  await delay(0)
+  await b.beforeRequest()
+  t.equal(b.directory.subscriber(NEW_MSISDN)?.msisdn, NEW_MSISDN)
+  t.equal(b.fixturesNotAdopted, undefined)
 })
 
 t.test('on a shared store the journal lists and follows the entries of every replica', async (t) => {
