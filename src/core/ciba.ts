@@ -92,7 +92,7 @@ export class BackchannelAuthentication {
     leg.flow = { clientId, msisdn: subject.msisdn, operatorId: subject.operatorId, ...(subject.flowId === undefined ? {} : { flowId: subject.flowId }) }
     const { store, settings, clock } = this.ctx
     if (await store.size('cibaRequests') >= settings.maxPending) {
-      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} CIBA requests (--max-pending); try again once some have expired`, { statusCode: 503 })
+      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} CIBA requests (--max-pending); a request's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer expired_token)`, { statusCode: 503 })
     }
     const flowScenarios = this.ctx.settings.userScenarios ? parseScenarioList(field(form, FLOW_SCENARIO_PARAMETER)) : []
     const flowId = subject.flowId ?? await this.ctx.flows.next()

@@ -183,7 +183,7 @@ export class OperatorTokenService {
     const { store, clock, settings } = this.ctx
     // Unauthenticated callers reach this leg: the tokens they can make wait in the store are bounded
     if (await store.size('operatorTokens') >= settings.maxPending) {
-      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} operator tokens (--max-pending); try again once some have expired`, { statusCode: 503 })
+      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} operator tokens (--max-pending); a token's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer an expired token)`, { statusCode: 503 })
     }
     const seconds = lifetime ?? format.lifetimeSeconds
     const now = clock.now()

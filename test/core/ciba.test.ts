@@ -305,7 +305,7 @@ t.test('at --max-pending requests, 503 temporarily_unavailable, the operator tok
       clientId: 'demo-app', msisdn: WIFI_MSISDN, lifetimeSeconds: 900
     })).operatorToken
     const full = failure('temporarily_unavailable',
-      'this emulator keeps at most 1 CIBA requests (--max-pending); try again once some have expired', 503)
+      'this emulator keeps at most 1 CIBA requests (--max-pending); a request\'s place frees 600 s after it expires (kept to answer expired_token)', 503)
     t.strictSame(await oauthFailure(accept(emulator, `operatortoken:${token}`)), full)
     // The expired request stays known for 600 s so that a late poll is told expired_token
     clock.advance((120 + 600) * 1000)

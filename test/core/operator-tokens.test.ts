@@ -355,7 +355,7 @@ t.test('--max-pending caps the operator tokens the store keeps', async (t) => {
     await emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined)
     const full: Failure = {
       error: 'temporarily_unavailable',
-      description: 'this emulator keeps at most 2 operator tokens (--max-pending); try again once some have expired',
+      description: 'this emulator keeps at most 2 operator tokens (--max-pending); a token\'s place frees 600 s after it expires (kept to answer an expired token)',
       statusCode: 503
     }
     t.strictSame(await failure(emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN })), full)

@@ -76,7 +76,7 @@ t.test('--max-pending bounds the operator tokens the store keeps', async (t) => 
   t.equal((await app.inject({ method: 'POST', url: PATH, payload: { client_id: 'demo-app-jwt', msisdn: '+34600000002' } })).statusCode, 200)
   const full = await app.inject({ method: 'POST', url: PATH, payload: { client_id: 'demo-app-jwt', msisdn: '+34600000002' } })
   t.equal(full.statusCode, 503)
-  t.strictSame(full.json(), { error: 'temporarily_unavailable', error_description: 'this emulator keeps at most 1 operator tokens (--max-pending); try again once some have expired' })
+  t.strictSame(full.json(), { error: 'temporarily_unavailable', error_description: 'this emulator keeps at most 1 operator tokens (--max-pending); a token\'s place frees 600 s after it expires (kept to answer an expired token)' })
 })
 
 t.test('a namespace\'s entitlement server issues tokens for its own world only', async (t) => {
