@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin'
 import type { Span } from '@opentelemetry/api'
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { Emulator } from '../core/emulator.js'
 import { newLeg, type Leg } from '../core/legs.js'
 import type { FlowRef } from '../core/records.js'
 import { parseScenarioList } from '../core/scenarios/engine.js'
@@ -90,13 +91,31 @@ export function factsHook (app: FastifyInstance): (request: FastifyRequest, repl
       request.emulator = root
       const synced = syncs ? root.beforeRequest() : undefined
       if (synced === undefined) check(request, config.checkRequest, done)
-      else synced.then(() => { check(request, config.checkRequest, done) }, done)
+      else synced.then(() => { warnNotAdopted(request); check(request, config.checkRequest, done) }, done)
       return
     }
     namespaces.resolve(namespace).then(async (world) => {
       request.emulator = world
-      if (syncs) await world.beforeRequest()
+      if (syncs) {
+        await world.beforeRequest()
+        warnNotAdopted(request)
+      }
     }).then(() => { check(request, config.checkRequest, done) }, done)
+  }
+}
+
+/** The reason each world last logged for not taking another replica's fixtures */
+const loggedNotAdopted = new WeakMap<Emulator, string>()
+
+/** Says in the log, once per reason, that this replica kept its fixtures (Emulator.fixturesNotAdopted) */
+function warnNotAdopted (request: FastifyRequest): void {
+  const world = request.emulator
+  const reason = world.fixturesNotAdopted
+  if (reason === undefined) {
+    loggedNotAdopted.delete(world)
+  } else if (loggedNotAdopted.get(world) !== reason) {
+    loggedNotAdopted.set(world, reason)
+    request.log.warn({ reason }, 'kept this replica\'s fixtures: the ones another replica published break a rule here')
   }
 }
 

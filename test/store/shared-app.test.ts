@@ -7,9 +7,14 @@ import { createLocalJWKSet, jwtVerify } from 'jose'
 import { buildTestApp, ISSUER } from '../helpers/app.js'
 import { authorizationCode, exchangeCode, gatewayLeg, inNamespace, operatorLeg, redirectOf, SEED_KONERA, verify, type Tokens } from '../helpers/flow.js'
 import { redisMissing, startRedis } from '../helpers/redis.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { createClient } from '@redis/client'
 import { RedisStore } from '../../src/store/redis.js'
 import { startEmulator } from '../../src/index.js'
+import { DEFAULT_FIXTURES } from '../../src/config/config.js'
+import { tempDir } from '../helpers/temp-dir.js'
 
 if (!redisMissing(t, 'the emulator on a shared store')) {
   const server = await startRedis(t)
@@ -241,6 +246,34 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     await a.inject({ method: 'PUT', url: `/_emulator/subscribers/${encodeURIComponent(msisdn)}`, payload: { msisdn, operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' } })
     t.equal((await b.inject({ method: 'POST', url: '/_emulator/reset' })).statusCode, 204)
     t.notOk((await subscribers(a)).includes(msisdn), 'a reset on b: the fixtures loaded at start again on a')
+  })
+
+  t.test('fixtures a replica cannot take are kept out, said once in its log, and it goes on serving', async (t) => {
+    const store = `${server.url}/${++databases}`
+    // Only a loads the file defining the scenario its new subscriber names
+    const file = join(tempDir(t, 'shared-fixtures-'), 'only-on-a.json')
+    writeFileSync(file, JSON.stringify({
+      operators: [],
+      clients: [],
+      subscribers: [],
+      scenarios: [{ name: 'only-on-a', description: 'defined on a only', match: { operations: ['verify'] }, effects: { latency: { fixedMs: 1 } } }]
+    }))
+    const lines: Array<{ level: number, msg: string, reason?: string }> = []
+    const logStream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(JSON.parse(chunk.toString())); done() } })
+    const { app: a } = await buildTestApp(t, { store, fixtures: [DEFAULT_FIXTURES, file] })
+    const { app: b } = await buildTestApp(t, { store }, { logger: { level: 'warn' }, logStream })
+    const msisdn = '+34611111112'
+    const added = await a.inject({ method: 'PUT', url: `/_emulator/subscribers/${encodeURIComponent(msisdn)}`, payload: { msisdn, operator: 'telco-es', ipv4: ['142.115.1.2'], connection: 'mobile-data', scenarios: ['only-on-a'] } })
+    t.equal(added.statusCode, 201)
+    for (let i = 0; i < 3; i++) {
+      const flow = await authorizationCode(b, DEVICE)
+      t.equal((await exchangeCode(b, flow)).statusCode, 200, `b serves flow ${i + 1}`)
+    }
+    const warnings = lines.filter((line) => /another replica published/.test(line.msg))
+    t.equal(warnings.length, 1, 'said once')
+    t.match(warnings[0]?.reason, /only-on-a/, 'naming the rule')
+    const listed = (await b.inject({ method: 'GET', url: '/_emulator/subscribers' })).json() as Array<{ msisdn: string }>
+    t.notOk(listed.some((s) => s.msisdn === msisdn), 'b kept its own fixtures')
   })
 
   t.test('seeded draws replay per flow, whichever replica serves each leg', async (t) => {
