@@ -178,12 +178,18 @@ export class BackchannelAuthentication {
     const now = clock.now()
     const last = await store.get('cibaPolls', request.id)
     const ttl = Math.max(request.expiresAt - now, 1000)
-    if (last !== undefined && now - last.lastPolledAt < last.interval * 1000) {
-      const interval = last.interval + SLOW_DOWN_STEP_S
-      await store.put('cibaPolls', request.id, { lastPolledAt: now, interval }, ttl)
-      throw new OAuthError('slow_down', `polled ${Math.round((now - last.lastPolledAt) / 100) / 10} s after the last poll; wait at least ${interval} s between polls`)
+    const interval = last?.interval ?? settings.cibaInterval
+    // The slot for this interval, added atomically: of polls sent together one is on time, the
+    // rest are too soon (reading the last poll, then writing it, let them all through)
+    if (!await store.add('cibaPollSlots', request.id, true, interval * 1000)) {
+      const grown = interval + SLOW_DOWN_STEP_S
+      // The slow_down counts as the last poll: the next one is due a whole grown interval later
+      await store.put('cibaPolls', request.id, { lastPolledAt: now, interval: grown }, ttl)
+      await store.put('cibaPollSlots', request.id, true, grown * 1000)
+      const since = last === undefined ? '' : ` ${Math.round((now - last.lastPolledAt) / 100) / 10} s after the last poll`
+      throw new OAuthError('slow_down', `polled${since}; wait at least ${grown} s between polls`)
     }
-    await store.put('cibaPolls', request.id, { lastPolledAt: now, interval: last?.interval ?? settings.cibaInterval }, ttl)
+    await store.put('cibaPolls', request.id, { lastPolledAt: now, interval }, ttl)
     const { decision } = request
     if (decision.outcome === 'never' || now < request.decidesAt) {
       const reason = decision.outcome === 'never'

@@ -179,6 +179,8 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
   cibaRequests: CibaRequest
   cibaUses: { flowId: string }
   cibaPolls: CibaPoll
+  /** A CIBA request's poll slot, for one interval: added once, so of parallel polls one is on time */
+  cibaPollSlots: true
   /** Client assertion ids seen (`client_id` + `jti`): each accepted once within its lifetime */
   assertionIds: true
   /** Request object ids seen at authorize (`client_id` + `jti`, RFC 9101): each accepted once within its lifetime */
@@ -195,7 +197,7 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
   'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
   'requestObjectIds', 'dpopProofIds', 'revocations', 'signingKeys', 'operatorTokens', 'operatorTokenUses', 'cibaRequests', 'cibaUses',
-  'cibaPolls'
+  'cibaPolls', 'cibaPollSlots'
 ]
 
 /** The flow a grant or token belongs to */

@@ -569,7 +569,8 @@ t.test('completeAtOperator', async (t) => {
         operatorTokenUses: 0,
         cibaRequests: 0,
         cibaUses: 0,
-        cibaPolls: 0
+        cibaPolls: 0,
+        cibaPollSlots: 0
       }, 'no grant, no code')
     })
 
