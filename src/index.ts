@@ -338,7 +338,14 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
       clear: () => emulator.journal.clear()
     },
     mintToken: async (request) => await mintToken(emulator, request),
-    mintOperatorToken: async (request) => await emulator.operatorTokens.mint(request),
+    mintOperatorToken: async (request) => {
+      // The bound POST /_emulator/operator-tokens's schema sets, checked before anything is stored
+      const seconds = request.lifetimeSeconds
+      if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600)) {
+        throw new FixtureError(PROGRAMMATIC_API, '$.lifetimeSeconds', `must be an integer from 1 to 3600, not ${String(seconds)}`)
+      }
+      return await emulator.operatorTokens.mint(request)
+    },
     reset: () => emulator.reset(),
     authorizeDevice
   }

@@ -293,6 +293,16 @@ t.test('mintOperatorToken: an operator token the CIBA request of a real backend 
     new OAuthError('access_denied', 'the SIM of +34666666667 cannot do SIM-based authentication (TS.43 is not provisioned for it)', { statusCode: 403 }))
 })
 
+t.test('mintOperatorToken refuses a lifetime the control API would, and stores nothing', async (t) => {
+  const { emulator } = await start(t)
+  for (const lifetimeSeconds of [0, -5, 1.5, 3601, Number.NaN]) {
+    await t.rejects(emulator.mintOperatorToken({ clientId: 'demo-app', msisdn: '+34600000002', lifetimeSeconds }),
+      { name: 'FixtureError', message: /\$\.lifetimeSeconds.*must be an integer from 1 to 3600/ }, `lifetimeSeconds ${lifetimeSeconds}`)
+  }
+  t.equal(await emulator.emulator.ctx.store.size('operatorTokens'), 0, 'no record left to count against --max-pending')
+  t.match(await emulator.mintOperatorToken({ clientId: 'demo-app', msisdn: '+34600000002', lifetimeSeconds: 3600 }), { expiresIn: 3600 })
+})
+
 t.test('reset forgets tokens, runtime subscribers, activations and the journal', async (t) => {
   const { emulator } = await start(t)
   const minted = await emulator.mintToken({ clientId: 'demo-app', msisdn: '+34666666666', scope: SCOPE })
