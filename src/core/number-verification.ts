@@ -115,7 +115,16 @@ export class NumberVerificationService {
     }
     const token = resolved.record
     const release = this.releaseFor(version, token.clientId)
-    const proof = await this.proveToken(accessToken as string, token, dpopScheme, release, request)
+    // A token that is not DPoP-bound comes as Bearer; a bound one with a proof of its key
+    if (token.cnf === undefined && dpopScheme) {
+      throw CamaraError.standard('UNAUTHENTICATED', release, {
+        reason: 'the access token is not DPoP-bound: send it as "Authorization: Bearer <token>"',
+        dpopError: 'invalid_token'
+      })
+    }
+    const proof = token.cnf === undefined
+      ? undefined
+      : await this.proveToken(accessToken as string, token, token.cnf.jkt, dpopScheme, release, request)
     if (token.issuedAt !== undefined) {
       const age = Math.round((this.ctx.clock.now() - token.issuedAt) / 1000)
       observe(leg, { rule: 'token-age', ok: age <= WIP_TOKEN_AGE_LIMIT_S, detail: `the access token was ${age} s old` })
@@ -132,18 +141,18 @@ export class NumberVerificationService {
 
   /**
    * RFC 9449 section 7: a DPoP-bound token comes with the DPoP scheme and a proof of its key for
-   * this request (ath, htm, htu; camara:qh where the client must send it); a token that is not
-   * bound comes as Bearer. Every refusal is 401 UNAUTHENTICATED, challenging with DPoP.
+   * this request (ath, htm, htu; camara:qh where the client must send it). Every refusal is 401
+   * UNAUTHENTICATED, challenging with DPoP.
    */
-  private async proveToken (accessToken: string, token: AccessTokenRecord, dpopScheme: boolean, release: NvRelease, request: ApiRequest | undefined): Promise<VerifiedProof | undefined> {
+  private async proveToken (
+    accessToken: string, token: AccessTokenRecord, jkt: string, dpopScheme: boolean, release: NvRelease, request: ApiRequest | undefined
+  ): Promise<VerifiedProof> {
     const refuse = (reason: string, dpopError: DpopErrorCode): never => {
       throw CamaraError.standard('UNAUTHENTICATED', release, { reason, dpopError })
     }
-    if (token.cnf === undefined) {
-      if (dpopScheme) refuse('the access token is not DPoP-bound: send it as "Authorization: Bearer <token>"', 'invalid_token')
-      return undefined
+    if (!dpopScheme) {
+      refuse('the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', 'invalid_token')
     }
-    if (!dpopScheme) refuse('the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', 'invalid_token')
     const client = this.ctx.directory().client(token.clientId)
     let proof: VerifiedProof
     try {
@@ -164,7 +173,7 @@ export class NumberVerificationService {
       if (error instanceof DpopProofError) return refuse(error.description, 'invalid_dpop_proof')
       throw error
     }
-    if (proof.jkt !== token.cnf.jkt) refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
+    if (proof.jkt !== jkt) refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
     return proof
   }
 
