@@ -22,7 +22,11 @@ export const CONFORMANCE_RULES = [
     title: 'Number Verification authorization requests send prompt=none',
     source: 'CAMARA Number Verification 2.1.0 (r3.2), info.description "The Authentication Request"'
   },
-  { id: 'pkce', title: 'PKCE with S256 on every authorization request', source: `${ICM} "Cross-Site Request Forgery Protection"; RFC 9700 section 2.1.1` },
+  {
+    id: 'pkce',
+    title: 'PKCE with S256 on every authorization request',
+    source: `${ICM} "Cross-Site Request Forgery Protection"; RFC 9700 section 2.1.1`
+  },
   {
     id: 'state',
     title: 'a state, fresh per authorization request; required without PKCE',
@@ -33,9 +37,21 @@ export const CONFORMANCE_RULES = [
     title: 'an OpenID request\'s nonce, fresh per request; required without PKCE',
     source: `OpenID Connect Core 1.0 section 3.1.2.1; ${ICM} "Cross-Site Request Forgery Protection"`
   },
-  { id: 'private-key-jwt', title: 'the client authenticates with private_key_jwt, not a shared secret', source: `${ICM} "Client Authentication"` },
-  { id: 'assertion-lifetime', title: 'client assertions live at most 300 s (exp - iat) and carry iat', source: `${ICM} "Client Authentication"` },
-  { id: 'assertion-jti', title: 'each client assertion has a jti of its own', source: 'RFC 7523 section 3; OpenID Connect Core 1.0 section 9' },
+  {
+    id: 'private-key-jwt',
+    title: 'the client authenticates with private_key_jwt, not a shared secret',
+    source: `${ICM} "Client Authentication"`
+  },
+  {
+    id: 'assertion-lifetime',
+    title: 'client assertions live at most 300 s (exp - iat) and carry iat',
+    source: `${ICM} "Client Authentication"`
+  },
+  {
+    id: 'assertion-jti',
+    title: 'each client assertion has a jti of its own',
+    source: 'RFC 7523 section 3; OpenID Connect Core 1.0 section 9'
+  },
   {
     id: 'assertion-scope',
     title: 'a jwt-bearer request carries its scope in the assertion\'s scope claim, not a scope parameter',
@@ -44,26 +60,60 @@ export const CONFORMANCE_RULES = [
   {
     id: 'operator-token-once',
     title: 'an operator token is redeemed once (JWT-bearer sub or CIBA login_hint)',
-    source: 'CAMARA ICM r4.2, CAMARA-API-access-and-user-consent.md "CIBA flow with Operator Token"; GSMA TS.43 temporary tokens'
+    source: 'CAMARA ICM r4.2, CAMARA-API-access-and-user-consent.md "CIBA flow with Operator Token"; ' +
+      'GSMA TS.43 temporary tokens'
   },
-  { id: 'redirect-uri', title: 'redirect_uri is exactly a registered one, and the same at the token endpoint', source: 'RFC 9700 section 4.1.3; RFC 6749 section 4.1.3' },
-  { id: 'code-once', title: 'an authorization code is redeemed once', source: 'RFC 6749 sections 4.1.2 and 10.5' },
-  { id: 'token-single-use', title: 'a Number Verification access token serves one API call', source: `${NV_WIP}: single-use token` },
-  { id: 'token-age', title: 'a Number Verification access token is used within 300 s of its issue', source: `${NV_WIP}: short-lived expiration` },
-  { id: 'no-refresh', title: 'no refresh grant for Number Verification scopes', source: `${NV_WIP}: no refresh tokens; ${ICM} "Refresh Token Usage"` },
+  {
+    id: 'redirect-uri',
+    title: 'redirect_uri is exactly a registered one, and the same at the token endpoint',
+    source: 'RFC 9700 section 4.1.3; RFC 6749 section 4.1.3'
+  },
+  {
+    id: 'code-once',
+    title: 'an authorization code is redeemed once',
+    source: 'RFC 6749 sections 4.1.2 and 10.5'
+  },
+  {
+    id: 'token-single-use',
+    title: 'a Number Verification access token serves one API call',
+    source: `${NV_WIP}: single-use token`
+  },
+  {
+    id: 'token-age',
+    title: 'a Number Verification access token is used within 300 s of its issue',
+    source: `${NV_WIP}: short-lived expiration`
+  },
+  {
+    id: 'no-refresh',
+    title: 'no refresh grant for Number Verification scopes',
+    source: `${NV_WIP}: no refresh tokens; ${ICM} "Refresh Token Usage"`
+  },
   {
     id: 'x-correlator',
     title: 'an x-correlator, when sent, keeps the release\'s pattern',
     source: 'CAMARA Commonalities 0.6, CAMARA_API_Design_Guide.md "Correlation ID" (x-correlator)'
   },
-  { id: 'operation-scope', title: 'the access token carries the scope of the operation called', source: 'CAMARA Number Verification, securitySchemes openId scopes; RFC 6750 section 3.1' },
-  { id: 'declared-properties', title: 'request bodies carry only the properties their schema declares', source: 'CAMARA Commonalities 0.8, CAMARA_API_Design_Guide.md (additionalProperties)' },
+  {
+    id: 'operation-scope',
+    title: 'the access token carries the scope of the operation called',
+    source: 'CAMARA Number Verification, securitySchemes openId scopes; RFC 6750 section 3.1'
+  },
+  {
+    id: 'declared-properties',
+    title: 'request bodies carry only the properties their schema declares',
+    source: 'CAMARA Commonalities 0.8, CAMARA_API_Design_Guide.md (additionalProperties)'
+  },
   {
     id: 'no-retry-loop',
-    title: 'after login_required or access_denied the client does not retry in a loop (at most 2 new requests for the device within 60 s)',
+    title: 'after login_required or access_denied the client does not retry in a loop ' +
+      '(at most 2 new requests for the device within 60 s)',
     source: `${ICM} Appendix A "Authentication Error Response"; CAMARA Number Verification 2.1.0 "no user interaction"`
   },
-  { id: 'hashed-case', title: 'hashedPhoneNumber is a SHA-256 hex digest in one letter case', source: 'CAMARA Number Verification 2.1.0, hashedPhoneNumber ^[a-fA-F0-9]{64}$' }
+  {
+    id: 'hashed-case',
+    title: 'hashedPhoneNumber is a SHA-256 hex digest in one letter case',
+    source: 'CAMARA Number Verification 2.1.0, hashedPhoneNumber ^[a-fA-F0-9]{64}$'
+  }
 ] as const satisfies readonly ConformanceRule[]
 
 export type RuleId = typeof CONFORMANCE_RULES[number]['id']
@@ -167,8 +217,12 @@ export const RETRY_WINDOW_MS = 60_000
  * fails (with the entries that broke it) or was not seen.
  */
 export function gradeClient (entries: readonly GradedEntry[], clientId: string, flowId?: string): ClientReport {
-  const own = entries.filter((entry) => entry.clientId === clientId && (flowId === undefined || entry.flowId === flowId))
-  const results = new Map<RuleId, RuleResult>(CONFORMANCE_RULES.map((rule) => [rule.id, { ...rule, status: 'not-seen', passed: 0, failed: 0, failures: [] }]))
+  const own = entries.filter((entry) =>
+    entry.clientId === clientId && (flowId === undefined || entry.flowId === flowId))
+  const results = new Map<RuleId, RuleResult>(CONFORMANCE_RULES.map((rule) => [
+    rule.id,
+    { ...rule, status: 'not-seen', passed: 0, failed: 0, failures: [] }
+  ]))
   const seen = new Map<string, number>()
   const record = (entry: GradedEntry, rule: RuleId, ok: boolean, detail: string | undefined): void => {
     const result = results.get(rule) as RuleResult
@@ -185,7 +239,8 @@ export function gradeClient (entries: readonly GradedEntry[], clientId: string, 
         const key = `${check.rule}\n${check.fresh}`
         const first = seen.get(key)
         if (first !== undefined) {
-          record(entry, check.rule, false, `${check.detail ?? 'the same value'} again: first sent in journal entry ${first}`)
+          record(entry, check.rule, false,
+            `${check.detail ?? 'the same value'} again: first sent in journal entry ${first}`)
           continue
         }
         seen.set(key, entry.id)
@@ -199,7 +254,14 @@ export function gradeClient (entries: readonly GradedEntry[], clientId: string, 
   }
   const rules = [...results.values()].map((result) => ({ ...result, status: statusOf(result) }))
   const verdict = rules.some((rule) => rule.status === 'fail') ? 'fail' : own.length === 0 ? 'no-requests' : 'pass'
-  return { clientId, ...(flowId === undefined ? {} : { flowId }), verdict, requests: own.length, rules, notGraded: NOT_GRADED }
+  return {
+    clientId,
+    ...(flowId === undefined ? {} : { flowId }),
+    verdict,
+    requests: own.length,
+    rules,
+    notGraded: NOT_GRADED
+  }
 }
 
 /**
@@ -207,7 +269,10 @@ export function gradeClient (entries: readonly GradedEntry[], clientId: string, 
  * device (requests for other devices, e.g. other users of a backend, are not retries)
  */
 function gradeRetries (
-  refusal: GradedEntry, device: string, own: readonly GradedEntry[], record: (entry: GradedEntry, rule: RuleId, ok: boolean, detail: string) => void
+  refusal: GradedEntry,
+  device: string,
+  own: readonly GradedEntry[],
+  record: (entry: GradedEntry, rule: RuleId, ok: boolean, detail: string) => void
 ): void {
   const at = Date.parse(refusal.time)
   const retries = own.filter((entry) => entry.id > refusal.id && Date.parse(entry.time) - at <= RETRY_WINDOW_MS &&
@@ -232,12 +297,19 @@ function failureOf (entry: GradedEntry, detail: string): Failure {
 }
 
 function xml (text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '\'': '&apos;', '"': '&quot;' })[c] as string)
+  return text.replace(/[<>&'"]/g, (c) => ({
+    '<': '&lt;',
+    '>': '&gt;',
+    '&': '&amp;',
+    '\'': '&apos;',
+    '"': '&quot;'
+  })[c] as string)
 }
 
 /** The report as JUnit XML: one test case per rule (failed, passed, or skipped when not seen) */
 export function junitOf (report: ClientReport): string {
-  const suite = `camara-nv-emulator conformance: ${report.clientId}${report.flowId === undefined ? '' : ` (flow ${report.flowId})`}`
+  const suite = `camara-nv-emulator conformance: ${report.clientId}` +
+    `${report.flowId === undefined ? '' : ` (flow ${report.flowId})`}`
   const failures = report.rules.filter((rule) => rule.status === 'fail').length
   const skipped = report.rules.filter((rule) => rule.status === 'not-seen').length
   const cases = report.rules.map((rule) => {
@@ -245,15 +317,19 @@ export function junitOf (report: ClientReport): string {
     const source = `      <properties><property name="source" value="${xml(rule.source)}"/></properties>`
     let body = ''
     if (rule.status === 'fail') {
-      const lines = rule.failures.map((f) => `journal entry ${f.entryId} (${f.operation}${f.flowId === undefined ? '' : `, flow ${f.flowId}`}): ${f.detail}`)
-      body = `\n      <failure message="${xml(`${rule.failed} of ${rule.passed + rule.failed} requests broke the rule`)}">${xml(lines.join('\n'))}</failure>`
+      const lines = rule.failures.map((f) => `journal entry ${f.entryId} ` +
+        `(${f.operation}${f.flowId === undefined ? '' : `, flow ${f.flowId}`}): ${f.detail}`)
+      body = '\n      <failure message="' +
+        `${xml(`${rule.failed} of ${rule.passed + rule.failed} requests broke the rule`)}">` +
+        `${xml(lines.join('\n'))}</failure>`
     } else if (rule.status === 'not-seen') {
       body = '\n      <skipped message="no request of this client showed it"/>'
     }
     return `${head}\n${source}${body}\n    </testcase>`
   })
   return '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites name="camara-nv-emulator" tests="${report.rules.length}" failures="${failures}" skipped="${skipped}">\n` +
+    `<testsuites name="camara-nv-emulator" tests="${report.rules.length}" ` +
+    `failures="${failures}" skipped="${skipped}">\n` +
     `  <testsuite name="${xml(suite)}" tests="${report.rules.length}" failures="${failures}" skipped="${skipped}">\n` +
     `${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`
 }

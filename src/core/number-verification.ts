@@ -67,7 +67,13 @@ export class NumberVerificationService {
   }
 
   /** Both checks at once: authenticate, then identify */
-  async authorize (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg(), request?: ApiRequest): Promise<AuthorizedCall> {
+  async authorize (
+    authorization: string | undefined,
+    scope: string,
+    version: ApiVersion,
+    leg: Leg = newLeg(),
+    request?: ApiRequest
+  ): Promise<AuthorizedCall> {
     return this.identify(await this.authenticate(authorization, scope, version, leg, request))
   }
 
@@ -97,21 +103,33 @@ export class NumberVerificationService {
    * the DPoP scheme and a proof of its key for this request (`request`); the proof is checked
    * here, before anything is spent.
    */
-  async authenticate (authorization: string | undefined, scope: string, version: ApiVersion, leg: Leg = newLeg(), request?: ApiRequest): Promise<AuthenticatedCall> {
+  async authenticate (
+    authorization: string | undefined,
+    scope: string,
+    version: ApiVersion,
+    leg: Leg = newLeg(),
+    request?: ApiRequest
+  ): Promise<AuthenticatedCall> {
     const match = authorization === undefined ? null : AUTHORIZATION.exec(authorization)
     const dpopScheme = match?.[1]?.toLowerCase() === 'dpop'
     const accessToken = match?.[2]
-    const oneCall = (record: AccessTokenRecord): boolean => RELEASE_RULES[this.releaseFor(version, record.clientId)].tokenRules
+    const oneCall = (record: AccessTokenRecord): boolean =>
+      RELEASE_RULES[this.releaseFor(version, record.clientId)].tokenRules
     const resolved = await this.tokens.resolveAccessToken(accessToken, leg, { oneCall })
     if ('failure' in resolved) {
       if (resolved.failure === ALREADY_USED || resolved.failure === ALREADY_CALLED) {
         observe(leg, { rule: 'token-single-use', ok: false, detail: 'the access token was used again' })
       }
-      const reason = authorization === undefined ? 'no Authorization header' : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
+      const reason = authorization === undefined
+        ? 'no Authorization header'
+        : match === null ? 'Authorization header is not "Bearer <token>"' : resolved.failure
       // A token the emulator knows, now revoked or spent: the client's release says how
       const release = this.releaseFor(version, leg.flow.clientId)
       const code = resolved.noLongerValid === true ? RELEASE_RULES[release].noLongerValid : 'UNAUTHENTICATED'
-      throw CamaraError.standard(code, release, { reason, ...(dpopScheme ? { dpopError: 'invalid_token' as const } : {}) })
+      throw CamaraError.standard(code, release, {
+        reason,
+        ...(dpopScheme ? { dpopError: 'invalid_token' as const } : {})
+      })
     }
     const token = resolved.record
     const release = this.releaseFor(version, token.clientId)
@@ -129,12 +147,26 @@ export class NumberVerificationService {
       const age = Math.round((this.ctx.clock.now() - token.issuedAt) / 1000)
       observe(leg, { rule: 'token-age', ok: age <= WIP_TOKEN_AGE_LIMIT_S, detail: `the access token was ${age} s old` })
     }
-    observe(leg, { rule: 'operation-scope', ok: token.scopes.includes(scope), detail: `the access token lacks ${scope}` })
-    if (RELEASE_RULES[release].tokenRules && token.issuedAt !== undefined && this.ctx.clock.now() - token.issuedAt > WIP_TOKEN_AGE_LIMIT_S * 1000) {
-      throw CamaraError.standard('UNAUTHENTICATED', release, { reason: `access token was issued more than ${WIP_TOKEN_AGE_LIMIT_S} s ago (NV ${release}: at most ${WIP_TOKEN_AGE_LIMIT_S} s)` })
+    observe(leg, {
+      rule: 'operation-scope',
+      ok: token.scopes.includes(scope),
+      detail: `the access token lacks ${scope}`
+    })
+    if (
+      RELEASE_RULES[release].tokenRules &&
+      token.issuedAt !== undefined &&
+      this.ctx.clock.now() - token.issuedAt > WIP_TOKEN_AGE_LIMIT_S * 1000
+    ) {
+      throw CamaraError.standard('UNAUTHENTICATED', release, {
+        reason: `access token was issued more than ${WIP_TOKEN_AGE_LIMIT_S} s ago ` +
+          `(NV ${release}: at most ${WIP_TOKEN_AGE_LIMIT_S} s)`
+      })
     }
     if (!token.scopes.includes(scope)) {
-      throw CamaraError.standard('PERMISSION_DENIED', release, { reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`, missingScope: scope })
+      throw CamaraError.standard('PERMISSION_DENIED', release, {
+        reason: `access token scopes "${token.scopes.join(' ')}" lack ${scope}`,
+        missingScope: scope
+      })
     }
     return { accessToken: accessToken as string, token, release, ...(proof === undefined ? {} : { proof }) }
   }
@@ -145,13 +177,21 @@ export class NumberVerificationService {
    * UNAUTHENTICATED, challenging with DPoP.
    */
   private async proveToken (
-    accessToken: string, token: AccessTokenRecord, jkt: string, dpopScheme: boolean, release: NvRelease, request: ApiRequest | undefined
+    accessToken: string,
+    token: AccessTokenRecord,
+    jkt: string,
+    dpopScheme: boolean,
+    release: NvRelease,
+    request: ApiRequest | undefined
   ): Promise<VerifiedProof> {
     const refuse = (reason: string, dpopError: DpopErrorCode): never => {
       throw CamaraError.standard('UNAUTHENTICATED', release, { reason, dpopError })
     }
     if (!dpopScheme) {
-      refuse('the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof', 'invalid_token')
+      refuse(
+        'the access token is DPoP-bound: send it as "Authorization: DPoP <token>" with a DPoP proof',
+        'invalid_token'
+      )
     }
     const client = this.ctx.directory().client(token.clientId)
     let proof: VerifiedProof
@@ -166,14 +206,20 @@ export class NumberVerificationService {
         replayWindowMs: token.expiresAt - this.ctx.clock.now()
       })
     } catch (error) {
-      // A replayed proof is 400 (ICM r4.2 "Replay Protection Requirements"); any other bad proof 401 (RFC 9449 section 7.1)
+      // A replayed proof is 400 (ICM r4.2 "Replay Protection Requirements"); any other bad proof 401
+      // (RFC 9449 section 7.1)
       if (error instanceof DpopProofError && error.replayed) {
-        throw CamaraError.standard('INVALID_ARGUMENT', release, { reason: error.description, dpopError: 'invalid_dpop_proof' })
+        throw CamaraError.standard('INVALID_ARGUMENT', release, {
+          reason: error.description,
+          dpopError: 'invalid_dpop_proof'
+        })
       }
       if (error instanceof DpopProofError) return refuse(error.description, 'invalid_dpop_proof')
       throw error
     }
-    if (proof.jkt !== jkt) refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
+    if (proof.jkt !== jkt) {
+      refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
+    }
     return proof
   }
 
@@ -183,7 +229,12 @@ export class NumberVerificationService {
     try {
       checkBodyHash(call.proof, body)
     } catch (error) {
-      if (error instanceof DpopProofError) throw CamaraError.standard('UNAUTHENTICATED', call.release, { reason: error.description, dpopError: 'invalid_dpop_proof' })
+      if (error instanceof DpopProofError) {
+        throw CamaraError.standard('UNAUTHENTICATED', call.release, {
+          reason: error.description,
+          dpopError: 'invalid_dpop_proof'
+        })
+      }
       throw error
     }
   }
@@ -195,8 +246,15 @@ export class NumberVerificationService {
   identify (call: AuthenticatedCall): AuthorizedCall {
     const { token, release } = call
     if (token.msisdn === undefined) {
-      if (RELEASE_RULES[release].noSubscriber === 'INVALID_TOKEN_CONTEXT') throw CamaraError.standard('INVALID_TOKEN_CONTEXT', release, { reason: 'the access token identifies no subscriber (client_credentials?)' })
-      throw CamaraError.standard('PERMISSION_DENIED', release, { reason: 'the access token identifies no subscriber: a three-legged token (authorization code flow) is required' })
+      if (RELEASE_RULES[release].noSubscriber === 'INVALID_TOKEN_CONTEXT') {
+        throw CamaraError.standard('INVALID_TOKEN_CONTEXT', release, {
+          reason: 'the access token identifies no subscriber (client_credentials?)'
+        })
+      }
+      throw CamaraError.standard('PERMISSION_DENIED', release, {
+        reason: 'the access token identifies no subscriber: ' +
+          'a three-legged token (authorization code flow) is required'
+      })
     }
     // Network-based or SIM-based authentication (NV 2.1.0 info.description); a number a client
     // only asserted (a tel: subject or hint of a back-end flow) was authenticated by neither
@@ -218,9 +276,14 @@ export class NumberVerificationService {
   async verifyNumber (call: AuthorizedCall, input: VerifyInput, leg: Leg = newLeg()): Promise<boolean> {
     if ('hashedPhoneNumber' in input) {
       const hash = input.hashedPhoneNumber
-      observe(leg, { rule: 'hashed-case', ok: hash === hash.toLowerCase() || hash === hash.toUpperCase(), detail: 'hashedPhoneNumber mixes upper and lower case' })
+      observe(leg, {
+        rule: 'hashed-case',
+        ok: hash === hash.toLowerCase() || hash === hash.toUpperCase(),
+        detail: 'hashedPhoneNumber mixes upper and lower case'
+      })
     }
-    const decision = await this.callSequence(call, leg, 'verify', 'phoneNumber' in input ? input.phoneNumber : undefined)
+    const decision = await this.callSequence(call, leg, 'verify',
+      'phoneNumber' in input ? input.phoneNumber : undefined)
     return decision.verifiedResult ?? this.verify(call, input)
   }
 
@@ -230,8 +293,17 @@ export class NumberVerificationService {
     return call.msisdn
   }
 
-  private async callSequence (call: AuthorizedCall, leg: Leg, operation: 'verify' | 'share', claimedNumber?: string): Promise<Decision> {
-    const decision = await this.ctx.legs.decide(leg, { operation, flowScenarios: call.token.flowScenarios, ...(claimedNumber === undefined ? {} : { claimedNumber }) })
+  private async callSequence (
+    call: AuthorizedCall,
+    leg: Leg,
+    operation: 'verify' | 'share',
+    claimedNumber?: string
+  ): Promise<Decision> {
+    const decision = await this.ctx.legs.decide(leg, {
+      operation,
+      flowScenarios: call.token.flowScenarios,
+      ...(claimedNumber === undefined ? {} : { claimedNumber })
+    })
     await this.ctx.legs.failIfInjected(decision)
     const oneCall = RELEASE_RULES[call.release].tokenRules
     if (!await this.tokens.spendAccessToken(call.accessToken, call.token, oneCall)) {
@@ -239,8 +311,14 @@ export class NumberVerificationService {
       observe(leg, { rule: 'token-single-use', ok: false, detail: 'the access token was used again' })
       throw CamaraError.standard(RELEASE_RULES[call.release].noLongerValid, call.release, { reason })
     }
-    // A served call: the same token in another served call breaks the rule (an injected error served none)
-    observe(leg, { rule: 'token-single-use', ok: true, detail: 'the same access token', fresh: fingerprint(call.accessToken) })
+    // A served call: the same token in another served call breaks the rule (an injected error
+    // served none)
+    observe(leg, {
+      rule: 'token-single-use',
+      ok: true,
+      detail: 'the same access token',
+      fresh: fingerprint(call.accessToken)
+    })
     await this.ctx.legs.wait(decision)
     return decision
   }
@@ -264,7 +342,10 @@ export function undeclaredProperties (body: unknown): string[] {
 }
 
 export function describeVerifyBody (body: unknown): string {
-  if (body === undefined || body === null) return 'the request body is required: { "phoneNumber": "+34666666666" } or { "hashedPhoneNumber": "<sha256 hex>" }'
+  if (body === undefined || body === null) {
+    return 'the request body is required: { "phoneNumber": "+34666666666" } ' +
+      'or { "hashedPhoneNumber": "<sha256 hex>" }'
+  }
   if (typeof body !== 'object' || Array.isArray(body)) return 'the request body must be a JSON object'
   const fields = body as Record<string, unknown>
   const hasPlain = 'phoneNumber' in fields
@@ -272,11 +353,14 @@ export function describeVerifyBody (body: unknown): string {
   if (hasPlain && hasHashed) return 'send exactly one of phoneNumber or hashedPhoneNumber, not both'
   if (!hasPlain && !hasHashed) {
     const keys = Object.keys(fields)
-    return `phoneNumber or hashedPhoneNumber is required${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`
+    return 'phoneNumber or hashedPhoneNumber is required' +
+      `${keys.length > 0 ? ` (unknown properties: ${describeKeys(keys)})` : ''}`
   }
   // CAMARA's request body has maxProperties: 1
   const extra = undeclaredProperties(fields)
-  if (extra.length > 0) return `only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`
+  if (extra.length > 0) {
+    return `only phoneNumber or hashedPhoneNumber may be sent (unknown properties: ${describeKeys(extra)})`
+  }
   if (hasPlain) return `phoneNumber must be E.164 with a leading + (pattern ${E164_PATTERN})`
   return 'hashedPhoneNumber must be the SHA-256 hex (64 characters) of the E.164 number including its +'
 }

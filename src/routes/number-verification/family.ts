@@ -23,12 +23,54 @@ export interface PathFamily {
 }
 
 export const PATH_FAMILIES: PathFamily[] = [
-  { id: 'seed_v1', prefix: '/camara/api/number-verification/v1', version: 'v1', flavor: 'aggregator', label: 'aggregator, the seed', tag: 'number-verification (aggregator)' },
-  { id: 'aggregator_v1', prefix: '/camara/number-verification/v1', version: 'v1', flavor: 'aggregator', label: 'aggregator v1', tag: 'number-verification (aggregator)' },
-  { id: 'aggregator_v2', prefix: '/camara/number-verification/v2', version: 'v2', flavor: 'aggregator', label: 'aggregator v2', tag: 'number-verification (aggregator)' },
-  { id: 'camara_v1', prefix: '/number-verification/v1', version: 'v1', flavor: 'camara', label: 'CAMARA v1', tag: 'number-verification (CAMARA)' },
-  { id: 'camara_v2', prefix: '/number-verification/v2', version: 'v2', flavor: 'camara', label: 'CAMARA v2', tag: 'number-verification (CAMARA)' },
-  { id: 'camara_vwip', prefix: '/number-verification/vwip', version: 'vwip', flavor: 'camara', label: 'CAMARA vwip, the work in progress after r3.2', tag: 'number-verification (CAMARA)' }
+  {
+    id: 'seed_v1',
+    prefix: '/camara/api/number-verification/v1',
+    version: 'v1',
+    flavor: 'aggregator',
+    label: 'aggregator, the seed',
+    tag: 'number-verification (aggregator)'
+  },
+  {
+    id: 'aggregator_v1',
+    prefix: '/camara/number-verification/v1',
+    version: 'v1',
+    flavor: 'aggregator',
+    label: 'aggregator v1',
+    tag: 'number-verification (aggregator)'
+  },
+  {
+    id: 'aggregator_v2',
+    prefix: '/camara/number-verification/v2',
+    version: 'v2',
+    flavor: 'aggregator',
+    label: 'aggregator v2',
+    tag: 'number-verification (aggregator)'
+  },
+  {
+    id: 'camara_v1',
+    prefix: '/number-verification/v1',
+    version: 'v1',
+    flavor: 'camara',
+    label: 'CAMARA v1',
+    tag: 'number-verification (CAMARA)'
+  },
+  {
+    id: 'camara_v2',
+    prefix: '/number-verification/v2',
+    version: 'v2',
+    flavor: 'camara',
+    label: 'CAMARA v2',
+    tag: 'number-verification (CAMARA)'
+  },
+  {
+    id: 'camara_vwip',
+    prefix: '/number-verification/vwip',
+    version: 'vwip',
+    flavor: 'camara',
+    label: 'CAMARA vwip, the work in progress after r3.2',
+    tag: 'number-verification (CAMARA)'
+  }
 ]
 
 declare module 'fastify' {
@@ -74,7 +116,8 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
   // release the family speaks to any client. Resolving the token first spends nothing.
   let call: AuthenticatedCall
   try {
-    call = await service.authenticate(request.headers.authorization, scope, family.version, request.facts.leg, apiRequest(request))
+    call = await service.authenticate(request.headers.authorization, scope, family.version,
+      request.facts.leg, apiRequest(request))
   } catch (error) {
     // The token may have named its client before it was refused (a missing scope, a bad proof)
     checkHeaders(request, service.releaseFor(family.version, request.facts.leg.flow.clientId))
@@ -84,7 +127,8 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
   checkHeaders(request, call.release)
   const contentType = request.headers['content-type']
   if (request.method === 'POST' && contentType !== undefined && !JSON_TYPE.test(contentType)) {
-    throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE', `The request media type "${contentType}" is not supported: send application/json`)
+    throw new CamaraError(415, 'UNSUPPORTED_MEDIA_TYPE',
+      `The request media type "${contentType}" is not supported: send application/json`)
   }
 }
 
@@ -92,7 +136,12 @@ async function checkCall (request: FastifyRequest, scope: string, family: PathFa
 function apiRequest (request: FastifyRequest): ApiRequest {
   const mark = request.url.indexOf('?')
   const query = mark === -1 ? '' : request.url.slice(mark + 1)
-  return { dpop: request.headers.dpop, method: request.method, path: pathOf(request.url), query: query === '' ? undefined : query }
+  return {
+    dpop: request.headers.dpop,
+    method: request.method,
+    path: pathOf(request.url),
+    query: query === '' ? undefined : query
+  }
 }
 
 /**
@@ -109,24 +158,44 @@ function checkHeaders (request: FastifyRequest, release: NvRelease): void {
   const pattern = RELEASE_RULES[release].correlatorPattern
   const value = request.headers['x-correlator']
   // Optional in every release: graded only when sent
-  if (typeof value === 'string') observe(request.facts.leg, { rule: 'x-correlator', ok: pattern.test(value), detail: `x-correlator must match ${pattern.source}` })
+  if (typeof value === 'string') {
+    observe(request.facts.leg, {
+      rule: 'x-correlator',
+      ok: pattern.test(value),
+      detail: `x-correlator must match ${pattern.source}`
+    })
+  }
   if (typeof value === 'string' && !pattern.test(value)) {
     // Echoed all the same: it keeps Commonalities' pattern, which chose it before the release was known
-    throw new CamaraError(400, 'INVALID_ARGUMENT', `Invalid header: x-correlator must match ${pattern.source} (Number Verification ${release})`)
+    throw new CamaraError(400, 'INVALID_ARGUMENT',
+      `Invalid header: x-correlator must match ${pattern.source} (Number Verification ${release})`)
   }
-  if (!acceptsJson(request.headers.accept)) throw new CamaraError(406, 'NOT_ACCEPTABLE', 'The server cannot produce a response matching the Accept header: this API answers application/json')
+  if (!acceptsJson(request.headers.accept)) {
+    throw new CamaraError(406, 'NOT_ACCEPTABLE',
+      'The server cannot produce a response matching the Accept header: this API answers application/json')
+  }
 }
 
 /** The release an answer of the family is in: the call's once its token named the client */
 export function requestRelease (request: FastifyRequest, version: ApiVersion): NvRelease {
   const call = request.call as AuthenticatedCall | null
   if (call !== null) return call.release
-  return request.emulator === null ? releaseOf(version, DEFAULT_V2_RELEASE) : request.emulator.numberVerification.releaseFor(version)
+  return request.emulator === null
+    ? releaseOf(version, DEFAULT_V2_RELEASE)
+    : request.emulator.numberVerification.releaseFor(version)
 }
 
 const FRAMEWORK_ERRORS: Record<string, [number, string, string]> = {
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_ARGUMENT', 'the request body is empty: send { "phoneNumber": "+E.164" } or { "hashedPhoneNumber": "<sha256 hex>" }'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE', 'the request media type is not supported: send application/json'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [
+    400,
+    'INVALID_ARGUMENT',
+    'the request body is empty: send { "phoneNumber": "+E.164" } or { "hashedPhoneNumber": "<sha256 hex>" }'
+  ],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    'the request media type is not supported: send application/json'
+  ],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'INVALID_ARGUMENT', 'the request body is too large'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'INVALID_ARGUMENT', 'the Content-Length header does not match the body']
 }
@@ -147,8 +216,15 @@ export function toCamaraError (error: FastifyError | Error, status: number): Cam
   if (known !== undefined) return new CamaraError(known[0], known[1], known[2])
   // The client closed the connection before its body was complete: nobody reads the answer, but
   // the journal tells why the call ended
-  if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body was cut off', { reason: 'the client closed the connection before the body was complete' })
-  if (error instanceof SyntaxError || (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)) {
+  if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+    return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body was cut off', {
+      reason: 'the client closed the connection before the body was complete'
+    })
+  }
+  if (
+    error instanceof SyntaxError ||
+    (status === 400 && (error as FastifyError).code?.startsWith('FST_ERR_CTP') === true)
+  ) {
     return new CamaraError(400, 'INVALID_ARGUMENT', 'the request body is not valid JSON')
   }
   return new CamaraError(status, 'INVALID_ARGUMENT', error.message)
@@ -170,7 +246,9 @@ export function camaraErrorHandler (version: ApiVersion): ErrorHandler {
     injected: camaraScenarioError((request) => requestRelease(request, version)),
     unavailable: (error) => CamaraError.standard('UNAVAILABLE', '2.1.0', { reason: error.message }),
     render (error, { status, expose }, request, reply) {
-      const camara = expose ? toCamaraError(error, status) : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
+      const camara = expose
+        ? toCamaraError(error, status)
+        : new CamaraError(500, 'INTERNAL', 'Server error', { reason: 'unexpected error (see the log)' })
       request.facts.reason = camara.reason
       for (const [name, value] of camaraErrorHeaders(camara)) reply.header(name, value)
       const challenge = apiChallenge(camara, request.headers.authorization)
@@ -192,7 +270,9 @@ export function apiChallenge (error: CamaraError, authorization: string | undefi
   if (error.status === 401 || (error.status === 400 && error.dpopError !== undefined)) {
     return `${base}, error="${error.dpopError ?? 'invalid_token'}", error_description="${challengeSafe(error.reason)}"`
   }
-  if (error.status === 403 && error.missingScope !== undefined) return `${base}, error="insufficient_scope", scope="${challengeSafe(error.missingScope)}"`
+  if (error.status === 403 && error.missingScope !== undefined) {
+    return `${base}, error="insufficient_scope", scope="${challengeSafe(error.missingScope)}"`
+  }
   return undefined
 }
 
