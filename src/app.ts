@@ -95,13 +95,25 @@ type StoreEvents = (event: { up: boolean, error?: Error }) => void
  * imported only for a shared store: loading it (and the @opentelemetry/api it reads) took about
  * 25 ms of every start and 110 ms of every test process's import of the app.
  */
-async function buildStore (config: Pick<EmulatorConfig, 'store'>, clock: Clock, events?: StoreEvents): Promise<Store<AppCollections>> {
+async function buildStore (
+  config: Pick<EmulatorConfig, 'store'>,
+  clock: Clock,
+  events?: StoreEvents
+): Promise<Store<AppCollections>> {
   if (config.store === 'memory') return new MemoryStore<AppCollections>(clock, { collections: APP_COLLECTIONS })
   const { RedisStore } = await import('./store/redis.js')
-  return await RedisStore.connect<AppCollections>({ url: config.store, collections: APP_COLLECTIONS, onConnectionChange: events })
+  return await RedisStore.connect<AppCollections>({
+    url: config.store,
+    collections: APP_COLLECTIONS,
+    onConnectionChange: events
+  })
 }
 
-export async function buildEmulator (config: EmulatorConfig, deps: AppDependencies, store: Store<AppCollections>): Promise<Emulator> {
+export async function buildEmulator (
+  config: EmulatorConfig,
+  deps: AppDependencies,
+  store: Store<AppCollections>
+): Promise<Emulator> {
   const fixtures = deps.fixtures ?? loadFixtures(config.fixtures)
   const clock = deps.clock ?? systemClock
   const keys = deps.keys ?? await KeyRing.create({ alg: config.signingAlg, keyFile: config.signingKeyFile, store })
@@ -145,7 +157,11 @@ async function surfaces (app: FastifyInstance, options: { control: ControlOption
     addSurfaceHooks(outside, { timeoutError: camaraTimeoutError })
     outside.setErrorHandler(rootErrorHandler)
     outside.setNotFoundHandler(async (request, reply) => {
-      return await reply.code(404).send({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them` })
+      return await reply.code(404).send({
+        status: 404,
+        code: 'NOT_FOUND',
+        message: `no route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them`
+      })
     })
   })
 }
@@ -157,8 +173,13 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     if (up) {
       bound.log?.info({ store: 'up' }, 'the store is reachable again')
       // A restarted store may have lost them: replicas started from now on must get the same keys
-      bound.keys?.keepIn(store).catch((error: unknown) => bound.log?.warn({ err: error }, 'could not write the signing keys back to the store'))
-    } else bound.log?.warn({ store: 'down', err: error }, 'the store is unreachable: requests answer 503 until it is back')
+      bound.keys?.keepIn(store).catch((error: unknown) => bound.log?.warn(
+        { err: error },
+        'could not write the signing keys back to the store'
+      ))
+    } else {
+      bound.log?.warn({ store: 'down', err: error }, 'the store is unreachable: requests answer 503 until it is back')
+    }
   })
   let emulator: Emulator
   try {
@@ -172,7 +193,11 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
     worlds: store,
     clock: deps.clock ?? systemClock,
     limits: { maxNamespaces: config.maxNamespaces, idleMs: config.namespaceIdle * 1000 },
-    build: (definition, fixtures) => emulator.inNamespace(definition.name, { store: store.namespace(definition.name), fixtures, seed: definition.seed }),
+    build: (definition, fixtures) => emulator.inNamespace(definition.name, {
+      store: store.namespace(definition.name),
+      fixtures,
+      seed: definition.seed
+    }),
     issuerOf: (name) => emulator.urls.under(namespacePath(name)).issuer,
     newId: () => nanoid(12)
   })
@@ -218,7 +243,12 @@ export async function buildApp (config: EmulatorConfig, deps: AppDependencies = 
   await app.register(metrics, { storeSizes: async () => await emulator.ctx.store.sizes() })
   await app.register(openapi, { version: VERSION })
   await app.register(surfaces, {
-    control: { enabled: config.admin, adminToken: config.adminToken, listenHost: config.host, allowedHosts: config.allowedHosts }
+    control: {
+      enabled: config.admin,
+      adminToken: config.adminToken,
+      listenHost: config.host,
+      allowedHosts: config.allowedHosts
+    }
   })
   await app.register(demo, { dashboard: config.admin, adminToken: config.adminToken, store })
   if (config.watch) {

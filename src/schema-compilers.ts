@@ -84,9 +84,17 @@ export function schemaCompilers ({ lazy }: { lazy: boolean }): CompilersFactory 
         let compiled: Validate | undefined
         const validate: Validate = (data, context) => {
           if (route.httpPart === 'body') {
-            compiled ??= cachedOr(bodyCache, route.schema, () => (compileBody ??= buildValidator(externalSchemas, strict))(route) as Validate)
+            compiled ??= cachedOr(
+              bodyCache,
+              route.schema,
+              () => (compileBody ??= buildValidator(externalSchemas, strict))(route) as Validate
+            )
           } else {
-            compiled ??= cachedOr(cache, route.schema, () => (compile ??= buildValidator(externalSchemas, options))(route) as Validate)
+            compiled ??= cachedOr(
+              cache,
+              route.schema,
+              () => (compile ??= buildValidator(externalSchemas, options))(route) as Validate
+            )
           }
           const result = compiled(data, context)
           // Fastify reads Ajv's errors from the function it called
@@ -104,7 +112,11 @@ export function schemaCompilers ({ lazy }: { lazy: boolean }): CompilersFactory 
       return (route) => {
         let serialize: Serialize | undefined
         return (data: unknown) => {
-          serialize ??= cachedOr(cache, route.schema, () => (compile ??= buildSerializer(externalSchemas, options))(route) as Serialize)
+          serialize ??= cachedOr(
+            cache,
+            route.schema,
+            () => (compile ??= buildSerializer(externalSchemas, options))(route) as Serialize
+          )
           return serialize(data)
         }
       }

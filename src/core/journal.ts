@@ -114,7 +114,15 @@ function emptySlot (): Slot {
 /** The reader's view of a slot: optional fields left out when undefined, frozen, in a fixed key order */
 function entryOf (slot: Slot): Readonly<JournalEntry> {
   if (slot.entry !== undefined) return slot.entry
-  const entry: JournalEntry = { id: slot.id, time: new Date(slot.startedAt).toISOString(), operation: slot.operation, method: slot.method, path: slot.path, status: slot.status, durationMs: slot.durationMs } as JournalEntry
+  const entry: JournalEntry = {
+    id: slot.id,
+    time: new Date(slot.startedAt).toISOString(),
+    operation: slot.operation,
+    method: slot.method,
+    path: slot.path,
+    status: slot.status,
+    durationMs: slot.durationMs
+  } as JournalEntry
   if (slot.flowId !== undefined) entry.flowId = slot.flowId
   if (slot.correlator !== undefined) entry.correlator = slot.correlator
   if (slot.traceId !== undefined) entry.traceId = slot.traceId
@@ -143,7 +151,9 @@ export class Journal {
 
   constructor (options: JournalOptions) {
     const capacity = options.capacity ?? DEFAULT_JOURNAL_CAPACITY
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`journal capacity must be a positive integer, got ${capacity}`)
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`journal capacity must be a positive integer, got ${capacity}`)
+    }
     this.capacity = capacity
     this.clock = options.clock
     this.seed = options.seed
@@ -187,7 +197,9 @@ export class Journal {
     // The leg's own list: the request is over, nothing adds to it any more
     slot.checks = record.checks === undefined || record.checks.length === 0 ? undefined : Object.freeze(record.checks)
     // A copy: the caller may change its array afterwards
-    slot.scenarios = record.scenarios === undefined || record.scenarios.length === 0 ? NO_SCENARIOS : Object.freeze([...record.scenarios])
+    slot.scenarios = record.scenarios === undefined || record.scenarios.length === 0
+      ? NO_SCENARIOS
+      : Object.freeze([...record.scenarios])
     slot.entry = undefined
     if (this.listeners.size === 0) return
     const entry = entryOf(slot)

@@ -6,7 +6,13 @@
 // never calls back into route code.
 import type { Directory } from './directory.js'
 import type { FlowRef } from './records.js'
-import type { DecidedError, DecidedFault, Decision, RequestFacts as EngineFacts, ScenarioEngine } from './scenarios/engine.js'
+import type {
+  DecidedError,
+  DecidedFault,
+  Decision,
+  RequestFacts as EngineFacts,
+  ScenarioEngine
+} from './scenarios/engine.js'
 import type { SeededRandom } from './random.js'
 import type { ScenarioOperation } from './scenarios/scenario-schema.js'
 import type { Check } from './conformance.js'
@@ -115,7 +121,9 @@ export class LegScenarios {
     const { settle, flowRandom } = this.options
     // A leg of a flow draws from the flow's own generator: the same whichever replica serves it
     const flowId = leg.flow.flowId
-    const random = flowRandom !== undefined && flowId !== undefined && this.engine.selects(facts) ? await flowRandom(flowId, input.operation) : undefined
+    const random = flowRandom !== undefined && flowId !== undefined && this.engine.selects(facts)
+      ? await flowRandom(flowId, input.operation)
+      : undefined
     const decideNow = (): Decision => this.engine.decide(facts, random)
     let decision = decideNow()
     if (settle !== undefined && decision.applied.some((applied) => applied.activationId !== undefined)) {

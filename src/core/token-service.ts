@@ -104,9 +104,19 @@ export class TokenService {
    * revoke the grant), wait the injected latency, then issue. A DPoP proof (the `dpop` header) is
    * checked with the client, before any credential is looked at: a bad proof leaves the code usable.
    */
-  async token (form: Form, authorization: string | undefined, leg: Leg = newLeg(), dpop?: string | string[]): Promise<TokenOutcome> {
+  async token (
+    form: Form,
+    authorization: string | undefined,
+    leg: Leg = newLeg(),
+    dpop?: string | string[]
+  ): Promise<TokenOutcome> {
     const grantType = required(form, 'grant_type')
-    if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`)
+    if (!GRANT_TYPES.includes(grantType)) {
+      throw new OAuthError(
+        'unsupported_grant_type',
+        `grant_type "${grantType}" is not supported; use ${GRANT_TYPES.join(', ')}`
+      )
+    }
     if (grantType === JWT_BEARER_GRANT) return await this.jwtBearer(form, authorization, leg, dpop)
     const client = await this.clients.authenticate(form, authorization, leg)
     leg.flow = { clientId: client.client.clientId }
@@ -123,7 +133,9 @@ export class TokenService {
     await this.ctx.legs.failIfInjected(decision)
     if (use !== undefined && await this.ctx.store.take(use.collection, use.key) === undefined) {
       // Another request took it first: this one is the replay
-      if (use.collection === 'codeUses') observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed twice at once' })
+      if (use.collection === 'codeUses') {
+        observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed twice at once' })
+      }
       await this.revoke(grant, use.replayed)
       throw new OAuthError('invalid_grant', use.description)
     }
@@ -145,7 +157,12 @@ export class TokenService {
    * error leaves the operator token usable), the operator token taken (of N parallel redemptions
    * one wins), the latency, then the grant and its access token: no refresh token, no id_token.
    */
-  private async jwtBearer (form: Form, authorization: string | undefined, leg: Leg, dpop: string | string[] | undefined): Promise<TokenOutcome> {
+  private async jwtBearer (
+    form: Form,
+    authorization: string | undefined,
+    leg: Leg,
+    dpop: string | string[] | undefined
+  ): Promise<TokenOutcome> {
     const { client, grant, operatorToken } = await this.jwtBearerGrant.validate(form, authorization, leg)
     const proof = await this.tokenRequestProof(dpop, client)
     leg.flow = flowRefOf(grant)
@@ -171,7 +188,12 @@ export class TokenService {
    * latency, then the grant and its tokens (an id_token with the amr, a refresh token with
    * offline_access).
    */
-  private async cibaGrant (form: Form, client: AuthenticatedClient, leg: Leg, proof: VerifiedProof | undefined): Promise<TokenOutcome> {
+  private async cibaGrant (
+    form: Form,
+    client: AuthenticatedClient,
+    leg: Leg,
+    proof: VerifiedProof | undefined
+  ): Promise<TokenOutcome> {
     const request = await this.backchannel.find(form, client, leg)
     const decision = await this.ctx.legs.decide(leg, { operation: 'token', flowScenarios: request.flowScenarios })
     await this.ctx.legs.failIfInjected(decision)
@@ -191,13 +213,26 @@ export class TokenService {
    * such a request MUST be rejected without naming the error; CAMARA ICM r4.2 names it:
    * 400 invalid_dpop_proof.
    */
-  private async tokenRequestProof (header: string | string[] | undefined, { client }: AuthenticatedClient): Promise<VerifiedProof | undefined> {
+  private async tokenRequestProof (
+    header: string | string[] | undefined,
+    { client }: AuthenticatedClient
+  ): Promise<VerifiedProof | undefined> {
     if (header === undefined) {
-      if (requiresDpop(client)) throw new OAuthError(INVALID_DPOP_PROOF, `client "${client.clientId}" must send a DPoP proof with every token request (RFC 9449)`)
+      if (requiresDpop(client)) {
+        throw new OAuthError(
+          INVALID_DPOP_PROOF,
+          `client "${client.clientId}" must send a DPoP proof with every token request (RFC 9449)`
+        )
+      }
       return undefined
     }
     try {
-      return await this.dpop.verify({ header, method: 'POST', url: this.ctx.urls.tokenEndpoint, replayWindowMs: this.ctx.settings.accessTokenTtl * 1000 })
+      return await this.dpop.verify({
+        header,
+        method: 'POST',
+        url: this.ctx.urls.tokenEndpoint,
+        replayWindowMs: this.ctx.settings.accessTokenTtl * 1000
+      })
     } catch (error) {
       if (error instanceof DpopProofError) throw new OAuthError(INVALID_DPOP_PROOF, error.description)
       throw error
@@ -216,34 +251,62 @@ export class TokenService {
     // A code already spent is a replay whoever sends it: RFC 6749 section 4.1.2 revokes the grant
     if (await this.ctx.store.get('codeUses', code) === undefined) {
       // Another client's replay is not this client's doing (the entry is filed under the code's flow)
-      if (record.clientId === client.clientId) observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed again' })
+      if (record.clientId === client.clientId) {
+        observe(leg, { rule: 'code-once', ok: false, detail: 'the authorization code was redeemed again' })
+      }
       if (grant !== undefined) await this.revoke(grant, 'authorization code replayed')
       throw new OAuthError('invalid_grant', replayed)
     }
-    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
-    observe(leg, { rule: 'redirect-uri', ok: record.redirectUri === redirectUri, detail: 'the token request\'s redirect_uri differs from the authorization request\'s' })
-    if (record.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
+    if (record.clientId !== client.clientId) {
+      throw new OAuthError('invalid_grant', 'authorization code was issued to another client')
+    }
+    observe(leg, {
+      rule: 'redirect-uri',
+      ok: record.redirectUri === redirectUri,
+      detail: 'the token request\'s redirect_uri differs from the authorization request\'s'
+    })
+    if (record.redirectUri !== redirectUri) {
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the one of the authorization request')
+    }
     if (record.codeChallenge !== undefined) {
-      if (verifier === undefined) throw new OAuthError('invalid_grant', 'code_verifier is required: the authorization request had a code_challenge')
-      if (!PKCE_VERIFIER.test(verifier)) throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]')
-      if (!pkceMatches(verifier, record.codeChallenge)) throw new OAuthError('invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge')
+      if (verifier === undefined) {
+        throw new OAuthError(
+          'invalid_grant',
+          'code_verifier is required: the authorization request had a code_challenge'
+        )
+      }
+      if (!PKCE_VERIFIER.test(verifier)) {
+        throw new OAuthError('invalid_request', 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]')
+      }
+      if (!pkceMatches(verifier, record.codeChallenge)) {
+        throw new OAuthError('invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge')
+      }
     } else if (verifier !== undefined) {
       throw new OAuthError('invalid_grant', 'code_verifier sent but the authorization request had no code_challenge')
     }
-    if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
+    if (grant === undefined || await this.revocationOf(grant) !== undefined) {
+      throw new OAuthError('invalid_grant', 'the grant behind this code is no longer valid')
+    }
     observe(leg, { rule: 'code-once', ok: true })
-    return { grant, use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed } }
+    return {
+      grant,
+      use: { collection: 'codeUses', key: code, replayed: 'authorization code replayed', description: replayed }
+    }
   }
 
   private async redeemRefreshToken (form: Form, { client }: AuthenticatedClient, leg: Leg): Promise<Redeemed> {
     const token = required(form, 'refresh_token')
     const record = await this.ctx.store.get('refreshTokens', token)
     if (record === undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
-    if (record.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
+    if (record.clientId !== client.clientId) {
+      throw new OAuthError('invalid_grant', 'refresh token was issued to another client')
+    }
     // Not bound to a DPoP key: every client here authenticates, and RFC 9449 section 5 leaves a
     // confidential client's refresh token unbound (a proof, if sent, binds the new access token)
     const grant = await this.ctx.store.get('grants', record.grantId)
-    if (grant === undefined || await this.revocationOf(grant) !== undefined) throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
+    if (grant === undefined || await this.revocationOf(grant) !== undefined) {
+      throw new OAuthError('invalid_grant', 'refresh token is unknown, expired or revoked')
+    }
     leg.flow = flowRefOf(grant)
     const nvScopes = grant.scopes.filter((scope) => NUMBER_VERIFICATION_SCOPES.includes(scope))
     observe(leg, { rule: 'no-refresh', ok: nvScopes.length === 0, detail: `a refresh grant for ${nvScopes.join(' ')}` })
@@ -254,7 +317,10 @@ export class TokenService {
     }
     // A refused scope must not spend the token, or the client's retry would count as reuse and revoke the grant
     this.narrowScope(form, grant)
-    return { grant, use: { collection: 'refreshTokenUses', key: token, replayed: 'refresh token reused', description: reused } }
+    return {
+      grant,
+      use: { collection: 'refreshTokenUses', key: token, replayed: 'refresh token reused', description: reused }
+    }
   }
 
   private narrowScope (form: Form, grant: Grant): string[] {
@@ -268,8 +334,15 @@ export class TokenService {
 
   private clientCredentialsGrant (form: Form, { client }: AuthenticatedClient, flowId: string): Grant {
     const scope = parseScope(field(form, 'scope') ?? '')
-    const refused = scope.scopes.filter((s) => PROTOCOL_SCOPES.includes(s) || (!client.scopes.includes(s) && !s.startsWith('dpv:')))
-    if (refused.length > 0) throw new OAuthError('invalid_scope', `scope not available with client_credentials for this client: ${refused.join(' ')}`)
+    const refused = scope.scopes.filter((s) =>
+      PROTOCOL_SCOPES.includes(s) || (!client.scopes.includes(s) && !s.startsWith('dpv:'))
+    )
+    if (refused.length > 0) {
+      throw new OAuthError(
+        'invalid_scope',
+        `scope not available with client_credentials for this client: ${refused.join(' ')}`
+      )
+    }
     const grant: Grant = {
       id: nanoid(16),
       flowId,
@@ -297,7 +370,9 @@ export class TokenService {
    */
   async mint (request: MintRequest): Promise<TokenResponse & { flowId: string }> {
     const client = this.ctx.directory().client(request.clientId)
-    if (client === undefined) throw new OAuthError('invalid_client', `client_id "${request.clientId}" is not registered`)
+    if (client === undefined) {
+      throw new OAuthError('invalid_client', `client_id "${request.clientId}" is not registered`)
+    }
     const scope = parseScope(request.scope)
     const { settings } = this.ctx
     const ttlMs = Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) * 1000
@@ -308,7 +383,9 @@ export class TokenService {
       clientId: client.clientId,
       msisdn: request.msisdn,
       operatorId: request.msisdn === undefined ? undefined : this.ctx.directory().subscriber(request.msisdn)?.operator,
-      sub: request.msisdn === undefined ? client.clientId : pairwiseSubject(this.ctx.settings.pairwiseSalt, client.clientId, request.msisdn),
+      sub: request.msisdn === undefined
+        ? client.clientId
+        : pairwiseSubject(this.ctx.settings.pairwiseSalt, client.clientId, request.msisdn),
       scopes: scope.scopes,
       amr: request.amr ?? (request.msisdn === undefined ? [] : NETWORK_AMR),
       authTime: Math.floor(this.ctx.clock.now() / 1000),
@@ -330,7 +407,9 @@ export class TokenService {
    */
   private async keepForTokens (grant: Grant): Promise<Grant> {
     const { settings, clock } = this.ctx
-    const ttlMs = (grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl) * 1000
+    const ttlMs = (
+      grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
+    ) * 1000
     const kept: Grant = { ...grant, expiresAt: clock.now() + ttlMs }
     await this.ctx.store.put('grants', kept.id, kept, ttlMs)
     return kept
@@ -340,7 +419,11 @@ export class TokenService {
   private async refuseAtGrantCap (): Promise<void> {
     const cap = this.ctx.settings.maxGrants
     if (await this.ctx.store.size('grants') < cap) return
-    throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${cap} live grants (--max-grants); try again once some have expired`, { statusCode: 503 })
+    throw new OAuthError(
+      'temporarily_unavailable',
+      `this emulator keeps at most ${cap} live grants (--max-grants); try again once some have expired`,
+      { statusCode: 503 }
+    )
   }
 
   /**
@@ -350,7 +433,10 @@ export class TokenService {
    */
   private async revoke (grant: Grant, reason: string): Promise<void> {
     const { settings, clock } = this.ctx
-    const longest = (settings.codeTtl + (grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl)) * 1000
+    const longest = (
+      settings.codeTtl +
+      (grant.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl)
+    ) * 1000
     await this.ctx.store.put('revocations', grant.id, { reason }, longest)
     const left = grant.expiresAt - clock.now()
     if (left > 0) await this.ctx.store.put('grants', grant.id, { ...grant, revoked: true, revokedReason: reason }, left)
@@ -367,7 +453,13 @@ export class TokenService {
     return this.ctx.settings.profile === 'camara-strict' && scopes.some((s) => NUMBER_VERIFICATION_SCOPES.includes(s))
   }
 
-  private async issue (grant: Grant, scopes: string[], { client }: AuthenticatedClient, grantType: string, jkt?: string): Promise<TokenResponse> {
+  private async issue (
+    grant: Grant,
+    scopes: string[],
+    { client }: AuthenticatedClient,
+    grantType: string,
+    jkt?: string
+  ): Promise<TokenResponse> {
     const { clock, store, settings } = this.ctx
     const strict = this.strictFor(scopes)
     const ttl = strict ? Math.min(settings.accessTokenTtl, STRICT_NV_TOKEN_TTL) : settings.accessTokenTtl
@@ -389,14 +481,24 @@ export class TokenService {
     }
     await store.put('accessTokens', accessToken, record, ttl * 1000)
     if (strict) await store.put('accessTokenUses', accessToken, { grantId: grant.id }, ttl * 1000)
-    const response: TokenResponse = { access_token: accessToken, token_type: jkt === undefined ? 'Bearer' : 'DPoP', expires_in: ttl, scope: scopes.join(' ') }
+    const response: TokenResponse = {
+      access_token: accessToken,
+      token_type: jkt === undefined ? 'Bearer' : 'DPoP',
+      expires_in: ttl,
+      scope: scopes.join(' ')
+    }
 
     // A refresh that narrows the scope away from offline_access / openid gets no refresh token / id_token
     if (grant.offlineAccess && scopes.includes('offline_access') && !strict) {
       const refreshToken = nanoid(43)
       // Bound to the proof's key: the next refresh must prove it (the emulator's clients are all
       // confidential, for which RFC 9449 section 5 leaves this to the server; binding is stricter)
-      await store.put('refreshTokens', refreshToken, { grantId: grant.id, clientId: grant.clientId }, settings.refreshTokenTtl * 1000)
+      await store.put(
+        'refreshTokens',
+        refreshToken,
+        { grantId: grant.id, clientId: grant.clientId },
+        settings.refreshTokenTtl * 1000
+      )
       await store.put('refreshTokenUses', refreshToken, { grantId: grant.id }, settings.refreshTokenTtl * 1000)
       response.refresh_token = refreshToken
     }
@@ -425,7 +527,11 @@ export class TokenService {
    * The token's record, or why it serves no call: `noLongerValid` for a token that was good and
    * is not any more (revoked, spent), as against one unknown or expired
    */
-  async resolveAccessToken (token: string | undefined, leg: Leg = newLeg(), options: { oneCall?: (record: AccessTokenRecord) => boolean } = {}): Promise<{ record: AccessTokenRecord } | { failure: string, noLongerValid?: true }> {
+  async resolveAccessToken (
+    token: string | undefined,
+    leg: Leg = newLeg(),
+    options: { oneCall?: (record: AccessTokenRecord) => boolean } = {}
+  ): Promise<{ record: AccessTokenRecord } | { failure: string, noLongerValid?: true }> {
     if (token === undefined || token === '') return { failure: 'no access token' }
     const record = await this.ctx.store.get('accessTokens', token)
     if (record === undefined) return { failure: 'access token is unknown or expired' }
@@ -433,9 +539,14 @@ export class TokenService {
     const grant = await this.ctx.store.get('grants', record.grantId)
     if (grant === undefined) return { failure: 'access token was revoked', noLongerValid: true }
     const revoked = await this.revocationOf(grant)
-    if (revoked !== undefined) return { failure: `access token was revoked${revoked === 'revoked' ? '' : ` (${revoked})`}`, noLongerValid: true }
-    if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) return { failure: ALREADY_USED, noLongerValid: true }
-    if (!record.singleUse && options.oneCall?.(record) === true && await this.ctx.store.get('accessTokenCalls', token) !== undefined) {
+    if (revoked !== undefined) {
+      return { failure: `access token was revoked${revoked === 'revoked' ? '' : ` (${revoked})`}`, noLongerValid: true }
+    }
+    if (record.singleUse && await this.ctx.store.get('accessTokenUses', token) === undefined) {
+      return { failure: ALREADY_USED, noLongerValid: true }
+    }
+    if (!record.singleUse && options.oneCall?.(record) === true &&
+      await this.ctx.store.get('accessTokenCalls', token) !== undefined) {
       return { failure: ALREADY_CALLED, noLongerValid: true }
     }
     return { record }
@@ -448,7 +559,12 @@ export class TokenService {
   async spendAccessToken (token: string, record: AccessTokenRecord, oneCall = false): Promise<boolean> {
     if (record.singleUse) return await this.ctx.store.take('accessTokenUses', token) !== undefined
     if (!oneCall) return true
-    return await this.ctx.store.add('accessTokenCalls', token, { grantId: record.grantId }, Math.max(record.expiresAt - this.ctx.clock.now(), 1000))
+    return await this.ctx.store.add(
+      'accessTokenCalls',
+      token,
+      { grantId: record.grantId },
+      Math.max(record.expiresAt - this.ctx.clock.now(), 1000)
+    )
   }
 }
 

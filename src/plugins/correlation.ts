@@ -37,7 +37,10 @@ export function correlatorOf (raw: IncomingMessage): string {
  * CAMARA's pattern; the request id as x-correlator when none is echoed. `problem` tells which one
  * broke the pattern (the CAMARA surface refuses the request).
  */
-export function correlationOf (headers: IncomingHttpHeaders, id: string): { echo: Array<[string, string]>, problem: string | undefined } {
+export function correlationOf (
+  headers: IncomingHttpHeaders,
+  id: string
+): { echo: Array<[string, string]>, problem: string | undefined } {
   const echo: Array<[string, string]> = []
   let problem: string | undefined
   for (const name of HEADERS) {

@@ -15,7 +15,10 @@ export function recordRequest (request: FastifyRequest, outcome: Outcome): void 
   // Only a traced request has a span (tracing on: src/plugins/tracing.ts)
   const span = request.facts.span
   if (span !== undefined) request.server.tracing?.end(span, record)
-  request.server.metrics.observe(record, request.facts.operation === 'token' ? { grantType: grantTypeOf(request.body) } : {})
+  request.server.metrics.observe(
+    record,
+    request.facts.operation === 'token' ? { grantType: grantTypeOf(request.body) } : {}
+  )
 }
 
 function grantTypeOf (body: unknown): string | undefined {
@@ -25,13 +28,22 @@ function grantTypeOf (body: unknown): string | undefined {
 
 /** What the journal keeps of a request: its facts, correlator and scenarios, with the outcome */
 export function journalRecordOf (request: FastifyRequest, outcome: Outcome): JournalRecord {
-  return recordOf(request.facts, { method: request.method, url: request.originalUrl, correlator: request.correlator, scenarios: appliedScenarios(request) }, outcome)
+  return recordOf(request.facts, {
+    method: request.method,
+    url: request.originalUrl,
+    correlator: request.correlator,
+    scenarios: appliedScenarios(request)
+  }, outcome)
 }
 
 interface Outcome { status: number, durationMs: number, reason?: string | undefined }
 
 /** The same from the parts: the flow as the core found it (the request's Leg) */
-export function recordOf (facts: RequestFacts, request: { method: string, url: string, correlator: string, scenarios?: string[] | undefined }, outcome: Outcome): JournalRecord {
+export function recordOf (
+  facts: RequestFacts,
+  request: { method: string, url: string, correlator: string, scenarios?: string[] | undefined },
+  outcome: Outcome
+): JournalRecord {
   const flow = facts.leg.flow
   return {
     operation: facts.operation,

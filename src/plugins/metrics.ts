@@ -78,7 +78,8 @@ export class EmulatorMetrics {
     this.scenarioNames = new BoundedLabel(options.maxLabelValues ?? MAX_LABEL_VALUES)
     this.requests = new Counter({
       name: 'nv_emulator_requests_total',
-      help: 'Requests answered, by leg (authorize, operator, token, verify, share, discovery, jwks, other), status (0: a connection fault) and client',
+      help: 'Requests answered, by leg (authorize, operator, token, verify, share, discovery, jwks, other), ' +
+        'status (0: a connection fault) and client',
       labelNames: ['leg', 'status', 'client'],
       registers
     })
@@ -130,9 +131,13 @@ export class EmulatorMetrics {
     const leg = record.operation
     this.requests.inc({ leg, status: String(record.status), client: this.clients.of(record.clientId) })
     this.durations.observe({ leg }, record.durationMs / 1000)
-    for (const scenario of record.scenarios ?? []) this.scenarios.inc({ scenario: this.scenarioNames.of(scenario), leg })
+    for (const scenario of record.scenarios ?? []) {
+      this.scenarios.inc({ scenario: this.scenarioNames.of(scenario), leg })
+    }
     // A flow starts when the gateway redirects to its operator; a refusal carries its reason
-    if (leg === 'authorize' && record.status >= 300 && record.status < 400 && record.reason === undefined) this.flowsStarted.inc()
+    if (leg === 'authorize' && record.status >= 300 && record.status < 400 && record.reason === undefined) {
+      this.flowsStarted.inc()
+    }
     if (leg === 'token' && record.status === 200 && extras.grantType === 'authorization_code') this.flowsCompleted.inc()
   }
 

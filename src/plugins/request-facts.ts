@@ -11,8 +11,8 @@ import { parseScenarioList } from '../core/scenarios/engine.js'
 import { correlate } from './correlation.js'
 import { namespaceOf } from './namespace-url.js'
 
-export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' | 'operator-token' | 'bc-authorize' | 'control' |
-  'docs' | 'other'
+export type Operation = 'authorize' | 'operator' | 'token' | 'verify' | 'share' | 'discovery' | 'jwks' |
+  'operator-token' | 'bc-authorize' | 'control' | 'docs' | 'other'
 
 /** The operations that read runtime scenarios or fixtures: the legs, and the control API */
 const READS_RUNTIME: ReadonlySet<Operation> = new Set([
@@ -65,7 +65,9 @@ export function appliedScenarios (request: FastifyRequest): string[] | undefined
  * The onRequest hook of every surface (src/plugins/surface.ts): facts, the correlation headers,
  * then the route's own checks. Callback style: an async hook costs a promise each time.
  */
-export function factsHook (app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+export function factsHook (
+  app: FastifyInstance
+): (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
   const root = app.emulator
   const { clock, settings } = root.ctx
   // --no-user-scenarios: the header is ignored, as a shared demo's visitors could send it
@@ -120,7 +122,11 @@ function warnNotAdopted (request: FastifyRequest): void {
 }
 
 /** The route's own checks, once the request's world is known */
-function check (request: FastifyRequest, checkRequest: ((request: FastifyRequest) => void | Promise<void>) | undefined, done: HookHandlerDoneFunction): void {
+function check (
+  request: FastifyRequest,
+  checkRequest: ((request: FastifyRequest) => void | Promise<void>) | undefined,
+  done: HookHandlerDoneFunction
+): void {
   if (checkRequest === undefined) {
     done()
     return

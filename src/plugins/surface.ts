@@ -40,7 +40,12 @@ export function addSurfaceHooks (app: FastifyInstance, options: SurfaceOptions):
   // answer, and with no onResponse hook Fastify does not watch every response for its end (~5% of
   // a /verify call). durationMs is the time to the response, injected latency included; a
   // slow-body fault's dribbling comes after it.
-  app.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, body?: unknown) => void) => {
+  app.addHook('onSend', (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    payload: unknown,
+    done: (error: Error | null, body?: unknown) => void
+  ) => {
     htmlSecurityHeaders(reply)
     const body = outgoingBody(request, reply, payload, sleep)
     // A request to a namespace that does not exist has no world and no journal to be in

@@ -8,7 +8,13 @@ import type { SeededRandom } from '../random.js'
 import { CATALOGUE } from './catalogue.js'
 import { claimedNumberMatches, claimedNumberProblem } from './claimed-number.js'
 import { deepFreeze } from './freeze.js'
-import { AUTHORIZE_ERRORS, OAUTH_TOKEN_ERRORS, type AuthorizeErrorCode, type CamaraErrorCode, type OAuthTokenErrorCode } from './protocol-errors.js'
+import {
+  AUTHORIZE_ERRORS,
+  OAUTH_TOKEN_ERRORS,
+  type AuthorizeErrorCode,
+  type CamaraErrorCode,
+  type OAuthTokenErrorCode
+} from './protocol-errors.js'
 import {
   checkOperationsFit,
   DEFAULT_CHUNK_DELAY_MS,
@@ -109,7 +115,14 @@ export interface RequestFacts {
 }
 
 export type DecidedError =
-  | { kind: 'camara', scenario: string, status: number, code: CamaraErrorCode, message?: string, retryAfterSeconds?: number }
+  | {
+    kind: 'camara',
+    scenario: string,
+    status: number,
+    code: CamaraErrorCode,
+    message?: string,
+    retryAfterSeconds?: number
+  }
   | { kind: 'oauth', scenario: string, status: number, error: OAuthTokenErrorCode, description: string }
   | { kind: 'authorize', scenario: string, error: AuthorizeErrorCode, description: string }
 
@@ -218,7 +231,10 @@ export class ScenarioEngine {
   define (scenario: Scenario): ScenarioListing {
     const existing = this.definitions.get(scenario.name)
     if (existing !== undefined && existing.origin !== 'control') {
-      throw new ScenarioRegistryError('duplicate', `scenario "${scenario.name}" is already defined in ${describeOrigin(existing)}`)
+      throw new ScenarioRegistryError(
+        'duplicate',
+        `scenario "${scenario.name}" is already defined in ${describeOrigin(existing)}`
+      )
     }
     const definition = checkedDefinition({ scenario, origin: 'control' })
     if (existing === undefined && this.runtimeCount() >= this.limits.maxRuntimeScenarios) {
@@ -237,7 +253,10 @@ export class ScenarioEngine {
     const existing = this.definitions.get(name)
     if (existing === undefined) return false
     if (existing.origin !== 'control') {
-      throw new ScenarioRegistryError('read-only', `scenario "${name}" is defined in ${describeOrigin(existing)} and cannot be removed at runtime`)
+      throw new ScenarioRegistryError(
+        'read-only',
+        `scenario "${name}" is defined in ${describeOrigin(existing)} and cannot be removed at runtime`
+      )
     }
     this.forget(name)
     return true
@@ -284,14 +303,22 @@ export class ScenarioEngine {
       throw new ScenarioError('$.remaining', 'must be an integer of at least 1')
     }
     const { expiresInSeconds } = options
-    if (expiresInSeconds !== undefined && !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= MAX_EXPIRES_IN_SECONDS)) {
-      throw new ScenarioError('$.expiresInSeconds', `must be a number of seconds above 0 and at most ${MAX_EXPIRES_IN_SECONDS}`)
+    if (expiresInSeconds !== undefined &&
+      !(typeof expiresInSeconds === 'number' && expiresInSeconds > 0 && expiresInSeconds <= MAX_EXPIRES_IN_SECONDS)) {
+      throw new ScenarioError(
+        '$.expiresInSeconds',
+        `must be a number of seconds above 0 and at most ${MAX_EXPIRES_IN_SECONDS}`
+      )
     }
     if (options.match !== undefined) {
       const claimed = options.match.claimedNumber
       const problem = firstSchemaProblem(ScenarioMatchSchema, options.match, '$.match') ??
         (typeof claimed === 'string' ? claimedProblemAt(claimed) : undefined) ??
-        checkOperationsFit({ ...definition.scenario.match, ...options.match }, definition.scenario.effects, '$.match.operations')
+        checkOperationsFit(
+          { ...definition.scenario.match, ...options.match },
+          definition.scenario.effects,
+          '$.match.operations'
+        )
       if (problem !== undefined) throw new ScenarioError(problem.jsonPath, problem.rule)
     }
     this.dropExpired()
@@ -359,7 +386,12 @@ export class ScenarioEngine {
       if (definition.origin === 'control') this.definitions.delete(name)
     }
     for (const scenario of state.definitions) {
-      if (!this.definitions.has(scenario.name)) this.definitions.set(scenario.name, checkedDefinition({ scenario: structuredClone(scenario), origin: 'control' }))
+      if (!this.definitions.has(scenario.name)) {
+        this.definitions.set(
+          scenario.name,
+          checkedDefinition({ scenario: structuredClone(scenario), origin: 'control' })
+        )
+      }
     }
     const known = new Map(this.activationList.map((activation) => [activation.id, activation]))
     const adopted = state.activations
@@ -377,7 +409,8 @@ export class ScenarioEngine {
 
   /** Whether anything is selected for the request at all (otherwise decide() draws nothing) */
   selects (facts: RequestFacts): boolean {
-    return this.activationList.length > 0 || facts.headerScenarios.length > 0 || facts.flowScenarios.length > 0 || facts.fixtureScenarios.length > 0
+    return this.activationList.length > 0 || facts.headerScenarios.length > 0 || facts.flowScenarios.length > 0 ||
+      facts.fixtureScenarios.length > 0
   }
 
   /** `random`: where this decision draws (a flow's own generator); default the engine's sequence */
@@ -393,7 +426,9 @@ export class ScenarioEngine {
     for (const selection of this.selections(facts)) {
       const definition = this.definitions.get(selection.name)
       if (definition === undefined || appliedNames.has(selection.name)) continue
-      const counterKey = selection.activation === undefined ? `scenario:${selection.name}` : `activation:${selection.activation.id}`
+      const counterKey = selection.activation === undefined
+        ? `scenario:${selection.name}`
+        : `activation:${selection.activation.id}`
       // One evaluation per counter a request: a name in both header and flow counts and draws once
       if (evaluated.has(counterKey)) continue
       evaluated.add(counterKey)
@@ -402,12 +437,18 @@ export class ScenarioEngine {
       const match: Partial<ScenarioMatch> = { ...scenario.match, ...selection.activation?.match }
       const skip = this.rejection(match, scenario, facts, counterKey, random)
       if (skip !== undefined) {
-        if (selection.source === 'header' || selection.source === 'flow') decision.skipped.push({ name: selection.name, source: selection.source, because: skip })
+        if (selection.source === 'header' || selection.source === 'flow') {
+          decision.skipped.push({ name: selection.name, source: selection.source, because: skip })
+        }
         continue
       }
 
       appliedNames.add(selection.name)
-      decision.applied.push({ name: selection.name, source: selection.source, ...(selection.activation === undefined ? {} : { activationId: selection.activation.id }) })
+      decision.applied.push({
+        name: selection.name,
+        source: selection.source,
+        ...(selection.activation === undefined ? {} : { activationId: selection.activation.id })
+      })
       this.applyEffects(decision, scenario, random)
       if (selection.activation !== undefined) this.countDown(selection.activation)
     }
@@ -419,17 +460,28 @@ export class ScenarioEngine {
     return [
       ...facts.headerScenarios.map((name): Selection => ({ name, source: 'header' })),
       ...facts.flowScenarios.map((name): Selection => ({ name, source: 'flow' })),
-      ...[...this.activationList].reverse().map((activation): Selection => ({ name: activation.name, source: 'control', activation })),
+      ...[...this.activationList].reverse().map((activation): Selection => ({
+        name: activation.name,
+        source: 'control',
+        activation
+      })),
       ...facts.fixtureScenarios.map((name): Selection => ({ name, source: 'fixture' }))
     ]
   }
 
   /** Why the scenario does not apply, or undefined when it does. Counts and draws only as far as needed. */
-  private rejection (match: Partial<ScenarioMatch>, scenario: Scenario, facts: RequestFacts, counterKey: string, random: SeededRandom): SkipCause | undefined {
+  private rejection (
+    match: Partial<ScenarioMatch>,
+    scenario: Scenario,
+    facts: RequestFacts,
+    counterKey: string,
+    random: SeededRandom
+  ): SkipCause | undefined {
     // Effects only apply where the surface can render them, even if an activation's match (or a
     // later redefinition) names more operations
     const fitting = fittingOperations(scenario.effects)
-    if (!fitting.includes(facts.operation) || (match.operations !== undefined && !match.operations.includes(facts.operation))) return 'operation'
+    if (!fitting.includes(facts.operation) ||
+      (match.operations !== undefined && !match.operations.includes(facts.operation))) return 'operation'
     if (!accepts(match.clients, facts.clientId)) return 'client'
     if (!accepts(match.subscribers, facts.msisdn)) return 'subscriber'
     if (!accepts(match.operators, facts.operatorId)) return 'operator'
@@ -454,7 +506,9 @@ export class ScenarioEngine {
     if (effects.latency !== undefined) decision.latencyMs += sampleLatency(effects.latency, random)
     // Selections come in precedence order, so the first error, fault or result seen wins
     if (effects.error !== undefined && decision.error === undefined) decision.error = resolveError(name, effects.error)
-    if (effects.verifiedResult !== undefined && decision.verifiedResult === undefined) decision.verifiedResult = effects.verifiedResult
+    if (effects.verifiedResult !== undefined && decision.verifiedResult === undefined) {
+      decision.verifiedResult = effects.verifiedResult
+    }
     if (effects.fault !== undefined && decision.fault === undefined) {
       const { type, afterMs, chunkDelayMs } = effects.fault
       decision.fault = {
@@ -507,7 +561,11 @@ export class ScenarioEngine {
     const checked = checkedDefinition(definition)
     const existing = target.get(checked.scenario.name)
     if (existing !== undefined) {
-      throw new ScenarioRegistryError('duplicate', `scenario "${checked.scenario.name}" is defined twice: in ${describeOrigin(existing)} and in ${describeOrigin(checked)}`)
+      throw new ScenarioRegistryError(
+        'duplicate',
+        `scenario "${checked.scenario.name}" is defined twice: ` +
+          `in ${describeOrigin(existing)} and in ${describeOrigin(checked)}`
+      )
     }
     target.set(checked.scenario.name, checked)
   }
@@ -568,7 +626,13 @@ function resolveError (scenario: string, effect: ErrorEffect): DecidedError {
   }
   if ('oauth' in effect) {
     const { error, description, status } = effect.oauth
-    return { kind: 'oauth', scenario, error, status: status ?? OAUTH_TOKEN_ERRORS[error].status, description: description ?? OAUTH_TOKEN_ERRORS[error].description }
+    return {
+      kind: 'oauth',
+      scenario,
+      error,
+      status: status ?? OAUTH_TOKEN_ERRORS[error].status,
+      description: description ?? OAUTH_TOKEN_ERRORS[error].description
+    }
   }
   const { error, description } = effect.authorize
   return { kind: 'authorize', scenario, error, description: description ?? AUTHORIZE_ERRORS[error] }

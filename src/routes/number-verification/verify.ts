@@ -5,7 +5,12 @@ import { CamaraError } from '../../core/errors.js'
 import { describeVerifyBody, undeclaredProperties, type VerifyInput } from '../../core/number-verification.js'
 import { observe } from '../../core/conformance.js'
 import { NV_VERIFY_SCOPE } from '../../core/scopes.js'
-import { AggregatorVerifyResponseSchema, CamaraVerifyResponseSchema, CorrelatorHeadersSchema, VerifyRequestSchema } from '../../schemas/camara.js'
+import {
+  AggregatorVerifyResponseSchema,
+  CamaraVerifyResponseSchema,
+  CorrelatorHeadersSchema,
+  VerifyRequestSchema
+} from '../../schemas/camara.js'
 import { authorizeCall, NV_ERROR_RESPONSES, type PathFamily } from './family.js'
 
 export interface VerifyAnswer { devicePhoneNumberVerified: boolean, assessedAt?: string }
@@ -24,13 +29,20 @@ const verify: FastifyPluginAsyncTypebox<{ family: PathFamily }> = async (app, { 
       checkRequest: authorizeCall(NV_VERIFY_SCOPE, family),
       describeInvalidBody: (body, request) => {
         const undeclared = undeclaredProperties(body)
-        if (undeclared.length > 0) observe(request.facts.leg, { rule: 'declared-properties', ok: false, detail: `undeclared properties: ${undeclared.join(', ')}` })
+        if (undeclared.length > 0) {
+          observe(request.facts.leg, {
+            rule: 'declared-properties',
+            ok: false,
+            detail: `undeclared properties: ${undeclared.join(', ')}`
+          })
+        }
         return new CamaraError(400, 'INVALID_ARGUMENT', describeVerifyBody(body))
       }
     },
     schema: {
       summary: `Verify the device phone number (${family.label})`,
-      description: 'Compares the phoneNumber (or hashedPhoneNumber) with the number the operator network bound to the access token.',
+      description: 'Compares the phoneNumber (or hashedPhoneNumber) with the number the operator network bound to ' +
+        'the access token.',
       tags: [family.tag],
       operationId: `verify_${family.id}`,
       security: [{ openId: [NV_VERIFY_SCOPE] }],
