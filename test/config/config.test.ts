@@ -1,9 +1,13 @@
 import t, { type Test } from 'tap'
 import { CommanderError } from 'commander'
-import { DEFAULT_FIXTURES, defaultConfig, parseConfig, resolvePublicUrl, type EmulatorConfig } from '../../src/config/config.js'
+import {
+  DEFAULT_FIXTURES, defaultConfig, parseConfig, resolvePublicUrl, type EmulatorConfig
+} from '../../src/config/config.js'
 
 /** Runs parseConfig, expecting commander to stop it (it would exit the process without exitOverride) */
-function refusal (t: Test, argv: string[], env: NodeJS.ProcessEnv = {}): { code: string, exitCode: number, stderr: string, stdout: string } {
+function refusal (
+  t: Test, argv: string[], env: NodeJS.ProcessEnv = {}
+): { code: string, exitCode: number, stderr: string, stdout: string } {
   const stderr = t.capture(process.stderr, 'write', () => true)
   const stdout = t.capture(process.stdout, 'write', () => true)
   try {
@@ -11,7 +15,9 @@ function refusal (t: Test, argv: string[], env: NodeJS.ProcessEnv = {}): { code:
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error
     const text = (calls: Array<{ args: unknown[] }>): string => calls.map((call) => String(call.args[0])).join('')
-    const result = { code: error.code, exitCode: error.exitCode, stderr: text(stderr.calls), stdout: text(stdout.calls) }
+    const result = {
+      code: error.code, exitCode: error.exitCode, stderr: text(stderr.calls), stdout: text(stdout.calls)
+    }
     stderr.restore()
     stdout.restore()
     return result
@@ -109,8 +115,10 @@ t.test('flags win over environment variables', async (t) => {
   const argv = [
     '--port', '9000', '--host', '::', '--public-url', 'http://localhost:9000', '--fixtures', 'c.json', '--seed', '7',
     '--access-token-ttl', '60', '--code-ttl', '10', '--refresh-token-ttl', '120', '--signing-alg', 'EdDSA',
-    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent', '--admin-token', 'flag-token',
-    '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501', '--connection-timeout', '9',
+    '--signing-key', 'flag.json', '--trust-proxy', '2', '--profile', 'default', '--log-level', 'silent',
+    '--admin-token', 'flag-token',
+    '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501',
+    '--connection-timeout', '9',
     '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory',
     '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0',
     '--otlp-endpoint', 'https://otel.example.com/otlp'
@@ -163,8 +171,18 @@ t.test('switches: --no-require-purpose, --no-admin and ADMIN, --watch and WATCH'
   t.equal(parseConfig([], { ADMIN: '0' }).admin, false)
   t.equal(parseConfig([], { ADMIN: 'true' }).admin, true)
   t.equal(parseConfig([], { ADMIN: '' }).admin, true, 'empty is unset')
-  const empty = parseConfig([], { PUBLIC_URL: '', PORT: ' ', SEED: '', STORE_URL: '', SIGNING_KEY: '', ADMIN_TOKEN: '', MAX_NAMESPACES: '', OTLP_ENDPOINT: '' })
-  t.strictSame(withoutSeed(empty), withoutSeed(defaultConfig), 'empty variables are unset ones: PUBLIC_URL= starts as without it')
+  const empty = parseConfig([], {
+    PUBLIC_URL: '',
+    PORT: ' ',
+    SEED: '',
+    STORE_URL: '',
+    SIGNING_KEY: '',
+    ADMIN_TOKEN: '',
+    MAX_NAMESPACES: '',
+    OTLP_ENDPOINT: ''
+  })
+  t.strictSame(withoutSeed(empty), withoutSeed(defaultConfig),
+    'empty variables are unset ones: PUBLIC_URL= starts as without it')
   t.equal(parseConfig(['--no-admin'], { ADMIN: 'true' }).admin, false, 'the flag wins')
   t.equal(parseConfig([], { WATCH: 'TRUE' }).watch, true)
   t.equal(parseConfig([], { WATCH: '1' }).watch, true)
@@ -210,46 +228,106 @@ t.test('range limits are inclusive', async (t) => {
 
 t.test('invalid values are refused with a CommanderError naming the option, never a process exit', async (t) => {
   const cases: Array<[string[], NodeJS.ProcessEnv, string, string]> = [
-    [['--port', 'abc'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument 'abc' is invalid. --port must be a whole number from 0 to 65535"],
-    [['--port', '65536'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument '65536' is invalid. --port must be a whole number from 0 to 65535"],
-    [['--port', '80.5'], {}, 'commander.invalidArgument', "error: option '-p, --port <port>' argument '80.5' is invalid. --port must be a whole number from 0 to 65535"],
-    [[], { PORT: 'http' }, 'commander.invalidArgument', "error: option '-p, --port <port>' value 'http' from env 'PORT' is invalid. --port must be a whole number from 0 to 65535"],
-    [['--seed', '4294967296'], {}, 'commander.invalidArgument', "error: option '--seed <n>' argument '4294967296' is invalid. --seed must be a whole number from 0 to 4294967295"],
-    [['--access-token-ttl', '0'], {}, 'commander.invalidArgument', "error: option '--access-token-ttl <seconds>' argument '0' is invalid. --access-token-ttl must be a whole number from 1 to 31536000"],
-    [['--code-ttl', '3601'], {}, 'commander.invalidArgument', "error: option '--code-ttl <seconds>' argument '3601' is invalid. --code-ttl must be a whole number from 1 to 3600"],
-    [[], { REFRESH_TOKEN_TTL: '-5' }, 'commander.invalidArgument', "error: option '--refresh-token-ttl <seconds>' value '-5' from env 'REFRESH_TOKEN_TTL' is invalid. --refresh-token-ttl must be a whole number from 1 to 31536000"],
-    [['--signing-alg', 'HS256'], {}, 'commander.invalidArgument', "error: option '--signing-alg <alg>' argument 'HS256' is invalid. Allowed choices are RS256, PS256, ES256, EdDSA."],
-    [['--profile', 'strict'], {}, 'commander.invalidArgument', "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."],
-    [[], { LOG_LEVEL: 'verbose' }, 'commander.invalidArgument', "error: option '--log-level <level>' value 'verbose' from env 'LOG_LEVEL' is invalid. Allowed choices are fatal, error, warn, info, debug, trace, silent."],
-    [[], { NV_V2_RELEASE: '3.0.0' }, 'commander.invalidArgument', "error: option '--nv-v2-release <release>' value '3.0.0' from env 'NV_V2_RELEASE' is invalid. Allowed choices are 2.0.0, 2.1.0."],
-    [['--public-url', 'ftp://files.example'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'ftp://files.example' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
-    [['--public-url', 'localhost:9091'], {}, 'commander.invalidArgument', "error: option '--public-url <url>' argument 'localhost:9091' is invalid. must be an absolute http(s) URL, e.g. http://localhost:9091"],
-    [['--store', 'valkey:6379'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'valkey:6379' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
-    [[], { STORE_URL: 'http://valkey:6379' }, 'commander.invalidArgument', "error: option '--store <url>' value 'http://valkey:6379' from env 'STORE_URL' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
-    [['--store', 'redis://'], {}, 'commander.invalidArgument', "error: option '--store <url>' argument 'redis://' is invalid. must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]"],
-    [['--otlp-endpoint', 'grpc://collector:4317'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'grpc://collector:4317' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
-    [[], { OTLP_ENDPOINT: 'collector:4318' }, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' value 'collector:4318' from env 'OTLP_ENDPOINT' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
-    [['--otlp-endpoint', 'not a url'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'not a url' is invalid. must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318"],
-    [['--otlp-endpoint', 'http://collector:4318/v1/traces'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/v1/traces' is invalid. is the base endpoint, without /v1/traces (appended), e.g. http://localhost:4318"],
-    [['--otlp-endpoint', 'http://collector:4318/?tenant=a'], {}, 'commander.invalidArgument', "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/?tenant=a' is invalid. must have no query or fragment (/v1/traces is appended to its path)"],
-    [['--fixtures', ' , '], {}, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
-    [[], { FIXTURES: '' }, 'commander.invalidArgument', 'error: --fixtures (FIXTURES) must name at least one fixture file'],
-    [[], { WATCH: 'yes' }, 'commander.invalidArgument', 'error: environment variable WATCH must be true or false, got "yes"'],
-    [[], { ADMIN: 'off' }, 'commander.invalidArgument', 'error: environment variable ADMIN must be true or false, got "off"'],
-    [['--max-activations', '-1'], {}, 'commander.invalidArgument', "error: option '--max-activations <n>' argument '-1' is invalid. --max-activations must be a whole number from 0 to 1000000"],
-    [[], { MAX_RUNTIME_SCENARIOS: 'lots' }, 'commander.invalidArgument', "error: option '--max-runtime-scenarios <n>' value 'lots' from env 'MAX_RUNTIME_SCENARIOS' is invalid. --max-runtime-scenarios must be a whole number from 0 to 1000000"],
-    [['--body-timeout', '30000'], {}, 'commander.invalidArgument', 'error: --body-timeout (30000) must be below --request-timeout (30000), or 0'],
-    [[], { REQUEST_TIMEOUT: '5000' }, 'commander.invalidArgument', 'error: --body-timeout (10000) must be below --request-timeout (5000), or 0'],
-    [[], { CONNECTION_TIMEOUT: '1.5' }, 'commander.invalidArgument', "error: option '--connection-timeout <ms>' value '1.5' from env 'CONNECTION_TIMEOUT' is invalid. --connection-timeout must be a whole number from 0 to 3600000"],
-    [['--allowed-hosts', 'http://emulator'], {}, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' argument 'http://emulator' is invalid. \"http://emulator\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
-    [[], { ALLOWED_HOSTS: 'emulator:9091' }, 'commander.invalidArgument', "error: option '--allowed-hosts <names>' value 'emulator:9091' from env 'ALLOWED_HOSTS' is invalid. \"emulator:9091\" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)"],
+    [['--port', 'abc'], {}, 'commander.invalidArgument',
+      "error: option '-p, --port <port>' argument 'abc' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--port', '65536'], {}, 'commander.invalidArgument',
+      "error: option '-p, --port <port>' argument '65536' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--port', '80.5'], {}, 'commander.invalidArgument',
+      "error: option '-p, --port <port>' argument '80.5' is invalid. --port must be a whole number from 0 to 65535"],
+    [[], { PORT: 'http' }, 'commander.invalidArgument',
+      "error: option '-p, --port <port>' value 'http' from env 'PORT' is invalid. " +
+      '--port must be a whole number from 0 to 65535'],
+    [['--seed', '4294967296'], {}, 'commander.invalidArgument',
+      "error: option '--seed <n>' argument '4294967296' is invalid. " +
+      '--seed must be a whole number from 0 to 4294967295'],
+    [['--access-token-ttl', '0'], {}, 'commander.invalidArgument',
+      "error: option '--access-token-ttl <seconds>' argument '0' is invalid. " +
+      '--access-token-ttl must be a whole number from 1 to 31536000'],
+    [['--code-ttl', '3601'], {}, 'commander.invalidArgument',
+      "error: option '--code-ttl <seconds>' argument '3601' is invalid. " +
+      '--code-ttl must be a whole number from 1 to 3600'],
+    [[], { REFRESH_TOKEN_TTL: '-5' }, 'commander.invalidArgument',
+      "error: option '--refresh-token-ttl <seconds>' value '-5' from env 'REFRESH_TOKEN_TTL' is invalid. " +
+      '--refresh-token-ttl must be a whole number from 1 to 31536000'],
+    [['--signing-alg', 'HS256'], {}, 'commander.invalidArgument',
+      "error: option '--signing-alg <alg>' argument 'HS256' is invalid. " +
+      'Allowed choices are RS256, PS256, ES256, EdDSA.'],
+    [['--profile', 'strict'], {}, 'commander.invalidArgument',
+      "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."],
+    [[], { LOG_LEVEL: 'verbose' }, 'commander.invalidArgument',
+      "error: option '--log-level <level>' value 'verbose' from env 'LOG_LEVEL' is invalid. " +
+      'Allowed choices are fatal, error, warn, info, debug, trace, silent.'],
+    [[], { NV_V2_RELEASE: '3.0.0' }, 'commander.invalidArgument',
+      "error: option '--nv-v2-release <release>' value '3.0.0' from env 'NV_V2_RELEASE' is invalid. " +
+      'Allowed choices are 2.0.0, 2.1.0.'],
+    [['--public-url', 'ftp://files.example'], {}, 'commander.invalidArgument',
+      "error: option '--public-url <url>' argument 'ftp://files.example' is invalid. " +
+      'must be an absolute http(s) URL, e.g. http://localhost:9091'],
+    [['--public-url', 'localhost:9091'], {}, 'commander.invalidArgument',
+      "error: option '--public-url <url>' argument 'localhost:9091' is invalid. " +
+      'must be an absolute http(s) URL, e.g. http://localhost:9091'],
+    [['--store', 'valkey:6379'], {}, 'commander.invalidArgument',
+      "error: option '--store <url>' argument 'valkey:6379' is invalid. " +
+      'must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]'],
+    [[], { STORE_URL: 'http://valkey:6379' }, 'commander.invalidArgument',
+      "error: option '--store <url>' value 'http://valkey:6379' from env 'STORE_URL' is invalid. " +
+      'must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]'],
+    [['--store', 'redis://'], {}, 'commander.invalidArgument',
+      "error: option '--store <url>' argument 'redis://' is invalid. " +
+      'must be memory, or a Valkey / Redis URL: redis://host:port[/db] or rediss://host:port[/db]'],
+    [['--otlp-endpoint', 'grpc://collector:4317'], {}, 'commander.invalidArgument',
+      "error: option '--otlp-endpoint <url>' argument 'grpc://collector:4317' is invalid. " +
+      'must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318'],
+    [[], { OTLP_ENDPOINT: 'collector:4318' }, 'commander.invalidArgument',
+      "error: option '--otlp-endpoint <url>' value 'collector:4318' from env 'OTLP_ENDPOINT' is invalid. " +
+      'must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318'],
+    [['--otlp-endpoint', 'not a url'], {}, 'commander.invalidArgument',
+      "error: option '--otlp-endpoint <url>' argument 'not a url' is invalid. " +
+      'must be an absolute http(s) URL, the OTLP/HTTP base endpoint, e.g. http://localhost:4318'],
+    [['--otlp-endpoint', 'http://collector:4318/v1/traces'], {}, 'commander.invalidArgument',
+      "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/v1/traces' is invalid. " +
+      'is the base endpoint, without /v1/traces (appended), e.g. http://localhost:4318'],
+    [['--otlp-endpoint', 'http://collector:4318/?tenant=a'], {}, 'commander.invalidArgument',
+      "error: option '--otlp-endpoint <url>' argument 'http://collector:4318/?tenant=a' is invalid. " +
+      'must have no query or fragment (/v1/traces is appended to its path)'],
+    [['--fixtures', ' , '], {}, 'commander.invalidArgument',
+      'error: --fixtures (FIXTURES) must name at least one fixture file'],
+    [[], { FIXTURES: '' }, 'commander.invalidArgument',
+      'error: --fixtures (FIXTURES) must name at least one fixture file'],
+    [[], { WATCH: 'yes' }, 'commander.invalidArgument',
+      'error: environment variable WATCH must be true or false, got "yes"'],
+    [[], { ADMIN: 'off' }, 'commander.invalidArgument',
+      'error: environment variable ADMIN must be true or false, got "off"'],
+    [['--max-activations', '-1'], {}, 'commander.invalidArgument',
+      "error: option '--max-activations <n>' argument '-1' is invalid. " +
+      '--max-activations must be a whole number from 0 to 1000000'],
+    [[], { MAX_RUNTIME_SCENARIOS: 'lots' }, 'commander.invalidArgument',
+      "error: option '--max-runtime-scenarios <n>' value 'lots' from env 'MAX_RUNTIME_SCENARIOS' is invalid. " +
+      '--max-runtime-scenarios must be a whole number from 0 to 1000000'],
+    [['--body-timeout', '30000'], {}, 'commander.invalidArgument',
+      'error: --body-timeout (30000) must be below --request-timeout (30000), or 0'],
+    [[], { REQUEST_TIMEOUT: '5000' }, 'commander.invalidArgument',
+      'error: --body-timeout (10000) must be below --request-timeout (5000), or 0'],
+    [[], { CONNECTION_TIMEOUT: '1.5' }, 'commander.invalidArgument',
+      "error: option '--connection-timeout <ms>' value '1.5' from env 'CONNECTION_TIMEOUT' is invalid. " +
+      '--connection-timeout must be a whole number from 0 to 3600000'],
+    [['--allowed-hosts', 'http://emulator'], {}, 'commander.invalidArgument',
+      "error: option '--allowed-hosts <names>' argument 'http://emulator' is invalid. " +
+      '"http://emulator" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)'],
+    [[], { ALLOWED_HOSTS: 'emulator:9091' }, 'commander.invalidArgument',
+      "error: option '--allowed-hosts <names>' value 'emulator:9091' from env 'ALLOWED_HOSTS' is invalid. " +
+      '"emulator:9091" is not a host name (no scheme, port or path: e.g. emulator,10.0.0.5)'],
     [['--bogus'], {}, 'commander.unknownOption', "error: unknown option '--bogus'"],
     [['--port'], {}, 'commander.optionMissingArgument', "error: option '-p, --port <port>' argument missing"],
     [['extra'], {}, 'commander.excessArguments', 'error: too many arguments. Expected 0 arguments but got 1.']
   ]
   for (const [argv, env, code, message] of cases) {
     const result = refusal(t, argv, env)
-    t.strictSame({ code: result.code, exitCode: result.exitCode, firstLine: result.stderr.split('\n')[0] }, { code, exitCode: 1, firstLine: message }, `${argv.join(' ')} ${JSON.stringify(env)}`)
+    t.strictSame(
+      { code: result.code, exitCode: result.exitCode, firstLine: result.stderr.split('\n')[0] },
+      { code, exitCode: 1, firstLine: message },
+      `${argv.join(' ')} ${JSON.stringify(env)}`
+    )
     t.match(result.stderr, /Usage: camara-nv-emulator \[options\]/, 'help follows the error')
   }
 })

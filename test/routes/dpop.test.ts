@@ -11,7 +11,16 @@ import { importJWK, SignJWT, type JWK } from 'jose'
 import { DEFAULT_FIXTURES } from '../../src/config/config.js'
 import { buildTestApp, BASE_URL, ISSUER, REDIRECT_URI } from '../helpers/app.js'
 import { dpopKey, dpopProof, sha256Url, type DpopKey, type ProofOptions } from '../helpers/dpop.js'
-import { authorizationCode, codeForm, FORM, NV_SCOPES, SEED_KONERA, SEED_MSISDN, tokenRequest, type Tokens } from '../helpers/flow.js'
+import {
+  authorizationCode,
+  codeForm,
+  FORM,
+  NV_SCOPES,
+  SEED_KONERA,
+  SEED_MSISDN,
+  tokenRequest,
+  type Tokens
+} from '../helpers/flow.js'
 import { RELEASE_MESSAGES } from './number-verification/support.js'
 
 const TOKEN_ENDPOINT = `${ISSUER}/token`
@@ -26,7 +35,11 @@ const OFFLINE_SCOPES = `${NV_SCOPES} offline_access`
 /** The default world plus two DPoP clients: one that must use DPoP, one that must also send ICM's claims */
 function dpopWorld (t: Test): string {
   const file = join(t.testdir({}), 'dpop.json')
-  const client = { redirectUris: [REDIRECT_URI], scopes: ['number-verification:verify', 'number-verification:device-phone-number:read'], tokenEndpointAuthMethods: ['client_secret_post'] }
+  const client = {
+    redirectUris: [REDIRECT_URI],
+    scopes: ['number-verification:verify', 'number-verification:device-phone-number:read'],
+    tokenEndpointAuthMethods: ['client_secret_post']
+  }
   writeFileSync(file, JSON.stringify({
     clients: [
       { ...client, clientId: 'dpop-app', clientSecret: 'dpop-secret', requireDpop: true },
@@ -36,12 +49,16 @@ function dpopWorld (t: Test): string {
   return file
 }
 
-async function build (t: Test, profile: 'default' | 'camara-strict' = 'default'): Promise<{ app: FastifyInstance, now: () => number }> {
+async function build (
+  t: Test, profile: 'default' | 'camara-strict' = 'default'
+): Promise<{ app: FastifyInstance, now: () => number }> {
   const { app, clock } = await buildTestApp(t, { fixtures: [DEFAULT_FIXTURES, dpopWorld(t)], profile })
   return { app, now: () => Math.floor(clock.now() / 1000) }
 }
 
-const SECRETS: Record<string, string> = { 'demo-app': 'demo-secret', 'dpop-app': 'dpop-secret', 'dpop-camara': 'camara-secret' }
+const SECRETS: Record<string, string> = {
+  'demo-app': 'demo-secret', 'dpop-app': 'dpop-secret', 'dpop-camara': 'camara-secret'
+}
 
 /** A code of the seed device for the client */
 async function code (app: FastifyInstance, clientId: string, scope = NV_SCOPES): Promise<string> {
@@ -58,8 +75,14 @@ async function tokenProof (key: DpopKey, iat: number, options: Partial<ProofOpti
 }
 
 /** The whole flow with a DPoP proof at the token endpoint; throws unless 200 */
-async function dpopTokens (app: FastifyInstance, key: DpopKey, iat: number, clientId = 'demo-app', scope = NV_SCOPES): Promise<Tokens> {
-  const res = await tokenRequest(app, codeExchange(await code(app, clientId, scope), clientId), { dpop: await tokenProof(key, iat) })
+async function dpopTokens (
+  app: FastifyInstance, key: DpopKey, iat: number, clientId = 'demo-app', scope = NV_SCOPES
+): Promise<Tokens> {
+  const res = await tokenRequest(
+    app,
+    codeExchange(await code(app, clientId, scope), clientId),
+    { dpop: await tokenProof(key, iat) }
+  )
   if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
   return res.json()
 }
@@ -88,11 +111,15 @@ async function call (app: FastifyInstance, options: ApiCall): Promise<LightMyReq
 }
 
 /** An API proof for the token, valid now, for POST on the path */
-async function apiProof (key: DpopKey, token: string, iat: number, options: Partial<ProofOptions> & { path?: string } = {}): Promise<string> {
+async function apiProof (
+  key: DpopKey, token: string, iat: number, options: Partial<ProofOptions> & { path?: string } = {}
+): Promise<string> {
   return await dpopProof(key, { htu: `${BASE_URL}${options.path ?? V2_VERIFY}`, iat, accessToken: token, ...options })
 }
 
-function assertRefused (t: Test, res: LightMyRequestResponse, error: 'invalid_token' | 'invalid_dpop_proof', description: string): void {
+function assertRefused (
+  t: Test, res: LightMyRequestResponse, error: 'invalid_token' | 'invalid_dpop_proof', description: string
+): void {
   t.equal(res.statusCode, 401)
   t.strictSame(res.json(), UNAUTHENTICATED)
   // A challenge parameter cannot hold a double quote (RFC 6750's characters): the description's become single
@@ -119,15 +146,26 @@ t.test('a DPoP proof at the token endpoint binds the token; verify and share tak
   const verified = await call(app, { authorization, dpop: await apiProof(key, tokens.access_token, now()) })
   t.equal(verified.statusCode, 200)
   t.strictSame(verified.json(), { devicePhoneNumberVerified: true })
-  const other = await call(app, { authorization, dpop: await apiProof(key, tokens.access_token, now()), payload: JSON.stringify({ phoneNumber: '+34666666667' }) })
+  const other = await call(app, {
+    authorization,
+    dpop: await apiProof(key, tokens.access_token, now()),
+    payload: JSON.stringify({ phoneNumber: '+34666666667' })
+  })
   t.strictSame(other.json(), { devicePhoneNumberVerified: false })
 
-  const share = await call(app, { method: 'GET', path: V2_SHARE, authorization, dpop: await apiProof(key, tokens.access_token, now(), { path: V2_SHARE, htm: 'GET' }) })
+  const share = await call(app, {
+    method: 'GET',
+    path: V2_SHARE,
+    authorization,
+    dpop: await apiProof(key, tokens.access_token, now(), { path: V2_SHARE, htm: 'GET' })
+  })
   t.equal(share.statusCode, 200)
   t.strictSame(share.json(), { devicePhoneNumber: SEED_MSISDN })
 
   // The seed's path: its own URL in htu, its own answer
-  const seed = await call(app, { path: SEED_VERIFY, authorization, dpop: await apiProof(key, tokens.access_token, now(), { path: SEED_VERIFY }) })
+  const seed = await call(app, {
+    path: SEED_VERIFY, authorization, dpop: await apiProof(key, tokens.access_token, now(), { path: SEED_VERIFY })
+  })
   t.equal(seed.statusCode, 200)
   t.equal(seed.json<{ devicePhoneNumberVerified: boolean }>().devicePhoneNumberVerified, true)
 })
@@ -141,10 +179,12 @@ t.test('without a DPoP header nothing changes: a Bearer token, used as Bearer', 
   t.strictSame(verified.json(), { devicePhoneNumberVerified: true })
   // Sent with the DPoP scheme, a token that is not bound is refused
   const asDpop = await call(app, { authorization: `DPoP ${tokens.access_token}` })
-  assertRefused(t, asDpop, 'invalid_token', 'the access token is not DPoP-bound: send it as \'Authorization: Bearer <token>\'')
+  assertRefused(t, asDpop, 'invalid_token',
+    'the access token is not DPoP-bound: send it as \'Authorization: Bearer <token>\'')
   // Bearer refusals keep their challenge
   const unknown = await call(app, { authorization: 'Bearer unknown' })
-  t.equal(unknown.headers['www-authenticate'], `Bearer realm="camara-nv-emulator", error="invalid_token", error_description="${UNAUTHENTICATED.message}"`)
+  t.equal(unknown.headers['www-authenticate'],
+    `Bearer realm="camara-nv-emulator", error="invalid_token", error_description="${UNAUTHENTICATED.message}"`)
   const none = await call(app, {})
   t.equal(none.headers['www-authenticate'], 'Bearer realm="camara-nv-emulator"')
 })
@@ -154,16 +194,26 @@ t.test('the token endpoint refuses a bad proof with invalid_dpop_proof, leaving 
   const key = await dpopKey()
   const codeValue = await code(app, 'demo-app')
   const cases: Array<[string, Partial<ProofOptions>, string]> = [
-    ['another htu', { htu: `${BASE_URL}/token` }, `the DPoP proof htu "${BASE_URL}/token" is not this request's URL ${TOKEN_ENDPOINT}`],
+    ['another htu', { htu: `${BASE_URL}/token` },
+      `the DPoP proof htu "${BASE_URL}/token" is not this request's URL ${TOKEN_ENDPOINT}`],
     ['GET', { htm: 'GET' }, 'the DPoP proof htm "GET" is not this request\'s method POST'],
     ['stale', { iat: now() - 400 }, 'the DPoP proof iat is 400 s old; at most 300 s is accepted'],
     ['no typ', { header: { typ: undefined } }, 'the DPoP proof typ must be "dpop+jwt" (it has none)']
   ]
   for (const [name, options, description] of cases) {
-    const res = await tokenRequest(app, codeExchange(codeValue, 'demo-app'), { dpop: await tokenProof(key, now(), options) })
+    const res = await tokenRequest(
+      app,
+      codeExchange(codeValue, 'demo-app'),
+      { dpop: await tokenProof(key, now(), options) }
+    )
     t.test(name, async (t) => { assertTokenRefused(t, res, description) })
   }
-  const twice = await app.inject({ method: 'POST', url: '/camara/api/auth/v1/token', headers: { 'content-type': FORM, dpop: [await tokenProof(key, now()), await tokenProof(key, now())] }, payload: new URLSearchParams(codeExchange(codeValue, 'demo-app')).toString() })
+  const twice = await app.inject({
+    method: 'POST',
+    url: '/camara/api/auth/v1/token',
+    headers: { 'content-type': FORM, dpop: [await tokenProof(key, now()), await tokenProof(key, now())] },
+    payload: new URLSearchParams(codeExchange(codeValue, 'demo-app')).toString()
+  })
   assertTokenRefused(t, twice, 'more than one DPoP header: send exactly one proof')
   const good = await tokenRequest(app, codeExchange(codeValue, 'demo-app'), { dpop: await tokenProof(key, now()) })
   t.equal(good.statusCode, 200, 'the code was not spent by the refusals')
@@ -188,25 +238,31 @@ t.test('the API refuses a DPoP-bound token without a valid proof of its key', as
   const authorization = `DPoP ${token}`
   const stranger = await dpopKey()
 
-  assertRefused(t, await call(app, { authorization: `Bearer ${token}`, dpop: await apiProof(key, token, now()) }), 'invalid_token',
-    'the access token is DPoP-bound: send it as \'Authorization: DPoP <token>\' with a DPoP proof')
-  assertRefused(t, await call(app, { authorization }), 'invalid_dpop_proof', 'no DPoP header: send a DPoP proof (RFC 9449)')
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(stranger, token, now()) }), 'invalid_dpop_proof',
-    'the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { path: SEED_VERIFY }) }), 'invalid_dpop_proof',
+  assertRefused(t, await call(app, { authorization: `Bearer ${token}`, dpop: await apiProof(key, token, now()) }),
+    'invalid_token', 'the access token is DPoP-bound: send it as \'Authorization: DPoP <token>\' with a DPoP proof')
+  assertRefused(t, await call(app, { authorization }), 'invalid_dpop_proof',
+    'no DPoP header: send a DPoP proof (RFC 9449)')
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(stranger, token, now()) }),
+    'invalid_dpop_proof', 'the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { path: SEED_VERIFY }) }),
+    'invalid_dpop_proof',
     `the DPoP proof htu "${BASE_URL}${SEED_VERIFY}" is not this request's URL ${BASE_URL}${V2_VERIFY}`)
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { htm: 'GET' }) }), 'invalid_dpop_proof',
-    'the DPoP proof htm "GET" is not this request\'s method POST')
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { claims: { ath: undefined } }) }), 'invalid_dpop_proof',
-    'the DPoP proof has no ath claim: base64url(SHA-256(access token))')
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { accessToken: 'other' }) }), 'invalid_dpop_proof',
-    'the DPoP proof ath does not match the access token')
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now() - 306) }), 'invalid_dpop_proof',
-    'the DPoP proof iat is 306 s old; at most 300 s is accepted')
-  assertRefused(t, await call(app, { authorization: 'DPoP unknown-token', dpop: await apiProof(key, 'unknown-token', now()) }), 'invalid_token',
-    'access token is unknown or expired')
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now(), { htm: 'GET' }) }),
+    'invalid_dpop_proof', 'the DPoP proof htm "GET" is not this request\'s method POST')
+  assertRefused(t, await call(app, {
+    authorization, dpop: await apiProof(key, token, now(), { claims: { ath: undefined } })
+  }), 'invalid_dpop_proof', 'the DPoP proof has no ath claim: base64url(SHA-256(access token))')
+  assertRefused(t, await call(app, {
+    authorization, dpop: await apiProof(key, token, now(), { accessToken: 'other' })
+  }), 'invalid_dpop_proof', 'the DPoP proof ath does not match the access token')
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, token, now() - 306) }),
+    'invalid_dpop_proof', 'the DPoP proof iat is 306 s old; at most 300 s is accepted')
+  assertRefused(t, await call(app, {
+    authorization: 'DPoP unknown-token', dpop: await apiProof(key, 'unknown-token', now())
+  }), 'invalid_token', 'access token is unknown or expired')
   // The proof is checked before the body: a bad proof with a bad body is still 401
-  assertRefused(t, await call(app, { authorization, payload: '{}' }), 'invalid_dpop_proof', 'no DPoP header: send a DPoP proof (RFC 9449)')
+  assertRefused(t, await call(app, { authorization, payload: '{}' }), 'invalid_dpop_proof',
+    'no DPoP header: send a DPoP proof (RFC 9449)')
   const ok = await call(app, { authorization, dpop: await apiProof(key, token, now()) })
   t.equal(ok.statusCode, 200, 'the token still works with a good proof')
 })
@@ -221,24 +277,33 @@ t.test('a proof serves one call: a replay is refused, and of 10 parallel uses on
   // A replay is the one proof problem answered 400 at the API (ICM r4.2 "Replay Protection Requirements")
   const replay = await call(app, { authorization, dpop: proof })
   t.equal(replay.statusCode, 400)
-  t.strictSame(replay.json(), { status: 400, code: 'INVALID_ARGUMENT', message: 'Client specified an invalid argument, request body or query param.' })
+  t.strictSame(replay.json(), {
+    status: 400, code: 'INVALID_ARGUMENT', message: 'Client specified an invalid argument, request body or query param.'
+  })
   t.equal(replay.headers['www-authenticate'],
-    `DPoP realm="camara-nv-emulator", ${ALGS}, error="invalid_dpop_proof", error_description="the DPoP proof jti was already used: sign a fresh proof for every request"`)
+    `DPoP realm="camara-nv-emulator", ${ALGS}, error="invalid_dpop_proof", ` +
+    'error_description="the DPoP proof jti was already used: sign a fresh proof for every request"')
 
   const parallel = await apiProof(key, token, now())
-  const answers = await Promise.all(Array.from({ length: 10 }, async () => await call(app, { authorization, dpop: parallel })))
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, async () => await call(app, { authorization, dpop: parallel }))
+  )
   t.strictSame(answers.map((res) => res.statusCode).sort(), [200, ...Array<number>(9).fill(400)])
 
   // At the token endpoint too
   const tokenProofValue = await tokenProof(key, now())
   const codes = await Promise.all([code(app, 'demo-app'), code(app, 'demo-app')])
-  const exchanges = await Promise.all(codes.map(async (codeValue) => await tokenRequest(app, codeExchange(codeValue, 'demo-app'), { dpop: tokenProofValue })))
+  const exchanges = await Promise.all(codes.map(async (codeValue) =>
+    await tokenRequest(app, codeExchange(codeValue, 'demo-app'), { dpop: tokenProofValue })))
   t.strictSame(exchanges.map((res) => res.statusCode).sort(), [200, 400])
   const refused = exchanges.find((res) => res.statusCode === 400)
-  if (refused !== undefined) assertTokenRefused(t, refused, 'the DPoP proof jti was already used: sign a fresh proof for every request')
+  if (refused !== undefined) {
+    assertTokenRefused(t, refused, 'the DPoP proof jti was already used: sign a fresh proof for every request')
+  }
 })
 
-t.test('a confidential client\'s refresh token is not bound: any proof, or none, refreshes (RFC 9449 section 5)', async (t) => {
+t.test('a confidential client\'s refresh token is not bound: any proof, or none, refreshes ' +
+  '(RFC 9449 section 5)', async (t) => {
   const { app, now } = await build(t)
   const key = await dpopKey()
   const tokens = await dpopTokens(app, key, now(), 'demo-app', OFFLINE_SCOPES)
@@ -246,13 +311,20 @@ t.test('a confidential client\'s refresh token is not bound: any proof, or none,
     ({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-app', client_secret: 'demo-secret' })
   // A new key (the client rotated it): the new access token is bound to the new key
   const rotated = await dpopKey()
-  const refreshed = await tokenRequest(app, form(tokens.refresh_token as string), { dpop: await tokenProof(rotated, now()) })
+  const refreshed = await tokenRequest(
+    app,
+    form(tokens.refresh_token as string),
+    { dpop: await tokenProof(rotated, now()) }
+  )
   t.equal(refreshed.statusCode, 200)
   const next = refreshed.json<Tokens>()
   t.equal(next.token_type, 'DPoP')
-  t.equal((await call(app, { authorization: `DPoP ${next.access_token}`, dpop: await apiProof(rotated, next.access_token, now()) })).statusCode, 200)
-  t.equal((await call(app, { authorization: `DPoP ${next.access_token}`, dpop: await apiProof(key, next.access_token, now()) })).statusCode, 401,
-    'not the old key')
+  t.equal((await call(app, {
+    authorization: `DPoP ${next.access_token}`, dpop: await apiProof(rotated, next.access_token, now())
+  })).statusCode, 200)
+  t.equal((await call(app, {
+    authorization: `DPoP ${next.access_token}`, dpop: await apiProof(key, next.access_token, now())
+  })).statusCode, 401, 'not the old key')
   // Without a proof: a Bearer access token
   const bearer = await tokenRequest(app, form(next.refresh_token as string))
   t.equal(bearer.statusCode, 200)
@@ -269,26 +341,48 @@ t.test('a client that must send the camara claims binds the query and the body',
     ...(query === undefined ? {} : { 'camara:qh': sha256Url(query) }), 'camara:bh': sha256Url(sent)
   })
 
-  const ok = await call(app, { authorization, payload: body, dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) }) })
+  const ok = await call(app, {
+    authorization, payload: body, dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) })
+  })
   t.equal(ok.statusCode, 200)
   t.strictSame(ok.json(), { devicePhoneNumberVerified: true })
-  const withQuery = await call(app, { authorization, payload: body, query: 'a=1&b=%20', dpop: await apiProof(key, token, now(), { claims: claims('a=1&b=%20', body) }) })
+  const withQuery = await call(app, {
+    authorization,
+    payload: body,
+    query: 'a=1&b=%20',
+    dpop: await apiProof(key, token, now(), { claims: claims('a=1&b=%20', body) })
+  })
   t.equal(withQuery.statusCode, 200, 'camara:qh of the raw query')
 
-  assertRefused(t, await call(app, { authorization, payload: body, dpop: await apiProof(key, token, now(), { claims: { 'camara:bh': undefined } }) }), 'invalid_dpop_proof',
-    'the DPoP proof has no camara:bh claim: base64url(SHA-256(request body))')
-  assertRefused(t, await call(app, { authorization, payload: JSON.stringify({ phoneNumber: '+34666666667' }), dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) }) }),
-    'invalid_dpop_proof', 'the DPoP proof camara:bh does not match the request body')
+  assertRefused(t, await call(app, {
+    authorization, payload: body, dpop: await apiProof(key, token, now(), { claims: { 'camara:bh': undefined } })
+  }), 'invalid_dpop_proof', 'the DPoP proof has no camara:bh claim: base64url(SHA-256(request body))')
+  assertRefused(t, await call(app, {
+    authorization,
+    payload: JSON.stringify({ phoneNumber: '+34666666667' }),
+    dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) })
+  }), 'invalid_dpop_proof', 'the DPoP proof camara:bh does not match the request body')
   // The bytes as sent, not the JSON they parse to
-  assertRefused(t, await call(app, { authorization, payload: `${body} `, dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) }) }),
-    'invalid_dpop_proof', 'the DPoP proof camara:bh does not match the request body')
-  assertRefused(t, await call(app, { authorization, payload: body, query: 'a=1', dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) }) }), 'invalid_dpop_proof',
-    'the DPoP proof has no camara:qh claim: base64url(SHA-256(raw query string))')
-  assertRefused(t, await call(app, { authorization, payload: body, query: 'a=2', dpop: await apiProof(key, token, now(), { claims: claims('a=1', body) }) }), 'invalid_dpop_proof',
-    'the DPoP proof camara:qh does not match the query string')
+  assertRefused(t, await call(app, {
+    authorization, payload: `${body} `, dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) })
+  }), 'invalid_dpop_proof', 'the DPoP proof camara:bh does not match the request body')
+  assertRefused(t, await call(app, {
+    authorization,
+    payload: body,
+    query: 'a=1',
+    dpop: await apiProof(key, token, now(), { claims: claims(undefined, body) })
+  }), 'invalid_dpop_proof', 'the DPoP proof has no camara:qh claim: base64url(SHA-256(raw query string))')
+  assertRefused(t, await call(app, {
+    authorization, payload: body, query: 'a=2', dpop: await apiProof(key, token, now(), { claims: claims('a=1', body) })
+  }), 'invalid_dpop_proof', 'the DPoP proof camara:qh does not match the query string')
 
   // A GET has an empty body
-  const share = await call(app, { method: 'GET', path: V2_SHARE, authorization, dpop: await apiProof(key, token, now(), { path: V2_SHARE, htm: 'GET', claims: claims(undefined, '') }) })
+  const share = await call(app, {
+    method: 'GET',
+    path: V2_SHARE,
+    authorization,
+    dpop: await apiProof(key, token, now(), { path: V2_SHARE, htm: 'GET', claims: claims(undefined, '') })
+  })
   t.equal(share.statusCode, 200)
 })
 
@@ -298,13 +392,16 @@ t.test('/vwip: one call per DPoP token, and a refused proof does not spend it', 
   const { access_token: token } = await dpopTokens(app, key, now())
   const authorization = `DPoP ${token}`
   const proof = (): Promise<string> => apiProof(key, token, now(), { path: VWIP_VERIFY })
-  assertRefused(t, await call(app, { path: VWIP_VERIFY, authorization, dpop: await apiProof(key, token, now()) }), 'invalid_dpop_proof',
+  assertRefused(t, await call(app, { path: VWIP_VERIFY, authorization, dpop: await apiProof(key, token, now()) }),
+    'invalid_dpop_proof',
     `the DPoP proof htu "${BASE_URL}${V2_VERIFY}" is not this request's URL ${BASE_URL}${VWIP_VERIFY}`)
   const first = await call(app, { path: VWIP_VERIFY, authorization, dpop: await proof() })
   t.equal(first.statusCode, 200)
   const second = await call(app, { path: VWIP_VERIFY, authorization, dpop: await proof() })
   t.equal(second.statusCode, 401)
-  t.equal(second.headers['www-authenticate'], `DPoP realm="camara-nv-emulator", ${ALGS}, error="invalid_token", error_description="access token was already used (NV after r3.2, /vwip: one API call per token)"`)
+  t.equal(second.headers['www-authenticate'],
+    `DPoP realm="camara-nv-emulator", ${ALGS}, error="invalid_token", ` +
+    'error_description="access token was already used (NV after r3.2, /vwip: one API call per token)"')
 })
 
 t.test('a proof in a namespace names the namespace URL', async (t) => {
@@ -312,12 +409,28 @@ t.test('a proof in a namespace names the namespace URL', async (t) => {
   t.equal((await app.inject({ method: 'PUT', url: '/_emulator/namespaces/team', payload: {} })).statusCode, 201)
   const key = await dpopKey()
   const prefix = '/ns/team'
-  const nsCode = new URL((await app.inject({ method: 'GET', url: `${prefix}/camara/api/auth/v1/authorize?${new URLSearchParams({ response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: NV_SCOPES, state: 's', konera_context: SEED_KONERA }).toString()}`, remoteAddress: '127.0.0.1' })).headers.location as string)
-  const callback = new URL((await app.inject({ method: 'GET', url: nsCode.pathname + nsCode.search })).headers.location as string)
+  const nsCode = new URL((await app.inject({
+    method: 'GET',
+    url: `${prefix}/camara/api/auth/v1/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: 'demo-app',
+      redirect_uri: REDIRECT_URI,
+      scope: NV_SCOPES,
+      state: 's',
+      konera_context: SEED_KONERA
+    }).toString()}`,
+    remoteAddress: '127.0.0.1'
+  })).headers.location as string)
+  const callback = new URL(
+    (await app.inject({ method: 'GET', url: nsCode.pathname + nsCode.search })).headers.location as string
+  )
   const res = await app.inject({
     method: 'POST',
     url: `${prefix}/camara/api/auth/v1/token`,
-    headers: { 'content-type': FORM, dpop: await dpopProof(key, { htu: `${BASE_URL}${prefix}/camara/api/auth/v1/token`, iat: now() }) },
+    headers: {
+      'content-type': FORM,
+      dpop: await dpopProof(key, { htu: `${BASE_URL}${prefix}/camara/api/auth/v1/token`, iat: now() })
+    },
     payload: new URLSearchParams(codeExchange(callback.searchParams.get('code') ?? '', 'demo-app')).toString()
   })
   t.equal(res.statusCode, 200, res.body)
@@ -325,7 +438,11 @@ t.test('a proof in a namespace names the namespace URL', async (t) => {
   const verified = await app.inject({
     method: 'POST',
     url: `${prefix}${V2_VERIFY}`,
-    headers: { 'content-type': 'application/json', authorization: `DPoP ${token}`, dpop: await apiProof(key, token, now(), { path: `${prefix}${V2_VERIFY}` }) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `DPoP ${token}`,
+      dpop: await apiProof(key, token, now(), { path: `${prefix}${V2_VERIFY}` })
+    },
     payload: { phoneNumber: SEED_MSISDN }
   })
   t.equal(verified.statusCode, 200, verified.body)
@@ -346,8 +463,12 @@ t.test('discovery advertises the DPoP algorithms, and the camara claims while a 
 t.test('client_credentials with a proof gets a DPoP-bound token too', async (t) => {
   const { app, now } = await build(t)
   const key = await dpopKey()
-  const res = await tokenRequest(app, { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret', scope: 'number-verification:verify' },
-    { dpop: await tokenProof(key, now()) })
+  const res = await tokenRequest(app, {
+    grant_type: 'client_credentials',
+    client_id: 'demo-app',
+    client_secret: 'demo-secret',
+    scope: 'number-verification:verify'
+  }, { dpop: await tokenProof(key, now()) })
   t.equal(res.statusCode, 200)
   t.equal(res.json<Tokens>().token_type, 'DPoP')
 })
@@ -359,7 +480,12 @@ t.test('an injected 401 on a DPoP call challenges with DPoP', async (t) => {
   const res = await app.inject({
     method: 'POST',
     url: V2_VERIFY,
-    headers: { 'content-type': 'application/json', authorization: `DPoP ${token}`, dpop: await apiProof(key, token, now()), 'x-emulator-scenario': 'token-expired-on-api' },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `DPoP ${token}`,
+      dpop: await apiProof(key, token, now()),
+      'x-emulator-scenario': 'token-expired-on-api'
+    },
     payload: { phoneNumber: SEED_MSISDN }
   })
   t.equal(res.statusCode, 401)
@@ -375,10 +501,14 @@ t.test('camara-strict: a refused proof does not spend the one call; of 10 parall
   const codeValue = await authorizationCode(app, {
     clientId: 'demo-app-jwt',
     konera: SEED_KONERA,
-    extraQuery: { code_challenge: createHash('sha256').update(VERIFIER).digest('base64url'), code_challenge_method: 'S256' }
+    extraQuery: {
+      code_challenge: createHash('sha256').update(VERIFIER).digest('base64url'), code_challenge_method: 'S256'
+    }
   })
   const demoKey = await importJWK(JSON.parse(readFileSync(DEMO_KEY_FILE, 'utf8')) as JWK, 'ES256')
-  const assertion = await new SignJWT({ iss: 'demo-app-jwt', sub: 'demo-app-jwt', aud: TOKEN_ENDPOINT, jti: randomUUID(), iat: now(), exp: now() + 60 })
+  const assertion = await new SignJWT({
+    iss: 'demo-app-jwt', sub: 'demo-app-jwt', aud: TOKEN_ENDPOINT, jti: randomUUID(), iat: now(), exp: now() + 60
+  })
     .setProtectedHeader({ alg: 'ES256', kid: 'demo-app-jwt-es256' }).sign(demoKey)
   const key = await dpopKey()
   const res = await tokenRequest(app, {
@@ -395,11 +525,18 @@ t.test('camara-strict: a refused proof does not spend the one call; of 10 parall
   t.equal(tokens.expires_in, 300, 'camara-strict\'s NV token lifetime')
   const authorization = `DPoP ${tokens.access_token}`
 
-  assertRefused(t, await call(app, { authorization, dpop: await apiProof(key, tokens.access_token, now(), { htm: 'GET' }) }), 'invalid_dpop_proof',
-    'the DPoP proof htm "GET" is not this request\'s method POST')
-  const proofs = await Promise.all(Array.from({ length: 10 }, async () => await apiProof(key, tokens.access_token, now())))
+  assertRefused(t, await call(app, {
+    authorization, dpop: await apiProof(key, tokens.access_token, now(), { htm: 'GET' })
+  }), 'invalid_dpop_proof', 'the DPoP proof htm "GET" is not this request\'s method POST')
+  const proofs = await Promise.all(
+    Array.from({ length: 10 }, async () => await apiProof(key, tokens.access_token, now()))
+  )
   const answers = await Promise.all(proofs.map(async (dpop) => await call(app, { authorization, dpop })))
-  t.strictSame(answers.map((answer) => answer.statusCode).sort(), [200, ...Array<number>(9).fill(401)], 'the refused proof left the call; one of the ten took it')
+  t.strictSame(
+    answers.map((answer) => answer.statusCode).sort(),
+    [200, ...Array<number>(9).fill(401)],
+    'the refused proof left the call; one of the ten took it'
+  )
   const lost = answers.find((answer) => answer.statusCode === 401)
   t.equal(lost?.headers['x-emulator-reason'], 'access token was already used (camara-strict: one API call per token)')
 })
