@@ -35,7 +35,10 @@ export const PARAMETER_LIMITS: ReadonlyArray<readonly [string, number]> = [
   ['acr_values', 256], ['prompt', 64], ['emulator_scenario', 512]
 ]
 
-const SINGLE_VALUED = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context', 'code_challenge', 'code_challenge_method', 'acr_values', 'emulator_scenario']
+const SINGLE_VALUED = [
+  'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'nonce', 'prompt', 'login_hint', 'konera_context',
+  'code_challenge', 'code_challenge_method', 'acr_values', 'emulator_scenario'
+]
 /** Query parameter choosing scenarios for the whole flow (the emulator's own, not OAuth's) */
 export const FLOW_SCENARIO_PARAMETER = 'emulator_scenario'
 
@@ -67,7 +70,9 @@ function echoableState (state: string | undefined): string | undefined {
 }
 
 /** The device an authorization request names, as a fingerprint: what tells a retry from another user's request */
-function deviceKey (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): string {
+function deviceKey (
+  konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined
+): string {
   return fingerprint(JSON.stringify([konera ?? null, hint ?? null, source ?? null]))
 }
 
@@ -108,7 +113,9 @@ export class AuthorizationService {
    * Validates the authorization request in the order RFC 6749 demands: first whether the client
    * and redirect_uri can be trusted (else no redirect), then everything else (errors redirect).
    */
-  validate (query: Query): Omit<PendingAuthorization, 'id' | 'flowId' | 'operatorId' | 'gatewaySource' | 'createdAt'> & { client: ClientFixture } {
+  validate (query: Query): Omit<
+    PendingAuthorization, 'id' | 'flowId' | 'operatorId' | 'gatewaySource' | 'createdAt'
+  > & { client: ClientFixture } {
     const { client, clientId, redirectUri } = this.trustedClient(query)
 
     // From here on the client can be told by redirect; a state over its limit is not echoed
@@ -128,7 +135,9 @@ export class AuthorizationService {
 
     const responseType = nonEmpty(single(query, 'response_type'))
     if (responseType === undefined) fail('invalid_request', 'response_type is required')
-    if (responseType !== 'code') fail('unsupported_response_type', `response_type "${responseType ?? ''}" is not supported; use code`)
+    if (responseType !== 'code') {
+      fail('unsupported_response_type', `response_type "${responseType ?? ''}" is not supported; use code`)
+    }
 
     const scopeText = nonEmpty(single(query, 'scope'))
     if (scopeText === undefined) fail('invalid_request', 'scope is required')
@@ -139,16 +148,24 @@ export class AuthorizationService {
     const prompt = (nonEmpty(single(query, 'prompt')) ?? '').split(' ').filter((p) => p !== '')
     const unknownPrompt = prompt.find((p) => !PROMPTS.includes(p))
     if (unknownPrompt !== undefined) fail('invalid_request', `prompt value "${unknownPrompt}" is not supported`)
-    if (prompt.includes('none') && prompt.length > 1) fail('invalid_request', 'prompt=none cannot be combined with other values')
+    if (prompt.includes('none') && prompt.length > 1) {
+      fail('invalid_request', 'prompt=none cannot be combined with other values')
+    }
 
     const codeChallenge = nonEmpty(single(query, 'code_challenge'))
     const method = nonEmpty(single(query, 'code_challenge_method'))
     if (codeChallenge === undefined) {
-      if (client.requirePkce) fail('invalid_request', 'PKCE is required for this client: send code_challenge and code_challenge_method=S256')
+      if (client.requirePkce) {
+        fail('invalid_request', 'PKCE is required for this client: send code_challenge and code_challenge_method=S256')
+      }
       if (method !== undefined) fail('invalid_request', 'code_challenge_method was sent without code_challenge')
     } else {
-      if (method !== 'S256') fail('invalid_request', `code_challenge_method "${method ?? 'plain'}" is not supported; use S256`)
-      if (!PKCE_CHALLENGE.test(codeChallenge)) fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]')
+      if (method !== 'S256') {
+        fail('invalid_request', `code_challenge_method "${method ?? 'plain'}" is not supported; use S256`)
+      }
+      if (!PKCE_CHALLENGE.test(codeChallenge)) {
+        fail('invalid_request', 'code_challenge must be 43-128 characters of [A-Za-z0-9-._~]')
+      }
     }
 
     let loginHint: LoginHint | undefined
@@ -198,7 +215,9 @@ export class AuthorizationService {
     const queryState = single(query, 'state')
     const untrusted = { redirectUri, state: echoableState(queryState) }
     for (const name of ['request', 'request_uri']) {
-      if (Array.isArray(query[name])) throw new AuthorizeError('invalid_request', `${name} must not be repeated`, untrusted)
+      if (Array.isArray(query[name])) {
+        throw new AuthorizeError('invalid_request', `${name} must not be repeated`, untrusted)
+      }
     }
     const jwt = nonEmpty(single(query, 'request'))
     const uri = nonEmpty(single(query, 'request_uri'))
@@ -222,14 +241,16 @@ export class AuthorizationService {
         throw new AuthorizeError(INVALID_REQUEST_OBJECT,
           `request object lacks ${name}: it must carry every authorization parameter (RFC 9101 section 4)`, trusted)
       }
-      if (Array.isArray(query[name])) throw new AuthorizeError('invalid_request', `${name} must not be repeated`, trusted)
+      if (Array.isArray(query[name])) {
+        throw new AuthorizeError('invalid_request', `${name} must not be repeated`, trusted)
+      }
       if (nonEmpty(single(query, name)) === undefined) {
         throw new AuthorizeError('invalid_request',
           `${name} is required in the query too, with the request object's value (OpenID Connect Core 6.1)`, trusted)
       }
       if (single(query, name) !== inObject) {
-        throw new AuthorizeError(INVALID_REQUEST_OBJECT, `${name} in the query differs from the request object's ${name}`,
-          trusted)
+        throw new AuthorizeError(INVALID_REQUEST_OBJECT,
+          `${name} in the query differs from the request object's ${name}`, trusted)
       }
     }
     const scenarios = parameters[FLOW_SCENARIO_PARAMETER] ?? query[FLOW_SCENARIO_PARAMETER]
@@ -246,12 +267,24 @@ export class AuthorizationService {
     const value = (name: string): string | undefined => nonEmpty(single(query, name))
     const redirectUri = value('redirect_uri')
     const registered = redirectUri !== undefined && this.registersRedirect(client, redirectUri)
-    observe(leg, { rule: 'redirect-uri', ok: registered, detail: `redirect_uri ${redirectUri === undefined ? 'missing' : `"${redirectUri}" is not registered`}` })
+    observe(leg, {
+      rule: 'redirect-uri',
+      ok: registered,
+      detail: `redirect_uri ${redirectUri === undefined ? 'missing' : `"${redirectUri}" is not registered`}`
+    })
     const scope = parseScope(value('scope') ?? '')
-    observe(leg, { rule: 'purpose', ok: scope.purposes.length === 1, detail: `${scope.purposes.length} dpv: purposes in the scope` })
+    observe(leg, {
+      rule: 'purpose',
+      ok: scope.purposes.length === 1,
+      detail: `${scope.purposes.length} dpv: purposes in the scope`
+    })
     if (scope.apiScopes.some((s) => NUMBER_VERIFICATION_SCOPES.includes(s))) {
       const prompt = value('prompt')
-      observe(leg, { rule: 'prompt-none', ok: prompt === 'none', detail: prompt === undefined ? 'no prompt' : `prompt=${prompt}` })
+      observe(leg, {
+        rule: 'prompt-none',
+        ok: prompt === 'none',
+        detail: prompt === undefined ? 'no prompt' : `prompt=${prompt}`
+      })
     }
     const challenge = value('code_challenge')
     const method = value('code_challenge_method')
@@ -264,18 +297,25 @@ export class AuthorizationService {
     // graded only for being fresh when sent (ICM r4.2 "Cross-Site Request Forgery Protection")
     const pkce = challenge !== undefined && method === 'S256'
     const state = value('state')
-    if (state !== undefined) observe(leg, { rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint(state) })
-    else if (!pkce) observe(leg, { rule: 'state', ok: false, detail: 'no state, and no PKCE' })
+    if (state !== undefined) {
+      observe(leg, { rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint(state) })
+    } else if (!pkce) {
+      observe(leg, { rule: 'state', ok: false, detail: 'no state, and no PKCE' })
+    }
     if (scope.openid) {
       const nonce = value('nonce')
-      if (nonce !== undefined) observe(leg, { rule: 'nonce', ok: true, detail: 'the same nonce', fresh: fingerprint(nonce) })
-      else if (!pkce) observe(leg, { rule: 'nonce', ok: false, detail: 'no nonce, and no PKCE' })
+      if (nonce !== undefined) {
+        observe(leg, { rule: 'nonce', ok: true, detail: 'the same nonce', fresh: fingerprint(nonce) })
+      } else if (!pkce) {
+        observe(leg, { rule: 'nonce', ok: false, detail: 'no nonce, and no PKCE' })
+      }
     }
   }
 
   /** Whether the redirect_uri is exactly one the client registered (a relative one follows the public URL) */
   private registersRedirect (client: ClientFixture, redirectUri: string): boolean {
-    return client.redirectUris.some((registered) => resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)
+    return client.redirectUris.some((registered) =>
+      resolveRedirectUri(registered, this.ctx.urls.publicUrl) === redirectUri)
   }
 
   /** The client and its redirect_uri, checked before anything else: only once both are known can errors redirect */
@@ -285,12 +325,17 @@ export class AuthorizationService {
     if (Array.isArray(query.client_id)) throw new AuthorizeError('invalid_request', 'client_id must not be repeated')
     if (clientId === undefined) throw new AuthorizeError('invalid_request', 'client_id is required')
     const client = directory.client(clientId)
-    if (client === undefined) throw new AuthorizeError('unauthorized_client', `client_id "${clientId}" is not registered`)
-    if (Array.isArray(query.redirect_uri)) throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
+    if (client === undefined) {
+      throw new AuthorizeError('unauthorized_client', `client_id "${clientId}" is not registered`)
+    }
+    if (Array.isArray(query.redirect_uri)) {
+      throw new AuthorizeError('invalid_request', 'redirect_uri must not be repeated')
+    }
     const redirectUri = nonEmpty(single(query, 'redirect_uri'))
     if (redirectUri === undefined) throw new AuthorizeError('invalid_request', 'redirect_uri is required')
     if (!this.registersRedirect(client, redirectUri)) {
-      throw new AuthorizeError('invalid_request', `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
+      throw new AuthorizeError('invalid_request',
+        `redirect_uri "${redirectUri}" is not registered for client "${clientId}"`)
     }
     return { client, clientId, redirectUri }
   }
@@ -300,7 +345,9 @@ export class AuthorizationService {
    * decide the scenarios (their errors redirect), spend the request object's jti, wait, then
    * remember the request for the operator leg.
    */
-  async start (query: Query, gatewaySource: string | undefined, leg: Leg = newLeg()): Promise<{ location: string, pending: PendingAuthorization }> {
+  async start (
+    query: Query, gatewaySource: string | undefined, leg: Leg = newLeg()
+  ): Promise<{ location: string, pending: PendingAuthorization }> {
     // A refusal of a registered client's request is filed under the client (journal, report)
     const registered = this.ctx.directory().client(single(query, 'client_id') ?? '')
     if (registered !== undefined) leg.flow = { clientId: registered.clientId }
@@ -322,7 +369,8 @@ export class AuthorizationService {
     if (operator === undefined) {
       observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device } })
       throw new AuthorizeError(request.prompt.includes('none') ? 'login_required' : 'access_denied',
-        'no operator could be found for this device (no address in an operator range, no tel: hint with a known prefix, no default operator)',
+        'no operator could be found for this device (no address in an operator range, ' +
+          'no tel: hint with a known prefix, no default operator)',
         redirect)
     }
     const pending: PendingAuthorization = {
@@ -339,7 +387,9 @@ export class AuthorizationService {
       { operation: 'authorize', flowScenarios: pending.flowScenarios, redirect })
     await this.ctx.legs.failIfInjected(decision, redirect)
     // The object's single use: an injected error (decided before) leaves it usable for a retry
-    if (requestObject !== undefined) await this.requestObjects.spend(requestObject, authorizeUse(this.ctx.urls, redirect))
+    if (requestObject !== undefined) {
+      await this.requestObjects.spend(requestObject, authorizeUse(this.ctx.urls, redirect))
+    }
     await this.ctx.legs.wait(decision)
     await this.ctx.store.put('pending', pending.id, pending, this.ctx.settings.pendingTtl * 1000)
     for (const listener of this.startListeners) listener(pending)
@@ -352,7 +402,9 @@ export class AuthorizationService {
    * operator of a tel: hint (its subscriber record, else the longest number prefix), then the
    * fixtures' default operator.
    */
-  routeToOperator (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): OperatorFixture | undefined {
+  routeToOperator (
+    konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined
+  ): OperatorFixture | undefined {
     const directory = this.ctx.directory()
     for (const address of candidateAddresses(konera, hint, source)) {
       const operator = directory.operatorForAddress(address)
@@ -360,7 +412,9 @@ export class AuthorizationService {
     }
     if (hint?.kind === 'tel') {
       const subscriber = directory.subscriber(hint.msisdn)
-      const operator = subscriber !== undefined ? directory.operator(subscriber.operator) : directory.operatorForNumber(hint.msisdn)
+      const operator = subscriber !== undefined
+        ? directory.operator(subscriber.operator)
+        : directory.operatorForNumber(hint.msisdn)
       if (operator !== undefined) return operator
     }
     const fallback = directory.fixtures.defaultOperator
@@ -368,12 +422,21 @@ export class AuthorizationService {
   }
 
   /** Looks up the pending request the operator endpoint was sent (without spending it) */
-  async pending (operatorId: string, requestId: string | undefined, leg: Leg = newLeg()): Promise<PendingAuthorization> {
-    if (requestId === undefined || requestId === '') throw new AuthorizeError('invalid_request', 'request_id is required: start the flow at the gateway authorize endpoint', undefined, RESTART)
+  async pending (
+    operatorId: string, requestId: string | undefined, leg: Leg = newLeg()
+  ): Promise<PendingAuthorization> {
+    if (requestId === undefined || requestId === '') {
+      throw new AuthorizeError('invalid_request',
+        'request_id is required: start the flow at the gateway authorize endpoint', undefined, RESTART)
+    }
     const pending = await this.ctx.store.get('pending', requestId)
     if (pending === undefined) throw unknownRequest()
     leg.flow = { flowId: pending.flowId, clientId: pending.clientId, operatorId: pending.operatorId }
-    if (pending.operatorId !== operatorId) throw new AuthorizeError('invalid_request', `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`, undefined, RESTART)
+    if (pending.operatorId !== operatorId) {
+      throw new AuthorizeError('invalid_request',
+        `this authorization request was routed to operator "${pending.operatorId}", not "${operatorId}"`,
+        undefined, RESTART)
+    }
     return pending
   }
 
@@ -381,14 +444,19 @@ export class AuthorizationService {
    * The operator leg: identify the device, record the grant and redirect to the app with a code,
    * or with the OAuth error the operator would give.
    */
-  async completeAtOperator (operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()): Promise<OperatorOutcome> {
+  async completeAtOperator (
+    operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()
+  ): Promise<OperatorOutcome> {
     const pending = await this.pending(operatorId, requestId, leg)
     const operator = this.ctx.directory().operator(operatorId)
     if (operator === undefined) {
-      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
+      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`,
+        { redirectUri: pending.redirectUri, state: pending.state })
     }
     let identification = this.identifyDevice(operator, pending, operatorSource)
-    if (identification.outcome === 'failed') identification = await this.identifyByOperatorToken(operator, pending) ?? identification
+    if (identification.outcome === 'failed') {
+      identification = await this.identifyByOperatorToken(operator, pending) ?? identification
+    }
     return await this.concludeAtOperator(pending, identification, leg)
   }
 
@@ -398,17 +466,25 @@ export class AuthorizationService {
    * operator's, issued for this client, unexpired and unspent. Undefined when the option is off or
    * the hint is no operator token.
    */
-  private async identifyByOperatorToken (operator: OperatorFixture, pending: PendingAuthorization): Promise<Identification | undefined> {
+  private async identifyByOperatorToken (
+    operator: OperatorFixture, pending: PendingAuthorization
+  ): Promise<Identification | undefined> {
     const hint = pending.loginHint
-    if (!this.ctx.settings.operatorTokenLoginHint || hint?.kind !== 'operatortoken' || this.operatorTokens === undefined) return undefined
+    if (!this.ctx.settings.operatorTokenLoginHint || hint?.kind !== 'operatortoken' ||
+      this.operatorTokens === undefined) return undefined
     try {
       const { record, subscriber } = await this.operatorTokens.check(hint.token, pending.clientId)
       if (record.operatorId !== operator.id) {
-        return { outcome: 'failed', reason: `${operator.name} cannot redeem the operator token: it is ${record.operatorId}'s` }
+        return {
+          outcome: 'failed',
+          reason: `${operator.name} cannot redeem the operator token: it is ${record.operatorId}'s`
+        }
       }
       return { outcome: 'sim', subscriber, msisdn: record.msisdn, operatorToken: hint.token }
     } catch (error) {
-      if (error instanceof OperatorTokenRefusal) return { outcome: 'failed', reason: `${operator.name} cannot authenticate the device: ${error.message}` }
+      if (error instanceof OperatorTokenRefusal) {
+        return { outcome: 'failed', reason: `${operator.name} cannot authenticate the device: ${error.message}` }
+      }
       throw error
     }
   }
@@ -419,7 +495,9 @@ export class AuthorizationService {
    * browser is on instead of failing. Returns the SIMs to offer, or undefined when the normal
    * operator leg applies. The request stays pending for completeWithChosenSim.
    */
-  async offerSimPicker (operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()): Promise<SimPickerOffer | undefined> {
+  async offerSimPicker (
+    operatorId: string, requestId: string | undefined, operatorSource: string | undefined, leg: Leg = newLeg()
+  ): Promise<SimPickerOffer | undefined> {
     const pending = await this.pending(operatorId, requestId, leg)
     const directory = this.ctx.directory()
     const operator = directory.operator(operatorId)
@@ -443,22 +521,33 @@ export class AuthorizationService {
    * device is then identified as the fixtures describe that SIM: a SIM on mobile data with
    * network authentication is a network authentication. Single use, like the operator leg.
    */
-  async completeWithChosenSim (operatorId: string, requestId: string | undefined, msisdn: string | undefined, leg: Leg = newLeg()): Promise<OperatorOutcome> {
+  async completeWithChosenSim (
+    operatorId: string, requestId: string | undefined, msisdn: string | undefined, leg: Leg = newLeg()
+  ): Promise<OperatorOutcome> {
     const pending = await this.pending(operatorId, requestId, leg)
     if (pending.simPickerOffered !== true) {
       throw new AuthorizeError('invalid_request', 'no SIM choice was offered for this authorization request', undefined,
-        'Start again from the app: the operator asks which SIM the browser is on only when it cannot place the device itself.')
+        'Start again from the app: the operator asks which SIM the browser is on only when it cannot place ' +
+          'the device itself.')
     }
     const operator = this.ctx.directory().operator(operatorId)
     if (operator === undefined) {
-      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`, { redirectUri: pending.redirectUri, state: pending.state })
+      throw new AuthorizeError('temporarily_unavailable', `operator "${operatorId}" is no longer configured`,
+        { redirectUri: pending.redirectUri, state: pending.state })
     }
     const chosen = msisdn === undefined ? undefined : this.ctx.directory().subscriber(msisdn)
     let identification: Identification
     if (msisdn === undefined) {
-      identification = { outcome: 'failed', reason: `${operator.name} cannot identify the device: the browser is on none of its SIMs (simulated operator network)` }
+      identification = {
+        outcome: 'failed',
+        reason: `${operator.name} cannot identify the device: the browser is on none of its SIMs ` +
+          '(simulated operator network)'
+      }
     } else if (chosen === undefined || chosen.operator !== operator.id) {
-      identification = { outcome: 'failed', reason: `${operator.name} has no SIM ${msisdn} (simulated operator network)` }
+      identification = {
+        outcome: 'failed',
+        reason: `${operator.name} has no SIM ${msisdn} (simulated operator network)`
+      }
     } else {
       identification = identifyChosenSim(operator, chosen)
     }
@@ -470,10 +559,16 @@ export class AuthorizationService {
    * the operator's own and leave the request pending), the request taken (one completion wins),
    * the injected latency, then the code or the error the operator gives.
    */
-  private async concludeAtOperator (pending: PendingAuthorization, identification: Identification, leg: Leg): Promise<OperatorOutcome> {
+  private async concludeAtOperator (
+    pending: PendingAuthorization, identification: Identification, leg: Leg
+  ): Promise<OperatorOutcome> {
     const redirect = { redirectUri: pending.redirectUri, state: pending.state }
     if (identification.outcome !== 'failed') leg.flow = { ...leg.flow, msisdn: identification.msisdn }
-    const decision = await this.ctx.legs.decide(leg, { operation: 'operator', flowScenarios: pending.flowScenarios, redirect })
+    const decision = await this.ctx.legs.decide(leg, {
+      operation: 'operator',
+      flowScenarios: pending.flowScenarios,
+      redirect
+    })
     await this.ctx.legs.failIfInjected(decision, redirect)
     if (await this.ctx.store.take('pending', pending.id) === undefined) throw unknownRequest()
     if (identification.outcome === 'sim' && await this.operatorTokens?.spend(identification.operatorToken) !== true) {
@@ -481,8 +576,13 @@ export class AuthorizationService {
     }
     await this.ctx.legs.wait(decision)
     if (identification.outcome === 'failed') {
-      observe(leg, { rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: deviceKey(pending.konera, pending.loginHint, pending.gatewaySource) } })
-      throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied', identification.reason, redirect)
+      observe(leg, {
+        rule: 'no-retry-loop',
+        ok: true,
+        retry: { kind: 'refusal', device: deviceKey(pending.konera, pending.loginHint, pending.gatewaySource) }
+      })
+      throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied',
+        identification.reason, redirect)
     }
     const grant = await this.recordGrant(pending, identification)
     const code = await this.issueCode(pending, grant)
@@ -497,14 +597,22 @@ export class AuthorizationService {
    * unauthenticated traffic cannot grow memory without bound. Parallel requests may pass the
    * check together and overshoot by the few in flight.
    */
-  private async refuseAtCap (collection: 'pending' | 'grants', cap: number, flag: string, redirect: { redirectUri: string, state: string | undefined }): Promise<void> {
+  private async refuseAtCap (
+    collection: 'pending' | 'grants',
+    cap: number,
+    flag: string,
+    redirect: { redirectUri: string, state: string | undefined }
+  ): Promise<void> {
     if (await this.ctx.store.size(collection) < cap) return
     const what = collection === 'pending' ? 'authorization requests in progress' : 'live grants'
-    throw new AuthorizeError('temporarily_unavailable', `this emulator keeps at most ${cap} ${what} (${flag}); try again once some have completed or expired`, redirect)
+    throw new AuthorizeError('temporarily_unavailable',
+      `this emulator keeps at most ${cap} ${what} (${flag}); try again once some have completed or expired`, redirect)
   }
 
   /** Whether the request names (by address or tel: hint) any subscriber of this operator */
-  private placesDevice (operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined): boolean {
+  private placesDevice (
+    operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined
+  ): boolean {
     const directory = this.ctx.directory()
     const hint = pending.loginHint
     if (hint?.kind === 'tel' && directory.subscriber(hint.msisdn)?.operator === operator.id) return true
@@ -518,13 +626,20 @@ export class AuthorizationService {
    * hints (as public sandboxes do). Without a network identification, an interactive fallback
    * (SMS OTP, emulated as completed) may apply when the request allows interaction.
    */
-  identifyDevice (operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined): Identification {
+  identifyDevice (
+    operator: OperatorFixture, pending: PendingAuthorization, operatorSource: string | undefined
+  ): Identification {
     const directory = this.ctx.directory()
     const hint = pending.loginHint
     if (operator.trustsLoginHint && hint?.kind === 'tel') {
       const hinted = directory.subscriber(hint.msisdn)
       if (hinted === undefined || hinted.operator === operator.id) {
-        return { outcome: 'network', subscriber: hinted, msisdn: hint.msisdn, via: 'login_hint (operator trusts hints)' }
+        return {
+          outcome: 'network',
+          subscriber: hinted,
+          msisdn: hint.msisdn,
+          via: 'login_hint (operator trusts hints)'
+        }
       }
     }
 
@@ -545,22 +660,37 @@ export class AuthorizationService {
     const where = seen.length === 0 ? 'no device address was available' : `address ${seen.join(', ')}`
     if (candidate !== undefined && candidate.authMethods.includes('sms-otp')) {
       if (pending.prompt.includes('none')) {
-        return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network (${describeConnection(candidate, seen)}) and its SMS OTP fallback needs interaction, which prompt=none forbids` }
+        return {
+          outcome: 'failed',
+          reason: `${operator.name} cannot authenticate ${candidate.msisdn} by network ` +
+            `(${describeConnection(candidate, seen)}) and its SMS OTP fallback needs interaction, ` +
+            'which prompt=none forbids'
+        }
       }
       return { outcome: 'fallback', subscriber: candidate, msisdn: candidate.msisdn, method: 'sms-otp' }
     }
     if (candidate !== undefined) {
-      return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate, seen)} and no fallback method` }
+      return {
+        outcome: 'failed',
+        reason: `${operator.name} cannot authenticate ${candidate.msisdn}: ${describeConnection(candidate, seen)} ` +
+          'and no fallback method'
+      }
     }
-    return { outcome: 'failed', reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network` }
+    return {
+      outcome: 'failed',
+      reason: `${operator.name} cannot identify the device: ${where} is not a subscriber on its mobile network`
+    }
   }
 
-  private async recordGrant (pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>): Promise<Grant> {
+  private async recordGrant (
+    pending: PendingAuthorization, identification: Exclude<Identification, { outcome: 'failed' }>
+  ): Promise<Grant> {
     const settings = this.ctx.settings
     // As long as its code: a code never redeemed takes its grant with it (the token endpoint
     // writes the grant anew, for the lifetime of its tokens, when the code is redeemed)
     const ttlMs = settings.codeTtl * 1000
-    await this.refuseAtCap('grants', settings.maxGrants, '--max-grants', { redirectUri: pending.redirectUri, state: pending.state })
+    await this.refuseAtCap('grants', settings.maxGrants, '--max-grants',
+      { redirectUri: pending.redirectUri, state: pending.state })
     const grant: Grant = {
       id: nanoid(16),
       flowId: pending.flowId,
@@ -569,7 +699,9 @@ export class AuthorizationService {
       operatorId: pending.operatorId,
       sub: pairwiseSubject(settings.pairwiseSalt, pending.clientId, identification.msisdn),
       scopes: pending.scope.scopes,
-      amr: identification.outcome === 'network' ? NETWORK_AMR : identification.outcome === 'sim' ? SIM_AMR : SMS_OTP_AMR,
+      amr: identification.outcome === 'network'
+        ? NETWORK_AMR
+        : identification.outcome === 'sim' ? SIM_AMR : SMS_OTP_AMR,
       authTime: Math.floor(this.ctx.clock.now() / 1000),
       nonce: pending.nonce,
       openid: pending.scope.openid,
@@ -598,10 +730,13 @@ export class AuthorizationService {
   }
 }
 
-const RESTART = 'Start again from the app: the gateway authorize endpoint issues a fresh request_id, valid for one use within a few minutes.'
+const RESTART = 'Start again from the app: the gateway authorize endpoint issues a fresh request_id, ' +
+  'valid for one use within a few minutes.'
 
 function unknownRequest (): AuthorizeError {
-  return new AuthorizeError('invalid_request', 'this authorization request is unknown, expired or already completed: start again at the gateway', undefined, RESTART)
+  return new AuthorizeError('invalid_request',
+    'this authorization request is unknown, expired or already completed: start again at the gateway',
+    undefined, RESTART)
 }
 
 export interface OperatorOutcome {
@@ -620,11 +755,22 @@ export interface SimPickerOffer {
 /** A SIM the presenter chose on the simulated operator network, identified as its fixture says */
 function identifyChosenSim (operator: OperatorFixture, sim: SubscriberFixture): Identification {
   if (sim.connection === 'mobile-data' && sim.authMethods.includes('network')) {
-    return { outcome: 'network', subscriber: sim, msisdn: sim.msisdn, via: 'SIM chosen on the simulated operator network' }
+    return {
+      outcome: 'network',
+      subscriber: sim,
+      msisdn: sim.msisdn,
+      via: 'SIM chosen on the simulated operator network'
+    }
   }
   // The picker is only offered without prompt=none, so an interactive fallback may apply
-  if (sim.authMethods.includes('sms-otp')) return { outcome: 'fallback', subscriber: sim, msisdn: sim.msisdn, method: 'sms-otp' }
-  return { outcome: 'failed', reason: `${operator.name} cannot authenticate ${sim.msisdn}: ${describeConnection(sim, ['the chosen SIM'])} and no fallback method` }
+  if (sim.authMethods.includes('sms-otp')) {
+    return { outcome: 'fallback', subscriber: sim, msisdn: sim.msisdn, method: 'sms-otp' }
+  }
+  return {
+    outcome: 'failed',
+    reason: `${operator.name} cannot authenticate ${sim.msisdn}: ${describeConnection(sim, ['the chosen SIM'])} ` +
+      'and no fallback method'
+  }
 }
 
 /**
@@ -644,7 +790,9 @@ function describeConnection (subscriber: SubscriberFixture, seen: string[]): str
 }
 
 /** Addresses to try, most explicit first: konera_context, then ipport: hint, then the source */
-export function candidateAddresses (konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined): NetworkAddress[] {
+export function candidateAddresses (
+  konera: KoneraContext | undefined, hint: LoginHint | undefined, source: string | undefined
+): NetworkAddress[] {
   const addresses: NetworkAddress[] = []
   if (konera?.ipv4 !== undefined) addresses.push(konera.ipv4)
   if (konera?.ipv6 !== undefined) addresses.push(konera.ipv6)

@@ -25,7 +25,9 @@ export const SLOW_DOWN_STEP_S = 5
 /** How long an expired request stays known, so that a late poll is told expired_token (seconds) */
 const KEPT_AFTER_EXPIRY_S = 600
 /** What may come beside a signed authentication request: the request and the client's authentication */
-const SIGNED_REQUEST_COMPANIONS = new Set(['request', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', FLOW_SCENARIO_PARAMETER])
+const SIGNED_REQUEST_COMPANIONS = new Set([
+  'request', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', FLOW_SCENARIO_PARAMETER
+])
 
 function pick (form: Form, name: string): Form {
   return form[name] === undefined ? {} : { [name]: form[name] }
@@ -84,15 +86,29 @@ export class BackchannelAuthentication {
     const signed = jwt === undefined ? undefined : await this.signedRequest(jwt, form, client)
     if (signed !== undefined) form = { ...signed.parameters, ...pick(form, FLOW_SCENARIO_PARAMETER) }
     const otherHint = OTHER_HINTS.find((name) => field(form, name) !== undefined)
-    if (otherHint !== undefined) throw new OAuthError('invalid_request', `${otherHint} is not used in CAMARA: send login_hint only (ICM r4.2 "Authentication Request")`)
+    if (otherHint !== undefined) {
+      throw new OAuthError('invalid_request',
+        `${otherHint} is not used in CAMARA: send login_hint only (ICM r4.2 "Authentication Request")`)
+    }
     const scopes = this.scopes(form, client, leg)
     const hintText = field(form, 'login_hint')
-    if (hintText === undefined) throw new OAuthError('invalid_request', 'login_hint is required (tel:+E164, ipport:IP[:port] or operatortoken:<token>)')
+    if (hintText === undefined) {
+      throw new OAuthError('invalid_request',
+        'login_hint is required (tel:+E164, ipport:IP[:port] or operatortoken:<token>)')
+    }
     const subject = await this.subject(hintText, client, leg)
-    leg.flow = { clientId, msisdn: subject.msisdn, operatorId: subject.operatorId, ...(subject.flowId === undefined ? {} : { flowId: subject.flowId }) }
+    leg.flow = {
+      clientId,
+      msisdn: subject.msisdn,
+      operatorId: subject.operatorId,
+      ...(subject.flowId === undefined ? {} : { flowId: subject.flowId })
+    }
     const { store, settings, clock } = this.ctx
     if (await store.size('cibaRequests') >= settings.maxPending) {
-      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} CIBA requests (--max-pending); a request's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer expired_token)`, { statusCode: 503 })
+      throw new OAuthError('temporarily_unavailable',
+        `this emulator keeps at most ${settings.maxPending} CIBA requests (--max-pending); ` +
+          `a request's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer expired_token)`,
+        { statusCode: 503 })
     }
     const flowScenarios = this.ctx.settings.userScenarios ? parseScenarioList(field(form, FLOW_SCENARIO_PARAMETER)) : []
     const flowId = subject.flowId ?? await this.ctx.flows.next()
@@ -100,7 +116,8 @@ export class BackchannelAuthentication {
     const decision = await this.ctx.legs.decide(leg, { operation: 'bc-authorize', flowScenarios })
     await this.ctx.legs.failIfInjected(decision)
     // The operator's decision, on a leg of its own: the request's leg keeps the request's scenarios
-    const operatorDecision = await this.ctx.legs.decide({ requested: leg.requested, flow: { ...leg.flow } }, { operation: 'ciba-decision', flowScenarios })
+    const operatorDecision = await this.ctx.legs.decide({ requested: leg.requested, flow: { ...leg.flow } },
+      { operation: 'ciba-decision', flowScenarios })
     if (signed !== undefined) await this.requestObjects.spend(signed, this.signedUse())
     if (subject.operatorToken !== undefined) {
       const won = await this.operatorTokens.spend(subject.operatorToken)
@@ -139,10 +156,13 @@ export class BackchannelAuthentication {
    * and no authentication request parameter outside it but the client's authentication
    * (CIBA Core section 7.1.1). Refusals are invalid_request (ICM r4.2 Appendix A).
    */
-  private async signedRequest (jwt: string, form: Form, { client }: AuthenticatedClient): Promise<VerifiedRequestObject> {
+  private async signedRequest (
+    jwt: string, form: Form, { client }: AuthenticatedClient
+  ): Promise<VerifiedRequestObject> {
     const outside = Object.keys(form).filter((name) => form[name] !== undefined && !SIGNED_REQUEST_COMPANIONS.has(name))
     if (outside.length > 0) {
-      throw new OAuthError('invalid_request', `a signed authentication request carries every parameter: send ${outside.join(', ')} inside the request object only (CIBA Core section 7.1.1)`)
+      throw new OAuthError('invalid_request', 'a signed authentication request carries every parameter: ' +
+        `send ${outside.join(', ')} inside the request object only (CIBA Core section 7.1.1)`)
     }
     return await this.requestObjects.verify(jwt, client, this.signedUse())
   }
@@ -161,9 +181,18 @@ export class BackchannelAuthentication {
     if (id === undefined) throw new OAuthError('invalid_request', 'auth_req_id is required with the ciba grant')
     const request = await this.ctx.store.get('cibaRequests', id)
     if (request === undefined) throw new OAuthError('invalid_grant', 'auth_req_id is unknown')
-    if (request.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'auth_req_id was issued to another client')
-    leg.flow = { flowId: request.flowId, clientId: request.clientId, msisdn: request.msisdn, operatorId: request.operatorId }
-    if (request.expiresAt <= this.ctx.clock.now()) throw new OAuthError('expired_token', 'auth_req_id has expired: make a new authentication request')
+    if (request.clientId !== client.clientId) {
+      throw new OAuthError('invalid_grant', 'auth_req_id was issued to another client')
+    }
+    leg.flow = {
+      flowId: request.flowId,
+      clientId: request.clientId,
+      msisdn: request.msisdn,
+      operatorId: request.operatorId
+    }
+    if (request.expiresAt <= this.ctx.clock.now()) {
+      throw new OAuthError('expired_token', 'auth_req_id has expired: make a new authentication request')
+    }
     if (await this.ctx.store.get('cibaUses', id) === undefined) throw new OAuthError('invalid_grant', ALREADY_REDEEMED)
     return request
   }
@@ -186,7 +215,9 @@ export class BackchannelAuthentication {
       // The slow_down counts as the last poll: the next one is due a whole grown interval later
       await store.put('cibaPolls', request.id, { lastPolledAt: now, interval: grown }, ttl)
       await store.put('cibaPollSlots', request.id, true, grown * 1000)
-      const since = last === undefined ? '' : ` ${Math.round((now - last.lastPolledAt) / 100) / 10} s after the last poll`
+      const since = last === undefined
+        ? ''
+        : ` ${Math.round((now - last.lastPolledAt) / 100) / 10} s after the last poll`
       throw new OAuthError('slow_down', `polled${since}; wait at least ${grown} s between polls`)
     }
     await store.put('cibaPolls', request.id, { lastPolledAt: now, interval }, ttl)
@@ -198,7 +229,10 @@ export class BackchannelAuthentication {
       throw new OAuthError('authorization_pending', 'the user has not been authenticated yet', { reason })
     }
     if (decision.outcome === 'denied') {
-      throw new OAuthError(decision.error, decision.description, { statusCode: decision.status, reason: `the operator refused (scenario ${request.decidedBy.join(', ')})` })
+      throw new OAuthError(decision.error, decision.description, {
+        statusCode: decision.status,
+        reason: `the operator refused (scenario ${request.decidedBy.join(', ')})`
+      })
     }
   }
 
@@ -210,7 +244,9 @@ export class BackchannelAuthentication {
   /** The grant an approved request gives: as long as its tokens (a refresh token's when offline_access) */
   grantOf (request: CibaRequest): Grant {
     const { settings, clock } = this.ctx
-    const ttl = request.offlineAccess ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl) : settings.accessTokenTtl
+    const ttl = request.offlineAccess
+      ? Math.max(settings.refreshTokenTtl, settings.accessTokenTtl)
+      : settings.accessTokenTtl
     return {
       id: nanoid(16),
       flowId: request.flowId,
@@ -232,10 +268,18 @@ export class BackchannelAuthentication {
 
   private scopes (form: Form, { client }: AuthenticatedClient, leg: Leg): string[] {
     const text = field(form, 'scope')
-    if (text === undefined) throw new OAuthError('invalid_request', 'scope is required (openid, a dpv: purpose and the API scopes)')
+    if (text === undefined) {
+      throw new OAuthError('invalid_request', 'scope is required (openid, a dpv: purpose and the API scopes)')
+    }
     const scope = parseScope(text)
-    observe(leg, { rule: 'purpose', ok: scope.purposes.length === 1, detail: `${scope.purposes.length} dpv: purposes in the scope` })
-    if (!scope.openid) throw new OAuthError('invalid_scope', 'a CIBA request\'s scope must contain openid (CIBA Core section 7.1)')
+    observe(leg, {
+      rule: 'purpose',
+      ok: scope.purposes.length === 1,
+      detail: `${scope.purposes.length} dpv: purposes in the scope`
+    })
+    if (!scope.openid) {
+      throw new OAuthError('invalid_scope', 'a CIBA request\'s scope must contain openid (CIBA Core section 7.1)')
+    }
     const problem = scopeProblem(scope, client.scopes, { requirePurpose: this.ctx.settings.requirePurpose })
     if (problem !== undefined) throw new OAuthError('invalid_scope', problem)
     return scope.scopes
@@ -254,29 +298,59 @@ export class BackchannelAuthentication {
     if (hint.kind === 'operatortoken') {
       try {
         const { record } = await this.operatorTokens.check(hint.token, client.clientId)
-        return { kind: 'operatortoken', msisdn: record.msisdn, operatorId: record.operatorId, amr: SIM_AMR, flowId: record.flowId, operatorToken: hint.token }
+        return {
+          kind: 'operatortoken',
+          msisdn: record.msisdn,
+          operatorId: record.operatorId,
+          amr: SIM_AMR,
+          flowId: record.flowId,
+          operatorToken: hint.token
+        }
       } catch (error) {
         if (!(error instanceof OperatorTokenRefusal)) throw error
         leg.flow = { ...leg.flow, flowId: error.flowId }
-        if (error.problem === 'used') observe(leg, { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
+        if (error.problem === 'used') {
+          observe(leg, { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
+        }
         const denied = error.problem === 'other-client' || error.problem === 'no-sim-support'
-        throw new OAuthError(denied ? 'access_denied' : 'unknown_user_id', `login_hint: ${error.message}`, denied ? { statusCode: 403 } : {})
+        throw new OAuthError(denied ? 'access_denied' : 'unknown_user_id', `login_hint: ${error.message}`,
+          denied ? { statusCode: 403 } : {})
       }
     }
     if (hint.kind === 'tel') {
       const subscriber = directory.subscriber(hint.msisdn)
-      if (subscriber === undefined) throw new OAuthError('unknown_user_id', `login_hint: ${hint.msisdn} is not a subscriber of this gateway's operators`)
+      if (subscriber === undefined) {
+        throw new OAuthError('unknown_user_id',
+          `login_hint: ${hint.msisdn} is not a subscriber of this gateway's operators`)
+      }
       // The client asserted the number: the operator's decision authenticates no SIM and no network attachment
-      return { kind: 'tel', msisdn: hint.msisdn, operatorId: subscriber.operator, amr: [], flowId: undefined, operatorToken: undefined }
+      return {
+        kind: 'tel',
+        msisdn: hint.msisdn,
+        operatorId: subscriber.operator,
+        amr: [],
+        flowId: undefined,
+        operatorToken: undefined
+      }
     }
     if (hint.kind === 'ipport') {
       const subscriber = directory.subscriberForAddress(hint.address)
-      if (subscriber === undefined || subscriber.connection !== 'mobile-data' || !subscriber.authMethods.includes('network')) {
-        throw new OAuthError('unknown_user_id', `login_hint: no subscriber is on an operator's mobile network at ${hint.address.text}`)
+      if (subscriber === undefined || subscriber.connection !== 'mobile-data' ||
+        !subscriber.authMethods.includes('network')) {
+        throw new OAuthError('unknown_user_id',
+          `login_hint: no subscriber is on an operator's mobile network at ${hint.address.text}`)
       }
-      return { kind: 'ipport', msisdn: subscriber.msisdn, operatorId: subscriber.operator, amr: NETWORK_AMR, flowId: undefined, operatorToken: undefined }
+      return {
+        kind: 'ipport',
+        msisdn: subscriber.msisdn,
+        operatorId: subscriber.operator,
+        amr: NETWORK_AMR,
+        flowId: undefined,
+        operatorToken: undefined
+      }
     }
-    throw new OAuthError('unknown_user_id', `login_hint "${text}" is none of tel:, ipport:, operatortoken: (ICM r4.2 "Format of login_hint")`)
+    throw new OAuthError('unknown_user_id',
+      `login_hint "${text}" is none of tel:, ipport:, operatortoken: (ICM r4.2 "Format of login_hint")`)
   }
 }
 
@@ -284,8 +358,15 @@ export class BackchannelAuthentication {
 function decisionOf (decision: Decision): CibaRequest['decision'] {
   if (decision.error !== undefined) {
     const { error } = decision
-    if (error.kind === 'oauth') return { outcome: 'denied', error: error.error, description: error.description, status: error.status }
-    return { outcome: 'denied', error: 'access_denied', description: 'The user denied the authorization request.', status: 400 }
+    if (error.kind === 'oauth') {
+      return { outcome: 'denied', error: error.error, description: error.description, status: error.status }
+    }
+    return {
+      outcome: 'denied',
+      error: 'access_denied',
+      description: 'The user denied the authorization request.',
+      status: 400
+    }
   }
   if (decision.fault !== undefined && !BODY_FAULTS.has(decision.fault.type)) return { outcome: 'never' }
   return { outcome: 'approved' }

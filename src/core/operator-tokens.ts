@@ -47,7 +47,8 @@ export interface IssuedOperatorToken {
 }
 
 /** Why an operator token cannot be redeemed: the words for the client and for the journal */
-export type OperatorTokenProblem = 'unknown' | 'expired' | 'used' | 'other-client' | 'foreign-operator' | 'no-sim-support'
+export type OperatorTokenProblem =
+  'unknown' | 'expired' | 'used' | 'other-client' | 'foreign-operator' | 'no-sim-support'
 
 export class OperatorTokenRefusal extends Error {
   readonly problem: OperatorTokenProblem
@@ -81,11 +82,15 @@ export class OperatorTokenService {
    * operator, the app and the device, decide the scenarios, wait, then issue. Refusals answer as
    * an entitlement server would: 404 for an unknown operator, 403 for anything it will not do.
    */
-  async acquire (operatorId: string, request: DeviceTokenRequest, source: string | undefined, leg: Leg = newLeg()): Promise<IssuedOperatorToken> {
+  async acquire (
+    operatorId: string, request: DeviceTokenRequest, source: string | undefined, leg: Leg = newLeg()
+  ): Promise<IssuedOperatorToken> {
     const directory = this.ctx.directory()
     const operator = directory.operator(operatorId)
     leg.flow = { ...leg.flow, operatorId, clientId: request.clientId }
-    if (operator === undefined) throw new OAuthError('invalid_request', `no operator "${operatorId}"`, { statusCode: 404 })
+    if (operator === undefined) {
+      throw new OAuthError('invalid_request', `no operator "${operatorId}"`, { statusCode: 404 })
+    }
     const subscriber = this.device(operator, request, source)
     leg.flow = { ...leg.flow, msisdn: subscriber.msisdn }
     this.refuseUnready(operator, subscriber, request.clientId)
@@ -103,7 +108,9 @@ export class OperatorTokenService {
     const subscriber = directory.subscriber(request.msisdn)
     if (subscriber === undefined) throw new OAuthError('invalid_request', `no subscriber ${request.msisdn}`)
     const operator = directory.operator(subscriber.operator)
-    if (operator === undefined) throw new OAuthError('invalid_request', `the operator of ${request.msisdn} is not configured`)
+    if (operator === undefined) {
+      throw new OAuthError('invalid_request', `the operator of ${request.msisdn} is not configured`)
+    }
     this.refuseUnready(operator, subscriber, request.clientId)
     return await this.issue(operator, subscriber, request.clientId, request.lifetimeSeconds)
   }
@@ -117,21 +124,26 @@ export class OperatorTokenService {
     const record = await this.ctx.store.get('operatorTokens', token)
     if (record === undefined) throw new OperatorTokenRefusal('unknown', 'the operator token is unknown')
     const { flowId } = record
-    if (record.expiresAt <= this.ctx.clock.now()) throw new OperatorTokenRefusal('expired', 'the operator token has expired', flowId)
+    if (record.expiresAt <= this.ctx.clock.now()) {
+      throw new OperatorTokenRefusal('expired', 'the operator token has expired', flowId)
+    }
     if (await this.ctx.store.get('operatorTokenUses', token) === undefined) {
       throw new OperatorTokenRefusal('used', 'the operator token was already used', flowId)
     }
     if (record.clientId !== clientId) {
-      throw new OperatorTokenRefusal('other-client', `the operator token was issued for another app ("${record.clientId}")`, flowId)
+      throw new OperatorTokenRefusal('other-client',
+        `the operator token was issued for another app ("${record.clientId}")`, flowId)
     }
     const directory = this.ctx.directory()
     const subscriber = directory.subscriber(record.msisdn)
     if (subscriber === undefined || subscriber.operator !== record.operatorId) {
-      throw new OperatorTokenRefusal('foreign-operator', `the operator token is ${record.operatorId}'s, which no longer serves ${record.msisdn}`, flowId)
+      throw new OperatorTokenRefusal('foreign-operator',
+        `the operator token is ${record.operatorId}'s, which no longer serves ${record.msisdn}`, flowId)
     }
     const operator = directory.operator(record.operatorId)
     if (operator?.operatorTokens === undefined || !subscriber.authMethods.includes('sim')) {
-      throw new OperatorTokenRefusal('no-sim-support', `SIM-based authentication is no longer available for ${record.msisdn}`, flowId)
+      throw new OperatorTokenRefusal('no-sim-support',
+        `SIM-based authentication is no longer available for ${record.msisdn}`, flowId)
     }
     return { token, record, subscriber }
   }
@@ -142,7 +154,9 @@ export class OperatorTokenService {
   }
 
   /** The subscriber the device request names, or why the entitlement server cannot serve it */
-  private device (operator: OperatorFixture, request: DeviceTokenRequest, source: string | undefined): SubscriberFixture {
+  private device (
+    operator: OperatorFixture, request: DeviceTokenRequest, source: string | undefined
+  ): SubscriberFixture {
     const directory = this.ctx.directory()
     let subscriber: SubscriberFixture | undefined
     let named: string
@@ -152,38 +166,52 @@ export class OperatorTokenService {
     } else {
       const text = request.address ?? source
       const address = text === undefined ? undefined : parseAddress(text)
-      if (request.address !== undefined && address === undefined) throw new OAuthError('invalid_request', `address "${request.address}" is not an IPv4 or IPv6 address`)
+      if (request.address !== undefined && address === undefined) {
+        throw new OAuthError('invalid_request', `address "${request.address}" is not an IPv4 or IPv6 address`)
+      }
       named = `address ${text ?? '(none)'}`
       subscriber = address === undefined ? undefined : directory.subscriberForAddress(address)
     }
     if (subscriber === undefined) {
-      throw new OAuthError('access_denied', `${operator.name} cannot authenticate the device (${named}): no SIM of its subscribers`, { statusCode: 403 })
+      throw new OAuthError('access_denied',
+        `${operator.name} cannot authenticate the device (${named}): no SIM of its subscribers`, { statusCode: 403 })
     }
     if (subscriber.operator !== operator.id) {
       throw new OAuthError('access_denied',
-        `the device ${subscriber.msisdn} has a SIM of another operator ("${subscriber.operator}"): ask that operator's entitlement server`, { statusCode: 403 })
+        `the device ${subscriber.msisdn} has a SIM of another operator ("${subscriber.operator}"): ` +
+          'ask that operator\'s entitlement server', { statusCode: 403 })
     }
     return subscriber
   }
 
   private refuseUnready (operator: OperatorFixture, subscriber: SubscriberFixture, clientId: string): void {
     if (operator.operatorTokens === undefined) {
-      throw new OAuthError('access_denied', `${operator.name} does not offer SIM-based authentication (no operator tokens)`, { statusCode: 403 })
+      throw new OAuthError('access_denied',
+        `${operator.name} does not offer SIM-based authentication (no operator tokens)`, { statusCode: 403 })
     }
     if (!subscriber.authMethods.includes('sim')) {
-      throw new OAuthError('access_denied', `the SIM of ${subscriber.msisdn} cannot do SIM-based authentication (TS.43 is not provisioned for it)`, { statusCode: 403 })
+      throw new OAuthError('access_denied',
+        `the SIM of ${subscriber.msisdn} cannot do SIM-based authentication (TS.43 is not provisioned for it)`,
+        { statusCode: 403 })
     }
     if (this.ctx.directory().client(clientId) === undefined) {
-      throw new OAuthError('unauthorized_client', `the app "${clientId}" is not registered: operator tokens are issued for a registered client_id`, { statusCode: 403 })
+      throw new OAuthError('unauthorized_client',
+        `the app "${clientId}" is not registered: operator tokens are issued for a registered client_id`,
+        { statusCode: 403 })
     }
   }
 
-  private async issue (operator: OperatorFixture, subscriber: SubscriberFixture, clientId: string, lifetime: number | undefined): Promise<IssuedOperatorToken> {
+  private async issue (
+    operator: OperatorFixture, subscriber: SubscriberFixture, clientId: string, lifetime: number | undefined
+  ): Promise<IssuedOperatorToken> {
     const format = operator.operatorTokens as NonNullable<OperatorFixture['operatorTokens']>
     const { store, clock, settings } = this.ctx
     // Unauthenticated callers reach this leg: the tokens they can make wait in the store are bounded
     if (await store.size('operatorTokens') >= settings.maxPending) {
-      throw new OAuthError('temporarily_unavailable', `this emulator keeps at most ${settings.maxPending} operator tokens (--max-pending); a token's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer an expired token)`, { statusCode: 503 })
+      throw new OAuthError('temporarily_unavailable',
+        `this emulator keeps at most ${settings.maxPending} operator tokens (--max-pending); ` +
+          `a token's place frees ${KEPT_AFTER_EXPIRY_S} s after it expires (kept to answer an expired token)`,
+        { statusCode: 503 })
     }
     const seconds = lifetime ?? format.lifetimeSeconds
     const now = clock.now()
@@ -198,6 +226,12 @@ export class OperatorTokenService {
     const token = `${format.prefix}${nanoid(format.length)}`
     await store.put('operatorTokens', token, record, (seconds + KEPT_AFTER_EXPIRY_S) * 1000)
     await store.put('operatorTokenUses', token, { flowId: record.flowId }, seconds * 1000)
-    return { operatorToken: token, expiresIn: seconds, expiresAt: new Date(record.expiresAt).toISOString(), operatorId: operator.id, flowId: record.flowId }
+    return {
+      operatorToken: token,
+      expiresIn: seconds,
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      operatorId: operator.id,
+      flowId: record.flowId
+    }
   }
 }

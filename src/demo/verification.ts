@@ -36,7 +36,10 @@ export function redactTokenResponse (response: Record<string, unknown>): Record<
     const value = redacted[name]
     if (typeof value === 'string') redacted[name] = `${value.slice(0, 4)}… (redacted, ${value.length} characters)`
   }
-  if (typeof redacted.id_token === 'string') redacted.id_token = `${redacted.id_token.slice(0, 10)}… (a signed JWT of ${redacted.id_token.length} characters: its claims are shown decoded)`
+  if (typeof redacted.id_token === 'string') {
+    redacted.id_token = `${redacted.id_token.slice(0, 10)}… ` +
+      `(a signed JWT of ${redacted.id_token.length} characters: its claims are shown decoded)`
+  }
   return redacted
 }
 
@@ -76,11 +79,20 @@ export class DemoBackend {
     const flowId = outcome.flowId
     if (flowId === undefined) return outcome
     const timeline = await this.journal.entries({ flowId }, calls.at(-1))
-    return 'unavailable' in timeline ? { ...outcome, timelineUnavailable: timeline.unavailable } : { ...outcome, timeline: timeline.entries }
+    return 'unavailable' in timeline
+      ? { ...outcome, timelineUnavailable: timeline.unavailable }
+      : { ...outcome, timeline: timeline.entries }
   }
 
-  private async outcome (attempt: DemoAttempt, callback: CallbackParameters, calls: Calls): Promise<VerificationOutcome> {
-    const base = { claimed: attempt.choices.claimed, scenario: attempt.choices.scenario, timeline: [], flowId: attempt.flowId }
+  private async outcome (
+    attempt: DemoAttempt, callback: CallbackParameters, calls: Calls
+  ): Promise<VerificationOutcome> {
+    const base = {
+      claimed: attempt.choices.claimed,
+      scenario: attempt.choices.scenario,
+      timeline: [],
+      flowId: attempt.flowId
+    }
     if (callback.error !== undefined) {
       return {
         ...base,
@@ -88,7 +100,11 @@ export class DemoBackend {
         message: authorizeErrorMessage(callback.error),
         rawError: {
           where: 'Redirect from the operator back to the app (OAuth error)',
-          body: { error: callback.error, ...(callback.errorDescription === undefined ? {} : { error_description: callback.errorDescription }), state: callback.state }
+          body: {
+            error: callback.error,
+            ...(callback.errorDescription === undefined ? {} : { error_description: callback.errorDescription }),
+            state: callback.state
+          }
         }
       }
     }
@@ -96,7 +112,10 @@ export class DemoBackend {
       return {
         ...base,
         outcome: 'error',
-        message: { title: 'The verification did not come back', text: 'The redirect to the app carried neither a code nor an error. Please start again.' },
+        message: {
+          title: 'The verification did not come back',
+          text: 'The redirect to the app carried neither a code nor an error. Please start again.'
+        },
         rawError: { where: 'Redirect back to the app', body: { state: callback.state } }
       }
     }
@@ -117,29 +136,44 @@ export class DemoBackend {
     })
     // The token exchange's journal entry names the flow and the number the network identified
     const exchangeJournal = await this.journal.entries({ correlator: exchange.correlator }, exchange.correlator)
-    const tokenEntry = 'entries' in exchangeJournal ? exchangeJournal.entries.find((e) => e.operation === 'token') : undefined
+    const tokenEntry = 'entries' in exchangeJournal
+      ? exchangeJournal.entries.find((e) => e.operation === 'token')
+      : undefined
     const flowId = attempt.flowId ?? tokenEntry?.flowId
     const withFlow = { ...base, flowId }
     const where = `POST ${this.app.emulator.urls.tokenEndpoint}`
     if (!exchange.response.ok) {
-      return { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, body: { failure: exchange.response.failure } } }
+      return {
+        ...withFlow,
+        outcome: 'error',
+        message: NETWORK_FAILURE,
+        rawError: { where, body: { failure: exchange.response.failure } }
+      }
     }
     const tokenBody = parseJson(exchange.response.body)
     if ('problem' in tokenBody) {
-      return { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, status: exchange.response.status, body: { failure: tokenBody.problem } } }
+      return {
+        ...withFlow,
+        outcome: 'error',
+        message: NETWORK_FAILURE,
+        rawError: { where, status: exchange.response.status, body: { failure: tokenBody.problem } }
+      }
     }
     const tokens = asRecord(tokenBody.value)
     if (exchange.response.status !== 200 || typeof tokens.access_token !== 'string') {
       return {
         ...withFlow,
         outcome: 'error',
-        message: tokenErrorMessage(typeof tokens.error === 'string' ? tokens.error : undefined, exchange.response.status),
+        message: tokenErrorMessage(typeof tokens.error === 'string' ? tokens.error : undefined,
+          exchange.response.status),
         rawError: { where, status: exchange.response.status, body: tokenBody.value }
       }
     }
 
     const accessToken = tokens.access_token
-    const idToken = typeof tokens.id_token === 'string' ? await this.checkIdToken(tokens.id_token, attempt.nonce) : undefined
+    const idToken = typeof tokens.id_token === 'string'
+      ? await this.checkIdToken(tokens.id_token, attempt.nonce)
+      : undefined
     const networkNumber = tokenEntry?.msisdn
     const withTokens = {
       ...withFlow,
@@ -148,7 +182,8 @@ export class DemoBackend {
       ...(networkNumber !== undefined ? { networkNumber } : {}),
       ...('unavailable' in exchangeJournal ? { networkNumberUnknown: exchangeJournal.unavailable } : {})
     }
-    return await this.verifyWith(calls, accessToken, attempt.choices.claimed, withTokens, 'the mobile network confirmed it')
+    return await this.verifyWith(calls, accessToken, attempt.choices.claimed, withTokens,
+      'the mobile network confirmed it')
   }
 
   /**
@@ -162,7 +197,9 @@ export class DemoBackend {
     const outcome = await this.wifiOutcome(choices, calls)
     if (outcome.flowId === undefined) return outcome
     const timeline = await this.journal.entries({ flowId: outcome.flowId }, calls.at(-1))
-    return 'unavailable' in timeline ? { ...outcome, timelineUnavailable: timeline.unavailable } : { ...outcome, timeline: timeline.entries }
+    return 'unavailable' in timeline
+      ? { ...outcome, timelineUnavailable: timeline.unavailable }
+      : { ...outcome, timeline: timeline.entries }
   }
 
   private async wifiOutcome (choices: DemoAttempt['choices'], calls: Calls): Promise<VerificationOutcome> {
@@ -177,12 +214,16 @@ export class DemoBackend {
       body: JSON.stringify({ client_id: DEMO_CLIENT_ID, msisdn: choices.device })
     })
     const deviceJournal = await this.journal.entries({ correlator: device.correlator }, device.correlator)
-    const flowId = 'entries' in deviceJournal ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.flowId : undefined
+    const flowId = 'entries' in deviceJournal
+      ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.flowId
+      : undefined
     const withFlow = { ...base, flowId }
-    const refused = this.refusal(device.response, `POST ${emulator.urls.publicUrl}${devicePath} (the device's OS, TS.43)`, withFlow, {
-      title: 'The phone got no operator token',
-      text: 'Its operator would not vouch for this SIM over Wi-Fi. A real app would fall back to another check, such as a code by SMS.'
-    })
+    const refused = this.refusal(device.response,
+      `POST ${emulator.urls.publicUrl}${devicePath} (the device's OS, TS.43)`, withFlow, {
+        title: 'The phone got no operator token',
+        text: 'Its operator would not vouch for this SIM over Wi-Fi. A real app would fall back to another check, ' +
+          'such as a code by SMS.'
+      })
     if ('refused' in refused) return refused.refused
     const operatorToken = refused.body.operator_token
     const client = emulator.directory.client(DEMO_CLIENT_ID)
@@ -209,7 +250,11 @@ export class DemoBackend {
         method: 'POST',
         path: `${AUTH_PREFIX}/token`,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ ...credentials, grant_type: 'urn:openid:params:grant-type:ciba', auth_req_id: authReqId }).toString()
+        body: new URLSearchParams({
+          ...credentials,
+          grant_type: 'urn:openid:params:grant-type:ciba',
+          auth_req_id: authReqId
+        }).toString()
       })
       if (poll.response.ok && poll.response.status === 400) {
         const error = asRecord(parseJsonValue(poll.response.body)).error
@@ -222,15 +267,28 @@ export class DemoBackend {
       const tokens = this.refusal(poll.response, where, withFlow)
       if ('refused' in tokens) return tokens.refused
       const accessToken = String(tokens.body.access_token)
-      const idToken = typeof tokens.body.id_token === 'string' ? await this.checkIdToken(tokens.body.id_token, undefined) : undefined
-      const identified = 'entries' in deviceJournal ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.msisdn : undefined
-      const withTokens = { ...withFlow, idToken, tokenResponse: redactTokenResponse(tokens.body), ...(identified === undefined ? {} : { networkNumber: identified }) }
-      return await this.verifyWith(calls, accessToken, choices.claimed, withTokens, 'its operator confirmed it through the SIM (an operator token), over Wi-Fi')
+      const idToken = typeof tokens.body.id_token === 'string'
+        ? await this.checkIdToken(tokens.body.id_token, undefined)
+        : undefined
+      const identified = 'entries' in deviceJournal
+        ? deviceJournal.entries.find((e) => e.operation === 'operator-token')?.msisdn
+        : undefined
+      const withTokens = {
+        ...withFlow,
+        idToken,
+        tokenResponse: redactTokenResponse(tokens.body),
+        ...(identified === undefined ? {} : { networkNumber: identified })
+      }
+      return await this.verifyWith(calls, accessToken, choices.claimed, withTokens,
+        'its operator confirmed it through the SIM (an operator token), over Wi-Fi')
     }
     return {
       ...withFlow,
       outcome: 'error',
-      message: { title: 'The operator did not answer in time', text: `No decision after ${MAX_POLLS} polls: the user's phone never answered. Please try again.` },
+      message: {
+        title: 'The operator did not answer in time',
+        text: `No decision after ${MAX_POLLS} polls: the user's phone never answered. Please try again.`
+      },
       rawError: { where, body: { error: 'authorization_pending' } }
     }
   }
@@ -241,11 +299,31 @@ export class DemoBackend {
   }
 
   /** The JSON body of a successful call, or the outcome that tells the user why it failed */
-  private refusal (response: BackChannelResponse, where: string, withFlow: Omit<VerificationOutcome, 'outcome' | 'message'>,
-    message?: { title: string, text: string }): { body: Record<string, unknown> } | { refused: VerificationOutcome } {
-    if (!response.ok) return { refused: { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, body: { failure: response.failure } } } }
+  private refusal (
+    response: BackChannelResponse, where: string, withFlow: Omit<VerificationOutcome, 'outcome' | 'message'>,
+    message?: { title: string, text: string }
+  ): { body: Record<string, unknown> } | { refused: VerificationOutcome } {
+    if (!response.ok) {
+      return {
+        refused: {
+          ...withFlow,
+          outcome: 'error',
+          message: NETWORK_FAILURE,
+          rawError: { where, body: { failure: response.failure } }
+        }
+      }
+    }
     const parsed = parseJson(response.body)
-    if ('problem' in parsed) return { refused: { ...withFlow, outcome: 'error', message: NETWORK_FAILURE, rawError: { where, status: response.status, body: { failure: parsed.problem } } } }
+    if ('problem' in parsed) {
+      return {
+        refused: {
+          ...withFlow,
+          outcome: 'error',
+          message: NETWORK_FAILURE,
+          rawError: { where, status: response.status, body: { failure: parsed.problem } }
+        }
+      }
+    }
     const body = asRecord(parsed.value)
     if (response.status === 200) return { body }
     return {
@@ -259,30 +337,49 @@ export class DemoBackend {
   }
 
   /** verify with the claimed number, and the verdict as the user reads it */
-  private async verifyWith (calls: Calls, accessToken: string, claimed: string, withTokens: Omit<VerificationOutcome, 'outcome' | 'message'>, how: string): Promise<VerificationOutcome> {
+  private async verifyWith (
+    calls: Calls, accessToken: string, claimed: string, withTokens: Omit<VerificationOutcome, 'outcome' | 'message'>,
+    how: string
+  ): Promise<VerificationOutcome> {
     const payload = { phoneNumber: claimed }
     const call = await this.call(calls, {
       method: 'POST',
       path: VERIFY_PATH,
-      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        'content-type': 'application/json',
+        accept: 'application/json'
+      },
       body: JSON.stringify(payload)
     })
     const request = {
       method: 'POST',
       url: `${this.app.emulator.urls.publicUrl}${VERIFY_PATH}`,
-      headers: { authorization: 'Bearer (the access token)', 'content-type': 'application/json', 'x-correlator': call.correlator },
+      headers: {
+        authorization: 'Bearer (the access token)',
+        'content-type': 'application/json',
+        'x-correlator': call.correlator
+      },
       body: payload
     }
     const verifyWhere = `POST ${request.url}`
     if (!call.response.ok) {
-      return { ...withTokens, outcome: 'error', message: NETWORK_FAILURE, rawError: { where: verifyWhere, body: { failure: call.response.failure } } }
+      return {
+        ...withTokens,
+        outcome: 'error',
+        message: NETWORK_FAILURE,
+        rawError: { where: verifyWhere, body: { failure: call.response.failure } }
+      }
     }
     const verifyBody = parseJson(call.response.body)
     if ('problem' in verifyBody) {
       return {
         ...withTokens,
         outcome: 'error',
-        message: { title: 'The verification service answered gibberish', text: 'The answer could not be read. Please try again.' },
+        message: {
+          title: 'The verification service answered gibberish',
+          text: 'The answer could not be read. Please try again.'
+        },
         rawError: { where: verifyWhere, status: call.response.status, body: { failure: verifyBody.problem } }
       }
     }
@@ -302,21 +399,33 @@ export class DemoBackend {
           ...withTokens,
           verifyExchange,
           outcome: 'verified',
-          message: { title: 'Number verified', text: `${claimed} is the number of this device: ${how}, no code needed.` }
+          message: {
+            title: 'Number verified',
+            text: `${claimed} is the number of this device: ${how}, no code needed.`
+          }
         }
       : {
           ...withTokens,
           verifyExchange,
           outcome: 'not-verified',
-          message: { title: 'Number not verified', text: `The mobile network says this device is not ${claimed}. A real app would now fall back to another check, such as a code by SMS.` }
+          message: {
+            title: 'Number not verified',
+            text: `The mobile network says this device is not ${claimed}. ` +
+              'A real app would now fall back to another check, such as a code by SMS.'
+          }
         }
   }
 
   /** A back-channel call with its own correlator, so its journal entry can be found */
-  private async call (calls: Calls, request: { method: 'POST', path: string, headers: Record<string, string>, body: string }): Promise<{ response: BackChannelResponse, correlator: string }> {
+  private async call (
+    calls: Calls, request: { method: 'POST', path: string, headers: Record<string, string>, body: string }
+  ): Promise<{ response: BackChannelResponse, correlator: string }> {
     const correlator = `demo-${nanoid(12)}`
     calls.push(correlator)
-    const response = await callEmulator(this.app, { ...request, headers: { ...request.headers, 'x-correlator': correlator } })
+    const response = await callEmulator(this.app, {
+      ...request,
+      headers: { ...request.headers, 'x-correlator': correlator }
+    })
     return { response, correlator }
   }
 
@@ -330,11 +439,21 @@ export class DemoBackend {
         currentDate: new Date(emulator.ctx.clock.now())
       })
       // A CIBA id_token carries no nonce: the app sent none
-      const problem = nonce === undefined || payload.nonce === nonce ? undefined : 'the nonce is not the one the app sent'
-      return { claims: payload as Record<string, unknown>, header: protectedHeader as Record<string, unknown>, ...(problem === undefined ? {} : { problem }) }
+      const problem = nonce === undefined || payload.nonce === nonce
+        ? undefined
+        : 'the nonce is not the one the app sent'
+      return {
+        claims: payload as Record<string, unknown>,
+        header: protectedHeader as Record<string, unknown>,
+        ...(problem === undefined ? {} : { problem })
+      }
     } catch (error) {
       try {
-        return { claims: decodeJwt(token) as Record<string, unknown>, header: decodeProtectedHeader(token) as Record<string, unknown>, problem: (error as Error).message }
+        return {
+          claims: decodeJwt(token) as Record<string, unknown>,
+          header: decodeProtectedHeader(token) as Record<string, unknown>,
+          problem: (error as Error).message
+        }
       } catch {
         return { claims: {}, header: {}, problem: 'the id_token is not a JWT' }
       }

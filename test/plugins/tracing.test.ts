@@ -13,7 +13,9 @@ import type { JournalEntry } from '../../src/core/journal.js'
 import { tracesUrl } from '../../src/plugins/request-tracing.js'
 import { VERSION } from '../../src/version.js'
 import { buildTestApp } from '../helpers/app.js'
-import { SEED_KONERA, VERIFY_PATH, authorizationCode, obtainTokens, redeemCode, share, verify } from '../helpers/flow.js'
+import {
+  SEED_KONERA, VERIFY_PATH, authorizationCode, obtainTokens, redeemCode, share, verify
+} from '../helpers/flow.js'
 
 /** The parts of the OTLP/HTTP JSON encoding read here (opentelemetry-proto, ExportTraceServiceRequest) */
 interface AnyValue { stringValue?: string, intValue?: number | string, arrayValue?: { values: AnyValue[] } }
@@ -31,7 +33,9 @@ interface OtlpSpan {
   status?: { code?: number, message?: string }
 }
 interface ExportRequest {
-  resourceSpans: Array<{ resource: { attributes: KeyValue[] }, scopeSpans: Array<{ scope: { name: string }, spans: OtlpSpan[] }> }>
+  resourceSpans: Array<{
+    resource: { attributes: KeyValue[] }, scopeSpans: Array<{ scope: { name: string }, spans: OtlpSpan[] }>
+  }>
 }
 
 /** OTLP's SpanKind and StatusCode numbers */
@@ -53,7 +57,11 @@ async function otlpReceiver (t: Test, status = 200): Promise<Receiver> {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
-      posts.push({ path: request.url ?? '', contentType: request.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest })
+      posts.push({
+        path: request.url ?? '',
+        contentType: request.headers['content-type'],
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ExportRequest
+      })
       response.writeHead(status, { 'content-type': 'application/json' }).end('{}')
     })
   })
@@ -88,7 +96,9 @@ async function journalOf (app: FastifyInstance): Promise<JournalEntry[]> {
 
 function spanNamed (spans: OtlpSpan[], name: string): OtlpSpan {
   const found = spans.filter((span) => span.name === name)
-  if (found.length !== 1) throw new Error(`expected one ${name} span, got ${found.length}: ${spans.map((s) => s.name).join(', ')}`)
+  if (found.length !== 1) {
+    throw new Error(`expected one ${name} span, got ${found.length}: ${spans.map((s) => s.name).join(', ')}`)
+  }
   return found[0] as OtlpSpan
 }
 
@@ -102,30 +112,37 @@ t.test('tracesUrl appends /v1/traces to the base endpoint, as OTEL_EXPORTER_OTLP
   t.equal(tracesUrl('https://otel.example.com/tenant-a/'), 'https://otel.example.com/tenant-a/v1/traces')
 })
 
-t.test('each leg is a SERVER span named after it, continuing the caller\'s traceparent; the journal shows its trace id', async (t) => {
+t.test('each leg is a SERVER span named after it, continuing the caller\'s traceparent; ' +
+  'the journal shows its trace id', async (t) => {
   const receiver = await otlpReceiver(t)
   const { app } = await buildTestApp(t, { otlpEndpoint: `${receiver.base}/otlp/` })
   const headers = { traceparent: TRACEPARENT, tracestate: 'vendor=abc' }
   const tokens = await obtainTokens(app, { konera: SEED_KONERA, headers })
   t.equal((await verify(app, tokens.access_token, { headers })).statusCode, 200)
   t.equal((await share(app, tokens.access_token)).statusCode, 200, 'share: no traceparent')
-  t.equal((await app.inject({ method: 'GET', url: '/camara/api/auth/v1/.well-known/openid-configuration' })).statusCode, 200)
+  t.equal((await app.inject({
+    method: 'GET',
+    url: '/camara/api/auth/v1/.well-known/openid-configuration'
+  })).statusCode, 200)
   const journal = await journalOf(app)
   // Closing flushes the batch: nothing is exported before (the batch waits 5 s)
   await app.close()
 
   t.equal(receiver.posts.length, 1, 'one batch, sent at shutdown')
-  t.strictSame([receiver.posts[0]?.path, receiver.posts[0]?.contentType], ['/otlp/v1/traces', 'application/json'], 'OTLP/HTTP JSON, to the base endpoint\'s /v1/traces')
+  t.strictSame([receiver.posts[0]?.path, receiver.posts[0]?.contentType], ['/otlp/v1/traces', 'application/json'],
+    'OTLP/HTTP JSON, to the base endpoint\'s /v1/traces')
   const resource = attributesOf(receiver.posts[0]?.body.resourceSpans[0]?.resource.attributes ?? [])
   t.match(resource, { 'service.name': 'camara-nv-emulator', 'service.version': VERSION })
 
   const spans = receiver.spans()
-  t.strictSame(spans.map((span) => span.name).sort(), ['authorize', 'discovery', 'operator', 'share', 'token', 'verify'],
+  t.strictSame(spans.map((span) => span.name).sort(),
+    ['authorize', 'discovery', 'operator', 'share', 'token', 'verify'],
     'a span per leg\'s request; none for the control API\'s journal read')
   t.ok(spans.every((span) => span.kind === SPAN_KIND_SERVER), 'all of kind SERVER')
   for (const name of ['authorize', 'operator', 'token', 'verify']) {
     const span = spanNamed(spans, name)
-    t.strictSame([span.traceId, span.parentSpanId, span.traceState], [CALLER_TRACE, CALLER_SPAN, 'vendor=abc'], `${name} continues the caller's trace`)
+    t.strictSame([span.traceId, span.parentSpanId, span.traceState], [CALLER_TRACE, CALLER_SPAN, 'vendor=abc'],
+      `${name} continues the caller's trace`)
   }
   for (const name of ['share', 'discovery']) {
     const span = spanNamed(spans, name)
@@ -140,7 +157,9 @@ t.test('each leg is a SERVER span named after it, continuing the caller\'s trace
     if (found === undefined) throw new Error(`no ${operation} entry`)
     return found
   }
-  for (const span of spans) t.equal(entry(span.name).traceId, span.traceId, `the ${span.name} entry shows its span's trace id`)
+  for (const span of spans) {
+    t.equal(entry(span.name).traceId, span.traceId, `the ${span.name} entry shows its span's trace id`)
+  }
   t.equal(journal.length, spans.length, 'a span for each journal entry')
 
   const verifyEntry = entry('verify')
@@ -157,10 +176,15 @@ t.test('each leg is a SERVER span named after it, continuing the caller\'s trace
   })
   t.match(verifyEntry, { flowId: /\S/, operatorId: /\S/ })
   t.equal(spanNamed(spans, 'verify').status?.code ?? STATUS_UNSET, STATUS_UNSET, 'a 200 leaves the status unset')
-  t.match(attributesOf(spanNamed(spans, 'authorize').attributes), { 'http.request.method': 'GET', 'http.response.status_code': 302, 'emulator.flow_id': verifyEntry.flowId })
+  t.match(attributesOf(spanNamed(spans, 'authorize').attributes), {
+    'http.request.method': 'GET',
+    'http.response.status_code': 302,
+    'emulator.flow_id': verifyEntry.flowId
+  })
 })
 
-t.test('5xx and connection faults are ERROR spans with the scenarios and the reason; injected latency is inside the span', async (t) => {
+t.test('5xx and connection faults are ERROR spans with the scenarios and the reason; ' +
+  'injected latency is inside the span', async (t) => {
   const receiver = await otlpReceiver(t)
   const waited: number[] = []
   // The latency is asked for 2 s (slow-operator); the test waits 150 ms of it for real
@@ -169,7 +193,10 @@ t.test('5xx and connection faults are ERROR spans with the scenarios and the rea
     await wait(150)
   }
   const { app } = await buildTestApp(t, { otlpEndpoint: receiver.base }, { sleep })
-  const code = await authorizationCode(app, { konera: SEED_KONERA, headers: { 'x-emulator-scenario': 'slow-operator' } })
+  const code = await authorizationCode(app, {
+    konera: SEED_KONERA,
+    headers: { 'x-emulator-scenario': 'slow-operator' }
+  })
   t.strictSame(waited, [2000], 'the operator leg waited')
   const tokens = await redeemCode(app, code)
   t.equal((await verify(app, tokens.access_token, { scenarios: 'internal-error' })).statusCode, 500)
@@ -182,20 +209,31 @@ t.test('5xx and connection faults are ERROR spans with the scenarios and the rea
   const operator = spanNamed(spans, 'operator')
   const durationMs = (Number(BigInt(operator.endTimeUnixNano) - BigInt(operator.startTimeUnixNano)) / 1e6)
   t.ok(durationMs >= 140, `the operator span (${durationMs} ms) holds the injected wait`)
-  t.match(attributesOf(operator.attributes), { 'emulator.scenarios': ['slow-operator'], 'http.response.status_code': 302 })
+  t.match(attributesOf(operator.attributes),
+    { 'emulator.scenarios': ['slow-operator'], 'http.response.status_code': 302 })
 
   const verifies = spans.filter((span) => span.name === 'verify')
   t.equal(verifies.length, 3)
-  const [failed, refused, reset] = verifies.sort((a, b) => Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)))
+  const [failed, refused, reset] = verifies.sort((a, b) =>
+    Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)))
   t.equal(failed?.status?.code, STATUS_ERROR, 'a 500 is an error')
-  t.match(attributesOf(failed?.attributes ?? []), { 'http.response.status_code': 500, 'error.type': '500', 'emulator.scenarios': ['internal-error'] })
+  t.match(attributesOf(failed?.attributes ?? []), {
+    'http.response.status_code': 500,
+    'error.type': '500',
+    'emulator.scenarios': ['internal-error']
+  })
   t.equal(refused?.status?.code ?? STATUS_UNSET, STATUS_UNSET, 'a 401 is the client\'s error, not the server\'s')
   const refusedAttributes = attributesOf(refused?.attributes ?? [])
   t.equal(refusedAttributes['http.response.status_code'], 401)
   t.notOk('error.type' in refusedAttributes)
-  t.strictSame(reset?.status, { code: STATUS_ERROR, message: 'fault connection-reset (scenario connection-reset)' }, 'a connection fault is an error')
+  t.strictSame(reset?.status, { code: STATUS_ERROR, message: 'fault connection-reset (scenario connection-reset)' },
+    'a connection fault is an error')
   const resetAttributes = attributesOf(reset?.attributes ?? [])
-  t.match(resetAttributes, { 'error.type': 'connection_fault', 'emulator.reason': 'fault connection-reset (scenario connection-reset)', 'emulator.scenarios': ['connection-reset'] })
+  t.match(resetAttributes, {
+    'error.type': 'connection_fault',
+    'emulator.reason': 'fault connection-reset (scenario connection-reset)',
+    'emulator.scenarios': ['connection-reset']
+  })
   t.notOk('http.response.status_code' in resetAttributes, 'no response, no status code')
   const resetEntry = journal.find((entry) => entry.status === 0)
   t.equal(resetEntry?.traceId, reset?.traceId, 'the fault\'s journal entry shows its trace too')
@@ -237,7 +275,11 @@ t.test('a namespace\'s request names its namespace; its route and path are the o
   t.equal((await app.inject({ method: 'GET', url: '/no/such/path' })).statusCode, 404)
   await app.close()
   const spans = receiver.spans()
-  t.match(attributesOf(spanNamed(spans, 'jwks').attributes), { 'emulator.namespace': 'ci-1', 'url.path': '/ns/ci-1/camara/api/auth/v1/jwks', 'http.route': '/camara/api/auth/v1/jwks' })
+  t.match(attributesOf(spanNamed(spans, 'jwks').attributes), {
+    'emulator.namespace': 'ci-1',
+    'url.path': '/ns/ci-1/camara/api/auth/v1/jwks',
+    'http.route': '/camara/api/auth/v1/jwks'
+  })
   const other = attributesOf(spanNamed(spans, 'other').attributes)
   t.match(other, { 'url.path': '/no/such/path', 'http.response.status_code': 404 })
   t.notOk('http.route' in other, 'no route matched: no http.route')
@@ -249,18 +291,24 @@ t.test('a collector that refuses the spans is said in the log; requests are not 
   const lines: Array<{ msg?: string, level?: number, otlpEndpoint?: string }> = []
   const logStream = new Writable({
     write (chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as typeof lines[number])
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line !== '') lines.push(JSON.parse(line) as typeof lines[number])
+      }
       done()
     }
   })
   const { app } = await buildTestApp(t, { otlpEndpoint: receiver.base }, { logger: { level: 'warn' }, logStream })
-  t.equal((await app.inject({ method: 'GET', url: '/camara/api/auth/v1/.well-known/openid-configuration' })).statusCode, 200)
+  t.equal((await app.inject({
+    method: 'GET',
+    url: '/camara/api/auth/v1/.well-known/openid-configuration'
+  })).statusCode, 200)
   await app.close()
   t.equal(receiver.posts.length, 1, 'the batch was sent')
   t.match(lines.filter((line) => line.msg === 'could not export spans'), [{ level: 40, otlpEndpoint: receiver.base }])
 })
 
-t.test('with tracing off no span is made, whatever the OTEL_* environment, and the journal has no trace id', async (t) => {
+t.test('with tracing off no span is made, whatever the OTEL_* environment, ' +
+  'and the journal has no trace id', async (t) => {
   const receiver = await otlpReceiver(t)
   // The SDK's own variables do not switch tracing on: only --otlp-endpoint does
   const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
