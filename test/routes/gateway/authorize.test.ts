@@ -15,8 +15,8 @@ import {
 
 const STATE = 'af0ifjsldkj'
 const OPERATOR_LOCATION = /^http:\/\/emulator\.test\/operators\/(telco-es|telco-in)\/authorize\?request_id=([A-Za-z0-9_-]{24})$/
-const PAGE_HINT = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, ' +
-  'clients[].redirectUris).'
+const PAGE_HINT = 'Check the client_id and redirect_uri against the fixture file ' +
+  '(clients[].clientId, clients[].redirectUris).'
 const SEED_KONERA_QUERY = 'konera_context=ipv4%3A142.115.147.143%2Cipv6%3A2001%3A4860%3A7%3Af04%3A%3Afe'
 
 /** A 400 HTML page, never a redirect: the client or redirect_uri cannot be trusted */
