@@ -7,12 +7,16 @@ import { buildApp, type AppDependencies } from './app.js'
 import { defaultConfig, type EmulatorConfig } from './config/config.js'
 import { FixtureError, mergeFixtures, validateFixtureDocument } from './core/fixtures.js'
 import { readFixtureFile } from './config/fixtures.js'
-import { SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './core/fixture-schema.js'
+import {
+  SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture
+} from './core/fixture-schema.js'
 import type { Emulator } from './core/emulator.js'
 import { appendQuery } from './core/errors.js'
 import type { JournalEntry, JournalFilter } from './core/journal.js'
 import { ScenarioRegistryError, type Activation, type ScenarioListing } from './core/scenarios/engine.js'
-import { firstSchemaProblem, ScenarioError, validateScenario, type Scenario, type ScenarioMatch } from './core/scenarios/scenario-schema.js'
+import {
+  firstSchemaProblem, ScenarioError, validateScenario, type Scenario, type ScenarioMatch
+} from './core/scenarios/scenario-schema.js'
 import type { MintRequest, TokenResponse } from './core/token-service.js'
 import type { IssuedOperatorToken, MintOperatorTokenRequest } from './core/operator-tokens.js'
 import { AUTH_PREFIX } from './core/urls.js'
@@ -90,11 +94,14 @@ export interface FixturesSnapshot {
 }
 
 /** A subscriber as upsertSubscriber takes it: the fixture file's defaults apply to what is left out */
-export type SubscriberInput = Omit<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'> & Partial<Pick<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'>>
+export type SubscriberInput = Omit<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'> &
+  Partial<Pick<SubscriberFixture, 'ipv4' | 'ipv6' | 'authMethods'>>
 
 export interface FixtureControls {
   get: () => FixturesSnapshot
-  /** Adds a subscriber, or replaces the one with the same MSISDN; throws FixtureError on a broken rule, changing nothing */
+  /**
+   * Adds a subscriber, or replaces the one with the same MSISDN; throws FixtureError on a broken rule, changing nothing
+   */
   upsertSubscriber: (subscriber: SubscriberInput) => { created: boolean }
   /** false when no subscriber has that MSISDN */
   removeSubscriber: (msisdn: string) => boolean
@@ -174,7 +181,9 @@ export interface RunningEmulator extends WorldControls {
 
 const PROGRAMMATIC_API = 'programmatic API'
 
-function resolveFixtures (entries: Array<string | FixtureFile> | undefined): { paths: string[], inline: FixtureFile[] } {
+function resolveFixtures (
+  entries: Array<string | FixtureFile> | undefined
+): { paths: string[], inline: FixtureFile[] } {
   const list = entries ?? defaultConfig.fixtures
   return {
     paths: list.filter((f): f is string => typeof f === 'string'),
@@ -191,7 +200,13 @@ function fixtureControls (emulator: Emulator): FixtureControls {
   return {
     get: () => {
       const { files, defaultOperator, operators, clients, subscribers } = emulator.directory.fixtures
-      return structuredClone({ files, ...(defaultOperator === undefined ? {} : { defaultOperator }), operators, clients, subscribers })
+      return structuredClone({
+        files,
+        ...(defaultOperator === undefined ? {} : { defaultOperator }),
+        operators,
+        clients,
+        subscribers
+      })
     },
     upsertSubscriber: (input) => {
       // The same schema as fixture files and PUT /_emulator/subscribers, defaults included
@@ -245,19 +260,30 @@ async function mintToken (emulator: Emulator, request: MintRequest): Promise<Tok
   const problem = client === undefined ? undefined : scopeProblem(scope, client.scopes, { requirePurpose: false })
   if (problem !== undefined) throw new FixtureError(PROGRAMMATIC_API, '$.scope', problem)
   const unknown = emulator.scenarios.validateNames(request.scenarios ?? [])
-  if (unknown.length > 0) throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)
+  if (unknown.length > 0) {
+    throw new ScenarioRegistryError('unknown', `unknown scenario ${unknown.map((name) => `"${name}"`).join(', ')}`)
+  }
   return await emulator.tokens.mint(request)
 }
 
 export async function startEmulator (options: StartOptions = {}): Promise<RunningEmulator> {
   const { fixtures: fixtureOption, clock, keys, ...overrides } = options
   const { paths, inline } = resolveFixtures(fixtureOption)
-  const config: EmulatorConfig = { ...defaultConfig, port: 0, logLevel: 'silent', ...definedOnly(overrides), fixtures: paths }
+  const config: EmulatorConfig = {
+    ...defaultConfig,
+    port: 0,
+    logLevel: 'silent',
+    ...definedOnly(overrides),
+    fixtures: paths
+  }
   const deps: AppDependencies = { clock, keys }
   if (inline.length > 0) {
     deps.fixtures = mergeFixtures([
       ...paths.map((file) => ({ file, content: readFixtureFile(file) })),
-      ...inline.map((content, i) => ({ file: `inline fixtures[${i}]`, content: validateFixtureDocument(`inline fixtures[${i}]`, content) }))
+      ...inline.map((content, i) => ({
+        file: `inline fixtures[${i}]`,
+        content: validateFixtureDocument(`inline fixtures[${i}]`, content)
+      }))
     ])
   }
   const app = await buildApp(config, deps)
@@ -275,7 +301,11 @@ export async function startEmulator (options: StartOptions = {}): Promise<Runnin
     app,
     namespace: async (name, fixtures, namespaceOptions = {}) => {
       await app.namespaces.put(name, { fixtures, seed: namespaceOptions.seed })
-      return { ...worldControls(app, await app.namespaces.resolve(name)), name, delete: async () => await app.namespaces.delete(name) }
+      return {
+        ...worldControls(app, await app.namespaces.resolve(name)),
+        name,
+        delete: async () => await app.namespaces.delete(name)
+      }
     },
     close: async () => { await app.close() }
   }
@@ -288,7 +318,8 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
     const base = new URL(urls.publicUrl)
     const prefix = base.pathname.replace(/\/$/, '')
     return location.origin === base.origin &&
-      (location.pathname === `${prefix}${AUTH_PREFIX}/authorize` || location.pathname.startsWith(`${prefix}/operators/`))
+      (location.pathname === `${prefix}${AUTH_PREFIX}/authorize` ||
+        location.pathname.startsWith(`${prefix}/operators/`))
   }
 
   const authorizeDevice = async (device: AuthorizeDeviceOptions): Promise<DeviceAuthorization> => {
@@ -302,7 +333,9 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
       nonce: device.nonce,
       prompt: device.prompt,
       login_hint: device.loginHint,
-      ...(device.codeChallenge === undefined ? {} : { code_challenge: device.codeChallenge, code_challenge_method: 'S256' }),
+      ...(device.codeChallenge === undefined
+        ? {}
+        : { code_challenge: device.codeChallenge, code_challenge_method: 'S256' }),
       ...device.extra
     }
     let location = new URL(appendQuery(urls.authorizationEndpoint, query))
@@ -311,12 +344,24 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
     const servedFrom = new URL(app.emulator.urls.publicUrl).pathname.replace(/\/$/, '').length
     // Follow the emulator's own redirects (gateway -> operator) until one leaves it for the app
     for (let hop = 0; hop < 5 && isOwnLeg(location); hop++) {
-      const res = await app.inject({ method: 'GET', url: location.pathname.slice(servedFrom) + location.search, remoteAddress })
-      if (res.statusCode !== 302) throw new Error(`authorize leg ${location.pathname} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      const res = await app.inject({
+        method: 'GET',
+        url: location.pathname.slice(servedFrom) + location.search,
+        remoteAddress
+      })
+      if (res.statusCode !== 302) {
+        throw new Error(`authorize leg ${location.pathname} answered ${res.statusCode}: ${res.body.slice(0, 300)}`)
+      }
       location = new URL(res.headers.location as string)
     }
     const param = (name: string): string | undefined => location.searchParams.get(name) ?? undefined
-    return { redirect: location, code: param('code'), state: param('state'), error: param('error'), errorDescription: param('error_description') }
+    return {
+      redirect: location,
+      code: param('code'),
+      state: param('state'),
+      error: param('error'),
+      errorDescription: param('error_description')
+    }
   }
 
   return {
@@ -342,7 +387,8 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
       // The bound POST /_emulator/operator-tokens's schema sets, checked before anything is stored
       const seconds = request.lifetimeSeconds
       if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600)) {
-        throw new FixtureError(PROGRAMMATIC_API, '$.lifetimeSeconds', `must be an integer from 1 to 3600, not ${String(seconds)}`)
+        throw new FixtureError(PROGRAMMATIC_API, '$.lifetimeSeconds',
+          `must be an integer from 1 to 3600, not ${String(seconds)}`)
       }
       return await emulator.operatorTokens.mint(request)
     },

@@ -7,8 +7,8 @@ import { decodeJwt, jwtVerify, type JWTPayload } from 'jose'
 import { nanoid } from 'nanoid'
 import { pairwiseSubject } from './authorization.js'
 import {
-  CLOCK_TOLERANCE_S, clientAuthenticationsSent, clientKeySet, describeJoseError, field, jtiLifetimeMs, MAX_ASSERTION_LIFETIME_S,
-  type AuthenticatedClient, type ClientAuthenticator, type Form
+  CLOCK_TOLERANCE_S, clientAuthenticationsSent, clientKeySet, describeJoseError, field, jtiLifetimeMs,
+  MAX_ASSERTION_LIFETIME_S, type AuthenticatedClient, type ClientAuthenticator, type Form
 } from './client-authentication.js'
 import { observe } from './conformance.js'
 import type { CoreContext } from './context.js'
@@ -16,7 +16,9 @@ import { SIGNING_ALGS, type ClientFixture } from './fixture-schema.js'
 import { OAuthError } from './errors.js'
 import type { Leg } from './legs.js'
 import { HintError, parseLoginHint } from './login-hint.js'
-import { OperatorTokenRefusal, SIM_AMR, type OperatorTokenService, type RedeemableOperatorToken } from './operator-tokens.js'
+import {
+  OperatorTokenRefusal, SIM_AMR, type OperatorTokenService, type RedeemableOperatorToken
+} from './operator-tokens.js'
 import type { Grant } from './records.js'
 import { parseScope, scopeProblem } from './scopes.js'
 
@@ -42,10 +44,14 @@ export class JwtBearerGrant {
     this.operatorTokens = operatorTokens
   }
 
-  /** The client (by its own authentication, or by the assertion), the assertion's claims checked, the grant to record */
+  /**
+   * The client (by its own authentication, or by the assertion), the assertion's claims checked, the grant to record
+   */
   async validate (form: Form, authorization: string | undefined, leg: Leg): Promise<JwtBearerRedemption> {
     const assertion = field(form, 'assertion')
-    if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required with the jwt-bearer grant')
+    if (assertion === undefined) {
+      throw new OAuthError('invalid_request', 'assertion is required with the jwt-bearer grant')
+    }
     let client: AuthenticatedClient
     if (clientAuthenticationsSent(form, authorization) > 0) {
       client = await this.clients.authenticate(form, authorization, leg)
@@ -57,15 +63,25 @@ export class JwtBearerGrant {
     const { client: fixture } = client
     leg.flow = { clientId: fixture.clientId }
     if (!(fixture.backendGrants ?? []).includes('jwt-bearer')) {
-      throw new OAuthError('unauthorized_client', `client "${fixture.clientId}" is not allowed to use the jwt-bearer grant`)
+      throw new OAuthError('unauthorized_client',
+        `client "${fixture.clientId}" is not allowed to use the jwt-bearer grant`)
     }
-    observe(leg, { rule: 'assertion-scope', ok: field(form, 'scope') === undefined, detail: 'a scope parameter was sent with the jwt-bearer grant' })
+    observe(leg, {
+      rule: 'assertion-scope',
+      ok: field(form, 'scope') === undefined,
+      detail: 'a scope parameter was sent with the jwt-bearer grant'
+    })
     if (field(form, 'scope') !== undefined) {
-      throw new OAuthError('invalid_request', 'the scope parameter must not be sent with the jwt-bearer grant: put the scope in the assertion\'s scope claim')
+      throw new OAuthError('invalid_request',
+        'the scope parameter must not be sent with the jwt-bearer grant: put the scope in the assertion\'s scope claim')
     }
     const claims = await this.verify(assertion, fixture, leg)
     const scope = parseScope(claims.scope)
-    observe(leg, { rule: 'purpose', ok: scope.purposes.length === 1, detail: `${scope.purposes.length} dpv: purposes in the assertion's scope` })
+    observe(leg, {
+      rule: 'purpose',
+      ok: scope.purposes.length === 1,
+      detail: `${scope.purposes.length} dpv: purposes in the assertion's scope`
+    })
     const problem = scopeProblem(scope, fixture.scopes, { requirePurpose: this.ctx.settings.requirePurpose })
     if (problem !== undefined) throw new OAuthError('invalid_scope', problem)
     return await this.subject(claims.sub, client, scope.scopes, leg)
@@ -80,10 +96,20 @@ export class JwtBearerGrant {
       throw new OAuthError('invalid_grant', 'assertion is not a JWT')
     }
     if (typeof iss !== 'string') throw new OAuthError('invalid_grant', 'assertion has no iss (the client_id)')
-    if (bodyClientId !== undefined && bodyClientId !== iss) throw new OAuthError('invalid_client', 'client authentication failed', { reason: 'the assertion\'s iss differs from client_id' })
+    if (bodyClientId !== undefined && bodyClientId !== iss) {
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        reason: 'the assertion\'s iss differs from client_id'
+      })
+    }
     const client = this.ctx.directory().client(iss)
-    if (client === undefined) throw new OAuthError('invalid_client', 'client authentication failed', { reason: `the assertion's iss "${iss}" is not a registered client` })
-    if (client.jwks === undefined) throw new OAuthError('invalid_client', `client "${iss}" has no registered JWKS to verify its assertion with`)
+    if (client === undefined) {
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        reason: `the assertion's iss "${iss}" is not a registered client`
+      })
+    }
+    if (client.jwks === undefined) {
+      throw new OAuthError('invalid_client', `client "${iss}" has no registered JWKS to verify its assertion with`)
+    }
     return client
   }
 
@@ -91,8 +117,15 @@ export class JwtBearerGrant {
    * ICM's validation: signature by a key of the client's JWKS, iss the client, aud this server,
    * exp / iat / jti present, exp - iat and exp - now at most 300 s, iat not ahead, jti once
    */
-  private async verify (assertion: string, client: ClientFixture, leg: Leg): Promise<JWTPayload & { sub: string, scope: string }> {
-    if (client.jwks === undefined) throw new OAuthError('invalid_grant', `client "${client.clientId}" has no registered JWKS to verify its assertion with`)
+  private async verify (
+    assertion: string,
+    client: ClientFixture,
+    leg: Leg
+  ): Promise<JWTPayload & { sub: string, scope: string }> {
+    if (client.jwks === undefined) {
+      throw new OAuthError('invalid_grant',
+        `client "${client.clientId}" has no registered JWKS to verify its assertion with`)
+    }
     const { urls, clock } = this.ctx
     let payload: JWTPayload
     try {
@@ -111,26 +144,41 @@ export class JwtBearerGrant {
     const exp = payload.exp as number
     const iat = payload.iat as number
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
-    if (audiences.length !== 1) throw new OAuthError('invalid_grant', `assertion aud must be this server alone (${urls.tokenEndpoint}), not ${audiences.length} values`)
-    if (iat - now > CLOCK_TOLERANCE_S) throw new OAuthError('invalid_grant', `assertion iat lies ${iat - now} s in the future`)
+    if (audiences.length !== 1) {
+      throw new OAuthError('invalid_grant',
+        `assertion aud must be this server alone (${urls.tokenEndpoint}), not ${audiences.length} values`)
+    }
+    if (iat - now > CLOCK_TOLERANCE_S) {
+      throw new OAuthError('invalid_grant', `assertion iat lies ${iat - now} s in the future`)
+    }
     const lifetimeOk = exp - iat <= MAX_ASSERTION_LIFETIME_S && exp - now <= MAX_ASSERTION_LIFETIME_S
     observe(leg, { rule: 'assertion-lifetime', ok: lifetimeOk, detail: `jwt-bearer assertion lifetime ${exp - iat} s` })
     if (!lifetimeOk) {
-      throw new OAuthError('invalid_grant', `assertion exp must be at most ${MAX_ASSERTION_LIFETIME_S} s after iat and after now (exp - iat = ${exp - iat} s, exp - now = ${exp - now} s)`)
+      throw new OAuthError('invalid_grant',
+        `assertion exp must be at most ${MAX_ASSERTION_LIFETIME_S} s after iat and after now ` +
+        `(exp - iat = ${exp - iat} s, exp - now = ${exp - now} s)`)
     }
     if (typeof payload.scope !== 'string' || payload.scope.trim() === '') {
       throw new OAuthError('invalid_grant', 'assertion has no scope claim: the purpose and the API scopes belong there')
     }
     // jose requires sub to be present, not to be a string
     if (typeof payload.sub !== 'string') throw new OAuthError('invalid_grant', 'assertion sub must be a string')
-    const fresh = await this.ctx.store.add('assertionIds', `${client.clientId}\n${String(payload.jti)}`, true, jtiLifetimeMs(exp, clock.now()))
+    const fresh = await this.ctx.store.add('assertionIds', `${client.clientId}\n${String(payload.jti)}`, true,
+      jtiLifetimeMs(exp, clock.now()))
     observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'jwt-bearer assertion jti already used' })
-    if (!fresh) throw new OAuthError('invalid_grant', 'assertion jti was already used: sign a fresh assertion for every request')
+    if (!fresh) {
+      throw new OAuthError('invalid_grant', 'assertion jti was already used: sign a fresh assertion for every request')
+    }
     return payload as JWTPayload & { sub: string, scope: string }
   }
 
   /** The user the subject names: an operator token's subscriber, or a trusted client's tel: number */
-  private async subject (sub: string, client: AuthenticatedClient, scopes: string[], leg: Leg): Promise<JwtBearerRedemption> {
+  private async subject (
+    sub: string,
+    client: AuthenticatedClient,
+    scopes: string[],
+    leg: Leg
+  ): Promise<JwtBearerRedemption> {
     let hint
     try {
       hint = parseLoginHint(sub)
@@ -147,27 +195,49 @@ export class JwtBearerGrant {
       } catch (error) {
         if (error instanceof OperatorTokenRefusal) {
           leg.flow = { ...leg.flow, flowId: error.flowId }
-          if (error.problem === 'used') observe(leg, { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
+          if (error.problem === 'used') {
+            observe(leg, { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
+          }
           throw new OAuthError('invalid_grant', `assertion sub: ${error.message}`)
         }
         throw error
       }
       const { record } = redeemable
-      return { client, operatorToken: redeemable, grant: this.grant(fixture, record.flowId, record.msisdn, record.operatorId, scopes, SIM_AMR) }
+      return {
+        client,
+        operatorToken: redeemable,
+        grant: this.grant(fixture, record.flowId, record.msisdn, record.operatorId, scopes, SIM_AMR)
+      }
     }
     if (hint.kind === 'tel' && sub.startsWith('tel:')) {
       if (fixture.telSubjectTrusted !== true) {
-        throw new OAuthError('invalid_grant', `client "${fixture.clientId}" is not trusted to assert phone numbers: use sub=operatortoken:<token>`)
+        throw new OAuthError('invalid_grant',
+          `client "${fixture.clientId}" is not trusted to assert phone numbers: use sub=operatortoken:<token>`)
       }
       const subscriber = directory.subscriber(hint.msisdn)
-      if (subscriber === undefined) throw new OAuthError('invalid_grant', `assertion sub: ${hint.msisdn} is not a subscriber of this gateway's operators`)
+      if (subscriber === undefined) {
+        throw new OAuthError('invalid_grant',
+          `assertion sub: ${hint.msisdn} is not a subscriber of this gateway's operators`)
+      }
       // Asserted by the client, not authenticated: no authentication method to name
-      return { client, operatorToken: undefined, grant: this.grant(fixture, await this.ctx.flows.next(), hint.msisdn, subscriber.operator, scopes, []) }
+      return {
+        client,
+        operatorToken: undefined,
+        grant: this.grant(fixture, await this.ctx.flows.next(), hint.msisdn, subscriber.operator, scopes, [])
+      }
     }
-    throw new OAuthError('invalid_grant', 'assertion sub must be operatortoken:<token> or tel:+E164 (CAMARA ICM "JWT Bearer Flow")')
+    throw new OAuthError('invalid_grant',
+      'assertion sub must be operatortoken:<token> or tel:+E164 (CAMARA ICM "JWT Bearer Flow")')
   }
 
-  private grant (client: ClientFixture, flowId: string, msisdn: string, operatorId: string, scopes: string[], amr: string[]): Grant {
+  private grant (
+    client: ClientFixture,
+    flowId: string,
+    msisdn: string,
+    operatorId: string,
+    scopes: string[],
+    amr: string[]
+  ): Grant {
     const now = this.ctx.clock.now()
     return {
       id: nanoid(16),

@@ -1,12 +1,21 @@
 import t from 'tap'
 import {
-  CONFORMANCE_RULES, fingerprint, gradeClient, junitOf, MAX_FAILURES_SHOWN, observe, RETRY_WINDOW_MS, type Check, type GradedEntry
+  CONFORMANCE_RULES, fingerprint, gradeClient, junitOf, MAX_FAILURES_SHOWN, observe, RETRY_WINDOW_MS, type Check,
+  type GradedEntry
 } from '../../src/core/conformance.js'
 
 let nextId = 0
 function entry (checks: Check[], overrides: Partial<GradedEntry> = {}): GradedEntry {
   nextId++
-  return { id: nextId, time: new Date(Date.UTC(2026, 10, 25, 12, 0, 0) + nextId).toISOString(), operation: 'verify', status: 200, clientId: 'app', checks, ...overrides }
+  return {
+    id: nextId,
+    time: new Date(Date.UTC(2026, 10, 25, 12, 0, 0) + nextId).toISOString(),
+    operation: 'verify',
+    status: 200,
+    clientId: 'app',
+    checks,
+    ...overrides
+  }
 }
 
 function rule (report: ReturnType<typeof gradeClient>, id: string): ReturnType<typeof gradeClient>['rules'][number] {
@@ -51,7 +60,14 @@ t.test('gradeClient: only the client\'s entries (and the flow\'s, when named); p
     status: 'fail',
     passed: 1,
     failed: 1,
-    failures: [{ entryId: entries[1]?.id, time: entries[1]?.time, operation: 'verify', flowId: 'f2', correlator: 'c-2', detail: 'no code_challenge' }]
+    failures: [{
+      entryId: entries[1]?.id,
+      time: entries[1]?.time,
+      operation: 'verify',
+      flowId: 'f2',
+      correlator: 'c-2',
+      detail: 'no code_challenge'
+    }]
   })
   t.equal(rule(report, 'state').status, 'not-seen')
   const f1 = gradeClient(entries, 'app', 'f1')
@@ -62,7 +78,8 @@ t.test('gradeClient: only the client\'s entries (and the flow\'s, when named); p
   t.equal(gradeClient([entry([], {})], 'app').verdict, 'pass', 'requests but no rule seen: nothing broken')
 })
 
-t.test('a failure without detail reads as the rule\'s title; at most 20 failures are listed, all are counted', async (t) => {
+t.test('a failure without detail reads as the rule\'s title; ' +
+  'at most 20 failures are listed, all are counted', async (t) => {
   const entries = Array.from({ length: MAX_FAILURES_SHOWN + 5 }, () => entry([{ rule: 'purpose', ok: false }]))
   const result = rule(gradeClient(entries, 'app'), 'purpose')
   t.equal(result.failed, MAX_FAILURES_SHOWN + 5)
@@ -71,25 +88,34 @@ t.test('a failure without detail reads as the rule\'s title; at most 20 failures
 })
 
 t.test('fresh values: a second use by the same client fails, naming the first entry', async (t) => {
-  const first = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }], { operation: 'authorize' })
-  const other = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }], { operation: 'authorize', clientId: 'other' })
-  const again = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }], { operation: 'authorize' })
-  const fresh = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('t') }], { operation: 'authorize' })
+  const first = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }],
+    { operation: 'authorize' })
+  const other = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }],
+    { operation: 'authorize', clientId: 'other' })
+  const again = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('s') }],
+    { operation: 'authorize' })
+  const fresh = entry([{ rule: 'state', ok: true, detail: 'the same state', fresh: fingerprint('t') }],
+    { operation: 'authorize' })
   const result = rule(gradeClient([first, other, again, fresh], 'app'), 'state')
   t.equal(result.passed, 2)
   t.equal(result.failed, 1)
   t.equal(result.failures[0]?.detail, `the same state again: first sent in journal entry ${first.id}`)
-  t.equal(rule(gradeClient([first, other, again], 'other'), 'state').status, 'pass', 'another client\'s value is not this one\'s')
+  t.equal(rule(gradeClient([first, other, again], 'other'), 'state').status, 'pass',
+    'another client\'s value is not this one\'s')
 })
 
 t.test('no-retry-loop: more than 2 authorization requests for the device within 60 s of a refusal', async (t) => {
   const at = (ms: number): string => new Date(Date.UTC(2026, 10, 25, 13, 0, 0) + ms).toISOString()
-  const refusal = entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: 'd1' } }], { operation: 'operator', time: at(0) })
+  const refusal = entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'refusal', device: 'd1' } }],
+    { operation: 'operator', time: at(0) })
   const retry = (ms: number, device = 'd1'): GradedEntry =>
-    entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'attempt', device } }], { operation: 'authorize', time: at(ms) })
-  const graded = (...entries: GradedEntry[]): ReturnType<typeof rule> => rule(gradeClient(entries, 'app'), 'no-retry-loop')
+    entry([{ rule: 'no-retry-loop', ok: true, retry: { kind: 'attempt', device } }],
+      { operation: 'authorize', time: at(ms) })
+  const graded = (...entries: GradedEntry[]): ReturnType<typeof rule> =>
+    rule(gradeClient(entries, 'app'), 'no-retry-loop')
   t.equal(graded(refusal, retry(1000), retry(2000)).status, 'pass')
-  t.equal(graded(refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS + 1)).status, 'pass', 'one after the window is a new attempt')
+  t.equal(graded(refusal, retry(1000), retry(2000), retry(RETRY_WINDOW_MS + 1)).status, 'pass',
+    'one after the window is a new attempt')
   t.equal(graded(refusal, retry(1000), retry(2000), retry(3000, 'd2'), retry(4000, 'd3')).status, 'pass',
     'requests for other devices (other users) are not retries')
   t.equal(graded(retry(0), retry(1)).status, 'not-seen', 'attempts alone grade nothing')
@@ -107,13 +133,16 @@ t.test('junitOf: one test case per rule, escaped, failures listed, not seen skip
   t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="camara-nv-emulator" tests="20" failures="0" skipped="20">/,
     'app<&> has no entries: every rule skipped')
   const own = junitOf(gradeClient([
-    entry([{ rule: 'pkce', ok: false, detail: 'code_challenge_method <plain> & "x"' }], { flowId: 'f1', clientId: 'a&b' }),
+    entry([{ rule: 'pkce', ok: false, detail: 'code_challenge_method <plain> & "x"' }],
+      { flowId: 'f1', clientId: 'a&b' }),
     entry([{ rule: 'state', ok: true }], { clientId: 'a&b' })
   ], 'a&b', 'f1'))
-  t.match(own, 'testsuite name="camara-nv-emulator conformance: a&amp;b (flow f1)" tests="20" failures="1" skipped="19"')
+  t.match(own,
+    'testsuite name="camara-nv-emulator conformance: a&amp;b (flow f1)" tests="20" failures="1" skipped="19"')
   t.match(own, /<failure message="1 of 1 requests broke the rule">journal entry \d+ \(verify, flow f1\): code_challenge_method &lt;plain&gt; &amp; &quot;x&quot;<\/failure>/)
   t.match(own, '<skipped message="no request of this client showed it"/>')
-  t.match(own, '<property name="source" value="CAMARA ICM r4.2, CAMARA-Security-Interoperability.md &quot;Cross-Site Request Forgery Protection&quot;; RFC 9700 section 2.1.1"/>')
+  t.match(own, '<property name="source" value="CAMARA ICM r4.2, CAMARA-Security-Interoperability.md ' +
+    '&quot;Cross-Site Request Forgery Protection&quot;; RFC 9700 section 2.1.1"/>')
   const passing = junitOf(gradeClient([entry([{ rule: 'state', ok: true }], { clientId: 'p' })], 'p'))
   t.match(passing, /name="state: [^"]+">\n {6}<properties>.*<\/properties>\n {4}<\/testcase>/, 'a pass has no failure or skipped element')
 })

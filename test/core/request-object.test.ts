@@ -9,7 +9,8 @@ import { AuthorizeError } from '../../src/core/errors.js'
 import { InjectedError, newLeg } from '../../src/core/legs.js'
 import { parseScope } from '../../src/core/scopes.js'
 import {
-  buildEmulator, demoJwtKey, interleavingSleep, recordingSleep, ISSUER, PKCE_CHALLENGE, REDIRECT_URI, rejected, SCOPE, SEED_IPV4, START_S
+  buildEmulator, demoJwtKey, interleavingSleep, recordingSleep, ISSUER, PKCE_CHALLENGE, REDIRECT_URI, rejected, SCOPE,
+  SEED_IPV4, START_S
 } from './support.js'
 
 const CLIENT = 'demo-app-jwt'
@@ -125,10 +126,12 @@ t.test('a signed request object starts the flow with its own parameters', async 
   t.equal(await emulator.ctx.store.get('requestObjectIds', `${CLIENT}\n${jti}`), undefined, 'then forgotten')
 })
 
-t.test('max_age and claims may keep their JSON types; the query\'s emulator_scenario is used when the object has none', async (t) => {
+t.test('max_age and claims may keep their JSON types; ' +
+  'the query\'s emulator_scenario is used when the object has none', async (t) => {
   const { emulator } = await buildEmulator({ sleep: recordingSleep().sleep })
   const object = await requestObject({ max_age: 300, claims: { id_token: { auth_time: { essential: true } } } })
-  const { pending } = await emulator.authorization.start(queryWith(object, { emulator_scenario: 'slow-network' }), SEED_IPV4)
+  const { pending } = await emulator.authorization.start(queryWith(object, { emulator_scenario: 'slow-network' }),
+    SEED_IPV4)
   t.strictSame(pending.flowScenarios, ['slow-network'])
   const chosen = await requestObject({ emulator_scenario: 'slow-operator' })
   const second = await emulator.authorization.start(queryWith(chosen, { emulator_scenario: 'slow-network' }), SEED_IPV4)
@@ -155,10 +158,16 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
   const cases: Array<{ name: string, query: () => Promise<Query>, expected: Outcome }> = [
     {
       name: 'a client without a JWKS',
-      query: async () => queryWith(await requestObject({ client_id: 'demo-app', iss: 'demo-app' }), { client_id: 'demo-app' }),
-      expected: invalid('client "demo-app" has no registered JWKS to verify a request object with; register jwks, or send the parameters in the query')
+      query: async () => queryWith(await requestObject({ client_id: 'demo-app', iss: 'demo-app' }),
+        { client_id: 'demo-app' }),
+      expected: invalid('client "demo-app" has no registered JWKS to verify a request object with; ' +
+        'register jwks, or send the parameters in the query')
     },
-    { name: 'not a JWT', query: async () => queryWith('not-a-jwt'), expected: invalid('request is not a signed JWT (compact JWS)') },
+    {
+      name: 'not a JWT',
+      query: async () => queryWith('not-a-jwt'),
+      expected: invalid('request is not a signed JWT (compact JWS)')
+    },
     {
       name: 'a JWS without its signature part',
       query: async () => queryWith(`${header ?? ''}.${payload ?? ''}`),
@@ -177,12 +186,20 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
     {
       name: 'an unknown kid',
       query: async () => queryWith(await requestObject({}, { kid: 'rotated-away' })),
-      expected: invalid('request object rejected: no key of client "demo-app-jwt"\'s JWKS matches its kid "rotated-away" and alg ES256')
+      expected: invalid('request object rejected: no key of client "demo-app-jwt"\'s JWKS matches its kid ' +
+        '"rotated-away" and alg ES256')
     },
     {
       name: 'alg none',
       query: async () => queryWith(
-        new UnsecuredJWT({ iss: CLIENT, aud: ISSUER, iat, exp: iat + 60, jti: 'none', ...objectParameters() }).encode()),
+        new UnsecuredJWT({
+          iss: CLIENT,
+          aud: ISSUER,
+          iat,
+          exp: iat + 60,
+          jti: 'none',
+          ...objectParameters()
+        }).encode()),
       expected: invalid('request object rejected: its alg is not allowed (allowed: RS256, PS256, ES256, EdDSA)')
     },
     {
@@ -259,7 +276,8 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
     {
       name: 'request and request_uri together',
       query: async () => queryWith(await requestObject(), { request_uri: 'https://client.example/request.jwt' }),
-      expected: redirect('invalid_request', 'request and request_uri must not both be sent (RFC 9101 section 5)', QUERY_STATE)
+      expected: redirect('invalid_request',
+        'request and request_uri must not both be sent (RFC 9101 section 5)', QUERY_STATE)
     },
     {
       name: 'a repeated request',
@@ -279,16 +297,23 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
   }
 
   t.test('an expiry within the 5 s of tolerance and an iat 5 s ahead are accepted', async (t) => {
-    const late = await emulator.authorization.start(queryWith(await requestObject({ iat: iat - 60, exp: iat - 4 })), SEED_IPV4)
+    const late = await emulator.authorization.start(queryWith(await requestObject({ iat: iat - 60, exp: iat - 4 })),
+      SEED_IPV4)
     t.equal(late.pending.state, OBJECT_STATE)
-    const early = await emulator.authorization.start(queryWith(await requestObject({ iat: iat + 5, exp: iat + 65 })), SEED_IPV4)
+    const early = await emulator.authorization.start(queryWith(await requestObject({ iat: iat + 5, exp: iat + 65 })),
+      SEED_IPV4)
     t.equal(early.pending.state, OBJECT_STATE)
   })
 
-  t.test('the authorization endpoint as aud (ICM r4.2 recommends it), and typ with its application/ prefix', async (t) => {
-    const endpoint = await emulator.authorization.start(queryWith(await requestObject({ aud: `${ISSUER}/authorize` })), SEED_IPV4)
+  t.test('the authorization endpoint as aud (ICM r4.2 recommends it), ' +
+    'and typ with its application/ prefix', async (t) => {
+    const endpoint = await emulator.authorization.start(queryWith(await requestObject({ aud: `${ISSUER}/authorize` })),
+      SEED_IPV4)
     t.equal(endpoint.pending.state, OBJECT_STATE)
-    const prefixed = await emulator.authorization.start(queryWith(await requestObject({}, { typ: 'application/oauth-authz-req+jwt' })), SEED_IPV4)
+    const prefixed = await emulator.authorization.start(
+      queryWith(await requestObject({}, { typ: 'application/oauth-authz-req+jwt' })),
+      SEED_IPV4
+    )
     t.equal(prefixed.pending.state, OBJECT_STATE)
   })
 
@@ -296,7 +321,8 @@ t.test('refusals before the object is trusted redirect with the query\'s state',
     t.strictSame(await refusal(queryWith('not-a-jwt', { client_id: 'nobody' })),
       { error: 'unauthorized_client', description: 'client_id "nobody" is not registered', location: undefined })
     t.strictSame(await refusal(queryWith(await requestObject(), { redirect_uri: undefined })),
-      { error: 'invalid_request', description: 'redirect_uri is required', location: undefined }, 'redirect_uri only in the object')
+      { error: 'invalid_request', description: 'redirect_uri is required', location: undefined },
+      'redirect_uri only in the object')
   })
   t.test('no refused object spent its jti (the four accepted did)', async (t) => {
     t.equal((await emulator.ctx.store.sizes()).requestObjectIds, 4)
@@ -323,7 +349,8 @@ t.test('the parameters the query must repeat: refusals redirect with the object\
     t.test(`the query lacks ${name}`, async (t) => {
       t.strictSame(await refusal(queryWith(await requestObject(), { [name]: undefined })),
         redirect('invalid_request',
-          `${name} is required in the query too, with the request object's value (OpenID Connect Core 6.1)`, OBJECT_STATE))
+          `${name} is required in the query too, with the request object's value (OpenID Connect Core 6.1)`,
+          OBJECT_STATE))
     })
   }
   t.test('a repeated duplicate', async (t) => {
@@ -344,11 +371,15 @@ t.test('the parameters the query must repeat: refusals redirect with the object\
   }
   t.test('the object\'s parameters are validated as a query\'s would be', async (t) => {
     const withoutPkce = await requestObject({ code_challenge: undefined, code_challenge_method: undefined })
-    t.strictSame(await refusal(queryWith(withoutPkce, { code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' })),
-      redirect('invalid_request', 'PKCE is required for this client: send code_challenge and code_challenge_method=S256',
-        OBJECT_STATE), 'PKCE in the query only does not count')
+    t.strictSame(
+      await refusal(queryWith(withoutPkce, { code_challenge: PKCE_CHALLENGE, code_challenge_method: 'S256' })),
+      redirect('invalid_request',
+        'PKCE is required for this client: send code_challenge and code_challenge_method=S256', OBJECT_STATE),
+      'PKCE in the query only does not count'
+    )
     t.strictSame(await refusal(queryWith(await requestObject({ state: undefined, prompt: 'none login' }))),
-      redirect('invalid_request', 'prompt=none cannot be combined with other values', null), 'no state in the object: none echoed')
+      redirect('invalid_request', 'prompt=none cannot be combined with other values', null),
+      'no state in the object: none echoed')
   })
 })
 
@@ -377,7 +408,8 @@ t.test('of parallel starts with one object, exactly one succeeds', async (t) => 
 t.test('an injected error at the gateway leaves the object unspent for the retry', async (t) => {
   const { emulator } = await buildEmulator()
   const object = await requestObject()
-  const error = await rejected(emulator.authorization.start(queryWith(object), SEED_IPV4, newLeg(['auth-temporarily-unavailable'])))
+  const error = await rejected(emulator.authorization.start(queryWith(object), SEED_IPV4,
+    newLeg(['auth-temporarily-unavailable'])))
   if (!(error instanceof InjectedError)) throw error
   t.strictSame(error.redirect, { redirectUri: REDIRECT_URI, state: OBJECT_STATE }, 'the object\'s state')
   t.equal((await emulator.ctx.store.sizes()).requestObjectIds, 0)

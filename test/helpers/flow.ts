@@ -16,7 +16,8 @@ export const FORM = 'application/x-www-form-urlencoded'
 export const SEED_MSISDN = '+34666666666'
 export const SEED_KONERA = 'ipv4:142.115.147.143'
 
-export const NV_SCOPES = 'openid dpv:FraudPreventionAndDetection number-verification:verify number-verification:device-phone-number:read'
+export const NV_SCOPES = 'openid dpv:FraudPreventionAndDetection number-verification:verify ' +
+  'number-verification:device-phone-number:read'
 
 /** Form or query fields; an undefined value leaves the field out */
 export type Fields = Record<string, string | undefined>
@@ -66,7 +67,12 @@ export function authorizeQuery (options: FlowOptions = {}): string {
 
 /** The gateway authorize leg alone, whatever it answers */
 export async function gatewayLeg (app: FastifyInstance, options: FlowOptions = {}): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'GET', url: `${AUTHORIZE_PATH}?${authorizeQuery(options)}`, remoteAddress: options.remoteAddress ?? '127.0.0.1', headers: options.headers })
+  return await app.inject({
+    method: 'GET',
+    url: `${AUTHORIZE_PATH}?${authorizeQuery(options)}`,
+    remoteAddress: options.remoteAddress ?? '127.0.0.1',
+    headers: options.headers
+  })
 }
 
 /** An operator's authorization path, at the root or in a namespace (/ns/<name>/operators/...) */
@@ -82,21 +88,34 @@ export function inNamespace (app: FastifyInstance, name: string): FastifyInstanc
     const url = options.url.startsWith('/ns/') ? options.url : `${prefix}${options.url}`
     return await app.inject({ ...options, url })
   }
-  return new Proxy(app, { get: (target, property, receiver) => property === 'inject' ? inject : Reflect.get(target, property, receiver) })
+  return new Proxy(app, {
+    get: (target, property, receiver) => property === 'inject' ? inject : Reflect.get(target, property, receiver)
+  })
 }
 
 /** Where a leg's 302 sends the browser; throws, naming the leg, on any other answer */
 export function redirectOf (res: LightMyRequestResponse, leg: string): URL {
   const location = res.headers.location
-  if (res.statusCode !== 302 || typeof location !== 'string') throw new Error(`${leg} answered ${res.statusCode}: ${res.body}`)
+  if (res.statusCode !== 302 || typeof location !== 'string') {
+    throw new Error(`${leg} answered ${res.statusCode}: ${res.body}`)
+  }
   return new URL(location)
 }
 
 /** Follows the gateway's 302 to the emulated operator; throws unless the gateway routed to one */
-export async function operatorLeg (app: FastifyInstance, gateway: LightMyRequestResponse, device: Device = {}): Promise<LightMyRequestResponse> {
+export async function operatorLeg (
+  app: FastifyInstance,
+  gateway: LightMyRequestResponse,
+  device: Device = {}
+): Promise<LightMyRequestResponse> {
   const url = redirectOf(gateway, 'gateway')
   if (!OPERATOR_PATH.test(url.pathname)) throw new Error(`gateway did not route to an operator: ${url.toString()}`)
-  return await app.inject({ method: 'GET', url: url.pathname + url.search, remoteAddress: device.remoteAddress ?? '127.0.0.1', headers: device.headers })
+  return await app.inject({
+    method: 'GET',
+    url: url.pathname + url.search,
+    remoteAddress: device.remoteAddress ?? '127.0.0.1',
+    headers: device.headers
+  })
 }
 
 /** Runs authorize -> operator and returns the final redirect to the app (code or error) */
@@ -125,17 +144,39 @@ export interface Tokens {
 }
 
 /** A token endpoint request, whatever it answers */
-export async function tokenRequest (app: FastifyInstance, form: Fields, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': FORM, ...headers }, payload: encodeFields(form) })
+export async function tokenRequest (
+  app: FastifyInstance,
+  form: Fields,
+  headers: Record<string, string> = {}
+): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST',
+    url: TOKEN_PATH,
+    headers: { 'content-type': FORM, ...headers },
+    payload: encodeFields(form)
+  })
 }
 
 /** demo-app's code exchange with client_secret_post; `extra` replaces or drops (undefined) fields */
 export function codeForm (code: string, extra: Fields = {}): Fields {
-  return { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret', ...extra }
+  return {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    client_id: 'demo-app',
+    client_secret: 'demo-secret',
+    ...extra
+  }
 }
 
 /** The code exchange with client_secret_post, whatever it answers */
-export async function exchangeCode (app: FastifyInstance, code: string, headers: Record<string, string> = {}, clientId = 'demo-app', clientSecret = 'demo-secret'): Promise<LightMyRequestResponse> {
+export async function exchangeCode (
+  app: FastifyInstance,
+  code: string,
+  headers: Record<string, string> = {},
+  clientId = 'demo-app',
+  clientSecret = 'demo-secret'
+): Promise<LightMyRequestResponse> {
   return await tokenRequest(app, codeForm(code, { client_id: clientId, client_secret: clientSecret }), headers)
 }
 
@@ -152,8 +193,16 @@ export async function obtainTokens (app: FastifyInstance, options: FlowOptions =
 }
 
 /** A client_credentials token: it identifies no subscriber */
-export async function clientCredentialsToken (app: FastifyInstance, scope = 'number-verification:verify number-verification:device-phone-number:read'): Promise<string> {
-  const res = await tokenRequest(app, { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret', scope })
+export async function clientCredentialsToken (
+  app: FastifyInstance,
+  scope = 'number-verification:verify number-verification:device-phone-number:read'
+): Promise<string> {
+  const res = await tokenRequest(app, {
+    grant_type: 'client_credentials',
+    client_id: 'demo-app',
+    client_secret: 'demo-secret',
+    scope
+  })
   if (res.statusCode !== 200) throw new Error(`token answered ${res.statusCode}: ${res.body}`)
   return (res.json() as Tokens).access_token
 }
@@ -175,10 +224,23 @@ function apiHeaders (token: string, options: ApiCallOptions): Record<string, str
 }
 
 /** POST verify with the token, for the seed's number unless told */
-export async function verify (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
-  return await app.inject({ method: 'POST', url: options.url ?? VERIFY_PATH, headers: apiHeaders(token, options), payload: { phoneNumber: options.phoneNumber ?? SEED_MSISDN } })
+export async function verify (
+  app: FastifyInstance,
+  token: string,
+  options: ApiCallOptions = {}
+): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST',
+    url: options.url ?? VERIFY_PATH,
+    headers: apiHeaders(token, options),
+    payload: { phoneNumber: options.phoneNumber ?? SEED_MSISDN }
+  })
 }
 
-export async function share (app: FastifyInstance, token: string, options: ApiCallOptions = {}): Promise<LightMyRequestResponse> {
+export async function share (
+  app: FastifyInstance,
+  token: string,
+  options: ApiCallOptions = {}
+): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'GET', url: options.url ?? SHARE_PATH, headers: apiHeaders(token, options) })
 }

@@ -16,8 +16,15 @@ t.setTimeout(180_000)
 const pkg = await packedPackage()
 const SERVER = join(pkg.root, 'dist', 'server.js')
 const defaultFixtures = join(pkg.root, 'fixtures', 'default.json')
-const counts = (({ operators, clients, subscribers }) => ({ operators: operators.length, clients: clients.length, subscribers: subscribers.length }))(
-  JSON.parse(readFileSync(defaultFixtures, 'utf8')) as { operators: unknown[], clients: unknown[], subscribers: unknown[] })
+const counts = (({ operators, clients, subscribers }) => ({
+  operators: operators.length,
+  clients: clients.length,
+  subscribers: subscribers.length
+}))(JSON.parse(readFileSync(defaultFixtures, 'utf8')) as {
+  operators: unknown[]
+  clients: unknown[]
+  subscribers: unknown[]
+})
 
 function runCli (t: Test, args: string[]): RunningProcess {
   const cli = startProcess(process.execPath, [SERVER, ...args], { cwd: pkg.root })
@@ -30,9 +37,10 @@ t.test('--help prints the usage with every flag on stdout and exits 0', async (t
   t.same(await cli.exited, { code: 0, signal: null })
   t.equal(cli.stderr(), '')
   t.match(cli.stdout(), /^Usage: camara-nv-emulator \[options\]\n/)
-  for (const flag of ['-v, --version', '-p, --port <port>', '-H, --host <host>', '--public-url <url>', '-f, --fixtures <files>', '--seed <n>',
-    '--access-token-ttl <seconds>', '--code-ttl <seconds>', '--refresh-token-ttl <seconds>', '--signing-alg <alg>', '--signing-key <file>',
-    '--trust-proxy <value>', '--profile <profile>', '--no-require-purpose', '--log-level <level>', '--admin-token <token>', '--no-admin',
+  for (const flag of ['-v, --version', '-p, --port <port>', '-H, --host <host>', '--public-url <url>',
+    '-f, --fixtures <files>', '--seed <n>', '--access-token-ttl <seconds>', '--code-ttl <seconds>',
+    '--refresh-token-ttl <seconds>', '--signing-alg <alg>', '--signing-key <file>', '--trust-proxy <value>',
+    '--profile <profile>', '--no-require-purpose', '--log-level <level>', '--admin-token <token>', '--no-admin',
     '-w, --watch', '-h, --help']) {
     t.ok(cli.stdout().includes(`\n  ${flag} `), `lists ${flag}`)
   }
@@ -49,8 +57,10 @@ t.test('--version and -v print the package version alone and exit 0', async (t) 
 t.test('a bad flag exits 1 with the error first on stderr, the usage after it, and nothing on stdout', async (t) => {
   const cases: Array<[string[], string]> = [
     [['--bogus'], "error: unknown option '--bogus'"],
-    [['--port', '70000'], "error: option '-p, --port <port>' argument '70000' is invalid. --port must be a whole number from 0 to 65535"],
-    [['--profile', 'strict'], "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."]
+    [['--port', '70000'],
+      "error: option '-p, --port <port>' argument '70000' is invalid. --port must be a whole number from 0 to 65535"],
+    [['--profile', 'strict'],
+      "error: option '--profile <profile>' argument 'strict' is invalid. Allowed choices are default, camara-strict."]
   ]
   for (const [args, message] of cases) {
     const cli = runCli(t, args)
@@ -64,9 +74,17 @@ t.test('a bad flag exits 1 with the error first on stderr, the usage after it, a
 t.test('bad fixtures exit 1 naming the file, the JSON path and the rule, and nothing listens', async (t) => {
   const dir = tempDir(t, 'nv-cli-fixtures-')
   const badNumber = join(dir, 'bad-number.json')
-  writeFileSync(badNumber, JSON.stringify({ operators: [{ id: 'op', name: 'Op', numberPrefixes: ['+44'], ipRanges: [] }], clients: [], subscribers: [{ msisdn: '0044', operator: 'op', connection: 'mobile-data' }] }))
+  writeFileSync(badNumber, JSON.stringify({
+    operators: [{ id: 'op', name: 'Op', numberPrefixes: ['+44'], ipRanges: [] }],
+    clients: [],
+    subscribers: [{ msisdn: '0044', operator: 'op', connection: 'mobile-data' }]
+  }))
   const unknownOperator = join(dir, 'unknown-operator.json')
-  writeFileSync(unknownOperator, JSON.stringify({ operators: [], clients: [], subscribers: [{ msisdn: '+447700900001', operator: 'nope', connection: 'mobile-data' }] }))
+  writeFileSync(unknownOperator, JSON.stringify({
+    operators: [],
+    clients: [],
+    subscribers: [{ msisdn: '+447700900001', operator: 'nope', connection: 'mobile-data' }]
+  }))
   const notJson = join(dir, 'not-json.json')
   writeFileSync(notJson, '{ "operators": [')
   const cases: Array<[string, string]> = [
@@ -83,7 +101,8 @@ t.test('bad fixtures exit 1 naming the file, the JSON path and the rule, and not
   }))
   for (const { file, message, port, cli, exit } of runs) {
     t.same(exit, { code: 1, signal: null }, file)
-    t.ok(cli.stderr().startsWith(`camara-nv-emulator: invalid fixtures: ${message}`), `stderr names the file, path and rule: ${cli.stderr()}`)
+    t.ok(cli.stderr().startsWith(`camara-nv-emulator: invalid fixtures: ${message}`),
+      `stderr names the file, path and rule: ${cli.stderr()}`)
     t.equal(cli.stderr().split('\n').length, 2, 'one line')
     t.equal(cli.stdout(), '', 'no banner, no log line')
     t.equal(await probePort(port), 'ECONNREFUSED', 'nothing was left listening')
@@ -116,7 +135,8 @@ t.test('--port 0 prints the URLs of the port it really got, and they answer', as
     `  token          ${issuer}/token`,
     `  jwks           ${issuer}/jwks`,
     `  health         ${address}/_emulator/health`,
-    `  fixtures       ${defaultFixtures}: ${counts.operators} operators, ${counts.clients} clients, ${counts.subscribers} subscribers`
+    `  fixtures       ${defaultFixtures}: ${counts.operators} operators, ${counts.clients} clients, ` +
+      `${counts.subscribers} subscribers`
   ].join('\n'))
   const health = await fetch(`${address}/_emulator/health`)
   t.equal(health.status, 200)
@@ -126,7 +146,10 @@ t.test('--port 0 prints the URLs of the port it really got, and they answer', as
     ...counts,
     capacity: { pending: { live: 0, max: 10000 }, grants: { live: 0, max: 100000 } }
   })
-  const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as { issuer: string, token_endpoint: string }
+  const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as {
+    issuer: string
+    token_endpoint: string
+  }
   t.same([discovery.issuer, discovery.token_endpoint], [issuer, `${issuer}/token`])
   cli.child.kill('SIGTERM')
   t.same(await cli.exited, { code: 0, signal: null })
@@ -137,7 +160,11 @@ async function mintAccessToken (address: string): Promise<string> {
   const minted = await fetch(`${address}/_emulator/tokens`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: 'demo-app', msisdn: '+34666666666', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify' })
+    body: JSON.stringify({
+      clientId: 'demo-app',
+      msisdn: '+34666666666',
+      scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify'
+    })
   })
   if (minted.status !== 201) throw new Error(`minting answered ${minted.status}: ${await minted.text()}`)
   return (await minted.json() as { access_token: string }).access_token
@@ -145,14 +172,27 @@ async function mintAccessToken (address: string): Promise<string> {
 
 /** Defines a scenario on the running emulator through its control API */
 async function defineScenario (address: string, scenario: object): Promise<void> {
-  const res = await fetch(`${address}/_emulator/scenarios`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(scenario) })
+  const res = await fetch(`${address}/_emulator/scenarios`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(scenario)
+  })
   if (res.status !== 201) throw new Error(`defining the scenario answered ${res.status}: ${await res.text()}`)
 }
 
-async function verifyWithScenario (address: string, accessToken: string, scenario: string, signal?: AbortSignal): Promise<Response> {
+async function verifyWithScenario (
+  address: string,
+  accessToken: string,
+  scenario: string,
+  signal?: AbortSignal
+): Promise<Response> {
   return await fetch(`${address}/camara/api/number-verification/v1/verify`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', 'x-emulator-scenario': scenario },
+    headers: {
+      authorization: `Bearer ${accessToken}`,
+      'content-type': 'application/json',
+      'x-emulator-scenario': scenario
+    },
     body: JSON.stringify({ phoneNumber: '+34666666666' }),
     signal
   })
@@ -164,7 +204,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     const address = await listeningAddress(cli)
     const accessToken = await mintAccessToken(address)
     // Headers and a first chunk at once, then the rest of the body a few bytes every 150 ms
-    await defineScenario(address, { name: 'dribbled-verify', description: 'verify body dribbled', match: { operations: ['verify'] }, effects: { fault: { type: 'slow-body', chunkDelayMs: 150 } } })
+    await defineScenario(address, {
+      name: 'dribbled-verify',
+      description: 'verify body dribbled',
+      match: { operations: ['verify'] },
+      effects: { fault: { type: 'slow-body', chunkDelayMs: 150 } }
+    })
 
     const res = await verifyWithScenario(address, accessToken, 'dribbled-verify')
     t.equal(res.status, 200)
@@ -175,18 +220,24 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
     cli.child.kill(signal)
     await cli.waitForOutput(new RegExp(`"signal":"${signal}","msg":"shutting down"`))
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) body += decoder.decode(chunk.value, { stream: true })
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      body += decoder.decode(chunk.value, { stream: true })
+    }
     t.match(JSON.parse(body), { devicePhoneNumberVerified: true, assessedAt: String }, 'the whole body arrived')
     t.same(await cli.exited, { code: 0, signal: null })
-    const log = cli.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { msg: string, url?: string })
+    const log = cli.stdout().split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string, url?: string })
     const shutdownAt = log.findIndex((line) => line.msg === 'shutting down')
-    const verifiedAt = log.findIndex((line) => line.msg === 'request completed' && line.url === '/camara/api/number-verification/v1/verify')
+    const verifiedAt = log.findIndex((line) =>
+      line.msg === 'request completed' && line.url === '/camara/api/number-verification/v1/verify')
     t.ok(shutdownAt >= 0 && shutdownAt < verifiedAt, 'the request was still in flight when the signal arrived')
     t.equal(await probePort(Number(new URL(address).port)), 'ECONNREFUSED', 'nothing listens afterwards')
   })
 }
 
-t.test('SIGTERM does not wait forever for a request that never ends: its connection is cut after a grace period', async (t) => {
+t.test('SIGTERM does not wait forever for a request that never ends: ' +
+  'its connection is cut after a grace period', async (t) => {
   const cli = runCli(t, ['--port', '0'])
   const address = await listeningAddress(cli)
   // A stalled upload: headers announce a body that never comes. Expect: 100-continue makes the
@@ -197,7 +248,8 @@ t.test('SIGTERM does not wait forever for a request that never ends: its connect
   let received = ''
   upload.on('data', (chunk: string) => { received += chunk })
   const closed = once(upload, 'close')
-  upload.write('POST /_emulator/scenarios HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n')
+  upload.write('POST /_emulator/scenarios HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+    'Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n')
   while (!received.includes('HTTP/1.1 100 Continue\r\n\r\n')) await once(upload, 'data')
   upload.write('{"name":')
 
@@ -205,6 +257,11 @@ t.test('SIGTERM does not wait forever for a request that never ends: its connect
   t.same(await cli.exited, { code: 0, signal: null })
   await closed
   t.equal(received, 'HTTP/1.1 100 Continue\r\n\r\n', 'the stalled request got no answer, its connection was closed')
-  const log = cli.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { msg: string }).msg)
-  t.same(log.slice(log.indexOf('shutting down')), ['shutting down', 'requests still in flight after the grace period: closing their connections'])
+  const log = cli.stdout().split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => (JSON.parse(line) as { msg: string }).msg)
+  t.same(log.slice(log.indexOf('shutting down')), [
+    'shutting down',
+    'requests still in flight after the grace period: closing their connections'
+  ])
 })

@@ -32,7 +32,8 @@ function dockerfileStages (text: string): Instruction[][] {
 
 /** ENV key=value pairs (values without spaces, as ours are) */
 function environment (stage: Instruction[]): Record<string, string> {
-  return Object.fromEntries(stage.filter((i) => i.keyword === 'ENV').flatMap((i) => i.args.split(' ').map((pair) => pair.split('=') as [string, string])))
+  return Object.fromEntries(stage.filter((i) => i.keyword === 'ENV')
+    .flatMap((i) => i.args.split(' ').map((pair) => pair.split('=') as [string, string])))
 }
 
 function only (stage: Instruction[], keyword: string): string {
@@ -48,7 +49,10 @@ const runtime = stages.at(-1) ?? []
 const containerEnv = environment(runtime)
 const entrypoint = JSON.parse(only(runtime, 'ENTRYPOINT')) as string[]
 const healthcheck = JSON.parse(only(runtime, 'HEALTHCHECK').replace(/^.*?CMD /, '')) as string[]
-const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>, files: string[] }
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>
+  files: string[]
+}
 const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')
 
 /** Runs an exec-form command (["node", ...]) with the container's environment, from the packed package as /app */
@@ -75,21 +79,29 @@ t.test('the image is built in two stages and runs as a non-root user on 0.0.0.0:
 t.test('the build stage builds as `npm run build` does and keeps only production dependencies', async (t) => {
   const runs = build.filter((i) => i.keyword === 'RUN').map((i) => i.args)
   t.ok(runs.some((run) => run.includes('npm ci')), 'installs from the lock file')
-  t.ok(manifest.scripts.build !== undefined && runs.some((run) => run.includes('npm run build')), `runs npm run build (${manifest.scripts.build ?? 'no build script'})`)
+  t.ok(manifest.scripts.build !== undefined && runs.some((run) => run.includes('npm run build')),
+    `runs npm run build (${manifest.scripts.build ?? 'no build script'})`)
   t.ok(runs.some((run) => run.includes('npm prune --omit=dev')))
 })
 
 t.test('the runtime stage copies what the package publishes, and .dockerignore keeps host builds out', async (t) => {
   const copies = runtime.filter((i) => i.keyword === 'COPY').map((i) => i.args)
-  t.same(copies, ['--from=build /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'package.json ./', 'fixtures ./fixtures'])
+  t.same(copies, [
+    '--from=build /app/node_modules ./node_modules',
+    '--from=build /app/dist ./dist',
+    'package.json ./',
+    'fixtures ./fixtures'
+  ])
   const published = manifest.files.filter((f) => !f.startsWith('!') && f !== 'README.md').map((f) => f.replace(/\/$/, ''))
   t.same(published.sort(), ['dist', 'fixtures'], 'every published folder is in the image')
   const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')
   for (const entry of ['node_modules', 'dist']) t.ok(ignored.includes(entry), `.dockerignore has ${entry}`)
 })
 
-t.test('the container runs `npm start`\'s command, with the container environment it serves health, and its HEALTHCHECK passes', async (t) => {
-  t.same(entrypoint, (manifest.scripts.start ?? '').split(' '), `ENTRYPOINT is npm start: ${manifest.scripts.start ?? ''}`)
+t.test('the container runs `npm start`\'s command, with the container environment it serves health, ' +
+  'and its HEALTHCHECK passes', async (t) => {
+  t.same(entrypoint, (manifest.scripts.start ?? '').split(' '),
+    `ENTRYPOINT is npm start: ${manifest.scripts.start ?? ''}`)
   t.match(healthcheck, ['node', '-e', /\/_emulator\/health/])
   const pkg = await packedPackage()
   // PORT as the image sets it would clash with anything on this machine using 9091: a free one
@@ -102,7 +114,8 @@ t.test('the container runs `npm start`\'s command, with the container environmen
   const container = runInApp(t, entrypoint, env, pkg.root)
   await listeningAddress(container)
   t.match(container.stdout(), `  issuer         http://localhost:${port}/camara/api/auth/v1\n`, '0.0.0.0 is announced as localhost')
-  t.match(container.stdout(), `  fixtures       ${join(pkg.root, 'fixtures', 'default.json')}: `, 'the image\'s fixtures/default.json')
+  t.match(container.stdout(), `  fixtures       ${join(pkg.root, 'fixtures', 'default.json')}: `,
+    'the image\'s fixtures/default.json')
   const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`)
   t.equal(health.status, 200)
 
@@ -113,7 +126,8 @@ t.test('the container runs `npm start`\'s command, with the container environmen
   t.same(await container.exited, { code: 0, signal: null }, 'docker stop (SIGTERM) ends it cleanly')
 })
 
-t.test('docker-compose.yml: PUBLIC_URL becomes the issuer, mounted fixtures are read, and its health check passes', async (t) => {
+t.test('docker-compose.yml: PUBLIC_URL becomes the issuer, mounted fixtures are read, ' +
+  'and its health check passes', async (t) => {
   const variable = (name: string): string => {
     const match = new RegExp(`^ {6}${name}: (.+)$`, 'm').exec(compose)
     if (match === null) throw new Error(`docker-compose.yml sets no ${name}`)
@@ -136,7 +150,14 @@ t.test('docker-compose.yml: PUBLIC_URL becomes the issuer, mounted fixtures are 
   const pkg = await packedPackage()
   const port = await freePort()
   const swapPort = (text: string): string => text.replaceAll(':9091', `:${port}`)
-  const env = { ...containerEnv, HOST: variable('HOST'), PORT: String(port), PUBLIC_URL: swapPort(publicUrl), SEED: variable('SEED'), FIXTURES: mounted }
+  const env = {
+    ...containerEnv,
+    HOST: variable('HOST'),
+    PORT: String(port),
+    PUBLIC_URL: swapPort(publicUrl),
+    SEED: variable('SEED'),
+    FIXTURES: mounted
+  }
   const container = runInApp(t, entrypoint, env, pkg.root)
   await listeningAddress(container)
   t.match(container.stdout(), '(seed 42, profile default)')
@@ -169,7 +190,8 @@ interface ComposeService {
   healthcheck?: { test: string[] }
 }
 
-t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a load balancer, each start path checked', async (t) => {
+t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a load balancer, ' +
+  'each start path checked', async (t) => {
   const services = (parseYaml(compose, { merge: true }) as { services: Record<string, ComposeService> }).services
   const service = (name: string): ComposeService => {
     const found = services[name]
@@ -177,7 +199,9 @@ t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a 
     return found
   }
   t.equal(services.emulator?.profiles, undefined, 'plain `docker compose up` still starts the one emulator only')
-  for (const name of ['valkey', 'replica-1', 'replica-2', 'lb']) t.strictSame(service(name).profiles, ['replicas'], `${name} is in the profile`)
+  for (const name of ['valkey', 'replica-1', 'replica-2', 'lb']) {
+    t.strictSame(service(name).profiles, ['replicas'], `${name} is in the profile`)
+  }
   const valkey = service('valkey')
   t.match(valkey.image, /^valkey\/valkey:\d+/)
   t.strictSame(valkey.healthcheck?.test, ['CMD', 'valkey-cli', 'ping'])
@@ -192,7 +216,10 @@ t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a 
     t.equal(env.SIGNING_KEY, undefined, 'no key file: the first replica\'s key is shared through the store')
     t.strictSame(replica.depends_on, { valkey: { condition: 'service_healthy' } })
   }
-  t.strictSame(lb.depends_on, { 'replica-1': { condition: 'service_healthy' }, 'replica-2': { condition: 'service_healthy' } })
+  t.strictSame(lb.depends_on, {
+    'replica-1': { condition: 'service_healthy' },
+    'replica-2': { condition: 'service_healthy' }
+  })
 
   // The load balancer's configuration: it listens where the port is published to, and its
   // upstreams are the two replica services on the port they listen on
@@ -210,8 +237,14 @@ t.test('docker-compose.yml\'s replicas profile: two replicas on Valkey behind a 
   const started: Array<{ port: number }> = []
   for (const replica of replicas) {
     const port = await freePort()
-    const env = Object.fromEntries(Object.entries(replica.environment ?? {}).map(([name, value]) => [name, String(value)]))
-    const container = runInApp(t, entrypoint, { ...containerEnv, ...env, PORT: String(port), STORE_URL: redis.url }, pkg.root)
+    const env = Object.fromEntries(Object.entries(replica.environment ?? {})
+      .map(([name, value]) => [name, String(value)]))
+    const container = runInApp(t, entrypoint, {
+      ...containerEnv,
+      ...env,
+      PORT: String(port),
+      STORE_URL: redis.url
+    }, pkg.root)
     await listeningAddress(container)
     started.push({ port })
     const [kind, ...check] = (replica.healthcheck?.test ?? []).map((part) => part.replaceAll(':9091', `:${port}`))

@@ -3,8 +3,8 @@
 // and tokens minted for a subscriber that the Number Verification API then accepts or refuses.
 import t from 'tap'
 import {
-  accessTokenFor, activate, assertErrorInfo, buildScenarioApp, codeFor, control, defaultFixtureDocument, exchangeCode, journalEntries,
-  JSON_UTF8, SEED_MSISDN, verified, verify
+  accessTokenFor, activate, assertErrorInfo, buildScenarioApp, codeFor, control, defaultFixtureDocument, exchangeCode,
+  journalEntries, JSON_UTF8, SEED_MSISDN, verified, verify
 } from '../../scenarios/support.js'
 
 const RUNTIME_MSISDN = '+34611111111'
@@ -19,7 +19,8 @@ const RUNTIME_SUBSCRIBER = {
 }
 const path = (msisdn: string): string => `/subscribers/${encodeURIComponent(msisdn)}`
 
-t.test('POST /_emulator/reset forgets codes, tokens, activations and the journal, and restores the fixtures', async (t) => {
+t.test('POST /_emulator/reset forgets codes, tokens, activations and the journal, ' +
+  'and restores the fixtures', async (t) => {
   const { app } = await buildScenarioApp(t)
   const token = await accessTokenFor(app)
   const code = await codeFor(app)
@@ -36,17 +37,22 @@ t.test('POST /_emulator/reset forgets codes, tokens, activations and the journal
   t.equal(refused.statusCode, 401, 'the access token is gone')
   const exchanged = await exchangeCode(app, code)
   t.equal(exchanged.statusCode, 400)
-  t.strictSame(exchanged.json(), { error: 'invalid_grant', error_description: 'authorization code is unknown or expired' })
+  t.strictSame(exchanged.json(), {
+    error: 'invalid_grant',
+    error_description: 'authorization code is unknown or expired'
+  })
   t.strictSame((await control(app, 'GET', '/scenarios')).json().activations, [])
   const subscribers = (await control(app, 'GET', '/subscribers')).json() as Array<{ msisdn: string }>
-  t.strictSame(subscribers.map((s) => s.msisdn), defaultFixtureDocument().subscribers.map((s) => s.msisdn), 'the file\'s subscribers, no more, no fewer')
+  t.strictSame(subscribers.map((s) => s.msisdn), defaultFixtureDocument().subscribers.map((s) => s.msisdn),
+    'the file\'s subscribers, no more, no fewer')
   t.strictSame((await journalEntries(app)).map((e) => e.operation), ['verify', 'token'], 'only what happened since')
 
   const fresh = await accessTokenFor(app)
   t.strictSame((await verify(app, fresh)).json(), verified(true), 'a new flow works, without the old activation')
 })
 
-t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow finds them, DELETE removes (204, then 404)', async (t) => {
+t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow finds them, ' +
+  'DELETE removes (204, then 404)', async (t) => {
   const { app } = await buildScenarioApp(t)
 
   const added = await control(app, 'PUT', path(RUNTIME_MSISDN), RUNTIME_SUBSCRIBER)
@@ -54,19 +60,30 @@ t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow fin
   t.strictSame(added.json(), RUNTIME_SUBSCRIBER)
   const listed = (await control(app, 'GET', '/subscribers')).json() as Array<{ msisdn: string }>
   t.strictSame(listed.at(-1), RUNTIME_SUBSCRIBER)
-  t.match((await control(app, 'GET', '/fixtures')).json(), { subscribers: [{}, {}, {}, {}, {}, {}, {}, RUNTIME_SUBSCRIBER] })
+  t.match((await control(app, 'GET', '/fixtures')).json(), {
+    subscribers: [{}, {}, {}, {}, {}, {}, {}, RUNTIME_SUBSCRIBER]
+  })
 
   const token = await accessTokenFor(app, { konera: 'ipv4:142.115.200.1' })
-  t.strictSame((await verify(app, token, { phoneNumber: RUNTIME_MSISDN })).json(), verified(true), 'the operator identifies the new device by its address')
+  t.strictSame((await verify(app, token, { phoneNumber: RUNTIME_MSISDN })).json(), verified(true),
+    'the operator identifies the new device by its address')
 
-  const replaced = await control(app, 'PUT', path(RUNTIME_MSISDN), { ...RUNTIME_SUBSCRIBER, scenarios: ['verify-always-false'] })
+  const replaced = await control(app, 'PUT', path(RUNTIME_MSISDN), {
+    ...RUNTIME_SUBSCRIBER,
+    scenarios: ['verify-always-false']
+  })
   t.equal(replaced.statusCode, 200)
-  t.strictSame((await verify(app, token, { phoneNumber: RUNTIME_MSISDN })).json(), verified(false), 'its new fixture scenario applies at once')
+  t.strictSame((await verify(app, token, { phoneNumber: RUNTIME_MSISDN })).json(), verified(false),
+    'its new fixture scenario applies at once')
 
   const removed = await control(app, 'DELETE', path(RUNTIME_MSISDN))
   t.equal(removed.statusCode, 204)
   t.equal(removed.body, '')
-  assertErrorInfo(t, await control(app, 'DELETE', path(RUNTIME_MSISDN)), { status: 404, code: 'NOT_FOUND', message: `no subscriber ${RUNTIME_MSISDN}` })
+  assertErrorInfo(t, await control(app, 'DELETE', path(RUNTIME_MSISDN)), {
+    status: 404,
+    code: 'NOT_FOUND',
+    message: `no subscriber ${RUNTIME_MSISDN}`
+  })
   const gone = (await control(app, 'GET', '/subscribers')).json() as Array<{ msisdn: string }>
   t.notOk(gone.some((s) => s.msisdn === RUNTIME_MSISDN))
 })
@@ -74,11 +91,38 @@ t.test('subscribers at runtime: PUT adds (201) then replaces (200), the flow fin
 t.test('a subscriber that breaks the fixture rules is 400 and changes nothing', async (t) => {
   const { app } = await buildScenarioApp(t)
   const before = (await control(app, 'GET', '/subscribers')).body
-  const cases: Array<{ name: string, msisdn?: string, body: Record<string, unknown>, code: string, message: string | RegExp }> = [
-    { name: 'an unknown operator', body: { ...RUNTIME_SUBSCRIBER, operator: 'telco-xx' }, code: 'INVALID_FIXTURE', message: '$.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in' },
-    { name: 'an address another subscriber has', body: { ...RUNTIME_SUBSCRIBER, ipv4: ['142.115.147.143'] }, code: 'INVALID_FIXTURE', message: `$.subscribers[7].ipv4[0]: address "142.115.147.143" is already used by ${SEED_MSISDN}` },
-    { name: 'an unknown scenario', body: { ...RUNTIME_SUBSCRIBER, scenarios: ['nope'] }, code: 'INVALID_FIXTURE', message: '$.subscribers[7].scenarios[0]: unknown scenario "nope" (not in the catalogue nor defined in $.scenarios)' },
-    { name: 'a body msisdn other than the path\'s', body: { ...RUNTIME_SUBSCRIBER, msisdn: '+34611111112' }, code: 'INVALID_ARGUMENT', message: `body msisdn +34611111112 differs from the path ${RUNTIME_MSISDN}` },
+  const cases: Array<{
+    name: string
+    msisdn?: string
+    body: Record<string, unknown>
+    code: string
+    message: string | RegExp
+  }> = [
+    {
+      name: 'an unknown operator',
+      body: { ...RUNTIME_SUBSCRIBER, operator: 'telco-xx' },
+      code: 'INVALID_FIXTURE',
+      message: '$.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in'
+    },
+    {
+      name: 'an address another subscriber has',
+      body: { ...RUNTIME_SUBSCRIBER, ipv4: ['142.115.147.143'] },
+      code: 'INVALID_FIXTURE',
+      message: `$.subscribers[7].ipv4[0]: address "142.115.147.143" is already used by ${SEED_MSISDN}`
+    },
+    {
+      name: 'an unknown scenario',
+      body: { ...RUNTIME_SUBSCRIBER, scenarios: ['nope'] },
+      code: 'INVALID_FIXTURE',
+      message: '$.subscribers[7].scenarios[0]: unknown scenario "nope" ' +
+        '(not in the catalogue nor defined in $.scenarios)'
+    },
+    {
+      name: 'a body msisdn other than the path\'s',
+      body: { ...RUNTIME_SUBSCRIBER, msisdn: '+34611111112' },
+      code: 'INVALID_ARGUMENT',
+      message: `body msisdn +34611111112 differs from the path ${RUNTIME_MSISDN}`
+    },
     { name: 'an unknown connection', body: { ...RUNTIME_SUBSCRIBER, connection: 'carrier-pigeon' }, code: 'INVALID_ARGUMENT', message: /^body\.connection / }
   ]
   for (const row of cases) {
@@ -102,20 +146,33 @@ t.test('POST /_emulator/tokens mints tokens the API accepts; sms/otp ones it ref
   const { app } = await buildScenarioApp(t)
 
   t.test('network-authenticated by default: verify answers for the subscriber', async (t) => {
-    const res = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify' })
+    const res = await control(app, 'POST', '/tokens', {
+      clientId: 'demo-app',
+      msisdn: SEED_MSISDN,
+      scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify'
+    })
     t.equal(res.statusCode, 201)
     t.equal(res.headers['cache-control'], 'no-store')
     const minted = res.json() as Record<string, unknown>
     t.match(minted, { token_type: 'Bearer', expires_in: 3600, scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', access_token: /^\S{43}$/, id_token: /^[\w-]+\.[\w-]+\.[\w-]+$/, flowId: /^\S{12}$/ })
     t.equal(minted.refresh_token, undefined)
     t.strictSame((await verify(app, minted.access_token as string)).json(), verified(true))
-    t.strictSame((await verify(app, minted.access_token as string, { phoneNumber: '+34666666667' })).json(), verified(false))
+    t.strictSame((await verify(app, minted.access_token as string, { phoneNumber: '+34666666667' })).json(),
+      verified(false))
     const entries = await journalEntries(app, { flowId: minted.flowId as string })
-    t.match(entries, [{ operation: 'verify', msisdn: SEED_MSISDN, clientId: 'demo-app', status: 200 }, { operation: 'verify' }], 'API calls with a minted token join its flow')
+    t.match(entries, [
+      { operation: 'verify', msisdn: SEED_MSISDN, clientId: 'demo-app', status: 200 },
+      { operation: 'verify' }
+    ], 'API calls with a minted token join its flow')
   })
 
   t.test('amr sms/otp: 403 NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK', async (t) => {
-    const res = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:verify', amr: ['sms', 'otp'] })
+    const res = await control(app, 'POST', '/tokens', {
+      clientId: 'demo-app',
+      msisdn: SEED_MSISDN,
+      scope: 'number-verification:verify',
+      amr: ['sms', 'otp']
+    })
     t.equal(res.statusCode, 201)
     const refused = await verify(app, res.json().access_token as string)
     assertErrorInfo(t, refused, {
@@ -126,16 +183,32 @@ t.test('POST /_emulator/tokens mints tokens the API accepts; sms/otp ones it ref
   })
 
   t.test('a scope without verify: 403 PERMISSION_DENIED', async (t) => {
-    const res = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:device-phone-number:read' })
+    const res = await control(app, 'POST', '/tokens', {
+      clientId: 'demo-app',
+      msisdn: SEED_MSISDN,
+      scope: 'number-verification:device-phone-number:read'
+    })
     t.equal(res.statusCode, 201)
-    assertErrorInfo(t, await verify(app, res.json().access_token as string), { status: 403, code: 'PERMISSION_DENIED', message: 'Client does not have sufficient permissions to perform this action.' })
+    assertErrorInfo(t, await verify(app, res.json().access_token as string), {
+      status: 403,
+      code: 'PERMISSION_DENIED',
+      message: 'Client does not have sufficient permissions to perform this action.'
+    })
   })
 
   t.test('an unknown client or a bad body is 400', async (t) => {
-    assertErrorInfo(t, await control(app, 'POST', '/tokens', { clientId: 'nope', msisdn: SEED_MSISDN, scope: 'number-verification:verify' }), {
+    assertErrorInfo(t, await control(app, 'POST', '/tokens', {
+      clientId: 'nope',
+      msisdn: SEED_MSISDN,
+      scope: 'number-verification:verify'
+    }), {
       status: 400, code: 'INVALID_ARGUMENT', message: 'client_id "nope" is not registered'
     })
-    const badNumber = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: '666666666', scope: 'number-verification:verify' })
+    const badNumber = await control(app, 'POST', '/tokens', {
+      clientId: 'demo-app',
+      msisdn: '666666666',
+      scope: 'number-verification:verify'
+    })
     t.equal(badNumber.statusCode, 400)
     t.equal(badNumber.json().code, 'INVALID_ARGUMENT')
   })
