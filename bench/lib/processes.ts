@@ -89,7 +89,8 @@ export async function startProcess (options: StartOptions): Promise<ServerProces
   while (!await probe(url + options.readyPath)) {
     if (exited !== undefined || performance.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`${options.name} did not become ready (exit ${String(exited)}):\n${readFileSync(logFile, 'utf8').slice(-2000)}`)
+      throw new Error(`${options.name} did not become ready (exit ${String(exited)}):\n` +
+        `${readFileSync(logFile, 'utf8').slice(-2000)}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 2))
   }
@@ -119,7 +120,11 @@ export interface RedisProcess {
  * accepts connections: the bench's shared-store section and the shared-store tests start it so
  */
 export async function spawnRedisServer (binary: string, port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  )
   let output = ''
   const collect = (chunk: Buffer): void => { output += chunk.toString() }
   await new Promise<void>((resolve, reject) => {
@@ -165,7 +170,9 @@ export async function buildIfNeeded (): Promise<void> {
   if (!existsSync(join(ROOT, 'dist/server.js'))) throw new Error('dist/server.js missing after build')
 }
 
-export async function startEmulator (args: string[], options: { port?: number, timeoutMs?: number } = {}): Promise<ServerProcess> {
+export async function startEmulator (
+  args: string[], options: { port?: number, timeoutMs?: number } = {}
+): Promise<ServerProcess> {
   const port = options.port ?? await freePort()
   return await startProcess({
     name: 'emulator',
@@ -179,12 +186,22 @@ export async function startEmulator (args: string[], options: { port?: number, t
 /** The built library with some performance devices off (bench/servers/emulator-devices.mjs) */
 export async function startEmulatorVariant (name: string, keyFile: string, switches: string[]): Promise<ServerProcess> {
   const port = await freePort()
-  return await startProcess({ name, args: ['bench/servers/emulator-devices.mjs', String(port), keyFile, ...switches], port, readyPath: '/_emulator/health' })
+  return await startProcess({
+    name,
+    args: ['bench/servers/emulator-devices.mjs', String(port), keyFile, ...switches],
+    port,
+    readyPath: '/_emulator/health'
+  })
 }
 
 export async function startBareFastify (): Promise<ServerProcess> {
   const port = await freePort()
-  return await startProcess({ name: 'bare-fastify', args: [...TSX, 'bench/servers/bare-fastify.ts', String(port)], port, readyPath: '/ready' })
+  return await startProcess({
+    name: 'bare-fastify',
+    args: [...TSX, 'bench/servers/bare-fastify.ts', String(port)],
+    port,
+    readyPath: '/ready'
+  })
 }
 
 export async function startOauth2MockServer (node?: string): Promise<ServerProcess> {

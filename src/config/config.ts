@@ -111,7 +111,9 @@ function integer (name: string, min: number, max: number) {
   return (value: string): number => {
     if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
     const parsed = Number(value)
-    if (parsed < min || parsed > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    if (parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`)
+    }
     return parsed
   }
 }
@@ -179,23 +181,42 @@ export function buildCommand (version: string): Command {
   return new Command('camara-nv-emulator')
     .description('Offline emulator of a CAMARA Number Verification gateway and the mobile operators behind it')
     .version(version, '-v, --version')
-    .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').argParser(integer('--port', 0, 65535)).default(defaultConfig.port))
-    .addOption(new Option('-H, --host <host>', 'address to listen on (0.0.0.0 in containers)').env('HOST').default(defaultConfig.host))
-    .addOption(new Option('--public-url <url>', 'externally visible base URL for the issuer, discovery and redirects').env('PUBLIC_URL').argParser(url))
-    .addOption(new Option('-f, --fixtures <files>', 'comma-separated fixture files, merged in order').env('FIXTURES').default(defaultConfig.fixtures.join(','), 'fixtures/default.json'))
-    .addOption(new Option('--seed <n>', 'seed of every random choice, for replayable runs (default: random, printed at start)').env('SEED').argParser(integer('--seed', 0, 2 ** 32 - 1)))
-    .addOption(new Option('--access-token-ttl <seconds>', 'access token lifetime').env('ACCESS_TOKEN_TTL').argParser(integer('--access-token-ttl', 1, 31_536_000)).default(defaultConfig.accessTokenTtl))
-    .addOption(new Option('--code-ttl <seconds>', 'authorization code lifetime').env('CODE_TTL').argParser(integer('--code-ttl', 1, 3600)).default(defaultConfig.codeTtl))
-    .addOption(new Option('--refresh-token-ttl <seconds>', 'refresh token lifetime').env('REFRESH_TOKEN_TTL').argParser(integer('--refresh-token-ttl', 1, 31_536_000)).default(defaultConfig.refreshTokenTtl))
-    .addOption(new Option('--signing-alg <alg>', 'id_token signing algorithm').env('SIGNING_ALG').choices(SIGNING_ALGS).default(defaultConfig.signingAlg))
-    .addOption(new Option('--signing-key <file>', 'private JWK file to sign with (default: a key generated at start)').env('SIGNING_KEY'))
-    .addOption(new Option('--trust-proxy <value>', 'honour X-Forwarded-For: true, a hop count, or proxy addresses').env('TRUST_PROXY').argParser(trustProxy).default(false))
-    .addOption(new Option('--profile <profile>', 'token rules: default (the aggregator) or camara-strict').env('PROFILE').choices(['default', 'camara-strict']).default(defaultConfig.profile))
-    .addOption(new Option('--nv-v2-release <release>', 'the Number Verification release /v2 paths speak: 2.0.0 (r2.4) or 2.1.0 (r3.2)')
+    .addOption(new Option('-p, --port <port>', 'port to listen on')
+      .env('PORT').argParser(integer('--port', 0, 65535)).default(defaultConfig.port))
+    .addOption(new Option('-H, --host <host>', 'address to listen on (0.0.0.0 in containers)')
+      .env('HOST').default(defaultConfig.host))
+    .addOption(new Option('--public-url <url>', 'externally visible base URL for the issuer, discovery and redirects')
+      .env('PUBLIC_URL').argParser(url))
+    .addOption(new Option('-f, --fixtures <files>', 'comma-separated fixture files, merged in order')
+      .env('FIXTURES').default(defaultConfig.fixtures.join(','), 'fixtures/default.json'))
+    .addOption(new Option('--seed <n>',
+      'seed of every random choice, for replayable runs (default: random, printed at start)')
+      .env('SEED').argParser(integer('--seed', 0, 2 ** 32 - 1)))
+    .addOption(new Option('--access-token-ttl <seconds>', 'access token lifetime')
+      .env('ACCESS_TOKEN_TTL')
+      .argParser(integer('--access-token-ttl', 1, 31_536_000)).default(defaultConfig.accessTokenTtl))
+    .addOption(new Option('--code-ttl <seconds>', 'authorization code lifetime')
+      .env('CODE_TTL').argParser(integer('--code-ttl', 1, 3600)).default(defaultConfig.codeTtl))
+    .addOption(new Option('--refresh-token-ttl <seconds>', 'refresh token lifetime')
+      .env('REFRESH_TOKEN_TTL')
+      .argParser(integer('--refresh-token-ttl', 1, 31_536_000)).default(defaultConfig.refreshTokenTtl))
+    .addOption(new Option('--signing-alg <alg>', 'id_token signing algorithm')
+      .env('SIGNING_ALG').choices(SIGNING_ALGS).default(defaultConfig.signingAlg))
+    .addOption(new Option('--signing-key <file>', 'private JWK file to sign with (default: a key generated at start)')
+      .env('SIGNING_KEY'))
+    .addOption(new Option('--trust-proxy <value>', 'honour X-Forwarded-For: true, a hop count, or proxy addresses')
+      .env('TRUST_PROXY').argParser(trustProxy).default(false))
+    .addOption(new Option('--profile <profile>', 'token rules: default (the aggregator) or camara-strict')
+      .env('PROFILE').choices(['default', 'camara-strict']).default(defaultConfig.profile))
+    .addOption(new Option('--nv-v2-release <release>',
+      'the Number Verification release /v2 paths speak: 2.0.0 (r2.4) or 2.1.0 (r3.2)')
       .env('NV_V2_RELEASE').choices(V2_RELEASES).default(defaultConfig.nvV2Release))
     .addOption(new Option('--no-require-purpose', 'accept authorization requests without a dpv: purpose scope'))
-    .addOption(new Option('--log-level <level>', 'log level').env('LOG_LEVEL').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
-    .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)').env('ADMIN_TOKEN'))
+    .addOption(new Option('--log-level <level>', 'log level')
+      .env('LOG_LEVEL')
+      .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(defaultConfig.logLevel))
+    .addOption(new Option('--admin-token <token>', 'require this bearer token on the control API (/_emulator)')
+      .env('ADMIN_TOKEN'))
     .addOption(new Option('--no-admin', 'switch the control API off (health stays)'))
     .addOption(new Option('--allowed-hosts <names>', 'comma-separated host names the control API answers to besides ' +
       'localhost, 127.0.0.1, [::1] and the --public-url host (* for any)').env('ALLOWED_HOSTS').argParser(hostNames))
@@ -212,10 +233,12 @@ export function buildCommand (version: string): Command {
       'emulator_scenario; env USER_SCENARIOS=false), for shared demos'))
     .addOption(new Option('--max-activations <n>', 'live scenario activations at once').env('MAX_ACTIVATIONS')
       .argParser(integer('--max-activations', 0, 1_000_000)).default(defaultConfig.maxActivations))
-    .addOption(new Option('--max-namespaces <n>', 'namespaces (/ns/<name>, PUT /_emulator/namespaces/<name>) live at once')
+    .addOption(new Option('--max-namespaces <n>',
+      'namespaces (/ns/<name>, PUT /_emulator/namespaces/<name>) live at once')
       .env('MAX_NAMESPACES').argParser(integer('--max-namespaces', 1, 100_000)).default(defaultConfig.maxNamespaces))
     .addOption(new Option('--namespace-idle <seconds>', 'how long a namespace nobody uses lives on')
-      .env('NAMESPACE_IDLE').argParser(integer('--namespace-idle', 1, 30 * 24 * 3600)).default(defaultConfig.namespaceIdle))
+      .env('NAMESPACE_IDLE')
+      .argParser(integer('--namespace-idle', 1, 30 * 24 * 3600)).default(defaultConfig.namespaceIdle))
     .addOption(new Option('--max-pending <n>', 'authorization requests waiting for their operator leg at once')
       .env('MAX_PENDING').argParser(integer('--max-pending', 1, 10_000_000)).default(defaultConfig.maxPending))
     .addOption(new Option('--max-grants <n>', 'live grants (completed authorizations with their code or tokens)')
@@ -223,8 +246,9 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
       .env('MAX_RUNTIME_SCENARIOS')
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
-    .addOption(new Option('--operator-token-login-hint', 'the authorization code flow authenticates a device on Wi-Fi by ' +
-      'login_hint=operatortoken:<token> (SIM-based; contested in CAMARA, ICM#232; env OPERATOR_TOKEN_LOGIN_HINT=true)'))
+    .addOption(new Option('--operator-token-login-hint', 'the authorization code flow authenticates a device ' +
+      'on Wi-Fi by login_hint=operatortoken:<token> ' +
+      '(SIM-based; contested in CAMARA, ICM#232; env OPERATOR_TOKEN_LOGIN_HINT=true)'))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .addOption(new Option('--store <url>', 'where state lives: memory, or redis://host:port[/db] / rediss://... ' +
@@ -241,7 +265,9 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
   const saved = process.env
   // An empty variable (PUBLIC_URL= in a compose file) is an unset one; FIXTURES= names no file and
   // is refused below with its own message
-  process.env = Object.fromEntries(Object.entries(env).filter(([name, value]) => name === 'FIXTURES' || value?.trim() !== ''))
+  process.env = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => name === 'FIXTURES' || value?.trim() !== '')
+  )
   try {
     command.parse(argv, { from: 'user' })
   } finally {
@@ -254,10 +280,17 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     if (value === undefined || value === '') return undefined
     if (value === 'true' || value === '1') return true
     if (value === 'false' || value === '0') return false
-    return command.error(`error: environment variable ${name} must be true or false, got "${env[name] ?? ''}"`, { code: 'commander.invalidArgument' })
+    return command.error(
+      `error: environment variable ${name} must be true or false, got "${env[name] ?? ''}"`,
+      { code: 'commander.invalidArgument' }
+    )
   }
   const fixtures = (options.fixtures as string).split(',').map((f) => f.trim()).filter((f) => f !== '')
-  if (fixtures.length === 0) command.error('error: --fixtures (FIXTURES) must name at least one fixture file', { code: 'commander.invalidArgument' })
+  if (fixtures.length === 0) {
+    command.error('error: --fixtures (FIXTURES) must name at least one fixture file', {
+      code: 'commander.invalidArgument'
+    })
+  }
   const bodyTimeout = options.bodyTimeout as number
   const requestTimeout = options.requestTimeout as number
   // Node's bare 408 would otherwise come first, instead of the answer in the surface's format

@@ -101,8 +101,12 @@ export class DpopVerifier {
   async verify (target: ProofTarget): Promise<VerifiedProof> {
     const { header } = target
     if (header === undefined || header === '') throw new DpopProofError('no DPoP header: send a DPoP proof (RFC 9449)')
-    if (Array.isArray(header) || header.includes(',')) throw new DpopProofError('more than one DPoP header: send exactly one proof')
-    if (header.length > MAX_PROOF_LENGTH) throw new DpopProofError(`the DPoP proof is longer than ${MAX_PROOF_LENGTH} characters`)
+    if (Array.isArray(header) || header.includes(',')) {
+      throw new DpopProofError('more than one DPoP header: send exactly one proof')
+    }
+    if (header.length > MAX_PROOF_LENGTH) {
+      throw new DpopProofError(`the DPoP proof is longer than ${MAX_PROOF_LENGTH} characters`)
+    }
     if (header.split('.').length !== 3) throw new DpopProofError('the DPoP proof is not a signed JWT (compact JWS)')
     let protectedHeader
     try {
@@ -111,54 +115,87 @@ export class DpopVerifier {
       throw new DpopProofError('the DPoP proof is not a signed JWT (compact JWS)')
     }
     if (protectedHeader.typ !== 'dpop+jwt') {
-      throw new DpopProofError(`the DPoP proof typ must be "dpop+jwt"${protectedHeader.typ === undefined ? ' (it has none)' : ` (got "${protectedHeader.typ}")`}`)
+      throw new DpopProofError('the DPoP proof typ must be "dpop+jwt"' +
+        `${protectedHeader.typ === undefined ? ' (it has none)' : ` (got "${protectedHeader.typ}")`}`)
     }
     const alg = protectedHeader.alg
     if (alg === undefined || !DPOP_ALGS.includes(alg)) {
-      throw new DpopProofError(`the DPoP proof alg ${alg === undefined ? 'is missing' : `"${alg}" is not accepted`}; use an asymmetric one of ${DPOP_ALGS.join(', ')}`)
+      throw new DpopProofError(`the DPoP proof alg ${alg === undefined ? 'is missing' : `"${alg}" is not accepted`}; ` +
+        `use an asymmetric one of ${DPOP_ALGS.join(', ')}`)
     }
     const jwk = protectedHeader.jwk
-    if (jwk === undefined || typeof jwk !== 'object' || Array.isArray(jwk)) throw new DpopProofError('the DPoP proof header has no jwk: put the public key in it')
+    if (jwk === undefined || typeof jwk !== 'object' || Array.isArray(jwk)) {
+      throw new DpopProofError('the DPoP proof header has no jwk: put the public key in it')
+    }
     const secret = PRIVATE_MEMBERS.filter((member) => member in jwk)
-    if (secret.length > 0) throw new DpopProofError(`the DPoP proof jwk must be a public key: remove ${secret.join(', ')}`)
+    if (secret.length > 0) {
+      throw new DpopProofError(`the DPoP proof jwk must be a public key: remove ${secret.join(', ')}`)
+    }
 
     let payload: JWTPayload
     try {
-      ({ payload } = await jwtVerify(header, EmbeddedJWK, { algorithms: [...DPOP_ALGS], currentDate: new Date(this.ctx.clock.now()), clockTolerance: CLOCK_TOLERANCE_S }))
+      ({ payload } = await jwtVerify(header, EmbeddedJWK, {
+        algorithms: [...DPOP_ALGS],
+        currentDate: new Date(this.ctx.clock.now()),
+        clockTolerance: CLOCK_TOLERANCE_S
+      }))
     } catch (error) {
       throw new DpopProofError(`the DPoP proof ${describeJoseError(error)}`)
     }
 
     const { jti, htm, htu, iat } = payload
-    for (const [name, value, numeric] of [['jti', jti, false], ['htm', htm, false], ['htu', htu, false], ['iat', iat, true]] as const) {
+    for (const [name, value, numeric] of [
+      ['jti', jti, false], ['htm', htm, false], ['htu', htu, false], ['iat', iat, true]
+    ] as const) {
       if (value === undefined) throw new DpopProofError(`the DPoP proof has no ${name} claim`)
       const wellTyped = numeric ? typeof value === 'number' : typeof value === 'string' && value !== ''
-      if (!wellTyped) throw new DpopProofError(`the DPoP proof ${name} claim must be a ${numeric ? 'number' : 'non-empty string'}`)
+      if (!wellTyped) {
+        throw new DpopProofError(`the DPoP proof ${name} claim must be a ${numeric ? 'number' : 'non-empty string'}`)
+      }
     }
-    if (htm !== target.method) throw new DpopProofError(`the DPoP proof htm "${String(htm)}" is not this request's method ${target.method}`)
+    if (htm !== target.method) {
+      throw new DpopProofError(`the DPoP proof htm "${String(htm)}" is not this request's method ${target.method}`)
+    }
     const claimed = comparableUrl(htu as string)
     if (claimed === undefined || claimed !== comparableUrl(target.url)) {
       throw new DpopProofError(`the DPoP proof htu "${String(htu)}" is not this request's URL ${target.url}`)
     }
     const nowS = Math.floor(this.ctx.clock.now() / 1000)
     const age = nowS - (iat as number)
-    if (age > DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) throw new DpopProofError(`the DPoP proof iat is ${age} s old; at most ${DPOP_IAT_WINDOW_S} s is accepted`)
-    if (-age > CLOCK_TOLERANCE_S) throw new DpopProofError(`the DPoP proof iat lies ${-age} s in the future; at most ${CLOCK_TOLERANCE_S} s of clock skew is accepted`)
+    if (age > DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) {
+      throw new DpopProofError(`the DPoP proof iat is ${age} s old; at most ${DPOP_IAT_WINDOW_S} s is accepted`)
+    }
+    if (-age > CLOCK_TOLERANCE_S) {
+      throw new DpopProofError(`the DPoP proof iat lies ${-age} s in the future; ` +
+        `at most ${CLOCK_TOLERANCE_S} s of clock skew is accepted`)
+    }
 
     if (target.accessToken === undefined) {
-      if (payload.ath !== undefined) throw new DpopProofError('the DPoP proof has an ath claim, which a token request must not carry')
+      if (payload.ath !== undefined) {
+        throw new DpopProofError('the DPoP proof has an ath claim, which a token request must not carry')
+      }
     } else {
-      if (payload.ath === undefined) throw new DpopProofError('the DPoP proof has no ath claim: base64url(SHA-256(access token))')
-      if (payload.ath !== sha256Base64url(target.accessToken)) throw new DpopProofError('the DPoP proof ath does not match the access token')
+      if (payload.ath === undefined) {
+        throw new DpopProofError('the DPoP proof has no ath claim: base64url(SHA-256(access token))')
+      }
+      if (payload.ath !== sha256Base64url(target.accessToken)) {
+        throw new DpopProofError('the DPoP proof ath does not match the access token')
+      }
     }
 
     let bodyHash: string | undefined
     if (target.camaraClaims === true) {
       const qh = payload['camara:qh']
-      if (target.query !== undefined && qh === undefined) throw new DpopProofError('the DPoP proof has no camara:qh claim: base64url(SHA-256(raw query string))')
-      if (qh !== undefined && qh !== sha256Base64url(target.query ?? '')) throw new DpopProofError('the DPoP proof camara:qh does not match the query string')
+      if (target.query !== undefined && qh === undefined) {
+        throw new DpopProofError('the DPoP proof has no camara:qh claim: base64url(SHA-256(raw query string))')
+      }
+      if (qh !== undefined && qh !== sha256Base64url(target.query ?? '')) {
+        throw new DpopProofError('the DPoP proof camara:qh does not match the query string')
+      }
       const bh = payload['camara:bh']
-      if (bh === undefined) throw new DpopProofError('the DPoP proof has no camara:bh claim: base64url(SHA-256(request body))')
+      if (bh === undefined) {
+        throw new DpopProofError('the DPoP proof has no camara:bh claim: base64url(SHA-256(request body))')
+      }
       if (typeof bh !== 'string') throw new DpopProofError('the DPoP proof camara:bh claim must be a string')
       bodyHash = bh
     }
@@ -168,7 +205,10 @@ export class DpopVerifier {
     const windowMs = ((iat as number) + DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const ttl = Math.max(windowMs, target.replayWindowMs ?? 0, 1000)
     if (!await this.ctx.store.add('dpopProofIds', `${jkt}\n${jti as string}`, true, ttl)) {
-      throw new DpopProofError('the DPoP proof jti was already used: sign a fresh proof for every request', { replayed: true })
+      throw new DpopProofError(
+        'the DPoP proof jti was already used: sign a fresh proof for every request',
+        { replayed: true }
+      )
     }
     return { jkt, jti: jti as string, ...(bodyHash === undefined ? {} : { bodyHash }) }
   }
@@ -177,14 +217,18 @@ export class DpopVerifier {
 /** The body check camara:bh asks for, once the body is read: the hash of its bytes as received */
 export function checkBodyHash (proof: VerifiedProof, body: Uint8Array | undefined): void {
   if (proof.bodyHash === undefined) return
-  if (proof.bodyHash !== sha256Base64url(body ?? new Uint8Array())) throw new DpopProofError('the DPoP proof camara:bh does not match the request body')
+  if (proof.bodyHash !== sha256Base64url(body ?? new Uint8Array())) {
+    throw new DpopProofError('the DPoP proof camara:bh does not match the request body')
+  }
 }
 
 function describeJoseError (error: unknown): string {
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature does not verify with its jwk'
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return `alg is not accepted (use ${DPOP_ALGS.join(', ')})`
   if (error instanceof joseErrors.JWTExpired) return 'has expired (exp)'
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" is invalid (${error.message})`
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `claim "${error.claim}" is invalid (${error.message})`
+  }
   if (error instanceof joseErrors.JWTInvalid) return `is not a valid JWT (${error.message})`
   if (error instanceof joseErrors.JOSEError) return `could not be verified (${error.message})`
   return 'could not be verified'

@@ -26,11 +26,15 @@ export function parseScope (scope: string): ParsedScope {
 }
 
 /** Why this scope cannot be granted to a client allowed `allowed`, or undefined when it can. */
-export function scopeProblem (parsed: ParsedScope, allowed: string[], options: { requirePurpose: boolean }): string | undefined {
+export function scopeProblem (
+  parsed: ParsedScope, allowed: string[], options: { requirePurpose: boolean }
+): string | undefined {
   if (parsed.scopes.length === 0) return 'scope is empty'
   const refused = parsed.apiScopes.filter((s) => !allowed.includes(s))
   if (refused.length > 0) return `scope not allowed for this client: ${refused.join(' ')}`
   if (parsed.purposes.length > 1) return `exactly one dpv: purpose is allowed, got ${parsed.purposes.join(' ')}`
-  if (options.requirePurpose && parsed.purposes.length === 0) return 'a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection'
+  if (options.requirePurpose && parsed.purposes.length === 0) {
+    return 'a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection'
+  }
   return undefined
 }

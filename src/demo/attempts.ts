@@ -66,7 +66,9 @@ export class DemoAttempts {
 
   constructor (store: Store<DemoCollections>, options: { capacity?: number } = {}) {
     const capacity = options.capacity ?? MAX_ATTEMPTS
-    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`capacity must be a positive integer, got ${capacity}`)
+    }
     this.store = store
     this.capacity = capacity
   }

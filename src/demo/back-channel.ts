@@ -35,19 +35,29 @@ export function describeNetworkFailure (error: unknown, timeoutMs: number): stri
   }
   const cause = error instanceof Error ? (error.cause as { code?: string, message?: string } | undefined) : undefined
   // undici says "terminated" when the body broke off after the headers came
-  if (error instanceof Error && error.message === 'terminated') return 'the connection closed before the response body was complete'
+  if (error instanceof Error && error.message === 'terminated') {
+    return 'the connection closed before the response body was complete'
+  }
   if (cause?.code === 'ECONNRESET') return 'the connection was reset (ECONNRESET) before any answer'
   if (cause?.code === 'UND_ERR_SOCKET') return 'the server closed the connection without a complete answer'
   const detail = cause?.message ?? (error instanceof Error ? error.message : String(error))
   return `the request failed: ${detail}`
 }
 
-export async function callEmulator (app: FastifyInstance, request: BackChannelRequest, timeoutMs = BACK_CHANNEL_TIMEOUT_MS): Promise<BackChannelResponse> {
+export async function callEmulator (
+  app: FastifyInstance, request: BackChannelRequest, timeoutMs = BACK_CHANNEL_TIMEOUT_MS
+): Promise<BackChannelResponse> {
   const origin = ownOrigin(app)
   if (origin !== undefined) {
     try {
       const signal = AbortSignal.timeout(timeoutMs)
-      const res = await fetch(`${origin}${request.path}`, { method: request.method, headers: request.headers, body: request.body, signal, redirect: 'manual' })
+      const res = await fetch(`${origin}${request.path}`, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal,
+        redirect: 'manual'
+      })
       const body = await res.text()
       return { ok: true, status: res.status, headers: Object.fromEntries(res.headers), body }
     } catch (error) {
@@ -56,9 +66,17 @@ export async function callEmulator (app: FastifyInstance, request: BackChannelRe
   }
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<BackChannelResponse>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, failure: `no answer within ${timeoutMs / 1000} s: the request timed out` }), timeoutMs)
+    timer = setTimeout(
+      () => resolve({ ok: false, failure: `no answer within ${timeoutMs / 1000} s: the request timed out` }),
+      timeoutMs
+    )
   })
-  const injected = app.inject({ method: request.method, url: request.path, headers: request.headers, payload: request.body })
+  const injected = app.inject({
+    method: request.method,
+    url: request.path,
+    headers: request.headers,
+    payload: request.body
+  })
     .then((res): BackChannelResponse => ({
       ok: true,
       status: res.statusCode,

@@ -27,7 +27,9 @@ export function defaultValues (emulator: Emulator): DemoFormValues {
 }
 
 /** Values as given, each problem in words; unknown values fall back to defaults when `lenient` */
-export function readChoices (emulator: Emulator, input: Record<string, unknown>, options: { lenient: boolean }): { values: DemoFormValues, errors: string[] } {
+export function readChoices (
+  emulator: Emulator, input: Record<string, unknown>, options: { lenient: boolean }
+): { values: DemoFormValues, errors: string[] } {
   const defaults = defaultValues(emulator)
   const errors: string[] = []
   const device = text(input, 'device')
@@ -43,14 +45,20 @@ export function readChoices (emulator: Emulator, input: Record<string, unknown>,
   }
   if (values.device !== BROWSER_DEVICE && emulator.directory.subscriber(values.device) === undefined) {
     if (options.lenient) values.device = defaults.device
-    else errors.push(values.device === '' ? 'Choose a simulated device.' : `There is no subscriber ${values.device} in the fixtures.`)
+    else {
+      errors.push(values.device === ''
+        ? 'Choose a simulated device.'
+        : `There is no subscriber ${values.device} in the fixtures.`)
+    }
   }
   if (values.hint === 'operator-token' && values.device === BROWSER_DEVICE) {
     if (options.lenient) values.hint = 'konera'
     else errors.push('The Wi-Fi path needs a simulated device: its SIM asks its operator for the operator token.')
   }
   if (!isE164(values.claimed) && !options.lenient) {
-    errors.push(values.claimed === '' ? 'Enter the phone number the user claims.' : `"${values.claimed}" is not a phone number in international format (like +34666666666).`)
+    errors.push(values.claimed === ''
+      ? 'Enter the phone number the user claims.'
+      : `"${values.claimed}" is not a phone number in international format (like +34666666666).`)
   }
   if (values.scenario !== '' && emulator.scenarios.get(values.scenario) === undefined) {
     if (options.lenient) values.scenario = ''

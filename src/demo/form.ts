@@ -30,14 +30,22 @@ const form: FastifyPluginAsync<DemoContext> = async (app, context) => {
     const { values } = readChoices(app.emulator, (request.query ?? {}) as Record<string, unknown>, { lenient: true })
     const nonce = newNonce()
     const errors = missingClientProblem(app)
-    return sendPage(reply, 200, renderDemoForm({ nonce, dashboard: context.dashboard, values, errors, ...formLists(app.emulator), endpoints: demoEndpoints(app) }), nonce, formTargets(app))
+    return sendPage(reply, 200, renderDemoForm({
+      nonce,
+      dashboard: context.dashboard,
+      values,
+      errors,
+      ...formLists(app.emulator),
+      endpoints: demoEndpoints(app)
+    }), nonce, formTargets(app))
   })
 }
 
 /** The demo needs its client in the fixtures; say so instead of failing at authorize */
 export function missingClientProblem (app: Parameters<FastifyPluginAsync>[0]): string[] {
   return app.emulator.directory.client(DEMO_CLIENT_ID) === undefined
-    ? [`The fixtures have no client "${DEMO_CLIENT_ID}": load fixtures/default.json too (e.g. --fixtures fixtures/default.json,my.json) to use the demo app.`]
+    ? [`The fixtures have no client "${DEMO_CLIENT_ID}": load fixtures/default.json too ` +
+        '(e.g. --fixtures fixtures/default.json,my.json) to use the demo app.']
     : []
 }
 

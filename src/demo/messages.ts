@@ -8,11 +8,13 @@ export interface UserMessage {
 const AUTHORIZE: Record<string, UserMessage> = {
   access_denied: {
     title: 'Verification was declined',
-    text: 'Your mobile operator did not confirm this device. If you are on Wi-Fi, switch to mobile data and try again, or verify another way (for example with a code by SMS).'
+    text: 'Your mobile operator did not confirm this device. If you are on Wi-Fi, switch to mobile data and try ' +
+      'again, or verify another way (for example with a code by SMS).'
   },
   login_required: {
     title: 'We could not confirm your number automatically',
-    text: 'Your mobile operator could not recognise this device silently. Turn off Wi-Fi and VPN, use mobile data, and try again.'
+    text: 'Your mobile operator could not recognise this device silently. ' +
+      'Turn off Wi-Fi and VPN, use mobile data, and try again.'
   },
   consent_required: {
     title: 'Your permission is needed',
@@ -49,34 +51,63 @@ const AUTHORIZE: Record<string, UserMessage> = {
 }
 
 const CAMARA: Record<string, UserMessage> = {
-  UNAVAILABLE: { title: 'Your mobile operator is not answering', text: 'Number verification is temporarily unavailable. Please try again in a few minutes.' },
-  BAD_GATEWAY: { title: 'Your mobile operator is not answering', text: 'We could not reach your mobile operator. Please try again in a few minutes.' },
+  UNAVAILABLE: {
+    title: 'Your mobile operator is not answering',
+    text: 'Number verification is temporarily unavailable. Please try again in a few minutes.'
+  },
+  BAD_GATEWAY: {
+    title: 'Your mobile operator is not answering',
+    text: 'We could not reach your mobile operator. Please try again in a few minutes.'
+  },
   TIMEOUT: { title: 'Your mobile operator took too long', text: 'The check did not finish in time. Please try again.' },
   TOO_MANY_REQUESTS: { title: 'Too many attempts', text: 'Please wait a little before trying again.' },
-  QUOTA_EXCEEDED: { title: 'Verification is paused', text: 'This app has used up its verification allowance. Please try again later or verify another way.' },
+  QUOTA_EXCEEDED: {
+    title: 'Verification is paused',
+    text: 'This app has used up its verification allowance. Please try again later or verify another way.'
+  },
   UNAUTHENTICATED: { title: 'Your session expired', text: 'Please start the verification again.' },
-  PERMISSION_DENIED: { title: 'This app is not allowed to verify numbers', text: 'The check was refused. This is a problem with the app, not with your phone.' },
+  PERMISSION_DENIED: {
+    title: 'This app is not allowed to verify numbers',
+    text: 'The check was refused. This is a problem with the app, not with your phone.'
+  },
   'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK': {
     title: 'Use mobile data to verify',
     text: 'Your operator could only confirm you another way. Turn off Wi-Fi, use mobile data, and try again.'
   },
-  INVALID_TOKEN_CONTEXT: { title: 'We could not tell which number this device has', text: 'Please start the verification again.' },
-  INVALID_ARGUMENT: { title: 'That phone number does not look right', text: 'Enter the number in international format, for example +34 666 666 666.' },
+  INVALID_TOKEN_CONTEXT: {
+    title: 'We could not tell which number this device has',
+    text: 'Please start the verification again.'
+  },
+  INVALID_ARGUMENT: {
+    title: 'That phone number does not look right',
+    text: 'Enter the number in international format, for example +34 666 666 666.'
+  },
   INTERNAL: { title: 'Something went wrong', text: 'The verification could not be completed. Please try again later.' }
 }
 
-const FALLBACK: UserMessage = { title: 'Something went wrong', text: 'The verification could not be completed. Please try again later.' }
+const FALLBACK: UserMessage = {
+  title: 'Something went wrong',
+  text: 'The verification could not be completed. Please try again later.'
+}
 
 export function authorizeErrorMessage (error: string): UserMessage {
   return AUTHORIZE[error] ?? FALLBACK
 }
 
 export function tokenErrorMessage (error: string | undefined, status: number): UserMessage {
-  if (error === 'invalid_grant') return { title: 'This verification link expired', text: 'Please start the verification again.' }
-  if (status >= 500 || error === 'server_error' || error === 'temporarily_unavailable') {
-    return { title: 'Number verification is unavailable right now', text: 'The verification service failed. Please try again in a few minutes.' }
+  if (error === 'invalid_grant') {
+    return { title: 'This verification link expired', text: 'Please start the verification again.' }
   }
-  return { title: 'This app could not complete the verification', text: 'The app was refused by the verification service. This is a problem with the app, not with your phone.' }
+  if (status >= 500 || error === 'server_error' || error === 'temporarily_unavailable') {
+    return {
+      title: 'Number verification is unavailable right now',
+      text: 'The verification service failed. Please try again in a few minutes.'
+    }
+  }
+  return {
+    title: 'This app could not complete the verification',
+    text: 'The app was refused by the verification service. This is a problem with the app, not with your phone.'
+  }
 }
 
 export function apiErrorMessage (code: string | undefined): UserMessage {

@@ -9,10 +9,12 @@ export function frameworkErrors (error: FastifyError, request: FastifyRequest, r
   const path = pathOf(request.url)
   const description = status === 414 ? 'a path segment is too long' : 'the request URL is malformed'
   if (path.startsWith(`${AUTH_PREFIX}/authorize`) || path.startsWith('/operators/') || path.startsWith('/demo')) {
-    return reply.code(status).type('text/html; charset=utf-8').send(renderErrorPage('invalid_request', description, 'Check the URL the app built.'))
+    return reply.code(status).type('text/html; charset=utf-8')
+      .send(renderErrorPage('invalid_request', description, 'Check the URL the app built.'))
   }
   if (path.startsWith(`${AUTH_PREFIX}/`)) {
-    return reply.code(status).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: description })
+    return reply.code(status).header('cache-control', 'no-store')
+      .send({ error: 'invalid_request', error_description: description })
   }
   return reply.code(status).send({ status, code: 'INVALID_ARGUMENT', message: description })
 }

@@ -55,7 +55,11 @@ export const rootErrorHandler = surfaceErrorHandler({
 })
 
 function camaraAnswer (error: RootError, { status, expose }: Classification, request: FastifyRequest): CamaraError {
-  if (!expose) return new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details', { reason: 'unexpected error (see the log)' })
+  if (!expose) {
+    return new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details', {
+      reason: 'unexpected error (see the log)'
+    })
+  }
   if (error instanceof CamaraError) return error
   const code = CODES[status] ?? 'INVALID_ARGUMENT'
   // Fastify's own errors (body parsing, validation) describe the input; other libraries' messages
@@ -63,5 +67,9 @@ function camaraAnswer (error: RootError, { status, expose }: Classification, req
   if (error.code?.startsWith('FST_ERR_') === true) return new CamaraError(status, code, error.message)
   const target = `${request.method} ${pathOf(request.url)}`
   const words = STATIC_REFUSALS[status]
-  return new CamaraError(status, code, words === undefined ? `${target} is refused: ${STATUS_CODES[status] ?? 'client error'}` : words(target))
+  return new CamaraError(
+    status,
+    code,
+    words === undefined ? `${target} is refused: ${STATUS_CODES[status] ?? 'client error'}` : words(target)
+  )
 }

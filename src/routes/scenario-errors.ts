@@ -15,17 +15,34 @@ export function camaraScenarioError (releaseOf: (request: FastifyRequest) => NvR
     if (problem.kind === 'camara') {
       const release = releaseOf(request)
       const code = releaseCode(problem.code, release)
-      const message = code === problem.code ? versionedMessage(code, release, problem.message) : versionedMessage(code, release, undefined)
-      return new CamaraError(problem.status, code, message, { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+      const message = code === problem.code
+        ? versionedMessage(code, release, problem.message)
+        : versionedMessage(code, release, undefined)
+      return new CamaraError(problem.status, code, message, {
+        reason: `scenario ${problem.scenario}`,
+        retryAfter: problem.retryAfterSeconds
+      })
     }
-    return new CamaraError(500, 'INTERNAL', 'Server error', { reason: `scenario ${problem.scenario} gives a ${problem.kind} error here` })
+    return new CamaraError(500, 'INTERNAL', 'Server error', {
+      reason: `scenario ${problem.scenario} gives a ${problem.kind} error here`
+    })
   }
 }
 
 export function oauthScenarioError ({ problem }: InjectedError): Error {
   if ('unknown' in problem) return new OAuthError('invalid_request', unknownNames(problem))
-  if (problem.kind === 'oauth') return new OAuthError(problem.error, problem.description, { statusCode: problem.status, reason: `scenario ${problem.scenario}` })
-  if (problem.kind === 'camara') return new CamaraError(problem.status, problem.code, versionedMessage(problem.code, '2.1.0', problem.message), { reason: `scenario ${problem.scenario}`, retryAfter: problem.retryAfterSeconds })
+  if (problem.kind === 'oauth') {
+    return new OAuthError(problem.error, problem.description, {
+      statusCode: problem.status,
+      reason: `scenario ${problem.scenario}`
+    })
+  }
+  if (problem.kind === 'camara') {
+    return new CamaraError(problem.status, problem.code, versionedMessage(problem.code, '2.1.0', problem.message), {
+      reason: `scenario ${problem.scenario}`,
+      retryAfter: problem.retryAfterSeconds
+    })
+  }
   return new OAuthError('server_error', `scenario ${problem.scenario}`, { statusCode: 500 })
 }
 

@@ -13,7 +13,10 @@
 import { createClient, ErrorReply } from '@redis/client'
 import { createHash } from 'node:crypto'
 import { deepFreeze } from '../core/scenarios/freeze.js'
-import { checkNamespaceName, checkTtl, isSharedStoreUrl, StoreUnavailableError, type CollectionMap, type CollectionName, type Store } from '../core/store.js'
+import {
+  checkNamespaceName, checkTtl, isSharedStoreUrl, StoreUnavailableError,
+  type CollectionMap, type CollectionName, type Store
+} from '../core/store.js'
 
 /** The server's time in ms, as `now` */
 const NOW = `local t = redis.call('TIME')
@@ -168,7 +171,10 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
       await client.connect()
     } catch (error) {
       client.destroy()
-      throw new StoreUnavailableError(`cannot reach the store at ${redactUrl(options.url)}: ${(error as Error).message}`, { cause: error })
+      throw new StoreUnavailableError(
+        `cannot reach the store at ${redactUrl(options.url)}: ${(error as Error).message}`,
+        { cause: error }
+      )
     }
     connected = true
     return new RedisStore<M>(client, options)
@@ -239,16 +245,22 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
   }
 
   async take<C extends CollectionName<M>>(collection: C, key: string): Promise<Readonly<M[C]> | undefined> {
-    return this.parse<M[C]>(await this.run(SCRIPTS.take, [this.valueKey(collection, key), this.indexKey(collection)], [key]))
+    return this.parse<M[C]>(
+      await this.run(SCRIPTS.take, [this.valueKey(collection, key), this.indexKey(collection)], [key])
+    )
   }
 
   async delete<C extends CollectionName<M>>(collection: C, key: string): Promise<boolean> {
-    return await this.run<number>(SCRIPTS.delete, [this.valueKey(collection, key), this.indexKey(collection)], [key]) === 1
+    return await this.run<number>(
+      SCRIPTS.delete, [this.valueKey(collection, key), this.indexKey(collection)], [key]
+    ) === 1
   }
 
   async increment (counter: string, ttlMs?: number): Promise<number> {
     if (ttlMs !== undefined) checkTtl(ttlMs)
-    return await this.run<number>(SCRIPTS.increment, [`${this.tag}:n:${counter}`], [ttlMs === undefined ? '' : String(Math.ceil(ttlMs))])
+    return await this.run<number>(
+      SCRIPTS.increment, [`${this.tag}:n:${counter}`], [ttlMs === undefined ? '' : String(Math.ceil(ttlMs))]
+    )
   }
 
   async count (counter: string): Promise<number> {
@@ -257,13 +269,17 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
 
   async touch<C extends CollectionName<M>>(collection: C, key: string, ttlMs: number): Promise<boolean> {
     checkTtl(ttlMs)
-    return await this.run<number>(SCRIPTS.touch, [this.valueKey(collection, key), this.indexKey(collection)], [String(Math.ceil(ttlMs)), key]) === 1
+    return await this.run<number>(
+      SCRIPTS.touch, [this.valueKey(collection, key), this.indexKey(collection)], [String(Math.ceil(ttlMs)), key]
+    ) === 1
   }
 
   async list<C extends CollectionName<M>>(collection: C): Promise<Array<{ key: string, value: Readonly<M[C]> }>> {
     const keys = await this.run<string[]>(SCRIPTS.keys, [this.indexKey(collection)], [])
     if (keys.length === 0) return []
-    const values = await this.command<Array<string | null>>(['MGET', ...keys.map((key) => this.valueKey(collection, key))])
+    const values = await this.command<Array<string | null>>(
+      ['MGET', ...keys.map((key) => this.valueKey(collection, key))]
+    )
     // A value that expired between the two commands is left out
     return keys.flatMap((key, i) => {
       const value = this.parse<M[C]>(values[i])
@@ -277,14 +293,18 @@ export class RedisStore<M extends CollectionMap> implements Store<M> {
    */
   namespace (name: string): RedisStore<M> {
     checkNamespaceName(name)
-    return new RedisStore<M>(this.client, { ...this.options, prefix: `${this.options.prefix ?? 'nv'}:ns:${name}` }, false)
+    return new RedisStore<M>(
+      this.client, { ...this.options, prefix: `${this.options.prefix ?? 'nv'}:ns:${name}` }, false
+    )
   }
 
   async clear (): Promise<void> {
     // Key by key (SCAN + UNLINK), never FLUSHDB: the database may hold other worlds or other data
     let cursor = '0'
     do {
-      const [next, keys] = await this.command<[string, string[]]>(['SCAN', cursor, 'MATCH', `${this.tag}:*`, 'COUNT', '500'])
+      const [next, keys] = await this.command<[string, string[]]>(
+        ['SCAN', cursor, 'MATCH', `${this.tag}:*`, 'COUNT', '500']
+      )
       if (keys.length > 0) await this.command(['UNLINK', ...keys])
       cursor = String(next)
     } while (cursor !== '0')

@@ -26,7 +26,8 @@ code{background:#eef1f4;padding:.1rem .3rem;border-radius:4px}
 <p><strong>Error:</strong> <code>${escapeHtml(error)}</code></p>
 <p>${escapeHtml(description)}</p>
 <p>${escapeHtml(hint)}</p>
-<p><small>camara-nv-emulator: for safety this error is shown here instead of being sent to an unverified redirect_uri.</small></p>
+<p><small>camara-nv-emulator: for safety this error is shown here instead of being sent to an ` +
+    `unverified redirect_uri.</small></p>
 </main>
 </body>
 </html>

@@ -60,7 +60,9 @@ export const CATALOGUE: readonly Scenario[] = deepFreeze([
     name: 'not-authenticated-by-network',
     description: 'verify / share answer 403 NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK',
     match: { operations: API },
-    effects: { error: { camara: { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK' } } }
+    effects: {
+      error: { camara: { status: 403, code: 'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK' } }
+    }
   },
   {
     name: 'flaky-5-percent',
@@ -93,7 +95,8 @@ export const CATALOGUE: readonly Scenario[] = deepFreeze([
   },
   {
     name: 'login-required',
-    description: 'the operator redirects to the client with error=login_required: the device could not be authenticated silently',
+    description: 'the operator redirects to the client with error=login_required: ' +
+      'the device could not be authenticated silently',
     match: { operations: ['operator'] },
     effects: { error: { authorize: { error: 'login_required' } } }
   },
@@ -119,17 +122,25 @@ export const CATALOGUE: readonly Scenario[] = deepFreeze([
     name: 'token-invalid-grant',
     description: 'the token endpoint answers 400 {"error":"invalid_grant"} as if the code had expired',
     match: { operations: ['token'] },
-    effects: { error: { oauth: { error: 'invalid_grant', description: 'The authorization code is invalid or expired.' } } }
+    effects: {
+      error: { oauth: { error: 'invalid_grant', description: 'The authorization code is invalid or expired.' } }
+    }
   },
   {
     name: 'entitlement-server-unavailable',
-    description: 'the operator\'s entitlement server (TS.43, emulated) answers 503 temporarily_unavailable: no operator token',
+    description: 'the operator\'s entitlement server (TS.43, emulated) answers 503 temporarily_unavailable: ' +
+      'no operator token',
     match: { operations: ['operator-token'] },
-    effects: { error: { oauth: { error: 'temporarily_unavailable', description: 'The operator\'s entitlement server is unavailable.' } } }
+    effects: {
+      error: {
+        oauth: { error: 'temporarily_unavailable', description: 'The operator\'s entitlement server is unavailable.' }
+      }
+    }
   },
   {
     name: 'ciba-slow-operator',
-    description: 'the operator takes 3 s to decide a CIBA request: the token endpoint answers authorization_pending until then',
+    description: 'the operator takes 3 s to decide a CIBA request: ' +
+      'the token endpoint answers authorization_pending until then',
     match: { operations: ['ciba-decision'] },
     effects: { latency: { fixedMs: 3000 } }
   },

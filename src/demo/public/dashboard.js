@@ -168,14 +168,20 @@ function showFlow () {
     flowId = ''
   }
   if (!FLOW_ID.test(flowId)) {
-    panel.replaceChildren(Object.assign(document.createElement('p'), { className: 'empty', textContent: 'That is not a flow id.' }))
+    panel.replaceChildren(Object.assign(document.createElement('p'), {
+      className: 'empty',
+      textContent: 'That is not a flow id.'
+    }))
     return
   }
-  fragment('/_emulator/ui/sections/flows/' + encodeURIComponent(flowId), 'flow').then((res) => res.text()).then((markup) => {
-    panel.innerHTML = markup
-    const title = document.getElementById('flow-title')
-    if (title) title.focus()
-  }).catch((error) => say('Could not show the flow: ' + error.message))
+  fragment('/_emulator/ui/sections/flows/' + encodeURIComponent(flowId), 'flow')
+    .then((res) => res.text())
+    .then((markup) => {
+      panel.innerHTML = markup
+      const title = document.getElementById('flow-title')
+      if (title) title.focus()
+    })
+    .catch((error) => say('Could not show the flow: ' + error.message))
 }
 
 function follow () {
@@ -220,7 +226,11 @@ document.getElementById('scenarios-section').addEventListener('change', (event) 
       const switched = document.querySelector('input[data-scenario="' + CSS.escape(name) + '"]')
       if (switched) switched.focus()
     })
-    .catch((error) => { input.checked = !on; input.disabled = false; say('Could not change ' + name + ': ' + error.message) })
+    .catch((error) => {
+      input.checked = !on
+      input.disabled = false
+      say('Could not change ' + name + ': ' + error.message)
+    })
 })
 document.getElementById('deactivate-all').addEventListener('click', () => {
   api('/_emulator/activations', { method: 'DELETE' })

@@ -21,7 +21,9 @@ export interface WorldView {
 }
 
 function list (values: readonly string[], empty = 'none'): SafeHtml {
-  return values.length === 0 ? html`<span class="muted">${empty}</span>` : html`${values.map((v, i) => html`${i > 0 ? ', ' : ''}<code>${v}</code>`)}`
+  return values.length === 0
+    ? html`<span class="muted">${empty}</span>`
+    : html`${values.map((v, i) => html`${i > 0 ? ', ' : ''}<code>${v}</code>`)}`
 }
 
 function table (caption: string, head: string[], rows: SafeHtml[], empty: string): SafeHtml {
@@ -36,21 +38,34 @@ export function renderWorld (view: WorldView): SafeHtml {
   const operators = fixtures.operators.map((o) => html`<tr>
 <td><code>${o.id}</code>${fixtures.defaultOperator === o.id ? html` <span class="badge info">default</span>` : ''}</td>
 <td>${o.name}</td><td>${list(o.numberPrefixes)}</td><td>${list(o.ipRanges)}</td>
-<td>${o.trustsLoginHint ? html`<span class="badge warn">trusts tel: hints</span>` : ''}${o.simPicker === true ? html`<span class="badge info">SIM picker</span>` : ''}${o.operatorTokens === undefined ? '' : html`<span class="badge ok">operator tokens (${o.operatorTokens.lifetimeSeconds} s)</span>`}${list(o.scenarios ?? [], '')}</td></tr>`)
+<td>${o.trustsLoginHint ? html`<span class="badge warn">trusts tel: hints</span>` : ''}${
+  o.simPicker === true ? html`<span class="badge info">SIM picker</span>` : ''}${
+  o.operatorTokens === undefined
+    ? ''
+    : html`<span class="badge ok">operator tokens (${o.operatorTokens.lifetimeSeconds} s)</span>`}${
+  list(o.scenarios ?? [], '')}</td></tr>`)
   const subscribers = fixtures.subscribers.map((s) => {
     const networkReady = s.connection === 'mobile-data' && s.authMethods.includes('network')
     return html`<tr>
 <td><code>${s.msisdn}</code>${s.name === undefined ? '' : html`<div class="muted"><small>${s.name}</small></div>`}</td>
 <td>${operatorNames.get(s.operator) ?? s.operator}</td>
 <td>${list([...s.ipv4, ...s.ipv6])}</td>
-<td><span class="badge ${networkReady ? 'ok' : s.connection === 'mobile-data' ? 'info' : 'warn'}">${s.connection}</span></td>
-<td>${s.authMethods.length === 0 ? html`<span class="badge bad">none</span>` : s.authMethods.map((m) => html`<span class="badge ${m === 'network' ? 'ok' : 'info'}">${m}</span>`)}</td>
+<td><span class="badge ${
+  networkReady ? 'ok' : s.connection === 'mobile-data' ? 'info' : 'warn'}">${s.connection}</span></td>
+<td>${s.authMethods.length === 0
+  ? html`<span class="badge bad">none</span>`
+  : s.authMethods.map((m) => html`<span class="badge ${m === 'network' ? 'ok' : 'info'}">${m}</span>`)}</td>
 <td>${list(s.scenarios ?? [], '')}</td></tr>`
   })
   const clients = fixtures.clients.map((c) => html`<tr>
-<td><code>${c.clientId}</code>${c.name === undefined ? '' : html`<div class="muted"><small>${c.name}</small></div>`}</td>
-<td>${c.tokenEndpointAuthMethods.map((m) => html`<span class="badge">${m}</span>`)}${c.requirePkce ? html`<span class="badge info">PKCE required</span>` : ''}${(c.backendGrants ?? []).map((g) => html`<span class="badge info">${g}</span>`)}${c.telSubjectTrusted === true ? html`<span class="badge warn">trusted tel: subjects</span>` : ''}</td>
-<td>${c.redirectUris.map((uri) => html`<div><code>${uri}</code>${uri.startsWith('/') ? html` <span class="muted"><small>= ${view.publicUrl}${uri}</small></span>` : ''}</div>`)}</td>
+<td><code>${c.clientId}</code>${
+  c.name === undefined ? '' : html`<div class="muted"><small>${c.name}</small></div>`}</td>
+<td>${c.tokenEndpointAuthMethods.map((m) => html`<span class="badge">${m}</span>`)}${
+  c.requirePkce ? html`<span class="badge info">PKCE required</span>` : ''}${
+  (c.backendGrants ?? []).map((g) => html`<span class="badge info">${g}</span>`)}${
+  c.telSubjectTrusted === true ? html`<span class="badge warn">trusted tel: subjects</span>` : ''}</td>
+<td>${c.redirectUris.map((uri) => html`<div><code>${uri}</code>${
+  uri.startsWith('/') ? html` <span class="muted"><small>= ${view.publicUrl}${uri}</small></span>` : ''}</div>`)}</td>
 <td>${list(c.scopes)}</td></tr>`)
   return html`<dl class="facts" style="margin-bottom:1rem">
 <dt>Issuer</dt><dd><code>${view.issuer}</code></dd>
@@ -61,9 +76,11 @@ export function renderWorld (view: WorldView): SafeHtml {
 <h3 id="operators">Operators</h3>
 ${table('Operators', ['Id', 'Name', 'Number prefixes', 'IP ranges', 'Behaviour'], operators, 'No operators.')}
 <h3 id="subscribers">Subscribers</h3>
-${table('Subscribers', ['MSISDN', 'Operator', 'Addresses', 'Connection', 'Auth methods', 'Scenarios'], subscribers, 'No subscribers.')}
+${table('Subscribers', ['MSISDN', 'Operator', 'Addresses', 'Connection', 'Auth methods', 'Scenarios'],
+  subscribers, 'No subscribers.')}
 <h3 id="clients">Clients</h3>
-${table('Clients (secrets are not shown)', ['Client', 'Token endpoint auth', 'Redirect URIs', 'Scopes'], clients, 'No clients.')}`
+${table('Clients (secrets are not shown)', ['Client', 'Token endpoint auth', 'Redirect URIs', 'Scopes'],
+  clients, 'No clients.')}`
 }
 
 export function renderScenarios (listings: ScenarioListing[], activations: Activation[]): SafeHtml {
@@ -80,14 +97,23 @@ export function renderScenarios (listings: ScenarioListing[], activations: Activ
     const remaining = live.map((a) => a.remaining).filter((r) => r !== undefined)
     const operations = listing.scenario.match?.operations
     return html`<tr data-scenario-row="${listing.name}">
-<td><label class="switch"><input type="checkbox" role="switch" data-scenario="${listing.name}" ${listing.active ? 'checked' : ''} aria-labelledby="scenario-${i}" aria-describedby="scenario-${i}-about"></label></td>
-<td><strong id="scenario-${i}"><code>${listing.name}</code></strong><div class="muted" id="scenario-${i}-about"><small>${listing.description}</small></div></td>
-<td>${operations === undefined ? html`<span class="muted">every leg</span>` : operations.map((op) => html`<span class="badge">${op}</span>`)}</td>
-<td>${listing.origin}${listing.file === undefined ? '' : html`<div class="muted"><small>${listing.file}</small></div>`}</td>
-<td>${live.length === 0 ? '' : html`<span class="badge ok">active</span> <small>applied ${applied}×${remaining.length === 0 ? '' : html`, ${remaining.join(' + ')} left`}</small>`}</td>
+<td><label class="switch"><input type="checkbox" role="switch" data-scenario="${listing.name}" ${
+  listing.active ? 'checked' : ''} aria-labelledby="scenario-${i}" aria-describedby="scenario-${i}-about"></label></td>
+<td><strong id="scenario-${i}"><code>${listing.name}</code></strong><div class="muted" id="scenario-${
+  i}-about"><small>${listing.description}</small></div></td>
+<td>${operations === undefined
+  ? html`<span class="muted">every leg</span>`
+  : operations.map((op) => html`<span class="badge">${op}</span>`)}</td>
+<td>${listing.origin}${
+  listing.file === undefined ? '' : html`<div class="muted"><small>${listing.file}</small></div>`}</td>
+<td>${live.length === 0
+  ? ''
+  : html`<span class="badge ok">active</span> <small>applied ${applied}×${
+    remaining.length === 0 ? '' : html`, ${remaining.join(' + ')} left`}</small>`}</td>
 </tr>`
   })
-  return html`<p class="muted">A switch activates the scenario for every matching request from now on (<code>POST /_emulator/scenarios/{name}/activate</code>), at once; off deactivates it.</p>
+  return html`<p class="muted">A switch activates the scenario for every matching request from now on \
+(<code>POST /_emulator/scenarios/{name}/activate</code>), at once; off deactivates it.</p>
 ${table('Scenarios', ['On', 'Scenario', 'Legs', 'Origin', 'Live'], rows, 'No scenarios.')}`
 }
 
@@ -103,19 +129,27 @@ export function renderJournalRows (entries: ReadonlyArray<Readonly<JournalEntry>
 <td class="nowrap"><code>${e.method} ${e.path}</code></td>
 <td>${statusBadge(e.status)}</td>
 <td class="num">${formatMs(e.durationMs)}</td>
-<td class="nowrap">${e.flowId === undefined ? '' : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}${e.clientId === undefined ? '' : html`<div class="muted" data-client="${e.clientId}"><small>${e.clientId}</small></div>`}</td>
+<td class="nowrap">${e.flowId === undefined
+  ? ''
+  : html`<a href="#flow=${encodeURIComponent(e.flowId)}" data-flow="${e.flowId}"><code>${e.flowId}</code></a>`}${
+  e.clientId === undefined
+    ? ''
+    : html`<div class="muted" data-client="${e.clientId}"><small>${e.clientId}</small></div>`}</td>
 <td class="nowrap">${e.msisdn === undefined ? '' : html`<code>${e.msisdn}</code>`}</td>
-<td>${e.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${e.reason === undefined ? '' : html`<div class="muted"><small>${e.reason}</small></div>`}</td>
+<td>${e.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${
+  e.reason === undefined ? '' : html`<div class="muted"><small>${e.reason}</small></div>`}</td>
 </tr>`)}`
 }
 
 export function renderFlow (flowId: string, entries: ReadonlyArray<Readonly<JournalEntry>>): SafeHtml {
   const first = entries[0]
-  const facts = (pick: (e: Readonly<JournalEntry>) => string | undefined): string[] => [...new Set(entries.map(pick).filter((v) => v !== undefined))]
+  const facts = (pick: (e: Readonly<JournalEntry>) => string | undefined): string[] =>
+    [...new Set(entries.map(pick).filter((v) => v !== undefined))]
   const total = entries.reduce((sum, e) => sum + e.durationMs, 0)
   return html`<h3 id="flow-title" tabindex="-1">Flow <code>${flowId}</code></h3>
 ${first === undefined
-    ? html`<p class="empty">No journal entries for this flow: it is older than the journal keeps, or the journal was cleared.</p>`
+    ? html`<p class="empty">No journal entries for this flow: it is older than the journal keeps, \
+or the journal was cleared.</p>`
     : html`<dl class="facts" style="margin-bottom:.75rem">
 <dt>Started</dt><dd><time datetime="${first.time}">${first.time}</time></dd>
 <dt>Client</dt><dd>${list(facts((e) => e.clientId))}</dd>
@@ -188,34 +222,46 @@ export interface DashboardPageView {
 
 export function renderDashboard (view: DashboardPageView): SafeHtml {
   const waiting = html`<p class="empty">Enter the admin token to load this section.</p>`
-  const body = html`<div id="dashboard" data-token-required="${view.tokenRequired ? 'true' : 'false'}" data-journal-rows="${JOURNAL_ROWS}">
+  const body = html`<div id="dashboard" data-token-required="${
+  view.tokenRequired ? 'true' : 'false'}" data-journal-rows="${JOURNAL_ROWS}">
 <h1>Emulator dashboard</h1>
 <nav class="sections" aria-label="Dashboard sections"><ul>
-<li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li><li><a href="#conformance">Conformance</a></li><li><a href="#scenarios">Scenarios</a></li><li><a href="#world">Operators, subscribers, clients</a></li>
+<li><a href="#journal">Live journal</a></li><li><a href="#flow">Flow detail</a></li>\
+<li><a href="#conformance">Conformance</a></li><li><a href="#scenarios">Scenarios</a></li>\
+<li><a href="#world">Operators, subscribers, clients</a></li>
 </ul></nav>
 <p id="status" class="muted" role="status" aria-live="polite"></p>
 <form id="token-form" class="card" ${view.tokenRequired ? '' : 'hidden'}>
 <h2>Admin token</h2>
-<p>This emulator runs with <code>--admin-token</code>. The dashboard sends it as <code>Authorization: Bearer</code> on every control API call and keeps it in this tab's session storage only.</p>
-<div class="field"><label for="admin-token">Admin token</label><input type="password" id="admin-token" autocomplete="current-password" required></div>
+<p>This emulator runs with <code>--admin-token</code>. The dashboard sends it as <code>Authorization: Bearer</code> \
+on every control API call and keeps it in this tab's session storage only.</p>
+<div class="field"><label for="admin-token">Admin token</label>\
+<input type="password" id="admin-token" autocomplete="current-password" required></div>
 <p id="token-error" class="errors" role="alert" hidden></p>
 <button type="submit">Connect</button>
 </form>
 <section class="card" aria-labelledby="journal"><h2 id="journal">Live journal</h2>
-<div class="toolbar"><span class="muted">Every request to the gateway, the operators and the API, newest first, live (the journal stream; polled each second while the stream is not open).</span><span class="spacer"></span>
+<div class="toolbar"><span class="muted">Every request to the gateway, the operators and the API, newest first, live \
+(the journal stream; polled each second while the stream is not open).</span><span class="spacer"></span>
 <button type="button" class="secondary" id="pause" aria-pressed="false">Pause</button>
 <button type="button" class="secondary" id="clear-journal">Clear</button></div>
 <div class="table-wrap journal"><table class="compact"><caption class="sr-only">Journal entries, newest first</caption>
-<thead><tr><th class="num" scope="col">Time</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">Status</th><th class="num" scope="col">Duration</th><th scope="col">Flow and client</th><th scope="col">Subscriber</th><th scope="col">Scenarios and notes</th></tr></thead>
-<tbody id="journal-rows" data-last-id="${view.sections?.lastId ?? 0}">${view.sections?.journal ?? ''}</tbody></table></div>
-<p id="journal-empty" class="empty" ${view.sections !== undefined && view.sections.lastId > 0 && view.sections.journal.value !== '' ? 'hidden' : ''}>No requests yet: run a flow (the <a href="/demo">demo app</a> is one).</p>
+<thead><tr><th class="num" scope="col">Time</th><th scope="col">Leg</th><th scope="col">Request</th>\
+<th scope="col">Status</th><th class="num" scope="col">Duration</th><th scope="col">Flow and client</th>\
+<th scope="col">Subscriber</th><th scope="col">Scenarios and notes</th></tr></thead>
+<tbody id="journal-rows" data-last-id="${view.sections?.lastId ?? 0}">${
+  view.sections?.journal ?? ''}</tbody></table></div>
+<p id="journal-empty" class="empty" ${
+  view.sections !== undefined && view.sections.lastId > 0 && view.sections.journal.value !== '' ? 'hidden' : ''
+}>No requests yet: run a flow (the <a href="/demo">demo app</a> is one).</p>
 </section>
 <section class="card" aria-labelledby="flow"><h2 id="flow">Flow detail</h2>
 <div id="flow-section"><p class="empty">Choose a flow id in the journal to see its hops.</p></div></section>
 <section class="card" aria-labelledby="conformance"><h2 id="conformance">Conformance</h2>
 <div id="conformance-section">${view.sections?.conformance ?? waiting}</div></section>
 <section class="card" aria-labelledby="scenarios"><h2 id="scenarios">Scenarios</h2>
-<div class="toolbar"><span class="spacer"></span><button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
+<div class="toolbar"><span class="spacer"></span>\
+<button type="button" class="secondary" id="deactivate-all">Turn every scenario off</button></div>
 <div id="scenarios-section">${view.sections?.scenarios ?? waiting}</div></section>
 <section class="card" aria-labelledby="world"><h2 id="world">Operators, subscribers, clients</h2>
 <div id="world-section">${view.sections?.world ?? waiting}</div></section>

@@ -15,16 +15,24 @@ export const controlErrorHandler = surfaceErrorHandler({
   surface: 'in the control API',
   unavailable: storeUnavailableAnswer,
   translate (error) {
-    if (error instanceof FixtureError) return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
-    if (error instanceof ScenarioError) return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
+    if (error instanceof FixtureError) {
+      return new CamaraError(400, 'INVALID_FIXTURE', `${error.jsonPath}: ${error.rule}`)
+    }
+    if (error instanceof ScenarioError) {
+      return new CamaraError(400, 'INVALID_SCENARIO', `${error.jsonPath}: ${error.rule}`)
+    }
     if (error instanceof ScenarioRegistryError) return registryAnswer(error)
     if (error instanceof NamespaceRequestError) {
-      return error.kind === 'full' ? new CamaraError(429, 'QUOTA_EXCEEDED', error.message) : new CamaraError(400, 'INVALID_ARGUMENT', error.message)
+      return error.kind === 'full'
+        ? new CamaraError(429, 'QUOTA_EXCEEDED', error.message)
+        : new CamaraError(400, 'INVALID_ARGUMENT', error.message)
     }
     return error
   },
   render (error, { status, expose }, request, reply) {
-    const answer = expose ? controlAnswer(error, status) : new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details')
+    const answer = expose
+      ? controlAnswer(error, status)
+      : new CamaraError(500, 'INTERNAL', 'the emulator failed unexpectedly; the log has the details')
     request.facts.reason = answer.reason
     const challenge = bearerChallenge(answer, request.headers.authorization, CONTROL_REALM)
     if (challenge !== undefined) reply.header('www-authenticate', challenge)
@@ -41,7 +49,9 @@ export function storeUnavailableAnswer (error: StoreUnavailableError): CamaraErr
 function controlAnswer (error: FastifyError | Error, status: number): CamaraError {
   if (error instanceof CamaraError) return error
   if (error instanceof OAuthError) return new CamaraError(400, 'INVALID_ARGUMENT', error.description)
-  if ((error as FastifyError).validation !== undefined) return new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
+  if ((error as FastifyError).validation !== undefined) {
+    return new CamaraError(400, 'INVALID_ARGUMENT', describeValidation(error as FastifyError))
+  }
   return new CamaraError(status, 'INVALID_ARGUMENT', error.message)
 }
 
@@ -58,7 +68,11 @@ export function requireAdminToken (token: string | undefined) {
     if (token === undefined) return
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
     if (match === null || !secretsEqual(match[1] ?? '', token)) {
-      throw new CamaraError(401, 'UNAUTHENTICATED', 'the control API requires Authorization: Bearer <admin token> (--admin-token)')
+      throw new CamaraError(
+        401,
+        'UNAUTHENTICATED',
+        'the control API requires Authorization: Bearer <admin token> (--admin-token)'
+      )
     }
   }
 }

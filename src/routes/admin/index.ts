@@ -43,7 +43,11 @@ export default async function control (app: FastifyInstance, options: ControlOpt
   await app.register(async (guarded) => {
     guarded.setErrorHandler(controlErrorHandler)
     guarded.setNotFoundHandler(async (request) => {
-      throw new CamaraError(404, 'NOT_FOUND', `no control route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them`)
+      throw new CamaraError(
+        404,
+        'NOT_FOUND',
+        `no control route ${request.method} ${pathOf(request.url)}; GET /openapi.json lists them`
+      )
     })
     guarded.addHook('onRequest', foreign)
     guarded.addHook('onRequest', requireAdminToken(options.adminToken))
