@@ -70,7 +70,10 @@ function changeClient (emulator: Emulator, clientId: string, change: (client: Cl
   }))
 }
 
-/** demo-app (client_secret_post) allowed the jwt-bearer grant and tel: subjects, with demo-app-jwt's JWKS when `withJwks` */
+/**
+ * demo-app (client_secret_post) allowed the jwt-bearer grant and tel: subjects, with demo-app-jwt's JWKS when
+ * `withJwks`
+ */
 function secretClientWithJwtBearer (emulator: Emulator, withJwks: boolean): void {
   const jwks = emulator.directory.client(CLIENT_ID)?.jwks
   changeClient(emulator, 'demo-app', (client) => ({
@@ -85,14 +88,21 @@ t.test('an operatortoken: subject yields a SIM-authenticated grant for the token
   const { emulator, grant } = await setup()
   const { token, flowId } = await mintFor(emulator)
   const leg = newLeg()
-  const redemption = await grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, leg)
+  const redemption = await grant.validate(
+    bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, leg
+  )
   t.match(redemption.grant.id, /^[\w-]{16}$/)
   t.strictSame(redemption, {
     client: { client: emulator.directory.client(CLIENT_ID), method: 'private_key_jwt' },
     operatorToken: {
       token,
       record: {
-        operatorId: 'telco-es', msisdn: WIFI_MSISDN, clientId: CLIENT_ID, flowId, issuedAt: START, expiresAt: START + 300_000
+        operatorId: 'telco-es',
+        msisdn: WIFI_MSISDN,
+        clientId: CLIENT_ID,
+        flowId,
+        issuedAt: START,
+        expiresAt: START + 300_000
       },
       subscriber: emulator.directory.subscriber(WIFI_MSISDN)
     },
@@ -128,7 +138,9 @@ t.test('an operatortoken: subject yields a SIM-authenticated grant for the token
 
 t.test('a trusted client\'s tel: subject yields a grant with no amr, on the subscriber\'s own operator', async (t) => {
   const { emulator, grant } = await setup({ settings: { accessTokenTtl: 300 } })
-  const redemption = await grant.validate(bearerForm(await grantAssertion(START, 'tel:+919036499174')), undefined, newLeg())
+  const redemption = await grant.validate(
+    bearerForm(await grantAssertion(START, 'tel:+919036499174')), undefined, newLeg()
+  )
   t.equal(redemption.operatorToken, undefined)
   t.match(redemption.grant.flowId, /\S/)
   t.strictSame(redemption.grant, {
@@ -147,22 +159,28 @@ t.test('the grant never carries openid nor offline_access: no id_token, no refre
   const redemption = await grant.validate(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { scope })),
     undefined, newLeg())
   t.strictSame([redemption.grant.openid, redemption.grant.offlineAccess], [false, false])
-  const { response } = await emulator.tokens.token(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { scope })),
-    undefined)
+  const { response } = await emulator.tokens.token(
+    bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { scope })),
+    undefined
+  )
   t.strictSame(response, { access_token: response.access_token, token_type: 'Bearer', expires_in: 3600, scope })
 })
 
 t.test('the issuer URL is an accepted audience too', async (t) => {
   const { grant } = await setup()
-  const redemption = await grant.validate(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { aud: ISSUER })),
-    undefined, newLeg())
+  const redemption = await grant.validate(
+    bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { aud: ISSUER })),
+    undefined, newLeg()
+  )
   t.equal(redemption.grant.msisdn, WIFI_MSISDN)
 })
 
 t.test('who the client is', async (t) => {
   t.test('a client_assertion of its own authenticates the client; the grant assertion must then be its', async (t) => {
     const { grant } = await setup()
-    const clientAuth: Form = { client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(START) }
+    const clientAuth: Form = {
+      client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(START)
+    }
     const leg = newLeg()
     const redemption = await grant.validate(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`), clientAuth),
       undefined, leg)
@@ -172,15 +190,19 @@ t.test('who the client is', async (t) => {
     const otherIssuer = await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' })
     t.strictSame(await failure(grant.validate(bearerForm(otherIssuer, {
       client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: await clientAssertion(START)
-    }), undefined, newLeg())), invalidGrant('assertion rejected: claim "iss" is invalid (unexpected "iss" claim value)'))
+    }), undefined, newLeg())), invalidGrant(
+      'assertion rejected: claim "iss" is invalid (unexpected "iss" claim value)'
+    ))
   })
 
   t.test('a client authenticated by its secret has its assertion checked against its JWKS', async (t) => {
     const { emulator, grant } = await setup()
     secretClientWithJwtBearer(emulator, true)
     const secret: Form = { client_id: 'demo-app', client_secret: 'demo-secret' }
-    const redemption = await grant.validate(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' }),
-      secret), undefined, newLeg())
+    const redemption = await grant.validate(
+      bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' }), secret),
+      undefined, newLeg()
+    )
     t.strictSame([redemption.client.client.clientId, redemption.client.method, redemption.grant.clientId],
       ['demo-app', 'client_secret_post', 'demo-app'])
   })
@@ -188,8 +210,13 @@ t.test('who the client is', async (t) => {
   t.test('a client authenticated by its secret but without a JWKS cannot have its assertion verified', async (t) => {
     const { emulator, grant } = await setup()
     secretClientWithJwtBearer(emulator, false)
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' }),
-      { client_id: 'demo-app', client_secret: 'demo-secret' }), undefined, newLeg())),
+    t.strictSame(await failure(grant.validate(
+      bearerForm(
+        await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' }),
+        { client_id: 'demo-app', client_secret: 'demo-secret' }
+      ),
+      undefined, newLeg()
+    )),
     invalidGrant('client "demo-app" has no registered JWKS to verify its assertion with'))
   })
 
@@ -210,8 +237,9 @@ t.test('who the client is', async (t) => {
     const tel = `tel:${WIFI_MSISDN}`
     t.strictSame(await failure(grant.validate(bearerForm('not.a.jwt'), undefined, newLeg())),
       invalidGrant('assertion is not a JWT'))
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { iss: undefined })), undefined,
-      newLeg())), invalidGrant('assertion has no iss (the client_id)'))
+    t.strictSame(await failure(grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iss: undefined })), undefined, newLeg()
+    )), invalidGrant('assertion has no iss (the client_id)'))
     t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel), { client_id: 'demo-app' }),
       undefined, newLeg())), {
       error: 'invalid_client',
@@ -219,15 +247,17 @@ t.test('who the client is', async (t) => {
       statusCode: 401,
       reason: 'the assertion\'s iss differs from client_id'
     })
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { iss: 'nobody' })), undefined,
-      newLeg())), {
+    t.strictSame(await failure(grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iss: 'nobody' })), undefined, newLeg()
+    )), {
       error: 'invalid_client',
       description: 'client authentication failed',
       statusCode: 401,
       reason: 'the assertion\'s iss "nobody" is not a registered client'
     })
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { iss: 'demo-app' })), undefined,
-      newLeg())), {
+    t.strictSame(await failure(grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iss: 'demo-app' })), undefined, newLeg()
+    )), {
       error: 'invalid_client',
       description: 'client "demo-app" has no registered JWKS to verify its assertion with',
       statusCode: 401,
@@ -276,9 +306,13 @@ t.test('the request and the assertion\'s claims', async (t) => {
     const leg = newLeg()
     const description = 'the scope parameter must not be sent with the jwt-bearer grant: put the scope in the ' +
       'assertion\'s scope claim'
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel), { scope: NV_SCOPE }), undefined, leg)),
-      { error: 'invalid_request', description, statusCode: 400, reason: description })
-    t.strictSame(leg.checks?.at(-1), { rule: 'assertion-scope', ok: false, detail: 'a scope parameter was sent with the jwt-bearer grant' })
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, tel), { scope: NV_SCOPE }), undefined, leg)),
+      { error: 'invalid_request', description, statusCode: 400, reason: description }
+    )
+    t.strictSame(leg.checks?.at(-1), {
+      rule: 'assertion-scope', ok: false, detail: 'a scope parameter was sent with the jwt-bearer grant'
+    })
   })
 
   t.test('exp, iat, jti and sub are required', async (t) => {
@@ -293,36 +327,50 @@ t.test('the request and the assertion\'s claims', async (t) => {
       invalidGrant('assertion rejected: claim "aud" is invalid (unexpected "aud" claim value)'))
     t.strictSame(await refusal(await grantAssertion(START, tel, { aud: undefined })),
       invalidGrant('assertion rejected: claim "aud" is missing'))
-    t.strictSame(await refusal(await grantAssertion(START, tel, { aud: [TOKEN_ENDPOINT, 'https://elsewhere.example/token'] })),
-      invalidGrant(`assertion aud must be this server alone (${TOKEN_ENDPOINT}), not 2 values`))
+    t.strictSame(
+      await refusal(await grantAssertion(START, tel, { aud: [TOKEN_ENDPOINT, 'https://elsewhere.example/token'] })),
+      invalidGrant(`assertion aud must be this server alone (${TOKEN_ENDPOINT}), not 2 values`)
+    )
   })
 
   t.test('an expired assertion is refused once the 5 s clock tolerance has passed', async (t) => {
     t.strictSame(await refusal(await grantAssertion(START, tel, { iat: START_S - 70, exp: START_S - 6 })),
       invalidGrant('assertion rejected: it has expired (exp)'))
-    const redemption = await grant.validate(bearerForm(await grantAssertion(START, tel, { iat: START_S - 60, exp: START_S - 4 })),
-      undefined, newLeg())
+    const redemption = await grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iat: START_S - 60, exp: START_S - 4 })),
+      undefined, newLeg()
+    )
     t.equal(redemption.grant.msisdn, WIFI_MSISDN, 'within the tolerance')
   })
 
   t.test('iat may lie at most 5 s ahead', async (t) => {
     t.strictSame(await refusal(await grantAssertion(START, tel, { iat: START_S + 6, exp: START_S + 60 })),
       invalidGrant('assertion iat lies 6 s in the future'))
-    const redemption = await grant.validate(bearerForm(await grantAssertion(START, tel, { iat: START_S + 5, exp: START_S + 60 })),
-      undefined, newLeg())
+    const redemption = await grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iat: START_S + 5, exp: START_S + 60 })),
+      undefined, newLeg()
+    )
     t.equal(redemption.grant.authTime, START_S, 'the grant is dated by the emulator\'s clock, not by the iat')
   })
 
   t.test('exp at most 300 s after iat and after now', async (t) => {
     const leg = newLeg()
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { iat: START_S - 10, exp: START_S + 291 })),
-      undefined, leg)),
-    invalidGrant('assertion exp must be at most 300 s after iat and after now (exp - iat = 301 s, exp - now = 291 s)'))
-    t.strictSame(leg.checks?.at(-1), { rule: 'assertion-lifetime', ok: false, detail: 'jwt-bearer assertion lifetime 301 s' })
+    t.strictSame(await failure(grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iat: START_S - 10, exp: START_S + 291 })),
+      undefined, leg
+    )),
+    invalidGrant('assertion exp must be at most 300 s after iat and after now ' +
+      '(exp - iat = 301 s, exp - now = 291 s)'))
+    t.strictSame(leg.checks?.at(-1), {
+      rule: 'assertion-lifetime', ok: false, detail: 'jwt-bearer assertion lifetime 301 s'
+    })
     t.strictSame(await refusal(await grantAssertion(START, tel, { iat: START_S + 5, exp: START_S + 301 })),
-      invalidGrant('assertion exp must be at most 300 s after iat and after now (exp - iat = 296 s, exp - now = 301 s)'))
-    const redemption = await grant.validate(bearerForm(await grantAssertion(START, tel, { iat: START_S, exp: START_S + 300 })),
-      undefined, newLeg())
+      invalidGrant('assertion exp must be at most 300 s after iat and after now ' +
+        '(exp - iat = 296 s, exp - now = 301 s)'))
+    const redemption = await grant.validate(
+      bearerForm(await grantAssertion(START, tel, { iat: START_S, exp: START_S + 300 })),
+      undefined, newLeg()
+    )
     t.equal(redemption.grant.msisdn, WIFI_MSISDN, '300 s exactly')
   })
 
@@ -334,22 +382,35 @@ t.test('the request and the assertion\'s claims', async (t) => {
   })
 
   t.test('the scope claim follows the client\'s scopes and the one-purpose rule', async (t) => {
-    const invalidScope = (description: string): Failure => ({ error: 'invalid_scope', description, statusCode: 400, reason: description })
-    t.strictSame(await refusal(await grantAssertion(START, tel, { scope: 'dpv:FraudPreventionAndDetection sim-swap:check' })),
-      invalidScope('scope not allowed for this client: sim-swap:check'))
+    const invalidScope = (description: string): Failure => ({
+      error: 'invalid_scope', description, statusCode: 400, reason: description
+    })
+    t.strictSame(
+      await refusal(await grantAssertion(START, tel, { scope: 'dpv:FraudPreventionAndDetection sim-swap:check' })),
+      invalidScope('scope not allowed for this client: sim-swap:check')
+    )
     t.strictSame(await refusal(await grantAssertion(START, tel, { scope: 'number-verification:verify' })),
       invalidScope('a dpv: purpose is required, e.g. dpv:FraudPreventionAndDetection'))
     const leg = newLeg()
     const twoPurposes = 'dpv:FraudPreventionAndDetection dpv:RequestedServiceProvision number-verification:verify'
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { scope: twoPurposes })), undefined, leg)),
-      invalidScope('exactly one dpv: purpose is allowed, got dpv:FraudPreventionAndDetection dpv:RequestedServiceProvision'))
-    t.strictSame(leg.checks?.at(-1), { rule: 'purpose', ok: false, detail: '2 dpv: purposes in the assertion\'s scope' })
+    t.strictSame(
+      await failure(grant.validate(
+        bearerForm(await grantAssertion(START, tel, { scope: twoPurposes })), undefined, leg
+      )),
+      invalidScope('exactly one dpv: purpose is allowed, ' +
+        'got dpv:FraudPreventionAndDetection dpv:RequestedServiceProvision')
+    )
+    t.strictSame(leg.checks?.at(-1), {
+      rule: 'purpose', ok: false, detail: '2 dpv: purposes in the assertion\'s scope'
+    })
   })
 
   t.test('a scope without purpose passes when the settings do not require one', async (t) => {
     const { grant: lenient } = await setup({ settings: { requirePurpose: false } })
-    const redemption = await lenient.validate(bearerForm(await grantAssertion(START, tel, { scope: 'number-verification:verify' })),
-      undefined, newLeg())
+    const redemption = await lenient.validate(
+      bearerForm(await grantAssertion(START, tel, { scope: 'number-verification:verify' })),
+      undefined, newLeg()
+    )
     t.strictSame(redemption.grant.scopes, ['number-verification:verify'])
   })
 })
@@ -357,7 +418,8 @@ t.test('the request and the assertion\'s claims', async (t) => {
 t.test('signatures', async (t) => {
   const { grant } = await setup()
   const tel = `tel:${WIFI_MSISDN}`
-  const refusal = async (assertion: string): Promise<Failure> => await failure(grant.validate(bearerForm(assertion), undefined, newLeg()))
+  const refusal = async (assertion: string): Promise<Failure> =>
+    await failure(grant.validate(bearerForm(assertion), undefined, newLeg()))
   const payload = (jti: string): JWTPayload =>
     ({ iss: CLIENT_ID, sub: tel, aud: TOKEN_ENDPOINT, iat: START_S, exp: START_S + 60, jti, scope: NV_SCOPE })
 
@@ -374,14 +436,21 @@ t.test('signatures', async (t) => {
       invalidGrant(`assertion rejected: its alg is not allowed (allowed: ${ALLOWED_ALGS})`))
     const hs256 = await new SignJWT(payload('hs-1')).setProtectedHeader({ alg: 'HS256' })
       .sign(new TextEncoder().encode('a shared secret that is long enough for HS256'))
-    t.strictSame(await refusal(hs256), invalidGrant(`assertion rejected: its alg is not allowed (allowed: ${ALLOWED_ALGS})`))
+    t.strictSame(
+      await refusal(hs256),
+      invalidGrant(`assertion rejected: its alg is not allowed (allowed: ${ALLOWED_ALGS})`)
+    )
   })
 
   t.test('a signature the registered key did not make is refused', async (t) => {
     const genuine = await grantAssertion(START, tel)
     const [header, , signature] = genuine.split('.')
-    const forged = Buffer.from(JSON.stringify({ ...payload('forged-1'), sub: 'tel:+34666666666' })).toString('base64url')
-    t.strictSame(await refusal(`${header}.${forged}.${signature}`), invalidGrant('assertion rejected: signature verification failed'))
+    const forged = Buffer.from(JSON.stringify({ ...payload('forged-1'), sub: 'tel:+34666666666' }))
+      .toString('base64url')
+    t.strictSame(
+      await refusal(`${header}.${forged}.${signature}`),
+      invalidGrant('assertion rejected: signature verification failed')
+    )
   })
 
   t.test('a registered key signs with any alg the fixture schema allows', async (t) => {
@@ -398,20 +467,35 @@ t.test('the jti is accepted once per client, for as long as the assertion could 
   const assertion = await grantAssertion(START, tel, { jti: 'once-only' })
   await grant.validate(bearerForm(assertion), undefined, newLeg())
   const leg = newLeg()
-  t.strictSame(await failure(grant.validate(bearerForm(assertion), undefined, leg)), replayed, 'the same assertion again')
-  t.strictSame(leg.checks?.at(-1), { rule: 'assertion-jti', ok: false, detail: 'jwt-bearer assertion jti already used' })
-  t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel, { jti: 'once-only', exp: START_S + 30 })),
-    undefined, newLeg())), replayed, 'a new assertion with the same jti')
+  t.strictSame(
+    await failure(grant.validate(bearerForm(assertion), undefined, leg)), replayed, 'the same assertion again'
+  )
+  t.strictSame(leg.checks?.at(-1), {
+    rule: 'assertion-jti', ok: false, detail: 'jwt-bearer assertion jti already used'
+  })
+  t.strictSame(await failure(grant.validate(
+    bearerForm(await grantAssertion(START, tel, { jti: 'once-only', exp: START_S + 30 })),
+    undefined, newLeg()
+  )), replayed, 'a new assertion with the same jti')
 
   secretClientWithJwtBearer(emulator, true)
-  const ofAnotherClient = await grant.validate(bearerForm(await grantAssertion(START, tel, { iss: 'demo-app', jti: 'once-only' }),
-    { client_id: 'demo-app', client_secret: 'demo-secret' }), undefined, newLeg())
+  const ofAnotherClient = await grant.validate(
+    bearerForm(
+      await grantAssertion(START, tel, { iss: 'demo-app', jti: 'once-only' }),
+      { client_id: 'demo-app', client_secret: 'demo-secret' }
+    ),
+    undefined, newLeg()
+  )
   t.equal(ofAnotherClient.client.client.clientId, 'demo-app', 'another client\'s jti space')
 
   t.equal(await emulator.ctx.store.get('assertionIds', `${CLIENT_ID}\nonce-only`), true)
   clock.advance(65_000)
-  t.equal(await emulator.ctx.store.get('assertionIds', `${CLIENT_ID}\nonce-only`), undefined, 'forgotten after exp + 5 s')
-  const again = await grant.validate(bearerForm(await grantAssertion(clock.now(), tel, { jti: 'once-only' })), undefined, newLeg())
+  t.equal(
+    await emulator.ctx.store.get('assertionIds', `${CLIENT_ID}\nonce-only`), undefined, 'forgotten after exp + 5 s'
+  )
+  const again = await grant.validate(
+    bearerForm(await grantAssertion(clock.now(), tel, { jti: 'once-only' })), undefined, newLeg()
+  )
   t.equal(again.client.client.clientId, CLIENT_ID)
 })
 
@@ -427,38 +511,55 @@ t.test('the client_assertion and the grant assertion share the client\'s jti spa
 t.test('the subject', async (t) => {
   t.test('must be operatortoken:<token> or tel:+E164', async (t) => {
     const { grant } = await setup()
-    const generic = invalidGrant('assertion sub must be operatortoken:<token> or tel:+E164 (CAMARA ICM "JWT Bearer Flow")')
+    const generic = invalidGrant(
+      'assertion sub must be operatortoken:<token> or tel:+E164 (CAMARA ICM "JWT Bearer Flow")'
+    )
     const cases: Array<[string, Failure]> = [
       ['demo-user', generic],
       [WIFI_MSISDN, generic],
       ['ipport:142.115.147.143', generic],
       ['operatortoken:', generic],
       ['tel:12345', invalidGrant('assertion sub: login_hint "tel:12345" is not tel:+E.164 (e.g. tel:+34666666666)')],
-      ['ipport:here', invalidGrant('assertion sub: login_hint "ipport:here" is not ipport:IPv4[:port] or ipport:[IPv6][:port]')]
+      [
+        'ipport:here',
+        invalidGrant('assertion sub: login_hint "ipport:here" is not ipport:IPv4[:port] or ipport:[IPv6][:port]')
+      ]
     ]
     for (const [sub, expected] of cases) {
-      t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, sub)), undefined, newLeg())), expected, sub)
+      t.strictSame(
+        await failure(grant.validate(bearerForm(await grantAssertion(START, sub)), undefined, newLeg())), expected, sub
+      )
     }
   })
 
   t.test('tel: needs a client trusted to assert numbers, and a subscriber', async (t) => {
     const { emulator, grant } = await setup()
     const tel = `tel:${WIFI_MSISDN}`
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, 'tel:+4915100000000')), undefined, newLeg())),
-      invalidGrant('assertion sub: +4915100000000 is not a subscriber of this gateway\'s operators'))
-    const untrusted = invalidGrant('client "demo-app-jwt" is not trusted to assert phone numbers: use sub=operatortoken:<token>')
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, 'tel:+4915100000000')), undefined, newLeg())),
+      invalidGrant('assertion sub: +4915100000000 is not a subscriber of this gateway\'s operators')
+    )
+    const untrusted = invalidGrant(
+      'client "demo-app-jwt" is not trusted to assert phone numbers: use sub=operatortoken:<token>'
+    )
     changeClient(emulator, CLIENT_ID, (client) => ({ ...client, telSubjectTrusted: false }))
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel)), undefined, newLeg())), untrusted)
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, tel)), undefined, newLeg())), untrusted
+    )
     changeClient(emulator, CLIENT_ID, ({ telSubjectTrusted: _dropped, ...client }) => client)
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, tel)), undefined, newLeg())), untrusted,
-      'trust is never the default')
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, tel)), undefined, newLeg())), untrusted,
+      'trust is never the default'
+    )
   })
 
   t.test('an untrusted client still redeems operator tokens', async (t) => {
     const { emulator, grant } = await setup()
     changeClient(emulator, CLIENT_ID, (client) => ({ ...client, telSubjectTrusted: false }))
     const { token } = await mintFor(emulator)
-    const redemption = await grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg())
+    const redemption = await grant.validate(
+      bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg()
+    )
     t.equal(redemption.operatorToken?.token, token)
   })
 })
@@ -467,8 +568,10 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
   t.test('an unknown token', async (t) => {
     const { grant } = await setup()
     const leg = newLeg()
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, 'operatortoken:nope')), undefined, leg)),
-      invalidGrant('assertion sub: the operator token is unknown'))
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, 'operatortoken:nope')), undefined, leg)),
+      invalidGrant('assertion sub: the operator token is unknown')
+    )
     t.strictSame(leg.flow, { clientId: CLIENT_ID, flowId: undefined })
   })
 
@@ -477,8 +580,12 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
     const { token, flowId } = await mintFor(emulator)
     clock.advance(300_000)
     const leg = newLeg()
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(clock.now(), `operatortoken:${token}`)), undefined, leg)),
-      invalidGrant('assertion sub: the operator token has expired'))
+    t.strictSame(
+      await failure(grant.validate(
+        bearerForm(await grantAssertion(clock.now(), `operatortoken:${token}`)), undefined, leg
+      )),
+      invalidGrant('assertion sub: the operator token has expired')
+    )
     t.strictSame(leg.flow, { clientId: CLIENT_ID, flowId })
     t.notOk(leg.checks?.some((check) => check.rule === 'operator-token-once'), 'expiry is no reuse')
   })
@@ -488,17 +595,25 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
     const { token, flowId } = await mintFor(emulator)
     t.equal(await emulator.operatorTokens.spend(token), true)
     const leg = newLeg()
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, leg)),
-      invalidGrant('assertion sub: the operator token was already used'))
+    t.strictSame(
+      await failure(grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, leg)),
+      invalidGrant('assertion sub: the operator token was already used')
+    )
     t.strictSame(leg.flow, { clientId: CLIENT_ID, flowId })
-    t.strictSame(leg.checks?.at(-1), { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
+    t.strictSame(leg.checks?.at(-1), {
+      rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again'
+    })
   })
 
   t.test('another app\'s token', async (t) => {
     const { emulator, grant } = await setup()
     const { token } = await mintFor(emulator, 'demo-app')
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg())),
-      invalidGrant('assertion sub: the operator token was issued for another app ("demo-app")'))
+    t.strictSame(
+      await failure(grant.validate(
+        bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg()
+      )),
+      invalidGrant('assertion sub: the operator token was issued for another app ("demo-app")')
+    )
   })
 
   t.test('a token of an operator that no longer serves the subscriber', async (t) => {
@@ -507,8 +622,12 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
     const subscriber = emulator.directory.subscriber(WIFI_MSISDN)
     if (subscriber === undefined) throw new Error('no Wi-Fi subscriber in the default fixtures')
     emulator.upsertSubscriber({ ...subscriber, operator: 'telco-in' })
-    t.strictSame(await failure(grant.validate(bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg())),
-      invalidGrant(`assertion sub: the operator token is telco-es's, which no longer serves ${WIFI_MSISDN}`))
+    t.strictSame(
+      await failure(grant.validate(
+        bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg()
+      )),
+      invalidGrant(`assertion sub: the operator token is telco-es's, which no longer serves ${WIFI_MSISDN}`)
+    )
   })
 
   t.test('an error other than a refusal passes through unchanged', async (t) => {
@@ -516,8 +635,10 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
     const storeDown = new Error('the store is down')
     const failing = { check: async () => { throw storeDown } } as unknown as OperatorTokenService
     const grant = new JwtBearerGrant(emulator.ctx, emulator.tokens.clients, failing)
-    t.equal(await rejected(grant.validate(bearerForm(await grantAssertion(START, 'operatortoken:any')), undefined, newLeg())),
-      storeDown)
+    t.equal(
+      await rejected(grant.validate(bearerForm(await grantAssertion(START, 'operatortoken:any')), undefined, newLeg())),
+      storeDown
+    )
   })
 })
 

@@ -9,7 +9,8 @@ import { E164_PATTERN } from '../phone-number.js'
 import { claimedNumberProblem } from './claimed-number.js'
 
 export const SCENARIO_OPERATIONS = [
-  'authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize', 'ciba-decision'
+  'authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'operator-token', 'bc-authorize',
+  'ciba-decision'
 ] as const
 export type ScenarioOperation = typeof SCENARIO_OPERATIONS[number]
 
@@ -18,10 +19,10 @@ export const SCENARIO_NAME_PATTERN = '^[a-z0-9]+(-[a-z0-9]+)*$'
 const MAX_DELAY_MS = 3_600_000
 
 export const ScenarioOperationSchema = Type.Union(SCENARIO_OPERATIONS.map((operation) => Type.Literal(operation)), {
-  description: 'authorize (gateway), operator (operator authorization server), token, verify, share, discovery, jwks, ' +
-    'operator-token (the emulated TS.43 entitlement server), bc-authorize (CIBA authentication request), ciba-decision ' +
-    '(the operator deciding a CIBA request: latency delays it, an oauth error such as access_denied is its refusal, a fault means the ' +
-    'user\'s device never answers)'
+  description: 'authorize (gateway), operator (operator authorization server), token, verify, share, discovery, ' +
+    'jwks, operator-token (the emulated TS.43 entitlement server), bc-authorize (CIBA authentication request), ' +
+    'ciba-decision (the operator deciding a CIBA request: latency delays it, an oauth error such as access_denied ' +
+    'is its refusal, a fault means the user\'s device never answers)'
 })
 
 export const ScenarioMatchSchema = Type.Object({
@@ -31,7 +32,9 @@ export const ScenarioMatchSchema = Type.Object({
     description: 'Operations the scenario applies to; absent = every operation its effects fit'
   })),
   clients: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'client_id values' })),
-  subscribers: Type.Optional(Type.Array(Type.String({ pattern: E164_PATTERN }), { minItems: 1, description: 'E.164 numbers of the subscribers' })),
+  subscribers: Type.Optional(Type.Array(Type.String({ pattern: E164_PATTERN }), {
+    minItems: 1, description: 'E.164 numbers of the subscribers'
+  })),
   operators: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Operator ids' })),
   claimedNumber: Type.Optional(Type.String({
     minLength: 1,
@@ -39,13 +42,20 @@ export const ScenarioMatchSchema = Type.Object({
     description: 'verify only: an RE2 regular expression (no lookaround or backreferences) the phoneNumber in the ' +
       'request body must match (sandbox magic numbers, e.g. "^\\+990.*[02468]$")'
   })),
-  probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Chance to apply to a request that matches everything else, drawn from the seeded generator' })),
+  probability: Type.Optional(Type.Number({
+    minimum: 0,
+    maximum: 1,
+    description: 'Chance to apply to a request that matches everything else, drawn from the seeded generator'
+  })),
   firstN: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the first N matching requests' })),
-  everyNth: Type.Optional(Type.Integer({ minimum: 1, description: 'Only every Nth matching request (the Nth, the 2Nth, ...)' })),
+  everyNth: Type.Optional(Type.Integer({
+    minimum: 1, description: 'Only every Nth matching request (the Nth, the 2Nth, ...)'
+  })),
   afterN: Type.Optional(Type.Integer({ minimum: 0, description: 'Only after N matching requests went through' }))
 }, {
   additionalProperties: false,
-  description: 'All given rules must accept the request. Counters count, per scenario, the requests that pass operations, clients, subscribers and operators'
+  description: 'All given rules must accept the request. Counters count, per scenario, the requests that pass ' +
+    'operations, clients, subscribers and operators'
 })
 
 export const FixedLatencySchema = Type.Object({
@@ -68,39 +78,63 @@ export const LatencySchema = Type.Union([FixedLatencySchema, UniformLatencySchem
 
 export const CamaraErrorEffectSchema = Type.Object({
   camara: Type.Object({
-    status: Type.Integer({ minimum: 400, maximum: 599, description: 'Must be the status of the code (PROTOCOL.md section 4)' }),
-    code: Type.Union(CAMARA_ERROR_CODES.map((code) => Type.Literal(code)), { description: CAMARA_ERROR_CODES.join(', ') }),
-    message: Type.Optional(Type.String({ minLength: 1, description: 'Defaults to the CAMARA Commonalities message of the code' })),
+    status: Type.Integer({
+      minimum: 400, maximum: 599, description: 'Must be the status of the code (PROTOCOL.md section 4)'
+    }),
+    code: Type.Union(CAMARA_ERROR_CODES.map((code) => Type.Literal(code)), {
+      description: CAMARA_ERROR_CODES.join(', ')
+    }),
+    message: Type.Optional(Type.String({
+      minLength: 1, description: 'Defaults to the CAMARA Commonalities message of the code'
+    })),
     retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, description: 'Sent as Retry-After' }))
   }, { additionalProperties: false })
 }, { additionalProperties: false, description: 'A CAMARA ErrorInfo answer (verify, share, discovery, jwks)' })
 
 export const OAuthErrorEffectSchema = Type.Object({
   oauth: Type.Object({
-    error: Type.Union(OAUTH_TOKEN_ERROR_CODES.map((code) => Type.Literal(code)), { description: OAUTH_TOKEN_ERROR_CODES.join(', ') }),
+    error: Type.Union(OAUTH_TOKEN_ERROR_CODES.map((code) => Type.Literal(code)), {
+      description: OAUTH_TOKEN_ERROR_CODES.join(', ')
+    }),
     description: Type.Optional(Type.String({ minLength: 1 })),
-    status: Type.Optional(Type.Integer({ minimum: 400, maximum: 599, description: 'Defaults to 400; invalid_client 401, server_error 500, temporarily_unavailable 503' }))
+    status: Type.Optional(Type.Integer({
+      minimum: 400,
+      maximum: 599,
+      description: 'Defaults to 400; invalid_client 401, server_error 500, temporarily_unavailable 503'
+    }))
   }, { additionalProperties: false })
 }, { additionalProperties: false, description: 'An OAuth JSON error from the token endpoint' })
 
 export const AuthorizeErrorEffectSchema = Type.Object({
   authorize: Type.Object({
-    error: Type.Union(AUTHORIZE_ERROR_CODES.map((code) => Type.Literal(code)), { description: AUTHORIZE_ERROR_CODES.join(', ') }),
+    error: Type.Union(AUTHORIZE_ERROR_CODES.map((code) => Type.Literal(code)), {
+      description: AUTHORIZE_ERROR_CODES.join(', ')
+    }),
     description: Type.Optional(Type.String({ minLength: 1 }))
   }, { additionalProperties: false })
 }, { additionalProperties: false, description: 'An error redirect to the client (gateway authorize or operator leg)' })
 
-export const ErrorEffectSchema = Type.Union([CamaraErrorEffectSchema, OAuthErrorEffectSchema, AuthorizeErrorEffectSchema], {
+export const ErrorEffectSchema = Type.Union([
+  CamaraErrorEffectSchema, OAuthErrorEffectSchema, AuthorizeErrorEffectSchema
+], {
   description: 'one of { camara: { status, code } }, { oauth: { error } } or { authorize: { error } }'
 })
 
-export const FAULT_TYPES = ['connection-reset', 'hang', 'empty-reply', 'malformed-json', 'truncated-json', 'slow-body'] as const
+export const FAULT_TYPES = [
+  'connection-reset', 'hang', 'empty-reply', 'malformed-json', 'truncated-json', 'slow-body'
+] as const
 export type FaultType = typeof FAULT_TYPES[number]
 
 export const FaultSchema = Type.Object({
   type: Type.Union(FAULT_TYPES.map((type) => Type.Literal(type)), { description: FAULT_TYPES.join(', ') }),
-  afterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_DELAY_MS, description: 'hang only: destroy the connection after this long (default: hang until the client leaves)' })),
-  chunkDelayMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DELAY_MS, description: 'slow-body only: pause between body chunks' }))
+  afterMs: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: MAX_DELAY_MS,
+    description: 'hang only: destroy the connection after this long (default: hang until the client leaves)'
+  })),
+  chunkDelayMs: Type.Optional(Type.Integer({
+    minimum: 1, maximum: MAX_DELAY_MS, description: 'slow-body only: pause between body chunks'
+  }))
 }, { additionalProperties: false, description: 'A network fault on the real socket' })
 
 export const ScenarioEffectsSchema = Type.Object({
@@ -111,7 +145,11 @@ export const ScenarioEffectsSchema = Type.Object({
 }, { additionalProperties: false, minProperties: 1, description: 'At least one effect' })
 
 export const ScenarioSchema = Type.Object({
-  name: Type.String({ pattern: SCENARIO_NAME_PATTERN, maxLength: 64, description: 'kebab-case, unique across the catalogue and fixture files' }),
+  name: Type.String({
+    pattern: SCENARIO_NAME_PATTERN,
+    maxLength: 64,
+    description: 'kebab-case, unique across the catalogue and fixture files'
+  }),
   description: Type.String({ minLength: 1, description: 'What a client sees when the scenario applies' }),
   match: Type.Optional(ScenarioMatchSchema),
   effects: ScenarioEffectsSchema
@@ -148,7 +186,9 @@ export function fittingOperations (effects: ScenarioEffects): readonly ScenarioO
     const fit = ERROR_OPERATIONS[errorKind(effects.error)]
     operations = operations.filter((operation) => fit.includes(operation))
   }
-  if (effects.verifiedResult !== undefined) operations = operations.filter((operation) => VERIFIED_RESULT_OPERATIONS.includes(operation))
+  if (effects.verifiedResult !== undefined) {
+    operations = operations.filter((operation) => VERIFIED_RESULT_OPERATIONS.includes(operation))
+  }
   return operations
 }
 
@@ -171,7 +211,9 @@ export function checkScenarioRules (scenario: Scenario, at = '$'): ScenarioProbl
   if (effects.error !== undefined && 'camara' in effects.error) {
     const { status, code } = effects.error.camara
     const expected = CAMARA_ERRORS[code].status
-    if (status !== expected) return { jsonPath: `${at}.effects.error.camara.status`, rule: `must be ${expected} for code ${code}` }
+    if (status !== expected) {
+      return { jsonPath: `${at}.effects.error.camara.status`, rule: `must be ${expected} for code ${code}` }
+    }
   }
   const claimed = scenario.match?.claimedNumber
   const claimedProblem = claimed === undefined ? undefined : claimedNumberProblem(claimed)
@@ -187,16 +229,28 @@ export function checkScenarioRules (scenario: Scenario, at = '$'): ScenarioProbl
 }
 
 /** An explicit operations list must only name operations the effects can be rendered on */
-export function checkOperationsFit (match: ScenarioMatch | undefined, effects: ScenarioEffects, jsonPath: string): ScenarioProblem | undefined {
+export function checkOperationsFit (
+  match: ScenarioMatch | undefined, effects: ScenarioEffects, jsonPath: string
+): ScenarioProblem | undefined {
   if (match?.operations === undefined) return undefined
   if (effects.error !== undefined) {
     const kind = errorKind(effects.error)
     const misfit = match.operations.filter((operation) => !ERROR_OPERATIONS[kind].includes(operation))
-    if (misfit.length > 0) return { jsonPath, rule: `${kind} errors cannot be answered on ${misfit.join(', ')} (fits ${ERROR_OPERATIONS[kind].join(', ')})` }
+    if (misfit.length > 0) {
+      return {
+        jsonPath,
+        rule: `${kind} errors cannot be answered on ${misfit.join(', ')} (fits ${ERROR_OPERATIONS[kind].join(', ')})`
+      }
+    }
   }
   if (effects.verifiedResult !== undefined) {
     const misfit = match.operations.filter((operation) => !VERIFIED_RESULT_OPERATIONS.includes(operation))
-    if (misfit.length > 0) return { jsonPath, rule: `verifiedResult cannot be applied to ${misfit.join(', ')} (fits ${VERIFIED_RESULT_OPERATIONS.join(', ')})` }
+    if (misfit.length > 0) {
+      return {
+        jsonPath,
+        rule: `verifiedResult cannot be applied to ${misfit.join(', ')} (fits ${VERIFIED_RESULT_OPERATIONS.join(', ')})`
+      }
+    }
   }
   return undefined
 }
@@ -239,7 +293,11 @@ export function firstSchemaProblem (schema: TSchema, value: unknown, at: string)
   if (variants !== undefined && isPlainObject(first.value)) {
     const keys = Object.keys(first.value)
     const ranked = variants
-      .map((variant) => ({ variant, shared: Object.keys((variant as { properties?: object }).properties ?? {}).filter((key) => keys.includes(key)).length }))
+      .map((variant) => ({
+        variant,
+        shared: Object.keys((variant as { properties?: object }).properties ?? {})
+          .filter((key) => keys.includes(key)).length
+      }))
       .filter(({ shared }) => shared > 0)
       .sort((a, b) => b.shared - a.shared)
     const best = ranked[0]
@@ -255,7 +313,9 @@ function describe (message: string, schema: { pattern?: string, description?: st
   if (message.startsWith('Unexpected property')) return `unknown property "${pointer.split('/').pop() ?? ''}"`
   if (schema.pattern !== undefined) return `must match pattern ${schema.pattern}`
   if (message === 'Expected union value' && schema.description !== undefined) return `expected ${schema.description}`
-  if (message.startsWith('Expected object to have at least 1 properties')) return `needs at least one of ${Object.keys((schema as { properties?: object }).properties ?? {}).join(', ')}`
+  if (message.startsWith('Expected object to have at least 1 properties')) {
+    return `needs at least one of ${Object.keys((schema as { properties?: object }).properties ?? {}).join(', ')}`
+  }
   return message.charAt(0).toLowerCase() + message.slice(1)
 }
 
