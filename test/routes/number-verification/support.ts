@@ -31,14 +31,17 @@ export const RELEASE_MESSAGES: Record<NvRelease, { unauthenticated: string, notN
   // r2.4's test definitions (number-verification-verify.feature)
   '2.0.0': {
     unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials.',
-    notNetworkAuthenticated: 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.'
+    notNetworkAuthenticated: 'The subscription must be identified using either Network-based authentication ' +
+      'or SIM-based authentication to access this service.'
   },
   '2.1.0': {
-    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
+    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. ' +
+      'A new authentication is required.',
     notNetworkAuthenticated: 'Client must authenticate via the mobile network to use this service'
   },
   wip: {
-    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
+    unauthenticated: 'Request not authenticated due to missing, invalid, or expired credentials. ' +
+      'A new authentication is required.',
     notNetworkAuthenticated: 'Client must authenticate via the mobile network to use this service'
   }
 }
@@ -49,7 +52,9 @@ export function defaultRelease (family: Pick<PathFamily, 'version'>): NvRelease 
 }
 
 /** The texts a family answers in by default */
-export function messagesOf (family: Pick<PathFamily, 'version'>): { unauthenticated: string, notNetworkAuthenticated: string } {
+export function messagesOf (
+  family: Pick<PathFamily, 'version'>
+): { unauthenticated: string, notNetworkAuthenticated: string } {
   return RELEASE_MESSAGES[defaultRelease(family)]
 }
 /**
@@ -85,7 +90,9 @@ function headersFor (options: CallOptions): Record<string, string> {
   return { ...headers, ...options.headers }
 }
 
-export async function postVerify (app: FastifyInstance, family: PathFamily, options: CallOptions = {}): Promise<LightMyRequestResponse> {
+export async function postVerify (
+  app: FastifyInstance, family: PathFamily, options: CallOptions = {}
+): Promise<LightMyRequestResponse> {
   const headers = headersFor(options)
   let payload: string | undefined
   if (typeof options.payload === 'string') payload = options.payload
@@ -93,10 +100,17 @@ export async function postVerify (app: FastifyInstance, family: PathFamily, opti
     payload = JSON.stringify(options.payload)
     headers['content-type'] ??= 'application/json'
   }
-  return await app.inject({ method: 'POST', url: `${family.prefix}/verify`, headers, ...(payload === undefined ? {} : { payload }) })
+  return await app.inject({
+    method: 'POST',
+    url: `${family.prefix}/verify`,
+    headers,
+    ...(payload === undefined ? {} : { payload })
+  })
 }
 
-export async function getShare (app: FastifyInstance, family: PathFamily, options: CallOptions = {}): Promise<LightMyRequestResponse> {
+export async function getShare (
+  app: FastifyInstance, family: PathFamily, options: CallOptions = {}
+): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'GET', url: `${family.prefix}/device-phone-number`, headers: headersFor(options) })
 }
 
@@ -121,13 +135,17 @@ export interface ExpectedError {
 /** Exact status, exact ErrorInfo body, JSON content type, the correlator, the reason header, no stack */
 export function assertCamaraError (t: Test, res: LightMyRequestResponse, expected: ExpectedError): void {
   t.equal(res.statusCode, expected.status, 'status')
-  t.strictSame(JSON.parse(res.body), { status: expected.status, code: expected.code, message: expected.message }, 'ErrorInfo body')
+  t.strictSame(JSON.parse(res.body), { status: expected.status, code: expected.code, message: expected.message },
+    'ErrorInfo body')
   t.equal(res.headers['content-type'], JSON_UTF8, 'content type')
   if (expected.correlator === undefined) t.match(res.headers['x-correlator'], UUID, 'generated x-correlator')
   else t.equal(res.headers['x-correlator'], expected.correlator, 'x-correlator echoed')
   if ('reason' in expected) {
-    if (expected.reason instanceof RegExp) t.match(res.headers['x-emulator-reason'], expected.reason, 'x-emulator-reason')
-    else t.equal(res.headers['x-emulator-reason'], expected.reason, 'x-emulator-reason')
+    if (expected.reason instanceof RegExp) {
+      t.match(res.headers['x-emulator-reason'], expected.reason, 'x-emulator-reason')
+    } else {
+      t.equal(res.headers['x-emulator-reason'], expected.reason, 'x-emulator-reason')
+    }
   }
   assertNoStack(t, res)
 }
