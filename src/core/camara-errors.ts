@@ -48,10 +48,38 @@ export interface ReleaseRules {
 export const CORRELATOR_256 = /^[a-zA-Z0-9-_:;./<>{}]{0,256}$/
 
 export const RELEASE_RULES: Readonly<Record<NvRelease, ReleaseRules>> = {
-  '1.0.0': { correlatorPattern: CORRELATOR_256, commonalities: '0.4', noLongerValid: 'UNAUTHENTICATED', noSubscriber: 'INVALID_TOKEN_CONTEXT', tokenRules: false, minimalErrors: false },
-  '2.0.0': { correlatorPattern: /^[a-zA-Z0-9-]{0,55}$/, commonalities: '0.5', noLongerValid: 'AUTHENTICATION_REQUIRED', noSubscriber: 'PERMISSION_DENIED', tokenRules: false, minimalErrors: false },
-  '2.1.0': { correlatorPattern: CORRELATOR_256, commonalities: '0.6', noLongerValid: 'UNAUTHENTICATED', noSubscriber: 'PERMISSION_DENIED', tokenRules: false, minimalErrors: false },
-  wip: { correlatorPattern: CORRELATOR_256, commonalities: '0.9', noLongerValid: 'UNAUTHENTICATED', noSubscriber: 'PERMISSION_DENIED', tokenRules: true, minimalErrors: true }
+  '1.0.0': {
+    correlatorPattern: CORRELATOR_256,
+    commonalities: '0.4',
+    noLongerValid: 'UNAUTHENTICATED',
+    noSubscriber: 'INVALID_TOKEN_CONTEXT',
+    tokenRules: false,
+    minimalErrors: false
+  },
+  '2.0.0': {
+    correlatorPattern: /^[a-zA-Z0-9-]{0,55}$/,
+    commonalities: '0.5',
+    noLongerValid: 'AUTHENTICATION_REQUIRED',
+    noSubscriber: 'PERMISSION_DENIED',
+    tokenRules: false,
+    minimalErrors: false
+  },
+  '2.1.0': {
+    correlatorPattern: CORRELATOR_256,
+    commonalities: '0.6',
+    noLongerValid: 'UNAUTHENTICATED',
+    noSubscriber: 'PERMISSION_DENIED',
+    tokenRules: false,
+    minimalErrors: false
+  },
+  wip: {
+    correlatorPattern: CORRELATOR_256,
+    commonalities: '0.9',
+    noLongerValid: 'UNAUTHENTICATED',
+    noSubscriber: 'PERMISSION_DENIED',
+    tokenRules: true,
+    minimalErrors: true
+  }
 }
 
 type Messages = Readonly<Record<NvRelease, string>>
@@ -61,34 +89,53 @@ function same (message: string): Messages {
 }
 
 export const CAMARA_ERRORS = {
-  INVALID_ARGUMENT: { status: 400, messages: same('Client specified an invalid argument, request body or query param.') },
+  INVALID_ARGUMENT: {
+    status: 400,
+    messages: same('Client specified an invalid argument, request body or query param.')
+  },
   UNAUTHENTICATED: {
     status: 401,
     messages: {
       '1.0.0': 'Request not authenticated due to missing, invalid, or expired credentials.',
       '2.0.0': 'Request not authenticated due to missing, invalid, or expired credentials.',
-      '2.1.0': 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.',
-      wip: 'Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required.'
+      '2.1.0': 'Request not authenticated due to missing, invalid, or expired credentials. ' +
+        'A new authentication is required.',
+      wip: 'Request not authenticated due to missing, invalid, or expired credentials. ' +
+        'A new authentication is required.'
     }
   },
   /** 2.0.0 only (Commonalities 0.5): the token was good and is no longer */
   AUTHENTICATION_REQUIRED: { status: 401, messages: same('New authentication is required.') },
-  PERMISSION_DENIED: { status: 403, messages: same('Client does not have sufficient permissions to perform this action.') },
+  PERMISSION_DENIED: {
+    status: 403,
+    messages: same('Client does not have sufficient permissions to perform this action.')
+  },
   'NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK': {
     status: 403,
     messages: {
       '1.0.0': 'The subscription must be identified via the mobile network to use this service.',
       // r2.4's test definitions; its YAML's example has 2.1.0's text
-      '2.0.0': 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
+      '2.0.0': 'The subscription must be identified using either Network-based authentication or SIM-based ' +
+        'authentication to access this service.',
       '2.1.0': 'Client must authenticate via the mobile network to use this service',
       wip: 'Client must authenticate via the mobile network to use this service'
     }
   },
   INVALID_TOKEN_CONTEXT: { status: 403, messages: same('Phone number cannot be deducted from access token context.') },
   NOT_FOUND: { status: 404, messages: same('The specified resource is not found.') },
-  METHOD_NOT_ALLOWED: { status: 405, messages: same('The requested method is not allowed/supported on the target resource.') },
-  NOT_ACCEPTABLE: { status: 406, messages: same('The server can\'t produce a response matching the content requested by the client through Accept-* headers.') },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, messages: same('The server refuses to accept the request because the payload format is in an unsupported format.') },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    messages: same('The requested method is not allowed/supported on the target resource.')
+  },
+  NOT_ACCEPTABLE: {
+    status: 406,
+    messages: same('The server can\'t produce a response matching the content requested by the client through ' +
+      'Accept-* headers.')
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    messages: same('The server refuses to accept the request because the payload format is in an unsupported format.')
+  },
   TOO_MANY_REQUESTS: { status: 429, messages: same('Rate limit reached.') },
   QUOTA_EXCEEDED: { status: 429, messages: same('Out of resource quota.') },
   INTERNAL: { status: 500, messages: same('Unknown server error. Typically a server bug.') },
@@ -99,7 +146,8 @@ export const CAMARA_ERRORS = {
 
 export type CamaraErrorCode = keyof typeof CAMARA_ERRORS
 export const CAMARA_ERROR_CODES = Object.keys(CAMARA_ERRORS) as CamaraErrorCode[]
-export const CAMARA_ERROR_STATUSES = [...new Set(Object.values(CAMARA_ERRORS).map((e) => e.status))].sort((a, b) => a - b)
+export const CAMARA_ERROR_STATUSES = [...new Set(Object.values(CAMARA_ERRORS).map((e) => e.status))]
+  .sort((a, b) => a - b)
 
 /** The code's standard text in a release */
 export function camaraMessage (code: CamaraErrorCode, release: NvRelease): string {

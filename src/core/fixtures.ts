@@ -3,7 +3,9 @@
 // Any problem names the file, the JSON path and the rule broken, so nothing half-loaded is ever
 // served. Reading files is config's job (src/config/fixtures.ts); the rules are the core's.
 import { Value } from '@sinclair/typebox/value'
-import { FixtureFileSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture } from './fixture-schema.js'
+import {
+  FixtureFileSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture
+} from './fixture-schema.js'
 import { parseRange } from './network-address.js'
 import { CATALOGUE } from './scenarios/catalogue.js'
 import { checkScenarioRules, type Scenario } from './scenarios/scenario-schema.js'
@@ -85,21 +87,34 @@ export function validateFixtureDocument (file: string, document: unknown): Fixtu
   return withDefaults as FixtureFile
 }
 
-function describeSchemaError (message: string, schema: { pattern?: string, description?: string, anyOf?: Array<{ const?: unknown }> }, path: string): string {
+function describeSchemaError (
+  message: string, schema: { pattern?: string, description?: string, anyOf?: Array<{ const?: unknown }> }, path: string
+): string {
   if (message.startsWith('Unexpected property')) return `unknown property "${path.split('/').pop() ?? ''}"`
   if (message === 'Expected required property') return 'is required'
   if (schema.pattern !== undefined) return `must match pattern ${schema.pattern}`
   if (message === 'Expected union value') {
     // Our unions are lists of allowed words: name them, TypeBox's message does not
     const choices = schema.anyOf?.map((member) => member.const) ?? []
-    const rule = choices.length > 0 && choices.every((c) => typeof c === 'string') ? `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}` : 'expected union value'
+    const rule = choices.length > 0 && choices.every((c) => typeof c === 'string')
+      ? `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`
+      : 'expected union value'
     return schema.description === undefined ? rule : `${rule} (${schema.description})`
   }
   return message.charAt(0).toLowerCase() + message.slice(1)
 }
 
-export function mergeFixtures (documents: Array<{ file: string, content: FixtureFile }>, options: { scenarios?: Fixtures['scenarios'] } = {}): Fixtures {
-  const merged: Fixtures = { defaultOperator: undefined, operators: [], clients: [], subscribers: [], scenarios: [...options.scenarios ?? []], files: [] }
+export function mergeFixtures (
+  documents: Array<{ file: string, content: FixtureFile }>, options: { scenarios?: Fixtures['scenarios'] } = {}
+): Fixtures {
+  const merged: Fixtures = {
+    defaultOperator: undefined,
+    operators: [],
+    clients: [],
+    subscribers: [],
+    scenarios: [...options.scenarios ?? []],
+    files: []
+  }
   const scenarioNames = new Map<string, string>([
     ...CATALOGUE.map((scenario): [string, string] => [scenario.name, 'the built-in catalogue']),
     ...merged.scenarios.map(({ file, scenario }): [string, string] => [scenario.name, file])
@@ -113,7 +128,10 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
     merged.files.push(file)
     content.scenarios.forEach((scenario, i) => {
       const at = `$.scenarios[${i}]`
-      if (scenarioNames.has(scenario.name)) throw new FixtureError(file, `${at}.name`, `scenario "${scenario.name}" is already defined in ${scenarioNames.get(scenario.name) ?? ''}`)
+      if (scenarioNames.has(scenario.name)) {
+        throw new FixtureError(file, `${at}.name`,
+          `scenario "${scenario.name}" is already defined in ${scenarioNames.get(scenario.name) ?? ''}`)
+      }
       const problem = checkScenarioRules(scenario, at)
       if (problem !== undefined) throw new FixtureError(file, problem.jsonPath, problem.rule)
       scenarioNames.set(scenario.name, file)
@@ -121,10 +139,15 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
     })
     content.operators.forEach((operator, i) => {
       const at = `$.operators[${i}]`
-      if (operatorIds.has(operator.id)) throw new FixtureError(file, `${at}.id`, `duplicate operator id "${operator.id}" (first defined in ${operatorIds.get(operator.id) ?? ''})`)
+      if (operatorIds.has(operator.id)) {
+        throw new FixtureError(file, `${at}.id`,
+          `duplicate operator id "${operator.id}" (first defined in ${operatorIds.get(operator.id) ?? ''})`)
+      }
       operatorIds.set(operator.id, file)
       operator.ipRanges.forEach((range, j) => {
-        if (parseRange(range) === undefined) throw new FixtureError(file, `${at}.ipRanges[${j}]`, `"${range}" is not an IPv4 or IPv6 CIDR range`)
+        if (parseRange(range) === undefined) {
+          throw new FixtureError(file, `${at}.ipRanges[${j}]`, `"${range}" is not an IPv4 or IPv6 CIDR range`)
+        }
       })
       checkScenarioReferences(file, at, operator.scenarios, scenarioNames)
       merged.operators.push(operator)
@@ -132,7 +155,10 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
     content.clients.forEach((client, i) => {
       checkClient(file, `$.clients[${i}]`, client)
       checkScenarioReferences(file, `$.clients[${i}]`, client.scenarios, scenarioNames)
-      if (clientIds.has(client.clientId)) throw new FixtureError(file, `$.clients[${i}].clientId`, `duplicate clientId "${client.clientId}" (first defined in ${clientIds.get(client.clientId) ?? ''})`)
+      if (clientIds.has(client.clientId)) {
+        throw new FixtureError(file, `$.clients[${i}].clientId`,
+          `duplicate clientId "${client.clientId}" (first defined in ${clientIds.get(client.clientId) ?? ''})`)
+      }
       clientIds.set(client.clientId, file)
       merged.clients.push(client)
     })
@@ -143,15 +169,27 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
   for (const { file, content } of documents) {
     content.subscribers.forEach((subscriber, i) => {
       const at = `$.subscribers[${i}]`
-      if (!operatorIds.has(subscriber.operator)) throw new FixtureError(file, `${at}.operator`, `unknown operator "${subscriber.operator}"; known: ${[...operatorIds.keys()].join(', ') || 'none'}`)
-      if (msisdns.has(subscriber.msisdn)) throw new FixtureError(file, `${at}.msisdn`, `duplicate msisdn "${subscriber.msisdn}" (first defined in ${msisdns.get(subscriber.msisdn) ?? ''})`)
+      if (!operatorIds.has(subscriber.operator)) {
+        throw new FixtureError(file, `${at}.operator`,
+          `unknown operator "${subscriber.operator}"; known: ${[...operatorIds.keys()].join(', ') || 'none'}`)
+      }
+      if (msisdns.has(subscriber.msisdn)) {
+        throw new FixtureError(file, `${at}.msisdn`,
+          `duplicate msisdn "${subscriber.msisdn}" (first defined in ${msisdns.get(subscriber.msisdn) ?? ''})`)
+      }
       msisdns.set(subscriber.msisdn, file)
       checkScenarioReferences(file, at, subscriber.scenarios, scenarioNames)
       for (const family of ['ipv4', 'ipv6'] as const) {
         subscriber[family].forEach((value, j) => {
           const range = parseRange(value)
-          if (range === undefined || range.family !== family) throw new FixtureError(file, `${at}.${family}[${j}]`, `"${value}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or CIDR range`)
-          if (addresses.has(range.text)) throw new FixtureError(file, `${at}.${family}[${j}]`, `address "${value}" is already used by ${addresses.get(range.text) ?? ''}`)
+          if (range === undefined || range.family !== family) {
+            throw new FixtureError(file, `${at}.${family}[${j}]`,
+              `"${value}" is not an ${family === 'ipv4' ? 'IPv4' : 'IPv6'} address or CIDR range`)
+          }
+          if (addresses.has(range.text)) {
+            throw new FixtureError(file, `${at}.${family}[${j}]`,
+              `address "${value}" is already used by ${addresses.get(range.text) ?? ''}`)
+          }
           addresses.set(range.text, subscriber.msisdn)
         })
       }
@@ -166,9 +204,14 @@ export function mergeFixtures (documents: Array<{ file: string, content: Fixture
   return merged
 }
 
-function checkScenarioReferences (file: string, at: string, names: string[] | undefined, known: Map<string, string>): void {
+function checkScenarioReferences (
+  file: string, at: string, names: string[] | undefined, known: Map<string, string>
+): void {
   names?.forEach((name, k) => {
-    if (!known.has(name)) throw new FixtureError(file, `${at}.scenarios[${k}]`, `unknown scenario "${name}" (not in the catalogue nor defined in $.scenarios)`)
+    if (!known.has(name)) {
+      throw new FixtureError(file, `${at}.scenarios[${k}]`,
+        `unknown scenario "${name}" (not in the catalogue nor defined in $.scenarios)`)
+    }
   })
 }
 
@@ -181,8 +224,12 @@ export function checkClient (file: string, at: string, client: ClientFixture): v
   if (client.tokenEndpointAuthMethods.includes('private_key_jwt')) {
     if (client.jwks === undefined) throw new FixtureError(file, `${at}.jwks`, 'is required by private_key_jwt')
     client.jwks.keys.forEach((key, k) => {
-      if (typeof key.kty !== 'string') throw new FixtureError(file, `${at}.jwks.keys[${k}].kty`, 'is required (a public JWK)')
-      if ('d' in key) throw new FixtureError(file, `${at}.jwks.keys[${k}].d`, 'must not be present: register public keys only')
+      if (typeof key.kty !== 'string') {
+        throw new FixtureError(file, `${at}.jwks.keys[${k}].kty`, 'is required (a public JWK)')
+      }
+      if ('d' in key) {
+        throw new FixtureError(file, `${at}.jwks.keys[${k}].d`, 'must not be present: register public keys only')
+      }
     })
   }
   client.redirectUris.forEach((uri, j) => {
@@ -191,7 +238,8 @@ export function checkClient (file: string, at: string, client: ClientFixture): v
       // A path starting with one / is relative to the emulator's public URL (resolved at authorize)
       url = uri.startsWith('/') && !uri.startsWith('//') ? new URL(uri, 'http://public-url.invalid') : new URL(uri)
     } catch {
-      throw new FixtureError(file, `${at}.redirectUris[${j}]`, `"${uri}" is not an absolute URL nor a path starting with /`)
+      throw new FixtureError(file, `${at}.redirectUris[${j}]`,
+        `"${uri}" is not an absolute URL nor a path starting with /`)
     }
     if (url.hash !== '') throw new FixtureError(file, `${at}.redirectUris[${j}]`, 'must not contain a fragment')
   })

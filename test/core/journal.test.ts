@@ -5,7 +5,14 @@ import { Journal, type JournalEntry, type JournalRecord } from '../../src/core/j
 const START = Date.UTC(2026, 10, 25, 12, 0, 0)
 
 function request (overrides: Partial<JournalRecord> = {}): JournalRecord {
-  return { operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, ...overrides }
+  return {
+    operation: 'verify',
+    method: 'POST',
+    path: '/camara/api/number-verification/v1/verify',
+    status: 200,
+    durationMs: 3,
+    ...overrides
+  }
 }
 
 function build (capacity?: number): { journal: Journal, clock: ManualClock } {
@@ -16,20 +23,59 @@ function build (capacity?: number): { journal: Journal, clock: ManualClock } {
 /** A journal holding one flow (authorize -> operator -> token -> verify) and some other traffic */
 function withFlows (): Journal {
   const { journal, clock } = build()
-  journal.append(request({ operation: 'authorize', method: 'GET', path: '/camara/api/auth/v1/authorize', status: 302, flowId: 'flow-1', clientId: 'demo-app' }))
+  journal.append(request({
+    operation: 'authorize',
+    method: 'GET',
+    path: '/camara/api/auth/v1/authorize',
+    status: 302,
+    flowId: 'flow-1',
+    clientId: 'demo-app'
+  }))
   clock.advance(10)
-  journal.append(request({ operation: 'operator', method: 'GET', path: '/operators/movistar-es/authorize', status: 302, flowId: 'flow-1', msisdn: '+34666666666', operatorId: 'movistar-es' }))
-  journal.append(request({ operation: 'discovery', method: 'GET', path: '/camara/api/auth/v1/.well-known/openid-configuration' }))
-  journal.append(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 400, flowId: 'flow-2', reason: 'code already used' }))
-  journal.append(request({ operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', flowId: 'flow-1', msisdn: '+34666666666' }))
-  journal.append(request({ flowId: 'flow-1', correlator: 'corr-1', msisdn: '+34666666666', scenarios: ['slow-network'] }))
-  journal.append(request({ correlator: 'corr-2', msisdn: '+34600000002', status: 503, scenarios: ['operator-unavailable'] }))
+  journal.append(request({
+    operation: 'operator',
+    method: 'GET',
+    path: '/operators/movistar-es/authorize',
+    status: 302,
+    flowId: 'flow-1',
+    msisdn: '+34666666666',
+    operatorId: 'movistar-es'
+  }))
+  journal.append(request({
+    operation: 'discovery', method: 'GET', path: '/camara/api/auth/v1/.well-known/openid-configuration'
+  }))
+  journal.append(request({
+    operation: 'token',
+    method: 'POST',
+    path: '/camara/api/auth/v1/token',
+    status: 400,
+    flowId: 'flow-2',
+    reason: 'code already used'
+  }))
+  journal.append(request({
+    operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', flowId: 'flow-1', msisdn: '+34666666666'
+  }))
+  journal.append(request({
+    flowId: 'flow-1', correlator: 'corr-1', msisdn: '+34666666666', scenarios: ['slow-network']
+  }))
+  journal.append(request({
+    correlator: 'corr-2', msisdn: '+34600000002', status: 503, scenarios: ['operator-unavailable']
+  }))
   return journal
 }
 
 t.test('append numbers entries, stamps time and seed, and keeps what it is told', async (t) => {
   const { journal, clock } = build()
-  journal.append(request({ flowId: 'flow-1', correlator: 'c-1', clientId: 'demo-app', msisdn: '+34666666666', operatorId: 'movistar-es', scenarios: ['rate-limited'], status: 429, reason: 'scenario rate-limited' }))
+  journal.append(request({
+    flowId: 'flow-1',
+    correlator: 'c-1',
+    clientId: 'demo-app',
+    msisdn: '+34666666666',
+    operatorId: 'movistar-es',
+    scenarios: ['rate-limited'],
+    status: 429,
+    reason: 'scenario rate-limited'
+  }))
   const [first] = journal.list()
   t.strictSame(first, {
     id: 1,
@@ -52,7 +98,17 @@ t.test('append numbers entries, stamps time and seed, and keeps what it is told'
   journal.append(request())
   t.equal(journal.size, 2)
   t.strictSame(journal.list()[0], first, 'the first entry is unchanged by the second')
-  t.strictSame(journal.list()[1], { id: 2, time: '2026-11-25T12:00:01.500Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: [], seed: 1234 })
+  t.strictSame(journal.list()[1], {
+    id: 2,
+    time: '2026-11-25T12:00:01.500Z',
+    operation: 'verify',
+    method: 'POST',
+    path: '/camara/api/number-verification/v1/verify',
+    status: 200,
+    durationMs: 3,
+    scenarios: [],
+    seed: 1234
+  })
 })
 
 t.test('append takes the arrival time and a seed when given, and leaves undefined fields out', async (t) => {
@@ -92,7 +148,17 @@ t.test('entries are frozen: a listener or reader cannot alter the journal', asyn
   t.equal(heard[0], entry, 'the listener was given the very object readers get')
   t.throws(() => { (entry as JournalEntry).status = 500 }, TypeError)
   t.throws(() => { (entry.scenarios as string[]).push('x') }, TypeError)
-  t.strictSame(journal.list()[0], { id: 1, time: '2026-11-25T12:00:00.000Z', operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 3, scenarios: ['hang'], seed: 1234 }, 'unaltered')
+  t.strictSame(journal.list()[0], {
+    id: 1,
+    time: '2026-11-25T12:00:00.000Z',
+    operation: 'verify',
+    method: 'POST',
+    path: '/camara/api/number-verification/v1/verify',
+    status: 200,
+    durationMs: 3,
+    scenarios: ['hang'],
+    seed: 1234
+  }, 'unaltered')
 })
 
 t.test('list returns everything oldest first, newest last', async (t) => {

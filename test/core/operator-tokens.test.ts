@@ -77,7 +77,9 @@ t.test('acquire: the device leg', async (t) => {
   t.test('the device named by its number gets an opaque token bound to operator, subscriber and app', async (t) => {
     const { emulator } = await buildEmulator()
     const leg = newLeg()
-    const issued = await emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg)
+    const issued = await emulator.operatorTokens.acquire(
+      'telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg
+    )
     t.match(issued.operatorToken, TOKEN)
     t.match(issued.flowId, /\S/)
     t.strictSame(issued, {
@@ -89,7 +91,12 @@ t.test('acquire: the device leg', async (t) => {
     })
     t.strictSame(leg.flow, { operatorId: 'telco-es', clientId: CLIENT_ID, msisdn: WIFI_MSISDN, flowId: issued.flowId })
     t.strictSame(await emulator.ctx.store.get('operatorTokens', issued.operatorToken), {
-      operatorId: 'telco-es', msisdn: WIFI_MSISDN, clientId: CLIENT_ID, flowId: issued.flowId, issuedAt: START, expiresAt: START + 300_000
+      operatorId: 'telco-es',
+      msisdn: WIFI_MSISDN,
+      clientId: CLIENT_ID,
+      flowId: issued.flowId,
+      issuedAt: START,
+      expiresAt: START + 300_000
     })
     t.strictSame(await emulator.ctx.store.get('operatorTokenUses', issued.operatorToken), { flowId: issued.flowId })
   })
@@ -105,14 +112,19 @@ t.test('acquire: the device leg', async (t) => {
 
   t.test('the device named by its address, else by where the request came from', async (t) => {
     const { emulator } = await buildEmulator()
-    const msisdnOf = async (request: { address?: string, msisdn?: string }, source: string | undefined): Promise<string | undefined> => {
-      const { operatorToken } = await emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, ...request }, source)
+    const msisdnOf = async (
+      request: { address?: string, msisdn?: string }, source: string | undefined
+    ): Promise<string | undefined> => {
+      const { operatorToken } = await emulator.operatorTokens.acquire(
+        'telco-es', { clientId: CLIENT_ID, ...request }, source
+      )
       return (await emulator.ctx.store.get('operatorTokens', operatorToken))?.msisdn
     }
     t.equal(await msisdnOf({ address: WIFI_IPV4 }, undefined), WIFI_MSISDN)
     t.equal(await msisdnOf({}, SEED_IPV4), SEED_MSISDN)
     t.equal(await msisdnOf({ address: WIFI_IPV4 }, SEED_IPV4), WIFI_MSISDN, 'the address named wins over the source')
-    t.equal(await msisdnOf({ msisdn: WIFI_MSISDN, address: SEED_IPV4 }, SEED_IPV4), WIFI_MSISDN, 'the number wins over both')
+    t.equal(await msisdnOf({ msisdn: WIFI_MSISDN, address: SEED_IPV4 }, SEED_IPV4), WIFI_MSISDN,
+      'the number wins over both')
   })
 
   t.test('every refusal of the entitlement server', async (t) => {
@@ -137,7 +149,8 @@ t.test('acquire: the device leg', async (t) => {
       }],
       ['a source that is no address', acquire('telco-es', {}, 'unix-socket'), {
         error: 'access_denied',
-        description: 'Telco ES (emulated) cannot authenticate the device (address unix-socket): no SIM of its subscribers',
+        description: 'Telco ES (emulated) cannot authenticate the device (address unix-socket): ' +
+          'no SIM of its subscribers',
         statusCode: 403
       }],
       ['nothing naming the device', acquire('telco-es', {}), {
@@ -147,12 +160,15 @@ t.test('acquire: the device leg', async (t) => {
       }],
       ['a device of another operator', acquire('telco-es', { msisdn: '+919036499174' }), {
         error: 'access_denied',
-        description: 'the device +919036499174 has a SIM of another operator ("telco-in"): ask that operator\'s entitlement server',
+        description: 'the device +919036499174 has a SIM of another operator ("telco-in"): ' +
+          'ask that operator\'s entitlement server',
         statusCode: 403
       }],
-      ['an operator that issues no operator tokens', acquire('telco-in', { msisdn: '+919036499174' }), NO_OPERATOR_TOKENS],
+      ['an operator that issues no operator tokens', acquire('telco-in', { msisdn: '+919036499174' }),
+        NO_OPERATOR_TOKENS],
       ['a SIM that cannot', acquire('telco-es', { msisdn: '+34666666667' }), SIM_UNAVAILABLE],
-      ['an app that is not registered', acquire('telco-es', { clientId: 'nobody', msisdn: WIFI_MSISDN }), UNREGISTERED_APP]
+      ['an app that is not registered', acquire('telco-es', { clientId: 'nobody', msisdn: WIFI_MSISDN }),
+        UNREGISTERED_APP]
     ]
     for (const [name, refused, expected] of cases) t.strictSame(await refused, expected, name)
     t.equal(await emulator.ctx.store.size('operatorTokens'), 0, 'no refusal left a token behind')
@@ -161,14 +177,17 @@ t.test('acquire: the device leg', async (t) => {
   t.test('a refusal still files what it knew on the leg', async (t) => {
     const { emulator } = await buildEmulator()
     const leg = newLeg()
-    await failure(emulator.operatorTokens.acquire('nowhere', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg))
+    await failure(emulator.operatorTokens.acquire(
+      'nowhere', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg
+    ))
     t.strictSame(leg.flow, { operatorId: 'nowhere', clientId: CLIENT_ID })
   })
 
   t.test('an injected error issues no token', async (t) => {
     const { emulator } = await buildEmulator()
-    const error = await rejected(emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined,
-      newLeg(['entitlement-server-unavailable'])))
+    const error = await rejected(emulator.operatorTokens.acquire(
+      'telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, newLeg(['entitlement-server-unavailable'])
+    ))
     t.type(error, InjectedError)
     t.equal((error as InjectedError).message, 'scenario entitlement-server-unavailable')
     t.equal(await emulator.ctx.store.size('operatorTokens'), 0)
@@ -178,7 +197,9 @@ t.test('acquire: the device leg', async (t) => {
     const { sleep, waits } = recordingSleep()
     const { emulator } = await buildEmulator({ sleep })
     const leg = newLeg(['slow-network'])
-    const issued = await emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg)
+    const issued = await emulator.operatorTokens.acquire(
+      'telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined, leg
+    )
     t.match(issued.operatorToken, TOKEN)
     t.equal(waits.length, 1, 'one wait')
     t.ok((waits[0] ?? 0) > 0, `waited ${String(waits[0])} ms`)
@@ -221,12 +242,16 @@ t.test('mint: the control API, by the same rules', async (t) => {
     const { emulator } = await buildEmulator()
     const mint = async (msisdn: string, clientId = CLIENT_ID): Promise<Failure> =>
       await failure(emulator.operatorTokens.mint({ clientId, msisdn }))
-    t.strictSame(await mint('+34999999999'), { error: 'invalid_request', description: 'no subscriber +34999999999', statusCode: 400 })
+    t.strictSame(await mint('+34999999999'), {
+      error: 'invalid_request', description: 'no subscriber +34999999999', statusCode: 400
+    })
     t.strictSame(await mint('+34666666667'), SIM_UNAVAILABLE)
     t.strictSame(await mint('+919036499174'), NO_OPERATOR_TOKENS)
     t.strictSame(await mint(WIFI_MSISDN, 'nobody'), UNREGISTERED_APP)
     const fixtures = structuredClone(emulator.directory.fixtures)
-    emulator.replaceFixtures({ ...fixtures, operators: fixtures.operators.filter((operator) => operator.id !== 'telco-in') })
+    emulator.replaceFixtures({
+      ...fixtures, operators: fixtures.operators.filter((operator) => operator.id !== 'telco-in')
+    })
     t.strictSame(await mint('+919036499174'),
       { error: 'invalid_request', description: 'the operator of +919036499174 is not configured', statusCode: 400 })
   })
@@ -238,7 +263,14 @@ t.test('check: every rule of a redemption but the single use', async (t) => {
     const { operatorToken, flowId } = await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN })
     t.strictSame(await emulator.operatorTokens.check(operatorToken, CLIENT_ID), {
       token: operatorToken,
-      record: { operatorId: 'telco-es', msisdn: WIFI_MSISDN, clientId: CLIENT_ID, flowId, issuedAt: START, expiresAt: START + 300_000 },
+      record: {
+        operatorId: 'telco-es',
+        msisdn: WIFI_MSISDN,
+        clientId: CLIENT_ID,
+        flowId,
+        issuedAt: START,
+        expiresAt: START + 300_000
+      },
       subscriber: subscriberOf(emulator, WIFI_MSISDN)
     })
     t.strictSame(await emulator.ctx.store.get('operatorTokenUses', operatorToken), { flowId })
@@ -296,7 +328,9 @@ t.test('check: every rule of a redemption but the single use', async (t) => {
     const { emulator } = await buildEmulator()
     const { operatorToken, flowId } = await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN })
     const foreign: Refusal = {
-      problem: 'foreign-operator', message: `the operator token is telco-es's, which no longer serves ${WIFI_MSISDN}`, flowId
+      problem: 'foreign-operator',
+      message: `the operator token is telco-es's, which no longer serves ${WIFI_MSISDN}`,
+      flowId
     }
     emulator.upsertSubscriber({ ...subscriberOf(emulator, WIFI_MSISDN), operator: 'telco-in' })
     t.strictSame(await refusal(emulator.operatorTokens.check(operatorToken, CLIENT_ID)), foreign, 'ported')
@@ -330,8 +364,10 @@ t.test('spend: a single use', async (t) => {
   t.test('once, then never again; an unknown token has none', async (t) => {
     const { emulator } = await buildEmulator()
     const { operatorToken } = await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN })
-    t.strictSame([await emulator.operatorTokens.spend(operatorToken), await emulator.operatorTokens.spend(operatorToken)],
-      [true, false])
+    t.strictSame(
+      [await emulator.operatorTokens.spend(operatorToken), await emulator.operatorTokens.spend(operatorToken)],
+      [true, false]
+    )
     t.equal(await emulator.operatorTokens.spend('nope'), false)
   })
 
@@ -355,22 +391,28 @@ t.test('--max-pending caps the operator tokens the store keeps', async (t) => {
     await emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined)
     const full: Failure = {
       error: 'temporarily_unavailable',
-      description: 'this emulator keeps at most 2 operator tokens (--max-pending); a token\'s place frees 600 s after it expires (kept to answer an expired token)',
+      description: 'this emulator keeps at most 2 operator tokens (--max-pending); ' +
+        'a token\'s place frees 600 s after it expires (kept to answer an expired token)',
       statusCode: 503
     }
     t.strictSame(await failure(emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN })), full)
-    t.strictSame(await failure(emulator.operatorTokens.acquire('telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined)),
-      full)
+    t.strictSame(await failure(emulator.operatorTokens.acquire(
+      'telco-es', { clientId: CLIENT_ID, msisdn: WIFI_MSISDN }, undefined
+    )), full)
     t.equal(await emulator.ctx.store.size('operatorTokens'), 2)
   })
 
   t.test('a spent or expired token holds its place until it is forgotten, 600 s after expiry', async (t) => {
     const { emulator, clock } = await buildEmulator({ settings: { maxPending: 1 } })
-    const { operatorToken } = await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN, lifetimeSeconds: 30 })
+    const { operatorToken } = await emulator.operatorTokens.mint({
+      clientId: CLIENT_ID, msisdn: WIFI_MSISDN, lifetimeSeconds: 30
+    })
     t.equal(await emulator.operatorTokens.spend(operatorToken), true)
     const mint = async (): Promise<string> =>
-      (await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN }).then(() => 'issued', (error: unknown) =>
-        error instanceof OAuthError ? error.error : 'other'))
+      (await emulator.operatorTokens.mint({ clientId: CLIENT_ID, msisdn: WIFI_MSISDN }).then(
+        () => 'issued',
+        (error: unknown) => error instanceof OAuthError ? error.error : 'other'
+      ))
     t.equal(await mint(), 'temporarily_unavailable', 'spent')
     clock.advance(30_000)
     t.equal(await mint(), 'temporarily_unavailable', 'expired')

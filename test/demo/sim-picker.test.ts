@@ -9,7 +9,9 @@ const TELCO_ES_SIMS = ['+34666666666', '+34666666667', '+34600000002', '+3460000
 /** Gateway authorize for demo-app, then the operator leg as a browser (or another client) asks for it */
 async function pickerLeg (app: FastifyInstance, params: Fields = {}, options: { accept?: string } = {}) {
   const gateway = await gatewayLeg(app, { scope: SCOPE, state: 'st', extraQuery: params })
-  const res = await operatorLeg(app, gateway, { headers: options.accept === undefined ? {} : { accept: options.accept } })
+  const res = await operatorLeg(app, gateway, {
+    headers: options.accept === undefined ? {} : { accept: options.accept }
+  })
   return { res, requestId: redirectOf(gateway, 'gateway').searchParams.get('request_id') ?? '' }
 }
 
@@ -35,7 +37,8 @@ t.test('a browser the operator cannot place, asking interactively, gets the SIM 
   t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
   t.equal(res.headers['cache-control'], 'no-store')
   const text = textOf(res.body)
-  t.match(text, 'Which SIM is this browser on? Demo app (client secret) asked Telco ES (emulated) to confirm this device\'s phone number. The operator could not find address 127.0.0.1 on its mobile network')
+  t.match(text, 'Which SIM is this browser on? Demo app (client secret) asked Telco ES (emulated) ' +
+    'to confirm this device\'s phone number. The operator could not find address 127.0.0.1 on its mobile network')
   t.match(res.body, '<form class="card" method="post" action="/operators/telco-es/sim-picker">')
   t.match(res.body, `<input type="hidden" name="request_id" value="${requestId}">`)
   const offered = [...res.body.matchAll(/name="msisdn" value="([^"]*)"/g)].map((m) => m[1])
@@ -44,30 +47,50 @@ t.test('a browser the operator cannot place, asking interactively, gets the SIM 
   t.match(text, '+34600000005 No authentication method (barred line) mobile data · no authentication method')
 
   const [entry] = app.emulator.journal.list({ operation: 'operator' })
-  t.match(entry, { operation: 'operator', method: 'GET', path: '/operators/telco-es/authorize', status: 200, clientId: 'demo-app', operatorId: 'telco-es', reason: 'the operator cannot place the device: SIM picker shown' })
-  t.equal(entry?.flowId, app.emulator.journal.list({ operation: 'authorize' })[0]?.flowId, 'the page belongs to the flow')
+  t.match(entry, {
+    operation: 'operator',
+    method: 'GET',
+    path: '/operators/telco-es/authorize',
+    status: 200,
+    clientId: 'demo-app',
+    operatorId: 'telco-es',
+    reason: 'the operator cannot place the device: SIM picker shown'
+  })
+  t.equal(entry?.flowId, app.emulator.journal.list({ operation: 'authorize' })[0]?.flowId,
+    'the page belongs to the flow')
 })
 
 t.test('everywhere else the protocol errors stay as they are', async (t) => {
   const { app } = await buildTestApp(t)
-  const unplaced = 'Telco ES (emulated) cannot identify the device: address 127.0.0.1 is not a subscriber on its mobile network'
-  const cases: Array<{ name: string, params?: Record<string, string>, accept?: string, error: string, description: string }> = [
+  const unplaced = 'Telco ES (emulated) cannot identify the device: ' +
+    'address 127.0.0.1 is not a subscriber on its mobile network'
+  const cases: Array<{
+    name: string, params?: Record<string, string>, accept?: string, error: string, description: string
+  }> = [
     { name: 'not a browser (no Accept: text/html)', error: 'access_denied', description: unplaced },
     { name: 'a client that accepts anything', accept: '*/*', error: 'access_denied', description: unplaced },
-    { name: 'prompt=none', params: { prompt: 'none' }, accept: HTML_ACCEPT, error: 'login_required', description: unplaced },
+    {
+      name: 'prompt=none',
+      params: { prompt: 'none' },
+      accept: HTML_ACCEPT,
+      error: 'login_required',
+      description: unplaced
+    },
     {
       name: 'a device the operator places but cannot authenticate (on Wi-Fi)',
       params: { konera_context: 'ipv4:81.40.12.34' },
       accept: HTML_ACCEPT,
       error: 'access_denied',
-      description: 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
+      description: 'Telco ES (emulated) cannot authenticate +34600000002: ' +
+        'the device is on wifi, not mobile data and no fallback method'
     },
     {
       name: 'an operator without simPicker',
       params: { konera_context: 'ipv4:49.36.99.99' },
       accept: HTML_ACCEPT,
       error: 'access_denied',
-      description: 'Telco IN (emulated) cannot identify the device: address 49.36.99.99, 127.0.0.1 is not a subscriber on its mobile network'
+      description: 'Telco IN (emulated) cannot identify the device: ' +
+        'address 49.36.99.99, 127.0.0.1 is not a subscriber on its mobile network'
     }
   ]
   for (const { name, params, accept, error, description } of cases) {
@@ -100,19 +123,29 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
     t.strictSame(Object.keys(query), ['code', 'state'])
     t.strictSame(await exchange(app, query.code as string), { msisdn: '+34666666667', amr: ['nba', 'mnba'] })
     const [entry] = app.emulator.journal.list({ operation: 'operator' }).filter((e) => e.method === 'POST')
-    t.match(entry, { path: '/operators/telco-es/sim-picker', status: 302, msisdn: '+34666666667', clientId: 'demo-app', operatorId: 'telco-es' })
+    t.match(entry, {
+      path: '/operators/telco-es/sim-picker',
+      status: 302,
+      msisdn: '+34666666667',
+      clientId: 'demo-app',
+      operatorId: 'telco-es'
+    })
   })
 
   t.test('a SIM with only SMS OTP: the interactive fallback', async (t) => {
     const { res } = await choose('+34600000003')
-    t.strictSame(await exchange(app, redirectQuery(res.headers.location).code as string), { msisdn: '+34600000003', amr: ['sms', 'otp'] })
+    t.strictSame(
+      await exchange(app, redirectQuery(res.headers.location).code as string),
+      { msisdn: '+34600000003', amr: ['sms', 'otp'] }
+    )
   })
 
   t.test('a SIM on Wi-Fi without fallback: access_denied, as its fixture says', async (t) => {
     const { res } = await choose('+34600000002')
     t.strictSame(redirectQuery(res.headers.location), {
       error: 'access_denied',
-      error_description: 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method',
+      error_description: 'Telco ES (emulated) cannot authenticate +34600000002: ' +
+        'the device is on wifi, not mobile data and no fallback method',
       state: 'st'
     })
   })
@@ -121,7 +154,8 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
     const { res } = await choose('')
     t.strictSame(redirectQuery(res.headers.location), {
       error: 'access_denied',
-      error_description: 'Telco ES (emulated) cannot identify the device: the browser is on none of its SIMs (simulated operator network)',
+      error_description: 'Telco ES (emulated) cannot identify the device: ' +
+        'the browser is on none of its SIMs (simulated operator network)',
       state: 'st'
     })
   })
@@ -137,16 +171,22 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
 
   t.test('flow scenarios apply when the choice completes the leg', async (t) => {
     const { res } = await choose('+34666666666', { emulator_scenario: 'consent-denied' })
-    t.strictSame(redirectQuery(res.headers.location), { error: 'access_denied', error_description: 'The subscriber denied consent.', state: 'st' })
+    t.strictSame(redirectQuery(res.headers.location), {
+      error: 'access_denied', error_description: 'The subscriber denied consent.', state: 'st'
+    })
   })
 
   t.test('single use: the same request cannot be completed twice, nor reopened', async (t) => {
     const { res, requestId } = await choose('+34666666666')
     t.equal(res.statusCode, 302)
-    const again = await postForm(app, '/operators/telco-es/sim-picker', { request_id: requestId, msisdn: '+34666666666' })
+    const again = await postForm(app, '/operators/telco-es/sim-picker', {
+      request_id: requestId, msisdn: '+34666666666'
+    })
     t.equal(again.statusCode, 400)
     t.match(textOf(again.body), 'this authorization request is unknown, expired or already completed')
-    const reopen = await app.inject({ method: 'GET', url: `/operators/telco-es/authorize?request_id=${requestId}`, headers: { accept: HTML_ACCEPT } })
+    const reopen = await app.inject({
+      method: 'GET', url: `/operators/telco-es/authorize?request_id=${requestId}`, headers: { accept: HTML_ACCEPT }
+    })
     t.equal(reopen.statusCode, 400)
   })
 
@@ -163,7 +203,9 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
     t.equal(missing.statusCode, 400)
     t.match(textOf(missing.body), 'request_id is required')
     const { requestId } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
-    const foreign = await postForm(app, '/operators/telco-in/sim-picker', { request_id: requestId, msisdn: '+919036499174' })
+    const foreign = await postForm(app, '/operators/telco-in/sim-picker', {
+      request_id: requestId, msisdn: '+919036499174'
+    })
     t.equal(foreign.statusCode, 400)
     t.match(textOf(foreign.body), 'this authorization request was routed to operator "telco-es", not "telco-in"')
   })
@@ -171,7 +213,15 @@ t.test('POST /operators/{id}/sim-picker completes the operator leg with the chos
 
 t.test('fixture text on the picker page is escaped', async (t) => {
   const { app } = await buildTestApp(t)
-  app.emulator.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', name: '<img src=x onerror=alert(1)>', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network'] })
+  app.emulator.upsertSubscriber({
+    msisdn: '+34611111111',
+    operator: 'telco-es',
+    name: '<img src=x onerror=alert(1)>',
+    ipv4: [],
+    ipv6: [],
+    connection: 'mobile-data',
+    authMethods: ['network']
+  })
   const { res } = await pickerLeg(app, {}, { accept: HTML_ACCEPT })
   t.equal(res.statusCode, 200)
   t.notMatch(res.body, '<img src=x')

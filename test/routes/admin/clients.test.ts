@@ -13,10 +13,26 @@ import { SEED_KONERA, SEED_MSISDN, sha256Hex } from '../number-verification/supp
 
 const JWT_CLIENT = 'demo-app-jwt'
 const TOKEN_ENDPOINT = 'http://emulator.test/camara/api/auth/v1/token'
-const DEMO_KEY = JSON.parse(readFileSync(new URL('../../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')) as JWK
+const DEMO_KEY = JSON.parse(
+  readFileSync(new URL('../../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')
+) as JWK
 
-interface RuleView { id: string, status: string, passed: number, failed: number, source: string, failures: Array<{ entryId: number, detail: string, operation: string }> }
-interface ReportView { clientId: string, verdict: string, requests: number, rules: RuleView[], journal: { capacity: number, entries: number }, notGraded: string[] }
+interface RuleView {
+  id: string
+  status: string
+  passed: number
+  failed: number
+  source: string
+  failures: Array<{ entryId: number, detail: string, operation: string }>
+}
+interface ReportView {
+  clientId: string
+  verdict: string
+  requests: number
+  rules: RuleView[]
+  journal: { capacity: number, entries: number }
+  notGraded: string[]
+}
 
 async function report (app: FastifyInstance, clientId: string, query = ''): Promise<ReportView> {
   const res = await app.inject({ method: 'GET', url: `/_emulator/clients/${clientId}/report${query}` })
@@ -51,7 +67,11 @@ async function strictFlow (app: FastifyInstance, clock: ManualClock): Promise<{ 
     konera: SEED_KONERA,
     prompt: 'none',
     state: randomUUID(),
-    extraQuery: { nonce: randomUUID(), code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }
+    extraQuery: {
+      nonce: randomUUID(),
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256'
+    }
   })
   const res = await tokenRequest(app, {
     grant_type: 'authorization_code',
@@ -69,7 +89,9 @@ async function strictFlow (app: FastifyInstance, clock: ManualClock): Promise<{ 
   return { token, flowId }
 }
 
-async function verify (app: FastifyInstance, token: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+async function verify (
+  app: FastifyInstance, token: string, body: unknown, headers: Record<string, string> = {}
+): Promise<number> {
   const res = await app.inject({
     method: 'POST',
     url: '/number-verification/v2/verify',
@@ -84,7 +106,9 @@ t.test('a strict client passes every rule it showed; the rest are not seen', asy
   const first = await strictFlow(app, clock)
   t.equal(await verify(app, first.token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': randomUUID() }), 200)
   const second = await strictFlow(app, clock)
-  t.equal(await verify(app, second.token, { hashedPhoneNumber: sha256Hex(SEED_MSISDN) }, { 'x-correlator': randomUUID() }), 200)
+  t.equal(await verify(
+    app, second.token, { hashedPhoneNumber: sha256Hex(SEED_MSISDN) }, { 'x-correlator': randomUUID() }
+  ), 200)
 
   const view = await report(app, JWT_CLIENT)
   t.equal(view.verdict, 'pass')
@@ -126,32 +150,47 @@ t.test('a sloppy client fails each rule it broke, naming the journal entries', a
   const { app } = await buildTestApp(t)
   // demo-app, client_secret_post, no PKCE, no prompt, no nonce, the same state twice
   const authorize = async (extra: Fields = {}): Promise<URL> =>
-    await authorizeDevice(app, { konera: SEED_KONERA, state: 'always-the-same', scope: `${NV_SCOPES} offline_access`, extraQuery: extra })
+    await authorizeDevice(app, {
+      konera: SEED_KONERA, state: 'always-the-same', scope: `${NV_SCOPES} offline_access`, extraQuery: extra
+    })
   const code = (await authorize()).searchParams.get('code') ?? ''
-  const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }
+  const form = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    client_id: 'demo-app',
+    client_secret: 'demo-secret'
+  }
   const tokens = (await tokenRequest(app, form)).json() as { access_token: string, refresh_token: string }
   await authorize({ scope: 'openid number-verification:verify' })
   const fresh = (await tokenRequest(app, {
-    grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret'
+    grant_type: 'refresh_token',
+    refresh_token: tokens.refresh_token,
+    client_id: 'demo-app',
+    client_secret: 'demo-secret'
   })).json() as { access_token: string }
   t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN }), 200, 'no x-correlator')
   t.equal(await verify(app, fresh.access_token, { hashedPhoneNumber: sha256Hex(SEED_MSISDN).replace(/[a-f]/, (c) => c.toUpperCase()) }), 200,
     'the same token again, a mixed-case hash')
-  t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN, extra: true }), 400, 'an undeclared property')
+  t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN, extra: true }), 400,
+    'an undeclared property')
   t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': 'fine' }), 200)
-  t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': 'not fine!' }), 400, 'a malformed x-correlator')
+  t.equal(await verify(app, fresh.access_token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': 'not fine!' }), 400,
+    'a malformed x-correlator')
   t.equal((await tokenRequest(app, form)).statusCode, 400, 'the code again')
 
   const view = await report(app, 'demo-app')
   t.equal(view.verdict, 'fail')
   const failed = view.rules.filter((r) => r.status === 'fail').map((r) => r.id).sort()
   t.strictSame(failed, [
-    'code-once', 'declared-properties', 'hashed-case', 'no-refresh', 'nonce', 'pkce', 'private-key-jwt', 'prompt-none', 'purpose',
-    'state', 'token-single-use', 'x-correlator'
+    'code-once', 'declared-properties', 'hashed-case', 'no-refresh', 'nonce', 'pkce', 'private-key-jwt', 'prompt-none',
+    'purpose', 'state', 'token-single-use', 'x-correlator'
   ].sort())
   t.equal(rule(view, 'redirect-uri').status, 'pass')
   t.match(rule(view, 'state').failures, [{ operation: 'authorize', detail: /^the same state again: first sent in journal entry \d+$/ }])
-  t.match(rule(view, 'code-once').failures, [{ operation: 'token', detail: 'the authorization code was redeemed again' }])
+  t.match(rule(view, 'code-once').failures, [
+    { operation: 'token', detail: 'the authorization code was redeemed again' }
+  ])
   t.match(rule(view, 'token-single-use').failures, [{ operation: 'verify', detail: /^the same access token again/ }, { operation: 'verify' }])
   t.equal(rule(view, 'token-age').status, 'pass')
   t.match(rule(view, 'declared-properties').failures, [{ detail: 'undeclared properties: extra' }])
@@ -171,11 +210,24 @@ t.test('a sloppy client fails each rule it broke, naming the journal entries', a
 t.test('with PKCE, state and nonce are the client\'s choice: graded only when sent', async (t) => {
   const { app } = await buildTestApp(t)
   const verifier = `${randomUUID()}-${randomUUID()}`
-  const pkce = { code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' }
-  await authorizeDevice(app, { clientId: JWT_CLIENT, konera: SEED_KONERA, prompt: 'none', state: undefined, extraQuery: { ...pkce, state: undefined } })
+  const pkce = {
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256'
+  }
+  await authorizeDevice(app, {
+    clientId: JWT_CLIENT,
+    konera: SEED_KONERA,
+    prompt: 'none',
+    state: undefined,
+    extraQuery: { ...pkce, state: undefined }
+  })
   let view = await report(app, JWT_CLIENT)
-  t.strictSame([rule(view, 'state').status, rule(view, 'nonce').status, rule(view, 'pkce').status], ['not-seen', 'not-seen', 'pass'])
-  await authorizeDevice(app, { clientId: JWT_CLIENT, konera: SEED_KONERA, prompt: 'none', extraQuery: { state: undefined } })
+  t.strictSame(
+    [rule(view, 'state').status, rule(view, 'nonce').status, rule(view, 'pkce').status],
+    ['not-seen', 'not-seen', 'pass']
+  )
+  await authorizeDevice(app, {
+    clientId: JWT_CLIENT, konera: SEED_KONERA, prompt: 'none', extraQuery: { state: undefined }
+  })
   view = await report(app, JWT_CLIENT)
   t.match(rule(view, 'state'), { status: 'fail', failures: [{ detail: 'no state, and no PKCE' }] })
   t.match(rule(view, 'nonce'), { status: 'fail', failures: [{ detail: 'no nonce, and no PKCE' }] })
@@ -185,16 +237,20 @@ t.test('a Number Verification token used more than 300 s after its issue fails t
   const { app, clock } = await buildTestApp(t)
   const { token } = await strictFlow(app, clock)
   clock.advance(301_000)
-  t.equal(await verify(app, token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': 'late' }), 200, 'served on /v2 all the same')
+  t.equal(await verify(app, token, { phoneNumber: SEED_MSISDN }, { 'x-correlator': 'late' }), 200,
+    'served on /v2 all the same')
   const view = await report(app, JWT_CLIENT)
-  t.match(rule(view, 'token-age'), { status: 'fail', failures: [{ operation: 'verify', detail: 'the access token was 301 s old' }] })
+  t.match(rule(view, 'token-age'), {
+    status: 'fail', failures: [{ operation: 'verify', detail: 'the access token was 301 s old' }]
+  })
   t.equal(view.verdict, 'fail')
 })
 
 t.test('retrying in a loop after login_required fails no-retry-loop; a retry or two does not', async (t) => {
   const { app } = await buildTestApp(t)
   const unknownDevice = { konera: 'ipv4:203.0.113.9', prompt: 'none' }
-  const attempt = async (): Promise<string | null> => (await authorizeDevice(app, unknownDevice)).searchParams.get('error')
+  const attempt = async (): Promise<string | null> =>
+    (await authorizeDevice(app, unknownDevice)).searchParams.get('error')
   t.equal(await attempt(), 'login_required')
   t.equal(await attempt(), 'login_required')
   t.equal(await attempt(), 'login_required')
@@ -203,7 +259,9 @@ t.test('retrying in a loop after login_required fails no-retry-loop; a retry or 
   t.equal(await attempt(), 'login_required')
   view = await report(app, 'demo-app')
   t.equal(rule(view, 'no-retry-loop').status, 'fail')
-  t.match(rule(view, 'no-retry-loop').failures, [{ detail: '3 new authorization requests within 60 s of this refusal' }])
+  t.match(rule(view, 'no-retry-loop').failures, [
+    { detail: '3 new authorization requests within 60 s of this refusal' }
+  ])
 })
 
 t.test('failed client assertions are the client\'s: lifetime, reused jti', async (t) => {
@@ -219,18 +277,28 @@ t.test('failed client assertions are the client\'s: lifetime, reused jti', async
   t.equal((await tokenRequest(app, form(await assertion(clock, 60, jti)))).statusCode, 200)
   t.equal((await tokenRequest(app, form(await assertion(clock, 60, jti)))).statusCode, 401)
   const view = await report(app, JWT_CLIENT)
-  t.match(rule(view, 'assertion-lifetime'), { status: 'fail', passed: 2, failed: 1, failures: [{ detail: 'client_assertion lifetime 3600 s' }] })
-  t.match(rule(view, 'assertion-jti'), { status: 'fail', passed: 1, failed: 1, failures: [{ detail: 'client_assertion jti already used' }] })
+  t.match(rule(view, 'assertion-lifetime'), {
+    status: 'fail', passed: 2, failed: 1, failures: [{ detail: 'client_assertion lifetime 3600 s' }]
+  })
+  t.match(rule(view, 'assertion-jti'), {
+    status: 'fail', passed: 1, failed: 1, failures: [{ detail: 'client_assertion jti already used' }]
+  })
 })
 
 t.test('an unknown client is 404; the route is guarded like the control API', async (t) => {
   const { app } = await buildTestApp(t, { adminToken: 'sesame' })
-  const unknown = await app.inject({ method: 'GET', url: '/_emulator/clients/nobody/report', headers: { authorization: 'Bearer sesame' } })
+  const unknown = await app.inject({
+    method: 'GET', url: '/_emulator/clients/nobody/report', headers: { authorization: 'Bearer sesame' }
+  })
   t.equal(unknown.statusCode, 404)
   t.strictSame(unknown.json(), {
-    status: 404, code: 'NOT_FOUND', message: 'no client "nobody" in the fixtures or the journal; GET /_emulator/fixtures lists them'
+    status: 404,
+    code: 'NOT_FOUND',
+    message: 'no client "nobody" in the fixtures or the journal; GET /_emulator/fixtures lists them'
   })
   t.equal((await app.inject({ method: 'GET', url: '/_emulator/clients/demo-app/report' })).statusCode, 401)
-  const bad = await app.inject({ method: 'GET', url: '/_emulator/clients/demo-app/report?format=pdf', headers: { authorization: 'Bearer sesame' } })
+  const bad = await app.inject({
+    method: 'GET', url: '/_emulator/clients/demo-app/report?format=pdf', headers: { authorization: 'Bearer sesame' }
+  })
   t.equal(bad.statusCode, 400)
 })
