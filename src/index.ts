@@ -8,7 +8,7 @@ import { defaultConfig, type EmulatorConfig } from './config/config.js'
 import { FixtureError, mergeFixtures, validateFixtureDocument } from './core/fixtures.js'
 import { readFixtureFile } from './config/fixtures.js'
 import {
-  SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture
+  OPERATOR_TOKEN_LIFETIME, SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture
 } from './core/fixture-schema.js'
 import type { Emulator } from './core/emulator.js'
 import { appendQuery } from './core/errors.js'
@@ -386,9 +386,10 @@ function worldControls (app: FastifyInstance, emulator: Emulator): WorldControls
     mintOperatorToken: async (request) => {
       // The bound POST /_emulator/operator-tokens's schema sets, checked before anything is stored
       const seconds = request.lifetimeSeconds
-      if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= 1 && seconds <= 3600)) {
+      const { minimum, maximum } = OPERATOR_TOKEN_LIFETIME
+      if (seconds !== undefined && !(Number.isInteger(seconds) && seconds >= minimum && seconds <= maximum)) {
         throw new FixtureError(PROGRAMMATIC_API, '$.lifetimeSeconds',
-          `must be an integer from 1 to 3600, not ${String(seconds)}`)
+          `must be an integer from ${minimum} to ${maximum}, not ${String(seconds)}`)
       }
       return await emulator.operatorTokens.mint(request)
     },

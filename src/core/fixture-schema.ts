@@ -4,6 +4,12 @@ import { Type, type Static } from '@sinclair/typebox'
 import { E164_PATTERN } from './phone-number.js'
 import { ScenarioSchema } from './scenarios/scenario-schema.js'
 
+/**
+ * Seconds an operator token may live: the fixtures' operatorTokens.lifetimeSeconds, the control
+ * API's and the programmatic API's per-token lifetime (one bound, three surfaces)
+ */
+export const OPERATOR_TOKEN_LIFETIME = { minimum: 1, maximum: 3600 } as const
+
 export const OperatorSchema = Type.Object({
   id: Type.String({
     pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
@@ -28,8 +34,7 @@ export const OperatorSchema = Type.Object({
   })),
   operatorTokens: Type.Optional(Type.Object({
     lifetimeSeconds: Type.Integer({
-      minimum: 1,
-      maximum: 3600,
+      ...OPERATOR_TOKEN_LIFETIME,
       default: 300,
       description: 'How long an operator token may be redeemed after it was issued'
     }),

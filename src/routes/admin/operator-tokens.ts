@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { CamaraError, OAuthError } from '../../core/errors.js'
+import { OPERATOR_TOKEN_LIFETIME } from '../../core/fixture-schema.js'
 import { E164_PATTERN } from '../../core/phone-number.js'
 import { ErrorInfoSchema } from '../../schemas/camara.js'
 
@@ -15,7 +16,7 @@ const operatorTokens: FastifyPluginAsyncTypebox = async (app) => {
       body: Type.Object({
         clientId: Type.String({ minLength: 1, examples: ['demo-app-jwt'] }),
         msisdn: Type.String({ pattern: E164_PATTERN, examples: ['+34666666666'] }),
-        lifetimeSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'Default: the operator\'s operatorTokens.lifetimeSeconds' }))
+        lifetimeSeconds: Type.Optional(Type.Integer({ ...OPERATOR_TOKEN_LIFETIME, description: 'Default: the operator\'s operatorTokens.lifetimeSeconds' }))
       }, { additionalProperties: false }),
       response: {
         201: Type.Object({
