@@ -101,7 +101,7 @@ export function acceptsJson (accept: string | undefined): boolean {
  * checkRequest (request-facts runs it in its onRequest hook, so no hook of its own).
  */
 export function authorizeCall (scope: string, family: PathFamily): (request: FastifyRequest) => Promise<void> {
-  return async (request) => await checkCall(request, scope, family)
+  return (request) => checkCall(request, scope, family)
 }
 
 async function checkCall (request: FastifyRequest, scope: string, family: PathFamily): Promise<void> {
