@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto'
 import t from 'tap'
 import {
   CONFORMANCE_RULES, fingerprint, gradeClient, junitOf, MAX_FAILURES_SHOWN, observe, RETRY_WINDOW_MS, type Check,
@@ -43,6 +44,17 @@ t.test('fingerprint: short, stable, one-way', async (t) => {
   t.equal(fingerprint('state-1'), fingerprint('state-1'))
   t.not(fingerprint('state-1'), fingerprint('state-2'))
   t.match(fingerprint('x'), /^[\w-]{16}$/)
+  // The first 16 base64url characters of SHA-256, whichever of Node's hash APIs computes it: replicas
+  // on Node 20 releases before and after 20.12 must agree on the same journal's fingerprints
+  t.equal(fingerprint('state-1'), '82tFroGICe4kriSJ')
+})
+
+t.test('fingerprint: the same on a Node 20 without crypto.hash (before 20.12)', async (t) => {
+  const { hash: _hash, ...withoutHash } = crypto
+  const older = await t.mockImport<typeof import('../../src/core/conformance.js')>('../../src/core/conformance.js', {
+    'node:crypto': withoutHash
+  })
+  t.equal(older.fingerprint('state-1'), '82tFroGICe4kriSJ')
 })
 
 t.test('gradeClient: only the client\'s entries (and the flow\'s, when named); pass, fail, not seen', async (t) => {
