@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util'
 import fc from 'fast-check'
 import { buildTestApp } from '../test/helpers/app.js'
 import { clientCredentialsToken } from '../test/helpers/flow.js'
-import { authorizeProperty, controlProperty, freshAccessToken, numberVerificationProperty, operatorProperty, tokenProperty } from '../test/fuzz/properties.js'
+import {
+  authorizeProperty,
+  controlProperty,
+  freshAccessToken,
+  numberVerificationProperty,
+  operatorProperty,
+  tokenProperty
+} from '../test/fuzz/properties.js'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20000' }, seed: { type: 'string' } } })
 const numRuns = Number(values.runs)
@@ -27,7 +34,9 @@ for (const [name, property] of properties) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   if (result.failed) {
     failed = true
-    process.stdout.write(`FAIL ${name} after ${result.numRuns} runs (${seconds} s), seed ${result.seed}, path ${String(result.counterexamplePath)}\n${fc.defaultReportMessage(result) ?? ''}\n`)
+    process.stdout.write(
+      `FAIL ${name} after ${result.numRuns} runs (${seconds} s), seed ${result.seed}, path ${String(result.counterexamplePath)}\n${fc.defaultReportMessage(result) ?? ''}\n`
+    )
   } else {
     process.stdout.write(`ok   ${name}: ${result.numRuns} runs in ${seconds} s (seed ${result.seed})\n`)
   }

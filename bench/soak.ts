@@ -13,17 +13,30 @@ import { defaultConfig } from '../src/config/config.js'
 import { ROOT } from './lib/processes.js'
 import { MB, round } from './lib/stats.js'
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, workers: { type: 'string', default: '16' }, ttl: { type: 'string', default: '5' } } })
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    workers: { type: 'string', default: '16' },
+    ttl: { type: 'string', default: '5' }
+  }
+})
 const seconds = Number(values.seconds)
 const ttl = Number(values.ttl)
 
-const app = await buildApp({ ...defaultConfig, port: 0, seed: 1, accessTokenTtl: ttl, codeTtl: ttl, refreshTokenTtl: ttl }, { logger: { level: 'warn' } })
+const app = await buildApp(
+  { ...defaultConfig, port: 0, seed: 1, accessTokenTtl: ttl, codeTtl: ttl, refreshTokenTtl: ttl },
+  { logger: { level: 'warn' } }
+)
 const url = await app.listen({ port: 0, host: '127.0.0.1' })
 app.emulator.urls.setBase(url)
 
 const delay = monitorEventLoopDelay({ resolution: 5 })
 delay.enable()
-const load = spawn(process.execPath, ['--import', 'tsx', 'bench/flow-load.ts', url, String(values.workers), String(seconds)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+const load = spawn(
+  process.execPath,
+  ['--import', 'tsx', 'bench/flow-load.ts', url, String(values.workers), String(seconds)],
+  { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] }
+)
 let flows = 0
 let final: { flows: number, failures: number, perSecond: number, firstError?: string } | undefined
 createInterface({ input: load.stdout }).on('line', (line) => {
@@ -33,7 +46,17 @@ createInterface({ input: load.stdout }).on('line', (line) => {
 })
 const loadExit = new Promise<number | null>((resolve) => load.once('exit', resolve))
 
-interface Sample { s: number, flows: number, rssMb: number, heapMb: number, eldP50: number, eldP99: number, eldMax: number, stored: number, journal: number }
+interface Sample {
+  s: number
+  flows: number
+  rssMb: number
+  heapMb: number
+  eldP50: number
+  eldP99: number
+  eldMax: number
+  stored: number
+  journal: number
+}
 const samples: Sample[] = []
 const started = performance.now()
 const sample = (): void => {
@@ -62,8 +85,12 @@ await app.close()
 
 const keys: Array<keyof Sample> = ['s', 'flows', 'rssMb', 'heapMb', 'eldP50', 'eldP99', 'eldMax', 'stored', 'journal']
 const header = ['s', 'flows', 'RSS MB', 'heap MB', 'loop delay p50 ms', 'p99 ms', 'max ms', 'store entries', 'journal']
-process.stdout.write(`\nSoak: ${seconds} s, ${String(values.workers)} concurrent flows, TTL ${ttl} s, Node ${process.version}\n\n`)
+process.stdout.write(
+  `\nSoak: ${seconds} s, ${String(values.workers)} concurrent flows, TTL ${ttl} s, Node ${process.version}\n\n`
+)
 process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`)
 for (const s of samples) process.stdout.write(`| ${keys.map((k) => String(s[k])).join(' | ')} |\n`)
-process.stdout.write(`\n${final?.flows ?? flows} flows (${round(final?.perSecond ?? 0)}/s), ${final?.failures ?? 'unknown'} failures${final?.firstError === undefined ? '' : `, first: ${final.firstError}`}\n`)
+process.stdout.write(
+  `\n${final?.flows ?? flows} flows (${round(final?.perSecond ?? 0)}/s), ${final?.failures ?? 'unknown'} failures${final?.firstError === undefined ? '' : `, first: ${final.firstError}`}\n`
+)
 process.exit(code === 0 && final?.failures === 0 ? 0 : 1)

@@ -12,7 +12,13 @@ function newest (path) {
   return readdirSync(path).reduce((max, entry) => Math.max(max, newest(join(path, entry))), 0)
 }
 
-const sources = Math.max(newest(join(root, 'src')), newest(join(root, 'package.json')), newest(join(root, 'tsconfig.json')), newest(join(root, 'tsconfig.build.json')), newest(join(root, 'scripts', 'build.mjs')))
+const sources = Math.max(
+  newest(join(root, 'src')),
+  newest(join(root, 'package.json')),
+  newest(join(root, 'tsconfig.json')),
+  newest(join(root, 'tsconfig.build.json')),
+  newest(join(root, 'scripts', 'build.mjs'))
+)
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   process.stderr.write('camara-nv-emulator: building (tsc, then the CLI bundle)...\n')
   // The build writes the stamp itself, as `npm run build` does

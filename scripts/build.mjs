@@ -20,15 +20,23 @@ import { build } from 'esbuild'
  * every start parses (~700 KB). @opentelemetry/api is bundled: @redis/client reads it at load.
  */
 export const BUNDLE_EXTERNAL = Object.freeze([
-  'pino-pretty', '@node-rs/xxhash',
-  '@opentelemetry/core', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/resources', '@opentelemetry/sdk-trace-base'
+  'pino-pretty',
+  '@node-rs/xxhash',
+  '@opentelemetry/core',
+  '@opentelemetry/exporter-trace-otlp-http',
+  '@opentelemetry/resources',
+  '@opentelemetry/sdk-trace-base'
 ])
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = join(root, 'dist', 'server.js')
 
 async function buildAll () {
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')],
+    { stdio: 'inherit' }
+  )
   // The demo's browser scripts are files, not modules tsc compiles: dist/demo/public, beside the
   // library's dist/demo/*.js, where src/demo/assets.ts looks from dist and from the bundle
   cpSync(join(root, 'src', 'demo', 'public'), join(root, 'dist', 'demo', 'public'), { recursive: true })
@@ -48,7 +56,9 @@ async function buildAll () {
     sourcemap: 'linked',
     external: [...BUNDLE_EXTERNAL],
     // The CommonJS packages inside an ES module bundle call require() for Node's own modules
-    banner: { js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);"
+    },
     // The metafile's paths relative to the package root ('dist/server.js'), wherever the build runs from
     absWorkingDir: root,
     metafile: true,

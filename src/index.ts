@@ -8,7 +8,12 @@ import { defaultConfig, type EmulatorConfig } from './config/config.js'
 import { FixtureError, mergeFixtures, validateFixtureDocument } from './core/fixtures.js'
 import { readFixtureFile } from './config/fixtures.js'
 import {
-  OPERATOR_TOKEN_LIFETIME, SubscriberSchema, type ClientFixture, type FixtureFile, type OperatorFixture, type SubscriberFixture
+  OPERATOR_TOKEN_LIFETIME,
+  SubscriberSchema,
+  type ClientFixture,
+  type FixtureFile,
+  type OperatorFixture,
+  type SubscriberFixture
 } from './core/fixture-schema.js'
 import type { Emulator } from './core/emulator.js'
 import { appendQuery } from './core/errors.js'

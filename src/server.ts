@@ -38,23 +38,29 @@ async function main (): Promise<void> {
   }
 
   const address = await app.listen({ port: config.port, host: config.host }).catch((error: NodeJS.ErrnoException) => {
-    fail(error.code === 'EADDRINUSE' ? `port ${config.port} on ${config.host} is already in use (use --port or PORT)` : error.message)
+    fail(
+      error.code === 'EADDRINUSE'
+        ? `port ${config.port} on ${config.host} is already in use (use --port or PORT)`
+        : error.message
+    )
   })
   if (config.publicUrl === undefined && config.port === 0) app.emulator.urls.setBase(address)
 
   const { urls, directory } = app.emulator
   const counts = directory.counts()
-  process.stdout.write([
-    `camara-nv-emulator ${version} listening on ${address} (seed ${config.seed}, profile ${config.profile})`,
-    `  issuer         ${urls.issuer}`,
-    `  discovery      ${urls.discovery}`,
-    `  authorize      ${urls.authorizationEndpoint}`,
-    `  token          ${urls.tokenEndpoint}`,
-    `  jwks           ${urls.jwksUri}`,
-    `  health         ${urls.publicUrl}/_emulator/health`,
-    `  fixtures       ${config.fixtures.join(', ')}: ${counts.operators} operators, ${counts.clients} clients, ${counts.subscribers} subscribers`,
-    ''
-  ].join('\n'))
+  process.stdout.write(
+    [
+      `camara-nv-emulator ${version} listening on ${address} (seed ${config.seed}, profile ${config.profile})`,
+      `  issuer         ${urls.issuer}`,
+      `  discovery      ${urls.discovery}`,
+      `  authorize      ${urls.authorizationEndpoint}`,
+      `  token          ${urls.tokenEndpoint}`,
+      `  jwks           ${urls.jwksUri}`,
+      `  health         ${urls.publicUrl}/_emulator/health`,
+      `  fixtures       ${config.fixtures.join(', ')}: ${counts.operators} operators, ${counts.clients} clients, ${counts.subscribers} subscribers`,
+      ''
+    ].join('\n')
+  )
 
   let closing = false
   const shutdown = (signal: string): void => {
@@ -72,7 +78,10 @@ async function main (): Promise<void> {
     // A client that never finishes (a 'hang' scenario, a stalled upload) must not block a container
     // stop: after a grace period the connections left are cut
     setTimeout(() => {
-      app.log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'requests still in flight after the grace period: closing their connections')
+      app.log.warn(
+        { graceMs: SHUTDOWN_GRACE_MS },
+        'requests still in flight after the grace period: closing their connections'
+      )
       app.server.closeAllConnections()
     }, SHUTDOWN_GRACE_MS).unref()
     app.close().then(() => process.exit(0), (error: unknown) => {

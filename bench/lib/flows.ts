@@ -47,13 +47,26 @@ export async function authorizeCode (client: Pool, operatorClient = client, pref
 }
 
 export function tokenForm (code: string): string {
-  return new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
+  return new URLSearchParams({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    client_id: 'demo-app',
+    client_secret: 'demo-secret'
+  }).toString()
 }
 
 export async function exchangeCode (client: Pool, code: string, prefix = ''): Promise<string> {
-  const res = await client.request({ method: 'POST', path: prefix + TOKEN_PATH, headers: { 'content-type': FORM }, body: tokenForm(code) })
+  const res = await client.request({
+    method: 'POST',
+    path: prefix + TOKEN_PATH,
+    headers: { 'content-type': FORM },
+    body: tokenForm(code)
+  })
   const body = await res.body.json() as { access_token?: string, id_token?: string }
-  if (res.statusCode !== 200 || body.access_token === undefined || body.id_token === undefined) throw new Error(`token answered ${res.statusCode}: ${JSON.stringify(body)}`)
+  if (res.statusCode !== 200 || body.access_token === undefined || body.id_token === undefined) {
+    throw new Error(`token answered ${res.statusCode}: ${JSON.stringify(body)}`)
+  }
   return body.access_token
 }
 
@@ -67,7 +80,9 @@ export async function verifyNumber (client: Pool, accessToken: string, prefix = 
     body: VERIFY_BODY
   })
   const body = await res.body.json() as { devicePhoneNumberVerified?: boolean }
-  if (res.statusCode !== 200 || body.devicePhoneNumberVerified !== true) throw new Error(`verify answered ${res.statusCode}: ${JSON.stringify(body)}`)
+  if (res.statusCode !== 200 || body.devicePhoneNumberVerified !== true) {
+    throw new Error(`verify answered ${res.statusCode}: ${JSON.stringify(body)}`)
+  }
 }
 
 /** One flow; with several clients (replicas) each leg goes to the next one, round robin */
@@ -101,7 +116,9 @@ export interface FlowRunOptions {
 }
 
 export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
-  const clients = (typeof options.url === 'string' ? [options.url] : options.url).map((url) => pool(url, options.workers))
+  const clients = (typeof options.url === 'string' ? [options.url] : options.url).map((url) =>
+    pool(url, options.workers)
+  )
   const started = performance.now()
   const deadline = started + (options.durationMs ?? Number.POSITIVE_INFINITY)
   const max = options.maxFlows ?? Number.POSITIVE_INFINITY
@@ -109,7 +126,10 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
   let flows = 0
   let failures = 0
   let firstError: string | undefined
-  const ticker = options.progress === undefined ? undefined : setInterval(() => options.progress?.(flows, performance.now() - started), 1000)
+  const ticker =
+    options.progress === undefined
+      ? undefined
+      : setInterval(() => options.progress?.(flows, performance.now() - started), 1000)
   const namespaces = options.namespaces ?? []
   const worker = async (k: number): Promise<void> => {
     const prefix = namespaces.length === 0 ? '' : `/ns/${namespaces[k % namespaces.length] ?? ''}`
@@ -128,7 +148,13 @@ export async function driveFlows (options: FlowRunOptions): Promise<FlowRun> {
   if (ticker !== undefined) clearInterval(ticker)
   const elapsedMs = performance.now() - started
   await Promise.all(clients.map(async (client) => { await client.close() }))
-  return { flows, failures, elapsedMs, perSecond: flows / (elapsedMs / 1000), ...(firstError === undefined ? {} : { firstError }) }
+  return {
+    flows,
+    failures,
+    elapsedMs,
+    perSecond: flows / (elapsedMs / 1000),
+    ...(firstError === undefined ? {} : { firstError })
+  }
 }
 
 /** Fresh codes for the token benchmark, gathered by concurrent authorize legs */

@@ -35,6 +35,7 @@ export function slope (points: Array<[number, number]>): number {
  */
 export function peakGrowth (values: number[]): number {
   if (values.length < 4) return Number.NaN
-  const quarter = (index: number): number[] => values.slice(Math.floor(index * values.length / 4), Math.floor((index + 1) * values.length / 4))
+  const quarter = (index: number): number[] =>
+    values.slice(Math.floor((index * values.length) / 4), Math.floor(((index + 1) * values.length) / 4))
   return Math.max(...quarter(3)) - Math.max(...quarter(1))
 }

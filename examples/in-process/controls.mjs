@@ -10,7 +10,12 @@ emulator.fixtures.removeSubscriber('+34611111111') // true
 
 // Scenarios: the catalogue, fixture and runtime ones; activate for every request, the next N, or a while
 emulator.scenarios.list() // [{ name, description, origin, active, scenario }, ...]
-emulator.scenarios.define({ name: 'slow-verify', description: 'verify takes 2 s', match: { operations: ['verify'] }, effects: { latency: { fixedMs: 2000 } } })
+emulator.scenarios.define({
+  name: 'slow-verify',
+  description: 'verify takes 2 s',
+  match: { operations: ['verify'] },
+  effects: { latency: { fixedMs: 2000 } }
+})
 const id = emulator.scenarios.activate('rate-limited', { remaining: 2, expiresInSeconds: 60 }) // 'activation-1'
 emulator.scenarios.deactivate(id) // 1 (a scenario name ends all its activations)
 

@@ -49,7 +49,12 @@ test('the device verifies its own number, not another one', async () => {
 })
 
 test('a subscriber added for one test (reset() removes it)', async () => {
-  emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' })
+  emulator.fixtures.upsertSubscriber({
+    msisdn: '+34611111111',
+    operator: 'telco-es',
+    ipv4: ['142.115.1.1'],
+    connection: 'mobile-data'
+  })
   const accessToken = await accessTokenFor('142.115.1.1')
   assert.equal((await verify(accessToken, '+34611111111')).body.devicePhoneNumberVerified, true)
 })

@@ -1,7 +1,13 @@
 // The same in TypeScript, with the package's own types. Run with: node --import tsx --test typed-controls.test.ts
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { startEmulator, type JournalEntry, type RunningEmulator, type Scenario, type TokenResponse } from 'camara-nv-emulator'
+import {
+  startEmulator,
+  type JournalEntry,
+  type RunningEmulator,
+  type Scenario,
+  type TokenResponse
+} from 'camara-nv-emulator'
 
 let emulator: RunningEmulator
 

@@ -11,7 +11,8 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const CACHE = process.env.TS_LOADER_CACHE ?? fileURLToPath(new URL('../../node_modules/.cache/ts-loader/', import.meta.url))
+const CACHE =
+  process.env.TS_LOADER_CACHE ?? fileURLToPath(new URL('../../node_modules/.cache/ts-loader/', import.meta.url))
 /** An entry is compiled again after this long, so the entries of files since edited go */
 const ENTRY_LIFETIME_MS = 7 * 24 * 3600_000
 /** What tsconfig.json asks of the emitted JavaScript, for a file compiled on its own */
@@ -25,7 +26,9 @@ const OPTIONS = Object.freeze({
 })
 // esbuild itself is imported on the first cache miss only (~30 ms a process); its version, which
 // the cache is keyed by, comes from its package.json
-const ESBUILD_VERSION = JSON.parse(readFileSync(new URL('../../node_modules/esbuild/package.json', import.meta.url), 'utf8')).version
+const ESBUILD_VERSION = JSON.parse(
+  readFileSync(new URL('../../node_modules/esbuild/package.json', import.meta.url), 'utf8')
+).version
 const SALT = `${ESBUILD_VERSION}\0${JSON.stringify(OPTIONS)}\0`
 let esbuild
 const TS = /\.[cm]?ts$/
@@ -67,7 +70,10 @@ export async function load (url, context, nextLoad) {
   // Synchronous reads: this thread only serves module loads, and fs/promises' four round trips
   // through the thread pool per file cost more than the read
   const source = readFileSync(path, 'utf8')
-  const cached = join(CACHE, createHash('sha256').update(SALT).update(path).update('\0').update(source).digest('hex') + '.js')
+  const cached = join(
+    CACHE,
+    createHash('sha256').update(SALT).update(path).update('\0').update(source).digest('hex') + '.js'
+  )
   let code
   try {
     code = readFileSync(cached, 'utf8')

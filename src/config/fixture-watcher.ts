@@ -20,7 +20,11 @@ export interface FixtureWatcher {
  * Watches the folders of the files rather than the files: editors save by writing a new file and
  * renaming it over the old one, which ends a watch on the file itself.
  */
-export function watchFixtures (files: string[], events: FixtureWatcherEvents, options: { debounceMs?: number } = {}): FixtureWatcher {
+export function watchFixtures (
+  files: string[],
+  events: FixtureWatcherEvents,
+  options: { debounceMs?: number } = {}
+): FixtureWatcher {
   const absolute = files.map((f) => resolve(f))
   const names = new Set(absolute.map((f) => basename(f)))
   let timer: NodeJS.Timeout | undefined
@@ -37,7 +41,9 @@ export function watchFixtures (files: string[], events: FixtureWatcherEvents, op
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(reload, options.debounceMs ?? 100)
   }
-  const watchers: FSWatcher[] = [...new Set(absolute.map((f) => dirname(f)))].map((dir) => watch(dir, (_event, filename) => schedule(filename)))
+  const watchers: FSWatcher[] = [...new Set(absolute.map((f) => dirname(f)))].map((dir) =>
+    watch(dir, (_event, filename) => schedule(filename))
+  )
   return {
     reload,
     close: () => {
@@ -48,5 +54,7 @@ export function watchFixtures (files: string[], events: FixtureWatcherEvents, op
 }
 
 export function describeReloadFailure (error: FixtureError | Error): string {
-  return error instanceof FixtureError ? `fixtures not reloaded, keeping the last good set: ${error.message}` : `fixtures not reloaded: ${error.message}`
+  return error instanceof FixtureError
+    ? `fixtures not reloaded, keeping the last good set: ${error.message}`
+    : `fixtures not reloaded: ${error.message}`
 }

@@ -109,19 +109,32 @@ export class ClientAuthenticator {
     const bodyClientId = field(form, 'client_id')
     const basic = sendsBasic(authorization)
     const used = clientAuthenticationsSent(form, authorization)
-    if (used > 1) throw new OAuthError('invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
+    if (used > 1) {
+      throw new OAuthError(
+        'invalid_request',
+        'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)'
+      )
+    }
 
     let result: AuthenticatedClient
     if (basic) result = this.basic(authorization, bodyClientId, leg)
-    else if (assertion !== undefined || assertionType !== undefined) result = await this.privateKeyJwt(assertion, assertionType, bodyClientId, leg)
-    else if (bodySecret !== undefined) result = this.secretPost(bodyClientId, bodySecret, leg)
+    else if (assertion !== undefined || assertionType !== undefined) {
+      result = await this.privateKeyJwt(assertion, assertionType, bodyClientId, leg)
+    } else if (bodySecret !== undefined) result = this.secretPost(bodyClientId, bodySecret, leg)
     else {
-      throw new OAuthError('invalid_client', bodyClientId === undefined
-        ? 'client authentication is required (client_secret_post, client_secret_basic or private_key_jwt)'
-        : `client "${bodyClientId}" sent no credentials (client_secret, Basic header or client_assertion)`)
+      throw new OAuthError(
+        'invalid_client',
+        bodyClientId === undefined
+          ? 'client authentication is required (client_secret_post, client_secret_basic or private_key_jwt)'
+          : `client "${bodyClientId}" sent no credentials (client_secret, Basic header or client_assertion)`
+      )
     }
 
-    observe(leg, { rule: 'private-key-jwt', ok: result.method === 'private_key_jwt', detail: `authenticated with ${result.method}` })
+    observe(leg, {
+      rule: 'private-key-jwt',
+      ok: result.method === 'private_key_jwt',
+      detail: `authenticated with ${result.method}`
+    })
     if (this.ctx.settings.profile === 'camara-strict' && result.method !== 'private_key_jwt') {
       throw new OAuthError('invalid_client', 'the camara-strict profile requires private_key_jwt client authentication')
     }
@@ -133,27 +146,50 @@ export class ClientAuthenticator {
     const client = this.ctx.directory().client(clientId)
     if (client !== undefined) leg.flow = { clientId: client.clientId }
     const options = challenge === undefined ? {} : { wwwAuthenticate: challenge }
-    if (client === undefined) throw new OAuthError('invalid_client', 'client authentication failed', { ...options, reason: `client_id "${clientId}" is not registered` })
+    if (client === undefined) {
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        ...options,
+        reason: `client_id "${clientId}" is not registered`
+      })
+    }
     if (!client.tokenEndpointAuthMethods.includes(method)) {
-      throw new OAuthError('invalid_client', `client "${clientId}" is not registered for ${method} (registered: ${client.tokenEndpointAuthMethods.join(', ')})`, options)
+      throw new OAuthError(
+        'invalid_client',
+        `client "${clientId}" is not registered for ${method} (registered: ${client.tokenEndpointAuthMethods.join(', ')})`,
+        options
+      )
     }
     return client
   }
 
   private basic (authorization: string, bodyClientId: string | undefined, leg: Leg): AuthenticatedClient {
     const parsed = parseBasic(authorization)
-    if (parsed === undefined) throw new OAuthError('invalid_client', 'malformed Basic authorization header', { wwwAuthenticate: BASIC_CHALLENGE })
+    if (parsed === undefined) {
+      throw new OAuthError('invalid_client', 'malformed Basic authorization header', {
+        wwwAuthenticate: BASIC_CHALLENGE
+      })
+    }
     // The encoded reading first (the RFC), then the raw one (what many clients send)
     const directory = this.ctx.directory()
-    const credentials = parsed.decoded !== undefined && directory.client(parsed.decoded.clientId) !== undefined ? parsed.decoded : (directory.client(parsed.raw.clientId) !== undefined ? parsed.raw : parsed.decoded ?? parsed.raw)
+    const credentials =
+      parsed.decoded !== undefined && directory.client(parsed.decoded.clientId) !== undefined
+        ? parsed.decoded
+        : directory.client(parsed.raw.clientId) !== undefined
+          ? parsed.raw
+          : (parsed.decoded ?? parsed.raw)
     if (bodyClientId !== undefined && bodyClientId !== credentials.clientId) {
-      throw new OAuthError('invalid_client', 'client_id in the body differs from the Basic credentials', { wwwAuthenticate: BASIC_CHALLENGE })
+      throw new OAuthError('invalid_client', 'client_id in the body differs from the Basic credentials', {
+        wwwAuthenticate: BASIC_CHALLENGE
+      })
     }
     const client = this.lookup(credentials.clientId, 'client_secret_basic', leg, BASIC_CHALLENGE)
     const expected = client.clientSecret ?? ''
     const secretMatches = secretsEqual(credentials.secret, expected) || secretsEqual(parsed.raw.secret, expected)
     if (!secretMatches) {
-      throw new OAuthError('invalid_client', 'client authentication failed', { wwwAuthenticate: BASIC_CHALLENGE, reason: `wrong client secret for "${client.clientId}"` })
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        wwwAuthenticate: BASIC_CHALLENGE,
+        reason: `wrong client secret for "${client.clientId}"`
+      })
     }
     return { client, method: 'client_secret_basic' }
   }
@@ -162,14 +198,25 @@ export class ClientAuthenticator {
     if (clientId === undefined) throw new OAuthError('invalid_request', 'client_id is required with client_secret')
     const client = this.lookup(clientId, 'client_secret_post', leg)
     if (!secretsEqual(secret, client.clientSecret ?? '')) {
-      throw new OAuthError('invalid_client', 'client authentication failed', { reason: `wrong client secret for "${clientId}"` })
+      throw new OAuthError('invalid_client', 'client authentication failed', {
+        reason: `wrong client secret for "${clientId}"`
+      })
     }
     return { client, method: 'client_secret_post' }
   }
 
-  private async privateKeyJwt (assertion: string | undefined, assertionType: string | undefined, bodyClientId: string | undefined, leg: Leg): Promise<AuthenticatedClient> {
-    if (assertionType !== JWT_BEARER_ASSERTION) throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`)
-    if (assertion === undefined) throw new OAuthError('invalid_request', 'client_assertion is required with client_assertion_type')
+  private async privateKeyJwt (
+    assertion: string | undefined,
+    assertionType: string | undefined,
+    bodyClientId: string | undefined,
+    leg: Leg
+  ): Promise<AuthenticatedClient> {
+    if (assertionType !== JWT_BEARER_ASSERTION) {
+      throw new OAuthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`)
+    }
+    if (assertion === undefined) {
+      throw new OAuthError('invalid_request', 'client_assertion is required with client_assertion_type')
+    }
 
     let claimedId: string | undefined
     try {
@@ -179,14 +226,18 @@ export class ClientAuthenticator {
       throw new OAuthError('invalid_client', 'client_assertion is not a JWT')
     }
     const clientId = bodyClientId ?? claimedId
-    if (clientId === undefined) throw new OAuthError('invalid_client', 'client_assertion has no iss and no client_id was sent')
-    if (bodyClientId !== undefined && claimedId !== bodyClientId) throw new OAuthError('invalid_client', 'client_assertion iss differs from client_id')
+    if (clientId === undefined) {
+      throw new OAuthError('invalid_client', 'client_assertion has no iss and no client_id was sent')
+    }
+    if (bodyClientId !== undefined && claimedId !== bodyClientId) {
+      throw new OAuthError('invalid_client', 'client_assertion iss differs from client_id')
+    }
     const client = this.lookup(clientId, 'private_key_jwt', leg)
 
     const urls = this.ctx.urls
     let payload
     try {
-      ({ payload } = await jwtVerify(assertion, clientKeySet(client), {
+      ;({ payload } = await jwtVerify(assertion, clientKeySet(client), {
         algorithms: [...SIGNING_ALGS],
         issuer: clientId,
         subject: clientId,
@@ -207,23 +258,39 @@ export class ClientAuthenticator {
     // jose lets any iat through: one a year ahead would make the 300 s rule below meaningless
     const ahead = iat - Math.floor(this.ctx.clock.now() / 1000)
     if (ahead > CLOCK_TOLERANCE_S) {
-      throw new OAuthError('invalid_client', `client_assertion iat lies ${ahead} s in the future; at most ${CLOCK_TOLERANCE_S} s of clock skew is accepted`)
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion iat lies ${ahead} s in the future; at most ${CLOCK_TOLERANCE_S} s of clock skew is accepted`
+      )
     }
     // jose accepts an aud array with this server among others; RFC 7523 3: this server, only
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (audiences.length !== 1) {
-      throw new OAuthError('invalid_client', `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ${audiences.length} values`)
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ${audiences.length} values`
+      )
     }
-    observe(leg, { rule: 'assertion-lifetime', ok: exp - iat <= MAX_ASSERTION_LIFETIME_S, detail: `client_assertion lifetime ${exp - iat} s` })
+    observe(leg, {
+      rule: 'assertion-lifetime',
+      ok: exp - iat <= MAX_ASSERTION_LIFETIME_S,
+      detail: `client_assertion lifetime ${exp - iat} s`
+    })
     if (exp - iat > MAX_ASSERTION_LIFETIME_S) {
-      throw new OAuthError('invalid_client', `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`)
+      throw new OAuthError(
+        'invalid_client',
+        `client_assertion lifetime (exp - iat) is ${exp - iat} s; at most ${MAX_ASSERTION_LIFETIME_S} s is accepted`
+      )
     }
     const jtiKey = `${clientId}\n${String(payload.jti)}`
     // Recorded and checked in one step: of two parallel requests with one jti, one is accepted
     const fresh = await this.ctx.store.add('assertionIds', jtiKey, true, jtiLifetimeMs(exp, this.ctx.clock.now()))
     observe(leg, { rule: 'assertion-jti', ok: fresh, detail: 'client_assertion jti already used' })
     if (!fresh) {
-      throw new OAuthError('invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
+      throw new OAuthError(
+        'invalid_client',
+        'client_assertion jti was already used: sign a fresh assertion for every request'
+      )
     }
     return { client, method: 'private_key_jwt' }
   }
@@ -232,10 +299,14 @@ export class ClientAuthenticator {
 /** What jose found wrong with a client's JWT, in words naming the claim */
 export function describeJoseError (error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'it has expired (exp)'
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `claim "${error.claim}" ${error.reason === 'missing' ? 'is missing' : `is invalid (${error.message})`}`
+  }
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no registered key matches its kid / alg'
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed'
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return `its alg is not allowed (allowed: ${SIGNING_ALGS.join(', ')})`
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return `its alg is not allowed (allowed: ${SIGNING_ALGS.join(', ')})`
+  }
   if (error instanceof joseErrors.JOSEError) return error.message
   return 'it could not be verified'
 }

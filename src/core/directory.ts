@@ -87,7 +87,9 @@ export class Directory {
     let best: { operator: OperatorFixture, bits: number } | undefined
     for (const { operator, ranges } of this.operators.values()) {
       for (const range of ranges) {
-        if (rangeContains(range, address) && (best === undefined || range.range[1] > best.bits)) best = { operator, bits: range.range[1] }
+        if (rangeContains(range, address) && (best === undefined || range.range[1] > best.bits)) {
+          best = { operator, bits: range.range[1] }
+        }
       }
     }
     return best?.operator
@@ -103,7 +105,8 @@ export class Directory {
   subscriberForAddress (address: NetworkAddress): SubscriberFixture | undefined {
     const exact = this.subscribersByAddress.get(address.text)
     if (exact !== undefined) return exact
-    return this.subscribersByPrefix.find(({ ranges }) => ranges.some((range) => rangeContains(range, address)))?.subscriber
+    return this.subscribersByPrefix.find(({ ranges }) => ranges.some((range) => rangeContains(range, address)))
+      ?.subscriber
   }
 
   counts (): { operators: number, clients: number, subscribers: number } {

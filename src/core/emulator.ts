@@ -12,7 +12,13 @@ import { Journal, type JournalEntry, type JournalFilter } from './journal.js'
 import { SharedJournal } from './shared-journal.js'
 import { SeededRandom } from './random.js'
 import { Flows } from './flows.js'
-import { catalogueDefinitions, ScenarioEngine, type Activation, type ActivationOptions, type ScenarioDefinition } from './scenarios/engine.js'
+import {
+  catalogueDefinitions,
+  ScenarioEngine,
+  type Activation,
+  type ActivationOptions,
+  type ScenarioDefinition
+} from './scenarios/engine.js'
 import { SharedRuntime, type RuntimeFixtures } from './shared-runtime.js'
 import { LegScenarios, type Sleep } from './legs.js'
 import type { StateCollections } from './records.js'
@@ -88,7 +94,12 @@ export class Emulator {
     })
     // Replicas on a shared store see one set of runtime changes and count activations together
     this.shared = options.store.shared
-      ? new SharedRuntime(this.scenarios, options.store, { current: () => this.changedFixtures, adopt: (fixtures) => { this.adoptFixtures(fixtures) } })
+      ? new SharedRuntime(this.scenarios, options.store, {
+        current: () => this.changedFixtures,
+        adopt: (fixtures) => {
+          this.adoptFixtures(fixtures)
+        }
+      })
       : undefined
     const shared = this.shared
     // Flow ids and each flow's draws follow the seed and the order of flows, on every replica
@@ -231,14 +242,30 @@ export class Emulator {
    */
   changeFixtures (source: string, change: (current: Fixtures) => Fixtures): Fixtures {
     const proposed = change(structuredClone(this.directoryValue.fixtures))
-    const checked = mergeFixtures([{
-      file: source,
-      content: { defaultOperator: proposed.defaultOperator, operators: proposed.operators, clients: proposed.clients, subscribers: proposed.subscribers, scenarios: [] }
-    }], { scenarios: proposed.scenarios })
+    const checked = mergeFixtures(
+      [
+        {
+          file: source,
+          content: {
+            defaultOperator: proposed.defaultOperator,
+            operators: proposed.operators,
+            clients: proposed.clients,
+            subscribers: proposed.subscribers,
+            scenarios: []
+          }
+        }
+      ],
+      { scenarios: proposed.scenarios }
+    )
     checked.files = this.directoryValue.fixtures.files
     this.replaceFixtures(checked)
     const { defaultOperator, operators, clients, subscribers } = checked
-    this.changedFixtures = { ...(defaultOperator === undefined ? {} : { defaultOperator }), operators, clients, subscribers }
+    this.changedFixtures = {
+      ...(defaultOperator === undefined ? {} : { defaultOperator }),
+      operators,
+      clients,
+      subscribers
+    }
     return checked
   }
 
@@ -280,7 +307,10 @@ export class Emulator {
 
   removeSubscriber (msisdn: string): boolean {
     if (this.directoryValue.subscriber(msisdn) === undefined) return false
-    this.changeFixtures('control API', (current) => ({ ...current, subscribers: current.subscribers.filter((s) => s.msisdn !== msisdn) }))
+    this.changeFixtures('control API', (current) => ({
+      ...current,
+      subscribers: current.subscribers.filter((s) => s.msisdn !== msisdn)
+    }))
     return true
   }
 

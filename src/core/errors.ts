@@ -12,7 +12,11 @@ export class OAuthError extends Error {
   /** Why the emulator refused, in words for the journal (may say more than the description). */
   readonly reason: string
 
-  constructor (error: string, description: string, options: { statusCode?: number, wwwAuthenticate?: string, reason?: string } = {}) {
+  constructor (
+    error: string,
+    description: string,
+    options: { statusCode?: number, wwwAuthenticate?: string, reason?: string } = {}
+  ) {
     super(`${error}: ${description}`)
     this.name = 'OAuthError'
     this.error = error
@@ -36,7 +40,12 @@ export class AuthorizeError extends Error {
   /** What the error page tells the person in front of the browser to do */
   readonly pageHint: string
 
-  constructor (error: string, description: string, target?: { redirectUri: string, state?: string | undefined }, pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).') {
+  constructor (
+    error: string,
+    description: string,
+    target?: { redirectUri: string, state?: string | undefined },
+    pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).'
+  ) {
     super(`${error}: ${description}`)
     this.name = 'AuthorizeError'
     this.error = error
@@ -73,7 +82,12 @@ export function appendQuery (target: string, params: Record<string, string | und
 /** How a refusal of a DPoP request challenges (RFC 9449 section 7.1) */
 export type DpopErrorCode = 'invalid_token' | 'invalid_dpop_proof'
 
-export interface CamaraErrorOptions { reason?: string, retryAfter?: number, missingScope?: string, dpopError?: DpopErrorCode }
+export interface CamaraErrorOptions {
+  reason?: string
+  retryAfter?: number
+  missingScope?: string
+  dpopError?: DpopErrorCode
+}
 
 /** A CAMARA ErrorInfo `{ status, code, message }` (CAMARA Commonalities / Number Verification) */
 export class CamaraError extends Error {
@@ -128,6 +142,8 @@ export function classify (error: unknown): Classification {
   // The client closed the connection before its body was complete: nobody reads the answer
   if (code === 'ECONNRESET') return { status: 400, expose: true }
   const given = typeof statusCode === 'number' ? statusCode : status
-  if (typeof given === 'number' && Number.isInteger(given) && given >= 400 && given < 500) return { status: given, expose: true }
+  if (typeof given === 'number' && Number.isInteger(given) && given >= 400 && given < 500) {
+    return { status: given, expose: true }
+  }
   return { status: 500, expose: false }
 }

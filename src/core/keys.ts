@@ -3,7 +3,16 @@
 // store, so replicas sharing one (--store redis://...) sign with the same key: the first replica
 // to start writes it, the others read it, and any replica's JWKS verifies any replica's id_token.
 import { readFileSync } from 'node:fs'
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload
+} from 'jose'
 import type { SigningAlg } from './fixture-schema.js'
 import type { Store } from './store.js'
 
@@ -33,13 +42,18 @@ const PUBLIC_MEMBERS = ['kty', 'crv', 'x', 'y', 'n', 'e'] as const
 async function fromPrivateJwk (alg: SigningAlg, jwk: JWK): Promise<SigningKey> {
   const privateKey = await importJWK(jwk, alg) as CryptoKey
   // Only public key members reach the JWKS (a key file may carry comments or private parts)
-  const publicPart: JWK = Object.fromEntries(PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]]))
+  const publicPart: JWK = Object.fromEntries(
+    PUBLIC_MEMBERS.filter((name) => jwk[name] !== undefined).map((name) => [name, jwk[name]])
+  )
   const kid = jwk.kid ?? await calculateJwkThumbprint(publicPart)
   return { alg, kid, privateKey, publicJwk: { ...publicPart, kid, alg, use: 'sig' } }
 }
 
 export async function generateSigningKey (alg: SigningAlg): Promise<SigningKey> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) })
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {})
+  })
   const jwk = await exportJWK(privateKey)
   return { ...await fromPrivateJwk(alg, jwk), generated: jwk }
 }
@@ -69,13 +83,22 @@ export async function loadSigningKey (file: string, alg: SigningAlg): Promise<Si
   } catch (error) {
     throw new KeyFileError(`${file}: cannot be read as JSON (${(error as Error).message})`)
   }
-  const set = typeof document === 'object' && document !== null && 'keys' in document && Array.isArray(document.keys) ? document.keys as unknown[] : undefined
-  if (set !== undefined && set.length !== 1) throw new KeyFileError(`${file}: $.keys: must hold exactly one private JWK, got ${set.length}`)
+  const set =
+    typeof document === 'object' && document !== null && 'keys' in document && Array.isArray(document.keys)
+      ? (document.keys as unknown[])
+      : undefined
+  if (set !== undefined && set.length !== 1) {
+    throw new KeyFileError(`${file}: $.keys: must hold exactly one private JWK, got ${set.length}`)
+  }
   // Errors name where the key is: the document itself, or the one entry of a JWKS
   const at = set === undefined ? '$' : '$.keys[0]'
   const jwk = (set === undefined ? document : set[0]) as JWK
-  if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') throw new KeyFileError(`${file}: ${at}: must be a private JWK (with "d")`)
-  if (jwk.kty !== KTY_FOR_ALG[alg]) throw new KeyFileError(`${file}: ${at}.kty: must be "${KTY_FOR_ALG[alg]}" for ${alg}, got "${String(jwk.kty)}"`)
+  if (typeof jwk !== 'object' || jwk === null || typeof jwk.d !== 'string') {
+    throw new KeyFileError(`${file}: ${at}: must be a private JWK (with "d")`)
+  }
+  if (jwk.kty !== KTY_FOR_ALG[alg]) {
+    throw new KeyFileError(`${file}: ${at}.kty: must be "${KTY_FOR_ALG[alg]}" for ${alg}, got "${String(jwk.kty)}"`)
+  }
   try {
     return await fromPrivateJwk(alg, jwk)
   } catch (error) {
@@ -97,10 +120,16 @@ export class KeyRing {
   }
 
   /** `store`: where generated keys are kept and shared (without it each start generates its own) */
-  static async create (options: { alg: SigningAlg, keyFile?: string | undefined, store?: Store<SigningKeyCollections> }): Promise<KeyRing> {
-    const generate = async (alg: SigningAlg): Promise<SigningKey> => options.store === undefined ? await generateSigningKey(alg) : await sharedSigningKey(alg, options.store)
+  static async create (options: {
+    alg: SigningAlg
+    keyFile?: string | undefined
+    store?: Store<SigningKeyCollections>
+  }): Promise<KeyRing> {
+    const generate = async (alg: SigningAlg): Promise<SigningKey> =>
+      options.store === undefined ? await generateSigningKey(alg) : await sharedSigningKey(alg, options.store)
     const keys = new Map<SigningAlg, SigningKey>()
-    const primary = options.keyFile === undefined ? await generate(options.alg) : await loadSigningKey(options.keyFile, options.alg)
+    const primary =
+      options.keyFile === undefined ? await generate(options.alg) : await loadSigningKey(options.keyFile, options.alg)
     keys.set(options.alg, primary)
     if (options.alg !== 'RS256') keys.set('RS256', await generate('RS256'))
     return new KeyRing(options.alg, keys)
@@ -118,7 +147,7 @@ export class KeyRing {
   }
 
   key (alg: SigningAlg = this.defaultAlg): SigningKey {
-    return this.keys.get(alg) ?? this.keys.get(this.defaultAlg) as SigningKey
+    return this.keys.get(alg) ?? (this.keys.get(this.defaultAlg) as SigningKey)
   }
 
   jwks (): { keys: JWK[] } {
@@ -127,6 +156,8 @@ export class KeyRing {
 
   async sign (payload: JWTPayload, alg?: SigningAlg): Promise<string> {
     const key = this.key(alg)
-    return await new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' }).sign(key.privateKey)
+    return await new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .sign(key.privateKey)
   }
 }

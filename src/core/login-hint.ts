@@ -24,7 +24,9 @@ export function parseLoginHint (value: string): LoginHint {
   }
   if (value.startsWith('ipport:')) {
     const parsed = parseIpPort(value.slice(7))
-    if (parsed === undefined) throw new HintError(`login_hint "${value}" is not ipport:IPv4[:port] or ipport:[IPv6][:port]`)
+    if (parsed === undefined) {
+      throw new HintError(`login_hint "${value}" is not ipport:IPv4[:port] or ipport:[IPv6][:port]`)
+    }
     return { kind: 'ipport', ...parsed }
   }
   if (value.startsWith('operatortoken:') && value.length > 14) return { kind: 'operatortoken', token: value.slice(14) }
@@ -53,7 +55,9 @@ export function parseKoneraContext (value: string): KoneraContext {
     if (key === 'ipv4' || key === 'ipv6') {
       if (context[key] !== undefined) throw new HintError(`konera_context has ${key} twice`)
       const address = parseAddress(raw, key)
-      if (address === undefined) throw new HintError(`konera_context ${key} "${raw}" is not a valid ${key === 'ipv4' ? 'IPv4' : 'IPv6'} address`)
+      if (address === undefined) {
+        throw new HintError(`konera_context ${key} "${raw}" is not a valid ${key === 'ipv4' ? 'IPv4' : 'IPv6'} address`)
+      }
       context[key] = address
     } else if (key === 'scenario') {
       context.scenarios.push(...raw.split(/[+\s]+/).map((name) => name.trim()).filter((name) => name !== ''))

@@ -95,7 +95,12 @@ export class Namespaces {
   constructor (options: NamespacesOptions) {
     this.options = options
     // Worlds of namespaces that expired or were deleted elsewhere are let go within a minute
-    this.timer = setInterval(() => { this.sweep().catch(() => {}) }, Math.min(options.limits.idleMs, 60_000))
+    this.timer = setInterval(
+      () => {
+        this.sweep().catch(() => {})
+      },
+      Math.min(options.limits.idleMs, 60_000)
+    )
     this.timer.unref()
   }
 
@@ -136,9 +141,16 @@ export class Namespaces {
     const known = this.worlds.get(definition.name)
     if (known?.revision === definition.revision) return known
     if (known !== undefined) this.release(definition.name)
-    const fixtures = definition.fixtures === undefined ? undefined : Namespaces.checkFixtures(definition.name, definition.fixtures).fixtures
+    const fixtures =
+      definition.fixtures === undefined
+        ? undefined
+        : Namespaces.checkFixtures(definition.name, definition.fixtures).fixtures
     // Touched at its first use: a world built late in the idle lifetime still restarts it
-    const world: World = { revision: definition.revision, emulator: this.options.build(definition, fixtures), touchedAt: Number.NEGATIVE_INFINITY }
+    const world: World = {
+      revision: definition.revision,
+      emulator: this.options.build(definition, fixtures),
+      touchedAt: Number.NEGATIVE_INFINITY
+    }
     this.worlds.set(definition.name, world)
     return world
   }
@@ -147,13 +159,24 @@ export class Namespaces {
    * Creates or replaces a namespace: a replaced one starts empty (codes, tokens, scenarios,
    * journal). Refuses a name the rule does not allow, and a new name past the cap.
    */
-  async put (name: string, body: { fixtures?: unknown, seed?: number }): Promise<{ created: boolean, namespace: NamespaceView }> {
+  async put (
+    name: string,
+    body: { fixtures?: unknown, seed?: number }
+  ): Promise<{ created: boolean, namespace: NamespaceView }> {
     const { store, clock, limits } = this.options
-    if (!NAMESPACE_NAME.test(name)) throw new NamespaceRequestError('invalid', `a namespace's name must match ${NAMESPACE_NAME.source}: lowercase letters, digits and '-', at most 63 characters (got "${name}")`)
+    if (!NAMESPACE_NAME.test(name)) {
+      throw new NamespaceRequestError(
+        'invalid',
+        `a namespace's name must match ${NAMESPACE_NAME.source}: lowercase letters, digits and '-', at most 63 characters (got "${name}")`
+      )
+    }
     const checked = body.fixtures === undefined ? undefined : Namespaces.checkFixtures(name, body.fixtures)
     const existing = await store.get('namespaces', name)
-    if (existing === undefined && await store.size('namespaces') >= limits.maxNamespaces) {
-      throw new NamespaceRequestError('full', `at most ${limits.maxNamespaces} namespaces (--max-namespaces); DELETE one, or let an idle one expire`)
+    if (existing === undefined && (await store.size('namespaces')) >= limits.maxNamespaces) {
+      throw new NamespaceRequestError(
+        'full',
+        `at most ${limits.maxNamespaces} namespaces (--max-namespaces); DELETE one, or let an idle one expire`
+      )
     }
     const definition: NamespaceDefinition = {
       name,

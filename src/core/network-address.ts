@@ -81,7 +81,10 @@ export function parseIpPort (text: string): { address: NetworkAddress, port?: nu
   return bare === undefined ? undefined : { address: bare }
 }
 
-function withPort (address: NetworkAddress | undefined, port: string | undefined): { address: NetworkAddress, port?: number } | undefined {
+function withPort (
+  address: NetworkAddress | undefined,
+  port: string | undefined
+): { address: NetworkAddress, port?: number } | undefined {
   if (address === undefined) return undefined
   if (port === undefined) return { address }
   const value = Number(port)

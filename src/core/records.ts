@@ -138,7 +138,10 @@ export interface CibaRequest {
   expiresAt: number
   /** Milliseconds since the epoch: authorization_pending until then */
   decidesAt: number
-  decision: { outcome: 'approved' } | { outcome: 'denied', error: string, description: string, status: number } | { outcome: 'never' }
+  decision:
+    | { outcome: 'approved' }
+    | { outcome: 'denied', error: string, description: string, status: number }
+    | { outcome: 'never' }
   /** Scenarios that shaped the decision, for the journal */
   decidedBy: string[]
   createdAt: number
@@ -195,9 +198,26 @@ export interface StateCollections extends SigningKeyCollections, SharedRuntimeCo
 }
 
 export const STATE_COLLECTIONS: ReadonlyArray<keyof StateCollections> = [
-  'pending', 'codes', 'codeUses', 'grants', 'accessTokens', 'accessTokenUses', 'refreshTokens', 'refreshTokenUses', 'accessTokenCalls', 'assertionIds',
-  'requestObjectIds', 'dpopProofIds', 'revocations', 'signingKeys', 'operatorTokens', 'operatorTokenUses', 'cibaRequests', 'cibaUses',
-  'cibaPolls', 'cibaPollSlots'
+  'pending',
+  'codes',
+  'codeUses',
+  'grants',
+  'accessTokens',
+  'accessTokenUses',
+  'refreshTokens',
+  'refreshTokenUses',
+  'accessTokenCalls',
+  'assertionIds',
+  'requestObjectIds',
+  'dpopProofIds',
+  'revocations',
+  'signingKeys',
+  'operatorTokens',
+  'operatorTokenUses',
+  'cibaRequests',
+  'cibaUses',
+  'cibaPolls',
+  'cibaPollSlots'
 ]
 
 /** The flow a grant or token belongs to */

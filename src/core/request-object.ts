@@ -2,7 +2,13 @@
 // carrying a JWT signed by a key of the client's JWKS. Verified with jose as client assertions are
 // (src/core/client-authentication.ts), with a bounded lifetime and a jti spent once through the store.
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose'
-import { CLOCK_TOLERANCE_S, clientKeySet, describeJoseError, jtiLifetimeMs, MAX_ASSERTION_LIFETIME_S } from './client-authentication.js'
+import {
+  CLOCK_TOLERANCE_S,
+  clientKeySet,
+  describeJoseError,
+  jtiLifetimeMs,
+  MAX_ASSERTION_LIFETIME_S
+} from './client-authentication.js'
 import { SIGNING_ALGS, type ClientFixture } from './fixture-schema.js'
 import type { CoreContext } from './context.js'
 import { AuthorizeError } from './errors.js'
@@ -49,7 +55,10 @@ export interface RequestObjectUse {
 }
 
 /** At the authorization endpoint: invalid_request_object, redirected to the client */
-export function authorizeUse (urls: { authorizationEndpoint: string, issuer: string }, target: RedirectTarget): RequestObjectUse {
+export function authorizeUse (
+  urls: { authorizationEndpoint: string, issuer: string },
+  target: RedirectTarget
+): RequestObjectUse {
   return {
     audiences: [urls.authorizationEndpoint, urls.issuer],
     refuse: (description) => new AuthorizeError(INVALID_REQUEST_OBJECT, description, target)
@@ -120,7 +129,9 @@ export class RequestObjects {
     }
     const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud]
     if (audiences.length !== 1) {
-      fail(`request object aud must be this server alone (${use.audiences.join(' or ')}), not ${audiences.length} values`)
+      fail(
+        `request object aud must be this server alone (${use.audiences.join(' or ')}), not ${audiences.length} values`
+      )
     }
     if (typeof payload.jti !== 'string' || payload.jti === '') fail('request object jti must be a non-empty string')
     return { clientId: client.clientId, jti: payload.jti as string, exp, parameters: parametersOf(payload, fail) }
@@ -146,14 +157,17 @@ function parametersOf (payload: JWTPayload, fail: (description: string) => never
   const parameters: Record<string, string> = {}
   for (const [name, value] of Object.entries(payload)) {
     if (JWT_CLAIMS.has(name)) continue
-    if (name === 'request' || name === 'request_uri') fail(`a request object must not contain ${name} (RFC 9101 section 4)`)
+    if (name === 'request' || name === 'request_uri') {
+      fail(`a request object must not contain ${name} (RFC 9101 section 4)`)
+    }
     const type = NON_STRING_PARAMETERS[name]
     const isObject = typeof value === 'object' && value !== null && !Array.isArray(value)
     if (typeof value === 'string') parameters[name] = value
     else if (type === 'number' && typeof value === 'number') parameters[name] = String(value)
     else if (type === 'object' && isObject) parameters[name] = JSON.stringify(value)
     else {
-      const allowed = type === undefined ? 'a string' : `a string or ${type === 'number' ? 'a number' : 'a JSON object'}`
+      const allowed =
+        type === undefined ? 'a string' : `a string or ${type === 'number' ? 'a number' : 'a JSON object'}`
       fail(`request object parameter ${name} must be ${allowed}`)
     }
   }

@@ -81,7 +81,12 @@ export class SharedRuntime {
   async publish (): Promise<void> {
     const revision = nanoid(12)
     const fixtures = this.fixtures.current()
-    await this.store.put('runtimeState', KEY, { revision, scenarios: this.engine.runtimeState(), ...(fixtures === undefined ? {} : { fixtures }) }, KEEP_MS)
+    await this.store.put(
+      'runtimeState',
+      KEY,
+      { revision, scenarios: this.engine.runtimeState(), ...(fixtures === undefined ? {} : { fixtures }) },
+      KEEP_MS
+    )
     this.revision = revision
   }
 
@@ -126,7 +131,11 @@ export class SharedRuntime {
   async activations (): Promise<Activation[]> {
     return await Promise.all(this.engine.activations().map(async (activation) => {
       const uses = await this.store.count(usesOf(activation.id))
-      return { ...activation, appliedCount: uses, ...(activation.remaining === undefined ? {} : { remaining: Math.max(0, activation.remaining - uses) }) }
+      return {
+        ...activation,
+        appliedCount: uses,
+        ...(activation.remaining === undefined ? {} : { remaining: Math.max(0, activation.remaining - uses) })
+      }
     }))
   }
 }

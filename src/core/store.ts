@@ -65,7 +65,9 @@ export const NAMESPACE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 const STORE_NAMESPACE = /^[a-z0-9-]{1,64}$/
 
 export function checkNamespaceName (name: string): void {
-  if (!STORE_NAMESPACE.test(name)) throw new RangeError(`a store namespace's name must match ${STORE_NAMESPACE.source} (got "${name}")`)
+  if (!STORE_NAMESPACE.test(name)) {
+    throw new RangeError(`a store namespace's name must match ${STORE_NAMESPACE.source} (got "${name}")`)
+  }
 }
 
 /** A shared store's address: redis:// or rediss:// with a host (Valkey, Redis 7+) */

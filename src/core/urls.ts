@@ -34,18 +34,44 @@ export class EmulatorUrls {
   }
 
   setBase (base: string): void {
-    if (this.parent !== undefined) throw new Error('a namespace\'s URLs follow its parent\'s base')
+    if (this.parent !== undefined) throw new Error("a namespace's URLs follow its parent's base")
     this.base = EmulatorUrls.normalise(base)
   }
 
-  get publicUrl (): string { return this.parent === undefined ? this.base : `${this.parent.urls.publicUrl}${this.parent.path}` }
-  get issuer (): string { return `${this.publicUrl}${AUTH_PREFIX}` }
-  get authorizationEndpoint (): string { return `${this.issuer}/authorize` }
-  get tokenEndpoint (): string { return `${this.issuer}/token` }
+  get publicUrl (): string {
+    return this.parent === undefined ? this.base : `${this.parent.urls.publicUrl}${this.parent.path}`
+  }
+
+  get issuer (): string {
+    return `${this.publicUrl}${AUTH_PREFIX}`
+  }
+
+  get authorizationEndpoint (): string {
+    return `${this.issuer}/authorize`
+  }
+
+  get tokenEndpoint (): string {
+    return `${this.issuer}/token`
+  }
+
   /** CIBA's backchannel authentication endpoint */
-  get backchannelAuthenticationEndpoint (): string { return `${this.issuer}/bc-authorize` }
-  get jwksUri (): string { return `${this.issuer}/jwks` }
-  get discovery (): string { return `${this.issuer}/.well-known/openid-configuration` }
-  get verify (): string { return `${this.publicUrl}/camara/api/number-verification/v1/verify` }
-  operatorAuthorization (operatorId: string): string { return `${this.publicUrl}/operators/${encodeURIComponent(operatorId)}/authorize` }
+  get backchannelAuthenticationEndpoint (): string {
+    return `${this.issuer}/bc-authorize`
+  }
+
+  get jwksUri (): string {
+    return `${this.issuer}/jwks`
+  }
+
+  get discovery (): string {
+    return `${this.issuer}/.well-known/openid-configuration`
+  }
+
+  get verify (): string {
+    return `${this.publicUrl}/camara/api/number-verification/v1/verify`
+  }
+
+  operatorAuthorization (operatorId: string): string {
+    return `${this.publicUrl}/operators/${encodeURIComponent(operatorId)}/authorize`
+  }
 }

@@ -14,7 +14,10 @@ export interface StaticScript {
 }
 
 export function publicFolder (): string {
-  const candidates = [join(dirname(fileURLToPath(import.meta.url)), 'public'), join(PACKAGE_ROOT, 'dist', 'demo', 'public')]
+  const candidates = [
+    join(dirname(fileURLToPath(import.meta.url)), 'public'),
+    join(PACKAGE_ROOT, 'dist', 'demo', 'public')
+  ]
   const found = candidates.find((dir) => existsSync(join(dir, 'dashboard.js')))
   if (found === undefined) throw new Error(`the demo's browser scripts are missing: looked in ${candidates.join(', ')}`)
   return found

@@ -49,17 +49,33 @@ const callback: FastifyPluginAsync<DemoContext> = async (app, context) => {
         ...(parameters.errorDescription === undefined ? {} : { error_description: parameters.errorDescription }),
         state: parameters.state ?? null
       }
-      return sendPage(reply, 400, renderDemoProblem({
-        nonce,
-        dashboard: context.dashboard,
-        title: 'This verification is unknown or expired',
-        text: 'The app has no record of this attempt: its state is missing, was already used, or is older than 10 minutes. Start a new verification.',
-        raw: received
-      }), nonce)
+      return sendPage(
+        reply,
+        400,
+        renderDemoProblem({
+          nonce,
+          dashboard: context.dashboard,
+          title: 'This verification is unknown or expired',
+          text: 'The app has no record of this attempt: its state is missing, was already used, or is older than 10 minutes. Start a new verification.',
+          raw: received
+        }),
+        nonce
+      )
     }
     const outcome = await context.backend.finish(attempt, parameters)
     const { choices } = attempt
-    return sendPage(reply, 200, renderDemoResult({ ...outcome, nonce, dashboard: context.dashboard, deviceLabel: deviceLabel(app.emulator.directory, choices), retryUrl: retryUrl(choices) }), nonce)
+    return sendPage(
+      reply,
+      200,
+      renderDemoResult({
+        ...outcome,
+        nonce,
+        dashboard: context.dashboard,
+        deviceLabel: deviceLabel(app.emulator.directory, choices),
+        retryUrl: retryUrl(choices)
+      }),
+      nonce
+    )
   })
 }
 

@@ -48,7 +48,11 @@ async function conformanceSection (emulator: Emulator, prefix: string): Promise<
 type FragmentName = 'world' | 'scenarios' | 'journal' | 'flow' | 'conformance'
 
 function sendFragment (reply: FastifyReply, name: FragmentName, fragment: SafeHtml): FastifyReply {
-  return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').header('x-dashboard-fragment', name).send(fragment.value)
+  return reply
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('x-dashboard-fragment', name)
+    .send(fragment.value)
 }
 
 const SCRIPT_PATH = '/ui/dashboard.js'
@@ -58,50 +62,89 @@ export const dashboardPage: FastifyPluginAsyncTypebox<{ tokenRequired: boolean }
   const script = readStaticScript('dashboard.js')
   const scriptUrl = `${app.prefix}${SCRIPT_PATH}?v=${script.version}`
   // Public like the page: it holds no data; the URL changes with the content, so it is cached for good
-  app.get(SCRIPT_PATH, {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'Dashboard: its browser script',
-      tags: ['control'],
-      querystring: Type.Object({ v: Type.Optional(Type.String()) }),
-      response: { 200: { description: 'A JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } } }
-    }
-  }, async (request, reply) => {
-    const cache = request.query.v === script.version ? 'public, max-age=31536000, immutable' : 'no-cache'
-    return await reply.type('text/javascript; charset=utf-8').header('cache-control', cache).header('x-content-type-options', 'nosniff').send(script.body)
-  })
-
-  app.get('/ui', {
-    config: { operation: 'control' },
-    schema: { summary: 'Dashboard: operators, subscribers, clients, scenario switches, live journal', tags: ['control'], response: { 200: htmlResponse('HTML page') } }
-  }, async (_request, reply) => {
-    const { emulator } = app
-    const nonce = newNonce()
-    const entries = await emulator.journalEntries({ limit: JOURNAL_ROWS })
-    const sections = options.tokenRequired
-      ? undefined
-      : {
-          world: worldSection(emulator),
-          scenarios: scenariosSection(emulator),
-          journal: renderJournalRows(entries),
-          conformance: await conformanceSection(emulator, app.prefix),
-          lastId: entries.at(-1)?.id ?? 0
+  app.get(
+    SCRIPT_PATH,
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard: its browser script',
+        tags: ['control'],
+        querystring: Type.Object({ v: Type.Optional(Type.String()) }),
+        response: {
+          200: { description: 'A JavaScript module', content: { 'text/javascript': { schema: { type: 'string' } } } }
         }
-    return sendPage(reply, 200, renderDashboard({ nonce, tokenRequired: options.tokenRequired, scriptUrl, sections }), nonce)
-  })
+      }
+    },
+    async (request, reply) => {
+      const cache = request.query.v === script.version ? 'public, max-age=31536000, immutable' : 'no-cache'
+      return await reply
+        .type('text/javascript; charset=utf-8')
+        .header('cache-control', cache)
+        .header('x-content-type-options', 'nosniff')
+        .send(script.body)
+    }
+  )
+
+  app.get(
+    '/ui',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard: operators, subscribers, clients, scenario switches, live journal',
+        tags: ['control'],
+        response: { 200: htmlResponse('HTML page') }
+      }
+    },
+    async (_request, reply) => {
+      const { emulator } = app
+      const nonce = newNonce()
+      const entries = await emulator.journalEntries({ limit: JOURNAL_ROWS })
+      const sections = options.tokenRequired
+        ? undefined
+        : {
+            world: worldSection(emulator),
+            scenarios: scenariosSection(emulator),
+            journal: renderJournalRows(entries),
+            conformance: await conformanceSection(emulator, app.prefix),
+            lastId: entries.at(-1)?.id ?? 0
+          }
+      return sendPage(
+        reply,
+        200,
+        renderDashboard({ nonce, tokenRequired: options.tokenRequired, scriptUrl, sections }),
+        nonce
+      )
+    }
+  )
 }
 
 /** The page's sections, behind the admin token */
 const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/ui/sections/world', {
-    config: { operation: 'control' },
-    schema: { summary: 'Dashboard fragment: the emulated world', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
-  }, async (_request, reply) => sendFragment(reply, 'world', worldSection(app.emulator)))
+  app.get(
+    '/ui/sections/world',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard fragment: the emulated world',
+        tags: ['control'],
+        response: { 200: htmlResponse('HTML fragment') }
+      }
+    },
+    async (_request, reply) => sendFragment(reply, 'world', worldSection(app.emulator))
+  )
 
-  app.get('/ui/sections/scenarios', {
-    config: { operation: 'control' },
-    schema: { summary: 'Dashboard fragment: scenarios and their switches', tags: ['control'], response: { 200: htmlResponse('HTML fragment') } }
-  }, async (_request, reply) => sendFragment(reply, 'scenarios', scenariosSection(app.emulator)))
+  app.get(
+    '/ui/sections/scenarios',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard fragment: scenarios and their switches',
+        tags: ['control'],
+        response: { 200: htmlResponse('HTML fragment') }
+      }
+    },
+    async (_request, reply) => sendFragment(reply, 'scenarios', scenariosSection(app.emulator))
+  )
 
   app.get('/ui/sections/conformance', {
     config: { operation: 'control' },
@@ -112,33 +155,52 @@ const dashboardSections: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (_request, reply) => sendFragment(reply, 'conformance', await conformanceSection(app.emulator, app.prefix)))
 
-  app.get('/ui/sections/journal', {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'Dashboard fragment: journal rows newer than sinceId, newest first',
-      tags: ['control'],
-      querystring: Type.Object({ sinceId: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
-      response: {
-        200: { ...htmlResponse('Table rows; x-journal-last-id names the newest entry'), headers: { 'x-journal-last-id': Type.Integer() } },
-        204: Type.Null({ description: 'Nothing newer' })
+  app.get(
+    '/ui/sections/journal',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard fragment: journal rows newer than sinceId, newest first',
+        tags: ['control'],
+        querystring: Type.Object(
+          { sinceId: Type.Optional(Type.Integer({ minimum: 0 })) },
+          { additionalProperties: false }
+        ),
+        response: {
+          200: {
+            ...htmlResponse('Table rows; x-journal-last-id names the newest entry'),
+            headers: { 'x-journal-last-id': Type.Integer() }
+          },
+          204: Type.Null({ description: 'Nothing newer' })
+        }
       }
+    },
+    async (request, reply) => {
+      const entries = await app.emulator.journalEntries({ sinceId: request.query.sinceId ?? 0, limit: JOURNAL_ROWS })
+      const newest = entries.at(-1)
+      if (newest === undefined) return await reply.code(204).header('x-dashboard-fragment', 'journal').send(null)
+      return sendFragment(reply.header('x-journal-last-id', String(newest.id)), 'journal', renderJournalRows(entries))
     }
-  }, async (request, reply) => {
-    const entries = await app.emulator.journalEntries({ sinceId: request.query.sinceId ?? 0, limit: JOURNAL_ROWS })
-    const newest = entries.at(-1)
-    if (newest === undefined) return await reply.code(204).header('x-dashboard-fragment', 'journal').send(null)
-    return sendFragment(reply.header('x-journal-last-id', String(newest.id)), 'journal', renderJournalRows(entries))
-  })
+  )
 
-  app.get('/ui/sections/flows/:flowId', {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'Dashboard fragment: one flow, hop by hop',
-      tags: ['control'],
-      params: Type.Object({ flowId: Type.String({ maxLength: 64 }) }),
-      response: { 200: htmlResponse('HTML fragment') }
-    }
-  }, async (request, reply) => sendFragment(reply, 'flow', renderFlow(request.params.flowId, await app.emulator.journalEntries({ flowId: request.params.flowId }))))
+  app.get(
+    '/ui/sections/flows/:flowId',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Dashboard fragment: one flow, hop by hop',
+        tags: ['control'],
+        params: Type.Object({ flowId: Type.String({ maxLength: 64 }) }),
+        response: { 200: htmlResponse('HTML fragment') }
+      }
+    },
+    async (request, reply) =>
+      sendFragment(
+        reply,
+        'flow',
+        renderFlow(request.params.flowId, await app.emulator.journalEntries({ flowId: request.params.flowId }))
+      )
+  )
 }
 
 export default dashboardSections

@@ -27,7 +27,11 @@ export function concreteAddress (entry: string): string | undefined {
   if (range === undefined) return undefined
   const [base, bits] = range.range
   if (bits === (range.family === 'ipv4' ? 32 : 128)) return base.toString()
-  const network = (range.family === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(range.text) : ipaddr.IPv6.networkAddressFromCIDR(range.text)).toByteArray()
+  const network = (
+    range.family === 'ipv4'
+      ? ipaddr.IPv4.networkAddressFromCIDR(range.text)
+      : ipaddr.IPv6.networkAddressFromCIDR(range.text)
+  ).toByteArray()
   const last = network.length - 1
   network[last] = (network[last] ?? 0) | 1
   return ipaddr.fromByteArray(network).toString()
@@ -67,7 +71,10 @@ export function deviceParameters (directory: Directory, choices: DemoChoices): R
     if (ipv4 !== undefined) return { login_hint: `ipport:${ipv4}` }
     if (ipv6 !== undefined) return { login_hint: `ipport:[${ipv6}]` }
   } else {
-    const entries = [ipv4 === undefined ? undefined : `ipv4:${ipv4}`, ipv6 === undefined ? undefined : `ipv6:${ipv6}`].filter((e) => e !== undefined)
+    const entries = [
+      ipv4 === undefined ? undefined : `ipv4:${ipv4}`,
+      ipv6 === undefined ? undefined : `ipv6:${ipv6}`
+    ].filter((e) => e !== undefined)
     if (entries.length > 0) return { konera_context: entries.join(',') }
   }
   // A subscriber without addresses: only its number can name it (which the network does not trust)

@@ -19,9 +19,16 @@ function demoErrorHandler (dashboard: boolean) {
   return function (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const page = (status: number, text: string, raw = status): FastifyReply => {
       const nonce = newNonce()
-      return sendPage(reply, status, renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status: raw } }), nonce)
+      return sendPage(
+        reply,
+        status,
+        renderDemoProblem({ nonce, dashboard, title: 'The demo app could not do that', text, raw: { status: raw } }),
+        nonce
+      )
     }
-    if (error instanceof StoreUnavailableError) return page(503, `The demo app cannot go on: ${StoreUnavailableError.answer}.`)
+    if (error instanceof StoreUnavailableError) {
+      return page(503, `The demo app cannot go on: ${StoreUnavailableError.answer}.`)
+    }
     const status = (error as FastifyError).statusCode ?? 500
     if (status < 500) return page(status, error.message)
     request.log.error({ err: error }, 'unexpected error in the demo app')
@@ -32,7 +39,11 @@ function demoErrorHandler (dashboard: boolean) {
 export default fp<DemoOptions>(async (app: FastifyInstance, options) => {
   // The dashboard is linked exactly when the control API, and so its journal, is on
   const journal = new JournalClient(app, { enabled: options.dashboard, adminToken: options.adminToken })
-  const context: DemoContext = { ...options, attempts: new DemoAttempts(options.store), backend: new DemoBackend(app, journal) }
+  const context: DemoContext = {
+    ...options,
+    attempts: new DemoAttempts(options.store),
+    backend: new DemoBackend(app, journal)
+  }
 
   // Learn each attempt's flow id when the gateway starts its flow: the timeline needs it. A
   // listener, not an onSend hook, so requests that are not the demo's cost nothing

@@ -46,11 +46,15 @@ export class JournalClient {
    * them (or after a short wait: a request the emulator never answered may be recorded late).
    */
   async entries (query: JournalQuery, until?: string): Promise<JournalAnswer> {
-    if (!this.options.enabled) return { unavailable: 'the control API is off (--no-admin), so the app cannot read the journal' }
+    if (!this.options.enabled) {
+      return { unavailable: 'the control API is off (--no-admin), so the app cannot read the journal' }
+    }
     const deadline = Date.now() + RECORDING_WAIT_MS
     for (;;) {
       const answer = await this.read(query)
-      if ('unavailable' in answer || until === undefined || answer.entries.some((e) => e.correlator === until)) return answer
+      if ('unavailable' in answer || until === undefined || answer.entries.some((e) => e.correlator === until)) {
+        return answer
+      }
       if (Date.now() >= deadline) return answer
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))
     }
@@ -60,7 +64,11 @@ export class JournalClient {
     const search = new URLSearchParams({ ...query, limit: String(QUERY_LIMIT) })
     const headers: Record<string, string> = { accept: 'application/json' }
     if (this.options.adminToken !== undefined) headers.authorization = `Bearer ${this.options.adminToken}`
-    const response = await callEmulator(this.app, { method: 'GET', path: `/_emulator/journal?${search.toString()}`, headers })
+    const response = await callEmulator(this.app, {
+      method: 'GET',
+      path: `/_emulator/journal?${search.toString()}`,
+      headers
+    })
     if (!response.ok) return { unavailable: `the journal could not be read: ${response.failure}` }
     if (response.status !== 200) return { unavailable: `the journal API answered HTTP ${response.status}` }
     try {

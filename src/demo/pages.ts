@@ -8,9 +8,19 @@ export const HtmlPageSchema = htmlResponse('HTML page')
 
 export const SeeOtherSchema = redirectResponse('Redirect: the browser goes to the gateway authorize endpoint')
 
-export function demoEndpoints (app: FastifyInstance): { authorize: string, token: string, verify: string, callback: string } {
+export function demoEndpoints (app: FastifyInstance): {
+  authorize: string
+  token: string
+  verify: string
+  callback: string
+} {
   const { urls } = app.emulator
-  return { authorize: urls.authorizationEndpoint, token: urls.tokenEndpoint, verify: urls.verify, callback: `${urls.publicUrl}${DEMO_CALLBACK_PATH}` }
+  return {
+    authorize: urls.authorizationEndpoint,
+    token: urls.tokenEndpoint,
+    verify: urls.verify,
+    callback: `${urls.publicUrl}${DEMO_CALLBACK_PATH}`
+  }
 }
 
 /** The form posts here, then the browser is redirected to the gateway at the public URL */

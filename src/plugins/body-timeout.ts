@@ -28,7 +28,12 @@ export function hasBody (request: FastifyRequest): boolean {
   return headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
-type PreParsingHook = (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (error: Error | null, payload?: RequestPayload) => void) => void
+type PreParsingHook = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: RequestPayload,
+  done: (error: Error | null, payload?: RequestPayload) => void
+) => void
 
 interface Watched {
   request: FastifyRequest
@@ -84,7 +89,10 @@ class BodyWatch {
  * The preParsing hook a surface adds (src/plugins/surface.ts) when a body timeout is set: a body
  * still arriving `limit` ms after its headers fails with the surface's own refusal
  */
-export function bodyTimeoutHook (limit: number, refusal: (request: FastifyRequest, text: string) => Error): PreParsingHook | undefined {
+export function bodyTimeoutHook (
+  limit: number,
+  refusal: (request: FastifyRequest, text: string) => Error
+): PreParsingHook | undefined {
   if (limit === 0) return undefined
   const text = `the request body did not arrive within ${limit} ms (--body-timeout)`
   const bodies = new BodyWatch(limit, ({ request, reply, payload }) => {

@@ -13,7 +13,12 @@ import { CamaraError } from '../core/errors.js'
 export type ErrorHandler = (error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply
 
 /** Renders a classified error in one format; `classification.expose` false means a 500 with no details */
-export type ErrorRenderer = (error: FastifyError | Error, classification: Classification, request: FastifyRequest, reply: FastifyReply) => FastifyReply
+export type ErrorRenderer = (
+  error: FastifyError | Error,
+  classification: Classification,
+  request: FastifyRequest,
+  reply: FastifyReply
+) => FastifyReply
 
 export interface SurfaceErrors {
   /** Where, in the log line of an unexpected error ('in the control API', 'outside the emulator surfaces') */
@@ -47,7 +52,14 @@ function namespaceNotFound (error: NamespaceNotFoundError): Error {
   return new CamaraError(404, 'NOT_FOUND', error.message)
 }
 
-export function surfaceErrorHandler ({ surface, injected, unavailable, missing = namespaceNotFound, translate, render }: SurfaceErrors): ErrorHandler {
+export function surfaceErrorHandler ({
+  surface,
+  injected,
+  unavailable,
+  missing = namespaceNotFound,
+  translate,
+  render
+}: SurfaceErrors): ErrorHandler {
   return (thrown, request, reply) => {
     if (thrown instanceof InjectedFault) {
       request.server.breakConnection(request, reply, thrown.fault)
@@ -59,7 +71,11 @@ export function surfaceErrorHandler ({ surface, injected, unavailable, missing =
       error = injected === undefined ? thrown : injected(thrown, request)
     }
     const describe = request.routeOptions.config.describeInvalidBody
-    if (describe !== undefined && (error as FastifyError).validation !== undefined && (error as FastifyError).validationContext === 'body') {
+    if (
+      describe !== undefined &&
+      (error as FastifyError).validation !== undefined &&
+      (error as FastifyError).validationContext === 'body'
+    ) {
       error = describe(request.body, request)
     }
     if (error instanceof StoreUnavailableError) {

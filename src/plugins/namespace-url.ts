@@ -13,7 +13,8 @@ type Tagged = IncomingMessage & { [NAMESPACE]?: string }
  * API; not the namespaces themselves, the metrics (the process's), the dashboard, the demo or the
  * docs (those stay at the root, and /ns/<name>/<anything else> is simply not found)
  */
-const SERVED_IN_A_NAMESPACE = /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)|metrics(?:[/?]|$)))/
+const SERVED_IN_A_NAMESPACE =
+  /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)|metrics(?:[/?]|$)))/
 
 /** RFC 8414 puts the issuer's path after the well-known prefix: /.well-known/oauth-authorization-server/ns/<name>/... */
 const METADATA_PREFIX = '/.well-known/oauth-authorization-server'

@@ -5,7 +5,15 @@
 // external static import would be hoisted to its top and loaded at every start (~60 ms).
 // The provider is the app's own, never the global one: a process may build many apps (tests, the
 // programmatic API), each with its own endpoint and shutdown.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, type Attributes, type Span, type Tracer } from '@opentelemetry/api'
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  defaultTextMapGetter,
+  type Attributes,
+  type Span,
+  type Tracer
+} from '@opentelemetry/api'
 import type { ExportResult, W3CTraceContextPropagator } from '@opentelemetry/core'
 import type { BasicTracerProvider, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { FastifyRequest } from 'fastify'
@@ -17,7 +25,16 @@ import type { Operation } from './request-facts.js'
 export const SERVICE_NAME = 'camara-nv-emulator'
 
 /** The journaled operations: a span for each journal entry, and none for the control API or the docs */
-const TRACED: ReadonlySet<Operation> = new Set(['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks', 'other'])
+const TRACED: ReadonlySet<Operation> = new Set([
+  'authorize',
+  'operator',
+  'token',
+  'verify',
+  'share',
+  'discovery',
+  'jwks',
+  'other'
+])
 
 /** The traces endpoint of an OTLP/HTTP base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT is read: /v1/traces appended */
 export function tracesUrl (base: string): string {
@@ -79,10 +96,15 @@ export class RequestTracing {
     // 3 s, not the SDK's 10: the last batch is sent at shutdown, which a container stop gives 10 s
     // in all, after the requests in flight (server.ts)
     const exporter = new ReportingExporter(
-      new otlp.OTLPTraceExporter({ url: options.url, timeoutMillis: 3000 }), options.exportFailed, core.ExportResultCode.SUCCESS
+      new otlp.OTLPTraceExporter({ url: options.url, timeoutMillis: 3000 }),
+      options.exportFailed,
+      core.ExportResultCode.SUCCESS
     )
     const provider = new sdk.BasicTracerProvider({
-      resource: resources.resourceFromAttributes({ 'service.name': SERVICE_NAME, 'service.version': options.serviceVersion }),
+      resource: resources.resourceFromAttributes({
+        'service.name': SERVICE_NAME,
+        'service.version': options.serviceVersion
+      }),
       spanProcessors: [new sdk.BatchSpanProcessor(exporter)]
     })
     return new RequestTracing(provider, new core.W3CTraceContextPropagator(), options.serviceVersion)
@@ -117,7 +139,9 @@ export class RequestTracing {
     if (record.flowId !== undefined) attributes['emulator.flow_id'] = record.flowId
     if (record.clientId !== undefined) attributes['emulator.client_id'] = record.clientId
     if (record.operatorId !== undefined) attributes['emulator.operator_id'] = record.operatorId
-    if (record.scenarios !== undefined && record.scenarios.length > 0) attributes['emulator.scenarios'] = [...record.scenarios]
+    if (record.scenarios !== undefined && record.scenarios.length > 0) {
+      attributes['emulator.scenarios'] = [...record.scenarios]
+    }
     if (record.reason !== undefined) attributes['emulator.reason'] = record.reason
     if (record.status === 0) {
       attributes['error.type'] = 'connection_fault'

@@ -37,7 +37,9 @@ export default fp(async (app) => {
     if (!(socket instanceof Socket)) {
       // app.inject() (the programmatic browser leg, tests): no socket to break, so fail the
       // response the way light-my-request reports a dead connection
-      const fail = (): void => { reply.raw.destroy(Object.assign(new Error(`fault ${fault.type}`), { code: 'ECONNRESET' })) }
+      const fail = (): void => {
+        reply.raw.destroy(Object.assign(new Error(`fault ${fault.type}`), { code: 'ECONNRESET' }))
+      }
       if (fault.type !== 'hang') fail()
       else if (fault.afterMs !== undefined) setTimeout(fail, fault.afterMs)
       return

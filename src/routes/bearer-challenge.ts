@@ -12,7 +12,11 @@ export const CONTROL_REALM = 'camara-nv-emulator control'
  * error code when none was); a 403 for a missing scope says insufficient_scope and which. Injected
  * 401s (scenarios) challenge the same way as real ones.
  */
-export function bearerChallenge (error: CamaraError, authorization: string | undefined, realm: string): string | undefined {
+export function bearerChallenge (
+  error: CamaraError,
+  authorization: string | undefined,
+  realm: string
+): string | undefined {
   if (error.status === 401) {
     if (authorization === undefined || !/^Bearer\s/i.test(authorization)) return `Bearer realm="${realm}"`
     return `Bearer realm="${realm}", error="invalid_token", error_description="${challengeSafe(error.message)}"`

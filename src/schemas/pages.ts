@@ -2,7 +2,10 @@
 import { Type } from '@sinclair/typebox'
 
 /** An HTML page or fragment */
-export function htmlResponse (description: string): { description: string, content: { 'text/html': { schema: ReturnType<typeof Type.String> } } } {
+export function htmlResponse (description: string): {
+  description: string
+  content: { 'text/html': { schema: ReturnType<typeof Type.String> } }
+} {
   return { description, content: { 'text/html': { schema: Type.String() } } }
 }
 

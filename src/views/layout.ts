@@ -159,9 +159,10 @@ export function renderPage (options: PageOptions): SafeHtml {
 <li><a href="/demo" ${ariaCurrent(current('demo'))}>Demo app</a></li>
 ${options.dashboard !== false ? html`<li><a href="/_emulator/ui" ${ariaCurrent(current('dashboard'))}>Dashboard</a></li>` : ''}
 <li><a href="/docs">API docs</a></li>`
-  const header = options.section === 'operator'
-    ? html`<header class="top operator"><div class="bar"><span class="brand">${options.brand ?? 'Operator'}</span><span>Simulated operator network · camara-nv-emulator</span></div></header>`
-    : html`<header class="top"><div class="bar"><a class="brand" href="/demo">camara-nv-emulator</a><nav aria-label="Emulator"><ul>${links}</ul></nav></div></header>`
+  const header =
+    options.section === 'operator'
+      ? html`<header class="top operator"><div class="bar"><span class="brand">${options.brand ?? 'Operator'}</span><span>Simulated operator network · camara-nv-emulator</span></div></header>`
+      : html`<header class="top"><div class="bar"><a class="brand" href="/demo">camara-nv-emulator</a><nav aria-label="Emulator"><ul>${links}</ul></nav></div></header>`
   return html`<!doctype html>
 <html lang="en">
 <head>

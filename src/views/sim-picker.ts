@@ -16,8 +16,12 @@ export interface SimPickerView {
 }
 
 function describeSim (sim: SubscriberFixture): string {
-  const connection = sim.connection === 'mobile-data' ? 'mobile data' : sim.connection === 'wifi' ? 'Wi-Fi' : sim.connection
-  const methods = sim.authMethods.length === 0 ? 'no authentication method' : sim.authMethods.map((m) => m === 'network' ? 'network' : m === 'sim' ? 'SIM-based' : 'SMS OTP').join(' + ')
+  const connection =
+    sim.connection === 'mobile-data' ? 'mobile data' : sim.connection === 'wifi' ? 'Wi-Fi' : sim.connection
+  const methods =
+    sim.authMethods.length === 0
+      ? 'no authentication method'
+      : sim.authMethods.map((m) => (m === 'network' ? 'network' : m === 'sim' ? 'SIM-based' : 'SMS OTP')).join(' + ')
   return `${connection} · ${methods}`
 }
 
@@ -36,5 +40,11 @@ ${view.sims.map((sim) => html`<li><button type="submit" name="msisdn" value="${s
 <div class="actions"><button type="submit" name="msisdn" value="" class="secondary">None of these: this browser is not on ${view.operatorName}</button></div>
 </form>
 <p class="muted"><small>Shown because the operator's fixture sets <code>"simPicker": true</code> and the request allows interaction (no <code>prompt=none</code>). Real operators identify the device from its address on their network, with no page at all.</small></p>`
-  return renderPage({ title: `${view.operatorName}: choose a SIM`, section: 'operator', brand: view.operatorName, body, nonce: view.nonce })
+  return renderPage({
+    title: `${view.operatorName}: choose a SIM`,
+    section: 'operator',
+    brand: view.operatorName,
+    body,
+    nonce: view.nonce
+  })
 }

@@ -29,7 +29,11 @@ function consumerProject (t: Test, files: Record<string, string>): string {
   return dir
 }
 
-async function run (t: Test, cwd: string, args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+async function run (
+  t: Test,
+  cwd: string,
+  args: string[]
+): Promise<{ code: number | null, stdout: string, stderr: string }> {
   const child = startProcess(process.execPath, args, { cwd })
   t.teardown(child.kill)
   const { code } = await child.exited
@@ -48,11 +52,23 @@ t.test('a plain JavaScript consumer imports the package by name and drives the f
     urls: expectedEndpoints(base),
     health: { status: 200, issuer },
     authorization: { callback: 'http://localhost:3000/callback', state: 'from-js', code: 'string', error: null },
-    token: { status: 200, tokenType: 'Bearer', scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify', idToken: 'string' },
+    token: {
+      status: 200,
+      tokenType: 'Bearer',
+      scope: 'openid dpv:FraudPreventionAndDetection number-verification:verify',
+      idToken: 'string'
+    },
     verify: { own: true, other: false },
     fixtures: {
       added: { created: true },
-      stored: { msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], ipv6: [], connection: 'mobile-data', authMethods: ['network'] },
+      stored: {
+        msisdn: '+34611111111',
+        operator: 'telco-es',
+        ipv4: ['142.115.1.1'],
+        ipv6: [],
+        connection: 'mobile-data',
+        authMethods: ['network']
+      },
       refused: 'FixtureError: programmatic API: $.msisdn: must match pattern ^\\+[1-9][0-9]{4,14}$',
       removed: true,
       removedAgain: false
@@ -67,7 +83,11 @@ t.test('a plain JavaScript consumer imports the package by name and drives the f
       unknown: 'ScenarioRegistryError: unknown scenario "nope"',
       listed: true
     },
-    journal: { operations: ['authorize', 'operator', 'token', 'verify', 'verify', 'verify', 'verify', 'verify'], verifyCalls: 5, afterClear: 0 },
+    journal: {
+      operations: ['authorize', 'operator', 'token', 'verify', 'verify', 'verify', 'verify', 'verify'],
+      verifyCalls: 5,
+      afterClear: 0
+    },
     minted: { tokenType: 'Bearer', flowId: 'string', verify: true },
     errorClasses: { fixtureError: 'function', scenarioRegistryError: 'function' },
     afterReset: { oldToken: '401 UNAUTHENTICATED', journal: 1 },
@@ -76,7 +96,9 @@ t.test('a plain JavaScript consumer imports the package by name and drives the f
 })
 
 t.test('the in-process example of the README passes under node --test against the packed package', async (t) => {
-  const dir = consumerProject(t, { 'number-verification.test.mjs': join(ROOT, 'examples', 'in-process', 'number-verification.test.mjs') })
+  const dir = consumerProject(t, {
+    'number-verification.test.mjs': join(ROOT, 'examples', 'in-process', 'number-verification.test.mjs')
+  })
   const { code, stdout, stderr } = await run(t, dir, ['--test', '--test-reporter=tap', 'number-verification.test.mjs'])
   t.equal(code, 0, stdout + stderr)
   t.match(stdout, /\n# tests 4\n/)
@@ -85,7 +107,10 @@ t.test('the in-process example of the README passes under node --test against th
 
 t.test('the README\'s in-process programs run against the packed package', async (t) => {
   const examples = join(ROOT, 'examples', 'in-process')
-  const dir = consumerProject(t, { 'quick-start.mjs': join(examples, 'quick-start.mjs'), 'controls.mjs': join(examples, 'controls.mjs') })
+  const dir = consumerProject(t, {
+    'quick-start.mjs': join(examples, 'quick-start.mjs'),
+    'controls.mjs': join(examples, 'controls.mjs')
+  })
   const quickStart = await run(t, dir, ['quick-start.mjs'])
   t.same({ code: quickStart.code, stderr: quickStart.stderr }, { code: 0, stderr: '' })
   t.match(quickStart.stdout, /^\{\s+devicePhoneNumberVerified: true,\s+assessedAt: '\d{4}-\d\d-\d\dT[\d:.]+Z'\s+\}\n$/)
@@ -93,8 +118,19 @@ t.test('the README\'s in-process programs run against the packed package', async
 })
 
 t.test('the TypeScript example type-checks against the shipped declarations, and passes', async (t) => {
-  const dir = consumerProject(t, { 'typed-controls.test.ts': join(ROOT, 'examples', 'in-process', 'typed-controls.test.ts') })
-  const tsconfig = { compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'] } }
+  const dir = consumerProject(t, {
+    'typed-controls.test.ts': join(ROOT, 'examples', 'in-process', 'typed-controls.test.ts')
+  })
+  const tsconfig = {
+    compilerOptions: {
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      target: 'ES2022',
+      strict: true,
+      noEmit: true,
+      types: ['node']
+    }
+  }
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['typed-controls.test.ts'] }))
   const typecheck = await run(t, dir, [TSC, '-p', '.'])
   t.same(typecheck, { code: 0, stdout: '', stderr: '' }, 'tsc finds no error')
@@ -110,10 +146,22 @@ t.test('the TypeScript example type-checks against the shipped declarations, and
   writeFileSync(join(dir, 'tsconfig.misuse.json'), JSON.stringify({ ...tsconfig, include: ['misuse.ts'] }))
   const misuse = await run(t, dir, [TSC, '-p', 'tsconfig.misuse.json'])
   t.equal(misuse.code, 2)
-  t.match(misuse.stdout, "misuse.ts(3,29): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'.")
-  t.match(misuse.stdout, /misuse\.ts\(4,\d+\): error TS2345: [^\n]*\n\s+Property 'scope' is missing in type '\{ clientId: string; \}' but required in type 'MintRequest'/)
+  t.match(
+    misuse.stdout,
+    "misuse.ts(3,29): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'."
+  )
+  t.match(
+    misuse.stdout,
+    /misuse\.ts\(4,\d+\): error TS2345: [^\n]*\n\s+Property 'scope' is missing in type '\{ clientId: string; \}' but required in type 'MintRequest'/
+  )
 
-  const { code, stdout, stderr } = await run(t, dir, ['--import', TSX, '--test', '--test-reporter=tap', 'typed-controls.test.ts'])
+  const { code, stdout, stderr } = await run(t, dir, [
+    '--import',
+    TSX,
+    '--test',
+    '--test-reporter=tap',
+    'typed-controls.test.ts'
+  ])
   t.equal(code, 0, stdout + stderr)
   t.match(stdout, /\n# fail 0\n/)
 })

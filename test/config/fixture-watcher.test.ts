@@ -12,7 +12,15 @@ import type { FixtureFile } from '../../src/core/fixture-schema.js'
 import { buildTestApp } from '../helpers/app.js'
 import { control, defaultFixtureDocument, eventually, writeFixtureFile } from '../scenarios/support.js'
 
-const ADDED = { msisdn: '+34622222222', operator: 'telco-es', name: 'added by a reload', ipv4: ['142.115.210.1'], ipv6: [], connection: 'mobile-data' as const, authMethods: ['network' as const] }
+const ADDED = {
+  msisdn: '+34622222222',
+  operator: 'telco-es',
+  name: 'added by a reload',
+  ipv4: ['142.115.210.1'],
+  ipv6: [],
+  connection: 'mobile-data' as const,
+  authMethods: ['network' as const]
+}
 
 function withSubscriber (subscriber: Record<string, unknown>): FixtureFile {
   const document = defaultFixtureDocument()
@@ -30,7 +38,11 @@ t.test('the watcher reports a good change with the new fixtures', async (t) => {
   const file = writeFixtureFile(t, defaultFixtureDocument())
   const loaded: Fixtures[] = []
   const failed: Error[] = []
-  const watcher = watchFixtures([file], { loaded: (f) => loaded.push(f), failed: (e) => failed.push(e) }, { debounceMs: 10 })
+  const watcher = watchFixtures(
+    [file],
+    { loaded: (f) => loaded.push(f), failed: (e) => failed.push(e) },
+    { debounceMs: 10 }
+  )
   t.teardown(() => watcher.close())
 
   writeFileSync(file, JSON.stringify(withSubscriber(ADDED)))
@@ -42,7 +54,9 @@ t.test('the watcher reports a good change with the new fixtures', async (t) => {
   t.test('a save by rename over the file (as editors do) is seen too', async (t) => {
     const renamed = { ...ADDED, msisdn: '+34633333333', ipv4: ['142.115.210.2'] }
     saveByRename(file, withSubscriber(renamed))
-    const next = await eventually('the reload after a rename', async () => loaded.at(-1)?.subscribers.find((s) => s.msisdn === renamed.msisdn) === undefined ? undefined : loaded.at(-1))
+    const next = await eventually('the reload after a rename', async () =>
+      loaded.at(-1)?.subscribers.find((s) => s.msisdn === renamed.msisdn) === undefined ? undefined : loaded.at(-1)
+    )
     t.equal(next.subscribers.length, 8)
   })
 })
@@ -51,14 +65,25 @@ t.test('the watcher reports a bad change as a FixtureError naming the file, the 
   const file = writeFixtureFile(t, defaultFixtureDocument())
   const loaded: Fixtures[] = []
   const failed: Error[] = []
-  const watcher = watchFixtures([file], { loaded: (f) => loaded.push(f), failed: (e) => failed.push(e) }, { debounceMs: 10 })
+  const watcher = watchFixtures(
+    [file],
+    { loaded: (f) => loaded.push(f), failed: (e) => failed.push(e) },
+    { debounceMs: 10 }
+  )
   t.teardown(() => watcher.close())
 
   writeFileSync(file, JSON.stringify(withSubscriber({ ...ADDED, operator: 'telco-xx' })))
   const error = await eventually('the failed reload', async () => failed.at(-1))
   t.type(error, FixtureError)
-  t.match(error, { file, jsonPath: '$.subscribers[7].operator', rule: 'unknown operator "telco-xx"; known: telco-es, telco-in' })
-  t.equal(describeReloadFailure(error), `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`)
+  t.match(error, {
+    file,
+    jsonPath: '$.subscribers[7].operator',
+    rule: 'unknown operator "telco-xx"; known: telco-es, telco-in'
+  })
+  t.equal(
+    describeReloadFailure(error),
+    `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`
+  )
   t.strictSame(loaded, [])
 
   t.test('reload() re-reads at once, with the same outcome', async (t) => {
@@ -72,7 +97,10 @@ t.test('the watcher reports a bad change as a FixtureError naming the file, the 
 })
 
 t.test('describeReloadFailure words an error that is not about a fixture', async (t) => {
-  t.equal(describeReloadFailure(new Error('scenario "x" is defined twice')), 'fixtures not reloaded: scenario "x" is defined twice')
+  t.equal(
+    describeReloadFailure(new Error('scenario "x" is defined twice')),
+    'fixtures not reloaded: scenario "x" is defined twice'
+  )
 })
 
 interface WatchedApp {
@@ -106,14 +134,18 @@ t.test('buildApp with watch: a good change is served, a bad one keeps the last g
 
   t.test('a good change: the new subscriber is served, and the reload is logged', async (t) => {
     const document = withSubscriber(ADDED)
-    document.scenarios = [{ name: 'from-the-file', description: 'added by the reload', effects: { latency: { fixedMs: 1 } } }]
+    document.scenarios = [
+      { name: 'from-the-file', description: 'added by the reload', effects: { latency: { fixedMs: 1 } } }
+    ]
     writeFileSync(file, JSON.stringify(document))
     const served = await eventually('the reloaded subscribers', async () => {
       const numbers = await subscriberNumbers(app)
       return numbers.includes(ADDED.msisdn) ? numbers : undefined
     })
     t.strictSame(served, [...original, ADDED.msisdn])
-    const listing = (await control(app, 'GET', '/scenarios')).json() as { scenarios: Array<{ name: string, origin: string }> }
+    const listing = (await control(app, 'GET', '/scenarios')).json() as {
+      scenarios: Array<{ name: string, origin: string }>
+    }
     t.match(listing.scenarios.find((s) => s.name === 'from-the-file'), { origin: 'fixture', file })
     t.match(logs.find((line) => line.msg === 'fixtures reloaded'), { level: 30, files: [file], subscribers: 8 })
   })
@@ -124,18 +156,27 @@ t.test('buildApp with watch: a good change is served, a bad one keeps the last g
     t.strictSame(await subscriberNumbers(app), [...original, ADDED.msisdn])
   })
 
-  t.test('a bad change: the last good set stays, and the error names the file, the JSON path and the rule', async (t) => {
-    const before = (await control(app, 'GET', '/fixtures')).body
-    writeFileSync(file, JSON.stringify(withSubscriber({ ...ADDED, operator: 'telco-xx' })))
-    const logged = await eventually('the logged reload failure', async () => logs.find((line) => line.level === 50))
-    t.equal(logged.msg, `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`)
-    t.equal((await control(app, 'GET', '/fixtures')).body, before)
-  })
+  t.test(
+    'a bad change: the last good set stays, and the error names the file, the JSON path and the rule',
+    async (t) => {
+      const before = (await control(app, 'GET', '/fixtures')).body
+      writeFileSync(file, JSON.stringify(withSubscriber({ ...ADDED, operator: 'telco-xx' })))
+      const logged = await eventually('the logged reload failure', async () => logs.find((line) => line.level === 50))
+      t.equal(
+        logged.msg,
+        `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`
+      )
+      t.equal((await control(app, 'GET', '/fixtures')).body, before)
+    }
+  )
 
   t.test('a file that is not JSON: the last good set stays too', async (t) => {
     const errorsBefore = logs.filter((line) => line.level === 50).length
     writeFileSync(file, '{ "subscribers": [')
-    const logged = await eventually('the second logged failure', async () => logs.filter((line) => line.level === 50)[errorsBefore])
+    const logged = await eventually(
+      'the second logged failure',
+      async () => logs.filter((line) => line.level === 50)[errorsBefore]
+    )
     t.match(logged.msg, `fixtures not reloaded, keeping the last good set: ${file}: `)
     t.strictSame(await subscriberNumbers(app), [...original, ADDED.msisdn])
   })
@@ -152,19 +193,36 @@ t.test('buildApp with watch: a good change is served, a bad one keeps the last g
   })
 })
 
-t.test('buildApp with watch: a reload whose scenario clashes with a runtime one changes nothing and is logged', async (t) => {
-  const { app, file, logs } = await watchedApp(t)
-  const defined = await control(app, 'POST', '/scenarios', { name: 'clash-me', description: 'defined at runtime', effects: { latency: { fixedMs: 1 } } })
-  t.equal(defined.statusCode, 201)
-  const document = withSubscriber(ADDED)
-  document.scenarios = [{ name: 'clash-me', description: 'defined in the file', effects: { latency: { fixedMs: 2 } } }]
-  writeFileSync(file, JSON.stringify(document))
-  const logged = await eventually('the logged clash', async () => logs.find((line) => line.level === 50))
-  t.equal(logged.msg, `fixtures not reloaded: scenario "clash-me" is defined twice: in the control API and in ${file}`)
-  t.notOk((await subscriberNumbers(app)).includes(ADDED.msisdn), 'the subscribers did not change either')
-  const listing = (await control(app, 'GET', '/scenarios')).json() as { scenarios: Array<{ name: string, origin: string }> }
-  t.match(listing.scenarios.find((s) => s.name === 'clash-me'), { origin: 'control' })
-})
+t.test(
+  'buildApp with watch: a reload whose scenario clashes with a runtime one changes nothing and is logged',
+  async (t) => {
+    const { app, file, logs } = await watchedApp(t)
+    const defined = await control(app, 'POST', '/scenarios', {
+      name: 'clash-me',
+      description: 'defined at runtime',
+      effects: { latency: { fixedMs: 1 } }
+    })
+    t.equal(defined.statusCode, 201)
+    const document = withSubscriber(ADDED)
+    document.scenarios = [
+      { name: 'clash-me', description: 'defined in the file', effects: { latency: { fixedMs: 2 } } }
+    ]
+    writeFileSync(file, JSON.stringify(document))
+    const logged = await eventually('the logged clash', async () => logs.find((line) => line.level === 50))
+    t.equal(
+      logged.msg,
+      `fixtures not reloaded: scenario "clash-me" is defined twice: in the control API and in ${file}`
+    )
+    t.notOk((await subscriberNumbers(app)).includes(ADDED.msisdn), 'the subscribers did not change either')
+    const listing = (await control(app, 'GET', '/scenarios')).json() as {
+      scenarios: Array<{ name: string, origin: string }>
+    }
+    t.match(
+      listing.scenarios.find((s) => s.name === 'clash-me'),
+      { origin: 'control' }
+    )
+  }
+)
 
 t.test('without watch, a change to the file is not picked up by reset', async (t) => {
   const file = writeFixtureFile(t, defaultFixtureDocument())

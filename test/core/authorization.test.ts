@@ -9,8 +9,23 @@ import { InjectedError, newLeg } from '../../src/core/legs.js'
 import { parseKoneraContext, parseLoginHint } from '../../src/core/login-hint.js'
 import { parseScope } from '../../src/core/scopes.js'
 import {
-  authorize, authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, interleavingSleep, ISSUER, PKCE_CHALLENGE,
-  PUBLIC_URL, REDIRECT_URI, rejected, SCOPE, SEED_IPV4, SEED_MSISDN, START, START_S, thrown
+  authorize,
+  authorizeQuery,
+  buildEmulator,
+  defaultFixtureDocument,
+  fixturesFrom,
+  interleavingSleep,
+  ISSUER,
+  PKCE_CHALLENGE,
+  PUBLIC_URL,
+  REDIRECT_URI,
+  rejected,
+  SCOPE,
+  SEED_IPV4,
+  SEED_MSISDN,
+  START,
+  START_S,
+  thrown
 } from './support.js'
 
 const STATE = 'af0ifjsldkj'
@@ -148,7 +163,10 @@ t.test('validate', async (t) => {
   t.test('a missing, empty or repeated client_id gets an error page, never a redirect', async (t) => {
     t.strictSame(validate({ client_id: undefined }), page('invalid_request', 'client_id is required'))
     t.strictSame(validate({ client_id: '' }), page('invalid_request', 'client_id is required'))
-    t.strictSame(validate({ client_id: ['demo-app', 'demo-app'] }), page('invalid_request', 'client_id must not be repeated'))
+    t.strictSame(
+      validate({ client_id: ['demo-app', 'demo-app'] }),
+      page('invalid_request', 'client_id must not be repeated')
+    )
   })
 
   t.test('an unknown client_id gets an error page', async (t) => {
@@ -188,11 +206,20 @@ t.test('validate', async (t) => {
       t.strictSame(validate({ [name]: tooLong }),
         redirect('invalid_request', `${name} must be at most ${limit} characters`, name === 'state' ? null : STATE),
         `${name}: ${limit + 1} characters${name === 'state' ? ', and the state is not echoed' : ''}`)
-      t.not(accepted({ [name]: 'a'.repeat(limit) }), `${name} must be at most ${limit} characters`, `${name}: ${limit} pass the length check`)
+      t.not(
+        accepted({ [name]: 'a'.repeat(limit) }),
+        `${name} must be at most ${limit} characters`,
+        `${name}: ${limit} pass the length check`
+      )
     }
     t.equal(accepted({ state: 'a'.repeat(2048), nonce: 'n'.repeat(512) }), 'accepted')
-    t.strictSame(authorizeError(() => emulator.authorization.validate(authorizeQuery({ client_id: 'unknown', state: 'a'.repeat(5000) }))),
-      page('unauthorized_client', 'client_id "unknown" is not registered'), 'an untrusted client still gets the page, never a redirect')
+    t.strictSame(
+      authorizeError(() =>
+        emulator.authorization.validate(authorizeQuery({ client_id: 'unknown', state: 'a'.repeat(5000) }))
+      ),
+      page('unauthorized_client', 'client_id "unknown" is not registered'),
+      'an untrusted client still gets the page, never a redirect'
+    )
   })
 
   t.test('response_type must be code', async (t) => {
@@ -224,7 +251,10 @@ t.test('validate', async (t) => {
     t.strictSame(validate({ prompt: 'bogus' }), redirect('invalid_request', 'prompt value "bogus" is not supported'))
     t.strictSame(validate({ prompt: 'none login' }),
       redirect('invalid_request', 'prompt=none cannot be combined with other values'))
-    t.strictSame(emulator.authorization.validate(authorizeQuery({ prompt: ' login  consent ' })).prompt, ['login', 'consent'])
+    t.strictSame(emulator.authorization.validate(authorizeQuery({ prompt: ' login  consent ' })).prompt, [
+      'login',
+      'consent'
+    ])
   })
 
   t.test('PKCE: S256 only, a well-formed challenge, and required where the client says so', async (t) => {
@@ -581,8 +611,10 @@ t.test('completeAtOperator', async (t) => {
     document.operators = document.operators.filter((o) => o.id !== 'telco-in')
     document.subscribers = document.subscribers.filter((s) => s.operator !== 'telco-in')
     emulator.replaceFixtures(fixturesFrom(document))
-    t.strictSame(await authorizeRejection(emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
-      redirect('temporarily_unavailable', 'operator "telco-in" is no longer configured'))
+    t.strictSame(
+      await authorizeRejection(emulator.authorization.completeAtOperator('telco-in', pending.id, '49.36.10.20')),
+      redirect('temporarily_unavailable', 'operator "telco-in" is no longer configured')
+    )
   })
 })
 
@@ -766,12 +798,25 @@ t.test('the pairwise sub is stable per client, different across clients and subs
   })
 
 t.test('a grant lives as long as its code, then as long as the longest token it backs', async (t) => {
-  const { emulator, clock } = await buildEmulator({ settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 } })
+  const { emulator, clock } = await buildEmulator({
+    settings: { refreshTokenTtl: 1000, accessTokenTtl: 500, codeTtl: 60 }
+  })
   const redeem = async (code: string): Promise<void> => {
-    await emulator.tokens.token({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }, undefined)
+    await emulator.tokens.token(
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: REDIRECT_URI,
+        client_id: 'demo-app',
+        client_secret: 'demo-secret'
+      },
+      undefined
+    )
   }
   // A code never redeemed takes its grant with it, offline_access or not
-  const unredeemed = await authorize(emulator, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
+  const unredeemed = await authorize(emulator, {
+    scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify'
+  })
   clock.advance(59_999)
   t.not(await emulator.ctx.store.get('grants', unredeemed.grantId), undefined)
   clock.advance(1)
@@ -785,7 +830,9 @@ t.test('a grant lives as long as its code, then as long as the longest token it 
   clock.advance(1)
   t.equal(await emulator.ctx.store.get('grants', plain.grantId), undefined)
   // Redeemed with offline_access: a refresh token's
-  const refreshable = await authorize(emulator, { scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify' })
+  const refreshable = await authorize(emulator, {
+    scope: 'openid offline_access dpv:FraudPreventionAndDetection number-verification:verify'
+  })
   await redeem(refreshable.code)
   clock.advance(999_999)
   t.not(await emulator.ctx.store.get('grants', refreshable.grantId), undefined)
@@ -793,32 +840,49 @@ t.test('a grant lives as long as its code, then as long as the longest token it 
   t.equal(await emulator.ctx.store.get('grants', refreshable.grantId), undefined)
 })
 
-t.test('--max-pending: start refuses by redirect at the cap, and takes requests again as they complete or expire', async (t) => {
-  const { emulator, clock } = await buildEmulator({ settings: { maxPending: 2 } })
-  const start = async (): Promise<string> => (await emulator.authorization.start(authorizeQuery(), SEED_IPV4)).pending.id
-  let started = 0
-  emulator.authorization.onFlowStart(() => { started++ })
-  const first = await start()
-  await start()
-  const full = redirect('temporarily_unavailable',
-    'this emulator keeps at most 2 authorization requests in progress (--max-pending); try again once some have completed or expired')
-  t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
-  t.strictSame([(await emulator.ctx.store.sizes()).pending, started], [2, 2], 'the refused request is neither kept nor started')
-  await emulator.authorization.completeAtOperator('telco-es', first, SEED_IPV4)
-  await start()
-  t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
-  clock.advance(emulator.ctx.settings.pendingTtl * 1000)
-  await start()
-  await start()
-  t.equal((await emulator.ctx.store.sizes()).pending, 2, 'the expired ones made room')
-})
+t.test(
+  '--max-pending: start refuses by redirect at the cap, and takes requests again as they complete or expire',
+  async (t) => {
+    const { emulator, clock } = await buildEmulator({ settings: { maxPending: 2 } })
+    const start = async (): Promise<string> =>
+      (await emulator.authorization.start(authorizeQuery(), SEED_IPV4)).pending.id
+    let started = 0
+    emulator.authorization.onFlowStart(() => {
+      started++
+    })
+    const first = await start()
+    await start()
+    const full = redirect(
+      'temporarily_unavailable',
+      'this emulator keeps at most 2 authorization requests in progress (--max-pending); try again once some have completed or expired'
+    )
+    t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
+    t.strictSame(
+      [(await emulator.ctx.store.sizes()).pending, started],
+      [2, 2],
+      'the refused request is neither kept nor started'
+    )
+    await emulator.authorization.completeAtOperator('telco-es', first, SEED_IPV4)
+    await start()
+    t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
+    clock.advance(emulator.ctx.settings.pendingTtl * 1000)
+    await start()
+    await start()
+    t.equal((await emulator.ctx.store.sizes()).pending, 2, 'the expired ones made room')
+  }
+)
 
 t.test('--max-grants: the operator leg refuses by redirect at the cap, and the grant goes with its code', async (t) => {
   const { emulator, clock } = await buildEmulator({ settings: { maxGrants: 1, codeTtl: 60 } })
   await authorize(emulator)
   const { pending } = await emulator.authorization.start(authorizeQuery(), SEED_IPV4)
-  t.strictSame(await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
-    redirect('temporarily_unavailable', 'this emulator keeps at most 1 live grants (--max-grants); try again once some have completed or expired'))
+  t.strictSame(
+    await authorizeRejection(emulator.authorization.completeAtOperator('telco-es', pending.id, SEED_IPV4)),
+    redirect(
+      'temporarily_unavailable',
+      'this emulator keeps at most 1 live grants (--max-grants); try again once some have completed or expired'
+    )
+  )
   t.strictSame((await emulator.ctx.store.sizes()).codes, 1, 'no code for the refused one')
   clock.advance(60_000)
   t.match(await authorize(emulator), { code: /^[\w-]{32}$/ }, 'the unredeemed code took its grant with it')

@@ -88,7 +88,7 @@ async function poll (emulator: Emulator, id: string, leg: Leg = newLeg()): Promi
 }
 
 async function operatorToken (emulator: Emulator, clientId = 'demo-app', msisdn = WIFI_MSISDN): Promise<{
-  token: string,
+  token: string
   flowId: string
 }> {
   const issued = await emulator.operatorTokens.mint({ clientId, msisdn })
@@ -304,8 +304,11 @@ t.test('at --max-pending requests, 503 temporarily_unavailable, the operator tok
     const token = (await emulator.operatorTokens.mint({
       clientId: 'demo-app', msisdn: WIFI_MSISDN, lifetimeSeconds: 900
     })).operatorToken
-    const full = failure('temporarily_unavailable',
-      'this emulator keeps at most 1 CIBA requests (--max-pending); a request\'s place frees 600 s after it expires (kept to answer expired_token)', 503)
+    const full = failure(
+      'temporarily_unavailable',
+      "this emulator keeps at most 1 CIBA requests (--max-pending); a request's place frees 600 s after it expires (kept to answer expired_token)",
+      503
+    )
     t.strictSame(await oauthFailure(accept(emulator, `operatortoken:${token}`)), full)
     // The expired request stays known for 600 s so that a late poll is told expired_token
     clock.advance((120 + 600) * 1000)
@@ -637,7 +640,10 @@ t.test('ten parallel ciba grants of one approved auth_req_id: exactly one gets t
   t.equal(losers.length, 9)
   // Sent together, nine polls came within the interval of the one on time: slow_down, atomically
   // (reading the last poll, then writing it, let them all through to lose the take instead)
-  t.strictSame(losers.map((loser) => loser instanceof OAuthError ? loser.error : String(loser)), Array(9).fill('slow_down'))
+  t.strictSame(
+    losers.map((loser) => (loser instanceof OAuthError ? loser.error : String(loser))),
+    Array(9).fill('slow_down')
+  )
   t.equal(await emulator.ctx.store.size('grants'), 1, 'one grant')
   t.strictSame(await oauthFailure(emulator.tokens.token(form, undefined)), failure('invalid_grant', ALREADY_REDEEMED))
 })

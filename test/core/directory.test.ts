@@ -28,7 +28,11 @@ t.test('operatorForAddress finds the operator whose CIDR range holds the address
   t.equal(directory.operatorForAddress(address('142.115.147.143'))?.id, 'telco-es')
   t.equal(directory.operatorForAddress(address('142.115.0.1'))?.id, 'telco-es')
   t.equal(directory.operatorForAddress(address('2001:4860:7:f04::fe'))?.id, 'telco-es')
-  t.equal(directory.operatorForAddress(address('2001:4860:7:ffff:ffff:ffff:ffff:ffff'))?.id, 'telco-es', 'last address of the /48')
+  t.equal(
+    directory.operatorForAddress(address('2001:4860:7:ffff:ffff:ffff:ffff:ffff'))?.id,
+    'telco-es',
+    'last address of the /48'
+  )
   t.equal(directory.operatorForAddress(address('49.36.10.20'))?.id, 'telco-in')
   t.equal(directory.operatorForAddress(address('2401:4900:1c0a:2f3::1'))?.id, 'telco-in')
   t.equal(directory.operatorForAddress(address('::ffff:49.36.10.20'))?.id, 'telco-in', 'IPv4-mapped IPv6')
@@ -36,7 +40,11 @@ t.test('operatorForAddress finds the operator whose CIDR range holds the address
 
 t.test('operatorForAddress finds nothing outside every range', async (t) => {
   t.equal(directory.operatorForAddress(address('142.116.0.1')), undefined)
-  t.equal(directory.operatorForAddress(address('81.40.12.34')), undefined, 'the WiFi subscriber is off every mobile network')
+  t.equal(
+    directory.operatorForAddress(address('81.40.12.34')),
+    undefined,
+    'the WiFi subscriber is off every mobile network'
+  )
   t.equal(directory.operatorForAddress(address('2001:4860:8::1')), undefined)
 })
 
@@ -76,7 +84,11 @@ t.test('subscriberForAddress finds single IPv4 and IPv6 addresses, however the I
   t.equal(directory.subscriberForAddress(address('142.115.147.144'))?.msisdn, '+34666666667')
   t.equal(directory.subscriberForAddress(address('2001:4860:7:f04::fe'))?.msisdn, '+34666666666')
   t.equal(directory.subscriberForAddress(address('2001:4860:0007:0F04:0000:0000:0000:00FE'))?.msisdn, '+34666666666')
-  t.equal(directory.subscriberForAddress(address('81.40.12.34'))?.msisdn, '+34600000002', 'found whatever its operator or connection')
+  t.equal(
+    directory.subscriberForAddress(address('81.40.12.34'))?.msisdn,
+    '+34600000002',
+    'found whatever its operator or connection'
+  )
   t.equal(directory.subscriberForAddress(address('142.115.147.145')), undefined)
 })
 

@@ -14,18 +14,42 @@ import { StoreUnavailableError } from '../../src/core/store.js'
 import { MemoryStore } from '../../src/store/memory.js'
 import { latencyScenario } from './scenarios/support.js'
 import {
-  authorizeQuery, buildEmulator, defaultFixtureDocument, fixturesFrom, rejected, SEED_IPV4, SEED_MSISDN, sharedMemoryStore, START,
-  thrown, type SharedTestStore
+  authorizeQuery,
+  buildEmulator,
+  defaultFixtureDocument,
+  fixturesFrom,
+  rejected,
+  SEED_IPV4,
+  SEED_MSISDN,
+  sharedMemoryStore,
+  START,
+  thrown,
+  type SharedTestStore
 } from './support.js'
 
 const NEW_MSISDN = '+34600000077'
 
 function subscriber (msisdn: string, overrides: Partial<SubscriberFixture> = {}): SubscriberFixture {
-  return { msisdn, operator: 'telco-es', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network'], ...overrides }
+  return {
+    msisdn,
+    operator: 'telco-es',
+    ipv4: [],
+    ipv6: [],
+    connection: 'mobile-data',
+    authMethods: ['network'],
+    ...overrides
+  }
 }
 
 function record (overrides: Partial<JournalRecord> = {}): JournalRecord {
-  return { operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, durationMs: 1, ...overrides }
+  return {
+    operation: 'verify',
+    method: 'POST',
+    path: '/camara/api/number-verification/v1/verify',
+    status: 200,
+    durationMs: 1,
+    ...overrides
+  }
 }
 
 /** Two emulators on one shared store and one clock, as replicas behind a load balancer */
@@ -162,7 +186,11 @@ t.test('a namespace\'s world is served under /ns/<name> with its own store, the 
   await world.authorization.start(authorizeQuery(), SEED_IPV4)
   t.strictSame((await world.capacity()).pending.live, 1)
   t.strictSame((await emulator.capacity()).pending.live, 0, 'the namespace keeps its state apart')
-  const seeded = emulator.inNamespace('team-b', { store, seed: 99, fixtures: fixturesFrom({ ...defaultFixtureDocument(), subscribers: [] }) })
+  const seeded = emulator.inNamespace('team-b', {
+    store,
+    seed: 99,
+    fixtures: fixturesFrom({ ...defaultFixtureDocument(), subscribers: [] })
+  })
   t.equal(seeded.random.seed, 99)
   t.equal(seeded.directory.subscriber(SEED_MSISDN), undefined)
 })

@@ -24,7 +24,11 @@ t.test('each call of an operation in a flow has its own generator; a reset count
   t.equal(first, draw(legRandom(5, 'flow-a', 'verify', 1)))
   t.equal(second, draw(legRandom(5, 'flow-a', 'verify', 2)))
   t.not(first, second)
-  t.equal(draw(await flows.randomFor('flow-a', 'token')), draw(legRandom(5, 'flow-a', 'token', 1)), 'counted per operation')
+  t.equal(
+    draw(await flows.randomFor('flow-a', 'token')),
+    draw(legRandom(5, 'flow-a', 'token', 1)),
+    'counted per operation'
+  )
   t.equal(draw(await flows.randomFor('flow-b', 'verify')), draw(legRandom(5, 'flow-b', 'verify', 1)), 'and per flow')
   flows.clear()
   t.equal(draw(await flows.randomFor('flow-a', 'verify')), first, 'after a reset the first call again')
@@ -36,6 +40,10 @@ t.test('one process keeps the counts of at most MAX_COUNTED_FLOWS flows, forgett
   await flows.randomFor('oldest', 'verify')
   await flows.randomFor('kept', 'verify')
   for (let i = 0; i < MAX_COUNTED_FLOWS - 1; i++) await flows.randomFor(`f${i}`, 'verify')
-  t.equal(draw(await flows.randomFor('oldest', 'verify')), draw(legRandom(5, 'oldest', 'verify', 1)), 'the oldest was forgotten: counted from 1 again')
+  t.equal(
+    draw(await flows.randomFor('oldest', 'verify')),
+    draw(legRandom(5, 'oldest', 'verify', 1)),
+    'the oldest was forgotten: counted from 1 again'
+  )
   t.equal(await store.count('flow-legs:kept:verify'), 0, 'nothing of it went to the store')
 })

@@ -120,7 +120,17 @@ t.test('append takes the arrival time and a seed when given, and leaves undefine
   t.equal(entry.seed, 99)
   t.notOk('flowId' in entry)
   t.notOk('reason' in entry)
-  t.strictSame(Object.keys(JSON.parse(JSON.stringify(entry)) as object), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'scenarios', 'seed'])
+  t.strictSame(Object.keys(JSON.parse(JSON.stringify(entry)) as object), [
+    'id',
+    'time',
+    'operation',
+    'method',
+    'path',
+    'status',
+    'durationMs',
+    'scenarios',
+    'seed'
+  ])
 })
 
 t.test('a trace id is kept when given, and gone from a slot the next request reuses without one', async (t) => {
@@ -128,7 +138,11 @@ t.test('a trace id is kept when given, and gone from a slot the next request reu
   journal.append(request({ correlator: 'c-1', traceId: '0af7651916cd43dd8448eb211c80319c' }))
   const traced = journal.list()[0]
   t.equal(traced?.traceId, '0af7651916cd43dd8448eb211c80319c')
-  t.strictSame(Object.keys(traced ?? {}), ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'correlator', 'traceId', 'scenarios', 'seed'], 'beside the correlator')
+  t.strictSame(
+    Object.keys(traced ?? {}),
+    ['id', 'time', 'operation', 'method', 'path', 'status', 'durationMs', 'correlator', 'traceId', 'scenarios', 'seed'],
+    'beside the correlator'
+  )
   journal.append(request({ correlator: 'c-2' }))
   const untraced = journal.list()[0]
   t.equal(untraced?.correlator, 'c-2', 'the one slot was reused')
@@ -168,10 +182,20 @@ t.test('list returns everything oldest first, newest last', async (t) => {
 
 t.test('list filters by flow, correlator, subscriber and operation', async (t) => {
   const journal = withFlows()
-  t.strictSame(journal.list({ flowId: 'flow-1' }).map((e) => e.operation), ['authorize', 'operator', 'token', 'verify'], 'one flow, every leg in order')
+  t.strictSame(
+    journal.list({ flowId: 'flow-1' }).map((e) => e.operation),
+    ['authorize', 'operator', 'token', 'verify'],
+    'one flow, every leg in order'
+  )
   t.strictSame(journal.list({ correlator: 'corr-2' }).map((e) => e.id), [7])
   t.strictSame(journal.list({ msisdn: '+34666666666' }).map((e) => e.id), [2, 5, 6])
-  t.strictSame(journal.list({ operation: 'token' }).map((e) => [e.id, e.status, e.reason]), [[4, 400, 'code already used'], [5, 200, undefined]])
+  t.strictSame(
+    journal.list({ operation: 'token' }).map((e) => [e.id, e.status, e.reason]),
+    [
+      [4, 400, 'code already used'],
+      [5, 200, undefined]
+    ]
+  )
   t.strictSame(journal.list({ flowId: 'flow-1', operation: 'token' }).map((e) => e.id), [5], 'filters combine')
   t.strictSame(journal.list({ flowId: 'no-such-flow' }), [])
 })
@@ -225,7 +249,11 @@ t.test('the default capacity is 1000', async (t) => {
 t.test('a capacity must be a positive integer', async (t) => {
   const clock = new ManualClock()
   for (const capacity of [0, -1, 2.5, Number.NaN]) {
-    t.throws(() => new Journal({ clock, seed: 1, capacity }), { name: 'RangeError', message: /journal capacity must be a positive integer/ }, String(capacity))
+    t.throws(
+      () => new Journal({ clock, seed: 1, capacity }),
+      { name: 'RangeError', message: /journal capacity must be a positive integer/ },
+      String(capacity)
+    )
   }
 })
 

@@ -2,10 +2,26 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose'
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type JWK
+} from 'jose'
 import type { SigningAlg } from '../../src/core/fixture-schema.js'
 import { SIGNING_ALGS } from '../../src/core/fixture-schema.js'
-import { generateSigningKey, KeyFileError, KeyRing, loadSigningKey, type SigningKeyCollections } from '../../src/core/keys.js'
+import {
+  generateSigningKey,
+  KeyFileError,
+  KeyRing,
+  loadSigningKey,
+  type SigningKeyCollections
+} from '../../src/core/keys.js'
 import { ManualClock } from '../../src/core/clock.js'
 import { MemoryStore } from '../../src/store/memory.js'
 import { DEMO_JWT_KEY_FILE, testKeys } from './support.js'
@@ -87,14 +103,26 @@ t.test('a key file round-trips to a stable kid: its thumbprint', async (t) => {
   const second = await loadSigningKey(file, 'ES256')
   t.equal(first.kid, second.kid)
   t.equal(first.kid, await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }))
-  t.strictSame(first.publicJwk, { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: first.kid, alg: 'ES256', use: 'sig' })
+  t.strictSame(first.publicJwk, {
+    kty: 'EC',
+    crv: 'P-256',
+    x: jwk.x,
+    y: jwk.y,
+    kid: first.kid,
+    alg: 'ES256',
+    use: 'sig'
+  })
 
   const ringA = await KeyRing.create({ alg: 'ES256', keyFile: file })
   const ringB = await KeyRing.create({ alg: 'ES256', keyFile: file })
   t.equal(ringA.key().kid, first.kid)
   t.equal(ringB.key().kid, first.kid, 'a restart with the same file publishes the same kid')
   const token = await ringA.sign({ sub: 'x' })
-  t.equal((await jwtVerify(token, createLocalJWKSet(ringB.jwks()))).payload.sub, 'x', 'tokens signed before a restart still verify after it')
+  t.equal(
+    (await jwtVerify(token, createLocalJWKSet(ringB.jwks()))).payload.sub,
+    'x',
+    'tokens signed before a restart still verify after it'
+  )
 })
 
 t.test('a key file may be a JWKS with one key, and a kid it gives is kept', async (t) => {
@@ -116,10 +144,29 @@ t.test('loadSigningKey errors name the file, the JSON path and the rule', async 
   const dir = t.testdir({
     'bad.json': '{ "kty": "EC", ',
     'array.json': '[]',
-    'public.json': JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'M0MPPnMm-GEE9a1RQr0APimlRnjx7QHUK2gs8TrsLPs', y: 'fopTAkg6nlwAkncFXMI9nIVSlh4_eS59Ow7UPUgU7VM' }),
-    'public-set.json': JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'M0MPPnMm-GEE9a1RQr0APimlRnjx7QHUK2gs8TrsLPs', y: 'fopTAkg6nlwAkncFXMI9nIVSlh4_eS59Ow7UPUgU7VM' }] }),
+    'public.json': JSON.stringify({
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'M0MPPnMm-GEE9a1RQr0APimlRnjx7QHUK2gs8TrsLPs',
+      y: 'fopTAkg6nlwAkncFXMI9nIVSlh4_eS59Ow7UPUgU7VM'
+    }),
+    'public-set.json': JSON.stringify({
+      keys: [
+        {
+          kty: 'EC',
+          crv: 'P-256',
+          x: 'M0MPPnMm-GEE9a1RQr0APimlRnjx7QHUK2gs8TrsLPs',
+          y: 'fopTAkg6nlwAkncFXMI9nIVSlh4_eS59Ow7UPUgU7VM'
+        }
+      ]
+    }),
     'empty-set.json': JSON.stringify({ keys: [] }),
-    'two-keys.json': JSON.stringify({ keys: [{ kty: 'EC', d: 'a' }, { kty: 'EC', d: 'b' }] }),
+    'two-keys.json': JSON.stringify({
+      keys: [
+        { kty: 'EC', d: 'a' },
+        { kty: 'EC', d: 'b' }
+      ]
+    }),
     'set-wrong-kty.json': JSON.stringify({ keys: [{ kty: 'OKP', crv: 'Ed25519', d: 'a', x: 'b' }] }),
     'garbage.json': JSON.stringify({ kty: 'EC', crv: 'P-256', d: 'not-a-key', x: 'x', y: 'y' })
   })
@@ -130,17 +177,45 @@ t.test('loadSigningKey errors name the file, the JSON path and the rule', async 
   const bad = await keyFileError(loadSigningKey(path('bad.json'), 'RS256'))
   t.ok(bad.startsWith(`${path('bad.json')}: cannot be read as JSON (`), bad)
 
-  t.equal(await keyFileError(loadSigningKey(path('array.json'), 'ES256')), `${path('array.json')}: $: must be a private JWK (with "d")`)
-  t.equal(await keyFileError(loadSigningKey(path('public.json'), 'ES256')), `${path('public.json')}: $: must be a private JWK (with "d")`)
-  t.equal(await keyFileError(loadSigningKey(path('public-set.json'), 'ES256')), `${path('public-set.json')}: $.keys[0]: must be a private JWK (with "d")`)
-  t.equal(await keyFileError(loadSigningKey(path('empty-set.json'), 'ES256')), `${path('empty-set.json')}: $.keys: must hold exactly one private JWK, got 0`)
-  t.equal(await keyFileError(loadSigningKey(path('two-keys.json'), 'ES256')), `${path('two-keys.json')}: $.keys: must hold exactly one private JWK, got 2`)
-  t.equal(await keyFileError(loadSigningKey(DEMO_KEY_FILE, 'RS256')), `${DEMO_KEY_FILE}: $.kty: must be "RSA" for RS256, got "EC"`)
-  t.equal(await keyFileError(loadSigningKey(DEMO_KEY_FILE, 'EdDSA')), `${DEMO_KEY_FILE}: $.kty: must be "OKP" for EdDSA, got "EC"`)
-  t.equal(await keyFileError(loadSigningKey(path('set-wrong-kty.json'), 'PS256')), `${path('set-wrong-kty.json')}: $.keys[0].kty: must be "RSA" for PS256, got "OKP"`)
+  t.equal(
+    await keyFileError(loadSigningKey(path('array.json'), 'ES256')),
+    `${path('array.json')}: $: must be a private JWK (with "d")`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(path('public.json'), 'ES256')),
+    `${path('public.json')}: $: must be a private JWK (with "d")`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(path('public-set.json'), 'ES256')),
+    `${path('public-set.json')}: $.keys[0]: must be a private JWK (with "d")`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(path('empty-set.json'), 'ES256')),
+    `${path('empty-set.json')}: $.keys: must hold exactly one private JWK, got 0`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(path('two-keys.json'), 'ES256')),
+    `${path('two-keys.json')}: $.keys: must hold exactly one private JWK, got 2`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(DEMO_KEY_FILE, 'RS256')),
+    `${DEMO_KEY_FILE}: $.kty: must be "RSA" for RS256, got "EC"`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(DEMO_KEY_FILE, 'EdDSA')),
+    `${DEMO_KEY_FILE}: $.kty: must be "OKP" for EdDSA, got "EC"`
+  )
+  t.equal(
+    await keyFileError(loadSigningKey(path('set-wrong-kty.json'), 'PS256')),
+    `${path('set-wrong-kty.json')}: $.keys[0].kty: must be "RSA" for PS256, got "OKP"`
+  )
   const garbage = await keyFileError(loadSigningKey(path('garbage.json'), 'ES256'))
   t.ok(garbage.startsWith(`${path('garbage.json')}: $: is not a usable ES256 key (`), garbage)
-  t.equal(await keyFileError(KeyRing.create({ alg: 'RS256', keyFile: DEMO_KEY_FILE })), `${DEMO_KEY_FILE}: $.kty: must be "RSA" for RS256, got "EC"`, 'KeyRing.create passes them on')
+  t.equal(
+    await keyFileError(KeyRing.create({ alg: 'RS256', keyFile: DEMO_KEY_FILE })),
+    `${DEMO_KEY_FILE}: $.kty: must be "RSA" for RS256, got "EC"`,
+    'KeyRing.create passes them on'
+  )
 })
 
 t.test('rings on one store share their generated keys: the first to start writes, the others read', async (t) => {

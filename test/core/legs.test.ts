@@ -99,7 +99,10 @@ t.test('decide', async (t) => {
     const leg: Leg = { ...newLeg(), flow: { clientId: 'demo-app' } }
     t.strictSame(await legs.decide(leg, { operation: 'verify' }),
       noEffect({ applied: [{ name: 'verify-always-false', source: 'fixture' }], verifiedResult: false }))
-    t.strictSame(await legs.decide({ ...newLeg(), flow: { clientId: 'demo-app-jwt' } }, { operation: 'verify' }), noEffect())
+    t.strictSame(
+      await legs.decide({ ...newLeg(), flow: { clientId: 'demo-app-jwt' } }, { operation: 'verify' }),
+      noEffect()
+    )
   })
 
   t.test('applies control activations', async (t) => {
@@ -113,7 +116,9 @@ t.test('decide', async (t) => {
   t.test('throws InjectedError naming the unknown scenarios, after recording the decision', async (t) => {
     const { legs } = await buildLegs()
     const leg = newLeg(['no-such', 'slow-40'])
-    const error = await thrownBy(async () => await legs.decide(leg, { operation: 'verify', flowScenarios: ['other-unknown', 'no-such'] }))
+    const error = await thrownBy(
+      async () => await legs.decide(leg, { operation: 'verify', flowScenarios: ['other-unknown', 'no-such'] })
+    )
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem, { unknown: ['no-such', 'other-unknown'] })
     t.equal(error.redirect, undefined)
@@ -125,7 +130,9 @@ t.test('decide', async (t) => {
 
   t.test('an unknown name on a browser leg carries the redirect', async (t) => {
     const { legs } = await buildLegs()
-    const error = await thrownBy(async () => await legs.decide(newLeg(['no-such']), { operation: 'operator', redirect: REDIRECT }))
+    const error = await thrownBy(
+      async () => await legs.decide(newLeg(['no-such']), { operation: 'operator', redirect: REDIRECT })
+    )
     if (!(error instanceof InjectedError)) throw error
     t.strictSame(error.problem, { unknown: ['no-such'] })
     t.strictSame(error.redirect, REDIRECT)

@@ -8,7 +8,12 @@ import { MemoryStore } from '../../src/store/memory.js'
 
 interface Built { name: string, revision: string, closed: boolean }
 
-function registry (limits = { maxNamespaces: 10, idleMs: 60_000 }): { namespaces: Namespaces, built: Built[], store: MemoryStore<NamespaceCollections>, clock: ManualClock } {
+function registry (limits = { maxNamespaces: 10, idleMs: 60_000 }): {
+  namespaces: Namespaces
+  built: Built[]
+  store: MemoryStore<NamespaceCollections>
+  clock: ManualClock
+} {
   const clock = new ManualClock(Date.UTC(2026, 10, 25, 12))
   const store = new MemoryStore<NamespaceCollections>(clock, { sweepIntervalMs: 0 })
   const built: Built[] = []
@@ -21,7 +26,11 @@ function registry (limits = { maxNamespaces: 10, idleMs: 60_000 }): { namespaces
     build: (definition) => {
       const world: Built = { name: definition.name, revision: definition.revision, closed: false }
       built.push(world)
-      return { close: async () => { world.closed = true } } as unknown as Emulator
+      return {
+        close: async () => {
+          world.closed = true
+        }
+      } as unknown as Emulator
     },
     issuerOf: (name) => `http://emulator.test/ns/${name}/camara/api/auth/v1`,
     newId: () => `rev-${++ids}`
@@ -39,7 +48,14 @@ t.test('parallel first requests share one world; a replaced namespace is built a
   await namespaces.put('ci-1', { seed: 3 })
   const after = await namespaces.resolve('ci-1')
   t.not(after, worlds[0])
-  t.strictSame(built.map((b) => [b.revision, b.closed]), [['rev-1', true], ['rev-2', false]], 'the old world was let go')
+  t.strictSame(
+    built.map((b) => [b.revision, b.closed]),
+    [
+      ['rev-1', true],
+      ['rev-2', false]
+    ],
+    'the old world was let go'
+  )
 })
 
 t.test('a namespace removed or replaced by another replica is let go here at the next sweep', async (t) => {
@@ -63,7 +79,11 @@ t.test('a namespace removed or replaced by another replica is let go here at the
 t.test('an unknown or impossible name is not found, and a DELETE of one is false', async (t) => {
   const { namespaces } = registry()
   t.teardown(() => namespaces.close())
-  await t.rejects(namespaces.resolve('nobody'), { name: 'NamespaceNotFoundError', namespace: 'nobody', statusCode: 404 })
+  await t.rejects(namespaces.resolve('nobody'), {
+    name: 'NamespaceNotFoundError',
+    namespace: 'nobody',
+    statusCode: 404
+  })
   await t.rejects(namespaces.resolve('../etc'), NamespaceNotFoundError)
   t.equal(await namespaces.delete('nobody'), false)
   t.equal(await namespaces.delete('Not-Valid'), false)

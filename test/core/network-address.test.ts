@@ -1,5 +1,12 @@
 import t from 'tap'
-import { parseAddress, parseIpPort, parseRange, rangeContains, type NetworkAddress, type NetworkRange } from '../../src/core/network-address.js'
+import {
+  parseAddress,
+  parseIpPort,
+  parseRange,
+  rangeContains,
+  type NetworkAddress,
+  type NetworkRange
+} from '../../src/core/network-address.js'
 
 /** The parts of a parse result worth comparing (the ipaddr.js object is an implementation detail) */
 function view (value: NetworkAddress | NetworkRange | undefined): { family: string, text: string } | undefined {
@@ -25,7 +32,10 @@ t.test('parseAddress reads IPv4 dotted quads and trims surrounding space', async
 })
 
 t.test('parseAddress writes IPv6 in RFC 5952 compact form, so one device has one spelling', async (t) => {
-  t.strictSame(view(parseAddress('2001:4860:0007:0F04:0000:0000:0000:00FE')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
+  t.strictSame(view(parseAddress('2001:4860:0007:0F04:0000:0000:0000:00FE')), {
+    family: 'ipv6',
+    text: '2001:4860:7:f04::fe'
+  })
   t.strictSame(view(parseAddress('2001:4860:7:f04::fe', 'ipv6')), { family: 'ipv6', text: '2001:4860:7:f04::fe' })
   t.strictSame(view(parseAddress('::1')), { family: 'ipv6', text: '::1' })
 })
@@ -44,7 +54,16 @@ t.test('parseAddress rejects a family other than the one asked for', async (t) =
 })
 
 t.test('parseAddress rejects what is not a plain address', async (t) => {
-  for (const text of ['', 'localhost', '256.1.1.1', '1.2.3.4.5', '142.115.147.143/32', '[2001:db8::1]', 'fe80::1%eth0', '2001:db8::g']) {
+  for (const text of [
+    '',
+    'localhost',
+    '256.1.1.1',
+    '1.2.3.4.5',
+    '142.115.147.143/32',
+    '[2001:db8::1]',
+    'fe80::1%eth0',
+    '2001:db8::g'
+  ]) {
     t.equal(parseAddress(text), undefined, JSON.stringify(text))
   }
 })
@@ -76,11 +95,27 @@ t.test('parseRange maps IPv4-mapped IPv6 ranges to IPv4, as addresses are', asyn
   t.strictSame(view(parseRange('::ffff:142.115.0.0/112')), { family: 'ipv4', text: '142.115.0.0/16' })
   t.ok(rangeContains(range('::ffff:142.115.0.0/112'), address('142.115.147.143')))
   t.ok(rangeContains(range('::ffff:142.115.0.0/112'), address('::ffff:142.115.147.143')))
-  t.strictSame(view(parseRange('::ffff:0:0/95')), { family: 'ipv6', text: '::ffff:0:0/95' }, 'wider than the mapped block: stays IPv6')
+  t.strictSame(
+    view(parseRange('::ffff:0:0/95')),
+    { family: 'ipv6', text: '::ffff:0:0/95' },
+    'wider than the mapped block: stays IPv6'
+  )
 })
 
 t.test('parseRange rejects malformed ranges', async (t) => {
-  for (const text of ['', 'x/8', '10/8', '010.0.0.0/8', '1.2.3.4/33', '2001:db8::/129', '1.2.3.4/', '/24', '1.2.3.4/-1', '12345', 'not-an-address']) {
+  for (const text of [
+    '',
+    'x/8',
+    '10/8',
+    '010.0.0.0/8',
+    '1.2.3.4/33',
+    '2001:db8::/129',
+    '1.2.3.4/',
+    '/24',
+    '1.2.3.4/-1',
+    '12345',
+    'not-an-address'
+  ]) {
     t.equal(parseRange(text), undefined, JSON.stringify(text))
   }
 })
@@ -110,9 +145,17 @@ t.test('parseIpPort reads every ipport: form of CAMARA', async (t) => {
   t.strictSame(read('80.90.34.2:16790'), { family: 'ipv4', text: '80.90.34.2', port: 16790 })
   t.strictSame(read('[2001:db8::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
   t.strictSame(read('[2001:db8::1]:8080'), { family: 'ipv6', text: '2001:db8::1', port: 8080 })
-  t.strictSame(read('2001:db8::1'), { family: 'ipv6', text: '2001:db8::1', port: undefined }, 'bare IPv6 without brackets')
+  t.strictSame(
+    read('2001:db8::1'),
+    { family: 'ipv6', text: '2001:db8::1', port: undefined },
+    'bare IPv6 without brackets'
+  )
   t.strictSame(read('[2001:DB8:0::1]'), { family: 'ipv6', text: '2001:db8::1', port: undefined })
-  t.strictSame(read('[::ffff:142.115.147.143]:443'), { family: 'ipv4', text: '142.115.147.143', port: 443 }, 'IPv4-mapped literal')
+  t.strictSame(
+    read('[::ffff:142.115.147.143]:443'),
+    { family: 'ipv4', text: '142.115.147.143', port: 443 },
+    'IPv4-mapped literal'
+  )
   t.strictSame(read('80.90.34.2:1'), { family: 'ipv4', text: '80.90.34.2', port: 1 })
   t.strictSame(read('80.90.34.2:65535'), { family: 'ipv4', text: '80.90.34.2', port: 65535 })
 })

@@ -285,7 +285,10 @@ t.test('an injected error\'s text reads like the real refusal in each version; a
     'a final stop aside')
   t.equal(versionedMessage(code, RELEASE.v1, `${NOT_BY_NETWORK.v2}.`), NOT_BY_NETWORK.v1)
   t.equal(versionedMessage(code, RELEASE.v2, NOT_BY_NETWORK.v1), NOT_BY_NETWORK.v2)
-  t.equal(versionedMessage('UNAUTHENTICATED', RELEASE.v1, 'Token revoked by the operator.'), 'Token revoked by the operator.')
+  t.equal(
+    versionedMessage('UNAUTHENTICATED', RELEASE.v1, 'Token revoked by the operator.'),
+    'Token revoked by the operator.'
+  )
   t.equal(versionedMessage('PERMISSION_DENIED', RELEASE.v1, UNAUTHENTICATED.v2), UNAUTHENTICATED.v2,
     'another code\'s text is custom')
 })
@@ -327,33 +330,54 @@ t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies
     await emulator.ctx.store.put('grants', grant.id, { ...grant, revoked: true }, 60_000)
   }
 
-  t.test('2.1.0 by default; 2.0.0 by the setting: its texts and AUTHENTICATION_REQUIRED for a revoked token', async (t) => {
-    const { emulator: byDefault } = await buildEmulator()
-    t.equal(byDefault.numberVerification.releaseFor('v2'), '2.1.0')
-    t.equal(byDefault.numberVerification.releaseFor('v1'), '1.0.0')
-    t.equal(byDefault.numberVerification.releaseFor('vwip'), 'wip')
-    const header = await bearer(byDefault)
-    await revoke(byDefault, header)
-    t.strictSame(await refusal(byDefault.numberVerification.authorize(header, VERIFY, 'v2')),
-      { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v2, reason: 'access token was revoked' })
+  t.test(
+    '2.1.0 by default; 2.0.0 by the setting: its texts and AUTHENTICATION_REQUIRED for a revoked token',
+    async (t) => {
+      const { emulator: byDefault } = await buildEmulator()
+      t.equal(byDefault.numberVerification.releaseFor('v2'), '2.1.0')
+      t.equal(byDefault.numberVerification.releaseFor('v1'), '1.0.0')
+      t.equal(byDefault.numberVerification.releaseFor('vwip'), 'wip')
+      const header = await bearer(byDefault)
+      await revoke(byDefault, header)
+      t.strictSame(await refusal(byDefault.numberVerification.authorize(header, VERIFY, 'v2')), {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: UNAUTHENTICATED.v2,
+        reason: 'access token was revoked'
+      })
 
-    const { emulator } = await buildEmulator({ settings: { nvV2Release: '2.0.0' } })
-    t.equal(emulator.numberVerification.releaseFor('v2'), '2.0.0')
-    t.strictSame(await refusal(emulator.numberVerification.authorize('Bearer never-issued', VERIFY, 'v2')),
-      { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v1, reason: 'access token is unknown or expired' },
-      '2.0.0 says the short text')
-    const revoked = await bearer(emulator)
-    await revoke(emulator, revoked)
-    t.strictSame(await refusal(emulator.numberVerification.authorize(revoked, VERIFY, 'v2')), {
-      status: 401, code: 'AUTHENTICATION_REQUIRED', message: 'New authentication is required.', reason: 'access token was revoked'
-    })
-    t.strictSame(await refusal(emulator.numberVerification.authorize(await bearer(emulator, { amr: ['sms'] }), VERIFY, 'v2')), {
-      status: 403,
-      code: NOT_BY_NETWORK_CODE,
-      message: 'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
-      reason: 'the user was authenticated by sms, not by the mobile network nor by the SIM'
-    })
-  })
+      const { emulator } = await buildEmulator({ settings: { nvV2Release: '2.0.0' } })
+      t.equal(emulator.numberVerification.releaseFor('v2'), '2.0.0')
+      t.strictSame(
+        await refusal(emulator.numberVerification.authorize('Bearer never-issued', VERIFY, 'v2')),
+        {
+          status: 401,
+          code: 'UNAUTHENTICATED',
+          message: UNAUTHENTICATED.v1,
+          reason: 'access token is unknown or expired'
+        },
+        '2.0.0 says the short text'
+      )
+      const revoked = await bearer(emulator)
+      await revoke(emulator, revoked)
+      t.strictSame(await refusal(emulator.numberVerification.authorize(revoked, VERIFY, 'v2')), {
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+        message: 'New authentication is required.',
+        reason: 'access token was revoked'
+      })
+      t.strictSame(
+        await refusal(emulator.numberVerification.authorize(await bearer(emulator, { amr: ['sms'] }), VERIFY, 'v2')),
+        {
+          status: 403,
+          code: NOT_BY_NETWORK_CODE,
+          message:
+            'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
+          reason: 'the user was authenticated by sms, not by the mobile network nor by the SIM'
+        }
+      )
+    }
+  )
 
   t.test('a client\'s numberVerificationRelease wins over the setting, for its tokens only', async (t) => {
     const document = defaultFixtureDocument()
@@ -372,13 +396,18 @@ t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies
     const { emulator } = await buildEmulator()
     const authorized = await call(emulator, {}, 'vwip')
     t.equal(authorized.release, 'wip')
-    await t.rejects(emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }, newLeg(['rate-limited'])),
-      InjectedError)
+    await t.rejects(
+      emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }, newLeg(['rate-limited'])),
+      InjectedError
+    )
     t.equal(await emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }), true)
     const spent = { status: 401, code: 'UNAUTHENTICATED', message: UNAUTHENTICATED.v2, reason: ALREADY_CALLED }
     t.strictSame(await refusal(emulator.numberVerification.shareNumber(authorized)), spent, 'the same call object')
-    t.strictSame(await refusal(emulator.numberVerification.authorize(`Bearer ${authorized.accessToken}`, VERIFY, 'vwip')),
-      spent, 'a new call')
+    t.strictSame(
+      await refusal(emulator.numberVerification.authorize(`Bearer ${authorized.accessToken}`, VERIFY, 'vwip')),
+      spent,
+      'a new call'
+    )
     t.equal((await emulator.numberVerification.authorize(`Bearer ${authorized.accessToken}`, VERIFY, 'v2')).msisdn,
       SEED_MSISDN, '/v2 has no such rule: the token still serves there')
   })
@@ -388,7 +417,11 @@ t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies
     const header = await bearer(emulator)
     const outcomes = await Promise.allSettled(Array.from({ length: 10 }, async () => {
       const authorized = await emulator.numberVerification.authorize(header, VERIFY, 'vwip')
-      return await emulator.numberVerification.verifyNumber(authorized, { phoneNumber: SEED_MSISDN }, newLeg(['slow-network']))
+      return await emulator.numberVerification.verifyNumber(
+        authorized,
+        { phoneNumber: SEED_MSISDN },
+        newLeg(['slow-network'])
+      )
     }))
     t.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1)
     for (const outcome of outcomes) {

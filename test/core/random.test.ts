@@ -5,7 +5,13 @@ import { SeededRandom } from '../../src/core/random.js'
 function mixedSequence (random: SeededRandom): number[] {
   const values: number[] = []
   for (let i = 0; i < 50; i++) {
-    values.push(random.next(), random.int(1, 6), random.chance(0.3) ? 1 : 0, random.uniform(10, 20), random.lognormal(300, 2000))
+    values.push(
+      random.next(),
+      random.int(1, 6),
+      random.chance(0.3) ? 1 : 0,
+      random.uniform(10, 20),
+      random.lognormal(300, 2000)
+    )
   }
   return values
 }
@@ -120,7 +126,11 @@ t.test('lognormal rejects a median that is not positive or a p99 below it', asyn
 t.test('a seed must be a 32-bit unsigned integer', async (t) => {
   t.equal(new SeededRandom(0xffff_ffff).seed, 0xffff_ffff)
   for (const bad of [-1, 1.5, 2 ** 32, Number.NaN]) {
-    t.throws(() => new SeededRandom(bad), { name: 'RangeError', message: /seed must be an integer from 0 to 4294967295/ }, String(bad))
+    t.throws(
+      () => new SeededRandom(bad),
+      { name: 'RangeError', message: /seed must be an integer from 0 to 4294967295/ },
+      String(bad)
+    )
   }
 })
 

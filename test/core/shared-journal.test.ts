@@ -44,22 +44,36 @@ function entry (overrides: Partial<JournalEntry> = {}): JournalEntry {
   }
 }
 
-function sharedJournal (capacity: number): { journal: SharedJournal, store: Store<SharedJournalCollections>, unavailable: (down: boolean) => void } {
+function sharedJournal (capacity: number): {
+  journal: SharedJournal
+  store: Store<SharedJournalCollections>
+  unavailable: (down: boolean) => void
+} {
   const { store, unavailable } = sharedMemoryStore<SharedJournalCollections>(new ManualClock(START))
   return { journal: new SharedJournal(store, capacity), store, unavailable }
 }
 
 /** Resolves once the listener has seen `count` entries (a live stream polls every FOLLOW_INTERVAL_MS) */
-function collect (journal: SharedJournal, count: number): { seen: JournalEntry[], done: Promise<void>, stop: () => void } {
+function collect (
+  journal: SharedJournal,
+  count: number
+): { seen: JournalEntry[], done: Promise<void>, stop: () => void } {
   const seen: JournalEntry[] = []
   let finish = (): void => {}
   let timer: NodeJS.Timeout | undefined
   // The stream's timer is unref'd: this one keeps the process alive while the test waits
   const done = new Promise<void>((resolve, reject) => {
     finish = resolve
-    timer = setTimeout(() => { reject(new Error(`saw ${seen.length} of ${count} entries`)) }, 20 * FOLLOW_INTERVAL_MS)
-  }).finally(() => { clearTimeout(timer) })
-  const stop = journal.follow((e) => { seen.push(e); if (seen.length === count) finish() })
+    timer = setTimeout(() => {
+      reject(new Error(`saw ${seen.length} of ${count} entries`))
+    }, 20 * FOLLOW_INTERVAL_MS)
+  }).finally(() => {
+    clearTimeout(timer)
+  })
+  const stop = journal.follow((e) => {
+    seen.push(e)
+    if (seen.length === count) finish()
+  })
   return { seen, done, stop }
 }
 

@@ -46,7 +46,12 @@ function cluster (): Cluster {
   return { replicas: [replica(store, clock), replica(store, clock), replica(store, clock)], store, unavailable }
 }
 
-const FIXTURES: RuntimeFixtures = { defaultOperator: 'movistar-es', operators: [], clients: [], subscribers: [{ msisdn: '+34600000009' }] }
+const FIXTURES: RuntimeFixtures = {
+  defaultOperator: 'movistar-es',
+  operators: [],
+  clients: [],
+  subscribers: [{ msisdn: '+34600000009' }]
+}
 
 /** The decideAgain of a request that must not be decided again */
 const notAgain = (): Decision => { throw new Error('decided again') }
@@ -156,8 +161,15 @@ t.test('a request counts each activation once, however often it is decided again
   const spent = await a.runtime.activate('operator-unavailable', { remaining: 1 })
   const kept = await a.runtime.activate('slow-network', { remaining: 5 })
   await b.runtime.refresh()
-  await a.runtime.settle({ applied: [{ name: spent.name, source: 'control', activationId: spent.id }], latencyMs: 0, unknown: [], skipped: [] },
-    notAgain)
+  await a.runtime.settle(
+    {
+      applied: [{ name: spent.name, source: 'control', activationId: spent.id }],
+      latencyMs: 0,
+      unknown: [],
+      skipped: []
+    },
+    notAgain
+  )
   const both = b.engine.decide(facts())
   t.strictSame(activationIds(both).sort(), [spent.id, kept.id].sort())
   await b.runtime.settle(both, () => b.engine.decide(facts()))
@@ -194,12 +206,21 @@ t.test('a request is decided again at most 8 times when every decision applies a
   for (let i = 0; i < 10; i++) activations.push(await a.runtime.activate('operator-unavailable', { remaining: 1 }))
   await b.runtime.refresh()
   for (const activation of activations) {
-    const decision: Decision = { applied: [{ name: activation.name, source: 'control', activationId: activation.id }], latencyMs: 0, unknown: [], skipped: [] }
+    const decision: Decision = {
+      applied: [{ name: activation.name, source: 'control', activationId: activation.id }],
+      latencyMs: 0,
+      unknown: [],
+      skipped: []
+    }
     await a.runtime.settle(decision, notAgain)
   }
   // Each decision b makes again applies the next activation a used up
-  const decisions = activations.map((activation): Decision =>
-    ({ applied: [{ name: activation.name, source: 'control', activationId: activation.id }], latencyMs: 0, unknown: [], skipped: [] }))
+  const decisions = activations.map((activation): Decision => ({
+    applied: [{ name: activation.name, source: 'control', activationId: activation.id }],
+    latencyMs: 0,
+    unknown: [],
+    skipped: []
+  }))
   let next = 0
   const settled = await b.runtime.settle(decisions[0] as Decision, () => decisions[++next] as Decision)
   t.equal(next, 8)

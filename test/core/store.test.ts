@@ -4,9 +4,19 @@ import { checkNamespaceName, isSharedStoreUrl, NAMESPACE_NAME, StoreUnavailableE
 import { thrown } from './support.js'
 
 t.test('a store namespace is named in lower case, digits and dashes, 1 to 64 long', async (t) => {
-  for (const name of ['a', 'team-1', '-journal', 'x'.repeat(64)]) t.doesNotThrow(() => { checkNamespaceName(name) }, name)
+  for (const name of ['a', 'team-1', '-journal', 'x'.repeat(64)]) {
+    t.doesNotThrow(() => {
+      checkNamespaceName(name)
+    }, name)
+  }
   for (const name of ['', 'Team', 'a_b', 'x'.repeat(65), 'a/b']) {
-    t.match(thrown(() => { checkNamespaceName(name) }), { name: 'RangeError', message: `(got "${name}")` }, JSON.stringify(name))
+    t.match(
+      thrown(() => {
+        checkNamespaceName(name)
+      }),
+      { name: 'RangeError', message: `(got "${name}")` },
+      JSON.stringify(name)
+    )
   }
 })
 

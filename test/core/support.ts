@@ -80,7 +80,8 @@ export async function buildEmulator (options: EmulatorChoices = {}): Promise<Tes
     keys,
     publicUrl: PUBLIC_URL,
     clock,
-    store: options.store ?? new MemoryStore<StateCollections>(clock, { sweepIntervalMs: 0, collections: STATE_COLLECTIONS }),
+    store:
+      options.store ?? new MemoryStore<StateCollections>(clock, { sweepIntervalMs: 0, collections: STATE_COLLECTIONS }),
     ...(options.settings === undefined ? {} : { settings: options.settings }),
     ...(options.sleep === undefined ? {} : { sleep: options.sleep })
   })

@@ -15,8 +15,8 @@ const OFFLINE_SCOPE = `${SCOPE} offline_access`
 const DEMO_SECRET: Form = { client_id: 'demo-app', client_secret: 'demo-secret' }
 
 async function oauthFailure (promise: Promise<unknown>): Promise<{
-  error: string,
-  description: string,
+  error: string
+  description: string
   statusCode: number
 }> {
   const error = await rejected(promise)
@@ -374,8 +374,23 @@ t.test('--max-grants: client_credentials and minted tokens get 503 temporarily_u
   const { code } = await authorize(emulator)
   await exchange(emulator, code)
   t.equal((await emulator.ctx.store.sizes()).grants, 1, 'a redeemed code keeps its one grant')
-  t.strictSame(await oauthFailure(emulator.tokens.token({ grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection number-verification:verify', ...DEMO_SECRET }, undefined)), full)
-  t.strictSame(await oauthFailure(emulator.tokens.mint({ clientId: 'demo-app', msisdn: SEED_MSISDN, scope: SCOPE })), full)
+  t.strictSame(
+    await oauthFailure(
+      emulator.tokens.token(
+        {
+          grant_type: 'client_credentials',
+          scope: 'dpv:FraudPreventionAndDetection number-verification:verify',
+          ...DEMO_SECRET
+        },
+        undefined
+      )
+    ),
+    full
+  )
+  t.strictSame(
+    await oauthFailure(emulator.tokens.mint({ clientId: 'demo-app', msisdn: SEED_MSISDN, scope: SCOPE })),
+    full
+  )
   t.equal((await emulator.ctx.store.sizes()).accessTokens, 1, 'nothing issued past the cap')
 })
 
@@ -441,13 +456,16 @@ t.test('token request checks', async (t) => {
   const { emulator } = await buildEmulator()
   t.strictSame(await oauthFailure(emulator.tokens.token({ ...DEMO_SECRET }, undefined)),
     { error: 'invalid_request', description: 'grant_type is required', statusCode: 400 })
-  t.strictSame(await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
+  t.strictSame(
+    await oauthFailure(emulator.tokens.token({ grant_type: 'password', client_id: 'nobody' }, undefined)),
     {
       error: 'unsupported_grant_type',
-      description: 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba',
+      description:
+        'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba',
       statusCode: 400
     },
-    'before client authentication')
+    'before client authentication'
+  )
   t.strictSame(await oauthFailure(emulator.tokens.token({
     grant_type: 'client_credentials',
     client_id: 'demo-app',
@@ -542,7 +560,7 @@ t.test('camara-strict', async (t) => {
 
 /** Each outcome: the response, or the OAuth error's code and description */
 async function settle (runs: Array<Promise<TokenResponse>>): Promise<Array<TokenResponse | {
-  error: string,
+  error: string
   description: string
 }>> {
   return (await Promise.allSettled(runs)).map((outcome) => {

@@ -2,10 +2,22 @@ import t from 'tap'
 import { ManualClock } from '../../src/core/clock.js'
 import { MemoryStore } from '../../src/store/memory.js'
 import { pkceS256 } from '../../src/core/token-service.js'
-import { ATTEMPT_TTL_MS, DemoAttempts, DemoAttemptsFullError, newAttempt, type DemoCollections } from '../../src/demo/attempts.js'
+import {
+  ATTEMPT_TTL_MS,
+  DemoAttempts,
+  DemoAttemptsFullError,
+  newAttempt,
+  type DemoCollections
+} from '../../src/demo/attempts.js'
 import type { DemoChoices } from '../../src/demo/attempts.js'
 
-const CHOICES: DemoChoices = { device: '+34666666666', claimed: '+34666666666', hint: 'konera', scenario: '', promptNone: false }
+const CHOICES: DemoChoices = {
+  device: '+34666666666',
+  claimed: '+34666666666',
+  hint: 'konera',
+  scenario: '',
+  promptNone: false
+}
 const REDIRECT = 'http://emulator.test/demo/callback'
 
 /** Attempts in a memory store of their own, on a manual clock */
@@ -18,7 +30,13 @@ t.test('an attempt holds fresh secrets and is redeemed once', async (t) => {
   const attempts = attemptsOn(clock)
   const a = newAttempt(CHOICES, REDIRECT, clock.now())
   const b = newAttempt(CHOICES, REDIRECT, clock.now())
-  t.match(a, { state: /^[A-Za-z0-9_-]{32}$/, nonce: /^[A-Za-z0-9_-]{32}$/, codeVerifier: /^[A-Za-z0-9_-]{64}$/, redirectUri: REDIRECT, choices: CHOICES })
+  t.match(a, {
+    state: /^[A-Za-z0-9_-]{32}$/,
+    nonce: /^[A-Za-z0-9_-]{32}$/,
+    codeVerifier: /^[A-Za-z0-9_-]{64}$/,
+    redirectUri: REDIRECT,
+    choices: CHOICES
+  })
   t.not(a.state, b.state)
   t.not(a.nonce, b.nonce)
   t.not(a.codeVerifier, b.codeVerifier)
@@ -59,13 +77,18 @@ t.test('stored attempts cannot be changed in place: a change is a new put', asyn
 t.test('the store is bounded: a full store refuses a new attempt, clearly, and keeps the others', async (t) => {
   const clock = new ManualClock()
   const attempts = attemptsOn(clock, { capacity: 3 })
-  const [a, b, c] = [0, 1, 2].map(() => newAttempt(CHOICES, REDIRECT, clock.now())) as [ReturnType<typeof newAttempt>, ReturnType<typeof newAttempt>, ReturnType<typeof newAttempt>]
+  const [a, b, c] = [0, 1, 2].map(() => newAttempt(CHOICES, REDIRECT, clock.now())) as [
+    ReturnType<typeof newAttempt>,
+    ReturnType<typeof newAttempt>,
+    ReturnType<typeof newAttempt>
+  ]
   for (const attempt of [a, b, c]) await attempts.put(attempt.state, attempt, 1000)
   const d = newAttempt(CHOICES, REDIRECT, clock.now())
   await t.rejects(attempts.put(d.state, d, 1000), new DemoAttemptsFullError(3))
   await t.rejects(attempts.put(d.state, d, 1000), {
     name: 'DemoAttemptsFullError',
-    message: '3 verifications are already in progress: finish one, or wait up to 10 minutes for unfinished ones to expire'
+    message:
+      '3 verifications are already in progress: finish one, or wait up to 10 minutes for unfinished ones to expire'
   })
   for (const attempt of [a, b, c]) t.ok(await attempts.get(attempt.state), 'the attempts under way stay')
   await attempts.put(a.state, { ...a, flowId: 'f' }, 1000)

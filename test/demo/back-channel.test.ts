@@ -20,10 +20,19 @@ async function listening (): Promise<{ app: FastifyInstance, base: string }> {
 
 /** The browser's part over HTTP: form post, then redirects until the callback page */
 async function demoOverHttp (base: string, form: Record<string, string>): Promise<{ status: number, text: string }> {
-  const start = await fetch(`${base}/demo/start`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) })
+  const start = await fetch(`${base}/demo/start`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form)
+  })
   let location = start.headers.get('location')
   for (let hop = 0; hop < 5 && location !== null; hop++) {
-    const res = await fetch(location, { redirect: 'manual', headers: { accept: HTML }, signal: AbortSignal.timeout(20_000) })
+    const res = await fetch(location, {
+      redirect: 'manual',
+      headers: { accept: HTML },
+      signal: AbortSignal.timeout(20_000)
+    })
     if (res.status !== 302 && res.status !== 303) return { status: res.status, text: textOf(await res.text()) }
     location = res.headers.get('location')
   }
@@ -46,9 +55,16 @@ t.test('over a real socket', async (t) => {
   t.test('a connection reset at verify is a network failure for the app', async (t) => {
     const { text } = await demoOverHttp(base, { device: SEED, claimed: SEED, scenario: 'connection-reset' })
     t.match(text, '! We could not reach the verification service')
-    t.match(text, `POST ${base}/camara/api/number-verification/v1/verify { "failure": "the connection was reset (ECONNRESET) before any answer" }`)
+    t.match(
+      text,
+      `POST ${base}/camara/api/number-verification/v1/verify { "failure": "the connection was reset (ECONNRESET) before any answer" }`
+    )
     const verify = app.emulator.journal.list({ operation: 'verify' }).at(-1)
-    t.match(verify, { status: 0, reason: 'fault connection-reset (scenario connection-reset)' }, 'the timeline has the broken request')
+    t.match(
+      verify,
+      { status: 0, reason: 'fault connection-reset (scenario connection-reset)' },
+      'the timeline has the broken request'
+    )
     t.match(text, 'no response')
   })
 
@@ -61,7 +77,10 @@ t.test('over a real socket', async (t) => {
   t.test('a body that is not JSON', async (t) => {
     const { text } = await demoOverHttp(base, { device: SEED, claimed: SEED, scenario: 'malformed-body' })
     t.match(text, '! The verification service answered gibberish')
-    t.match(text, '· HTTP 200 { "failure": "the body is not JSON: {\\"devicePhoneNumberVerified\\":true,\\"assessedAt\\":')
+    t.match(
+      text,
+      '· HTTP 200 { "failure": "the body is not JSON: {\\"devicePhoneNumberVerified\\":true,\\"assessedAt\\":'
+    )
   })
 
   t.test('a truncated body', async (t) => {
@@ -75,7 +94,12 @@ t.test('network failures in words', async (t) => {
   const timeout = new Error('The operation was aborted due to timeout')
   timeout.name = 'TimeoutError'
   t.equal(describeNetworkFailure(timeout, 10_000), 'no answer within 10 s: the request timed out')
-  t.equal(describeNetworkFailure(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' } }), 10_000),
-    'the request failed: connect ECONNREFUSED 127.0.0.1:1')
+  t.equal(
+    describeNetworkFailure(
+      new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:1' } }),
+      10_000
+    ),
+    'the request failed: connect ECONNREFUSED 127.0.0.1:1'
+  )
   t.equal(describeNetworkFailure('odd', 10_000), 'the request failed: odd')
 })

@@ -38,12 +38,18 @@ t.test('without an admin token the page carries its sections', async (t) => {
   // Operators, subscribers (addresses, connection, auth methods), clients
   t.match(text, 'telco-es default Telco ES (emulated) +34 142.115.0.0/16 , 2001:4860:7::/48 SIM picker')
   t.match(text, '+34600000004 On WiFi with SMS OTP fallback Telco ES (emulated) 81.40.12.35 wifi network sms-otp')
-  t.match(text, '+919036499174 Seed verify example: second operator, IPv6 /64 prefix Telco IN (emulated) 49.36.10.20 , 2401:4900:1c0a:2f3::/64 mobile-data network')
+  t.match(
+    text,
+    '+919036499174 Seed verify example: second operator, IPv6 /64 prefix Telco IN (emulated) 49.36.10.20 , 2401:4900:1c0a:2f3::/64 mobile-data network'
+  )
   t.match(text, 'demo-web The sample app served at /demo (its redirect URI follows the emulator\'s public URL) client_secret_post PKCE required ciba /demo/callback = http://emulator.test/demo/callback')
   t.notMatch(res.body, 'demo-secret', 'no client secret is shown')
   t.notMatch(res.body, 'demo-web-secret')
   // Scenario switches
-  t.match(res.body, /<input type="checkbox" role="switch" data-scenario="operator-unavailable" {2}aria-labelledby="scenario-0"/)
+  t.match(
+    res.body,
+    /<input type="checkbox" role="switch" data-scenario="operator-unavailable" {2}aria-labelledby="scenario-0"/
+  )
   // The journal: the demo flow's four requests, newest first, each linked to its flow
   const rows = [...res.body.matchAll(/<tr data-entry="(\d+)">/g)].map((m) => Number(m[1]))
   t.strictSame(rows, [4, 3, 2, 1])
@@ -204,7 +210,10 @@ t.test('the sections', async (t) => {
     const text = textOf(res.body)
     t.match(text, `Flow ${flowId} Started`)
     t.match(text, 'Client demo-web Subscriber +34666666666 Operator telco-es Scenarios none')
-    t.match(text, /1 Gateway authorize GET \/camara\/api\/auth\/v1\/authorize 302 .* 2 Operator GET \/operators\/telco-es\/authorize 302 .* 3 Token endpoint POST \/camara\/api\/auth\/v1\/token 200 .* 4 Verify POST \/camara\/api\/number-verification\/v1\/verify 200/)
+    t.match(
+      text,
+      /1 Gateway authorize GET \/camara\/api\/auth\/v1\/authorize 302 .* 2 Operator GET \/operators\/telco-es\/authorize 302 .* 3 Token endpoint POST \/camara\/api\/auth\/v1\/token 200 .* 4 Verify POST \/camara\/api\/number-verification\/v1\/verify 200/
+    )
   })
 
   t.test('an unknown flow, escaped', async (t) => {
@@ -227,9 +236,15 @@ t.test('the sections', async (t) => {
     const { res } = await runDemo(app, { device: SEED, claimed: SEED })
     t.match(textOf(res.body), 'Verification was declined', 'the next flow is refused')
     const applied = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/scenarios' })
-    t.match(textOf(applied.body.split('<tr data-scenario-row="consent-denied">')[1]?.split('</tr>')[0] ?? ''), 'active applied 1×')
+    t.match(
+      textOf(applied.body.split('<tr data-scenario-row="consent-denied">')[1]?.split('</tr>')[0] ?? ''),
+      'active applied 1×'
+    )
 
-    t.equal((await app.inject({ method: 'DELETE', url: '/_emulator/scenarios/consent-denied/activate' })).statusCode, 204)
+    t.equal(
+      (await app.inject({ method: 'DELETE', url: '/_emulator/scenarios/consent-denied/activate' })).statusCode,
+      204
+    )
     const off = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/scenarios' })
     t.notMatch(off.body, /data-scenario="consent-denied" checked/)
   })
@@ -238,7 +253,13 @@ t.test('the sections', async (t) => {
     const put = await app.inject({
       method: 'PUT',
       url: '/_emulator/subscribers/%2B34611111111',
-      payload: { msisdn: '+34611111111', operator: 'telco-es', name: '<img src=x onerror=alert(1)>', ipv4: ['142.115.1.1'], connection: 'mobile-data' }
+      payload: {
+        msisdn: '+34611111111',
+        operator: 'telco-es',
+        name: '<img src=x onerror=alert(1)>',
+        ipv4: ['142.115.1.1'],
+        connection: 'mobile-data'
+      }
     })
     t.equal(put.statusCode, 201)
     const res = await app.inject({ method: 'GET', url: '/_emulator/ui/sections/world' })
@@ -284,9 +305,17 @@ t.test('with an admin token', async (t) => {
     const urls = sections.map((section) => `/_emulator/ui/sections/${section}`)
     for (const url of urls) {
       for (const authorization of [undefined, 'Bearer wrong', 'let-me-in']) {
-        const res = await app.inject({ method: 'GET', url, headers: authorization === undefined ? {} : { authorization } })
+        const res = await app.inject({
+          method: 'GET',
+          url,
+          headers: authorization === undefined ? {} : { authorization }
+        })
         t.equal(res.statusCode, 401, `${url} with ${authorization ?? 'no header'}`)
-        t.strictSame(res.json(), { status: 401, code: 'UNAUTHENTICATED', message: 'the control API requires Authorization: Bearer <admin token> (--admin-token)' })
+        t.strictSame(res.json(), {
+          status: 401,
+          code: 'UNAUTHENTICATED',
+          message: 'the control API requires Authorization: Bearer <admin token> (--admin-token)'
+        })
       }
       const ok = await app.inject({ method: 'GET', url, headers: { authorization: 'Bearer let-me-in' } })
       t.equal(ok.statusCode, 200, `${url} with the token`)
@@ -301,24 +330,28 @@ t.test('no dashboard when the control API is off', async (t) => {
   }
 })
 
-t.test('the script is a static file: served with its content type, cached by version, loaded with the nonce', async (t) => {
-  const { app } = await buildTestApp(t, { adminToken: 'let-me-in' })
-  const page = await app.inject({ method: 'GET', url: '/_emulator/ui' })
-  const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(String(page.headers['content-security-policy']))?.[1] ?? ''
-  const tag = /<script type="module" nonce="([^"]+)" src="([^"]+)"><\/script>/.exec(page.body)
-  t.equal(tag?.[1], nonce, 'the tag carries the response nonce')
-  t.notMatch(page.body, /<script nonce/, 'no inline script')
-  const src = tag?.[2] ?? ''
-  t.match(src, /^\/_emulator\/ui\/dashboard\.js\?v=[A-Za-z0-9_-]{12}$/)
-  const script = await app.inject({ method: 'GET', url: src })
-  t.equal(script.statusCode, 200, 'outside the admin-token guard, like the page')
-  t.equal(script.headers['content-type'], 'text/javascript; charset=utf-8')
-  t.equal(script.headers['cache-control'], 'public, max-age=31536000, immutable')
-  t.equal(script.headers['x-content-type-options'], 'nosniff')
-  t.strictSame(script.body, readFileSync(new URL('../../src/demo/public/dashboard.js', import.meta.url), 'utf8'))
-  const unversioned = await app.inject({ method: 'GET', url: '/_emulator/ui/dashboard.js' })
-  t.equal(unversioned.headers['cache-control'], 'no-cache', 'another version is revalidated')
-})
+t.test(
+  'the script is a static file: served with its content type, cached by version, loaded with the nonce',
+  async (t) => {
+    const { app } = await buildTestApp(t, { adminToken: 'let-me-in' })
+    const page = await app.inject({ method: 'GET', url: '/_emulator/ui' })
+    const nonce =
+      /script-src 'nonce-([A-Za-z0-9+/=]+)'/.exec(String(page.headers['content-security-policy']))?.[1] ?? ''
+    const tag = /<script type="module" nonce="([^"]+)" src="([^"]+)"><\/script>/.exec(page.body)
+    t.equal(tag?.[1], nonce, 'the tag carries the response nonce')
+    t.notMatch(page.body, /<script nonce/, 'no inline script')
+    const src = tag?.[2] ?? ''
+    t.match(src, /^\/_emulator\/ui\/dashboard\.js\?v=[A-Za-z0-9_-]{12}$/)
+    const script = await app.inject({ method: 'GET', url: src })
+    t.equal(script.statusCode, 200, 'outside the admin-token guard, like the page')
+    t.equal(script.headers['content-type'], 'text/javascript; charset=utf-8')
+    t.equal(script.headers['cache-control'], 'public, max-age=31536000, immutable')
+    t.equal(script.headers['x-content-type-options'], 'nosniff')
+    t.strictSame(script.body, readFileSync(new URL('../../src/demo/public/dashboard.js', import.meta.url), 'utf8'))
+    const unversioned = await app.inject({ method: 'GET', url: '/_emulator/ui/dashboard.js' })
+    t.equal(unversioned.headers['cache-control'], 'no-cache', 'another version is revalidated')
+  }
+)
 
 t.test('fragments are named, so the script inserts only the one it asked for', async (t) => {
   const { app } = await buildTestApp(t)
@@ -339,7 +372,13 @@ t.test('fragments are named, so the script inserts only the one it asked for', a
 
 t.test('the scenario section renders many activations in linear time', async (t) => {
   // 100k activations of one scenario: copying the group as it grew took minutes (22 s for 50k)
-  const activations = Array.from({ length: 100_000 }, (_, i) => ({ id: String(i), name: 'consent-denied', activatedAt: 0, appliedCount: 1, remaining: 1 }))
+  const activations = Array.from({ length: 100_000 }, (_, i) => ({
+    id: String(i),
+    name: 'consent-denied',
+    activatedAt: 0,
+    appliedCount: 1,
+    remaining: 1
+  }))
   const { app } = await buildTestApp(t)
   const section = renderScenarios(app.emulator.scenarios.list(), activations)
   const row = section.value.split('<tr data-scenario-row="consent-denied">')[1]?.split('</tr>')[0] ?? ''

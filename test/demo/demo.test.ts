@@ -17,29 +17,46 @@ function cspNonce (header: unknown): string {
 t.test('GET /demo', async (t) => {
   const { app } = await buildTestApp(t)
 
-  t.test('is a page with every subscriber, the browser choice and the scenarios, prefilled with the first subscriber', async (t) => {
-    const res = await app.inject({ method: 'GET', url: '/demo' })
-    t.equal(res.statusCode, 200)
-    t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
-    t.equal(res.headers['cache-control'], 'no-store')
-    t.equal(res.headers['x-content-type-options'], 'nosniff')
-    t.equal(res.headers['referrer-policy'], 'no-referrer')
-    const nonce = cspNonce(res.headers['content-security-policy'])
-    t.match(res.body, `<script nonce="${nonce}">`, 'the inline script carries the response nonce')
-    for (const msisdn of ['+34666666666', '+34666666667', '+919036499174', '+34600000002', '+34600000003', '+34600000004', '+34600000005']) {
-      t.match(res.body, `<option value="${msisdn}" data-msisdn="${msisdn}"`, msisdn)
+  t.test(
+    'is a page with every subscriber, the browser choice and the scenarios, prefilled with the first subscriber',
+    async (t) => {
+      const res = await app.inject({ method: 'GET', url: '/demo' })
+      t.equal(res.statusCode, 200)
+      t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
+      t.equal(res.headers['cache-control'], 'no-store')
+      t.equal(res.headers['x-content-type-options'], 'nosniff')
+      t.equal(res.headers['referrer-policy'], 'no-referrer')
+      const nonce = cspNonce(res.headers['content-security-policy'])
+      t.match(res.body, `<script nonce="${nonce}">`, 'the inline script carries the response nonce')
+      for (const msisdn of [
+        '+34666666666',
+        '+34666666667',
+        '+919036499174',
+        '+34600000002',
+        '+34600000003',
+        '+34600000004',
+        '+34600000005'
+      ]) {
+        t.match(res.body, `<option value="${msisdn}" data-msisdn="${msisdn}"`, msisdn)
+      }
+      t.match(res.body, '<option value="browser"  >This browser&#39;s own address')
+      t.match(res.body, '<option value="+34666666666" data-msisdn="+34666666666" selected>')
+      t.match(res.body, `id="claimed" name="claimed" value="${SEED}"`)
+      t.match(
+        res.body,
+        '<option value="consent-denied" >consent-denied: the operator redirects to the client with error=access_denied</option>'
+      )
+      t.match(res.body, '<optgroup label="Operator leg">')
+      t.match(res.body, '<a href="/_emulator/ui" >Dashboard</a>', 'links the dashboard')
+      t.match(textOf(res.body), 'GET http://emulator.test/camara/api/auth/v1/authorize')
     }
-    t.match(res.body, '<option value="browser"  >This browser&#39;s own address')
-    t.match(res.body, '<option value="+34666666666" data-msisdn="+34666666666" selected>')
-    t.match(res.body, `id="claimed" name="claimed" value="${SEED}"`)
-    t.match(res.body, '<option value="consent-denied" >consent-denied: the operator redirects to the client with error=access_denied</option>')
-    t.match(res.body, '<optgroup label="Operator leg">')
-    t.match(res.body, '<a href="/_emulator/ui" >Dashboard</a>', 'links the dashboard')
-    t.match(textOf(res.body), 'GET http://emulator.test/camara/api/auth/v1/authorize')
-  })
+  )
 
   t.test('takes its values from the query, escaped, and ignores unknown devices and scenarios', async (t) => {
-    const res = await app.inject({ method: 'GET', url: `/demo?${new URLSearchParams({ device: SECOND, claimed: '"><script>x</script>', hint: 'ipport', scenario: 'operator-unavailable', promptNone: '1' }).toString()}` })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/demo?${new URLSearchParams({ device: SECOND, claimed: '"><script>x</script>', hint: 'ipport', scenario: 'operator-unavailable', promptNone: '1' }).toString()}`
+    })
     t.equal(res.statusCode, 200)
     t.match(res.body, `<option value="${SECOND}" data-msisdn="${SECOND}" selected>`)
     t.match(res.body, 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"')
@@ -79,11 +96,29 @@ t.test('POST /demo/start', async (t) => {
       code_challenge_method: 'S256',
       konera_context: 'ipv4:142.115.147.143,ipv6:2001:4860:7:f04::fe'
     })
-    t.strictSame(Object.keys(query).sort(), ['client_id', 'code_challenge', 'code_challenge_method', 'konera_context', 'nonce', 'redirect_uri', 'response_type', 'scope', 'state'])
+    t.strictSame(Object.keys(query).sort(), [
+      'client_id',
+      'code_challenge',
+      'code_challenge_method',
+      'konera_context',
+      'nonce',
+      'redirect_uri',
+      'response_type',
+      'scope',
+      'state'
+    ])
   })
 
   t.test('names the device by login_hint=ipport:, adds prompt=none and the flow scenario when asked', async (t) => {
-    const query = (await startDemo(app, { device: '+919036499174', claimed: '+919036499174', hint: 'ipport', promptNone: '1', scenario: 'consent-denied' })).searchParams
+    const query = (
+      await startDemo(app, {
+        device: '+919036499174',
+        claimed: '+919036499174',
+        hint: 'ipport',
+        promptNone: '1',
+        scenario: 'consent-denied'
+      })
+    ).searchParams
     t.equal(query.get('login_hint'), 'ipport:49.36.10.20')
     t.equal(query.get('konera_context'), null)
     t.equal(query.get('prompt'), 'none')
@@ -98,7 +133,11 @@ t.test('POST /demo/start', async (t) => {
   })
 
   t.test('a form with problems is shown again with each problem, escaped, and no redirect', async (t) => {
-    const res = await postForm(app, '/demo/start', { device: '+10000000000', claimed: '<b>12</b>', scenario: '<i>x</i>' })
+    const res = await postForm(app, '/demo/start', {
+      device: '+10000000000',
+      claimed: '<b>12</b>',
+      scenario: '<i>x</i>'
+    })
     t.equal(res.statusCode, 400)
     t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
     t.equal(res.headers.location, undefined)
@@ -116,25 +155,42 @@ t.test('POST /demo/start', async (t) => {
   })
 })
 
-t.test('with every attempt slot taken, a new verification is refused on the form, and the others still finish', async (t) => {
-  const { app } = await buildTestApp(t)
-  const first = await startDemo(app, { device: SEED, claimed: SEED })
-  for (let i = 1; i < MAX_ATTEMPTS; i++) await startDemo(app, { device: SEED, claimed: SEED })
-  const refused = await postForm(app, '/demo/start', { device: SEED, claimed: SEED })
-  t.equal(refused.statusCode, 503)
-  t.equal(refused.headers.location, undefined)
-  t.equal(refused.headers['retry-after'], '600')
-  t.match(textOf(refused.body), `Please fix: ${MAX_ATTEMPTS} verifications are already in progress: finish one, or wait up to 10 minutes`)
-  const { res } = await browse(app, first.toString())
-  t.match(res.body, 'data-outcome="verified"', 'the oldest attempt was kept and finishes')
-  t.equal((await postForm(app, '/demo/start', { device: SEED, claimed: SEED })).statusCode, 303, 'its slot is free again')
-})
+t.test(
+  'with every attempt slot taken, a new verification is refused on the form, and the others still finish',
+  async (t) => {
+    const { app } = await buildTestApp(t)
+    const first = await startDemo(app, { device: SEED, claimed: SEED })
+    for (let i = 1; i < MAX_ATTEMPTS; i++) await startDemo(app, { device: SEED, claimed: SEED })
+    const refused = await postForm(app, '/demo/start', { device: SEED, claimed: SEED })
+    t.equal(refused.statusCode, 503)
+    t.equal(refused.headers.location, undefined)
+    t.equal(refused.headers['retry-after'], '600')
+    t.match(
+      textOf(refused.body),
+      `Please fix: ${MAX_ATTEMPTS} verifications are already in progress: finish one, or wait up to 10 minutes`
+    )
+    const { res } = await browse(app, first.toString())
+    t.match(res.body, 'data-outcome="verified"', 'the oldest attempt was kept and finishes')
+    t.equal(
+      (await postForm(app, '/demo/start', { device: SEED, claimed: SEED })).statusCode,
+      303,
+      'its slot is free again'
+    )
+  }
+)
 
 t.test('the demo client redirect URI is relative: it follows the public URL', async (t) => {
   const { app } = await buildTestApp(t)
-  const query = (redirectUri: string): string => `/camara/api/auth/v1/authorize?${new URLSearchParams({
-    response_type: 'code', client_id: 'demo-web', redirect_uri: redirectUri, scope: SCOPE, state: 's', code_challenge: pkceS256('v'.repeat(43)), code_challenge_method: 'S256'
-  }).toString()}`
+  const query = (redirectUri: string): string =>
+    `/camara/api/auth/v1/authorize?${new URLSearchParams({
+      response_type: 'code',
+      client_id: 'demo-web',
+      redirect_uri: redirectUri,
+      scope: SCOPE,
+      state: 's',
+      code_challenge: pkceS256('v'.repeat(43)),
+      code_challenge_method: 'S256'
+    }).toString()}`
   const absolute = await app.inject({ method: 'GET', url: query(`${BASE_URL}/demo/callback`) })
   t.equal(absolute.statusCode, 302)
   t.match(absolute.headers.location, /^http:\/\/emulator\.test\/operators\/telco-es\/authorize\?request_id=/)
@@ -158,7 +214,10 @@ t.test('a verification that ends true', async (t) => {
   t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
   t.match(res.body, '<section class="verdict ok" aria-labelledby="verdict-title" data-outcome="verified">')
   const text = textOf(res.body)
-  t.match(text, '✓ Number verified +34666666666 is the number of this device: the mobile network confirmed it, no code needed.')
+  t.match(
+    text,
+    '✓ Number verified +34666666666 is the number of this device: the mobile network confirmed it, no code needed.'
+  )
   t.match(text, 'Number claimed +34666666666 Number the network identified +34666666666 same')
   t.match(text, 'signature and claims verified against the JWKS, issuer, audience and nonce')
   t.match(text, 'amr ["nba","mnba"] network-based authentication')
@@ -168,7 +227,9 @@ t.test('a verification that ends true', async (t) => {
   t.match(text, '"authorization": "Bearer (the access token)"')
 
   // The timeline is the journal of this flow: the browser's two legs, then the backend's calls
-  const flowId = /Flow <\/dt><dd><code>([A-Za-z0-9_-]+)<\/code>|<dt>Flow<\/dt><dd><code>([A-Za-z0-9_-]+)<\/code>/.exec(res.body)
+  const flowId = /Flow <\/dt><dd><code>([A-Za-z0-9_-]+)<\/code>|<dt>Flow<\/dt><dd><code>([A-Za-z0-9_-]+)<\/code>/.exec(
+    res.body
+  )
   const id = flowId?.[1] ?? flowId?.[2]
   t.ok(id, 'the page names the flow')
   const journal = app.emulator.journal.list({ flowId: id })
@@ -181,8 +242,16 @@ t.test('a verification that ends true', async (t) => {
   const rows = res.body.split('<table class="timeline">')[1]?.split('</table>')[0] ?? ''
   t.equal(rows.match(/<tr class="">/g)?.length, 4, 'one timeline row per hop')
   t.match(rows, /Gateway authorize[\s\S]*Operator[\s\S]*Token endpoint[\s\S]*Verify/)
-  t.equal(app.emulator.journal.list().filter((e) => e.path.startsWith('/demo')).length, 0, 'the demo pages stay out of the journal')
-  t.match(res.body, 'href="/demo?device=%2B34666666666&amp;claimed=%2B34666666666&amp;hint=konera"', 'verify again keeps the choices')
+  t.equal(
+    app.emulator.journal.list().filter((e) => e.path.startsWith('/demo')).length,
+    0,
+    'the demo pages stay out of the journal'
+  )
+  t.match(
+    res.body,
+    'href="/demo?device=%2B34666666666&amp;claimed=%2B34666666666&amp;hint=konera"',
+    'verify again keeps the choices'
+  )
 })
 
 t.test('a verification that ends false shows both numbers', async (t) => {
@@ -234,7 +303,10 @@ t.test('errors are shown as the user sees them, with the raw error beside', asyn
     const { res } = await runDemo(app, { device: '+34600000002', claimed: '+34600000002', promptNone: '1' })
     const text = textOf(res.body)
     t.match(text, '! We could not confirm your number automatically')
-    t.match(text, '"error": "login_required", "error_description": "Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method"')
+    t.match(
+      text,
+      '"error": "login_required", "error_description": "Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method"'
+    )
   })
 
   t.test('an SMS OTP subscriber: the API refuses a token not obtained by the network', async (t) => {
@@ -250,7 +322,10 @@ t.test('the callback with a state the app does not know is a readable page', asy
   const { app, clock } = await buildTestApp(t)
 
   t.test('unknown state, escaped, code redacted', async (t) => {
-    const res = await app.inject({ method: 'GET', url: '/demo/callback?code=secret-code&state=%3Cscript%3Ealert(1)%3C%2Fscript%3E' })
+    const res = await app.inject({
+      method: 'GET',
+      url: '/demo/callback?code=secret-code&state=%3Cscript%3Ealert(1)%3C%2Fscript%3E'
+    })
     t.equal(res.statusCode, 400)
     t.equal(res.headers['content-type'], 'text/html; charset=utf-8')
     const text = textOf(res.body)
@@ -278,7 +353,10 @@ t.test('the callback with a state the app does not know is a readable page', asy
   t.test('an attempt older than 10 minutes has expired', async (t) => {
     const authorize = await startDemo(app, { device: SEED, claimed: SEED })
     clock.advance(10 * 60 * 1000)
-    const res = await app.inject({ method: 'GET', url: `/demo/callback?code=x&state=${authorize.searchParams.get('state') ?? ''}` })
+    const res = await app.inject({
+      method: 'GET',
+      url: `/demo/callback?code=x&state=${authorize.searchParams.get('state') ?? ''}`
+    })
     t.equal(res.statusCode, 400)
   })
 })
@@ -303,7 +381,11 @@ t.test("the browser's own address goes through the simulated operator network", 
   const requestId = new URLSearchParams(picker.path.split('?')[1]).get('request_id') ?? ''
   const choice = await postForm(app, '/operators/telco-es/sim-picker', { request_id: requestId, msisdn: SEED })
   t.equal(choice.statusCode, 302)
-  const callback = await app.inject({ method: 'GET', url: pathOf(choice.headers.location as string), headers: { accept: HTML_ACCEPT } })
+  const callback = await app.inject({
+    method: 'GET',
+    url: pathOf(choice.headers.location as string),
+    headers: { accept: HTML_ACCEPT }
+  })
   t.equal(callback.statusCode, 200)
   const text = textOf(callback.body)
   t.match(text, '✓ Number verified')
@@ -327,7 +409,13 @@ t.test('the app learns the identified number and the hops from the journal API, 
     const { res } = await runDemo(app, { device: SEED, claimed: SEED })
     t.match(res.body, 'data-outcome="verified"')
     const text = textOf(res.body)
-    t.match(text, 'Number the network identified unknown: the control API is off (--no-admin), so the app cannot read the journal')
-    t.match(text, 'Every hop From the emulator\'s journal: the browser\'s legs, then the app backend\'s calls. The hops are not shown: the control API is off (--no-admin), so the app cannot read the journal.')
+    t.match(
+      text,
+      'Number the network identified unknown: the control API is off (--no-admin), so the app cannot read the journal'
+    )
+    t.match(
+      text,
+      "Every hop From the emulator's journal: the browser's legs, then the app backend's calls. The hops are not shown: the control API is off (--no-admin), so the app cannot read the journal."
+    )
   })
 })

@@ -34,8 +34,9 @@ function cyclesAmong (files: string[]): string[][] {
     state.set(file, 'open')
     path.push(file)
     for (const next of graph.get(file) ?? []) {
-      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].map((f) => relative(SRC, f)))
-      else if (state.get(next) === undefined) visit(next)
+      if (state.get(next) === 'open') {
+        cycles.push([...path.slice(path.indexOf(next)), next].map((f) => relative(SRC, f)))
+      } else if (state.get(next) === undefined) visit(next)
     }
     path.pop()
     state.set(file, 'done')
@@ -61,7 +62,9 @@ t.test('the demo never reaches into the server\'s state: its store handle sees o
     return /\bctx\.store|emulator\.ctx\.store|StateCollections|core\/records\.js/.test(text)
   }).map((file) => relative(SRC, file))
   t.strictSame(offending, [])
-  const handles = files.flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/\bStore<([^>]+)>/g)].map((m) => m[1]))
+  const handles = files.flatMap((file) =>
+    [...readFileSync(file, 'utf8').matchAll(/\bStore<([^>]+)>/g)].map((m) => m[1])
+  )
   t.ok(handles.length > 0, 'the demo keeps its attempts in the app\'s store')
   t.strictSame([...new Set(handles)], ['DemoCollections'], 'typed to the demo\'s collection only')
 })

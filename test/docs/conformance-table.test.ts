@@ -10,7 +10,9 @@ function tableRows (): string[][] {
   const start = README.indexOf('## CAMARA conformance: what is served, per document and release')
   if (start < 0) throw new Error('no conformance section in the README')
   const section = README.slice(start, README.indexOf('\n## ', start + 1))
-  return section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| document') && !line.startsWith('|---'))
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| ') && !line.startsWith('| document') && !line.startsWith('|---'))
     .map((line) => line.slice(2, -2).split(' | '))
 }
 
@@ -32,6 +34,11 @@ t.test('every served row cites a test that exists', async (t) => {
     const [, file, name] = cited as unknown as [string, string, string]
     const path = new URL(file, ROOT)
     t.ok(existsSync(path), `${row}: ${file} exists`)
-    if (existsSync(path)) t.ok(readFileSync(path, 'utf8').includes(name.replaceAll('\'', '\\\'')) || readFileSync(path, 'utf8').includes(name), `${row}: ${file} has "${name}"`)
+    if (existsSync(path)) {
+      t.ok(
+        readFileSync(path, 'utf8').includes(name.replaceAll("'", "\\'")) || readFileSync(path, 'utf8').includes(name),
+        `${row}: ${file} has "${name}"`
+      )
+    }
   }
 })

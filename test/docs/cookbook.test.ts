@@ -15,6 +15,12 @@ t.test('the README cookbook matches what the emulator answers today (npm run coo
 t.test('every catalogue scenario has a row with its request and outcome', async (t) => {
   const cookbook = await buildCookbook()
   for (const scenario of CATALOGUE) {
-    t.match(cookbook, new RegExp(`\\| \`${scenario.name}\` \\|.*(x-emulator-scenario: ${scenario.name}|emulator_scenario=${scenario.name})`), scenario.name)
+    t.match(
+      cookbook,
+      new RegExp(
+        `\\| \`${scenario.name}\` \\|.*(x-emulator-scenario: ${scenario.name}|emulator_scenario=${scenario.name})`
+      ),
+      scenario.name
+    )
   }
 })

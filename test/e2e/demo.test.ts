@@ -14,14 +14,26 @@ import { testKeys } from '../helpers/app.js'
 import { tempDir } from '../helpers/temp-dir.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync'
+]
 const STEP_TIMEOUT_MS = 10_000
 const TEST_TIMEOUT_MS = 30_000
 const SEED = '+34666666666'
 const SECOND = '+34666666667'
 
 const scratch = tempDir(t, 'nv-e2e-')
-const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : join(scratch, 'screenshots')
+const screenshots =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : join(scratch, 'screenshots')
 mkdirSync(screenshots, { recursive: true })
 
 interface Emulator {
@@ -30,7 +42,10 @@ interface Emulator {
 }
 
 async function startEmulator (overrides: Partial<EmulatorConfig> = {}): Promise<Emulator> {
-  const app = await buildApp({ ...defaultConfig, port: 0, host: '127.0.0.1', ...overrides }, { logger: false, keys: await testKeys() })
+  const app = await buildApp(
+    { ...defaultConfig, port: 0, host: '127.0.0.1', ...overrides },
+    { logger: false, keys: await testKeys() }
+  )
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   app.emulator.urls.setBase(base)
   return { app, base }
@@ -53,7 +68,11 @@ async function shoot (page: Page, name: string, options: { fullPage?: boolean } 
 }
 
 /** Fills the demo form and presses Verify; resolves on the page the flow ends on */
-async function verify (page: Page, base: string, choice: { device: string, claimed?: string, scenario?: string }): Promise<void> {
+async function verify (
+  page: Page,
+  base: string,
+  choice: { device: string, claimed?: string, scenario?: string }
+): Promise<void> {
   await page.goto(`${base}/demo`)
   await page.getByLabel('Simulated device').selectOption(choice.device)
   if (choice.claimed !== undefined) await page.getByLabel('Phone number the user claims').fill(choice.claimed)
@@ -69,7 +88,13 @@ async function verdict (page: Page): Promise<string> {
 if (!existsSync(CHROMIUM)) {
   // CI (.ci/run installs it) must not pass green without the browser tests; elsewhere they are skipped, visibly
   if (process.env.CI === 'true') t.fail(`${CHROMIUM} is not installed: .ci/run should have installed Debian's chromium`)
-  else t.test('the sample app in a browser', { skip: `${CHROMIUM} is not installed (apt-get install chromium)` }, async () => {})
+  else {
+    t.test(
+      'the sample app in a browser',
+      { skip: `${CHROMIUM} is not installed (apt-get install chromium)` },
+      async () => {}
+    )
+  }
 } else {
   t.setTimeout(90_000)
 
@@ -85,14 +110,24 @@ if (!existsSync(CHROMIUM)) {
     t.test('ends true: the device claims its own number', { timeout: TEST_TIMEOUT_MS }, async (t) => {
       await page.goto(`${base}/demo`)
       await page.getByLabel('Simulated device').selectOption(SEED)
-      t.equal(await page.getByLabel('Phone number the user claims').inputValue(), SEED, 'choosing the device fills its number')
+      t.equal(
+        await page.getByLabel('Phone number the user claims').inputValue(),
+        SEED,
+        'choosing the device fills its number'
+      )
       await shoot(page, 'demo-form')
       await page.getByRole('button', { name: 'Verify' }).click()
       await page.waitForURL(/\/demo\/callback\?code=/)
       t.equal(await verdict(page), 'Number verified')
-      t.match(await page.locator('dl.facts').first().innerText(), /Number the network identified\s+\+34666666666\s+same/)
+      t.match(
+        await page.locator('dl.facts').first().innerText(),
+        /Number the network identified\s+\+34666666666\s+same/
+      )
       t.equal(await page.locator('table.timeline tbody tr').count(), 4, 'authorize, operator, token, verify')
-      t.match(await page.locator('table.timeline').innerText(), /Gateway authorize[\s\S]*302[\s\S]*Operator[\s\S]*302[\s\S]*Token endpoint[\s\S]*200[\s\S]*Verify[\s\S]*200/)
+      t.match(
+        await page.locator('table.timeline').innerText(),
+        /Gateway authorize[\s\S]*302[\s\S]*Operator[\s\S]*302[\s\S]*Token endpoint[\s\S]*200[\s\S]*Verify[\s\S]*200/
+      )
       t.match(await page.locator('#id-token').locator('..').innerText(), /signature and claims verified/)
       t.notMatch(await page.content(), /"access_token": "[A-Za-z0-9_-]{20,}"/, 'the access token is redacted')
       await shoot(page, 'demo-verified')
@@ -101,7 +136,10 @@ if (!existsSync(CHROMIUM)) {
     t.test('ends false: another device claims the number', { timeout: TEST_TIMEOUT_MS }, async (t) => {
       await verify(page, base, { device: SECOND, claimed: SEED })
       t.equal(await verdict(page), 'Number not verified')
-      t.match(await page.locator('dl.facts').first().innerText(), /Number claimed\s+\+34666666666\s+Number the network identified\s+\+34666666667\s+different/)
+      t.match(
+        await page.locator('dl.facts').first().innerText(),
+        /Number claimed\s+\+34666666666\s+Number the network identified\s+\+34666666667\s+different/
+      )
       await shoot(page, 'demo-not-verified')
     })
 
@@ -109,19 +147,26 @@ if (!existsSync(CHROMIUM)) {
       await verify(page, base, { device: SEED, scenario: 'consent-denied' })
       t.match(page.url(), /\/demo\/callback\?error=access_denied/)
       t.equal(await verdict(page), 'Verification was declined')
-      t.match(await page.locator('#raw-error').locator('..').innerText(), /"error": "access_denied",\s+"error_description": "The subscriber denied consent\."/)
+      t.match(
+        await page.locator('#raw-error').locator('..').innerText(),
+        /"error": "access_denied",\s+"error_description": "The subscriber denied consent\."/
+      )
       await shoot(page, 'demo-error')
     })
 
-    t.test("this browser's own address: the simulated operator network asks for the SIM", { timeout: TEST_TIMEOUT_MS }, async (t) => {
-      await verify(page, base, { device: 'browser', claimed: SEED })
-      t.match(page.url(), /\/operators\/telco-es\/authorize\?request_id=/)
-      t.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Which SIM is this browser on?')
-      await shoot(page, 'sim-picker')
-      await page.getByRole('button', { name: /\+34666666666/ }).click()
-      await page.waitForURL(/\/demo\/callback\?code=/)
-      t.equal(await verdict(page), 'Number verified')
-    })
+    t.test(
+      "this browser's own address: the simulated operator network asks for the SIM",
+      { timeout: TEST_TIMEOUT_MS },
+      async (t) => {
+        await verify(page, base, { device: 'browser', claimed: SEED })
+        t.match(page.url(), /\/operators\/telco-es\/authorize\?request_id=/)
+        t.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Which SIM is this browser on?')
+        await shoot(page, 'sim-picker')
+        await page.getByRole('button', { name: /\+34666666666/ }).click()
+        await page.waitForURL(/\/demo\/callback\?code=/)
+        t.equal(await verdict(page), 'Number verified')
+      }
+    )
   })
 
   t.test('the dashboard in a browser', async (t) => {
@@ -135,28 +180,38 @@ if (!existsSync(CHROMIUM)) {
     const demo = await browser.newPage()
     await dashboard.goto(`${base}/_emulator/ui`)
 
-    t.test('a switch turned on takes effect on the next flow, and off again', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-      const toggle = dashboard.locator('input[data-scenario="operator-unavailable"]')
-      t.equal(await toggle.isChecked(), false)
-      // By keyboard: the switch is a focusable checkbox
-      await toggle.focus()
-      await dashboard.keyboard.press('Space')
-      await dashboard.getByRole('status').filter({ hasText: 'operator-unavailable is on' }).waitFor()
-      t.strictSame(app.emulator.scenarios.activations().map((a) => a.name), ['operator-unavailable'])
-      t.equal(await dashboard.locator('input[data-scenario="operator-unavailable"]').isChecked(), true)
+    t.test(
+      'a switch turned on takes effect on the next flow, and off again',
+      { timeout: TEST_TIMEOUT_MS },
+      async (t) => {
+        const toggle = dashboard.locator('input[data-scenario="operator-unavailable"]')
+        t.equal(await toggle.isChecked(), false)
+        // By keyboard: the switch is a focusable checkbox
+        await toggle.focus()
+        await dashboard.keyboard.press('Space')
+        await dashboard.getByRole('status').filter({ hasText: 'operator-unavailable is on' }).waitFor()
+        t.strictSame(
+          app.emulator.scenarios.activations().map((a) => a.name),
+          ['operator-unavailable']
+        )
+        t.equal(await dashboard.locator('input[data-scenario="operator-unavailable"]').isChecked(), true)
 
-      await verify(demo, base, { device: SEED })
-      t.equal(await verdict(demo), 'Your mobile operator is not answering')
-      t.match(await demo.locator('#raw-error').locator('..').innerText(), /HTTP 503[\s\S]*"code": "UNAVAILABLE"/)
-      await dashboard.reload()
-      await dashboard.locator('#scenarios').locator('..').screenshot({ path: join(screenshots, 'dashboard-scenarios.png') })
+        await verify(demo, base, { device: SEED })
+        t.equal(await verdict(demo), 'Your mobile operator is not answering')
+        t.match(await demo.locator('#raw-error').locator('..').innerText(), /HTTP 503[\s\S]*"code": "UNAVAILABLE"/)
+        await dashboard.reload()
+        await dashboard
+          .locator('#scenarios')
+          .locator('..')
+          .screenshot({ path: join(screenshots, 'dashboard-scenarios.png') })
 
-      await dashboard.locator('input[data-scenario="operator-unavailable"]').click()
-      await dashboard.getByRole('status').filter({ hasText: 'operator-unavailable is off' }).waitFor()
-      t.strictSame(app.emulator.scenarios.activations(), [])
-      await verify(demo, base, { device: SEED })
-      t.equal(await verdict(demo), 'Number verified')
-    })
+        await dashboard.locator('input[data-scenario="operator-unavailable"]').click()
+        await dashboard.getByRole('status').filter({ hasText: 'operator-unavailable is off' }).waitFor()
+        t.strictSame(app.emulator.scenarios.activations(), [])
+        await verify(demo, base, { device: SEED })
+        t.equal(await verdict(demo), 'Number verified')
+      }
+    )
 
     t.test('the live journal shows the flow, and drills down into it', { timeout: TEST_TIMEOUT_MS }, async (t) => {
       const flowId = await demo.locator('dl.facts dt:text-is("Flow") + dd code').innerText()
@@ -166,7 +221,10 @@ if (!existsSync(CHROMIUM)) {
       await rows.first().locator('a[data-flow]').click()
       await dashboard.locator('#flow-title').filter({ hasText: flowId }).waitFor()
       t.equal(await dashboard.locator('#flow-section table.timeline tbody tr').count(), 4)
-      t.match(await dashboard.locator('#flow-section').innerText(), /Client\s+demo-web\s+Subscriber\s+\+34666666666\s+Operator\s+telco-es/)
+      t.match(
+        await dashboard.locator('#flow-section').innerText(),
+        /Client\s+demo-web\s+Subscriber\s+\+34666666666\s+Operator\s+telco-es/
+      )
       await dashboard.evaluate('window.scrollTo(0, 0)')
       await shoot(dashboard, 'dashboard', { fullPage: false })
     })
@@ -207,51 +265,74 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await page.locator('#token-form').isHidden(), true)
   })
 
-  t.test('with the token the journal arrives over the stream, and nothing polls while it is open', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { app, base } = await startEmulator({ adminToken: 'demo-admin' })
-    const browser = await openBrowser('stream')
-    t.teardown(async () => {
-      await browser.close()
-      await app.close()
-    })
-    const page = await browser.newPage()
-    const streams: Array<string | undefined> = []
-    page.on('request', (request) => {
-      if (new URL(request.url()).pathname === '/_emulator/journal/stream') streams.push(request.headers().authorization)
-    })
-    await page.goto(`${base}/_emulator/ui`)
-    await page.getByLabel('Admin token').fill('demo-admin')
-    await page.getByRole('button', { name: 'Connect' }).click()
-    await page.locator('#dashboard[data-journal-live="stream"]').waitFor()
-    t.strictSame(streams, ['Bearer demo-admin'], 'one streaming fetch, with the admin token')
-    const fetches: string[] = []
-    page.on('request', (request) => { fetches.push(new URL(request.url()).pathname + new URL(request.url()).search) })
-    // A request to the emulator: the stream announces it and the script fetches the new rows once
-    await fetch(`${base}/camara/api/auth/v1/jwks`)
-    await page.locator('#journal-rows tr').first().waitFor()
-    t.match(await page.locator('#journal-rows').innerText(), /JWKS/)
-    const polls = fetches.length
-    await page.waitForTimeout(2500)
-    t.equal(fetches.length, polls, 'no polling while the stream is open')
-  })
+  t.test(
+    'with the token the journal arrives over the stream, and nothing polls while it is open',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { app, base } = await startEmulator({ adminToken: 'demo-admin' })
+      const browser = await openBrowser('stream')
+      t.teardown(async () => {
+        await browser.close()
+        await app.close()
+      })
+      const page = await browser.newPage()
+      const streams: Array<string | undefined> = []
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/_emulator/journal/stream') {
+          streams.push(request.headers().authorization)
+        }
+      })
+      await page.goto(`${base}/_emulator/ui`)
+      await page.getByLabel('Admin token').fill('demo-admin')
+      await page.getByRole('button', { name: 'Connect' }).click()
+      await page.locator('#dashboard[data-journal-live="stream"]').waitFor()
+      t.strictSame(streams, ['Bearer demo-admin'], 'one streaming fetch, with the admin token')
+      const fetches: string[] = []
+      page.on('request', (request) => {
+        fetches.push(new URL(request.url()).pathname + new URL(request.url()).search)
+      })
+      // A request to the emulator: the stream announces it and the script fetches the new rows once
+      await fetch(`${base}/camara/api/auth/v1/jwks`)
+      await page.locator('#journal-rows tr').first().waitFor()
+      t.match(await page.locator('#journal-rows').innerText(), /JWKS/)
+      const polls = fetches.length
+      await page.waitForTimeout(2500)
+      t.equal(fetches.length, polls, 'no polling while the stream is open')
+    }
+  )
 
-  t.test('the flow view fetches only an encoded flow id and inserts only the flow fragment', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    const { app, base } = await startEmulator()
-    const browser = await openBrowser('flow-fragment')
-    t.teardown(async () => {
-      await browser.close()
-      await app.close()
-    })
-    await fetch(`${base}/camara/api/auth/v1/jwks`)
-    const page = await browser.newPage()
-    const asked: string[] = []
-    page.on('request', (request) => { asked.push(new URL(request.url()).pathname) })
-    await page.goto(`${base}/_emulator/ui#flow=../../../journal`)
-    await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
-    t.notMatch(await page.locator('#flow-section').innerText(), /"entries"|"seed"/, 'no journal JSON in the page')
-    t.strictSame(asked.filter((path) => path.includes('journal') && !path.endsWith('/stream') && !path.endsWith('/sections/journal')), [])
-    await page.goto(`${base}/_emulator/ui#flow=a%2F..%2F..%2Fx`)
-    await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
-    t.strictSame(asked.filter((path) => path.startsWith('/_emulator/ui/sections/flows')), [], 'nothing fetched for either')
-  })
+  t.test(
+    'the flow view fetches only an encoded flow id and inserts only the flow fragment',
+    { timeout: TEST_TIMEOUT_MS },
+    async (t) => {
+      const { app, base } = await startEmulator()
+      const browser = await openBrowser('flow-fragment')
+      t.teardown(async () => {
+        await browser.close()
+        await app.close()
+      })
+      await fetch(`${base}/camara/api/auth/v1/jwks`)
+      const page = await browser.newPage()
+      const asked: string[] = []
+      page.on('request', (request) => {
+        asked.push(new URL(request.url()).pathname)
+      })
+      await page.goto(`${base}/_emulator/ui#flow=../../../journal`)
+      await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
+      t.notMatch(await page.locator('#flow-section').innerText(), /"entries"|"seed"/, 'no journal JSON in the page')
+      t.strictSame(
+        asked.filter(
+          (path) => path.includes('journal') && !path.endsWith('/stream') && !path.endsWith('/sections/journal')
+        ),
+        []
+      )
+      await page.goto(`${base}/_emulator/ui#flow=a%2F..%2F..%2Fx`)
+      await page.locator('#flow-section').filter({ hasText: 'That is not a flow id.' }).waitFor()
+      t.strictSame(
+        asked.filter((path) => path.startsWith('/_emulator/ui/sections/flows')),
+        [],
+        'nothing fetched for either'
+      )
+    }
+  )
 }

@@ -5,11 +5,14 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { authorizeProperty, operatorProperty } from './properties.js'
 
-t.test('no authorization request, however malformed, crashes the gateway, redirects off the registered URIs or stores anything when refused', async (t) => {
-  const { app } = await buildTestApp(t)
-  await fc.assert(authorizeProperty(app), { numRuns: 300 })
-  t.pass('300 generated authorization requests kept every invariant')
-})
+t.test(
+  'no authorization request, however malformed, crashes the gateway, redirects off the registered URIs or stores anything when refused',
+  async (t) => {
+    const { app } = await buildTestApp(t)
+    await fc.assert(authorizeProperty(app), { numRuns: 300 })
+    t.pass('300 generated authorization requests kept every invariant')
+  }
+)
 
 t.test('the operator leg answers any operator id and request_id with a redirect or an error page', async (t) => {
   const { app } = await buildTestApp(t)

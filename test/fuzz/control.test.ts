@@ -4,8 +4,11 @@ import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { controlProperty } from './properties.js'
 
-t.test('any control API body answers ErrorInfo when refused, never a 5xx, and a refused scenario is not stored', async (t) => {
-  const { app } = await buildTestApp(t)
-  await fc.assert(controlProperty(app), { numRuns: 300 })
-  t.pass('300 generated control calls kept every invariant')
-})
+t.test(
+  'any control API body answers ErrorInfo when refused, never a 5xx, and a refused scenario is not stored',
+  async (t) => {
+    const { app } = await buildTestApp(t)
+    await fc.assert(controlProperty(app), { numRuns: 300 })
+    t.pass('300 generated control calls kept every invariant')
+  }
+)

@@ -1,7 +1,15 @@
 // DPoP proofs (RFC 9449) as a client builds them, with jose: a key pair per test, its public JWK in
 // the header, and claims a test can replace or (undefined) drop, to build every refusal.
 import { createHash, randomUUID } from 'node:crypto'
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload
+} from 'jose'
 
 export interface DpopKey {
   privateKey: CryptoKey
@@ -47,5 +55,7 @@ export async function dpopProof (key: DpopKey, options: ProofOptions): Promise<s
   for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name]
   const header: Record<string, unknown> = { alg: key.alg, typ: 'dpop+jwt', jwk: key.publicJwk, ...options.header }
   for (const [name, value] of Object.entries(header)) if (value === undefined) delete header[name]
-  return await new SignJWT(payload).setProtectedHeader(header as { alg: string }).sign(options.signWith ?? key.privateKey)
+  return await new SignJWT(payload)
+    .setProtectedHeader(header as { alg: string })
+    .sign(options.signWith ?? key.privateKey)
 }

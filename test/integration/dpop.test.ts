@@ -48,12 +48,19 @@ async function startEmulator (t: Test): Promise<RunningEmulator> {
 async function nextHop (url: URL): Promise<URL> {
   const res = await fetch(url, { redirect: 'manual' })
   const location = res.headers.get('location')
-  if (res.status !== 302 || location === null) throw new Error(`expected a 302 from ${url.toString()}, got ${res.status}: ${await res.text()}`)
+  if (res.status !== 302 || location === null) {
+    throw new Error(`expected a 302 from ${url.toString()}, got ${res.status}: ${await res.text()}`)
+  }
   return new URL(location, url)
 }
 
 /** The seed device's authorization response for the client */
-async function authorizationResponse (as: oauth.AuthorizationServer, client: oauth.Client, state: string, challenge: string): Promise<URLSearchParams> {
+async function authorizationResponse (
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  state: string,
+  challenge: string
+): Promise<URLSearchParams> {
   const url = new URL(as.authorization_endpoint as string)
   url.search = new URLSearchParams({
     response_type: 'code',
@@ -69,11 +76,19 @@ async function authorizationResponse (as: oauth.AuthorizationServer, client: oau
   return oauth.validateAuthResponse(as, client, await nextHop(await nextHop(url)), state)
 }
 
-async function dpopTokens (as: oauth.AuthorizationServer, client: oauth.Client, clientAuth: oauth.ClientAuth, DPoP: oauth.DPoPHandle): Promise<oauth.TokenEndpointResponse> {
+async function dpopTokens (
+  as: oauth.AuthorizationServer,
+  client: oauth.Client,
+  clientAuth: oauth.ClientAuth,
+  DPoP: oauth.DPoPHandle
+): Promise<oauth.TokenEndpointResponse> {
   const verifier = oauth.generateRandomCodeVerifier()
   const state = oauth.generateRandomState()
   const params = await authorizationResponse(as, client, state, await oauth.calculatePKCECodeChallenge(verifier))
-  const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, verifier, { ...insecure, DPoP })
+  const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, verifier, {
+    ...insecure,
+    DPoP
+  })
   return await oauth.processAuthorizationCodeResponse(as, client, response)
 }
 
@@ -92,13 +107,27 @@ t.test('oauth4webapi gets a DPoP-bound token and calls verify with DPoP proofs',
 
   const verifyUrl = new URL(`${base}/number-verification/v2/verify`)
   const headers = new Headers({ 'content-type': 'application/json' })
-  const verified = await oauth.protectedResourceRequest(tokens.access_token, 'POST', verifyUrl, headers, JSON.stringify({ phoneNumber: '+34666666666' }), { ...insecure, DPoP })
+  const verified = await oauth.protectedResourceRequest(
+    tokens.access_token,
+    'POST',
+    verifyUrl,
+    headers,
+    JSON.stringify({ phoneNumber: '+34666666666' }),
+    { ...insecure, DPoP }
+  )
   t.equal(verified.status, 200)
   t.strictSame(await verified.json(), { devicePhoneNumberVerified: true })
 
   // The seed's path, with a query string (ignored by htu)
   const seedUrl = new URL(`${base}/camara/api/number-verification/v1/verify?trace=1`)
-  const seed = await oauth.protectedResourceRequest(tokens.access_token, 'POST', seedUrl, new Headers(headers), JSON.stringify({ phoneNumber: '+34666666667' }), { ...insecure, DPoP })
+  const seed = await oauth.protectedResourceRequest(
+    tokens.access_token,
+    'POST',
+    seedUrl,
+    new Headers(headers),
+    JSON.stringify({ phoneNumber: '+34666666667' }),
+    { ...insecure, DPoP }
+  )
   t.equal(seed.status, 200)
   t.equal((await seed.json() as { devicePhoneNumberVerified: boolean }).devicePhoneNumberVerified, false)
 
@@ -106,22 +135,57 @@ t.test('oauth4webapi gets a DPoP-bound token and calls verify with DPoP proofs',
   const refreshed = await oauth.processRefreshTokenResponse(as, client,
     await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token as string, { ...insecure, DPoP }))
   t.equal(refreshed.token_type, 'dpop')
-  const again = await oauth.protectedResourceRequest(refreshed.access_token, 'POST', verifyUrl, new Headers(headers), JSON.stringify({ phoneNumber: '+34666666666' }), { ...insecure, DPoP })
+  const again = await oauth.protectedResourceRequest(
+    refreshed.access_token,
+    'POST',
+    verifyUrl,
+    new Headers(headers),
+    JSON.stringify({ phoneNumber: '+34666666666' }),
+    { ...insecure, DPoP }
+  )
   t.equal(again.status, 200)
 
   // Another key pair cannot use the token: oauth4webapi surfaces the DPoP challenge
   const stranger = oauth.DPoP(client, await generateKeyPair('ES256'))
-  await t.rejects(oauth.protectedResourceRequest(refreshed.access_token, 'POST', verifyUrl, new Headers(headers), JSON.stringify({ phoneNumber: '+34666666666' }), { ...insecure, DPoP: stranger }), {
-    code: oauth.WWW_AUTHENTICATE_CHALLENGE,
-    status: 401,
-    cause: [{ scheme: 'dpop', parameters: { error: 'invalid_dpop_proof', error_description: 'the DPoP proof key is not the one the access token is bound to (cnf.jkt)' } }]
-  })
+  await t.rejects(
+    oauth.protectedResourceRequest(
+      refreshed.access_token,
+      'POST',
+      verifyUrl,
+      new Headers(headers),
+      JSON.stringify({ phoneNumber: '+34666666666' }),
+      { ...insecure, DPoP: stranger }
+    ),
+    {
+      code: oauth.WWW_AUTHENTICATE_CHALLENGE,
+      status: 401,
+      cause: [
+        {
+          scheme: 'dpop',
+          parameters: {
+            error: 'invalid_dpop_proof',
+            error_description: 'the DPoP proof key is not the one the access token is bound to (cnf.jkt)'
+          }
+        }
+      ]
+    }
+  )
   // Nor can a Bearer request
-  await t.rejects(oauth.protectedResourceRequest(refreshed.access_token, 'POST', verifyUrl, new Headers(headers), JSON.stringify({ phoneNumber: '+34666666666' }), insecure), {
-    code: oauth.WWW_AUTHENTICATE_CHALLENGE,
-    status: 401,
-    cause: [{ scheme: 'dpop', parameters: { error: 'invalid_token' } }]
-  })
+  await t.rejects(
+    oauth.protectedResourceRequest(
+      refreshed.access_token,
+      'POST',
+      verifyUrl,
+      new Headers(headers),
+      JSON.stringify({ phoneNumber: '+34666666666' }),
+      insecure
+    ),
+    {
+      code: oauth.WWW_AUTHENTICATE_CHALLENGE,
+      status: 401,
+      cause: [{ scheme: 'dpop', parameters: { error: 'invalid_token' } }]
+    }
+  )
 })
 
 t.test('oauth4webapi adds the camara claims through its assertion hook', async (t) => {
@@ -134,7 +198,15 @@ t.test('oauth4webapi adds the camara claims through its assertion hook', async (
   const state = oauth.generateRandomState()
   const verifier = oauth.generateRandomCodeVerifier()
   const params = await authorizationResponse(as, client, state, await oauth.calculatePKCECodeChallenge(verifier))
-  const bare = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, verifier, insecure)
+  const bare = await oauth.authorizationCodeGrantRequest(
+    as,
+    client,
+    clientAuth,
+    params,
+    REDIRECT_URI,
+    verifier,
+    insecure
+  )
   await t.rejects(oauth.processAuthorizationCodeResponse(as, client, bare), {
     code: oauth.RESPONSE_BODY_ERROR,
     status: 400,
@@ -156,15 +228,40 @@ t.test('oauth4webapi adds the camara claims through its assertion hook', async (
   const body = JSON.stringify({ phoneNumber: '+34666666666' })
   binding = { query: 'x=1', body }
   const headers = new Headers({ 'content-type': 'application/json' })
-  const verified = await oauth.protectedResourceRequest(tokens.access_token, 'POST', new URL(`${base}/number-verification/v2/verify?x=1`), headers, body, { ...insecure, DPoP })
+  const verified = await oauth.protectedResourceRequest(
+    tokens.access_token,
+    'POST',
+    new URL(`${base}/number-verification/v2/verify?x=1`),
+    headers,
+    body,
+    { ...insecure, DPoP }
+  )
   t.equal(verified.status, 200)
   t.strictSame(await verified.json(), { devicePhoneNumberVerified: true })
 
   // A proof that names another body is refused
   binding = { query: undefined, body: JSON.stringify({ phoneNumber: '+34666666667' }) }
-  await t.rejects(oauth.protectedResourceRequest(tokens.access_token, 'POST', new URL(`${base}/number-verification/v2/verify`), new Headers(headers), body, { ...insecure, DPoP }), {
-    code: oauth.WWW_AUTHENTICATE_CHALLENGE,
-    status: 401,
-    cause: [{ scheme: 'dpop', parameters: { error: 'invalid_dpop_proof', error_description: 'the DPoP proof camara:bh does not match the request body' } }]
-  })
+  await t.rejects(
+    oauth.protectedResourceRequest(
+      tokens.access_token,
+      'POST',
+      new URL(`${base}/number-verification/v2/verify`),
+      new Headers(headers),
+      body,
+      { ...insecure, DPoP }
+    ),
+    {
+      code: oauth.WWW_AUTHENTICATE_CHALLENGE,
+      status: 401,
+      cause: [
+        {
+          scheme: 'dpop',
+          parameters: {
+            error: 'invalid_dpop_proof',
+            error_description: 'the DPoP proof camara:bh does not match the request body'
+          }
+        }
+      ]
+    }
+  )
 })

@@ -9,8 +9,18 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, REDIRECT_URI } from '../helpers/app.js'
 import {
-  accessTokenFor, activate, buildScenarioApp, codeFor, define, eventually, journalEntries, SEED_MSISDN, TOKEN_URL, verified,
-  verify, VERIFY_URL
+  accessTokenFor,
+  activate,
+  buildScenarioApp,
+  codeFor,
+  define,
+  eventually,
+  journalEntries,
+  SEED_MSISDN,
+  TOKEN_URL,
+  verified,
+  verify,
+  VERIFY_URL
 } from '../scenarios/support.js'
 
 interface RawResult {
@@ -32,13 +42,23 @@ interface RawRequest {
 function rawRequest (port: number, request: RawRequest): Promise<RawResult> {
   return new Promise((resolve) => {
     const result: RawResult = { chunks: [] }
-    const req = httpRequest({ host: '127.0.0.1', port, path: request.path, method: request.method ?? 'GET', headers: request.headers, agent: false }, (res) => {
-      result.status = res.statusCode
-      result.headers = res.headers
-      res.on('data', (chunk: Buffer) => result.chunks.push(chunk))
-      res.on('error', (error) => resolve({ ...result, error }))
-      res.on('end', () => resolve(result))
-    })
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: request.path,
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        agent: false
+      },
+      (res) => {
+        result.status = res.statusCode
+        result.headers = res.headers
+        res.on('data', (chunk: Buffer) => result.chunks.push(chunk))
+        res.on('error', (error) => resolve({ ...result, error }))
+        res.on('end', () => resolve(result))
+      }
+    )
     req.on('error', (error) => resolve({ ...result, error }))
     req.end(request.body)
   })
@@ -66,14 +86,23 @@ async function listening (t: Test, options: { recordSleeps?: number[] } = {}): P
     verifyRequest: (scenario) => ({
       method: 'POST',
       path: VERIFY_URL,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-emulator-scenario': scenario },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'x-emulator-scenario': scenario
+      },
       body: JSON.stringify({ phoneNumber: SEED_MSISDN })
     })
   }
 }
 
 function fetchInit (request: RawRequest, signal?: AbortSignal): RequestInit {
-  return { method: request.method, headers: request.headers, body: request.body, ...(signal === undefined ? {} : { signal }) }
+  return {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    ...(signal === undefined ? {} : { signal })
+  }
 }
 
 const COMPLETE_BODY = JSON.stringify(verified(true))
@@ -91,7 +120,12 @@ t.test('connection-reset: the client gets ECONNRESET and no response', async (t)
 
   const entries = await journalEntries(app, { operation: 'verify' })
   t.equal(entries.length, 2, 'one entry per reset request')
-  t.match(entries[0], { status: 0, scenarios: ['connection-reset'], reason: 'fault connection-reset (scenario connection-reset)', msisdn: SEED_MSISDN })
+  t.match(entries[0], {
+    status: 0,
+    scenarios: ['connection-reset'],
+    reason: 'fault connection-reset (scenario connection-reset)',
+    msisdn: SEED_MSISDN
+  })
 })
 
 t.test('hang: nothing comes back until the client\'s own timeout fires', async (t) => {
@@ -104,7 +138,11 @@ t.test('hang: nothing comes back until the client\'s own timeout fires', async (
 
 t.test('hang with afterMs: the server closes the connection without an answer', async (t) => {
   const { app, port, verifyRequest } = await listening(t)
-  await define(app, { name: 'hang-then-close', description: 'hangs 50 ms, then closes', effects: { fault: { type: 'hang', afterMs: 50 } } })
+  await define(app, {
+    name: 'hang-then-close',
+    description: 'hangs 50 ms, then closes',
+    effects: { fault: { type: 'hang', afterMs: 50 } }
+  })
   const raw = await rawRequest(port, verifyRequest('hang-then-close'))
   t.equal(raw.status, undefined)
   t.equal(raw.error?.message, 'socket hang up')
@@ -120,7 +158,10 @@ t.test('empty-reply: the connection closes without a byte', async (t) => {
   const fetched = await fetch(`http://127.0.0.1:${port}${VERIFY_URL}`, fetchInit(verifyRequest('empty-reply'))).then(() => undefined, (error: Error) => error)
   t.equal(fetched?.message, 'fetch failed')
   t.equal((fetched?.cause as Error | undefined)?.message, 'other side closed')
-  t.match(await journalEntries(app, { operation: 'verify' }), [{ status: 0, reason: 'fault empty-reply (scenario empty-reply)' }, { status: 0 }])
+  t.match(await journalEntries(app, { operation: 'verify' }), [
+    { status: 0, reason: 'fault empty-reply (scenario empty-reply)' },
+    { status: 0 }
+  ])
 })
 
 t.test('malformed-body: 200 application/json whose body JSON.parse refuses', async (t) => {
@@ -133,7 +174,10 @@ t.test('malformed-body: 200 application/json whose body JSON.parse refuses', asy
   t.throws(() => JSON.parse(text), SyntaxError)
   const again = await fetch(`http://127.0.0.1:${port}${VERIFY_URL}`, fetchInit(verifyRequest('malformed-body')))
   await t.rejects(again.json(), SyntaxError, 'res.json() fails as a client library would')
-  t.match(await journalEntries(app, { operation: 'verify' }), [{ status: 200, scenarios: ['malformed-body'], reason: 'fault malformed-json (scenario malformed-body)' }, { status: 200 }])
+  t.match(await journalEntries(app, { operation: 'verify' }), [
+    { status: 200, scenarios: ['malformed-body'], reason: 'fault malformed-json (scenario malformed-body)' },
+    { status: 200 }
+  ])
 })
 
 t.test('truncated-body: Content-Length announces the whole body, half arrives, then the connection ends', async (t) => {
@@ -150,12 +194,19 @@ t.test('truncated-body: Content-Length announces the whole body, half arrives, t
   const failure = await res.text().then(() => undefined, (error: Error) => error)
   t.equal(failure?.message, 'terminated', 'fetch fails reading the body')
   t.equal((failure?.cause as Error | undefined)?.message, 'other side closed')
-  t.match(await journalEntries(app, { operation: 'verify' }), [{ status: 200, reason: 'fault truncated-json (scenario truncated-body)' }, { status: 200 }])
+  t.match(await journalEntries(app, { operation: 'verify' }), [
+    { status: 200, reason: 'fault truncated-json (scenario truncated-body)' },
+    { status: 200 }
+  ])
 })
 
 t.test('slow-body: the body arrives complete, in several chunks, with the real sleep between them', async (t) => {
   const { app, port, verifyRequest } = await listening(t)
-  await define(app, { name: 'slow-body-quick', description: '50 ms between chunks', effects: { fault: { type: 'slow-body', chunkDelayMs: 50 } } })
+  await define(app, {
+    name: 'slow-body-quick',
+    description: '50 ms between chunks',
+    effects: { fault: { type: 'slow-body', chunkDelayMs: 50 } }
+  })
   const raw = await rawRequest(port, verifyRequest('slow-body-quick'))
   t.equal(raw.error, undefined)
   t.equal(raw.status, 200)
@@ -183,7 +234,13 @@ t.test('an activation\'s match moves connection-reset to the token leg; the code
     method: 'POST',
     path: TOKEN_URL,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      client_id: 'demo-app',
+      client_secret: 'demo-secret'
+    }).toString()
   }
   const reset = await rawRequest(port, tokenRequest)
   t.equal(reset.error?.code, 'ECONNRESET')
@@ -193,7 +250,12 @@ t.test('an activation\'s match moves connection-reset to the token leg; the code
   t.match(JSON.parse(Buffer.concat(retry.chunks).toString()), { token_type: 'Bearer', access_token: /^\S+$/ })
   t.match(await journalEntries(app, { operation: 'token' }), [
     { status: 200 },
-    { status: 0, scenarios: ['connection-reset'], reason: 'fault connection-reset (scenario connection-reset)', msisdn: SEED_MSISDN },
+    {
+      status: 0,
+      scenarios: ['connection-reset'],
+      reason: 'fault connection-reset (scenario connection-reset)',
+      msisdn: SEED_MSISDN
+    },
     { status: 200, scenarios: [] }
   ])
 })
@@ -230,7 +292,12 @@ t.test('under app.inject() (no socket) reset and empty reply fail the call inste
   }
   t.equal(await failure('connection-reset'), 'ECONNRESET fault connection-reset')
   t.equal(await failure('empty-reply'), 'ECONNRESET fault empty-reply')
-  await define(app, { name: 'hang-briefly', description: 'hang 20 ms then drop', match: { operations: ['verify'] }, effects: { fault: { type: 'hang', afterMs: 20 } } })
+  await define(app, {
+    name: 'hang-briefly',
+    description: 'hang 20 ms then drop',
+    match: { operations: ['verify'] },
+    effects: { fault: { type: 'hang', afterMs: 20 } }
+  })
   t.equal(await failure('hang-briefly'), 'ECONNRESET fault hang', 'a hang with afterMs ends in a failure')
   t.equal((await verify(app, token)).body, COMPLETE_BODY, 'the app serves on')
 })

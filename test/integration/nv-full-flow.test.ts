@@ -23,11 +23,29 @@ interface Subscriber {
 }
 
 const SUBSCRIBERS: Subscriber[] = [
-  { name: 'the seed subscriber on telco-es', msisdn: SEED_MSISDN, konera: SEED_KONERA, operator: 'telco-es', other: OTHER_MSISDN },
-  { name: 'the second operator subscriber on telco-in', msisdn: INDIA_MSISDN, konera: INDIA_KONERA, operator: 'telco-in', other: SEED_MSISDN }
+  {
+    name: 'the seed subscriber on telco-es',
+    msisdn: SEED_MSISDN,
+    konera: SEED_KONERA,
+    operator: 'telco-es',
+    other: OTHER_MSISDN
+  },
+  {
+    name: 'the second operator subscriber on telco-in',
+    msisdn: INDIA_MSISDN,
+    konera: INDIA_KONERA,
+    operator: 'telco-in',
+    other: SEED_MSISDN
+  }
 ]
 
-async function runFlow (t: Test, app: FastifyInstance, clock: ManualClock, family: PathFamily, subscriber: Subscriber): Promise<void> {
+async function runFlow (
+  t: Test,
+  app: FastifyInstance,
+  clock: ManualClock,
+  family: PathFamily,
+  subscriber: Subscriber
+): Promise<void> {
   // The device goes through its own operator: the gateway's telco finder routes by address
   const query = new URLSearchParams({
     response_type: 'code',
@@ -39,25 +57,38 @@ async function runFlow (t: Test, app: FastifyInstance, clock: ManualClock, famil
   })
   const gateway = await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}` })
   t.equal(gateway.statusCode, 302)
-  t.match(String(gateway.headers.location), new RegExp(`/operators/${subscriber.operator}/authorize\\?`), 'routed to the subscriber operator')
+  t.match(
+    String(gateway.headers.location),
+    new RegExp(`/operators/${subscriber.operator}/authorize\\?`),
+    'routed to the subscriber operator'
+  )
 
   const tokens = await obtainTokens(app, { konera: subscriber.konera })
   t.equal(tokens.token_type, 'Bearer')
   t.equal(tokens.scope, NV_SCOPES)
   const token = tokens.access_token
   const assessedAt = new Date(clock.now()).toISOString()
-  const answer = (verified: boolean): Record<string, unknown> => family.flavor === 'aggregator'
-    ? { devicePhoneNumberVerified: verified, assessedAt }
-    : { devicePhoneNumberVerified: verified }
+  const answer = (verified: boolean): Record<string, unknown> =>
+    family.flavor === 'aggregator'
+      ? { devicePhoneNumberVerified: verified, assessedAt }
+      : { devicePhoneNumberVerified: verified }
 
   const cases: Array<[string, Record<string, string>, boolean]> = [
     ['its own number', { phoneNumber: subscriber.msisdn }, true],
     ['another number', { phoneNumber: subscriber.other }, false],
     ['the hash of its own number', { hashedPhoneNumber: sha256Hex(subscriber.msisdn) }, true],
-    ['the hash of its own number in upper case', { hashedPhoneNumber: sha256Hex(subscriber.msisdn).toUpperCase() }, true],
+    [
+      'the hash of its own number in upper case',
+      { hashedPhoneNumber: sha256Hex(subscriber.msisdn).toUpperCase() },
+      true
+    ],
     ['the hash of another number', { hashedPhoneNumber: sha256Hex(subscriber.other) }, false],
     ['the hash of its own number without the +', { hashedPhoneNumber: sha256Hex(subscriber.msisdn.slice(1)) }, false],
-    ['its own number with one digit changed', { phoneNumber: subscriber.msisdn.slice(0, -1) + String((Number(subscriber.msisdn.at(-1)) + 1) % 10) }, false]
+    [
+      'its own number with one digit changed',
+      { phoneNumber: subscriber.msisdn.slice(0, -1) + String((Number(subscriber.msisdn.at(-1)) + 1) % 10) },
+      false
+    ]
   ]
   for (const [name, payload, verified] of cases) {
     const res = await postVerify(app, family, { token, payload, headers: { 'x-correlator': 'flow-1' } })
@@ -88,7 +119,10 @@ for (const family of REUSABLE_TOKEN_FAMILIES) {
       const { app } = await buildTestApp(t)
       const first = await obtainTokens(app, { konera: SEED_KONERA })
       const second = await obtainTokens(app, { konera: 'ipv4:142.115.147.144' })
-      for (const [token, own, other] of [[first.access_token, SEED_MSISDN, OTHER_MSISDN], [second.access_token, OTHER_MSISDN, SEED_MSISDN]] as const) {
+      for (const [token, own, other] of [
+        [first.access_token, SEED_MSISDN, OTHER_MSISDN],
+        [second.access_token, OTHER_MSISDN, SEED_MSISDN]
+      ] as const) {
         const yes = await postVerify(app, family, { token, payload: { phoneNumber: own } })
         const no = await postVerify(app, family, { token, payload: { phoneNumber: other } })
         t.equal((yes.json() as { devicePhoneNumberVerified: boolean }).devicePhoneNumberVerified, true, own)

@@ -11,7 +11,10 @@ import { parse as parseYaml } from 'yaml'
 interface Operation {
   operationId?: string
   summary?: string
-  responses?: Record<string, { description?: string, content?: Record<string, { schema?: unknown }>, headers?: Record<string, unknown> }>
+  responses?: Record<
+    string,
+    { description?: string, content?: Record<string, { schema?: unknown }>, headers?: Record<string, unknown> }
+  >
 }
 interface OpenApiDocument {
   openapi: string
@@ -31,7 +34,9 @@ async function isHidden (app: FastifyInstance, route: string): Promise<boolean> 
 function documented (doc: OpenApiDocument): Set<string> {
   const operations = new Set<string>()
   for (const [path, methods] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(methods)) operations.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)
+    for (const method of Object.keys(methods)) {
+      operations.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`)
+    }
   }
   return operations
 }
@@ -47,7 +52,11 @@ t.test('GET /openapi.json lists exactly the routes the app serves', async (t) =>
   const served = servedRoutes(app)
   const visible = new Set<string>()
   for (const route of served) if (!await isHidden(app, route)) visible.add(route)
-  t.strictSame([...documented(doc)].sort(), [...visible].sort(), 'documented operations = served routes minus docs and 405 handlers')
+  t.strictSame(
+    [...documented(doc)].sort(),
+    [...visible].sort(),
+    'documented operations = served routes minus docs and 405 handlers'
+  )
 
   // The comparison above is only as good as the route collection: these must be among them
   const required = [
@@ -76,23 +85,41 @@ t.test('every documented operation declares its responses, with schemas', async 
       t.ok(responses.length > 0, `${name} has responses`)
       for (const [status, response] of responses) {
         // A route that declares no response gets @fastify/swagger's bare 200 placeholder
-        const described = response.content !== undefined || response.headers !== undefined || (status === '204' && response.description !== 'Default Response')
+        const described =
+          response.content !== undefined ||
+          response.headers !== undefined ||
+          (status === '204' && response.description !== 'Default Response')
         t.ok(described, `${name} ${status} has a body schema or headers`)
       }
       t.ok(typeof operation.summary === 'string' && operation.summary !== '', `${name} has a summary`)
     }
   }
   for (const family of PATH_FAMILIES) {
-    for (const [method, path] of [['post', `${family.prefix}/verify`], ['get', `${family.prefix}/device-phone-number`]] as const) {
+    for (const [method, path] of [
+      ['post', `${family.prefix}/verify`],
+      ['get', `${family.prefix}/device-phone-number`]
+    ] as const) {
       const responses = doc.paths[path]?.[method]?.responses ?? {}
-      t.strictSame(Object.keys(responses).sort(), ['200', '400', '401', '403', '406', '415', '429', '500', '502', '503', '504'], `${method} ${path} statuses`)
+      t.strictSame(
+        Object.keys(responses).sort(),
+        ['200', '400', '401', '403', '406', '415', '429', '500', '502', '503', '504'],
+        `${method} ${path} statuses`
+      )
       for (const status of ['400', '401', '403']) {
-        t.match(responses[status]?.content?.['application/json']?.schema, { required: ['status', 'code', 'message'] }, `${method} ${path} ${status} is ErrorInfo`)
+        t.match(
+          responses[status]?.content?.['application/json']?.schema,
+          { required: ['status', 'code', 'message'] },
+          `${method} ${path} ${status} is ErrorInfo`
+        )
       }
     }
-    const verify200 = doc.paths[`${family.prefix}/verify`]?.post?.responses?.['200']?.content?.['application/json']?.schema as { properties?: Record<string, unknown> } | undefined
-    t.strictSame(Object.keys(verify200?.properties ?? {}).sort(),
-      family.flavor === 'aggregator' ? ['assessedAt', 'devicePhoneNumberVerified'] : ['devicePhoneNumberVerified'], `${family.prefix}/verify 200 body`)
+    const verify200 = doc.paths[`${family.prefix}/verify`]?.post?.responses?.['200']?.content?.['application/json']
+      ?.schema as { properties?: Record<string, unknown> } | undefined
+    t.strictSame(
+      Object.keys(verify200?.properties ?? {}).sort(),
+      family.flavor === 'aggregator' ? ['assessedAt', 'devicePhoneNumberVerified'] : ['devicePhoneNumberVerified'],
+      `${family.prefix}/verify 200 body`
+    )
   }
 })
 
@@ -102,7 +129,9 @@ t.test('GET /openapi.yaml is the same document in YAML', async (t) => {
   t.equal(res.statusCode, 200)
   t.equal(res.headers['content-type'], 'application/yaml; charset=utf-8')
   t.match(res.body, /^openapi: 3\.1\.0\n/)
-  for (const family of PATH_FAMILIES) t.match(res.body, `\n  ${family.prefix}/verify:\n`, `${family.prefix}/verify in the YAML`)
+  for (const family of PATH_FAMILIES) {
+    t.match(res.body, `\n  ${family.prefix}/verify:\n`, `${family.prefix}/verify in the YAML`)
+  }
   const json = await app.inject({ method: 'GET', url: '/openapi.json' })
   t.strictSame(parseYaml(res.body), json.json(), 'parsed, the YAML is the JSON document')
 })

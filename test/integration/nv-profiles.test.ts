@@ -20,7 +20,9 @@ const TOKEN_ENDPOINT = `http://emulator.test${TOKEN_PATH}`
 const FORM = 'application/x-www-form-urlencoded'
 const CLIENT_ID = 'demo-app-jwt'
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
-const DEMO_KEY = JSON.parse(readFileSync(new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')) as JWK
+const DEMO_KEY = JSON.parse(
+  readFileSync(new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')
+) as JWK
 const ALREADY_USED = 'access token was already used (camara-strict: one API call per token)'
 
 /** A fresh private_key_jwt client assertion of demo-app-jwt, timed on the emulator clock */
@@ -41,12 +43,21 @@ async function clientAssertion (clock: ManualClock): Promise<string> {
 interface TokenAnswer { statusCode: number, headers: Record<string, unknown>, body: Record<string, unknown> }
 
 async function tokenRequest (app: FastifyInstance, form: Record<string, string>): Promise<TokenAnswer> {
-  const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': FORM }, payload: new URLSearchParams(form).toString() })
+  const res = await app.inject({
+    method: 'POST',
+    url: TOKEN_PATH,
+    headers: { 'content-type': FORM },
+    payload: new URLSearchParams(form).toString()
+  })
   return { statusCode: res.statusCode, headers: res.headers, body: res.json() }
 }
 
 /** The whole flow as demo-app-jwt: PKCE S256 at authorize, code_verifier and a signed assertion at the token endpoint */
-async function obtainJwtClientTokens (app: FastifyInstance, clock: ManualClock, scope = NV_SCOPES): Promise<TokenAnswer> {
+async function obtainJwtClientTokens (
+  app: FastifyInstance,
+  clock: ManualClock,
+  scope = NV_SCOPES
+): Promise<TokenAnswer> {
   const verifier = `${randomUUID()}-${randomUUID()}`
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   const callback = await authorizeDevice(app, {
@@ -73,18 +84,33 @@ t.test('camara-strict profile', async (t) => {
     const { app } = await buildTestApp(t, { profile: 'camara-strict' })
     const callback = await authorizeDevice(app, { konera: SEED_KONERA })
     const code = callback.searchParams.get('code') ?? ''
-    const post = await tokenRequest(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' })
+    const post = await tokenRequest(app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      client_id: 'demo-app',
+      client_secret: 'demo-secret'
+    })
     t.equal(post.statusCode, 401)
-    t.strictSame(post.body, { error: 'invalid_client', error_description: 'the camara-strict profile requires private_key_jwt client authentication' })
+    t.strictSame(post.body, {
+      error: 'invalid_client',
+      error_description: 'the camara-strict profile requires private_key_jwt client authentication'
+    })
     t.equal(post.headers['cache-control'], 'no-store')
     const basic = await app.inject({
       method: 'POST',
       url: TOKEN_PATH,
-      headers: { 'content-type': FORM, authorization: `Basic ${Buffer.from('demo-app:demo-secret').toString('base64')}` },
+      headers: {
+        'content-type': FORM,
+        authorization: `Basic ${Buffer.from('demo-app:demo-secret').toString('base64')}`
+      },
       payload: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }).toString()
     })
     t.equal(basic.statusCode, 401)
-    t.strictSame(basic.json(), { error: 'invalid_client', error_description: 'the camara-strict profile requires private_key_jwt client authentication' })
+    t.strictSame(basic.json(), {
+      error: 'invalid_client',
+      error_description: 'the camara-strict profile requires private_key_jwt client authentication'
+    })
   })
 
   t.test('private_key_jwt gets a 300 s token and no refresh token, even with offline_access', async (t) => {
@@ -108,17 +134,37 @@ t.test('camara-strict profile', async (t) => {
       const first = await postVerify(app, family, { token, payload: { phoneNumber: SEED_MSISDN } })
       t.equal(first.statusCode, 200)
       t.equal((first.json() as { devicePhoneNumberVerified: boolean }).devicePhoneNumberVerified, true)
-      const second = await postVerify(app, family, { token, payload: { phoneNumber: SEED_MSISDN }, headers: { 'x-correlator': 'second-call' } })
-      assertCamaraError(t, second, { status: 401, code: 'UNAUTHENTICATED', message: messagesOf(family).unauthenticated, reason: ALREADY_USED, correlator: 'second-call' })
+      const second = await postVerify(app, family, {
+        token,
+        payload: { phoneNumber: SEED_MSISDN },
+        headers: { 'x-correlator': 'second-call' }
+      })
+      assertCamaraError(t, second, {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: messagesOf(family).unauthenticated,
+        reason: ALREADY_USED,
+        correlator: 'second-call'
+      })
       const share = await getShare(app, family, { token })
-      assertCamaraError(t, share, { status: 401, code: 'UNAUTHENTICATED', message: messagesOf(family).unauthenticated, reason: ALREADY_USED })
+      assertCamaraError(t, share, {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: messagesOf(family).unauthenticated,
+        reason: ALREADY_USED
+      })
 
       const shareToken = String((await obtainJwtClientTokens(app, clock)).body.access_token)
       const shared = await getShare(app, family, { token: shareToken })
       t.equal(shared.statusCode, 200)
       t.strictSame(shared.json(), { devicePhoneNumber: SEED_MSISDN })
       const again = await getShare(app, family, { token: shareToken })
-      assertCamaraError(t, again, { status: 401, code: 'UNAUTHENTICATED', message: messagesOf(family).unauthenticated, reason: ALREADY_USED })
+      assertCamaraError(t, again, {
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        message: messagesOf(family).unauthenticated,
+        reason: ALREADY_USED
+      })
     })
   }
 
@@ -133,7 +179,12 @@ t.test('camara-strict profile', async (t) => {
     t.equal(inTime.statusCode, 200, 'usable at 299 s')
     clock.advance(2 * 1000)
     const expired = await postVerify(app, family, { token: unused, payload: { phoneNumber: SEED_MSISDN } })
-    assertCamaraError(t, expired, { status: 401, code: 'UNAUTHENTICATED', message: messagesOf(family).unauthenticated, reason: 'access token is unknown or expired' })
+    assertCamaraError(t, expired, {
+      status: 401,
+      code: 'UNAUTHENTICATED',
+      message: messagesOf(family).unauthenticated,
+      reason: 'access token is unknown or expired'
+    })
   })
 })
 
@@ -147,12 +198,20 @@ t.test('default profile', async (t) => {
     t.equal(online.expires_in, 3600)
     t.equal(online.refresh_token, undefined)
 
-    const refreshed = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: offline.refresh_token ?? '', client_id: 'demo-app', client_secret: 'demo-secret' })
+    const refreshed = await tokenRequest(app, {
+      grant_type: 'refresh_token',
+      refresh_token: offline.refresh_token ?? '',
+      client_id: 'demo-app',
+      client_secret: 'demo-secret'
+    })
     t.equal(refreshed.statusCode, 200)
     t.equal(refreshed.body.expires_in, 3600)
     const family = PATH_FAMILIES[0]
     if (family === undefined) throw new Error('no path family')
-    const res = await postVerify(app, family, { token: String(refreshed.body.access_token), payload: { phoneNumber: SEED_MSISDN } })
+    const res = await postVerify(app, family, {
+      token: String(refreshed.body.access_token),
+      payload: { phoneNumber: SEED_MSISDN }
+    })
     t.equal(res.statusCode, 200, 'the refreshed access token stays bound to the device number')
     t.equal((res.json() as { devicePhoneNumberVerified: boolean }).devicePhoneNumberVerified, true)
   })

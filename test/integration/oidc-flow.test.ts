@@ -34,7 +34,9 @@ async function startEmulator (): Promise<RunningEmulator> {
 async function nextHop (url: URL): Promise<URL> {
   const res = await fetch(url, { redirect: 'manual' })
   const location = res.headers.get('location')
-  if (res.status !== 302 || location === null) throw new Error(`expected a 302 from ${url.toString()}, got ${res.status}: ${await res.text()}`)
+  if (res.status !== 302 || location === null) {
+    throw new Error(`expected a 302 from ${url.toString()}, got ${res.status}: ${await res.text()}`)
+  }
   return new URL(location, url)
 }
 
@@ -50,8 +52,14 @@ async function demoAppJwt (): Promise<ClientUnderTest> {
 }
 
 const methods: Array<{ name: string, client: () => Promise<ClientUnderTest> }> = [
-  { name: 'ClientSecretPost', client: async () => ({ client: { client_id: 'demo-app' }, clientAuth: oauth.ClientSecretPost('demo-secret') }) },
-  { name: 'ClientSecretBasic', client: async () => ({ client: { client_id: 'demo-app' }, clientAuth: oauth.ClientSecretBasic('demo-secret') }) },
+  {
+    name: 'ClientSecretPost',
+    client: async () => ({ client: { client_id: 'demo-app' }, clientAuth: oauth.ClientSecretPost('demo-secret') })
+  },
+  {
+    name: 'ClientSecretBasic',
+    client: async () => ({ client: { client_id: 'demo-app' }, clientAuth: oauth.ClientSecretBasic('demo-secret') })
+  },
   { name: 'PrivateKeyJwt', client: demoAppJwt }
 ]
 
@@ -63,7 +71,10 @@ t.test('oauth4webapi completes the authorization code flow', async (t) => {
   t.equal(as.issuer, issuer.href)
   t.equal(as.token_endpoint, `${issuer.href}/token`)
   // RFC 8414's well-known location, which oauth4webapi reads for { algorithm: 'oauth2' }
-  const oauth2 = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' }))
+  const oauth2 = await oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oauth2' })
+  )
   t.strictSame(oauth2, as, 'RFC 8414 metadata: the same document')
 
   const subjects = new Map<string, string>()
@@ -95,9 +106,20 @@ t.test('oauth4webapi completes the authorization code flow', async (t) => {
       t.equal(`${callback.origin}${callback.pathname}`, REDIRECT_URI, 'the operator sends the browser back to the app')
 
       const params = oauth.validateAuthResponse(as, client, callback, state)
-      const tokenResponse = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, codeVerifier, insecure)
+      const tokenResponse = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        REDIRECT_URI,
+        codeVerifier,
+        insecure
+      )
       t.equal(tokenResponse.headers.get('cache-control'), 'no-store')
-      const result = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse, { expectedNonce: nonce, requireIdToken: true })
+      const result = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse, {
+        expectedNonce: nonce,
+        requireIdToken: true
+      })
       await oauth.validateApplicationLevelSignature(as, tokenResponse, insecure)
 
       t.equal(result.token_type, 'bearer', 'oauth4webapi lower-cases the token type')
@@ -118,7 +140,13 @@ t.test('oauth4webapi completes the authorization code flow', async (t) => {
       if (known !== undefined) t.equal(claims.sub, known, 'the same client always sees the same sub')
       subjects.set(client.client_id, claims.sub)
 
-      const refreshResponse = await oauth.refreshTokenGrantRequest(as, client, clientAuth, result.refresh_token as string, insecure)
+      const refreshResponse = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        clientAuth,
+        result.refresh_token as string,
+        insecure
+      )
       const refreshed = await oauth.processRefreshTokenResponse(as, client, refreshResponse)
       await oauth.validateApplicationLevelSignature(as, refreshResponse, insecure)
       t.not(refreshed.access_token, result.access_token)
@@ -129,7 +157,13 @@ t.test('oauth4webapi completes the authorization code flow', async (t) => {
       t.strictSame(refreshedClaims?.amr, ['nba', 'mnba'])
 
       // The old refresh token is spent: reusing it is an OAuth error oauth4webapi surfaces
-      const reuse = await oauth.refreshTokenGrantRequest(as, client, clientAuth, result.refresh_token as string, insecure)
+      const reuse = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        clientAuth,
+        result.refresh_token as string,
+        insecure
+      )
       await t.rejects(oauth.processRefreshTokenResponse(as, client, reuse), {
         code: oauth.RESPONSE_BODY_ERROR,
         status: 400,
@@ -167,6 +201,7 @@ t.test('oauth4webapi sees the operator error when the device is not on mobile da
   t.throws(() => oauth.validateAuthResponse(as, client, callback, state), {
     code: oauth.AUTHORIZATION_RESPONSE_ERROR,
     error: 'login_required',
-    error_description: 'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
+    error_description:
+      'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
   })
 })

@@ -33,12 +33,22 @@ t.test('every preset is tested here, and each loads with what its file declares'
   t.strictSame(files, ['sandbox-990.json', 'sandbox-last-digit.json', 'sandbox-login-hint.json'])
   for (const file of files) {
     t.test(file, async (t) => {
-      const document = JSON.parse(readFileSync(preset(file), 'utf8')) as { description: string, operators: unknown[], clients: unknown[], subscribers: unknown[] }
+      const document = JSON.parse(readFileSync(preset(file), 'utf8')) as {
+        description: string
+        operators: unknown[]
+        clients: unknown[]
+        subscribers: unknown[]
+      }
       t.match(document.description, /^Sandbox convention: /)
       const app = await presetApp(t, file)
       const health = await app.inject({ method: 'GET', url: '/_emulator/health' })
       t.equal(health.statusCode, 200)
-      t.match(health.json(), { status: 'ok', operators: document.operators.length, clients: document.clients.length, subscribers: document.subscribers.length })
+      t.match(health.json(), {
+        status: 'ok',
+        operators: document.operators.length,
+        clients: document.clients.length,
+        subscribers: document.subscribers.length
+      })
     })
   }
 })
@@ -57,7 +67,11 @@ t.test('sandbox-990: +990 numbers, even last digit true, odd false, ending in 99
   })
 
   t.test('a number ending in 99 answers 500 INTERNAL', async (t) => {
-    assertErrorInfo(t, await verify(app, token, { phoneNumber: '+99012345699' }), { status: 500, code: 'INTERNAL', message: 'Unknown server error. Typically a server bug.' })
+    assertErrorInfo(t, await verify(app, token, { phoneNumber: '+99012345699' }), {
+      status: 500,
+      code: 'INTERNAL',
+      message: 'Unknown server error. Typically a server bug.'
+    })
   })
 
   t.test('numbers outside +990 are compared for real', async (t) => {
@@ -66,7 +80,12 @@ t.test('sandbox-990: +990 numbers, even last digit true, odd false, ending in 99
 
   t.test('user-defined +990 numbers through PUT /_emulator/subscribers follow the same convention', async (t) => {
     const added = await control(app, 'PUT', `/subscribers/${encodeURIComponent('+99055500001')}`, {
-      msisdn: '+99055500001', operator: 'sandbox-990', ipv4: [], ipv6: [], connection: 'mobile-data', authMethods: ['network']
+      msisdn: '+99055500001',
+      operator: 'sandbox-990',
+      ipv4: [],
+      ipv6: [],
+      connection: 'mobile-data',
+      authMethods: ['network']
     })
     t.equal(added.statusCode, 201)
     const own = await hintedToken(app, '+99055500001')
@@ -75,19 +94,36 @@ t.test('sandbox-990: +990 numbers, even last digit true, odd false, ending in 99
   })
 })
 
-t.test('sandbox-login-hint: tel:+99999991000 verifies true and tel:+99999991001 false, whatever number is claimed', async (t) => {
-  const app = await presetApp(t, 'sandbox-login-hint.json')
-  const alwaysTrue = await hintedToken(app, '+99999991000')
-  const alwaysFalse = await hintedToken(app, '+99999991001')
-  for (const claimed of ['+99999991000', '+99999991001', '+34666666666']) {
-    t.equal(await verifiedValue(app, alwaysTrue, claimed), true, `+99999991000 claiming ${claimed}`)
-    t.equal(await verifiedValue(app, alwaysFalse, claimed), false, `+99999991001 claiming ${claimed}`)
+t.test(
+  'sandbox-login-hint: tel:+99999991000 verifies true and tel:+99999991001 false, whatever number is claimed',
+  async (t) => {
+    const app = await presetApp(t, 'sandbox-login-hint.json')
+    const alwaysTrue = await hintedToken(app, '+99999991000')
+    const alwaysFalse = await hintedToken(app, '+99999991001')
+    for (const claimed of ['+99999991000', '+99999991001', '+34666666666']) {
+      t.equal(await verifiedValue(app, alwaysTrue, claimed), true, `+99999991000 claiming ${claimed}`)
+      t.equal(await verifiedValue(app, alwaysFalse, claimed), false, `+99999991001 claiming ${claimed}`)
+    }
   }
-})
+)
 
 t.test('sandbox-last-digit: 1 true, 2 false, any other digit a seeded coin', async (t) => {
-  const CLAIMS = ['+15550000001', '+15550000002', '+15550000003', '+15550000000', '+15550000011', '+15550000007',
-    '+15550000012', '+15550000009', '+15550000004', '+15550000005', '+15550000006', '+15550000008', '+15550000013', '+15550000010']
+  const CLAIMS = [
+    '+15550000001',
+    '+15550000002',
+    '+15550000003',
+    '+15550000000',
+    '+15550000011',
+    '+15550000007',
+    '+15550000012',
+    '+15550000009',
+    '+15550000004',
+    '+15550000005',
+    '+15550000006',
+    '+15550000008',
+    '+15550000013',
+    '+15550000010'
+  ]
   let flowId = ''
   const run = async (seed: number): Promise<boolean[]> => {
     const app = await presetApp(t, 'sandbox-last-digit.json', seed)
@@ -106,8 +142,15 @@ t.test('sandbox-last-digit: 1 true, 2 false, any other digit a seeded coin', asy
   })
   // The ith verify call of the flow draws from its own generator
   const others = CLAIMS.map((claim, i) => [claim, first[i], i + 1] as const).filter(([claim]) => !/[12]$/.test(claim))
-  t.strictSame(others.map(([, answer]) => answer), others.map(([, , n]) => legRandom(3, firstFlow, 'verify', n).chance(0.5)), 'the others are the flow\'s seeded draws')
-  t.ok(others.some(([, answer]) => answer) && others.some(([, answer]) => !answer), 'both answers occur among the others')
+  t.strictSame(
+    others.map(([, answer]) => answer),
+    others.map(([, , n]) => legRandom(3, firstFlow, 'verify', n).chance(0.5)),
+    "the others are the flow's seeded draws"
+  )
+  t.ok(
+    others.some(([, answer]) => answer) && others.some(([, answer]) => !answer),
+    'both answers occur among the others'
+  )
   t.strictSame(await run(3), first, 'the same seed replays the same answers')
   t.notSame(await run(4), first, 'another seed gives other answers')
 })

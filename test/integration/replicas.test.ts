@@ -34,11 +34,14 @@ async function startProxy (): Promise<Proxy> {
         const index = next++ % backends.length
         const port = backends[index]
         if (port === undefined) { if (left > 1) attempt(left - 1); else { res.writeHead(502).end() } return }
-        const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: false }, (answer) => {
-          served.push(index)
-          res.writeHead(answer.statusCode ?? 502, answer.headers)
-          answer.pipe(res)
-        })
+        const upstream = httpRequest(
+          { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent: false },
+          (answer) => {
+            served.push(index)
+            res.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(res)
+          }
+        )
         upstream.on('error', () => { if (left > 1) attempt(left - 1); else res.writeHead(502).end() })
         upstream.end(body)
       }
@@ -69,7 +72,12 @@ if (!redisMissing(t, 'three replicas behind a proxy')) {
   }
 
   const AUTHORIZE = `${proxy.url}/camara/api/auth/v1/authorize?${encodeFields({
-    response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: NV_SCOPES, state: 's1', konera_context: SEED_KONERA
+    response_type: 'code',
+    client_id: 'demo-app',
+    redirect_uri: REDIRECT_URI,
+    scope: NV_SCOPES,
+    state: 's1',
+    konera_context: SEED_KONERA
   })}`
 
   async function follow (url: string): Promise<URL> {
@@ -92,7 +100,13 @@ if (!redisMissing(t, 'three replicas behind a proxy')) {
     return await fetch(`${proxy.url}/camara/api/auth/v1/token`, {
       method: 'POST',
       headers: { 'content-type': FORM },
-      body: encodeFields({ grant_type: 'authorization_code', code: value, redirect_uri: REDIRECT_URI, client_id: 'demo-app', client_secret: 'demo-secret' })
+      body: encodeFields({
+        grant_type: 'authorization_code',
+        code: value,
+        redirect_uri: REDIRECT_URI,
+        client_id: 'demo-app',
+        client_secret: 'demo-secret'
+      })
     })
   }
 
@@ -117,7 +131,9 @@ if (!redisMissing(t, 'three replicas behind a proxy')) {
     const legs = proxy.served.slice(before)
     t.equal(legs.length, 16, 'four legs per flow')
     t.strictSame([...new Set(legs)].sort(), [0, 1, 2], 'every replica served legs')
-    for (let i = 0; i < 16; i += 4) t.equal(new Set(legs.slice(i, i + 4)).size >= 3, true, `flow ${i / 4 + 1} spread over replicas`)
+    for (let i = 0; i < 16; i += 4) {
+      t.equal(new Set(legs.slice(i, i + 4)).size >= 3, true, `flow ${i / 4 + 1} spread over replicas`)
+    }
   })
 
   t.test('of ten redemptions of one code through the proxy, exactly one succeeds', async (t) => {
@@ -163,7 +179,12 @@ if (!redisMissing(t, 'three replicas behind a proxy')) {
     }
     t.ok(kept, 'the key is back in the store')
     const { app: late } = await buildTestApp(t, { store: redis.url, publicUrl: proxy.url }, { keys: 'generate' })
-    const jwks = async (app: FastifyInstance): Promise<unknown> => (await app.inject({ method: 'GET', url: '/camara/api/auth/v1/jwks' })).json()
-    t.strictSame(await jwks(late), await jwks(replicas[1] as FastifyInstance), 'a replica started after the restart signs with the same key')
+    const jwks = async (app: FastifyInstance): Promise<unknown> =>
+      (await app.inject({ method: 'GET', url: '/camara/api/auth/v1/jwks' })).json()
+    t.strictSame(
+      await jwks(late),
+      await jwks(replicas[1] as FastifyInstance),
+      'a replica started after the restart signs with the same key'
+    )
   })
 }

@@ -33,14 +33,18 @@ async function start (): Promise<Running> {
 /** The device leg: the app on a device on Wi-Fi asks its operator's entitlement server */
 async function deviceOperatorToken (issuer: URL): Promise<string> {
   const res = await fetch(new URL('/operators/telco-es/operator-token', issuer), {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: client.client_id, msisdn: WIFI_MSISDN })
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: client.client_id, msisdn: WIFI_MSISDN })
   })
   return (await res.json() as { operator_token: string }).operator_token
 }
 
 async function verify (issuer: URL, accessToken: string): Promise<unknown> {
   const res = await fetch(new URL('/number-verification/v2/verify', issuer), {
-    method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ phoneNumber: WIFI_MSISDN })
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ phoneNumber: WIFI_MSISDN })
   })
   return await res.json()
 }
@@ -52,28 +56,57 @@ t.test('oauth4webapi runs CIBA with an operator token', async (t) => {
   t.strictSame(as.backchannel_token_delivery_modes_supported, ['poll'])
   const clientAuth = oauth.PrivateKeyJwt({ key, kid })
 
-  const accepted = await oauth.processBackchannelAuthenticationResponse(as, client, await oauth.backchannelAuthenticationRequest(as, client, clientAuth, {
-    scope: SCOPE, login_hint: `operatortoken:${await deviceOperatorToken(issuer)}`
-  }, insecure))
+  const accepted = await oauth.processBackchannelAuthenticationResponse(
+    as,
+    client,
+    await oauth.backchannelAuthenticationRequest(
+      as,
+      client,
+      clientAuth,
+      {
+        scope: SCOPE,
+        login_hint: `operatortoken:${await deviceOperatorToken(issuer)}`
+      },
+      insecure
+    )
+  )
   t.equal(accepted.expires_in, 120)
   t.equal(accepted.interval, 5)
   const result = await oauth.processBackchannelAuthenticationGrantResponse(as, client,
     await oauth.backchannelAuthenticationGrantRequest(as, client, clientAuth, accepted.auth_req_id, insecure))
   t.equal(result.token_type, 'bearer')
-  t.strictSame(oauth.getValidatedIdTokenClaims(result)?.amr, ['sc', 'hwk'], 'the id_token verified by the library names SIM-based authentication')
+  t.strictSame(
+    oauth.getValidatedIdTokenClaims(result)?.amr,
+    ['sc', 'hwk'],
+    'the id_token verified by the library names SIM-based authentication'
+  )
   t.strictSame(await verify(issuer, result.access_token), { devicePhoneNumberVerified: true })
 
   const again = oauth.backchannelAuthenticationGrantRequest(as, client, clientAuth, accepted.auth_req_id, insecure)
-  await t.rejects(oauth.processBackchannelAuthenticationGrantResponse(as, client, await again), { code: oauth.RESPONSE_BODY_ERROR, error: 'invalid_grant' })
+  await t.rejects(oauth.processBackchannelAuthenticationGrantResponse(as, client, await again), {
+    code: oauth.RESPONSE_BODY_ERROR,
+    error: 'invalid_grant'
+  })
 })
 
 t.test('oauth4webapi sees authorization_pending while the operator decides', async (t) => {
   const { app, issuer, as, key, kid } = await start()
   t.teardown(() => app.close())
   const clientAuth = oauth.PrivateKeyJwt({ key, kid })
-  const accepted = await oauth.processBackchannelAuthenticationResponse(as, client, await oauth.backchannelAuthenticationRequest(as, client, clientAuth, {
-    scope: SCOPE, login_hint: `operatortoken:${await deviceOperatorToken(issuer)}`
-  }, { ...insecure, headers: { 'x-emulator-scenario': 'ciba-slow-operator' } }))
+  const accepted = await oauth.processBackchannelAuthenticationResponse(
+    as,
+    client,
+    await oauth.backchannelAuthenticationRequest(
+      as,
+      client,
+      clientAuth,
+      {
+        scope: SCOPE,
+        login_hint: `operatortoken:${await deviceOperatorToken(issuer)}`
+      },
+      { ...insecure, headers: { 'x-emulator-scenario': 'ciba-slow-operator' } }
+    )
+  )
   await t.rejects(oauth.processBackchannelAuthenticationGrantResponse(as, client,
     await oauth.backchannelAuthenticationGrantRequest(as, client, clientAuth, accepted.auth_req_id, insecure)), {
     code: oauth.RESPONSE_BODY_ERROR, status: 400, error: 'authorization_pending'
@@ -91,7 +124,14 @@ t.test('oauth4webapi runs the JWT-bearer grant with an operator token', async (t
     .setAudience(as.token_endpoint ?? '').setIssuedAt(now).setExpirationTime(now + 60).setJti(randomUUID())
     .sign(key)
   // The assertion is the client's authentication (ICM r4.2): no other is sent
-  const response = await oauth.genericTokenEndpointRequest(as, client, oauth.None(), 'urn:ietf:params:oauth:grant-type:jwt-bearer', { assertion }, insecure)
+  const response = await oauth.genericTokenEndpointRequest(
+    as,
+    client,
+    oauth.None(),
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
+    { assertion },
+    insecure
+  )
   const result = await oauth.processGenericTokenEndpointResponse(as, client, response)
   t.equal(result.refresh_token, undefined, 'no refresh token')
   t.equal(result.scope, 'dpv:FraudPreventionAndDetection number-verification:verify')

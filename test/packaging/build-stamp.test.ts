@@ -16,10 +16,19 @@ t.setTimeout(180_000)
 
 t.test('a build leaves the stamp; npm start then builds only after a source changed', async (t) => {
   const copy = tempDir(t, 'build-stamp-')
-  for (const entry of ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) cpSync(join(CHECKOUT, entry), join(copy, entry), { recursive: true })
+  for (const entry of ['src', 'scripts', 'package.json', 'tsconfig.json', 'tsconfig.build.json']) {
+    cpSync(join(CHECKOUT, entry), join(copy, entry), { recursive: true })
+  }
   // The checkout's own dependencies, by a link that stays inside the checkout
   symlinkSync(join(CHECKOUT, 'node_modules'), join(copy, 'node_modules'), 'dir')
-  const node = async (script: string): Promise<string> => (await execFile(process.execPath, [join(copy, 'scripts', script)], { cwd: copy, env: cleanEnv(), timeout: 150_000 })).stderr
+  const node = async (script: string): Promise<string> =>
+    (
+      await execFile(process.execPath, [join(copy, 'scripts', script)], {
+        cwd: copy,
+        env: cleanEnv(),
+        timeout: 150_000
+      })
+    ).stderr
 
   await node('build.mjs')
   t.ok(existsSync(join(copy, 'dist', '.build-stamp')), 'the build wrote dist/.build-stamp')

@@ -30,7 +30,24 @@ export interface SpawnOptions {
 }
 
 /** Variables the emulator reads: a developer's shell must not leak them into a test */
-const EMULATOR_VARIABLES = ['PORT', 'HOST', 'PUBLIC_URL', 'FIXTURES', 'SEED', 'ACCESS_TOKEN_TTL', 'CODE_TTL', 'REFRESH_TOKEN_TTL', 'SIGNING_ALG', 'SIGNING_KEY', 'TRUST_PROXY', 'PROFILE', 'LOG_LEVEL', 'ADMIN_TOKEN', 'ADMIN', 'WATCH']
+const EMULATOR_VARIABLES = [
+  'PORT',
+  'HOST',
+  'PUBLIC_URL',
+  'FIXTURES',
+  'SEED',
+  'ACCESS_TOKEN_TTL',
+  'CODE_TTL',
+  'REFRESH_TOKEN_TTL',
+  'SIGNING_ALG',
+  'SIGNING_KEY',
+  'TRUST_PROXY',
+  'PROFILE',
+  'LOG_LEVEL',
+  'ADMIN_TOKEN',
+  'ADMIN',
+  'WATCH'
+]
 
 /**
  * This process's environment without what would make a child differ from one a user starts: the
@@ -41,7 +58,12 @@ const EMULATOR_VARIABLES = ['PORT', 'HOST', 'PUBLIC_URL', 'FIXTURES', 'SEED', 'A
 export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
-    if (EMULATOR_VARIABLES.includes(name) || /^(npm_|TAP|_TAPJS|NODE_OPTIONS$|NODE_V8_COVERAGE$|TS_NODE_)/i.test(name)) continue
+    if (
+      EMULATOR_VARIABLES.includes(name) ||
+      /^(npm_|TAP|_TAPJS|NODE_OPTIONS$|NODE_V8_COVERAGE$|TS_NODE_)/i.test(name)
+    ) {
+      continue
+    }
     env[name] = value
   }
   // Processes started through tsx (src/server.ts, a TypeScript consumer) keep no cache in the
@@ -51,7 +73,12 @@ export function cleanEnv (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 export function startProcess (command: string, args: string[], options: SpawnOptions = {}): RunningProcess {
   const group = options.group === true
-  const child = spawn(command, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: group })
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: cleanEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group
+  })
   let out = ''
   let err = ''
   const waiters = new Set<() => void>()
@@ -69,22 +96,31 @@ export function startProcess (command: string, args: string[], options: SpawnOpt
     })
   })
 
-  const waitForOutput = async (pattern: RegExp, guardMs = 30_000): Promise<RegExpMatchArray> => await new Promise((resolve, reject) => {
-    const check = (): void => {
-      const match = out.match(pattern)
-      if (match !== null) finish(() => resolve(match))
-      else if (done) finish(() => reject(new Error(`process exited before printing ${String(pattern)}\nstdout: ${out}\nstderr: ${err}`)))
-    }
-    // A guard against a hung child, not a timing assertion
-    const guard = setTimeout(() => finish(() => reject(new Error(`no ${String(pattern)} within ${guardMs} ms\nstdout: ${out}\nstderr: ${err}`))), guardMs)
-    const finish = (settle: () => void): void => {
-      clearTimeout(guard)
-      waiters.delete(check)
-      settle()
-    }
-    waiters.add(check)
-    check()
-  })
+  const waitForOutput = async (pattern: RegExp, guardMs = 30_000): Promise<RegExpMatchArray> =>
+    await new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = out.match(pattern)
+        if (match !== null) finish(() => resolve(match))
+        else if (done) {
+          finish(() =>
+            reject(new Error(`process exited before printing ${String(pattern)}\nstdout: ${out}\nstderr: ${err}`))
+          )
+        }
+      }
+      // A guard against a hung child, not a timing assertion
+      const guard = setTimeout(
+        () =>
+          finish(() => reject(new Error(`no ${String(pattern)} within ${guardMs} ms\nstdout: ${out}\nstderr: ${err}`))),
+        guardMs
+      )
+      const finish = (settle: () => void): void => {
+        clearTimeout(guard)
+        waiters.delete(check)
+        settle()
+      }
+      waiters.add(check)
+      check()
+    })
 
   return {
     child,

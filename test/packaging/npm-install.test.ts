@@ -2,7 +2,17 @@
 // empty project (dependencies from the registry, as a user gets them), then started with
 // `npx camara-nv-emulator` and imported by name. The slowest test: one install, bounded.
 import { execFile as execFileCallback } from 'node:child_process'
-import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  accessSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
@@ -24,20 +34,45 @@ writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'install-che
 const tarball = join(project, basename(pkg.tarball))
 copyFileSync(pkg.tarball, tarball)
 // --prefer-offline: the npm cache usually holds every dependency already; the registry fills the gaps
-await execFile('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: project, env: cleanEnv(), timeout: 300_000, maxBuffer: 16 * 1024 * 1024 })
+await execFile('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+  cwd: project,
+  env: cleanEnv(),
+  timeout: 300_000,
+  maxBuffer: 16 * 1024 * 1024
+})
 const installed = join(project, 'node_modules', 'camara-nv-emulator')
 
 t.test('the tarball holds what the package needs, and nothing of the sources or tests', async (t) => {
-  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string>, exports: unknown, types: string }
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+    bin: Record<string, string>
+    exports: unknown
+    types: string
+  }
   t.same(manifest.bin, { 'camara-nv-emulator': 'dist/server.js' })
-  t.same(manifest.exports, { '.': { types: './dist/index.d.ts', import: './dist/index.js' }, './package.json': './package.json', './fixtures/*': './fixtures/*' })
-  for (const file of ['dist/server.js', 'dist/index.js', 'dist/index.d.ts', 'dist/app.js', 'fixtures/default.json', 'fixtures/fixture.schema.json', 'README.md']) {
+  t.same(manifest.exports, {
+    '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+    './package.json': './package.json',
+    './fixtures/*': './fixtures/*'
+  })
+  for (const file of [
+    'dist/server.js',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/app.js',
+    'fixtures/default.json',
+    'fixtures/fixture.schema.json',
+    'README.md'
+  ]) {
     t.ok(existsSync(join(installed, file)), `ships ${file}`)
   }
   for (const file of ['src', 'test', 'tsconfig.json', 'scripts', 'dist/.build-stamp', 'examples']) {
     t.notOk(existsSync(join(installed, file)), `does not ship ${file}`)
   }
-  t.equal(readFileSync(join(installed, 'dist', 'server.js'), 'utf8').split('\n')[0], '#!/usr/bin/env node', 'the shebang survives tsc')
+  t.equal(
+    readFileSync(join(installed, 'dist', 'server.js'), 'utf8').split('\n')[0],
+    '#!/usr/bin/env node',
+    'the shebang survives tsc'
+  )
 })
 
 t.test('npm links the bin and makes it executable', async (t) => {
@@ -46,21 +81,24 @@ t.test('npm links the bin and makes it executable', async (t) => {
   t.doesNotThrow(() => accessSync(bin, constants.X_OK))
 })
 
-t.test('npx camara-nv-emulator --port 0 serves health from the installed files, and stops on the terminal\'s SIGTERM', async (t) => {
-  const cli = startProcess('npx', ['camara-nv-emulator', '--port', '0'], { cwd: project, group: true })
-  t.teardown(cli.kill)
-  const address = await listeningAddress(cli)
-  const health = await fetch(`${address}/_emulator/health`)
-  t.equal(health.status, 200)
-  t.match(await health.json(), { status: 'ok', issuer: `${address}/camara/api/auth/v1` })
-  t.match(cli.stdout(), `  fixtures       ${join(installed, 'fixtures', 'default.json')}: `)
+t.test(
+  "npx camara-nv-emulator --port 0 serves health from the installed files, and stops on the terminal's SIGTERM",
+  async (t) => {
+    const cli = startProcess('npx', ['camara-nv-emulator', '--port', '0'], { cwd: project, group: true })
+    t.teardown(cli.kill)
+    const address = await listeningAddress(cli)
+    const health = await fetch(`${address}/_emulator/health`)
+    t.equal(health.status, 200)
+    t.match(await health.json(), { status: 'ok', issuer: `${address}/camara/api/auth/v1` })
+    t.match(cli.stdout(), `  fixtures       ${join(installed, 'fixtures', 'default.json')}: `)
 
-  // As Ctrl-C in a terminal or a CI runner stopping a job: the whole process group gets the signal
-  cli.signal('SIGTERM')
-  await cli.exited
-  t.match(cli.stdout(), /"signal":"SIGTERM","msg":"shutting down"/)
-  t.equal(await probePort(Number(new URL(address).port)), 'ECONNREFUSED')
-})
+    // As Ctrl-C in a terminal or a CI runner stopping a job: the whole process group gets the signal
+    cli.signal('SIGTERM')
+    await cli.exited
+    t.match(cli.stdout(), /"signal":"SIGTERM","msg":"shutting down"/)
+    t.equal(await probePort(Number(new URL(address).port)), 'ECONNREFUSED')
+  }
+)
 
 t.test('a plain JavaScript program imports the installed package by name', async (t) => {
   copyFileSync(join(ROOT, 'test', 'api', 'fixtures', 'consumer.mjs'), join(project, 'consumer.mjs'))

@@ -9,7 +9,17 @@
 import { execFile as execFileCallback } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
-  cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
 } from 'node:fs'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
@@ -21,7 +31,17 @@ export const execFile = promisify(execFileCallback)
 export const ROOT = CHECKOUT
 
 /** What `npm pack` needs from the working tree: the "files" entries and what prepack builds them from */
-const PACK_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'fixtures', 'scripts']
+const PACK_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'README.md',
+  'LICENSE',
+  'src',
+  'fixtures',
+  'scripts'
+]
 
 export interface PackedPackage {
   /** The tarball `npm pack` wrote */
@@ -56,7 +76,11 @@ async function build (work: string): Promise<void> {
   }
   // prepack's tsc and the unpacked package's runtime imports resolve through the project's modules
   symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'), 'dir')
-  await execFile('npm', ['pack', '--pack-destination', work, '--no-fund', '--no-audit'], { cwd: stage, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 })
+  await execFile('npm', ['pack', '--pack-destination', work, '--no-fund', '--no-audit'], {
+    cwd: stage,
+    env: cleanEnv(),
+    maxBuffer: 16 * 1024 * 1024
+  })
   const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'))
   if (tarball === undefined) throw new Error(`npm pack left no tarball in ${work}`)
   await execFile('tar', ['-xzf', join(work, tarball), '-C', work])

@@ -25,7 +25,10 @@ t.test('the in-process section quotes the example programs the suite runs', asyn
 
 t.test('the CI recipes quote the GitHub Actions workflow, whose image tag, port and issuer agree', async (t) => {
   const workflow = readFileSync(join(ROOT, 'examples', 'github-actions', 'number-verification.yml'), 'utf8')
-  t.ok(section('CI recipes').includes('```yaml\n' + workflow + '```\n'), 'examples/github-actions/number-verification.yml verbatim')
+  t.ok(
+    section('CI recipes').includes('```yaml\n' + workflow + '```\n'),
+    'examples/github-actions/number-verification.yml verbatim'
+  )
   const images = [...workflow.matchAll(/ghcr\.io\/your-org\/camara-nv-emulator:(\S+)/g)].map((match) => match[1])
   t.same([...new Set(images)], [version], 'the image tag is the package version')
   t.match(workflow, /\n {10}- 9091:9091\n/)
@@ -34,7 +37,9 @@ t.test('the CI recipes quote the GitHub Actions workflow, whose image tag, port 
 })
 
 t.test('the tarball the README installs is the one npm pack names for this version', async (t) => {
-  const names = [...section('Run it four ways').matchAll(/camara-nv-emulator-(\d+\.\d+\.\d+)\.tgz/g)].map((match) => match[1])
+  const names = [...section('Run it four ways').matchAll(/camara-nv-emulator-(\d+\.\d+\.\d+)\.tgz/g)].map(
+    (match) => match[1]
+  )
   t.ok(names.length > 0)
   t.same([...new Set(names)], [version])
 })

@@ -22,7 +22,11 @@ t.test('each surface echoes the caller\'s correlator: its onRequest hook ran', a
   const { app } = await buildTestApp(t)
   for (const [surface, url] of SURFACES) {
     const res = await app.inject({ method: 'GET', url, headers: { 'x-correlator': `c-${surface.replace(/ /g, '-')}` } })
-    t.equal(res.headers['x-correlator'], `c-${surface.replace(/ /g, '-')}`, `${surface}: ${url} answered ${res.statusCode}`)
+    t.equal(
+      res.headers['x-correlator'],
+      `c-${surface.replace(/ /g, '-')}`,
+      `${surface}: ${url} answered ${res.statusCode}`
+    )
   }
 })
 
@@ -36,7 +40,8 @@ t.test('HTML answers carry the security headers on every surface that sends HTML
   ]
   for (const [name, url] of pages) {
     const first = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } })
-    const res = first.statusCode === 302 ? await app.inject({ method: 'GET', url: String(first.headers.location) }) : first
+    const res =
+      first.statusCode === 302 ? await app.inject({ method: 'GET', url: String(first.headers.location) }) : first
     t.match(res.headers['content-type'], /^text\/html/, `${name} is HTML`)
     t.type(res.headers['content-security-policy'], 'string', `${name} has a CSP`)
     t.equal(res.headers['x-content-type-options'], 'nosniff', name)
@@ -45,11 +50,18 @@ t.test('HTML answers carry the security headers on every surface that sends HTML
 
 t.test('a request to a wrong path is journaled like any protocol request; docs and control are not', async (t) => {
   const { app } = await buildTestApp(t)
-  await app.inject({ method: 'POST', url: '/camara/api/number-verification/v9/verify', headers: { 'x-correlator': 'wrong-path' } })
+  await app.inject({
+    method: 'POST',
+    url: '/camara/api/number-verification/v9/verify',
+    headers: { 'x-correlator': 'wrong-path' }
+  })
   await app.inject({ method: 'GET', url: '/openapi.json', headers: { 'x-correlator': 'docs' } })
   await app.inject({ method: 'GET', url: '/_emulator/health', headers: { 'x-correlator': 'control' } })
   const entries = app.emulator.journal.list({})
-  t.strictSame(entries.map((entry) => [entry.correlator, entry.operation, entry.status]), [['wrong-path', 'other', 404]])
+  t.strictSame(
+    entries.map((entry) => [entry.correlator, entry.operation, entry.status]),
+    [['wrong-path', 'other', 404]]
+  )
 })
 
 t.test('the stalled-body refusal is the surface\'s own', async (t) => {
@@ -64,9 +76,17 @@ t.test('addSurfaceHooks adds one hook per phase, and onResponse only when reques
   const added: string[] = []
   const fake = {
     bodyTimeout: 1000,
-    emulator: { journal: {}, ctx: { legs: { sleep: async () => {} }, clock: { now: () => 0 }, settings: { userScenarios: true } } },
+    emulator: {
+      journal: {},
+      ctx: { legs: { sleep: async () => {} }, clock: { now: () => 0 }, settings: { userScenarios: true } }
+    },
     log: { level: 'warn' },
-    addHook (name: string, _hook: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void) { added.push(name) }
+    addHook (
+      name: string,
+      _hook: (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+    ) {
+      added.push(name)
+    }
   }
   addSurfaceHooks(fake as never, { timeoutError: camaraTimeoutError })
   t.strictSame(added, ['onRequest', 'preParsing', 'onSend'])

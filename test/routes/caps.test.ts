@@ -3,7 +3,15 @@
 // endpoint), never a crash and never an error page for a client the emulator knows.
 import t from 'tap'
 import { buildTestApp, ISSUER } from '../helpers/app.js'
-import { authorizationCode, FORM, gatewayLeg, operatorLeg, redirectOf, SEED_KONERA, TOKEN_PATH } from '../helpers/flow.js'
+import {
+  authorizationCode,
+  FORM,
+  gatewayLeg,
+  operatorLeg,
+  redirectOf,
+  SEED_KONERA,
+  TOKEN_PATH
+} from '../helpers/flow.js'
 
 const REDIRECT_URI = 'http://localhost:3000/callback'
 
@@ -32,11 +40,16 @@ t.test('--max-pending: the gateway redirects with temporarily_unavailable at the
   t.equal(first.statusCode, 302)
   t.match(errorOf(redirectOf(await gatewayLeg(app), 'authorize')), {
     error: 'temporarily_unavailable',
-    error_description: 'this emulator keeps at most 1 authorization requests in progress (--max-pending); try again once some have completed or expired'
+    error_description:
+      'this emulator keeps at most 1 authorization requests in progress (--max-pending); try again once some have completed or expired'
   })
   const operator = await operatorLeg(app, first)
   t.equal(operator.statusCode, 302, 'the request in progress completes')
-  t.match(redirectOf(await gatewayLeg(app), 'authorize').searchParams.get('request_id'), /\S/, 'then room again: on to the operator')
+  t.match(
+    redirectOf(await gatewayLeg(app), 'authorize').searchParams.get('request_id'),
+    /\S/,
+    'then room again: on to the operator'
+  )
 })
 
 t.test('--max-grants: the operator redirects, the token endpoint answers 503 JSON', async (t) => {
@@ -45,14 +58,20 @@ t.test('--max-grants: the operator redirects, the token endpoint answers 503 JSO
   const refused = await operatorLeg(app, await gatewayLeg(app, { konera: SEED_KONERA }))
   t.match(errorOf(redirectOf(refused, 'operator')), {
     error: 'temporarily_unavailable',
-    error_description: 'this emulator keeps at most 1 live grants (--max-grants); try again once some have completed or expired',
+    error_description:
+      'this emulator keeps at most 1 live grants (--max-grants); try again once some have completed or expired',
     iss: ISSUER
   })
   const token = await app.inject({
     method: 'POST',
     url: TOKEN_PATH,
     headers: { 'content-type': FORM },
-    payload: new URLSearchParams({ grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection number-verification:verify', client_id: 'demo-app', client_secret: 'demo-secret' }).toString()
+    payload: new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: 'dpv:FraudPreventionAndDetection number-verification:verify',
+      client_id: 'demo-app',
+      client_secret: 'demo-secret'
+    }).toString()
   })
   t.equal(token.statusCode, 503)
   t.equal(token.headers['cache-control'], 'no-store')

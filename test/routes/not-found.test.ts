@@ -8,10 +8,30 @@ const LONG = 'x'.repeat(150)
 t.test('unknown paths answer 404 in their surface format', async (t) => {
   const { app } = await buildTestApp(t)
   const cases: Array<[string, unknown]> = [
-    ['/camara/api/auth/v1/nope', { error: 'invalid_request', error_description: 'no endpoint GET /camara/api/auth/v1/nope: see /camara/api/auth/v1/.well-known/openid-configuration' }],
-    ['/_emulator/nope', { status: 404, code: 'NOT_FOUND', message: 'no control route GET /_emulator/nope; GET /openapi.json lists them' }],
-    ['/nothing/here?x=1', { status: 404, code: 'NOT_FOUND', message: 'no route GET /nothing/here; GET /openapi.json lists them' }],
-    ['/number-verification/v1/nope', { status: 404, code: 'NOT_FOUND', message: 'The specified resource is not found: GET /number-verification/v1/nope' }]
+    [
+      '/camara/api/auth/v1/nope',
+      {
+        error: 'invalid_request',
+        error_description:
+          'no endpoint GET /camara/api/auth/v1/nope: see /camara/api/auth/v1/.well-known/openid-configuration'
+      }
+    ],
+    [
+      '/_emulator/nope',
+      { status: 404, code: 'NOT_FOUND', message: 'no control route GET /_emulator/nope; GET /openapi.json lists them' }
+    ],
+    [
+      '/nothing/here?x=1',
+      { status: 404, code: 'NOT_FOUND', message: 'no route GET /nothing/here; GET /openapi.json lists them' }
+    ],
+    [
+      '/number-verification/v1/nope',
+      {
+        status: 404,
+        code: 'NOT_FOUND',
+        message: 'The specified resource is not found: GET /number-verification/v1/nope'
+      }
+    ]
   ]
   for (const [url, body] of cases) {
     const res = await app.inject({ method: 'GET', url })

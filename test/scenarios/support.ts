@@ -9,10 +9,27 @@ import { DEFAULT_FIXTURES, type EmulatorConfig } from '../../src/config/config.j
 import type { FixtureFile } from '../../src/core/fixture-schema.js'
 import type { Sleep } from '../../src/plugins/scenarios.js'
 import { buildTestApp, type Teardown, type TestApp, type TestAppOptions } from '../helpers/app.js'
-import { authorizationCode, gatewayLeg, obtainTokens, operatorLeg, SEED_KONERA, type FlowOptions } from '../helpers/flow.js'
+import {
+  authorizationCode,
+  gatewayLeg,
+  obtainTokens,
+  operatorLeg,
+  SEED_KONERA,
+  type FlowOptions
+} from '../helpers/flow.js'
 import type { JournalEntry } from '../../src/core/journal.js'
 
-export { exchangeCode, SEED_KONERA, SEED_MSISDN, share, SHARE_PATH as SHARE_URL, TOKEN_PATH as TOKEN_URL, verify, VERIFY_PATH as VERIFY_URL, type ApiCallOptions } from '../helpers/flow.js'
+export {
+  exchangeCode,
+  SEED_KONERA,
+  SEED_MSISDN,
+  share,
+  SHARE_PATH as SHARE_URL,
+  TOKEN_PATH as TOKEN_URL,
+  verify,
+  VERIFY_PATH as VERIFY_URL,
+  type ApiCallOptions
+} from '../helpers/flow.js'
 
 export const JSON_UTF8 = 'application/json; charset=utf-8'
 export const NEIGHBOUR_MSISDN = '+34666666667'
@@ -25,7 +42,14 @@ export const ASSESSED_AT = '2026-11-25T12:00:00.000Z'
 export const UNKNOWN_HINT = 'GET /_emulator/scenarios lists them'
 
 /** The catalogue scenarios that break the connection or the body: proven over a real socket in test/integration/faults.test.ts */
-export const CATALOGUE_FAULTS = ['connection-reset', 'hang', 'empty-reply', 'malformed-body', 'truncated-body', 'slow-body'] as const
+export const CATALOGUE_FAULTS = [
+  'connection-reset',
+  'hang',
+  'empty-reply',
+  'malformed-body',
+  'truncated-body',
+  'slow-body'
+] as const
 
 export interface ScenarioTestApp extends TestApp {
   /** Every latency the scenarios plugin asked to wait, in order (0 when no latency applied) */
@@ -53,12 +77,20 @@ export async function codeFor (app: FastifyInstance, options: FlowOptions = {}):
 }
 
 /** The gateway authorize leg for the seed device; `extra` adds or replaces query parameters */
-export async function gatewayAuthorize (app: FastifyInstance, extra: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+export async function gatewayAuthorize (
+  app: FastifyInstance,
+  extra: Record<string, string> = {},
+  headers: Record<string, string> = {}
+): Promise<LightMyRequestResponse> {
   return await gatewayLeg(app, { konera: SEED_KONERA, extraQuery: extra, headers })
 }
 
 /** Follows the gateway's 302 to the emulated operator */
-export async function operatorAuthorize (app: FastifyInstance, gateway: LightMyRequestResponse, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+export async function operatorAuthorize (
+  app: FastifyInstance,
+  gateway: LightMyRequestResponse,
+  headers: Record<string, string> = {}
+): Promise<LightMyRequestResponse> {
   return await operatorLeg(app, gateway, { headers })
 }
 
@@ -72,7 +104,13 @@ export function verified (value: boolean): { devicePhoneNumberVerified: boolean,
 }
 
 /** A control API call; an object payload goes as JSON */
-export async function control (app: FastifyInstance, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: unknown, adminToken?: string): Promise<LightMyRequestResponse> {
+export async function control (
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  payload?: unknown,
+  adminToken?: string
+): Promise<LightMyRequestResponse> {
   return await app.inject({
     method,
     url: `/_emulator${path}`,
@@ -82,7 +120,11 @@ export async function control (app: FastifyInstance, method: 'GET' | 'POST' | 'P
 }
 
 /** Activates a scenario through the control API and returns the activation; throws unless 201 */
-export async function activate (app: FastifyInstance, name: string, body: Record<string, unknown> = {}): Promise<{ id: string, name: string, remaining?: number, appliedCount: number }> {
+export async function activate (
+  app: FastifyInstance,
+  name: string,
+  body: Record<string, unknown> = {}
+): Promise<{ id: string, name: string, remaining?: number, appliedCount: number }> {
   const res = await control(app, 'POST', `/scenarios/${name}/activate`, body)
   if (res.statusCode !== 201) throw new Error(`activate ${name} answered ${res.statusCode}: ${res.body}`)
   return res.json()
@@ -97,15 +139,26 @@ export async function define (app: FastifyInstance, scenario: Record<string, unk
 /** A journal entry as the control API sends it (JSON: mutable arrays) */
 export type JournalEntryView = Omit<JournalEntry, 'scenarios'> & { scenarios: string[] }
 
-export async function journalEntries (app: FastifyInstance, query: Record<string, string | number> = {}): Promise<JournalEntryView[]> {
-  const search = new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)]))
+export async function journalEntries (
+  app: FastifyInstance,
+  query: Record<string, string | number> = {}
+): Promise<JournalEntryView[]> {
+  const search = new URLSearchParams(
+    Object.entries(query).map(([key, value]): [string, string] => [key, String(value)])
+  )
   const res = await control(app, 'GET', `/journal${search.size === 0 ? '' : `?${search.toString()}`}`)
   if (res.statusCode !== 200) throw new Error(`journal answered ${res.statusCode}: ${res.body}`)
   return (res.json() as { entries: JournalEntryView[] }).entries
 }
 
 /** The error a redirect to the client carries */
-export function redirectError (location: URL | string): { target: string, error: string | null, description: string | null, state: string | null, code: string | null } {
+export function redirectError (location: URL | string): {
+  target: string
+  error: string | null
+  description: string | null
+  state: string | null
+  code: string | null
+} {
   const url = new URL(location)
   return {
     target: `${url.origin}${url.pathname}`,
@@ -117,9 +170,17 @@ export function redirectError (location: URL | string): { target: string, error:
 }
 
 /** Exact ErrorInfo body, status, JSON type and the Retry-After header (absent unless given) */
-export function assertErrorInfo (t: Test, res: LightMyRequestResponse, expected: { status: number, code: string, message: string, retryAfter?: string }): void {
+export function assertErrorInfo (
+  t: Test,
+  res: LightMyRequestResponse,
+  expected: { status: number, code: string, message: string, retryAfter?: string }
+): void {
   t.equal(res.statusCode, expected.status, 'status')
-  t.strictSame(res.json(), { status: expected.status, code: expected.code, message: expected.message }, 'ErrorInfo body')
+  t.strictSame(
+    res.json(),
+    { status: expected.status, code: expected.code, message: expected.message },
+    'ErrorInfo body'
+  )
   t.equal(res.headers['content-type'], JSON_UTF8, 'content type')
   t.equal(res.headers['retry-after'], expected.retryAfter, 'Retry-After')
 }
@@ -143,7 +204,12 @@ export function writeFixtureFile (t: Test, document: unknown, name = 'fixtures.j
  * Polls until `probe` returns a value: for what happens on another socket or a file watcher, without
  * betting on a fixed sleep. Bounded, so a change that never comes fails the test with `what`.
  */
-export async function eventually<T> (what: string, probe: () => Promise<T | undefined>, attempts = 300, intervalMs = 20): Promise<T> {
+export async function eventually<T> (
+  what: string,
+  probe: () => Promise<T | undefined>,
+  attempts = 300,
+  intervalMs = 20
+): Promise<T> {
   for (let attempt = 0; attempt < attempts; attempt++) {
     const value = await probe()
     if (value !== undefined) return value

@@ -7,7 +7,11 @@ import { accessTokenFor, activate, buildScenarioApp, SEED_KONERA, verified, veri
 t.test('with --no-user-scenarios the header and the authorize parameters select nothing', async (t) => {
   const { app } = await buildScenarioApp(t, { userScenarios: false })
   const token = await accessTokenFor(app)
-  t.strictSame((await verify(app, token, { scenarios: 'verify-always-false' })).json(), verified(true), 'header ignored')
+  t.strictSame(
+    (await verify(app, token, { scenarios: 'verify-always-false' })).json(),
+    verified(true),
+    'header ignored'
+  )
   t.strictSame((await verify(app, token, { scenarios: 'no-such-scenario' })).json(), verified(true), 'not even checked')
   const flow = await accessTokenFor(app, { extraQuery: { emulator_scenario: 'verify-always-false' } })
   t.strictSame((await verify(app, flow)).json(), verified(true), 'emulator_scenario ignored')

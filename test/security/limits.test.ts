@@ -9,13 +9,32 @@ const OVER_1_MB = 1024 * 1024 + 1
 
 t.test('a body over 1 MB is refused at each surface in its format', async (t) => {
   const { app } = await buildTestApp(t)
-  const token = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `grant_type=authorization_code&code=${'a'.repeat(OVER_1_MB)}` })
+  const token = await app.inject({
+    method: 'POST',
+    url: TOKEN_PATH,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: `grant_type=authorization_code&code=${'a'.repeat(OVER_1_MB)}`
+  })
   t.equal(token.statusCode, 413)
   t.strictSame(token.json(), { error: 'invalid_request', error_description: 'Request body is too large' })
-  const verify = await app.inject({ method: 'POST', url: VERIFY_PATH, headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) }) })
+  const verify = await app.inject({
+    method: 'POST',
+    url: VERIFY_PATH,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+    payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) })
+  })
   t.equal(verify.statusCode, 401, 'verify checks the token before reading the body')
-  t.strictSame(verify.json(), { status: 401, code: 'UNAUTHENTICATED', message: 'Request not authenticated due to missing, invalid, or expired credentials.' })
-  const control = await app.inject({ method: 'POST', url: '/_emulator/scenarios', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'big', description: 'a'.repeat(OVER_1_MB), effects: { verifiedResult: true } }) })
+  t.strictSame(verify.json(), {
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    message: 'Request not authenticated due to missing, invalid, or expired credentials.'
+  })
+  const control = await app.inject({
+    method: 'POST',
+    url: '/_emulator/scenarios',
+    headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ name: 'big', description: 'a'.repeat(OVER_1_MB), effects: { verifiedResult: true } })
+  })
   t.equal(control.statusCode, 413)
   t.strictSame(control.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'Request body is too large' })
   t.equal(app.emulator.scenarios.list().some((s) => s.name === 'big'), false, 'nothing was defined')
@@ -23,9 +42,19 @@ t.test('a body over 1 MB is refused at each surface in its format', async (t) =>
 
 t.test('a verify body over 1 MB with a valid token is 413 ErrorInfo', async (t) => {
   const { app } = await buildTestApp(t)
-  const minted = await app.inject({ method: 'POST', url: '/_emulator/tokens', headers: { 'content-type': 'application/json' }, payload: { clientId: 'demo-app', msisdn: '+34666666666', scope: 'number-verification:verify' } })
+  const minted = await app.inject({
+    method: 'POST',
+    url: '/_emulator/tokens',
+    headers: { 'content-type': 'application/json' },
+    payload: { clientId: 'demo-app', msisdn: '+34666666666', scope: 'number-verification:verify' }
+  })
   const accessToken = (minted.json() as { access_token: string }).access_token
-  const res = await app.inject({ method: 'POST', url: VERIFY_PATH, headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) }) })
+  const res = await app.inject({
+    method: 'POST',
+    url: VERIFY_PATH,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    payload: JSON.stringify({ phoneNumber: '+34666666666', pad: 'a'.repeat(OVER_1_MB) })
+  })
   t.equal(res.statusCode, 413)
   t.strictSame(res.json(), { status: 413, code: 'INVALID_ARGUMENT', message: 'the request body is too large' })
 })

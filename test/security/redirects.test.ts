@@ -29,7 +29,11 @@ t.test('an unregistered redirect_uri gets the error page, never a Location', asy
   }
   // The same holds when the error is a later one that would otherwise redirect
   assertErrorPage(t, await gateway(app, { redirect_uri: 'https://evil.example/callback', response_type: 'token' }), 'unregistered with another error')
-  assertErrorPage(t, await gateway(app, { client_id: 'unknown-client' }), 'unknown client with a registered URI of another client')
+  assertErrorPage(
+    t,
+    await gateway(app, { client_id: 'unknown-client' }),
+    'unknown client with a registered URI of another client'
+  )
 })
 
 t.test('a redirect_uri that only starts like the registered one is refused', async (t) => {
@@ -71,7 +75,11 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
   const { app } = await buildTestApp(t)
   const state = 'st\r\nSet-Cookie: injected=1\r\nX-Injected: 1'
   // The gateway's 302 to the operator, then the code redirect: neither carries a header of its own
-  const { gateway: toOperator, operator: toApp, callback } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_KONERA }))
+  const {
+    gateway: toOperator,
+    operator: toApp,
+    callback
+  } = await runAuthorization(app, authorizeParams({ state, konera_context: SEED_KONERA }))
   assertNoInjectedHeader(t, toOperator, 'gateway redirect to the operator')
   assertNoInjectedHeader(t, toApp, 'operator redirect to the app')
   t.equal(callback.searchParams.get('state'), state, 'the client gets its state back intact')
@@ -80,7 +88,11 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
   const error = await gateway(app, { state, response_type: 'token' })
   t.equal(error.statusCode, 302)
   assertNoInjectedHeader(t, error, 'error redirect')
-  t.equal(new URL(error.headers.location as string).searchParams.get('state'), state, 'the error redirect returns the state intact')
+  t.equal(
+    new URL(error.headers.location as string).searchParams.get('state'),
+    state,
+    'the error redirect returns the state intact'
+  )
   // A hint echoed in error_description
   const hint = await gateway(app, { konera_context: 'ipv4:1.2.3.4\r\nX-Injected: 1' })
   assertNoInjectedHeader(t, hint, 'error_description with CR/LF')
@@ -89,7 +101,11 @@ t.test('CR/LF in state reaches the response only URL-encoded inside the Location
 
 t.test('CR/LF in redirect_uri never reaches a response header', async (t) => {
   const { app } = await buildTestApp(t)
-  for (const redirectUri of [`${REDIRECT_URI}\r\nSet-Cookie: injected=1`, `${REDIRECT_URI}%0d%0aX-Injected: 1`, `${REDIRECT_URI}\nX-Injected: 1`]) {
+  for (const redirectUri of [
+    `${REDIRECT_URI}\r\nSet-Cookie: injected=1`,
+    `${REDIRECT_URI}%0d%0aX-Injected: 1`,
+    `${REDIRECT_URI}\nX-Injected: 1`
+  ]) {
     const res = await gateway(app, { redirect_uri: redirectUri })
     assertErrorPage(t, res, JSON.stringify(redirectUri))
     assertNoInjectedHeader(t, res, JSON.stringify(redirectUri))

@@ -6,14 +6,23 @@ import { createHash, randomUUID } from 'node:crypto'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { importJWK, SignJWT, type JWK, type JWTPayload } from 'jose'
 import { ISSUER, REDIRECT_URI, SCOPE } from '../helpers/app.js'
-import { authorizationCode, authorizeDevice, gatewayLeg, SEED_KONERA, type Fields, type FlowOptions } from '../helpers/flow.js'
+import {
+  authorizationCode,
+  authorizeDevice,
+  gatewayLeg,
+  SEED_KONERA,
+  type Fields,
+  type FlowOptions
+} from '../helpers/flow.js'
 
 export const TOKEN_ENDPOINT = `${ISSUER}/token`
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 export const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'
 export const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url')
 
-export const DEMO_JWT_KEY = JSON.parse(readFileSync(new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')) as JWK
+export const DEMO_JWT_KEY = JSON.parse(
+  readFileSync(new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')
+) as JWK
 
 /** demo-app's request for the seed device with the verify scope and state 'st'; `params` replace or drop (undefined) entries */
 function seedRequest (params: Fields): FlowOptions {
@@ -35,14 +44,34 @@ export async function codeFor (app: FastifyInstance, params: Fields = {}): Promi
 }
 
 /** A client assertion for demo-app-jwt; `now` in seconds (the test app's manual clock) */
-export async function clientAssertion (now: number, options: { key?: JWK, kid?: string, alg?: string, claims?: JWTPayload } = {}): Promise<string> {
+export async function clientAssertion (
+  now: number,
+  options: { key?: JWK, kid?: string, alg?: string, claims?: JWTPayload } = {}
+): Promise<string> {
   const key = options.key ?? DEMO_JWT_KEY
   const alg = options.alg ?? 'ES256'
-  return await new SignJWT({ iss: 'demo-app-jwt', sub: 'demo-app-jwt', aud: TOKEN_ENDPOINT, iat: now, exp: now + 60, jti: randomUUID(), ...options.claims })
+  return await new SignJWT({
+    iss: 'demo-app-jwt',
+    sub: 'demo-app-jwt',
+    aud: TOKEN_ENDPOINT,
+    iat: now,
+    exp: now + 60,
+    jti: randomUUID(),
+    ...options.claims
+  })
     .setProtectedHeader({ alg, kid: options.kid ?? key.kid ?? 'none', typ: 'JWT' })
     .sign(await importJWK(key, alg))
 }
 
 export function assertionForm (code: string, assertion: string, extra: Fields = {}): Fields {
-  return { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, client_id: 'demo-app-jwt', client_assertion_type: JWT_BEARER, client_assertion: assertion, ...extra }
+  return {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: VERIFIER,
+    client_id: 'demo-app-jwt',
+    client_assertion_type: JWT_BEARER,
+    client_assertion: assertion,
+    ...extra
+  }
 }

@@ -71,7 +71,9 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
 
   t.test('of parallel adds of one key, exactly one writes', async (t) => {
     const { store } = await make()
-    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => await store.add('uses', 'jti', { grantId: `g${i}` }, TTL * 10)))
+    const results = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => await store.add('uses', 'jti', { grantId: `g${i}` }, TTL * 10))
+    )
     t.equal(results.filter(Boolean).length, 1)
   })
 
@@ -114,7 +116,11 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.equal(await store.increment('scenario:a'), 2)
     t.equal(await store.increment('scenario:b'), 1, 'counters are separate')
     const counts = await Promise.all(Array.from({ length: 20 }, async () => await store.increment('scenario:c')))
-    t.strictSame([...counts].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'parallel increments each get their own count')
+    t.strictSame(
+      [...counts].sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+      'parallel increments each get their own count'
+    )
   })
 
   t.test('count reads a counter without counting', async (t) => {
@@ -148,22 +154,25 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.equal(await store.get('codes', 'k'), undefined, 'nothing was written')
   })
 
-  t.test('size counts what a collection holds, at least its live entries, and drops with take and delete', async (t) => {
-    const { store, advance } = await make()
-    t.equal(await store.size('codes'), 0, 'an empty collection')
-    await store.put('codes', 'a', { grantId: 'a' }, TTL * 10)
-    await store.put('codes', 'b', { grantId: 'b' }, TTL * 10)
-    await store.put('codes', 'b', { grantId: 'b again' }, TTL * 10)
-    await store.put('uses', 'a', { grantId: 'a' }, TTL * 10)
-    t.equal(await store.size('codes'), 2, 'a replaced key counts once; other collections not at all')
-    await store.take('codes', 'a')
-    t.equal(await store.size('codes'), 1)
-    await store.delete('codes', 'b')
-    t.equal(await store.size('codes'), 0)
-    await store.put('codes', 'short', { grantId: 's' }, TTL)
-    await advance(TTL + 20)
-    t.equal(await store.size('codes'), 0, 'an expired entry is not counted, sweep or no sweep')
-  })
+  t.test(
+    'size counts what a collection holds, at least its live entries, and drops with take and delete',
+    async (t) => {
+      const { store, advance } = await make()
+      t.equal(await store.size('codes'), 0, 'an empty collection')
+      await store.put('codes', 'a', { grantId: 'a' }, TTL * 10)
+      await store.put('codes', 'b', { grantId: 'b' }, TTL * 10)
+      await store.put('codes', 'b', { grantId: 'b again' }, TTL * 10)
+      await store.put('uses', 'a', { grantId: 'a' }, TTL * 10)
+      t.equal(await store.size('codes'), 2, 'a replaced key counts once; other collections not at all')
+      await store.take('codes', 'a')
+      t.equal(await store.size('codes'), 1)
+      await store.delete('codes', 'b')
+      t.equal(await store.size('codes'), 0)
+      await store.put('codes', 'short', { grantId: 's' }, TTL)
+      await advance(TTL + 20)
+      t.equal(await store.size('codes'), 0, 'an expired entry is not counted, sweep or no sweep')
+    }
+  )
 
   t.test('clear removes every value of every collection and every counter', async (t) => {
     const { store } = await make()
@@ -194,7 +203,11 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     await advance(TTL)
     t.equal(await store.touch('grants', 'g', TTL * 2), true)
     await advance(TTL + 20)
-    t.strictSame(await store.get('grants', 'g'), { id: 'g', revoked: false }, 'still live past its first lifetime, unchanged')
+    t.strictSame(
+      await store.get('grants', 'g'),
+      { id: 'g', revoked: false },
+      'still live past its first lifetime, unchanged'
+    )
     t.equal(await store.size('grants'), 1)
     t.equal(await store.touch('grants', 'missing', TTL), false)
     t.equal(await store.get('grants', 'missing'), undefined, 'touch wrote nothing')
@@ -211,7 +224,10 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     await store.put('codes', 'long', { grantId: 'l' }, TTL * 10)
     await store.put('uses', 'other', { grantId: 'u' }, TTL * 10)
     const byKey = (a: { key: string }, b: { key: string }): number => a.key.localeCompare(b.key)
-    t.strictSame((await store.list('codes')).sort(byKey), [{ key: 'long', value: { grantId: 'l' } }, { key: 'short', value: { grantId: 's' } }])
+    t.strictSame((await store.list('codes')).sort(byKey), [
+      { key: 'long', value: { grantId: 'l' } },
+      { key: 'short', value: { grantId: 's' } }
+    ])
     await advance(TTL + 20)
     t.strictSame(await store.list('codes'), [{ key: 'long', value: { grantId: 'l' } }], 'the expired entry is gone')
     await store.take('codes', 'long')
@@ -231,7 +247,11 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.strictSame(await store.get('codes', 'same'), { grantId: 'parent' })
     t.strictSame(await one.get('codes', 'same'), { grantId: 'one' })
     t.strictSame(await two.take('codes', 'same'), { grantId: 'two' })
-    t.strictSame(await one.get('codes', 'same'), { grantId: 'one' }, 'a take in one namespace spends nothing in another')
+    t.strictSame(
+      await one.get('codes', 'same'),
+      { grantId: 'one' },
+      'a take in one namespace spends nothing in another'
+    )
     t.equal(await one.increment('n'), 1)
     t.equal(await store.increment('n'), 1, 'counters are apart too')
     t.equal(await one.size('codes'), 1)
@@ -242,7 +262,11 @@ export function storeContract (t: Test, make: () => Promise<StoreUnderTest>): vo
     t.equal(await one.get('codes', 'same'), undefined)
     t.strictSame(await store.get('codes', 'same'), { grantId: 'parent' }, 'a namespace\'s clear leaves its parent')
     await one.close()
-    t.strictSame(await store.get('codes', 'same'), { grantId: 'parent' }, 'closing a namespace leaves the parent working')
+    t.strictSame(
+      await store.get('codes', 'same'),
+      { grantId: 'parent' },
+      'closing a namespace leaves the parent working'
+    )
     t.throws(() => store.namespace('Not Valid'), RangeError, 'names are checked')
   })
 }

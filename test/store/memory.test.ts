@@ -57,21 +57,24 @@ t.test('sweep removes every expired entry of a collection, even behind live ones
   t.strictSame(await store.sizes(), { ...EMPTY, accessTokens: 1 })
 })
 
-t.test('sweep removes expired entries behind any number of longer-lived ones (lifetimes mixed in one collection)', async (t) => {
-  const { store, clock } = storeWithClock()
-  // Offline grants (30 days) first, then short grants: the short ones must not wait for a read
-  for (let i = 0; i < 100; i++) await store.put('grants', `offline-${i}`, 1, 30 * 86_400_000)
-  for (let i = 0; i < 100; i++) await store.put('grants', `short-${i}`, 1, 1000)
-  await store.put('grants', 'offline-0', 1, 1000)
-  clock.advance(1000)
-  t.equal(store.sweep(), 101, 'every short grant, and the long one re-put with a short lifetime')
-  t.strictSame(await store.sizes(), { ...EMPTY, grants: 99 })
-  t.equal(await store.get('grants', 'offline-1'), 1)
-  await store.delete('grants', 'offline-1')
-  clock.advance(30 * 86_400_000)
-  t.equal(store.sweep(), 98, 'a deleted entry is not swept twice')
-  t.strictSame(await store.sizes(), EMPTY)
-})
+t.test(
+  'sweep removes expired entries behind any number of longer-lived ones (lifetimes mixed in one collection)',
+  async (t) => {
+    const { store, clock } = storeWithClock()
+    // Offline grants (30 days) first, then short grants: the short ones must not wait for a read
+    for (let i = 0; i < 100; i++) await store.put('grants', `offline-${i}`, 1, 30 * 86_400_000)
+    for (let i = 0; i < 100; i++) await store.put('grants', `short-${i}`, 1, 1000)
+    await store.put('grants', 'offline-0', 1, 1000)
+    clock.advance(1000)
+    t.equal(store.sweep(), 101, 'every short grant, and the long one re-put with a short lifetime')
+    t.strictSame(await store.sizes(), { ...EMPTY, grants: 99 })
+    t.equal(await store.get('grants', 'offline-1'), 1)
+    await store.delete('grants', 'offline-1')
+    clock.advance(30 * 86_400_000)
+    t.equal(store.sweep(), 98, 'a deleted entry is not swept twice')
+    t.strictSame(await store.sizes(), EMPTY)
+  }
+)
 
 t.test('sweep drops the lanes it empties, so TTLs that differ on every put leave nothing behind', async (t) => {
   const { store, clock } = storeWithClock()
@@ -86,7 +89,11 @@ t.test('sweep drops the lanes it empties, so TTLs that differ on every put leave
   t.equal(await store.get('assertionIds', 'long-lived'), true)
   await store.put('assertionIds', 'again', true, 1000)
   clock.advance(1000)
-  t.equal(await store.get('assertionIds', 'again'), undefined, 'a lane opened again after being dropped works as before')
+  t.equal(
+    await store.get('assertionIds', 'again'),
+    undefined,
+    'a lane opened again after being dropped works as before'
+  )
   t.equal(store.sweep(), 0)
   t.equal(lanes(), 1)
 })

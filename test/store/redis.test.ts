@@ -14,7 +14,12 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
 
   /** A store on its own prefix, so each test starts empty without touching the others */
   async function connect (prefix = `t${++worlds}`, collections?: string[]): Promise<RedisStore<ContractCollections>> {
-    const store = await RedisStore.connect<ContractCollections>({ url: server.url, prefix, collections, commandTimeoutMs: 1_000 })
+    const store = await RedisStore.connect<ContractCollections>({
+      url: server.url,
+      prefix,
+      collections,
+      commandTimeoutMs: 1_000
+    })
     t.teardown(async () => { await store.close() })
     return store
   }
@@ -29,10 +34,22 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
     await a.put('codes', 'code-1', { grantId: 'g1' }, 10_000)
     t.strictSame(await b.get('codes', 'code-1'), { grantId: 'g1' })
     const replicas = [a, b, c]
-    const taken = await Promise.all(Array.from({ length: 30 }, async (_, i) => await replicas[i % 3]?.take('codes', 'code-1')))
-    t.strictSame(taken.filter((value) => value !== undefined), [{ grantId: 'g1' }], 'exactly one of 30 takes over three clients')
-    const counts = await Promise.all(Array.from({ length: 30 }, async (_, i) => await replicas[i % 3]?.increment('every-nth')))
-    t.strictSame([...counts].sort((x, y) => (x ?? 0) - (y ?? 0)), Array.from({ length: 30 }, (_, i) => i + 1), 'one counter for all')
+    const taken = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => await replicas[i % 3]?.take('codes', 'code-1'))
+    )
+    t.strictSame(
+      taken.filter((value) => value !== undefined),
+      [{ grantId: 'g1' }],
+      'exactly one of 30 takes over three clients'
+    )
+    const counts = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => await replicas[i % 3]?.increment('every-nth'))
+    )
+    t.strictSame(
+      [...counts].sort((x, y) => (x ?? 0) - (y ?? 0)),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+      'one counter for all'
+    )
     t.equal(await c.size('codes'), 0)
   })
 
@@ -79,7 +96,10 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
     t.equal(isSharedStoreUrl('rediss://cache.example:6380/2'), true)
     t.equal(isSharedStoreUrl('http://127.0.0.1:6379'), false)
     t.equal(isSharedStoreUrl('redis://'), false)
-    await t.rejects(RedisStore.connect({ url: 'memcached://127.0.0.1:11211' }), { name: 'RangeError', message: 'not a redis:// or rediss:// URL: memcached://127.0.0.1:11211' })
+    await t.rejects(RedisStore.connect({ url: 'memcached://127.0.0.1:11211' }), {
+      name: 'RangeError',
+      message: 'not a redis:// or rediss:// URL: memcached://127.0.0.1:11211'
+    })
   })
 
   t.test('a password never shows in a message', async (t) => {
@@ -94,7 +114,12 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
 
   t.test('while the server is down every operation is unavailable at once; then it resumes by itself', async (t) => {
     const events: boolean[] = []
-    const store = await RedisStore.connect<ContractCollections>({ url: server.url, prefix: `outage${++worlds}`, commandTimeoutMs: 1_000, onConnectionChange: ({ up }) => events.push(up) })
+    const store = await RedisStore.connect<ContractCollections>({
+      url: server.url,
+      prefix: `outage${++worlds}`,
+      commandTimeoutMs: 1_000,
+      onConnectionChange: ({ up }) => events.push(up)
+    })
     t.teardown(async () => { await store.close() })
     await store.put('codes', 'before', { grantId: 'g' }, 60_000)
     await server.stop({ crash: true })
@@ -108,7 +133,9 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
       store.ping()
     ] as Array<Promise<unknown>>) await t.rejects(operation.then(() => undefined), StoreUnavailableError)
     t.ok(Date.now() - started < 1_000, 'refused without waiting for the command timeout')
-    await t.rejects(store.get('codes', 'before'), { message: new RegExp(`^the store at redis://127\\.0\\.0\\.1:${server.port} is unavailable: `) })
+    await t.rejects(store.get('codes', 'before'), {
+      message: new RegExp(`^the store at redis://127\\.0\\.0\\.1:${server.port} is unavailable: `)
+    })
     await server.start()
     let back = false
     for (let i = 0; i < 100 && !back; i++) {
@@ -123,7 +150,11 @@ if (!redisMissing(t, 'the Redis store against a real server')) {
   })
 
   t.test('a server that hangs (connected, answering nothing) is unavailable after the command timeout', async (t) => {
-    const store = await RedisStore.connect<ContractCollections>({ url: server.url, prefix: `hang${++worlds}`, commandTimeoutMs: 300 })
+    const store = await RedisStore.connect<ContractCollections>({
+      url: server.url,
+      prefix: `hang${++worlds}`,
+      commandTimeoutMs: 300
+    })
     t.teardown(async () => { await store.close() })
     await store.put('codes', 'k', { grantId: 'g' }, 60_000)
     server.freeze(true)

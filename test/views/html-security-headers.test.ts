@@ -13,7 +13,8 @@ function securityHeaders (headers: Record<string, unknown>): Record<string, unkn
   return Object.fromEntries(names.filter((name) => headers[name] !== undefined).map((name) => [name, headers[name]]))
 }
 
-const NONCE_POLICY = /^default-src 'self'; script-src 'nonce-[A-Za-z0-9+/=]+'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'( [^;]+)?; frame-ancestors 'none'$/
+const NONCE_POLICY =
+  /^default-src 'self'; script-src 'nonce-[A-Za-z0-9+/=]+'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'( [^;]+)?; frame-ancestors 'none'$/
 
 t.test('the pages rendered here: a nonce policy with form-action and frame-ancestors', async (t) => {
   const { app } = await buildTestApp(t)
@@ -28,8 +29,18 @@ t.test('the pages rendered here: a nonce policy with form-action and frame-ances
 
 t.test('pages that set no policy get the default one: the authorize error page, Swagger UI', async (t) => {
   const { app } = await buildTestApp(t)
-  const query = new URLSearchParams({ response_type: 'code', client_id: 'nobody', redirect_uri: REDIRECT_URI, scope: 'openid', state: 's' })
-  const errorPage = await app.inject({ method: 'GET', url: `/camara/api/auth/v1/authorize?${query.toString()}`, headers: { accept: HTML } })
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: 'nobody',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid',
+    state: 's'
+  })
+  const errorPage = await app.inject({
+    method: 'GET',
+    url: `/camara/api/auth/v1/authorize?${query.toString()}`,
+    headers: { accept: HTML }
+  })
   t.equal(errorPage.statusCode, 400)
   t.match(errorPage.headers['content-type'], /^text\/html/)
   t.strictSame(securityHeaders(errorPage.headers), { 'content-security-policy': DEFAULT_HTML_POLICY, ...COMMON })

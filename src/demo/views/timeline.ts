@@ -31,7 +31,10 @@ export function formatMs (ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`
 }
 
-export function renderTimeline (entries: ReadonlyArray<Readonly<JournalEntry>>, options: { caption?: string } = {}): SafeHtml {
+export function renderTimeline (
+  entries: ReadonlyArray<Readonly<JournalEntry>>,
+  options: { caption?: string } = {}
+): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No journal entries for this flow.</p>`
   const start = Math.min(...entries.map((e) => Date.parse(e.time)))
   const end = Math.max(...entries.map((e) => Date.parse(e.time) + e.durationMs))

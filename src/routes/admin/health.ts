@@ -37,7 +37,9 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error
       request.facts.reason = error.message
-      return await reply.code(503).send({ status: 'unavailable' as const, issuer: emulator.urls.issuer, reason: error.message })
+      return await reply
+        .code(503)
+        .send({ status: 'unavailable' as const, issuer: emulator.urls.issuer, reason: error.message })
     }
     return { status: 'ok' as const, issuer: emulator.urls.issuer, ...emulator.directory.counts(), capacity }
   })

@@ -15,18 +15,30 @@ export const JournalEntrySchema = Type.Object({
   durationMs: Type.Number(),
   flowId: Type.Optional(Type.String()),
   correlator: Type.Optional(Type.String()),
-  traceId: Type.Optional(Type.String({ pattern: '^[0-9a-f]{32}$', description: 'The OpenTelemetry trace of the request (--otlp-endpoint)' })),
+  traceId: Type.Optional(
+    Type.String({ pattern: '^[0-9a-f]{32}$', description: 'The OpenTelemetry trace of the request (--otlp-endpoint)' })
+  ),
   clientId: Type.Optional(Type.String()),
   msisdn: Type.Optional(Type.String()),
   operatorId: Type.Optional(Type.String()),
   scenarios: Type.Array(Type.String()),
   reason: Type.Optional(Type.String()),
-  checks: Type.Optional(Type.Array(Type.Object({
-    rule: Type.String(),
-    ok: Type.Boolean(),
-    detail: Type.Optional(Type.String()),
-    fresh: Type.Optional(Type.String({ description: 'A fingerprint of a value the rule wants fresh each time (never the value)' }))
-  }), { description: 'What the request showed of the client against the conformance rules (GET /_emulator/clients/{id}/report)' })),
+  checks: Type.Optional(
+    Type.Array(
+      Type.Object({
+        rule: Type.String(),
+        ok: Type.Boolean(),
+        detail: Type.Optional(Type.String()),
+        fresh: Type.Optional(
+          Type.String({ description: 'A fingerprint of a value the rule wants fresh each time (never the value)' })
+        )
+      }),
+      {
+        description:
+          'What the request showed of the client against the conformance rules (GET /_emulator/clients/{id}/report)'
+      }
+    )
+  ),
   seed: Type.Integer()
 })
 
@@ -45,20 +57,31 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
   const streams = new Set<() => void>()
   app.addHook('preClose', async () => { for (const end of streams) end() })
 
-  app.get('/journal', {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'Journal entries, oldest first',
-      description: 'A bounded ring buffer of every request to the emulated surfaces (control requests excluded). The seed makes a run replayable.',
-      tags: ['control'],
-      querystring: JournalQuerySchema,
-      response: { 200: Type.Object({ seed: Type.Integer(), capacity: Type.Integer(), entries: Type.Array(JournalEntrySchema) }) }
+  app.get(
+    '/journal',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Journal entries, oldest first',
+        description:
+          'A bounded ring buffer of every request to the emulated surfaces (control requests excluded). The seed makes a run replayable.',
+        tags: ['control'],
+        querystring: JournalQuerySchema,
+        response: {
+          200: Type.Object({ seed: Type.Integer(), capacity: Type.Integer(), entries: Type.Array(JournalEntrySchema) })
+        }
+      }
+    },
+    async (request) => {
+      const { journal, random } = request.emulator
+      const entries = (await request.emulator.journalEntries(request.query)).map(({ checks, ...entry }) => ({
+        ...entry,
+        scenarios: [...entry.scenarios],
+        ...(checks === undefined ? {} : { checks: [...checks] })
+      }))
+      return { seed: random.seed, capacity: journal.capacity, entries }
     }
-  }, async (request) => {
-    const { journal, random } = request.emulator
-    const entries = (await request.emulator.journalEntries(request.query)).map(({ checks, ...entry }) => ({ ...entry, scenarios: [...entry.scenarios], ...(checks === undefined ? {} : { checks: [...checks] }) }))
-    return { seed: random.seed, capacity: journal.capacity, entries }
-  })
+  )
 
   app.get('/journal/stream', {
     config: { operation: 'control' },

@@ -47,17 +47,23 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     expiresAt: a.expiresAt === undefined ? undefined : new Date(a.expiresAt).toISOString()
   })
 
-  app.get('/scenarios', {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'List scenarios (catalogue, fixtures, runtime) and live activations',
-      tags: ['control'],
-      response: { 200: Type.Object({ scenarios: Type.Array(ListingSchema), activations: Type.Array(ActivationSchema) }) }
+  app.get(
+    '/scenarios',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'List scenarios (catalogue, fixtures, runtime) and live activations',
+        tags: ['control'],
+        response: {
+          200: Type.Object({ scenarios: Type.Array(ListingSchema), activations: Type.Array(ActivationSchema) })
+        }
+      }
+    },
+    async (request) => {
+      const activations = await request.emulator.liveActivations()
+      return { scenarios: engine(request).list(), activations: activations.map(activationView) }
     }
-  }, async (request) => {
-    const activations = await request.emulator.liveActivations()
-    return { scenarios: engine(request).list(), activations: activations.map(activationView) }
-  })
+  )
 
   app.post('/scenarios', {
     // The route schema decides; a refusal is worded by the fixture loader's rules (JSON path and rule)
@@ -75,54 +81,108 @@ const scenarios: FastifyPluginAsyncTypebox = async (app) => {
     return await reply.code(201).send(await request.emulator.changeRuntime((scenarios) => scenarios.define(scenario)))
   })
 
-  app.delete('/scenarios/:name', {
-    config: { operation: 'control' },
-    schema: { summary: 'Remove a scenario defined at runtime', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema } }
-  }, async (request, reply) => {
-    if (!await request.emulator.changeRuntime((scenarios) => scenarios.remove(request.params.name))) throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
-    return await reply.code(204).send(null)
-  })
-
-  app.post('/scenarios/:name/activate', {
-    config: { operation: 'control' },
-    schema: {
-      summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
-      description: '429 QUOTA_EXCEEDED past --max-activations live activations.',
-      tags: ['control'],
-      params: NameParams,
-      body: Type.Optional(Type.Object({
-        remaining: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the next N matching requests' })),
-        // The engine's own bounds, so the OpenAPI document states them and the answer names the body field
-        expiresInSeconds: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: MAX_EXPIRES_IN_SECONDS, description: 'Deactivate after this long' })),
-        match: Type.Optional(Type.Partial(ScenarioMatchSchema, { description: "Replaces the scenario's match rules for this activation" }))
-      }, { additionalProperties: false })),
-      response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema, 429: ErrorInfoSchema }
+  app.delete(
+    '/scenarios/:name',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Remove a scenario defined at runtime',
+        tags: ['control'],
+        params: NameParams,
+        response: { 204: NoContentSchema, 404: ErrorInfoSchema, 409: ErrorInfoSchema }
+      }
     },
-    // `curl -X POST .../activate` sends no body at all: validate it as {} (Fastify checks a body
-    // schema even when the request has none)
-    preValidation: async (request) => {
-      if (request.body === undefined && request.headers['content-type'] === undefined) (request as { body: unknown }).body = {}
+    async (request, reply) => {
+      if (!(await request.emulator.changeRuntime((scenarios) => scenarios.remove(request.params.name)))) {
+        throw new CamaraError(404, 'NOT_FOUND', `unknown scenario "${request.params.name}"`)
+      }
+      return await reply.code(204).send(null)
     }
-  }, async (request, reply) => {
-    const activation = await request.emulator.activateScenario(request.params.name, request.body ?? {})
-    return await reply.code(201).send(activationView(activation))
-  })
+  )
 
-  app.delete('/scenarios/:name/activate', {
-    config: { operation: 'control' },
-    schema: { summary: 'Deactivate every activation of a scenario', tags: ['control'], params: NameParams, response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
-  }, async (request, reply) => {
-    if (await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.name)) === 0) throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
-    return await reply.code(204).send(null)
-  })
+  app.post(
+    '/scenarios/:name/activate',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Activate a scenario for every matching request, or the next N, optionally until an expiry',
+        description: '429 QUOTA_EXCEEDED past --max-activations live activations.',
+        tags: ['control'],
+        params: NameParams,
+        body: Type.Optional(
+          Type.Object(
+            {
+              remaining: Type.Optional(Type.Integer({ minimum: 1, description: 'Only the next N matching requests' })),
+              // The engine's own bounds, so the OpenAPI document states them and the answer names the body field
+              expiresInSeconds: Type.Optional(
+                Type.Number({
+                  exclusiveMinimum: 0,
+                  maximum: MAX_EXPIRES_IN_SECONDS,
+                  description: 'Deactivate after this long'
+                })
+              ),
+              match: Type.Optional(
+                Type.Partial(ScenarioMatchSchema, {
+                  description: "Replaces the scenario's match rules for this activation"
+                })
+              )
+            },
+            { additionalProperties: false }
+          )
+        ),
+        response: { 201: ActivationSchema, 400: ErrorInfoSchema, 404: ErrorInfoSchema, 429: ErrorInfoSchema }
+      },
+      // `curl -X POST .../activate` sends no body at all: validate it as {} (Fastify checks a body
+      // schema even when the request has none)
+      preValidation: async (request) => {
+        if (request.body === undefined && request.headers['content-type'] === undefined) {
+          ;(request as { body: unknown }).body = {}
+        }
+      }
+    },
+    async (request, reply) => {
+      const activation = await request.emulator.activateScenario(request.params.name, request.body ?? {})
+      return await reply.code(201).send(activationView(activation))
+    }
+  )
 
-  app.delete('/activations/:id', {
-    config: { operation: 'control' },
-    schema: { summary: 'Deactivate one activation', tags: ['control'], params: Type.Object({ id: Type.String() }), response: { 204: NoContentSchema, 404: ErrorInfoSchema } }
-  }, async (request, reply) => {
-    if (await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.id)) === 0) throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
-    return await reply.code(204).send(null)
-  })
+  app.delete(
+    '/scenarios/:name/activate',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Deactivate every activation of a scenario',
+        tags: ['control'],
+        params: NameParams,
+        response: { 204: NoContentSchema, 404: ErrorInfoSchema }
+      }
+    },
+    async (request, reply) => {
+      if ((await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.name))) === 0) {
+        throw new CamaraError(404, 'NOT_FOUND', `scenario "${request.params.name}" has no live activation`)
+      }
+      return await reply.code(204).send(null)
+    }
+  )
+
+  app.delete(
+    '/activations/:id',
+    {
+      config: { operation: 'control' },
+      schema: {
+        summary: 'Deactivate one activation',
+        tags: ['control'],
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: NoContentSchema, 404: ErrorInfoSchema }
+      }
+    },
+    async (request, reply) => {
+      if ((await request.emulator.changeRuntime((scenarios) => scenarios.deactivate(request.params.id))) === 0) {
+        throw new CamaraError(404, 'NOT_FOUND', `no live activation "${request.params.id}"`)
+      }
+      return await reply.code(204).send(null)
+    }
+  )
 
   app.delete('/activations', {
     config: { operation: 'control' },

@@ -25,15 +25,22 @@ const discovery: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 /** The RFC 8414 path of the metadata, registered at the root with the prefix (src/routes/gateway/index.ts) */
-export const authorizationServerMetadata: FastifyPluginAsyncTypebox<{ issuerPath: string }> = async (app, { issuerPath }) => {
-  app.get(issuerPath, {
-    config: { operation: 'discovery' },
-    schema: {
-      summary: 'OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document as openid-configuration',
-      tags: ['gateway'],
-      response: { 200: DiscoverySchema }
-    }
-  }, metadata)
+export const authorizationServerMetadata: FastifyPluginAsyncTypebox<{ issuerPath: string }> = async (
+  app,
+  { issuerPath }
+) => {
+  app.get(
+    issuerPath,
+    {
+      config: { operation: 'discovery' },
+      schema: {
+        summary: 'OAuth 2.0 Authorization Server Metadata (RFC 8414): the same document as openid-configuration',
+        tags: ['gateway'],
+        response: { 200: DiscoverySchema }
+      }
+    },
+    metadata
+  )
 }
 
 async function metadata (request: FastifyRequest): Promise<Static<typeof DiscoverySchema>> {

@@ -20,8 +20,20 @@ export const browserErrorHandler = surfaceErrorHandler({
   surface: 'in the authorization flow',
   injected: authorizeScenarioError,
   // A page, not a redirect: the handler cannot tell whether the client and redirect_uri were checked
-  missing: (error) => new AuthorizeError('not_found', error.message, undefined, 'Create the namespace first (PUT /_emulator/namespaces/<name>), or point the client at the server\'s own issuer.'),
-  unavailable: () => new AuthorizeError('temporarily_unavailable', StoreUnavailableError.answer, undefined, 'The shared store (--store) is unreachable; the emulator answers again by itself once it is back.'),
+  missing: (error) =>
+    new AuthorizeError(
+      'not_found',
+      error.message,
+      undefined,
+      "Create the namespace first (PUT /_emulator/namespaces/<name>), or point the client at the server's own issuer."
+    ),
+  unavailable: () =>
+    new AuthorizeError(
+      'temporarily_unavailable',
+      StoreUnavailableError.answer,
+      undefined,
+      'The shared store (--store) is unreachable; the emulator answers again by itself once it is back.'
+    ),
   render (error, { expose }, request, reply) {
     if (expose && error instanceof AuthorizeError) {
       // A scenario already named itself as the reason
@@ -30,9 +42,15 @@ export const browserErrorHandler = surfaceErrorHandler({
       const location = request.emulator === null ? undefined : error.redirectLocation(request.emulator.ctx.urls.issuer)
       if (location !== undefined) return reply.redirect(location, 302)
       const status = error.error === 'temporarily_unavailable' ? 503 : error.error === 'not_found' ? 404 : 400
-      return reply.code(status).type('text/html; charset=utf-8').send(renderErrorPage(error.error, error.description, error.pageHint))
+      return reply
+        .code(status)
+        .type('text/html; charset=utf-8')
+        .send(renderErrorPage(error.error, error.description, error.pageHint))
     }
-    return reply.code(500).type('text/html; charset=utf-8').send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
+    return reply
+      .code(500)
+      .type('text/html; charset=utf-8')
+      .send(renderErrorPage('server_error', 'The emulator failed unexpectedly; the log has the details.', ''))
   }
 })
 
@@ -40,11 +58,16 @@ export const browserErrorHandler = surfaceErrorHandler({
 export const oauthErrorHandler = surfaceErrorHandler({
   surface: 'at the token endpoint',
   injected: oauthScenarioError,
-  unavailable: (error) => new OAuthError('temporarily_unavailable', StoreUnavailableError.answer, { statusCode: 503, reason: error.message }),
+  unavailable: (error) =>
+    new OAuthError('temporarily_unavailable', StoreUnavailableError.answer, { statusCode: 503, reason: error.message }),
   missing: (error) => new OAuthError('invalid_request', error.message, { statusCode: 404 }),
   render (error, { status, expose }, request, reply) {
     reply.header('cache-control', 'no-store')
-    if (!expose) return reply.code(500).send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
+    if (!expose) {
+      return reply
+        .code(500)
+        .send({ error: 'server_error', error_description: 'the emulator failed unexpectedly; the log has the details' })
+    }
     if (error instanceof CamaraError) {
       // An injected gateway failure (scenario) on discovery or jwks
       request.facts.reason = error.reason
@@ -58,15 +81,20 @@ export const oauthErrorHandler = surfaceErrorHandler({
     }
     const validation = (error as FastifyError).validation
     // The route schema decided; in a form body a value that is no string was repeated
-    if (validation !== undefined) return reply.code(400).send({ error: 'invalid_request', error_description: describeFormProblem(validation[0]) })
+    if (validation !== undefined) {
+      return reply.code(400).send({ error: 'invalid_request', error_description: describeFormProblem(validation[0]) })
+    }
     // Body parsing failures (malformed form, too large, unsupported media type)
-    const description = status === 415 ? 'the token request must be sent as application/x-www-form-urlencoded' : error.message
+    const description =
+      status === 415 ? 'the token request must be sent as application/x-www-form-urlencoded' : error.message
     return reply.code(status === 415 ? 400 : status).send({ error: 'invalid_request', error_description: description })
   }
 })
 
 /** An Ajv error on a form body, in OAuth's words */
-function describeFormProblem (problem: { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string } | undefined): string {
+function describeFormProblem (
+  problem: { instancePath: string, keyword: string, params: Record<string, unknown>, message?: string } | undefined
+): string {
   const name = problem?.instancePath.replace(/^\//, '') ?? ''
   if (problem?.keyword === 'type') return `${name} must not be repeated`
   if (problem?.keyword === 'maxLength') return `${name} must be at most ${String(problem.params.limit)} characters`
@@ -85,7 +113,10 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
   // the prefix) answer OAuth JSON, as the not-found answer does, not the root's CAMARA shape
   app.setErrorHandler(oauthErrorHandler)
   app.setNotFoundHandler(async (request, reply) => {
-    return await reply.code(404).send({ error: 'invalid_request', error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ${AUTH_PREFIX}/.well-known/openid-configuration` })
+    return await reply.code(404).send({
+      error: 'invalid_request',
+      error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ${AUTH_PREFIX}/.well-known/openid-configuration`
+    })
   })
   await app.register(async (browser) => {
     browser.setErrorHandler(browserErrorHandler)

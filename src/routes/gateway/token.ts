@@ -16,21 +16,31 @@ export function formOnly (request: FastifyRequest): void {
 }
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
-  app.post('/token', {
-    schema: {
-      summary: 'Token endpoint',
-      description: 'authorization_code (with PKCE), refresh_token (rotating), client_credentials, jwt-bearer (RFC 7523: sub=operatortoken:<token> or a trusted client\'s tel:+E164, no refresh token) and ciba (poll mode: authorization_pending, slow_down, expired_token, access_denied until the tokens) grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.',
-      tags: ['gateway'],
-      consumes: [FORM],
-      body: TokenRequestSchema,
-      response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema }
+  app.post(
+    '/token',
+    {
+      schema: {
+        summary: 'Token endpoint',
+        description:
+          "authorization_code (with PKCE), refresh_token (rotating), client_credentials, jwt-bearer (RFC 7523: sub=operatortoken:<token> or a trusted client's tel:+E164, no refresh token) and ciba (poll mode: authorization_pending, slow_down, expired_token, access_denied until the tokens) grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.",
+        tags: ['gateway'],
+        consumes: [FORM],
+        body: TokenRequestSchema,
+        response: { 200: TokenResponseSchema, 400: OAuthErrorSchema, 401: OAuthErrorSchema }
+      },
+      config: { operation: 'token', checkRequest: formOnly }
     },
-    config: { operation: 'token', checkRequest: formOnly }
-  }, async (request, reply) => {
-    const form: Form = request.body ?? {}
-    const { response } = await request.emulator.tokens.token(form, request.headers.authorization, request.facts.leg, request.headers.dpop)
-    return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
-  })
+    async (request, reply) => {
+      const form: Form = request.body ?? {}
+      const { response } = await request.emulator.tokens.token(
+        form,
+        request.headers.authorization,
+        request.facts.leg,
+        request.headers.dpop
+      )
+      return await reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response)
+    }
+  )
 }
 
 export default token

@@ -15,7 +15,11 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
   app.setErrorHandler(camaraErrorHandler(family.version))
   app.setNotFoundHandler(async (request) => {
     request.facts.operation = 'other'
-    throw new CamaraError(404, 'NOT_FOUND', `The specified resource is not found: ${request.method} ${pathOf(request.url)}`)
+    throw new CamaraError(
+      404,
+      'NOT_FOUND',
+      `The specified resource is not found: ${request.method} ${pathOf(request.url)}`
+    )
   })
   await app.register(verify, { family })
   await app.register(devicePhoneNumber, { family })
@@ -27,7 +31,11 @@ async function family (app: FastifyInstance, { family }: { family: PathFamily })
       schema: { hide: true },
       handler: async (_request, reply) => {
         reply.header('allow', allow)
-        throw new CamaraError(405, 'METHOD_NOT_ALLOWED', `The requested method is not allowed on this resource; allowed: ${allow}`)
+        throw new CamaraError(
+          405,
+          'METHOD_NOT_ALLOWED',
+          `The requested method is not allowed on this resource; allowed: ${allow}`
+        )
       }
     })
   }

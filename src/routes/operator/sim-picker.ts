@@ -15,7 +15,9 @@ import { documentOnly } from '../route-options.js'
 import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { htmlResponse } from '../../schemas/pages.js'
 
-export const SimPickerPageSchema = htmlResponse('Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)')
+export const SimPickerPageSchema = htmlResponse(
+  'Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)'
+)
 
 /** Only a browser can be shown a page; HTTP clients following redirects get the protocol error */
 export function acceptsHtml (accept: string | undefined): boolean {
@@ -65,12 +67,20 @@ const simPicker: FastifyPluginAsyncTypebox = async (app) => {
     validatorCompiler: documentOnly,
     config: { operation: 'operator' }
   }, async (request, reply) => {
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>
+    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<
+      string,
+      unknown
+    >
     const requestId = typeof body.request_id === 'string' ? body.request_id : undefined
     const msisdn = typeof body.msisdn === 'string' && body.msisdn !== '' ? body.msisdn : undefined
     const { leg } = request.facts
     leg.flow = { operatorId: request.params.operatorId }
-    const { location } = await request.emulator.authorization.completeWithChosenSim(request.params.operatorId, requestId, msisdn, leg)
+    const { location } = await request.emulator.authorization.completeWithChosenSim(
+      request.params.operatorId,
+      requestId,
+      msisdn,
+      leg
+    )
     return await reply.redirect(location, 302)
   })
 }

@@ -19,7 +19,9 @@ t.test('a catastrophic-backtracking pattern is accepted and matched by RE2 at on
   t.strictSame(decision.applied, [])
   t.strictSame(decision.skipped, [{ name: 'evil', source: 'header', because: 'claimed-number' }])
   engine.define(claimed('evil', String.raw`^\+((((\d+)+)+)+)+$`))
-  t.strictSame(engine.decide(facts({ headerScenarios: ['evil'], claimedNumber: MSISDN })).applied, [{ name: 'evil', source: 'header' }])
+  t.strictSame(engine.decide(facts({ headerScenarios: ['evil'], claimedNumber: MSISDN })).applied, [
+    { name: 'evil', source: 'header' }
+  ])
 })
 
 t.test('the presets\' patterns keep their meaning', async (t) => {
@@ -48,8 +50,13 @@ t.test('what RE2 cannot run is refused at definition, naming the path', async (t
 
 t.test('an activation\'s own claimedNumber is checked as a definition\'s is', async (t) => {
   const { engine } = buildEngine()
-  t.throws(() => engine.activate('verify-always-true', { match: { claimedNumber: '(' } }),
-    new ScenarioError('$.match.claimedNumber', 'must be an RE2 regular expression (error parsing regexp: missing closing ): `(`)'))
+  t.throws(
+    () => engine.activate('verify-always-true', { match: { claimedNumber: '(' } }),
+    new ScenarioError(
+      '$.match.claimedNumber',
+      'must be an RE2 regular expression (error parsing regexp: missing closing ): `(`)'
+    )
+  )
   t.strictSame(engine.activations(), [])
   engine.activate('verify-always-true', { match: { claimedNumber: EVIL } })
   t.strictSame(engine.decide(facts({ claimedNumber: '+346666666661234' })).applied, [])

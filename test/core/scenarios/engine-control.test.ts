@@ -7,7 +7,11 @@ import { buildEngine, camaraCode, facts, latencyScenario, START } from './suppor
 t.test('a global activation applies to every matching request until deactivated', async (t) => {
   const { engine } = buildEngine()
   const activation = engine.activate('operator-unavailable')
-  t.strictSame(activation, { id: 'activation-1', name: 'operator-unavailable', activatedAt: START, appliedCount: 0 }, 'returns the activation')
+  t.strictSame(
+    activation,
+    { id: 'activation-1', name: 'operator-unavailable', activatedAt: START, appliedCount: 0 },
+    'returns the activation'
+  )
   const id = activation.id
   activation.appliedCount = 99
   t.equal(engine.activations()[0]?.appliedCount, 0, 'a copy: changing it changes nothing')
@@ -49,8 +53,17 @@ t.test('next-N does not count requests the probability passed over', async (t) =
 t.test('an activation expires expiresInSeconds after it starts, on the injected clock', async (t) => {
   const { engine, clock } = buildEngine()
   clock.advance(5000)
-  t.strictSame(engine.activate('internal-error', { expiresInSeconds: 60 }),
-    { id: 'activation-1', name: 'internal-error', activatedAt: START + 5000, appliedCount: 0, expiresAt: START + 65_000 }, 'counted from the clock\'s now')
+  t.strictSame(
+    engine.activate('internal-error', { expiresInSeconds: 60 }),
+    {
+      id: 'activation-1',
+      name: 'internal-error',
+      activatedAt: START + 5000,
+      appliedCount: 0,
+      expiresAt: START + 65_000
+    },
+    "counted from the clock's now"
+  )
   clock.advance(59_999)
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
   t.equal(engine.activations().length, 1)
@@ -73,17 +86,29 @@ t.test('without expiresInSeconds an activation never expires', async (t) => {
   engine.activate('internal-error')
   clock.advance(MAX_EXPIRES_IN_SECONDS * 1000 + 1)
   t.equal(camaraCode(engine.decide(facts())), 'INTERNAL')
-  t.strictSame(engine.activations(), [{ id: 'activation-1', name: 'internal-error', activatedAt: START, appliedCount: 1 }])
+  t.strictSame(engine.activations(), [
+    { id: 'activation-1', name: 'internal-error', activatedAt: START, appliedCount: 1 }
+  ])
 })
 
 t.test('expiresInSeconds: fractions round up to a whole ms, the maximum is accepted', async (t) => {
   const { engine, clock } = buildEngine()
-  const cases: Array<[number, number]> = [[0.5, 500], [0.0004, 1], [Number.MIN_VALUE, 1], [1.0001, 1001], [MAX_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS * 1000]]
+  const cases: Array<[number, number]> = [
+    [0.5, 500],
+    [0.0004, 1],
+    [Number.MIN_VALUE, 1],
+    [1.0001, 1001],
+    [MAX_EXPIRES_IN_SECONDS, MAX_EXPIRES_IN_SECONDS * 1000]
+  ]
   for (const [expiresInSeconds, lifetimeMs] of cases) {
     const { expiresAt } = engine.activate('internal-error', { expiresInSeconds })
     t.equal(expiresAt, START + lifetimeMs, `${expiresInSeconds} s`)
   }
-  t.equal(new Date(START + MAX_EXPIRES_IN_SECONDS * 1000).toISOString(), '2058-08-03T13:46:40.000Z', 'the longest expiry is still a time a Date can show')
+  t.equal(
+    new Date(START + MAX_EXPIRES_IN_SECONDS * 1000).toISOString(),
+    '2058-08-03T13:46:40.000Z',
+    'the longest expiry is still a time a Date can show'
+  )
   t.equal(engine.activations().length, 5, 'none is over the moment it starts')
   clock.advance(1)
   t.equal(engine.activations().length, 3, 'the two 1 ms lifetimes are over a ms later')
@@ -115,9 +140,15 @@ t.test('two activations of one scenario count separately and only the first that
   const { engine } = buildEngine()
   const older = engine.activate('rate-limited', { remaining: 1 }).id
   const newer = engine.activate('rate-limited', { remaining: 1, match: { clients: ['other-app'] } }).id
-  t.strictSame(engine.decide(facts()).applied, [{ name: 'rate-limited', source: 'control', activationId: older }], 'newer one did not match demo-app')
+  t.strictSame(
+    engine.decide(facts()).applied,
+    [{ name: 'rate-limited', source: 'control', activationId: older }],
+    'newer one did not match demo-app'
+  )
   t.strictSame(engine.activations().map((a) => a.id), [newer])
-  t.strictSame(engine.decide(facts({ clientId: 'other-app' })).applied, [{ name: 'rate-limited', source: 'control', activationId: newer }])
+  t.strictSame(engine.decide(facts({ clientId: 'other-app' })).applied, [
+    { name: 'rate-limited', source: 'control', activationId: newer }
+  ])
   t.strictSame(engine.activations(), [])
 })
 
@@ -144,21 +175,27 @@ t.test('deactivate by name ends every activation of the scenario, by id only tha
   t.strictSame(engine.activations().map((a) => a.id), [other])
 })
 
-t.test('reset drops runtime definitions, activations and counters; catalogue and fixture definitions stay', async (t) => {
-  const { engine } = buildEngine([latencyScenario('first-1', 5, { firstN: 1 })])
-  engine.define(latencyScenario('runtime-one', 1))
-  engine.activate('rate-limited')
-  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5)
-  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 0)
-  const before = engine.list().map((s) => s.name)
-  engine.reset()
-  t.strictSame(engine.activations(), [])
-  t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
-  t.strictSame(engine.list().map((s) => s.name), before.filter((name) => name !== 'runtime-one'))
-  t.equal(engine.get('runtime-one'), undefined)
-  t.ok(engine.get('first-1'))
-  t.equal(engine.activate('hang').id, 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
-})
+t.test(
+  'reset drops runtime definitions, activations and counters; catalogue and fixture definitions stay',
+  async (t) => {
+    const { engine } = buildEngine([latencyScenario('first-1', 5, { firstN: 1 })])
+    engine.define(latencyScenario('runtime-one', 1))
+    engine.activate('rate-limited')
+    t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5)
+    t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 0)
+    const before = engine.list().map((s) => s.name)
+    engine.reset()
+    t.strictSame(engine.activations(), [])
+    t.equal(engine.decide(facts({ headerScenarios: ['first-1'] })).latencyMs, 5, 'firstN counts from zero again')
+    t.strictSame(
+      engine.list().map((s) => s.name),
+      before.filter((name) => name !== 'runtime-one')
+    )
+    t.equal(engine.get('runtime-one'), undefined)
+    t.ok(engine.get('first-1'))
+    t.equal(engine.activate('hang').id, 'activation-2', 'ids are not reused, so a stale id cannot end a new activation')
+  }
+)
 
 const EXPIRES_IN_SECONDS_RULE = 'must be a number of seconds above 0 and at most 1000000000'
 
@@ -181,7 +218,11 @@ t.test('activate refuses unknown scenarios and bad options, without activating a
     [{ expiresInSeconds: true as never }, '$.expiresInSeconds', EXPIRES_IN_SECONDS_RULE],
     [{ match: { probability: 2 } }, '$.match.probability', 'expected number to be less or equal to 1'],
     [{ match: { colour: 'red' } as never }, '$.match.colour', 'unknown property "colour"'],
-    [{ match: { operations: ['token'] } }, '$.match.operations', 'camara errors cannot be answered on token (fits verify, share, discovery, jwks)']
+    [
+      { match: { operations: ['token'] } },
+      '$.match.operations',
+      'camara errors cannot be answered on token (fits verify, share, discovery, jwks)'
+    ]
   ]
   for (const [options, jsonPath, rule] of invalid) {
     const error = t.throws(() => engine.activate('rate-limited', options)) as ScenarioError

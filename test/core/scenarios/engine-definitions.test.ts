@@ -2,7 +2,12 @@ import t from 'tap'
 import { ManualClock } from '../../../src/core/clock.js'
 import { SeededRandom } from '../../../src/core/random.js'
 import { CATALOGUE } from '../../../src/core/scenarios/catalogue.js'
-import { catalogueDefinitions, fixtureDefinitions, ScenarioEngine, ScenarioRegistryError } from '../../../src/core/scenarios/engine.js'
+import {
+  catalogueDefinitions,
+  fixtureDefinitions,
+  ScenarioEngine,
+  ScenarioRegistryError
+} from '../../../src/core/scenarios/engine.js'
 import { ScenarioError, type Scenario } from '../../../src/core/scenarios/scenario-schema.js'
 import { buildEngine, facts, latencyScenario } from './support.js'
 
@@ -25,28 +30,65 @@ t.test('list tells where each scenario came from and whether it is active', asyn
   engine.define(latencyScenario('from-control', 2))
   engine.activate('from-fixture')
   const byName = new Map(engine.list().map((s) => [s.name, s]))
-  t.strictSame(byName.get('from-fixture'), { name: 'from-fixture', description: '1 ms', origin: 'fixture', file: 'fixtures/test.json', active: true, scenario: latencyScenario('from-fixture', 1) })
-  t.strictSame(byName.get('from-control'), { name: 'from-control', description: '2 ms', origin: 'control', active: false, scenario: latencyScenario('from-control', 2) })
+  t.strictSame(byName.get('from-fixture'), {
+    name: 'from-fixture',
+    description: '1 ms',
+    origin: 'fixture',
+    file: 'fixtures/test.json',
+    active: true,
+    scenario: latencyScenario('from-fixture', 1)
+  })
+  t.strictSame(byName.get('from-control'), {
+    name: 'from-control',
+    description: '2 ms',
+    origin: 'control',
+    active: false,
+    scenario: latencyScenario('from-control', 2)
+  })
   t.equal(byName.get('hang')?.origin, 'catalogue')
 })
 
 t.test('a name defined twice is refused, naming both sources', async (t) => {
   const clock = new ManualClock()
-  t.throws(() => new ScenarioEngine({
-    random: random(),
-    clock,
-    definitions: [...catalogueDefinitions(), ...fixtureDefinitions('fixtures/mine.json', [latencyScenario('hang', 1)])]
-  }), new ScenarioRegistryError('duplicate', 'scenario "hang" is defined twice: in the built-in catalogue and in fixtures/mine.json'))
-  t.throws(() => new ScenarioEngine({
-    random: random(),
-    clock,
-    definitions: [...fixtureDefinitions('a.json', [latencyScenario('x', 1)]), ...fixtureDefinitions('b.json', [latencyScenario('x', 2)])]
-  }), { kind: 'duplicate', message: 'scenario "x" is defined twice: in a.json and in b.json' })
+  t.throws(
+    () =>
+      new ScenarioEngine({
+        random: random(),
+        clock,
+        definitions: [
+          ...catalogueDefinitions(),
+          ...fixtureDefinitions('fixtures/mine.json', [latencyScenario('hang', 1)])
+        ]
+      }),
+    new ScenarioRegistryError(
+      'duplicate',
+      'scenario "hang" is defined twice: in the built-in catalogue and in fixtures/mine.json'
+    )
+  )
+  t.throws(
+    () =>
+      new ScenarioEngine({
+        random: random(),
+        clock,
+        definitions: [
+          ...fixtureDefinitions('a.json', [latencyScenario('x', 1)]),
+          ...fixtureDefinitions('b.json', [latencyScenario('x', 2)])
+        ]
+      }),
+    { kind: 'duplicate', message: 'scenario "x" is defined twice: in a.json and in b.json' }
+  )
 })
 
 t.test('definitions are validated when the engine takes them, naming the source', async (t) => {
   const bad = { name: 'bad', description: 'x', effects: { latency: { minMs: 10, maxMs: 1 } } } as Scenario
-  const error = t.throws(() => new ScenarioEngine({ random: random(), clock: new ManualClock(), definitions: fixtureDefinitions('fixtures/slow.json', [bad]) })) as ScenarioError
+  const error = t.throws(
+    () =>
+      new ScenarioEngine({
+        random: random(),
+        clock: new ManualClock(),
+        definitions: fixtureDefinitions('fixtures/slow.json', [bad])
+      })
+  ) as ScenarioError
   t.ok(error instanceof ScenarioError)
   t.equal(error.message, 'fixtures/slow.json: $.effects.latency.maxMs: must be at least minMs (10)')
 })
@@ -54,7 +96,13 @@ t.test('definitions are validated when the engine takes them, naming the source'
 t.test('define adds a runtime scenario that can be selected at once', async (t) => {
   const { engine } = buildEngine()
   const listing = engine.define(latencyScenario('my-slow', 30))
-  t.strictSame(listing, { name: 'my-slow', description: '30 ms', origin: 'control', active: false, scenario: latencyScenario('my-slow', 30) })
+  t.strictSame(listing, {
+    name: 'my-slow',
+    description: '30 ms',
+    origin: 'control',
+    active: false,
+    scenario: latencyScenario('my-slow', 30)
+  })
   t.equal(engine.decide(facts({ headerScenarios: ['my-slow'] })).latencyMs, 30)
   t.strictSame(engine.validateNames(['my-slow']), [])
 })
@@ -65,7 +113,11 @@ t.test('define replaces an earlier runtime definition, and its activations follo
   engine.activate('my-slow')
   t.equal(engine.decide(facts({ headerScenarios: ['my-slow'] })).latencyMs, 30, 'header selection counted once')
   engine.define(latencyScenario('my-slow', 40, { firstN: 1 }))
-  t.equal(engine.decide(facts({ headerScenarios: ['my-slow'] })).latencyMs, 40, 'new definition, its own count from zero')
+  t.equal(
+    engine.decide(facts({ headerScenarios: ['my-slow'] })).latencyMs,
+    40,
+    'new definition, its own count from zero'
+  )
   t.equal(engine.list().filter((s) => s.name === 'my-slow').length, 1)
   engine.define(latencyScenario('my-slow', 40, { operations: ['token'] }))
   t.equal(engine.decide(facts()).latencyMs, 0, 'the activation follows the new match')
@@ -74,14 +126,22 @@ t.test('define replaces an earlier runtime definition, and its activations follo
 
 t.test('define refuses names of the catalogue and of fixtures', async (t) => {
   const { engine } = buildEngine([latencyScenario('from-fixture', 1)])
-  t.throws(() => engine.define(latencyScenario('rate-limited', 1)), new ScenarioRegistryError('duplicate', 'scenario "rate-limited" is already defined in the built-in catalogue'))
-  t.throws(() => engine.define(latencyScenario('from-fixture', 1)), { kind: 'duplicate', message: 'scenario "from-fixture" is already defined in fixtures/test.json' })
+  t.throws(
+    () => engine.define(latencyScenario('rate-limited', 1)),
+    new ScenarioRegistryError('duplicate', 'scenario "rate-limited" is already defined in the built-in catalogue')
+  )
+  t.throws(() => engine.define(latencyScenario('from-fixture', 1)), {
+    kind: 'duplicate',
+    message: 'scenario "from-fixture" is already defined in fixtures/test.json'
+  })
   t.equal(engine.get('rate-limited')?.effects.error !== undefined, true, 'unchanged')
 })
 
 t.test('define validates the scenario', async (t) => {
   const { engine } = buildEngine()
-  const error = t.throws(() => engine.define({ name: 'NoGood', description: 'x', effects: { verifiedResult: true } })) as ScenarioError
+  const error = t.throws(() =>
+    engine.define({ name: 'NoGood', description: 'x', effects: { verifiedResult: true } })
+  ) as ScenarioError
   t.ok(error instanceof ScenarioError)
   t.equal(error.message, 'the control API: $.name: must match pattern ^[a-z0-9]+(-[a-z0-9]+)*$')
   t.equal(engine.get('NoGood'), undefined)
@@ -109,8 +169,17 @@ t.test('remove deletes a runtime scenario and its activations', async (t) => {
 
 t.test('remove refuses catalogue and fixture scenarios', async (t) => {
   const { engine } = buildEngine([latencyScenario('from-fixture', 1)])
-  t.throws(() => engine.remove('hang'), new ScenarioRegistryError('read-only', 'scenario "hang" is defined in the built-in catalogue and cannot be removed at runtime'))
-  t.throws(() => engine.remove('from-fixture'), { kind: 'read-only', message: 'scenario "from-fixture" is defined in fixtures/test.json and cannot be removed at runtime' })
+  t.throws(
+    () => engine.remove('hang'),
+    new ScenarioRegistryError(
+      'read-only',
+      'scenario "hang" is defined in the built-in catalogue and cannot be removed at runtime'
+    )
+  )
+  t.throws(() => engine.remove('from-fixture'), {
+    kind: 'read-only',
+    message: 'scenario "from-fixture" is defined in fixtures/test.json and cannot be removed at runtime'
+  })
   t.ok(engine.get('hang'))
 })
 
@@ -119,7 +188,9 @@ t.test('replaceFixtureDefinitions swaps the fixture scenarios and drops activati
   engine.define(latencyScenario('runtime', 3))
   engine.activate('old-one')
   engine.activate('kept')
-  engine.replaceFixtureDefinitions(fixtureDefinitions('fixtures/new.json', [latencyScenario('kept', 20), latencyScenario('new-one', 4)]))
+  engine.replaceFixtureDefinitions(
+    fixtureDefinitions('fixtures/new.json', [latencyScenario('kept', 20), latencyScenario('new-one', 4)])
+  )
   const byName = new Map(engine.list().map((s) => [s.name, s]))
   t.equal(byName.has('old-one'), false)
   t.equal(byName.get('kept')?.file, 'fixtures/new.json')
@@ -134,8 +205,19 @@ t.test('a bad reload changes nothing', async (t) => {
   const { engine } = buildEngine([latencyScenario('old-one', 1)])
   engine.define(latencyScenario('runtime', 3))
   const before = engine.list()
-  t.throws(() => engine.replaceFixtureDefinitions(fixtureDefinitions('fixtures/new.json', [latencyScenario('fine', 1), latencyScenario('runtime', 1)])),
-    { kind: 'duplicate', message: 'scenario "runtime" is defined twice: in the control API and in fixtures/new.json' })
-  t.throws(() => engine.replaceFixtureDefinitions(fixtureDefinitions('fixtures/new.json', [{ name: 'x', description: 'x', effects: {} } as Scenario])), ScenarioError)
+  t.throws(
+    () =>
+      engine.replaceFixtureDefinitions(
+        fixtureDefinitions('fixtures/new.json', [latencyScenario('fine', 1), latencyScenario('runtime', 1)])
+      ),
+    { kind: 'duplicate', message: 'scenario "runtime" is defined twice: in the control API and in fixtures/new.json' }
+  )
+  t.throws(
+    () =>
+      engine.replaceFixtureDefinitions(
+        fixtureDefinitions('fixtures/new.json', [{ name: 'x', description: 'x', effects: {} } as Scenario])
+      ),
+    ScenarioError
+  )
   t.strictSame(engine.list(), before)
 })

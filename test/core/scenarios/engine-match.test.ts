@@ -37,8 +37,10 @@ t.test('without an operations list, an error applies only where its surface can 
     { name: 'token-down', description: 'x', effects: { error: { oauth: { error: 'temporarily_unavailable' } } } },
     { name: 'deny', description: 'x', effects: { error: { authorize: { error: 'access_denied' } } } }
   ])
-  const appliedOn = (name: string): string[] => (['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const)
-    .filter((operation) => engine.decide(facts({ operation, headerScenarios: [name] })).error !== undefined)
+  const appliedOn = (name: string): string[] =>
+    (['authorize', 'operator', 'token', 'verify', 'share', 'discovery', 'jwks'] as const).filter(
+      (operation) => engine.decide(facts({ operation, headerScenarios: [name] })).error !== undefined
+    )
   t.strictSame(appliedOn('api-down'), ['verify', 'share', 'discovery', 'jwks'])
   t.strictSame(appliedOn('token-down'), ['token'])
   t.strictSame(appliedOn('deny'), ['authorize', 'operator'])
@@ -54,13 +56,17 @@ t.test('clients, subscribers and operators rules need the request to carry a lis
   t.equal(engine.decide(facts({ headerScenarios: all })).latencyMs, 11, 'demo-app, the seed subscriber, movistar')
   t.equal(engine.decide(facts({ headerScenarios: all, operatorId: 'vodafone-es' })).latencyMs, 111)
   t.equal(engine.decide(facts({ headerScenarios: all, clientId: 'stranger', msisdn: OTHER_MSISDN })).latencyMs, 0)
-  const unknownFacts = engine.decide(facts({ headerScenarios: all, clientId: undefined, msisdn: undefined, operatorId: undefined }))
+  const unknownFacts = engine.decide(
+    facts({ headerScenarios: all, clientId: undefined, msisdn: undefined, operatorId: undefined })
+  )
   t.equal(unknownFacts.latencyMs, 0, 'a request whose client, subscriber and operator are not known yet matches none')
   t.strictSame(unknownFacts.skipped.map((s) => s.because), ['client', 'subscriber', 'operator'])
 })
 
 t.test('all given match rules must accept the request', async (t) => {
-  const { engine } = buildEngine([latencyScenario('narrow', 7, { operations: ['verify'], clients: ['demo-app'], subscribers: [MSISDN] })])
+  const { engine } = buildEngine([
+    latencyScenario('narrow', 7, { operations: ['verify'], clients: ['demo-app'], subscribers: [MSISDN] })
+  ])
   t.equal(engine.decide(facts({ headerScenarios: ['narrow'] })).latencyMs, 7)
   t.equal(engine.decide(facts({ headerScenarios: ['narrow'], operation: 'share' })).latencyMs, 0)
   t.equal(engine.decide(facts({ headerScenarios: ['narrow'], clientId: 'x' })).latencyMs, 0)
@@ -85,7 +91,9 @@ t.test('counter rules combine', async (t) => {
 })
 
 t.test('counters count only requests that pass the other rules', async (t) => {
-  const { engine } = buildEngine([latencyScenario('second-verify', 1, { operations: ['verify'], clients: ['demo-app'], everyNth: 2 })])
+  const { engine } = buildEngine([
+    latencyScenario('second-verify', 1, { operations: ['verify'], clients: ['demo-app'], everyNth: 2 })
+  ])
   const sequence = [
     facts({ operation: 'token' }), // other operation: not counted
     facts({}), // 1st
@@ -154,7 +162,9 @@ t.test('requests a scenario cannot match draw nothing, so they do not shift the 
 
 t.test('a probability miss is reported as skipped for header and flow selections', async (t) => {
   const { engine } = buildEngine([latencyScenario('never', 1, { probability: 0 })])
-  t.strictSame(engine.decide(facts({ flowScenarios: ['never'] })).skipped, [{ name: 'never', source: 'flow', because: 'probability' }])
+  t.strictSame(engine.decide(facts({ flowScenarios: ['never'] })).skipped, [
+    { name: 'never', source: 'flow', because: 'probability' }
+  ])
 })
 
 t.test('latency: fixed is exact, uniform stays in range, lognormal is seeded', async (t) => {
@@ -168,7 +178,10 @@ t.test('latency: fixed is exact, uniform stays in range, lognormal is seeded', a
   }
   const slow = (seed: number): number[] => {
     const e = buildEngine([], { seed }).engine
-    return Array.from({ length: 20 }, () => e.decide(facts({ operation: 'discovery', headerScenarios: ['slow-network'] })).latencyMs)
+    return Array.from(
+      { length: 20 },
+      () => e.decide(facts({ operation: 'discovery', headerScenarios: ['slow-network'] })).latencyMs
+    )
   }
   t.strictSame(slow(1), slow(1))
   t.not(slow(1).join(), slow(2).join())

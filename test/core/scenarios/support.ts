@@ -2,7 +2,13 @@
 // request facts with nothing selected unless a test says so.
 import { ManualClock } from '../../../src/core/clock.js'
 import { SeededRandom } from '../../../src/core/random.js'
-import { catalogueDefinitions, ScenarioEngine, type Decision, type RequestFacts, type ScenarioDefinition } from '../../../src/core/scenarios/engine.js'
+import {
+  catalogueDefinitions,
+  ScenarioEngine,
+  type Decision,
+  type RequestFacts,
+  type ScenarioDefinition
+} from '../../../src/core/scenarios/engine.js'
 import type { Scenario } from '../../../src/core/scenarios/scenario-schema.js'
 
 export const START = Date.UTC(2026, 10, 25, 12, 0, 0)
@@ -15,7 +21,10 @@ export interface TestEngine {
 }
 
 /** An engine with the catalogue plus the given scenarios (as if from fixtures/test.json) */
-export function buildEngine (scenarios: Scenario[] = [], options: { seed?: number, catalogue?: boolean } = {}): TestEngine {
+export function buildEngine (
+  scenarios: Scenario[] = [],
+  options: { seed?: number, catalogue?: boolean } = {}
+): TestEngine {
   const clock = new ManualClock(START)
   const definitions: ScenarioDefinition[] = [
     ...(options.catalogue === false ? [] : catalogueDefinitions()),
@@ -40,7 +49,12 @@ export function facts (overrides: Partial<RequestFacts> = {}): RequestFacts {
 
 /** A scenario with only a fixed latency, so its application is visible in latencyMs */
 export function latencyScenario (name: string, fixedMs: number, match?: Scenario['match']): Scenario {
-  return { name, description: `${fixedMs} ms`, ...(match === undefined ? {} : { match }), effects: { latency: { fixedMs } } }
+  return {
+    name,
+    description: `${fixedMs} ms`,
+    ...(match === undefined ? {} : { match }),
+    effects: { latency: { fixedMs } }
+  }
 }
 
 /** The CAMARA code of a decision's error, undefined when there is none or it is another kind */

@@ -11,7 +11,13 @@ import { buildTestApp } from '../../helpers/app.js'
 
 /** A journal entry of about 1 KB, so the socket's buffers fill within a few thousand */
 function record (i: number): Parameters<FastifyInstance['emulator']['journal']['append']>[0] {
-  return { operation: 'verify', method: 'POST', path: `/camara/api/number-verification/v1/verify?n=${i}&pad=${'x'.repeat(900)}`, status: 200, durationMs: 1 }
+  return {
+    operation: 'verify',
+    method: 'POST',
+    path: `/camara/api/number-verification/v1/verify?n=${i}&pad=${'x'.repeat(900)}`,
+    status: 200,
+    durationMs: 1
+  }
 }
 
 async function listeningApp (t: Test): Promise<{ app: FastifyInstance, port: number, serverSockets: Socket[] }> {

@@ -29,23 +29,79 @@ t.test('a full flow is four entries sharing one flow id, with client, subscriber
   const flowId = entries[0]?.flowId as string
   t.match(flowId, /^\S{12}$/)
   const common = { flowId, clientId: 'demo-app', operatorId: 'telco-es', scenarios: [], seed: 1 }
-  t.strictSame(entries.map(stable), [
-    { id: 1, operation: 'authorize', method: 'GET', path: '/camara/api/auth/v1/authorize', status: 302, correlator: 'flow-1', ...common },
-    { id: 2, operation: 'operator', method: 'GET', path: '/operators/telco-es/authorize', status: 302, correlator: 'flow-1', msisdn: SEED_MSISDN, ...common },
-    { id: 3, operation: 'token', method: 'POST', path: '/camara/api/auth/v1/token', status: 200, correlator: 'flow-1', msisdn: SEED_MSISDN, ...common },
-    { id: 4, operation: 'verify', method: 'POST', path: '/camara/api/number-verification/v1/verify', status: 200, correlator: 'verify-1', msisdn: SEED_MSISDN, ...common }
-  ].map((entry) => ({ ...entry })))
+  t.strictSame(
+    entries.map(stable),
+    [
+      {
+        id: 1,
+        operation: 'authorize',
+        method: 'GET',
+        path: '/camara/api/auth/v1/authorize',
+        status: 302,
+        correlator: 'flow-1',
+        ...common
+      },
+      {
+        id: 2,
+        operation: 'operator',
+        method: 'GET',
+        path: '/operators/telco-es/authorize',
+        status: 302,
+        correlator: 'flow-1',
+        msisdn: SEED_MSISDN,
+        ...common
+      },
+      {
+        id: 3,
+        operation: 'token',
+        method: 'POST',
+        path: '/camara/api/auth/v1/token',
+        status: 200,
+        correlator: 'flow-1',
+        msisdn: SEED_MSISDN,
+        ...common
+      },
+      {
+        id: 4,
+        operation: 'verify',
+        method: 'POST',
+        path: '/camara/api/number-verification/v1/verify',
+        status: 200,
+        correlator: 'verify-1',
+        msisdn: SEED_MSISDN,
+        ...common
+      }
+    ].map((entry) => ({ ...entry }))
+  )
   // What each request showed of the client (GET /_emulator/clients/{id}/report grades them)
-  t.strictSame(entries.map((entry) => (entry.checks ?? []).map((check) => `${check.rule}:${check.ok ? 'ok' : 'broken'}`)), [
-    ['redirect-uri:ok', 'purpose:ok', 'prompt-none:broken', 'pkce:broken', 'state:ok', 'nonce:broken', 'no-retry-loop:ok'],
-    [],
-    ['private-key-jwt:broken', 'redirect-uri:ok', 'code-once:ok'],
-    ['token-age:ok', 'operation-scope:ok', 'x-correlator:ok', 'declared-properties:ok', 'token-single-use:ok']
-  ])
-  t.match(entries[0]?.checks?.find((check) => check.rule === 'state'), { fresh: /^[\w-]{16}$/ }, 'a fingerprint, not the state')
+  t.strictSame(
+    entries.map((entry) => (entry.checks ?? []).map((check) => `${check.rule}:${check.ok ? 'ok' : 'broken'}`)),
+    [
+      [
+        'redirect-uri:ok',
+        'purpose:ok',
+        'prompt-none:broken',
+        'pkce:broken',
+        'state:ok',
+        'nonce:broken',
+        'no-retry-loop:ok'
+      ],
+      [],
+      ['private-key-jwt:broken', 'redirect-uri:ok', 'code-once:ok'],
+      ['token-age:ok', 'operation-scope:ok', 'x-correlator:ok', 'declared-properties:ok', 'token-single-use:ok']
+    ]
+  )
+  t.match(
+    entries[0]?.checks?.find((check) => check.rule === 'state'),
+    { fresh: /^[\w-]{16}$/ },
+    'a fingerprint, not the state'
+  )
   for (const entry of entries) {
     t.ok(entry.durationMs >= 0, `${entry.operation}: a duration`)
-    t.ok(Date.parse(entry.time) <= NOW && Date.parse(entry.time) > NOW - 60_000, `${entry.operation}: arrival time on the emulator clock`)
+    t.ok(
+      Date.parse(entry.time) <= NOW && Date.parse(entry.time) > NOW - 60_000,
+      `${entry.operation}: arrival time on the emulator clock`
+    )
   }
 })
 
@@ -68,10 +124,16 @@ t.test('refusals are journaled with their reason: a replayed code, then the revo
     ['token', 400, 'authorization code was already used; the tokens issued with it are revoked'],
     ['verify', 401, 'access token was revoked (authorization code replayed)']
   ], 'the refusals are filed under the flow whose code and token they presented')
-  t.match(flow.slice(3), [{ clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' }, { clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' }])
+  t.match(flow.slice(3), [
+    { clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' },
+    { clientId: 'demo-app', msisdn: SEED_MSISDN, operatorId: 'telco-es' }
+  ])
 
   t.test('a redirect_uri refusal at authorize says so too', async (t) => {
-    const res = await app.inject({ method: 'GET', url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid' })
+    const res = await app.inject({
+      method: 'GET',
+      url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid'
+    })
     t.equal(res.statusCode, 400)
     const last = (await journalEntries(app, { operation: 'authorize', limit: 1 }))[0]
     t.match(last, { status: 400, reason: 'redirect_uri "http://evil.example/cb" is not registered for client "demo-app"' })
@@ -81,7 +143,10 @@ t.test('refusals are journaled with their reason: a replayed code, then the revo
 t.test('filters: flowId, correlator, msisdn, operation, limit and sinceId', async (t) => {
   const { app } = await buildScenarioApp(t)
   const seedToken = await accessTokenFor(app, { headers: { 'x-correlator': 'seed-flow' } })
-  const neighbourToken = await accessTokenFor(app, { konera: NEIGHBOUR_KONERA, headers: { 'x-correlator': 'neighbour-flow' } })
+  const neighbourToken = await accessTokenFor(app, {
+    konera: NEIGHBOUR_KONERA,
+    headers: { 'x-correlator': 'neighbour-flow' }
+  })
   await verify(app, seedToken, { headers: { 'x-correlator': 'seed-verify' } })
   await verify(app, neighbourToken, { phoneNumber: NEIGHBOUR_MSISDN, headers: { 'x-correlator': 'neighbour-verify' } })
   const all = await journalEntries(app)
@@ -90,7 +155,8 @@ t.test('filters: flowId, correlator, msisdn, operation, limit and sinceId', asyn
   const neighbourFlow = all[3]?.flowId as string
   t.not(seedFlow, neighbourFlow)
 
-  const ids = async (query: Record<string, string | number>): Promise<number[]> => (await journalEntries(app, query)).map((e) => e.id)
+  const ids = async (query: Record<string, string | number>): Promise<number[]> =>
+    (await journalEntries(app, query)).map((e) => e.id)
   t.strictSame(await ids({ flowId: seedFlow }), [1, 2, 3, 7])
   t.strictSame(await ids({ flowId: neighbourFlow }), [4, 5, 6, 8])
   t.strictSame(await ids({ correlator: 'neighbour-flow' }), [4, 5, 6])
@@ -108,7 +174,11 @@ t.test('filters: flowId, correlator, msisdn, operation, limit and sinceId', asyn
     t.strictSame(zero.json(), { status: 400, code: 'INVALID_ARGUMENT', message: 'querystring.limit must be >= 1' })
     const unknown = await control(app, 'GET', '/journal?subscriber=%2B34666666666')
     t.equal(unknown.statusCode, 400)
-    t.strictSame(unknown.json(), { status: 400, code: 'INVALID_ARGUMENT', message: 'querystring has unknown property "subscriber"' })
+    t.strictSame(unknown.json(), {
+      status: 400,
+      code: 'INVALID_ARGUMENT',
+      message: 'querystring has unknown property "subscriber"'
+    })
   })
 })
 
@@ -120,7 +190,11 @@ t.test('control and health requests are not journaled', async (t) => {
   await control(app, 'POST', '/scenarios/rate-limited/activate', { remaining: 1 })
   await control(app, 'GET', '/fixtures')
   await control(app, 'GET', '/journal')
-  await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:verify' })
+  await control(app, 'POST', '/tokens', {
+    clientId: 'demo-app',
+    msisdn: SEED_MSISDN,
+    scope: 'number-verification:verify'
+  })
   const entries = await journalEntries(app)
   t.strictSame(entries.map((e) => [e.id, e.operation, e.path]), [[1, 'discovery', DISCOVERY]])
 })
@@ -181,32 +255,41 @@ function readEvents (response: IncomingMessage, count: number): Promise<Array<Re
   })
 }
 
-t.test('GET /_emulator/journal/stream delivers an entry event per new entry over a real socket, and ends on close', async (t) => {
-  const { app } = await buildScenarioApp(t)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
+t.test(
+  'GET /_emulator/journal/stream delivers an entry event per new entry over a real socket, and ends on close',
+  async (t) => {
+    const { app } = await buildScenarioApp(t)
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as AddressInfo
 
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/_emulator/journal/stream', agent: false }, resolve)
-    req.on('error', reject)
-    req.end()
-  })
-  t.equal(response.statusCode, 200)
-  t.equal(response.headers['content-type'], 'text/event-stream')
-  t.equal(response.headers['cache-control'], 'no-store')
-  // The stream is subscribed once its headers are out: what happens now is streamed
-  const events = readEvents(response, 2)
-  await fetch(`http://127.0.0.1:${port}${DISCOVERY}`, { headers: { 'x-correlator': 'streamed-1' } })
-  await fetch(`http://127.0.0.1:${port}/_emulator/scenarios`)
-  await fetch(`http://127.0.0.1:${port}/camara/api/auth/v1/jwks`)
-  const [first, second] = await events
-  t.match(first, { id: '1', event: 'entry' })
-  t.match(JSON.parse(first?.data ?? '{}'), { id: 1, operation: 'discovery', status: 200, correlator: 'streamed-1', seed: 1 })
-  t.match(second, { id: '2', event: 'entry' }, 'the control request in between was not streamed')
-  t.match(JSON.parse(second?.data ?? '{}'), { id: 2, operation: 'jwks', status: 200 })
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/_emulator/journal/stream', agent: false }, resolve)
+      req.on('error', reject)
+      req.end()
+    })
+    t.equal(response.statusCode, 200)
+    t.equal(response.headers['content-type'], 'text/event-stream')
+    t.equal(response.headers['cache-control'], 'no-store')
+    // The stream is subscribed once its headers are out: what happens now is streamed
+    const events = readEvents(response, 2)
+    await fetch(`http://127.0.0.1:${port}${DISCOVERY}`, { headers: { 'x-correlator': 'streamed-1' } })
+    await fetch(`http://127.0.0.1:${port}/_emulator/scenarios`)
+    await fetch(`http://127.0.0.1:${port}/camara/api/auth/v1/jwks`)
+    const [first, second] = await events
+    t.match(first, { id: '1', event: 'entry' })
+    t.match(JSON.parse(first?.data ?? '{}'), {
+      id: 1,
+      operation: 'discovery',
+      status: 200,
+      correlator: 'streamed-1',
+      seed: 1
+    })
+    t.match(second, { id: '2', event: 'entry' }, 'the control request in between was not streamed')
+    t.match(JSON.parse(second?.data ?? '{}'), { id: 2, operation: 'jwks', status: 200 })
 
-  const ended = new Promise<void>((resolve) => response.once('end', resolve))
-  await app.close()
-  await ended
-  t.pass('closing the app ended the stream instead of waiting for it')
-})
+    const ended = new Promise<void>((resolve) => response.once('end', resolve))
+    await app.close()
+    await ended
+    t.pass('closing the app ended the stream instead of waiting for it')
+  }
+)

@@ -23,11 +23,19 @@ async function scrape (app: FastifyInstance, headers: Record<string, string> = {
   return samples(res.body)
 }
 
-async function verify (app: FastifyInstance, token: string | undefined, headers: Record<string, string> = {}): Promise<number> {
+async function verify (
+  app: FastifyInstance,
+  token: string | undefined,
+  headers: Record<string, string> = {}
+): Promise<number> {
   const res = await app.inject({
     method: 'POST',
     url: '/number-verification/v2/verify',
-    headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      ...headers
+    },
     payload: JSON.stringify({ phoneNumber: SEED_MSISDN })
   })
   return res.statusCode
@@ -59,13 +67,17 @@ t.test('a flow and its calls, counted by leg, status, client and scenario', asyn
   t.equal(after.get('nv_emulator_request_duration_seconds_count{leg="verify"}'), 3)
   t.equal(after.get('nv_emulator_store_entries{collection="grants"}'), 1)
   t.equal(after.get('nv_emulator_store_entries{collection="accessTokens"}'), 1)
-  t.notOk([...after.keys()].some((name) => name.includes('leg="control"')), 'the control API, scrapes included, is not counted')
+  t.notOk(
+    [...after.keys()].some((name) => name.includes('leg="control"')),
+    'the control API, scrapes included, is not counted'
+  )
 
   const refresh = await app.inject({
     method: 'POST',
     url: '/camara/api/auth/v1/token',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: 'grant_type=client_credentials&client_id=demo-app&client_secret=demo-secret&scope=number-verification%3Averify'
+    payload:
+      'grant_type=client_credentials&client_id=demo-app&client_secret=demo-secret&scope=number-verification%3Averify'
   })
   t.equal(refresh.statusCode, 200)
   const later = await scrape(app)
@@ -92,17 +104,36 @@ t.test('guarded like the control API; not served in a namespace', async (t) => {
   const anonymous = await app.inject({ method: 'GET', url: '/_emulator/metrics' })
   t.equal(anonymous.statusCode, 401)
   t.equal((await scrape(app, { authorization: 'Bearer sesame' })).get('nv_emulator_flows_started_total'), 0)
-  const foreign = await app.inject({ method: 'GET', url: '/_emulator/metrics', headers: { host: 'evil.example', authorization: 'Bearer sesame' } })
+  const foreign = await app.inject({
+    method: 'GET',
+    url: '/_emulator/metrics',
+    headers: { host: 'evil.example', authorization: 'Bearer sesame' }
+  })
   t.equal(foreign.statusCode, 403, 'a request a web page could forge')
-  const created = await app.inject({ method: 'PUT', url: '/_emulator/namespaces/job-1', headers: { authorization: 'Bearer sesame' } })
+  const created = await app.inject({
+    method: 'PUT',
+    url: '/_emulator/namespaces/job-1',
+    headers: { authorization: 'Bearer sesame' }
+  })
   t.equal(created.statusCode, 201)
-  const inNamespace = await app.inject({ method: 'GET', url: '/ns/job-1/_emulator/metrics', headers: { authorization: 'Bearer sesame' } })
+  const inNamespace = await app.inject({
+    method: 'GET',
+    url: '/ns/job-1/_emulator/metrics',
+    headers: { authorization: 'Bearer sesame' }
+  })
   t.equal(inNamespace.statusCode, 404)
 })
 
 t.test('EmulatorMetrics: bounded labels, connection faults, a store that cannot answer', async (t) => {
-  const base = { operation: 'verify', method: 'POST', path: '/number-verification/v2/verify', status: 200, durationMs: 2 }
-  const record = (overrides: Partial<JournalRecord>): JournalRecord => ({ ...base, startedAt: 0, correlator: 'c', ...overrides }) as JournalRecord
+  const base = {
+    operation: 'verify',
+    method: 'POST',
+    path: '/number-verification/v2/verify',
+    status: 200,
+    durationMs: 2
+  }
+  const record = (overrides: Partial<JournalRecord>): JournalRecord =>
+    ({ ...base, startedAt: 0, correlator: 'c', ...overrides }) as JournalRecord
   const metrics = new EmulatorMetrics({ storeSizes: async () => { throw new Error('store down') }, maxLabelValues: 2 })
   for (const clientId of ['a', 'b', 'c', 'd', 'a']) metrics.observe(record({ clientId }))
   metrics.observe(record({ status: 0, clientId: 'a', scenarios: ['connection-reset'] }))

@@ -29,7 +29,11 @@ async function testApp (t: Test, overrides: Parameters<typeof buildTestApp>[1] =
 
 t.test('an HTML form posted from another site cannot activate a scenario', async (t) => {
   const app = await testApp(t)
-  for (const [type, body] of [['application/x-www-form-urlencoded', 'remaining=1'], ['text/plain', '{"remaining":1}'], ['multipart/form-data; boundary=x', '--x--']] as const) {
+  for (const [type, body] of [
+    ['application/x-www-form-urlencoded', 'remaining=1'],
+    ['text/plain', '{"remaining":1}'],
+    ['multipart/form-data; boundary=x', '--x--']
+  ] as const) {
     const res = await app.inject({
       method: 'POST',
       url: '/_emulator/scenarios/verify-always-true/activate',
@@ -45,7 +49,12 @@ t.test('an HTML form posted from another site cannot activate a scenario', async
 t.test('a form or text body is refused even without an Origin (415)', async (t) => {
   const app = await testApp(t)
   for (const type of ['application/x-www-form-urlencoded', 'text/plain']) {
-    const res = await app.inject({ method: 'POST', url: '/_emulator/scenarios/verify-always-true/activate', headers: { 'content-type': type }, payload: 'remaining=1' })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/_emulator/scenarios/verify-always-true/activate',
+      headers: { 'content-type': type },
+      payload: 'remaining=1'
+    })
     t.equal(res.statusCode, 415, type)
     t.strictSame(res.json(), {
       status: 415,
@@ -53,12 +62,17 @@ t.test('a form or text body is refused even without an Origin (415)', async (t) 
       message: `the control API takes JSON bodies: send content-type: application/json (got ${type})`
     })
   }
-  const bare = await app.inject({ method: 'POST', url: '/_emulator/tokens', payload: Buffer.from('{"clientId":"demo-app"}') })
+  const bare = await app.inject({
+    method: 'POST',
+    url: '/_emulator/tokens',
+    payload: Buffer.from('{"clientId":"demo-app"}')
+  })
   t.equal(bare.statusCode, 415)
   t.strictSame(bare.json(), {
     status: 415,
     code: 'UNSUPPORTED_MEDIA_TYPE',
-    message: 'the control API takes JSON bodies: send content-type: application/json (got a body without a content type)'
+    message:
+      'the control API takes JSON bodies: send content-type: application/json (got a body without a content type)'
   })
   t.strictSame(app.emulator.scenarios.activations(), [])
 })
@@ -67,11 +81,21 @@ t.test('a cross-site request is refused whatever it sends: JSON, no body, DELETE
   const app = await testApp(t)
   app.emulator.scenarios.activate('hang')
   const requests = [
-    { method: 'POST', url: '/_emulator/scenarios/verify-always-true/activate', headers: { origin: EVIL, 'content-type': 'application/json' }, payload: '{}' },
+    {
+      method: 'POST',
+      url: '/_emulator/scenarios/verify-always-true/activate',
+      headers: { origin: EVIL, 'content-type': 'application/json' },
+      payload: '{}'
+    },
     // fetch(url, { method: 'POST', mode: 'no-cors' }) sends no body and no content type
     { method: 'POST', url: '/_emulator/reset', headers: { origin: EVIL } },
     { method: 'DELETE', url: '/_emulator/activations', headers: { origin: 'null' } },
-    { method: 'PUT', url: '/_emulator/subscribers/%2B34611111111', headers: { origin: 'http://localhost:3000', 'content-type': 'application/json' }, payload: '{}' }
+    {
+      method: 'PUT',
+      url: '/_emulator/subscribers/%2B34611111111',
+      headers: { origin: 'http://localhost:3000', 'content-type': 'application/json' },
+      payload: '{}'
+    }
   ] as const
   for (const request of requests) {
     const res = await app.inject(request)
@@ -89,7 +113,11 @@ t.test('a Host that is not the emulator\'s is refused, reads included (DNS rebin
     t.strictSame(res.json(), REBINDING, url)
     t.notMatch(res.body, /demo-secret/, 'no client secret leaks')
   }
-  const withPort = await app.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host: 'attacker.example:9091' } })
+  const withPort = await app.inject({
+    method: 'GET',
+    url: '/_emulator/fixtures',
+    headers: { host: 'attacker.example:9091' }
+  })
   t.equal(withPort.statusCode, 403)
   const posted = await app.inject({ method: 'POST', url: '/_emulator/reset', headers: { host: 'attacker.example', origin: 'http://attacker.example' } })
   t.strictSame(posted.json(), REBINDING, 'the page is same-origin with itself, but its Host gives it away')
@@ -102,13 +130,39 @@ t.test('curl-style and same-origin requests still work', async (t) => {
   const allowed = [
     // curl -X POST .../activate: no body, no content type, no Origin
     { method: 'POST', url: '/_emulator/scenarios/hang/activate', headers: { host: '127.0.0.1:9091' }, status: 201 },
-    { method: 'POST', url: '/_emulator/scenarios/hang/activate', headers: { host: '[::1]:9091', 'content-type': 'application/json; charset=utf-8' }, payload: '{"remaining":1}', status: 201 },
+    {
+      method: 'POST',
+      url: '/_emulator/scenarios/hang/activate',
+      headers: { host: '[::1]:9091', 'content-type': 'application/json; charset=utf-8' },
+      payload: '{"remaining":1}',
+      status: 201
+    },
     // the dashboard's fetch: Origin and Host agree
-    { method: 'DELETE', url: '/_emulator/activations', headers: { host: 'localhost:9091', origin: 'http://localhost:9091' }, status: 204 },
-    { method: 'POST', url: '/_emulator/scenarios/hang/activate', headers: { host: 'LOCALHOST', origin: 'http://localhost' }, status: 201 },
+    {
+      method: 'DELETE',
+      url: '/_emulator/activations',
+      headers: { host: 'localhost:9091', origin: 'http://localhost:9091' },
+      status: 204
+    },
+    {
+      method: 'POST',
+      url: '/_emulator/scenarios/hang/activate',
+      headers: { host: 'LOCALHOST', origin: 'http://localhost' },
+      status: 201
+    },
     // the page as served under --public-url (http://emulator.test in these tests), behind a proxy
-    { method: 'POST', url: '/_emulator/reset', headers: { host: 'emulator.test', origin: 'http://emulator.test' }, status: 204 },
-    { method: 'POST', url: '/_emulator/reset', headers: { host: 'localhost:9091', origin: 'http://emulator.test' }, status: 204 },
+    {
+      method: 'POST',
+      url: '/_emulator/reset',
+      headers: { host: 'emulator.test', origin: 'http://emulator.test' },
+      status: 204
+    },
+    {
+      method: 'POST',
+      url: '/_emulator/reset',
+      headers: { host: 'localhost:9091', origin: 'http://emulator.test' },
+      status: 204
+    },
     { method: 'GET', url: '/_emulator/fixtures', headers: { host: 'emulator.test:8443', origin: EVIL }, status: 200 }
   ]
   for (const { status, ...request } of allowed) {
@@ -124,9 +178,20 @@ t.test('--allowed-hosts and the listen address add names; * turns the Host check
   for (const host of ['emulator:9091', 'ci-runner.local', '10.1.2.3:9091']) {
     t.equal((await app.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host } })).statusCode, 200, host)
   }
-  t.equal((await app.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host: 'attacker.example' } })).statusCode, 403)
+  t.equal(
+    (await app.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host: 'attacker.example' } })).statusCode,
+    403
+  )
   const open = await testApp(t, { allowedHosts: ['*'] })
-  t.equal((await open.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host: 'attacker.example' } })).statusCode, 200)
-  const crossSite = await open.inject({ method: 'POST', url: '/_emulator/reset', headers: { host: 'anything', origin: EVIL } })
+  t.equal(
+    (await open.inject({ method: 'GET', url: '/_emulator/fixtures', headers: { host: 'attacker.example' } }))
+      .statusCode,
+    200
+  )
+  const crossSite = await open.inject({
+    method: 'POST',
+    url: '/_emulator/reset',
+    headers: { host: 'anything', origin: EVIL }
+  })
   t.equal(crossSite.statusCode, 403, 'the Origin check stays')
 })

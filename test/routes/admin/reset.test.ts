@@ -14,7 +14,11 @@ const COIN = {
 /** Defines the coin at runtime, mints a token and flips the coin `count` times through verify */
 async function flips (t: Test, app: FastifyInstance, count: number): Promise<boolean[]> {
   t.equal((await control(app, 'POST', '/scenarios', COIN)).statusCode, 201)
-  const minted = await control(app, 'POST', '/tokens', { clientId: 'demo-app', msisdn: SEED_MSISDN, scope: 'number-verification:verify' })
+  const minted = await control(app, 'POST', '/tokens', {
+    clientId: 'demo-app',
+    msisdn: SEED_MSISDN,
+    scope: 'number-verification:verify'
+  })
   const token = (minted.json() as { access_token: string }).access_token
   const outcomes: boolean[] = []
   for (let i = 0; i < count; i++) {
@@ -34,7 +38,10 @@ t.test('the same seed and requests after a reset give the same outcomes as after
 
 t.test('a reset removes the scenarios defined at runtime and keeps the catalogue and fixture ones', async (t) => {
   const { app } = await buildScenarioApp(t)
-  const names = async (): Promise<string[]> => ((await control(app, 'GET', '/scenarios')).json() as { scenarios: Array<{ name: string }> }).scenarios.map((s) => s.name)
+  const names = async (): Promise<string[]> =>
+    ((await control(app, 'GET', '/scenarios')).json() as { scenarios: Array<{ name: string }> }).scenarios.map(
+      (s) => s.name
+    )
   const before = await names()
   t.equal((await control(app, 'POST', '/scenarios', COIN)).statusCode, 201)
   t.strictSame(await names(), [...before, 'coin'])

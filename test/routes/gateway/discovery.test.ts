@@ -24,7 +24,11 @@ function expectedDocument (issuer: string, algorithms: string[]): Record<string,
     response_modes_supported: ['query'],
     authorization_response_iss_parameter_supported: true,
     grant_types_supported: [
-      'authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:openid:params:grant-type:ciba'
+      'authorization_code',
+      'refresh_token',
+      'client_credentials',
+      'urn:ietf:params:oauth:grant-type:jwt-bearer',
+      'urn:openid:params:grant-type:ciba'
     ],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: algorithms,
@@ -34,7 +38,12 @@ function expectedDocument (issuer: string, algorithms: string[]): Record<string,
     request_parameter_supported: true,
     request_uri_parameter_supported: false,
     request_object_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
-    scopes_supported: ['openid', 'offline_access', 'number-verification:verify', 'number-verification:device-phone-number:read'],
+    scopes_supported: [
+      'openid',
+      'offline_access',
+      'number-verification:verify',
+      'number-verification:device-phone-number:read'
+    ],
     claims_supported: ['iss', 'sub', 'aud', 'azp', 'exp', 'iat', 'auth_time', 'nonce', 'amr'],
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     dpop_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA']
@@ -63,10 +72,18 @@ t.test('RFC 8414: the same metadata at /.well-known/oauth-authorization-server{i
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
   t.equal(res.headers['x-correlator'], 'as-meta', 'a gateway request like the others')
   t.strictSame(res.json(), expectedDocument(ISSUER, ['RS256']))
-  t.equal(`/.well-known/oauth-authorization-server${new URL(res.json<{ issuer: string }>().issuer).pathname}`, RFC8414_PATH)
-  const journal = (await app.inject({ method: 'GET', url: '/_emulator/journal?correlator=as-meta' })).json<{ entries: Array<{ operation: string }> }>()
+  t.equal(
+    `/.well-known/oauth-authorization-server${new URL(res.json<{ issuer: string }>().issuer).pathname}`,
+    RFC8414_PATH
+  )
+  const journal = (await app.inject({ method: 'GET', url: '/_emulator/journal?correlator=as-meta' })).json<{
+    entries: Array<{ operation: string }>
+  }>()
   t.strictSame(journal.entries.map((entry) => entry.operation), ['discovery'], 'journaled as discovery')
-  for (const url of ['/.well-known/oauth-authorization-server', '/.well-known/oauth-authorization-server/camara/api/auth/v2']) {
+  for (const url of [
+    '/.well-known/oauth-authorization-server',
+    '/.well-known/oauth-authorization-server/camara/api/auth/v2'
+  ]) {
     t.equal((await app.inject({ method: 'GET', url })).statusCode, 404, `${url} is no issuer's`)
   }
   const unknown = await app.inject({ method: 'GET', url: RFC8414_PATH, headers: { 'x-emulator-scenario': 'nope' } })
@@ -77,10 +94,16 @@ t.test('RFC 8414: the same metadata at /.well-known/oauth-authorization-server{i
 t.test('RFC 8414 in a namespace: the well-known prefix before the namespace\'s issuer path', async (t) => {
   const { app } = await buildTestApp(t)
   t.equal((await app.inject({ method: 'PUT', url: '/_emulator/namespaces/ci-7' })).statusCode, 201)
-  const res = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/ns/ci-7/camara/api/auth/v1' })
+  const res = await app.inject({
+    method: 'GET',
+    url: '/.well-known/oauth-authorization-server/ns/ci-7/camara/api/auth/v1'
+  })
   t.equal(res.statusCode, 200)
   t.equal(res.json<{ issuer: string }>().issuer, 'http://emulator.test/ns/ci-7/camara/api/auth/v1')
-  const missing = await app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server/ns/nope/camara/api/auth/v1' })
+  const missing = await app.inject({
+    method: 'GET',
+    url: '/.well-known/oauth-authorization-server/ns/nope/camara/api/auth/v1'
+  })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json<{ error: string }>().error, 'invalid_request', 'OAuth JSON for a namespace that does not exist')
 })
@@ -107,7 +130,11 @@ t.test('the JWKS serves the public signing key only', async (t) => {
 })
 
 t.test('with ES256 configured, ES256 and RS256 are advertised and the id_token verifies', async (t) => {
-  const { app, clock } = await buildTestApp(t, { signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
+  const { app, clock } = await buildTestApp(
+    t,
+    { signingAlg: 'ES256' },
+    { keys: await KeyRing.create({ alg: 'ES256' }) }
+  )
 
   const document = (await app.inject({ method: 'GET', url: DISCOVERY_PATH })).json<Record<string, unknown>>()
   t.strictSame(document, expectedDocument(ISSUER, ['ES256', 'RS256']))
@@ -120,7 +147,10 @@ t.test('with ES256 configured, ES256 and RS256 are advertised and the id_token v
     t.strictSame(PRIVATE_MEMBERS.filter((member) => member in key), [], `no private members in ${String(key.kid)}`)
   }
 
-  const code = await obtainCode(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}`, nonce: 'es256-nonce' }))
+  const code = await obtainCode(
+    app,
+    authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}`, nonce: 'es256-nonce' })
+  )
   const res = await postToken(app, codeForm(code))
   t.equal(res.statusCode, 200)
   const idToken = res.json<{ id_token: string }>().id_token
@@ -136,9 +166,19 @@ t.test('with ES256 configured, ES256 and RS256 are advertised and the id_token v
 })
 
 t.test('an id_token does not verify against another emulator\'s keys', async (t) => {
-  const { app, clock } = await buildTestApp(t, { signingAlg: 'ES256' }, { keys: await KeyRing.create({ alg: 'ES256' }) })
+  const { app, clock } = await buildTestApp(
+    t,
+    { signingAlg: 'ES256' },
+    { keys: await KeyRing.create({ alg: 'ES256' }) }
+  )
   const other = await KeyRing.create({ alg: 'ES256' })
   const code = await obtainCode(app, authorizeParams({ konera_context: `ipv4:${SEED_DEVICE_IPV4}` }))
   const idToken = (await postToken(app, codeForm(code))).json<{ id_token: string }>().id_token
-  await t.rejects(jwtVerify(idToken, createLocalJWKSet(other.jwks()), { issuer: ISSUER, audience: 'demo-app', currentDate: new Date(clock.now()) }))
+  await t.rejects(
+    jwtVerify(idToken, createLocalJWKSet(other.jwks()), {
+      issuer: ISSUER,
+      audience: 'demo-app',
+      currentDate: new Date(clock.now())
+    })
+  )
 })

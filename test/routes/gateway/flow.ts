@@ -40,7 +40,11 @@ export interface Device {
   headers?: Record<string, string>
 }
 
-export async function authorizeAtGateway (app: FastifyInstance, params: Params, device: Device = {}): Promise<LightMyRequestResponse> {
+export async function authorizeAtGateway (
+  app: FastifyInstance,
+  params: Params,
+  device: Device = {}
+): Promise<LightMyRequestResponse> {
   return await app.inject({
     method: 'GET',
     url: `${AUTHORIZE_PATH}?${queryString(params)}`,
@@ -50,7 +54,11 @@ export async function authorizeAtGateway (app: FastifyInstance, params: Params, 
 }
 
 /** Follows an absolute Location on this app, as the browser would (same device) */
-export async function follow (app: FastifyInstance, location: string, device: Device = {}): Promise<LightMyRequestResponse> {
+export async function follow (
+  app: FastifyInstance,
+  location: string,
+  device: Device = {}
+): Promise<LightMyRequestResponse> {
   const url = new URL(location)
   return await app.inject({
     method: 'GET',
@@ -62,7 +70,9 @@ export async function follow (app: FastifyInstance, location: string, device: De
 
 export function locationOf (res: LightMyRequestResponse): string {
   const location = res.headers.location
-  if (typeof location !== 'string') throw new Error(`expected a Location header, got status ${res.statusCode}: ${res.body}`)
+  if (typeof location !== 'string') {
+    throw new Error(`expected a Location header, got status ${res.statusCode}: ${res.body}`)
+  }
   return location
 }
 
@@ -91,7 +101,11 @@ export async function obtainCode (app: FastifyInstance, params: Params, device: 
   return code
 }
 
-export async function postToken (app: FastifyInstance, form: Params, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+export async function postToken (
+  app: FastifyInstance,
+  form: Params,
+  headers: Record<string, string> = {}
+): Promise<LightMyRequestResponse> {
   return await app.inject({
     method: 'POST',
     url: TOKEN_PATH,
@@ -120,7 +134,10 @@ export function codeForm (code: string, extra: Params = {}): Params {
  * The subscriber a flow identified, read the way the resource API will: redeem the code at the
  * token endpoint, then resolve the access token.
  */
-export async function identifiedSubscriber (app: FastifyInstance, code: string): Promise<{ msisdn: string | undefined, amr: string[] }> {
+export async function identifiedSubscriber (
+  app: FastifyInstance,
+  code: string
+): Promise<{ msisdn: string | undefined, amr: string[] }> {
   const res = await postToken(app, codeForm(code))
   if (res.statusCode !== 200) throw new Error(`code exchange failed: ${res.body}`)
   const { access_token: accessToken } = res.json<{ access_token: string }>()

@@ -16,23 +16,49 @@ t.test('with the option, the operator token authenticates the device on Wi-Fi, o
   t.strictSame(await identifiedSubscriber(app, code), { msisdn: WIFI_MSISDN, amr: ['sc', 'hwk'] })
   const again = await runAuthorization(app, params, ON_WIFI)
   t.equal(again.callback.searchParams.get('error'), 'login_required')
-  t.equal(again.callback.searchParams.get('error_description'), 'Telco ES (emulated) cannot authenticate the device: the operator token was already used')
+  t.equal(
+    again.callback.searchParams.get('error_description'),
+    'Telco ES (emulated) cannot authenticate the device: the operator token was already used'
+  )
 })
 
 t.test('with the option, another app\'s token or an unknown one ends in login_required', async (t) => {
   const { app } = await buildTestApp(t, { operatorTokenLoginHint: true })
   const forOther = await operatorToken(app, WIFI_MSISDN, 'demo-app-jwt')
-  const other = await runAuthorization(app, authorizeParams({ prompt: 'none', login_hint: `operatortoken:${forOther}` }), ON_WIFI)
-  t.equal(other.callback.searchParams.get('error_description'),
-    'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app ("demo-app-jwt")')
-  const unknown = await runAuthorization(app, authorizeParams({ prompt: 'none', login_hint: 'operatortoken:nope' }), ON_WIFI)
+  const other = await runAuthorization(
+    app,
+    authorizeParams({ prompt: 'none', login_hint: `operatortoken:${forOther}` }),
+    ON_WIFI
+  )
+  t.equal(
+    other.callback.searchParams.get('error_description'),
+    'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app ("demo-app-jwt")'
+  )
+  const unknown = await runAuthorization(
+    app,
+    authorizeParams({ prompt: 'none', login_hint: 'operatortoken:nope' }),
+    ON_WIFI
+  )
   t.equal(unknown.callback.searchParams.get('error'), 'login_required')
 })
 
 t.test('without the option (the default), the hint is ignored: a device on Wi-Fi is not authenticated', async (t) => {
   const { app } = await buildTestApp(t)
   const token = await operatorToken(app, WIFI_MSISDN, 'demo-app')
-  const { callback } = await runAuthorization(app, authorizeParams({ prompt: 'none', login_hint: `operatortoken:${token}` }), ON_WIFI)
+  const { callback } = await runAuthorization(
+    app,
+    authorizeParams({ prompt: 'none', login_hint: `operatortoken:${token}` }),
+    ON_WIFI
+  )
   t.equal(callback.searchParams.get('error'), 'login_required')
-  t.equal((await app.inject({ method: 'POST', url: '/_emulator/operator-tokens', payload: { clientId: 'demo-app', msisdn: WIFI_MSISDN } })).statusCode, 201)
+  t.equal(
+    (
+      await app.inject({
+        method: 'POST',
+        url: '/_emulator/operator-tokens',
+        payload: { clientId: 'demo-app', msisdn: WIFI_MSISDN }
+      })
+    ).statusCode,
+    201
+  )
 })

@@ -5,7 +5,16 @@ import { createHash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import { createLocalJWKSet, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import {
+  createLocalJWKSet,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload
+} from 'jose'
 import type { ManualClock } from '../../../src/core/clock.js'
 import { buildTestApp, ISSUER, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
 import {
@@ -76,13 +85,26 @@ async function clientAssertion (clock: ManualClock): Promise<string> {
 }
 
 /** A 302 to the redirect_uri carrying exactly error, error_description, state (when given) and iss */
-function assertErrorRedirect (t: Test, res: LightMyRequestResponse, error: string, description: string, state: string | undefined): void {
+function assertErrorRedirect (
+  t: Test,
+  res: LightMyRequestResponse,
+  error: string,
+  description: string,
+  state: string | undefined
+): void {
   t.equal(res.statusCode, 302, 'status')
   const location = new URL(locationOf(res))
   t.equal(location.origin + location.pathname, REDIRECT_URI, 'to the redirect_uri')
-  t.strictSame([...location.searchParams.entries()], Object.entries({
-    error, error_description: description, ...(state === undefined ? {} : { state }), iss: ISSUER
-  }), 'error parameters')
+  t.strictSame(
+    [...location.searchParams.entries()],
+    Object.entries({
+      error,
+      error_description: description,
+      ...(state === undefined ? {} : { state }),
+      iss: ISSUER
+    }),
+    'error parameters'
+  )
   t.equal(res.body, '', 'no body')
 }
 
@@ -125,12 +147,24 @@ t.test('a request object that cannot be trusted is redirected with the query\'s 
 
   t.test('bad signature', async (t) => {
     const res = await authorizeAtGateway(app, withObject(await requestObject(clock, {}, other)))
-    assertErrorRedirect(t, res, 'invalid_request_object', 'request object rejected: signature verification failed', QUERY_STATE)
+    assertErrorRedirect(
+      t,
+      res,
+      'invalid_request_object',
+      'request object rejected: signature verification failed',
+      QUERY_STATE
+    )
   })
 
   t.test('missing jti', async (t) => {
     const res = await authorizeAtGateway(app, withObject(await requestObject(clock, { jti: undefined })))
-    assertErrorRedirect(t, res, 'invalid_request_object', 'request object rejected: claim "jti" is missing', QUERY_STATE)
+    assertErrorRedirect(
+      t,
+      res,
+      'invalid_request_object',
+      'request object rejected: claim "jti" is missing',
+      QUERY_STATE
+    )
   })
 
   t.test('a lifetime over 300 s', async (t) => {
@@ -143,8 +177,13 @@ t.test('a request object that cannot be trusted is redirected with the query\'s 
   t.test('a client without a JWKS', async (t) => {
     const object = await requestObject(clock, { iss: 'demo-app', client_id: 'demo-app' })
     const res = await authorizeAtGateway(app, withObject(object, { client_id: 'demo-app' }))
-    assertErrorRedirect(t, res, 'invalid_request_object',
-      'client "demo-app" has no registered JWKS to verify a request object with; register jwks, or send the parameters in the query', QUERY_STATE)
+    assertErrorRedirect(
+      t,
+      res,
+      'invalid_request_object',
+      'client "demo-app" has no registered JWKS to verify a request object with; register jwks, or send the parameters in the query',
+      QUERY_STATE
+    )
   })
 
   t.test('an unknown client gets the error page, never a redirect', async (t) => {
@@ -161,7 +200,13 @@ t.test('a trusted object whose query parameters differ is redirected with the ob
   const res = await authorizeAtGateway(app, withObject(await requestObject(clock), {
     scope: 'openid dpv:FraudPreventionAndDetection number-verification:device-phone-number:read'
   }))
-  assertErrorRedirect(t, res, 'invalid_request_object', 'scope in the query differs from the request object\'s scope', OBJECT_STATE)
+  assertErrorRedirect(
+    t,
+    res,
+    'invalid_request_object',
+    "scope in the query differs from the request object's scope",
+    OBJECT_STATE
+  )
 })
 
 t.test('request_uri is not supported', async (t) => {
@@ -186,7 +231,9 @@ t.test('a replayed request object is refused, and journaled with its reason', as
 t.test('of parallel requests with one request object, exactly one starts a flow', async (t) => {
   const { app, clock } = await buildTestApp(t)
   const object = await requestObject(clock)
-  const answers = await Promise.all(Array.from({ length: 10 }, async () => await authorizeAtGateway(app, withObject(object))))
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, async () => await authorizeAtGateway(app, withObject(object)))
+  )
   const started = answers.filter((res) => OPERATOR_LOCATION.test(locationOf(res)))
   t.equal(started.length, 1, 'one success')
   for (const res of answers.filter((answer) => !started.includes(answer))) {

@@ -5,11 +5,30 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import {
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  generateKeyPair,
+  importJWK,
+  jwtVerify,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload
+} from 'jose'
 import { buildTestApp, ISSUER, REDIRECT_URI, SCOPE } from '../../helpers/app.js'
 import type { ManualClock } from '../../../src/core/clock.js'
 import {
-  FORM, SEED_DEVICE_IPV4, TOKEN_ENDPOINT, TOKEN_PATH, authorizeParams, basicAuthorization, codeForm, obtainCode, postToken, type Params
+  FORM,
+  SEED_DEVICE_IPV4,
+  TOKEN_ENDPOINT,
+  TOKEN_PATH,
+  authorizeParams,
+  basicAuthorization,
+  codeForm,
+  obtainCode,
+  postToken,
+  type Params
 } from './flow.js'
 
 const DEMO_KEY_FILE = new URL('../../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url)
@@ -38,7 +57,11 @@ function demoAppKey (): Promise<CryptoKey> {
 let assertionCounter = 0
 
 /** A client assertion of demo-app-jwt, valid unless overridden; `null` drops a claim */
-async function clientAssertion (clock: ManualClock, overrides: Record<string, unknown> = {}, options: { key?: CryptoKey, kid?: string } = {}): Promise<string> {
+async function clientAssertion (
+  clock: ManualClock,
+  overrides: Record<string, unknown> = {},
+  options: { key?: CryptoKey, kid?: string } = {}
+): Promise<string> {
   const iat = Math.floor(clock.now() / 1000)
   const claims: Record<string, unknown> = {
     iss: 'demo-app-jwt',
@@ -52,7 +75,7 @@ async function clientAssertion (clock: ManualClock, overrides: Record<string, un
   const payload = Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== null)) as JWTPayload
   return await new SignJWT(payload)
     .setProtectedHeader({ alg: 'ES256', kid: options.kid ?? 'demo-app-jwt-es256' })
-    .sign(options.key ?? await demoAppKey())
+    .sign(options.key ?? (await demoAppKey()))
 }
 
 function jwtAuth (assertion: string): Params {
@@ -60,7 +83,14 @@ function jwtAuth (assertion: string): Params {
 }
 
 /** An exact OAuth error: status, JSON body, no-store, and a Basic challenge only when asked */
-function assertOAuthError (t: Test, res: LightMyRequestResponse, status: number, error: string, description: string, options: { basic?: boolean } = {}): void {
+function assertOAuthError (
+  t: Test,
+  res: LightMyRequestResponse,
+  status: number,
+  error: string,
+  description: string,
+  options: { basic?: boolean } = {}
+): void {
   t.equal(res.statusCode, status, 'status')
   t.strictSame(res.json(), { error, error_description: description }, 'body')
   t.equal(res.headers['content-type'], 'application/json; charset=utf-8', 'content type')
@@ -76,9 +106,18 @@ function assertTokenHeaders (t: Test, res: LightMyRequestResponse): void {
   t.equal(res.headers['www-authenticate'], undefined)
 }
 
-async function verifyIdToken (app: FastifyInstance, clock: ManualClock, idToken: string, audience: string): Promise<JWTPayload> {
+async function verifyIdToken (
+  app: FastifyInstance,
+  clock: ManualClock,
+  idToken: string,
+  audience: string
+): Promise<JWTPayload> {
   const jwks = (await app.inject({ method: 'GET', url: '/camara/api/auth/v1/jwks' })).json<{ keys: JWK[] }>()
-  const { payload } = await jwtVerify(idToken, createLocalJWKSet(jwks), { issuer: ISSUER, audience, currentDate: new Date(clock.now()) })
+  const { payload } = await jwtVerify(idToken, createLocalJWKSet(jwks), {
+    issuer: ISSUER,
+    audience,
+    currentDate: new Date(clock.now())
+  })
   return payload
 }
 
@@ -89,7 +128,16 @@ async function demoAppCode (app: FastifyInstance, extra: Params = {}): Promise<s
 
 /** A code of demo-app-jwt (PKCE required) for the seed device */
 async function jwtAppCode (app: FastifyInstance, extra: Params = {}): Promise<string> {
-  return await obtainCode(app, authorizeParams({ ...SEED_DEVICE, client_id: 'demo-app-jwt', code_challenge: CHALLENGE, code_challenge_method: 'S256', ...extra }))
+  return await obtainCode(
+    app,
+    authorizeParams({
+      ...SEED_DEVICE,
+      client_id: 'demo-app-jwt',
+      code_challenge: CHALLENGE,
+      code_challenge_method: 'S256',
+      ...extra
+    })
+  )
 }
 
 async function tokens (res: LightMyRequestResponse): Promise<TokenBody> {
@@ -102,31 +150,74 @@ t.test('the request must be a form', async (t) => {
   const form = 'grant_type=client_credentials&client_id=demo-app&client_secret=demo-secret'
 
   t.test('JSON body', async (t) => {
-    const res = await app.inject({ method: 'POST', url: TOKEN_PATH, payload: { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: TOKEN_PATH,
+      payload: { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret' }
+    })
     assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
   })
   t.test('text/plain body', async (t) => {
-    const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': 'text/plain' }, payload: form })
-    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
+    const res = await app.inject({
+      method: 'POST',
+      url: TOKEN_PATH,
+      headers: { 'content-type': 'text/plain' },
+      payload: form
+    })
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_request',
+      'the token request must be sent as application/x-www-form-urlencoded'
+    )
   })
   t.test('a body without content type', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH, payload: form })
-    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_request',
+      'the token request must be sent as application/x-www-form-urlencoded'
+    )
   })
   t.test('no body and no content type', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH })
-    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_request',
+      'the token request must be sent as application/x-www-form-urlencoded'
+    )
   })
   t.test('an unknown media type', async (t) => {
-    const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': 'application/xml' }, payload: '<x/>' })
-    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
+    const res = await app.inject({
+      method: 'POST',
+      url: TOKEN_PATH,
+      headers: { 'content-type': 'application/xml' },
+      payload: '<x/>'
+    })
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_request',
+      'the token request must be sent as application/x-www-form-urlencoded'
+    )
   })
   t.test('an empty form', async (t) => {
     const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': FORM }, payload: '' })
     assertOAuthError(t, res, 400, 'invalid_request', 'grant_type is required')
   })
   t.test('a form content type with a charset is accepted', async (t) => {
-    const res = await app.inject({ method: 'POST', url: TOKEN_PATH, headers: { 'content-type': `${FORM}; charset=UTF-8` }, payload: form })
+    const res = await app.inject({
+      method: 'POST',
+      url: TOKEN_PATH,
+      headers: { 'content-type': `${FORM}; charset=UTF-8` },
+      payload: form
+    })
     assertTokenHeaders(t, res)
   })
 })
@@ -135,8 +226,20 @@ t.test('grant_type and repeated parameters', async (t) => {
   const { app } = await buildTestApp(t)
 
   t.test('unsupported grant_type', async (t) => {
-    const res = await postToken(app, { grant_type: 'password', username: 'u', password: 'p', client_id: 'demo-app', client_secret: 'demo-secret' })
-    assertOAuthError(t, res, 400, 'unsupported_grant_type', 'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba')
+    const res = await postToken(app, {
+      grant_type: 'password',
+      username: 'u',
+      password: 'p',
+      client_id: 'demo-app',
+      client_secret: 'demo-secret'
+    })
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'unsupported_grant_type',
+      'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba'
+    )
   })
   t.test('missing grant_type', async (t) => {
     const res = await postToken(app, { client_id: 'demo-app', client_secret: 'demo-secret' })
@@ -165,51 +268,143 @@ t.test('client authentication errors', async (t) => {
       'client "demo-app" sent no credentials (client_secret, Basic header or client_assertion)')
   })
   t.test('client_secret_post: wrong secret', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'demo-app', client_secret: 'wrong' }), 401, 'invalid_client', 'client authentication failed')
+    assertOAuthError(
+      t,
+      await postToken(app, { ...grant, client_id: 'demo-app', client_secret: 'wrong' }),
+      401,
+      'invalid_client',
+      'client authentication failed'
+    )
   })
   t.test('client_secret_post: unknown client gets the same answer as a wrong secret', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'nobody', client_secret: 'demo-secret' }), 401, 'invalid_client', 'client authentication failed')
+    assertOAuthError(
+      t,
+      await postToken(app, { ...grant, client_id: 'nobody', client_secret: 'demo-secret' }),
+      401,
+      'invalid_client',
+      'client authentication failed'
+    )
   })
   t.test('client_secret_post: secret without client_id', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_secret: 'demo-secret' }), 400, 'invalid_request', 'client_id is required with client_secret')
+    assertOAuthError(
+      t,
+      await postToken(app, { ...grant, client_secret: 'demo-secret' }),
+      400,
+      'invalid_request',
+      'client_id is required with client_secret'
+    )
   })
   t.test('client_secret_post: a client registered only for private_key_jwt', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'demo-app-jwt', client_secret: 'demo-secret' }), 401, 'invalid_client',
-      'client "demo-app-jwt" is not registered for client_secret_post (registered: private_key_jwt)')
+    assertOAuthError(
+      t,
+      await postToken(app, { ...grant, client_id: 'demo-app-jwt', client_secret: 'demo-secret' }),
+      401,
+      'invalid_client',
+      'client "demo-app-jwt" is not registered for client_secret_post (registered: private_key_jwt)'
+    )
   })
   t.test('client_secret_basic: wrong secret', async (t) => {
-    assertOAuthError(t, await postToken(app, grant, { authorization: basicAuthorization('demo-app', 'wrong') }), 401, 'invalid_client',
-      'client authentication failed', { basic: true })
+    assertOAuthError(
+      t,
+      await postToken(app, grant, { authorization: basicAuthorization('demo-app', 'wrong') }),
+      401,
+      'invalid_client',
+      'client authentication failed',
+      { basic: true }
+    )
   })
   t.test('client_secret_basic: unknown client', async (t) => {
-    assertOAuthError(t, await postToken(app, grant, { authorization: basicAuthorization('nobody', 'demo-secret') }), 401, 'invalid_client',
-      'client authentication failed', { basic: true })
+    assertOAuthError(
+      t,
+      await postToken(app, grant, { authorization: basicAuthorization('nobody', 'demo-secret') }),
+      401,
+      'invalid_client',
+      'client authentication failed',
+      { basic: true }
+    )
   })
   t.test('client_secret_basic: malformed header', async (t) => {
-    assertOAuthError(t, await postToken(app, grant, { authorization: 'Basic %%%' }), 401, 'invalid_client', 'malformed Basic authorization header', { basic: true })
-    assertOAuthError(t, await postToken(app, grant, { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }), 401, 'invalid_client',
-      'malformed Basic authorization header', { basic: true })
+    assertOAuthError(
+      t,
+      await postToken(app, grant, { authorization: 'Basic %%%' }),
+      401,
+      'invalid_client',
+      'malformed Basic authorization header',
+      { basic: true }
+    )
+    assertOAuthError(
+      t,
+      await postToken(app, grant, { authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }),
+      401,
+      'invalid_client',
+      'malformed Basic authorization header',
+      { basic: true }
+    )
   })
   t.test('client_secret_basic: body client_id differs from the header', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'demo-app-jwt' }, { authorization: basicAuthorization('demo-app', 'demo-secret') }), 401, 'invalid_client',
-      'client_id in the body differs from the Basic credentials', { basic: true })
+    assertOAuthError(
+      t,
+      await postToken(
+        app,
+        { ...grant, client_id: 'demo-app-jwt' },
+        { authorization: basicAuthorization('demo-app', 'demo-secret') }
+      ),
+      401,
+      'invalid_client',
+      'client_id in the body differs from the Basic credentials',
+      { basic: true }
+    )
   })
   t.test('client_secret_basic: a client registered only for private_key_jwt', async (t) => {
-    assertOAuthError(t, await postToken(app, grant, { authorization: basicAuthorization('demo-app-jwt', 'x') }), 401, 'invalid_client',
-      'client "demo-app-jwt" is not registered for client_secret_basic (registered: private_key_jwt)', { basic: true })
+    assertOAuthError(
+      t,
+      await postToken(app, grant, { authorization: basicAuthorization('demo-app-jwt', 'x') }),
+      401,
+      'invalid_client',
+      'client "demo-app-jwt" is not registered for client_secret_basic (registered: private_key_jwt)',
+      { basic: true }
+    )
   })
   t.test('two authentication methods at once', async (t) => {
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'demo-app', client_secret: 'demo-secret' }, { authorization: basicAuthorization('demo-app', 'demo-secret') }),
-      400, 'invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
-    assertOAuthError(t, await postToken(app, { ...grant, client_id: 'demo-app-jwt', client_secret: 'x', ...jwtAuth(await clientAssertion(clock)) }),
-      400, 'invalid_request', 'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)')
+    assertOAuthError(
+      t,
+      await postToken(
+        app,
+        { ...grant, client_id: 'demo-app', client_secret: 'demo-secret' },
+        { authorization: basicAuthorization('demo-app', 'demo-secret') }
+      ),
+      400,
+      'invalid_request',
+      'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)'
+    )
+    assertOAuthError(
+      t,
+      await postToken(app, {
+        ...grant,
+        client_id: 'demo-app-jwt',
+        client_secret: 'x',
+        ...jwtAuth(await clientAssertion(clock))
+      }),
+      400,
+      'invalid_request',
+      'use exactly one client authentication method (Basic header, client_secret in the body, or client_assertion)'
+    )
   })
 
   t.test('private_key_jwt', async (t) => {
-    const cases: Array<{ name: string, form: () => Promise<Params>, status: number, error: string, description: string }> = [
+    const cases: Array<{
+      name: string
+      form: () => Promise<Params>
+      status: number
+      error: string
+      description: string
+    }> = [
       {
         name: 'wrong client_assertion_type',
-        form: async () => ({ client_assertion_type: 'urn:example:other', client_assertion: await clientAssertion(clock) }),
+        form: async () => ({
+          client_assertion_type: 'urn:example:other',
+          client_assertion: await clientAssertion(clock)
+        }),
         status: 400,
         error: 'invalid_request',
         description: `client_assertion_type must be ${JWT_BEARER}`
@@ -254,7 +449,8 @@ t.test('client authentication errors', async (t) => {
         form: async () => jwtAuth(await clientAssertion(clock, { iss: 'demo-app', sub: 'demo-app' })),
         status: 401,
         error: 'invalid_client',
-        description: 'client "demo-app" is not registered for private_key_jwt (registered: client_secret_post, client_secret_basic)'
+        description:
+          'client "demo-app" is not registered for private_key_jwt (registered: client_secret_post, client_secret_basic)'
       },
       {
         name: 'an unknown client',
@@ -343,11 +539,20 @@ t.test('client authentication errors', async (t) => {
       const first = await postToken(app, { ...grant, ...jwtAuth(assertion) })
       assertTokenHeaders(t, first)
       const replay = await postToken(app, { ...grant, ...jwtAuth(assertion) })
-      assertOAuthError(t, replay, 401, 'invalid_client', 'client_assertion jti was already used: sign a fresh assertion for every request')
+      assertOAuthError(
+        t,
+        replay,
+        401,
+        'invalid_client',
+        'client_assertion jti was already used: sign a fresh assertion for every request'
+      )
     })
 
     t.test('the issuer is accepted as audience too', async (t) => {
-      assertTokenHeaders(t, await postToken(app, { ...grant, ...jwtAuth(await clientAssertion(clock, { aud: ISSUER })) }))
+      assertTokenHeaders(
+        t,
+        await postToken(app, { ...grant, ...jwtAuth(await clientAssertion(clock, { aud: ISSUER })) })
+      )
     })
   })
 })
@@ -389,17 +594,29 @@ t.test('the id_token sub is stable per client and differs between clients', asyn
   const { app, clock } = await buildTestApp(t)
   const first = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
   const second = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
-  const jwtClient = await tokens(await postToken(app, {
-    grant_type: 'authorization_code', code: await jwtAppCode(app), redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, ...jwtAuth(await clientAssertion(clock))
-  }))
-  const subOf = async (token: TokenBody, audience: string): Promise<unknown> => (await verifyIdToken(app, clock, token.id_token as string, audience)).sub
+  const jwtClient = await tokens(
+    await postToken(app, {
+      grant_type: 'authorization_code',
+      code: await jwtAppCode(app),
+      redirect_uri: REDIRECT_URI,
+      code_verifier: VERIFIER,
+      ...jwtAuth(await clientAssertion(clock))
+    })
+  )
+  const subOf = async (token: TokenBody, audience: string): Promise<unknown> =>
+    (await verifyIdToken(app, clock, token.id_token as string, audience)).sub
   t.equal(await subOf(first, 'demo-app'), await subOf(second, 'demo-app'))
   t.not(await subOf(first, 'demo-app'), await subOf(jwtClient, 'demo-app-jwt'))
 })
 
 t.test('an id_token is issued only with openid and has no nonce when none was sent', async (t) => {
   const { app, clock } = await buildTestApp(t)
-  const withoutOpenid = await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }))))
+  const withoutOpenid = await tokens(
+    await postToken(
+      app,
+      codeForm(await demoAppCode(app, { scope: 'dpv:FraudPreventionAndDetection number-verification:verify' }))
+    )
+  )
   t.equal(withoutOpenid.id_token, undefined)
   t.equal(withoutOpenid.scope, 'dpv:FraudPreventionAndDetection number-verification:verify')
   const withoutNonce = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
@@ -409,20 +626,39 @@ t.test('an id_token is issued only with openid and has no nonce when none was se
 t.test('authorization_code with client_secret_basic', async (t) => {
   const { app } = await buildTestApp(t)
   const code = await demoAppCode(app)
-  const res = await postToken(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI }, { authorization: basicAuthorization('demo-app', 'demo-secret') })
+  const res = await postToken(
+    app,
+    { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
+    { authorization: basicAuthorization('demo-app', 'demo-secret') }
+  )
   assertTokenHeaders(t, res)
   t.equal(res.json<TokenBody>().scope, SCOPE)
 
   // The body may repeat the client_id of the Basic header
-  const again = await postToken(app, { grant_type: 'authorization_code', code: await demoAppCode(app), redirect_uri: REDIRECT_URI, client_id: 'demo-app' },
-    { authorization: basicAuthorization('demo-app', 'demo-secret') })
+  const again = await postToken(
+    app,
+    {
+      grant_type: 'authorization_code',
+      code: await demoAppCode(app),
+      redirect_uri: REDIRECT_URI,
+      client_id: 'demo-app'
+    },
+    { authorization: basicAuthorization('demo-app', 'demo-secret') }
+  )
   assertTokenHeaders(t, again)
 })
 
 t.test('authorization_code with private_key_jwt and PKCE', async (t) => {
   const { app, clock } = await buildTestApp(t)
   const code = await jwtAppCode(app, { nonce: 'jwt-nonce' })
-  const res = await postToken(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, client_id: 'demo-app-jwt', ...jwtAuth(await clientAssertion(clock)) })
+  const res = await postToken(app, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT_URI,
+    code_verifier: VERIFIER,
+    client_id: 'demo-app-jwt',
+    ...jwtAuth(await clientAssertion(clock))
+  })
   assertTokenHeaders(t, res)
   const body = res.json<TokenBody>()
   const claims = await verifyIdToken(app, clock, body.id_token as string, 'demo-app-jwt')
@@ -435,13 +671,31 @@ t.test('authorization code errors', async (t) => {
   const { app, clock } = await buildTestApp(t)
 
   t.test('missing code', async (t) => {
-    assertOAuthError(t, await postToken(app, codeForm('', { code: undefined })), 400, 'invalid_request', 'code is required')
+    assertOAuthError(
+      t,
+      await postToken(app, codeForm('', { code: undefined })),
+      400,
+      'invalid_request',
+      'code is required'
+    )
   })
   t.test('missing redirect_uri', async (t) => {
-    assertOAuthError(t, await postToken(app, codeForm(await demoAppCode(app), { redirect_uri: undefined })), 400, 'invalid_request', 'redirect_uri is required')
+    assertOAuthError(
+      t,
+      await postToken(app, codeForm(await demoAppCode(app), { redirect_uri: undefined })),
+      400,
+      'invalid_request',
+      'redirect_uri is required'
+    )
   })
   t.test('unknown code', async (t) => {
-    assertOAuthError(t, await postToken(app, codeForm('not-a-code')), 400, 'invalid_grant', 'authorization code is unknown or expired')
+    assertOAuthError(
+      t,
+      await postToken(app, codeForm('not-a-code')),
+      400,
+      'invalid_grant',
+      'authorization code is unknown or expired'
+    )
   })
   t.test('redirect_uri differs from the authorization request', async (t) => {
     assertOAuthError(t, await postToken(app, codeForm(await demoAppCode(app), { redirect_uri: 'http://localhost:3000/other' })), 400, 'invalid_grant',
@@ -449,30 +703,74 @@ t.test('authorization code errors', async (t) => {
   })
   t.test('a code issued to another client', async (t) => {
     const code = await demoAppCode(app)
-    const res = await postToken(app, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER, ...jwtAuth(await clientAssertion(clock)) })
+    const res = await postToken(app, {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: VERIFIER,
+      ...jwtAuth(await clientAssertion(clock))
+    })
     assertOAuthError(t, res, 400, 'invalid_grant', 'authorization code was issued to another client')
   })
   t.test('PKCE: code_verifier missing', async (t) => {
-    const res = await postToken(app, { grant_type: 'authorization_code', code: await jwtAppCode(app), redirect_uri: REDIRECT_URI, ...jwtAuth(await clientAssertion(clock)) })
-    assertOAuthError(t, res, 400, 'invalid_grant', 'code_verifier is required: the authorization request had a code_challenge')
+    const res = await postToken(app, {
+      grant_type: 'authorization_code',
+      code: await jwtAppCode(app),
+      redirect_uri: REDIRECT_URI,
+      ...jwtAuth(await clientAssertion(clock))
+    })
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_grant',
+      'code_verifier is required: the authorization request had a code_challenge'
+    )
   })
   t.test('PKCE: malformed code_verifier', async (t) => {
-    const res = await postToken(app, { grant_type: 'authorization_code', code: await jwtAppCode(app), redirect_uri: REDIRECT_URI, code_verifier: 'short', ...jwtAuth(await clientAssertion(clock)) })
+    const res = await postToken(app, {
+      grant_type: 'authorization_code',
+      code: await jwtAppCode(app),
+      redirect_uri: REDIRECT_URI,
+      code_verifier: 'short',
+      ...jwtAuth(await clientAssertion(clock))
+    })
     assertOAuthError(t, res, 400, 'invalid_request', 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]')
   })
   t.test('PKCE: wrong code_verifier', async (t) => {
     const res = await postToken(app, {
-      grant_type: 'authorization_code', code: await jwtAppCode(app), redirect_uri: REDIRECT_URI, code_verifier: `${VERIFIER.slice(0, -1)}A`, ...jwtAuth(await clientAssertion(clock))
+      grant_type: 'authorization_code',
+      code: await jwtAppCode(app),
+      redirect_uri: REDIRECT_URI,
+      code_verifier: `${VERIFIER.slice(0, -1)}A`,
+      ...jwtAuth(await clientAssertion(clock))
     })
-    assertOAuthError(t, res, 400, 'invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge')
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_grant',
+      'PKCE verification failed: code_verifier does not match code_challenge'
+    )
   })
   t.test('PKCE: code_verifier without a code_challenge at authorize', async (t) => {
-    assertOAuthError(t, await postToken(app, codeForm(await demoAppCode(app), { code_verifier: VERIFIER })), 400, 'invalid_grant',
-      'code_verifier sent but the authorization request had no code_challenge')
+    assertOAuthError(
+      t,
+      await postToken(app, codeForm(await demoAppCode(app), { code_verifier: VERIFIER })),
+      400,
+      'invalid_grant',
+      'code_verifier sent but the authorization request had no code_challenge'
+    )
   })
   t.test('PKCE for a client that does not require it', async (t) => {
     const code = await demoAppCode(app, { code_challenge: CHALLENGE, code_challenge_method: 'S256' })
-    assertOAuthError(t, await postToken(app, codeForm(code)), 400, 'invalid_grant', 'code_verifier is required: the authorization request had a code_challenge')
+    assertOAuthError(
+      t,
+      await postToken(app, codeForm(code)),
+      400,
+      'invalid_grant',
+      'code_verifier is required: the authorization request had a code_challenge'
+    )
     assertTokenHeaders(t, await postToken(app, codeForm(code, { code_verifier: VERIFIER })))
   })
 })
@@ -484,14 +782,26 @@ t.test('an authorization code expires after --code-ttl (120 s)', async (t) => {
   clock.advance(119_000)
   assertTokenHeaders(t, await postToken(app, codeForm(inTime)))
   clock.advance(1_000)
-  assertOAuthError(t, await postToken(app, codeForm(late)), 400, 'invalid_grant', 'authorization code is unknown or expired')
+  assertOAuthError(
+    t,
+    await postToken(app, codeForm(late)),
+    400,
+    'invalid_grant',
+    'authorization code is unknown or expired'
+  )
 })
 
 t.test('a shorter --code-ttl is honoured', async (t) => {
   const { app, clock } = await buildTestApp(t, { codeTtl: 5 })
   const code = await demoAppCode(app)
   clock.advance(5_000)
-  assertOAuthError(t, await postToken(app, codeForm(code)), 400, 'invalid_grant', 'authorization code is unknown or expired')
+  assertOAuthError(
+    t,
+    await postToken(app, codeForm(code)),
+    400,
+    'invalid_grant',
+    'authorization code is unknown or expired'
+  )
 })
 
 t.test('a replayed code is rejected and revokes what the first exchange issued', async (t) => {
@@ -500,28 +810,54 @@ t.test('a replayed code is rejected and revokes what the first exchange issued',
   const first = await tokens(await postToken(app, codeForm(code)))
   t.type(first.refresh_token, 'string', 'offline_access gives a refresh token')
   t.equal(first.scope, OFFLINE_SCOPE)
-  t.ok(!('failure' in await app.emulator.tokens.resolveAccessToken(first.access_token)), 'access token works before the replay')
+  t.ok(
+    !('failure' in (await app.emulator.tokens.resolveAccessToken(first.access_token))),
+    'access token works before the replay'
+  )
 
   const replay = await postToken(app, codeForm(code))
-  assertOAuthError(t, replay, 400, 'invalid_grant', 'authorization code was already used; the tokens issued with it are revoked')
+  assertOAuthError(
+    t,
+    replay,
+    400,
+    'invalid_grant',
+    'authorization code was already used; the tokens issued with it are revoked'
+  )
 
-  const refresh = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: 'demo-app', client_secret: 'demo-secret' })
+  const refresh = await postToken(app, {
+    grant_type: 'refresh_token',
+    refresh_token: first.refresh_token,
+    client_id: 'demo-app',
+    client_secret: 'demo-secret'
+  })
   assertOAuthError(t, refresh, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
   const leg = newLeg()
-  t.strictSame(await app.emulator.tokens.resolveAccessToken(first.access_token, leg), { failure: 'access token was revoked (authorization code replayed)', noLongerValid: true })
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(first.access_token, leg), {
+    failure: 'access token was revoked (authorization code replayed)',
+    noLongerValid: true
+  })
   t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 
 t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => {
   const { app, clock } = await buildTestApp(t)
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
-  const first = await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE, nonce: 'only-once' }))))
+  const first = await tokens(
+    await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE, nonce: 'only-once' })))
+  )
   clock.advance(60_000)
 
   const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, ...auth })
   assertTokenHeaders(t, res)
   const second = res.json<TokenBody>()
-  t.strictSame(Object.keys(second).sort(), ['access_token', 'expires_in', 'id_token', 'refresh_token', 'scope', 'token_type'])
+  t.strictSame(Object.keys(second).sort(), [
+    'access_token',
+    'expires_in',
+    'id_token',
+    'refresh_token',
+    'scope',
+    'token_type'
+  ])
   t.not(second.access_token, first.access_token)
   t.not(second.refresh_token, first.refresh_token)
   t.equal(second.scope, OFFLINE_SCOPE)
@@ -533,46 +869,99 @@ t.test('refresh tokens rotate and a reused one revokes the grant', async (t) => 
   t.equal((await verifyIdToken(app, clock, first.id_token as string, 'demo-app')).sub, claims.sub)
 
   const reuse = await postToken(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token, ...auth })
-  assertOAuthError(t, reuse, 400, 'invalid_grant', 'refresh token was already used (rotation): every token of this grant is revoked')
+  assertOAuthError(
+    t,
+    reuse,
+    400,
+    'invalid_grant',
+    'refresh token was already used (rotation): every token of this grant is revoked'
+  )
   const afterReuse = await postToken(app, { grant_type: 'refresh_token', refresh_token: second.refresh_token, ...auth })
   assertOAuthError(t, afterReuse, 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
   const leg = newLeg()
-  t.strictSame(await app.emulator.tokens.resolveAccessToken(second.access_token, leg), { failure: 'access token was revoked (refresh token reused)', noLongerValid: true })
+  t.strictSame(await app.emulator.tokens.resolveAccessToken(second.access_token, leg), {
+    failure: 'access token was revoked (refresh token reused)',
+    noLongerValid: true
+  })
   t.match(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the flow')
 })
 
 t.test('refresh_token grant errors and scope narrowing', async (t) => {
   const { app, clock } = await buildTestApp(t)
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
-  const fresh = async (): Promise<string> => (await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE }))))).refresh_token as string
+  const fresh = async (): Promise<string> =>
+    (await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE })))))
+      .refresh_token as string
 
   t.test('no refresh token without offline_access', async (t) => {
     const body = await tokens(await postToken(app, codeForm(await demoAppCode(app))))
     t.equal(body.refresh_token, undefined)
   })
   t.test('missing refresh_token', async (t) => {
-    assertOAuthError(t, await postToken(app, { grant_type: 'refresh_token', ...auth }), 400, 'invalid_request', 'refresh_token is required')
+    assertOAuthError(
+      t,
+      await postToken(app, { grant_type: 'refresh_token', ...auth }),
+      400,
+      'invalid_request',
+      'refresh_token is required'
+    )
   })
   t.test('unknown refresh_token', async (t) => {
-    assertOAuthError(t, await postToken(app, { grant_type: 'refresh_token', refresh_token: 'nope', ...auth }), 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
+    assertOAuthError(
+      t,
+      await postToken(app, { grant_type: 'refresh_token', refresh_token: 'nope', ...auth }),
+      400,
+      'invalid_grant',
+      'refresh token is unknown, expired or revoked'
+    )
   })
   t.test('a refresh token of another client', async (t) => {
-    const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: await fresh(), ...jwtAuth(await clientAssertion(clock)) })
+    const res = await postToken(app, {
+      grant_type: 'refresh_token',
+      refresh_token: await fresh(),
+      ...jwtAuth(await clientAssertion(clock))
+    })
     assertOAuthError(t, res, 400, 'invalid_grant', 'refresh token was issued to another client')
   })
   t.test('a narrower scope is granted', async (t) => {
-    const body = await tokens(await postToken(app, { grant_type: 'refresh_token', refresh_token: await fresh(), scope: 'openid number-verification:verify', ...auth }))
+    const body = await tokens(
+      await postToken(app, {
+        grant_type: 'refresh_token',
+        refresh_token: await fresh(),
+        scope: 'openid number-verification:verify',
+        ...auth
+      })
+    )
     t.equal(body.scope, 'openid number-verification:verify')
   })
   t.test('a wider scope is refused', async (t) => {
-    const res = await postToken(app, { grant_type: 'refresh_token', refresh_token: await fresh(), scope: `${OFFLINE_SCOPE} number-verification:device-phone-number:read`, ...auth })
-    assertOAuthError(t, res, 400, 'invalid_scope', 'scope exceeds the original grant: number-verification:device-phone-number:read')
+    const res = await postToken(app, {
+      grant_type: 'refresh_token',
+      refresh_token: await fresh(),
+      scope: `${OFFLINE_SCOPE} number-verification:device-phone-number:read`,
+      ...auth
+    })
+    assertOAuthError(
+      t,
+      res,
+      400,
+      'invalid_scope',
+      'scope exceeds the original grant: number-verification:device-phone-number:read'
+    )
   })
   t.test('a refresh token expires after --refresh-token-ttl', async (t) => {
     const { app, clock } = await buildTestApp(t, { refreshTokenTtl: 600 })
-    const refreshToken = (await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE }))))).refresh_token
+    const refreshToken = (
+      await tokens(await postToken(app, codeForm(await demoAppCode(app, { scope: OFFLINE_SCOPE }))))
+    ).refresh_token
     clock.advance(600_000)
-    assertOAuthError(t, await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken, ...auth }), 400, 'invalid_grant', 'refresh token is unknown, expired or revoked')
+    assertOAuthError(
+      t,
+      await postToken(app, { grant_type: 'refresh_token', refresh_token: refreshToken, ...auth }),
+      400,
+      'invalid_grant',
+      'refresh token is unknown, expired or revoked'
+    )
   })
 })
 
@@ -581,7 +970,11 @@ t.test('client_credentials', async (t) => {
   const auth = { client_id: 'demo-app', client_secret: 'demo-secret' }
 
   t.test('issues an access token with no id_token or refresh token', async (t) => {
-    const res = await postToken(app, { grant_type: 'client_credentials', scope: 'dpv:FraudPreventionAndDetection number-verification:verify', ...auth })
+    const res = await postToken(app, {
+      grant_type: 'client_credentials',
+      scope: 'dpv:FraudPreventionAndDetection number-verification:verify',
+      ...auth
+    })
     assertTokenHeaders(t, res)
     const body = res.json<TokenBody>()
     t.strictSame(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
@@ -591,14 +984,31 @@ t.test('client_credentials', async (t) => {
     t.equal('record' in resolved ? resolved.record.msisdn : 'failed', undefined, 'identifies no subscriber')
   })
   t.test('with Basic authentication', async (t) => {
-    assertTokenHeaders(t, await postToken(app, { grant_type: 'client_credentials', scope: 'number-verification:verify' }, { authorization: basicAuthorization('demo-app', 'demo-secret') }))
+    assertTokenHeaders(
+      t,
+      await postToken(
+        app,
+        { grant_type: 'client_credentials', scope: 'number-verification:verify' },
+        { authorization: basicAuthorization('demo-app', 'demo-secret') }
+      )
+    )
   })
   t.test('openid is refused', async (t) => {
-    assertOAuthError(t, await postToken(app, { grant_type: 'client_credentials', scope: 'openid number-verification:verify', ...auth }), 400, 'invalid_scope',
-      'scope not available with client_credentials for this client: openid')
+    assertOAuthError(
+      t,
+      await postToken(app, { grant_type: 'client_credentials', scope: 'openid number-verification:verify', ...auth }),
+      400,
+      'invalid_scope',
+      'scope not available with client_credentials for this client: openid'
+    )
   })
   t.test('a scope the client may not ask for is refused', async (t) => {
-    assertOAuthError(t, await postToken(app, { grant_type: 'client_credentials', scope: 'sim-swap:check offline_access', ...auth }), 400, 'invalid_scope',
-      'scope not available with client_credentials for this client: sim-swap:check offline_access')
+    assertOAuthError(
+      t,
+      await postToken(app, { grant_type: 'client_credentials', scope: 'sim-swap:check offline_access', ...auth }),
+      400,
+      'invalid_scope',
+      'scope not available with client_credentials for this client: sim-swap:check offline_access'
+    )
   })
 })
