@@ -35,7 +35,8 @@ for (const [name, property] of properties) {
   if (result.failed) {
     failed = true
     process.stdout.write(
-      `FAIL ${name} after ${result.numRuns} runs (${seconds} s), seed ${result.seed}, path ${String(result.counterexamplePath)}\n${fc.defaultReportMessage(result) ?? ''}\n`
+      `FAIL ${name} after ${result.numRuns} runs (${seconds} s), seed ${result.seed}, path ` +
+        `${String(result.counterexamplePath)}\n${fc.defaultReportMessage(result) ?? ''}\n`
     )
   } else {
     process.stdout.write(`ok   ${name}: ${result.numRuns} runs in ${seconds} s (seed ${result.seed})\n`)

@@ -91,6 +91,7 @@ process.stdout.write(
 process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`)
 for (const s of samples) process.stdout.write(`| ${keys.map((k) => String(s[k])).join(' | ')} |\n`)
 process.stdout.write(
-  `\n${final?.flows ?? flows} flows (${round(final?.perSecond ?? 0)}/s), ${final?.failures ?? 'unknown'} failures${final?.firstError === undefined ? '' : `, first: ${final.firstError}`}\n`
+  `\n${final?.flows ?? flows} flows (${round(final?.perSecond ?? 0)}/s), ${final?.failures ?? 'unknown'} ` +
+    `failures${final?.firstError === undefined ? '' : `, first: ${final.firstError}`}\n`
 )
 process.exit(code === 0 && final?.failures === 0 ? 0 : 1)

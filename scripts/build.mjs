@@ -4,7 +4,8 @@
 // CLI imports only when asked (the Redis store, the tracing plugin) is its own file in
 // dist/chunks, so a start does not parse it (the Redis client alone is 1.4 MB of 5.2).
 // Left out of the bundle: BUNDLE_EXTERNAL. swagger-ui's code is bundled; its static files are read
-// from node_modules (src/plugins/openapi.ts names them). The demo's browser scripts are copied. esbuild's metafile goes next to the
+// from node_modules (src/plugins/openapi.ts names them). The demo's browser scripts are copied. esbuild's metafile goes
+// next to the
 // bundle, dist/server.meta.json, so test/packaging/bundle.test.ts can check what the bundle imports.
 import { execFileSync } from 'node:child_process'
 import { cpSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
@@ -57,7 +58,8 @@ async function buildAll () {
     external: [...BUNDLE_EXTERNAL],
     // The CommonJS packages inside an ES module bundle call require() for Node's own modules
     banner: {
-      js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = __bundleRequire(import.meta.url);"
+      js: "import { createRequire as __bundleRequire } from 'node:module';\nconst require = " +
+        '__bundleRequire(import.meta.url);'
     },
     // The metafile's paths relative to the package root ('dist/server.js'), wherever the build runs from
     absWorkingDir: root,

@@ -57,7 +57,8 @@ async function main (): Promise<void> {
       `  token          ${urls.tokenEndpoint}`,
       `  jwks           ${urls.jwksUri}`,
       `  health         ${urls.publicUrl}/_emulator/health`,
-      `  fixtures       ${config.fixtures.join(', ')}: ${counts.operators} operators, ${counts.clients} clients, ${counts.subscribers} subscribers`,
+      `  fixtures       ${config.fixtures.join(', ')}: ${counts.operators} operators, ${counts.clients} clients, ` +
+        `${counts.subscribers} subscribers`,
       ''
     ].join('\n')
   )

@@ -5,7 +5,12 @@ const scope = 'openid dpv:FraudPreventionAndDetection number-verification:verify
 
 // Fixtures: the emulated world as it is now; subscribers added or replaced by the fixture rules
 emulator.fixtures.get() // { files, defaultOperator, operators, clients, subscribers }
-emulator.fixtures.upsertSubscriber({ msisdn: '+34611111111', operator: 'telco-es', ipv4: ['142.115.1.1'], connection: 'mobile-data' }) // { created: true }
+emulator.fixtures.upsertSubscriber({
+  msisdn: '+34611111111',
+  operator: 'telco-es',
+  ipv4: ['142.115.1.1'],
+  connection: 'mobile-data'
+}) // { created: true }
 emulator.fixtures.removeSubscriber('+34611111111') // true
 
 // Scenarios: the catalogue, fixture and runtime ones; activate for every request, the next N, or a while

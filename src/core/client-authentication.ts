@@ -102,7 +102,11 @@ export class ClientAuthenticator {
     this.ctx = ctx
   }
 
-  async authenticate (form: Form, authorization: string | undefined, leg: Leg = newLeg()): Promise<AuthenticatedClient> {
+  async authenticate (
+    form: Form,
+    authorization: string | undefined,
+    leg: Leg = newLeg()
+  ): Promise<AuthenticatedClient> {
     const assertion = field(form, 'client_assertion')
     const assertionType = field(form, 'client_assertion_type')
     const bodySecret = field(form, 'client_secret')
@@ -155,7 +159,8 @@ export class ClientAuthenticator {
     if (!client.tokenEndpointAuthMethods.includes(method)) {
       throw new OAuthError(
         'invalid_client',
-        `client "${clientId}" is not registered for ${method} (registered: ${client.tokenEndpointAuthMethods.join(', ')})`,
+        `client "${clientId}" is not registered for ${method} (registered: ` +
+          `${client.tokenEndpointAuthMethods.join(', ')})`,
         options
       )
     }
@@ -268,7 +273,8 @@ export class ClientAuthenticator {
     if (audiences.length !== 1) {
       throw new OAuthError(
         'invalid_client',
-        `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ${audiences.length} values`
+        `client_assertion aud must be this server alone (${urls.tokenEndpoint} or ${urls.issuer}), not ` +
+          `${audiences.length} values`
       )
     }
     observe(leg, {

@@ -44,7 +44,8 @@ export class AuthorizeError extends Error {
     error: string,
     description: string,
     target?: { redirectUri: string, state?: string | undefined },
-    pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, clients[].redirectUris).'
+    pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, ' +
+      'clients[].redirectUris).'
   ) {
     super(`${error}: ${description}`)
     this.name = 'AuthorizeError'

@@ -167,7 +167,8 @@ export class Namespaces {
     if (!NAMESPACE_NAME.test(name)) {
       throw new NamespaceRequestError(
         'invalid',
-        `a namespace's name must match ${NAMESPACE_NAME.source}: lowercase letters, digits and '-', at most 63 characters (got "${name}")`
+        `a namespace's name must match ${NAMESPACE_NAME.source}: lowercase letters, digits and '-', at most 63 ` +
+          `characters (got "${name}")`
       )
     }
     const checked = body.fixtures === undefined ? undefined : Namespaces.checkFixtures(name, body.fixtures)

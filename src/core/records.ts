@@ -163,7 +163,10 @@ export interface CredentialUse {
  * The collections of the emulator's state. A credential's record stays readable until it expires
  * (a replay is recognised and revokes its grant); its single use is a separate entry, taken.
  */
-/** What the world keeps in its store (the shared-store collections are written only there, and sizes() lists them once written) */
+/**
+ * What the world keeps in its store (the shared-store collections are written only there, and sizes() lists them once
+ * written)
+ */
 export interface StateCollections extends SigningKeyCollections, SharedRuntimeCollections, SharedJournalCollections {
   pending: PendingAuthorization
   codes: AuthorizationCode

@@ -56,7 +56,8 @@ const callback: FastifyPluginAsync<DemoContext> = async (app, context) => {
           nonce,
           dashboard: context.dashboard,
           title: 'This verification is unknown or expired',
-          text: 'The app has no record of this attempt: its state is missing, was already used, or is older than 10 minutes. Start a new verification.',
+          text: 'The app has no record of this attempt: its state is missing, was already used, or is older than 10 ' +
+            'minutes. Start a new verification.',
           raw: received
         }),
         nonce

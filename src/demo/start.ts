@@ -33,7 +33,8 @@ const start: FastifyPluginAsync<DemoContext> = async (app, context) => {
           hint: Type.Optional(
             Type.String({
               description:
-                'konera (konera_context), ipport (login_hint=ipport:), or operator-token: the Wi-Fi path (operator token, CIBA), answered with the result page'
+                'konera (konera_context), ipport (login_hint=ipport:), or operator-token: the Wi-Fi path (operator ' +
+                  'token, CIBA), answered with the result page'
             })
           ),
           scenario: Type.Optional(Type.String({ description: 'A scenario for the whole flow' })),

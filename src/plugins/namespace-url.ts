@@ -16,7 +16,9 @@ type Tagged = IncomingMessage & { [NAMESPACE]?: string }
 const SERVED_IN_A_NAMESPACE =
   /^\/(?:camara\/|number-verification\/|operators\/|_emulator\/(?!namespaces(?:[/?]|$)|ui(?:[/?]|$)|metrics(?:[/?]|$)))/
 
-/** RFC 8414 puts the issuer's path after the well-known prefix: /.well-known/oauth-authorization-server/ns/<name>/... */
+/**
+ * RFC 8414 puts the issuer's path after the well-known prefix: /.well-known/oauth-authorization-server/ns/<name>/...
+ */
 const METADATA_PREFIX = '/.well-known/oauth-authorization-server'
 
 /** `/ns/<name><rest>` split, when <rest> is something a namespace serves */

@@ -20,7 +20,9 @@ export default fp<{ version: string }>(async (app, options) => {
         title: 'camara-nv-emulator',
         version: options.version,
         description:
-          'Offline emulator of a CAMARA Number Verification gateway (aggregator) and the mobile operators behind it: OIDC authorization code flow with network-based authentication, token endpoint, Number Verification verify and share on the aggregator and CAMARA paths, and the emulator control surface.'
+          'Offline emulator of a CAMARA Number Verification gateway (aggregator) and the mobile operators behind it: ' +
+            'OIDC authorization code flow with network-based authentication, token endpoint, Number Verification ' +
+              'verify and share on the aggregator and CAMARA paths, and the emulator control surface.'
       },
       tags: [
         { name: 'gateway', description: 'The aggregator OIDC surface' },

@@ -82,7 +82,8 @@ t.test('the watcher reports a bad change as a FixtureError naming the file, the 
   })
   t.equal(
     describeReloadFailure(error),
-    `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`
+    `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator ` +
+      '"telco-xx"; known: telco-es, telco-in'
   )
   t.strictSame(loaded, [])
 
@@ -164,7 +165,8 @@ t.test('buildApp with watch: a good change is served, a bad one keeps the last g
       const logged = await eventually('the logged reload failure', async () => logs.find((line) => line.level === 50))
       t.equal(
         logged.msg,
-        `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator "telco-xx"; known: telco-es, telco-in`
+        `fixtures not reloaded, keeping the last good set: ${file}: $.subscribers[7].operator: unknown operator ` +
+          '"telco-xx"; known: telco-es, telco-in'
       )
       t.equal((await control(app, 'GET', '/fixtures')).body, before)
     }

@@ -854,7 +854,8 @@ t.test(
     await start()
     const full = redirect(
       'temporarily_unavailable',
-      'this emulator keeps at most 2 authorization requests in progress (--max-pending); try again once some have completed or expired'
+      'this emulator keeps at most 2 authorization requests in progress (--max-pending); try again once some have ' +
+        'completed or expired'
     )
     t.strictSame(await authorizeRejection(emulator.authorization.start(authorizeQuery(), SEED_IPV4)), full)
     t.strictSame(

@@ -306,7 +306,8 @@ t.test('at --max-pending requests, 503 temporarily_unavailable, the operator tok
     })).operatorToken
     const full = failure(
       'temporarily_unavailable',
-      "this emulator keeps at most 1 CIBA requests (--max-pending); a request's place frees 600 s after it expires (kept to answer expired_token)",
+      "this emulator keeps at most 1 CIBA requests (--max-pending); a request's place frees 600 s after it expires " +
+        '(kept to answer expired_token)',
       503
     )
     t.strictSame(await oauthFailure(accept(emulator, `operatortoken:${token}`)), full)

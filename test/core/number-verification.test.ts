@@ -372,7 +372,8 @@ t.test('releases: /v2 speaks --nv-v2-release or the client\'s own; /vwip applies
           status: 403,
           code: NOT_BY_NETWORK_CODE,
           message:
-            'The subscription must be identified using either Network-based authentication or SIM-based authentication to access this service.',
+            'The subscription must be identified using either Network-based authentication or SIM-based ' +
+              'authentication to access this service.',
           reason: 'the user was authenticated by sms, not by the mobile network nor by the SIM'
         }
       )

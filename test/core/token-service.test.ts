@@ -461,7 +461,8 @@ t.test('token request checks', async (t) => {
     {
       error: 'unsupported_grant_type',
       description:
-        'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba',
+        'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, ' +
+          'urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba',
       statusCode: 400
     },
     'before client authentication'

@@ -57,7 +57,8 @@ t.test('over a real socket', async (t) => {
     t.match(text, '! We could not reach the verification service')
     t.match(
       text,
-      `POST ${base}/camara/api/number-verification/v1/verify { "failure": "the connection was reset (ECONNRESET) before any answer" }`
+      `POST ${base}/camara/api/number-verification/v1/verify { "failure": "the connection was reset (ECONNRESET) ` +
+        'before any answer" }'
     )
     const verify = app.emulator.journal.list({ operation: 'verify' }).at(-1)
     t.match(

@@ -40,7 +40,8 @@ t.test('without an admin token the page carries its sections', async (t) => {
   t.match(text, '+34600000004 On WiFi with SMS OTP fallback Telco ES (emulated) 81.40.12.35 wifi network sms-otp')
   t.match(
     text,
-    '+919036499174 Seed verify example: second operator, IPv6 /64 prefix Telco IN (emulated) 49.36.10.20 , 2401:4900:1c0a:2f3::/64 mobile-data network'
+    '+919036499174 Seed verify example: second operator, IPv6 /64 prefix Telco IN (emulated) 49.36.10.20 , ' +
+      '2401:4900:1c0a:2f3::/64 mobile-data network'
   )
   t.match(text, 'demo-web The sample app served at /demo (its redirect URI follows the emulator\'s public URL) client_secret_post PKCE required ciba /demo/callback = http://emulator.test/demo/callback')
   t.notMatch(res.body, 'demo-secret', 'no client secret is shown')

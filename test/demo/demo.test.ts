@@ -44,7 +44,8 @@ t.test('GET /demo', async (t) => {
       t.match(res.body, `id="claimed" name="claimed" value="${SEED}"`)
       t.match(
         res.body,
-        '<option value="consent-denied" >consent-denied: the operator redirects to the client with error=access_denied</option>'
+        '<option value="consent-denied" >consent-denied: the operator redirects to the client with ' +
+          'error=access_denied</option>'
       )
       t.match(res.body, '<optgroup label="Operator leg">')
       t.match(res.body, '<a href="/_emulator/ui" >Dashboard</a>', 'links the dashboard')
@@ -55,7 +56,13 @@ t.test('GET /demo', async (t) => {
   t.test('takes its values from the query, escaped, and ignores unknown devices and scenarios', async (t) => {
     const res = await app.inject({
       method: 'GET',
-      url: `/demo?${new URLSearchParams({ device: SECOND, claimed: '"><script>x</script>', hint: 'ipport', scenario: 'operator-unavailable', promptNone: '1' }).toString()}`
+      url: `/demo?${new URLSearchParams({
+        device: SECOND,
+        claimed: '"><script>x</script>',
+        hint: 'ipport',
+        scenario: 'operator-unavailable',
+        promptNone: '1'
+      }).toString()}`
     })
     t.equal(res.statusCode, 200)
     t.match(res.body, `<option value="${SECOND}" data-msisdn="${SECOND}" selected>`)
@@ -305,7 +312,8 @@ t.test('errors are shown as the user sees them, with the raw error beside', asyn
     t.match(text, '! We could not confirm your number automatically')
     t.match(
       text,
-      '"error": "login_required", "error_description": "Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method"'
+      '"error": "login_required", "error_description": "Telco ES (emulated) cannot authenticate +34600000002: the ' +
+        'device is on wifi, not mobile data and no fallback method"'
     )
   })
 
@@ -415,7 +423,8 @@ t.test('the app learns the identified number and the hops from the journal API, 
     )
     t.match(
       text,
-      "Every hop From the emulator's journal: the browser's legs, then the app backend's calls. The hops are not shown: the control API is off (--no-admin), so the app cannot read the journal."
+      "Every hop From the emulator's journal: the browser's legs, then the app backend's calls. The hops are not " +
+        'shown: the control API is off (--no-admin), so the app cannot read the journal.'
     )
   })
 })

@@ -16,7 +16,8 @@ t.test('a phone on Wi-Fi is verified through an operator token and CIBA, every h
   t.match(text, 'Number verified')
   t.match(
     text,
-    `${WIFI} is the number of this device: its operator confirmed it through the SIM (an operator token), over Wi-Fi, no code needed.`
+    `${WIFI} is the number of this device: its operator confirmed it through the SIM (an operator token), over ` +
+      'Wi-Fi, no code needed.'
   )
   t.match(text, 'SIM-based authentication (operator token)', 'the id_token amr explained')
   for (const hop of [

@@ -6,7 +6,8 @@ import { buildTestApp } from '../helpers/app.js'
 import { authorizeProperty, operatorProperty } from './properties.js'
 
 t.test(
-  'no authorization request, however malformed, crashes the gateway, redirects off the registered URIs or stores anything when refused',
+  'no authorization request, however malformed, crashes the gateway, redirects off the registered URIs or stores ' +
+    'anything when refused',
   async (t) => {
     const { app } = await buildTestApp(t)
     await fc.assert(authorizeProperty(app), { numRuns: 300 })

@@ -159,12 +159,14 @@ export function checkServerError (app: FastifyInstance, res: LightMyRequestRespo
   const status = injectedStatus(injecting.error)
   check(
     status === res.statusCode,
-    `unintended 5xx: scenario ${injecting.name} injects ${status ?? 'a redirect'}, not ${res.statusCode} (applied: ${applied})`,
+    `unintended 5xx: scenario ${injecting.name} injects ${status ?? 'a redirect'}, not ${res.statusCode} (applied: ` +
+      `${applied})`,
     res
   )
   check(
     entry.status === res.statusCode,
-    `unintended 5xx: the journal entry for correlator ${JSON.stringify(echoed)} records ${entry.status}, so it is another request's`,
+    `unintended 5xx: the journal entry for correlator ${JSON.stringify(echoed)} records ${entry.status}, so it is ` +
+      'another request\'s',
     res
   )
 }
@@ -230,7 +232,15 @@ async function sizes (app: FastifyInstance): Promise<string> {
 export async function freshCode (app: FastifyInstance, query: Record<string, string> = {}): Promise<string> {
   const gateway = await app.inject({
     method: 'GET',
-    url: `${AUTHORIZE}?${encode(Object.entries({ response_type: 'code', client_id: 'demo-app', redirect_uri: REDIRECT_URI, scope: SCOPE, state: 's', konera_context: `ipv4:${SEED_IPV4}`, ...query }))}`
+    url: `${AUTHORIZE}?${encode(Object.entries({
+      response_type: 'code',
+      client_id: 'demo-app',
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPE,
+      state: 's',
+      konera_context: `ipv4:${SEED_IPV4}`,
+      ...query
+    }))}`
   })
   const operator = await app.inject({
     method: 'GET',

@@ -52,7 +52,9 @@ async function tokenRequest (app: FastifyInstance, form: Record<string, string>)
   return { statusCode: res.statusCode, headers: res.headers, body: res.json() }
 }
 
-/** The whole flow as demo-app-jwt: PKCE S256 at authorize, code_verifier and a signed assertion at the token endpoint */
+/**
+ * The whole flow as demo-app-jwt: PKCE S256 at authorize, code_verifier and a signed assertion at the token endpoint
+ */
 async function obtainJwtClientTokens (
   app: FastifyInstance,
   clock: ManualClock,

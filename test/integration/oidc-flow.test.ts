@@ -202,6 +202,7 @@ t.test('oauth4webapi sees the operator error when the device is not on mobile da
     code: oauth.AUTHORIZATION_RESPONSE_ERROR,
     error: 'login_required',
     error_description:
-      'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback method'
+      'Telco ES (emulated) cannot authenticate +34600000002: the device is on wifi, not mobile data and no fallback ' +
+        'method'
   })
 })

@@ -12,10 +12,15 @@ export interface RunningProcess {
   child: ChildProcess
   stdout: () => string
   stderr: () => string
-  /** Resolves with the first match of the pattern in stdout; rejects if the process exits first or the guard runs out */
+  /**
+   * Resolves with the first match of the pattern in stdout; rejects if the process exits first or the guard runs out
+   */
   waitForOutput: (pattern: RegExp, guardMs?: number) => Promise<RegExpMatchArray>
   exited: Promise<Exit>
-  /** Sends a signal to the child, or to its whole process group when started with `group` (as a terminal or CI runner does) */
+  /**
+   * Sends a signal to the child, or to its whole process group when started with `group` (as a terminal or CI runner
+   * does)
+   */
   signal: (signal: NodeJS.Signals) => void
   /** SIGKILL if still running (teardown) */
   kill: () => void

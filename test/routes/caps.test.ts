@@ -41,7 +41,8 @@ t.test('--max-pending: the gateway redirects with temporarily_unavailable at the
   t.match(errorOf(redirectOf(await gatewayLeg(app), 'authorize')), {
     error: 'temporarily_unavailable',
     error_description:
-      'this emulator keeps at most 1 authorization requests in progress (--max-pending); try again once some have completed or expired'
+      'this emulator keeps at most 1 authorization requests in progress (--max-pending); try again once some have ' +
+        'completed or expired'
   })
   const operator = await operatorLeg(app, first)
   t.equal(operator.statusCode, 302, 'the request in progress completes')

@@ -141,7 +141,8 @@ t.test('API error scenarios answer verify and share in CAMARA ErrorInfo with the
     })
     t.equal(
       unauthenticated.headers['www-authenticate'],
-      'Bearer realm="camara-nv-emulator", error="invalid_token", error_description="Request not authenticated due to missing, invalid, or expired credentials. A new authentication is required."',
+      'Bearer realm="camara-nv-emulator", error="invalid_token", error_description="Request not authenticated due to ' +
+        'missing, invalid, or expired credentials. A new authentication is required."',
       'an injected 401 challenges like a real one'
     )
     const notNetwork = await share(app, token, {

@@ -41,7 +41,10 @@ export const INDIA_KONERA = 'ipv4:49.36.10.20'
 export const ASSESSED_AT = '2026-11-25T12:00:00.000Z'
 export const UNKNOWN_HINT = 'GET /_emulator/scenarios lists them'
 
-/** The catalogue scenarios that break the connection or the body: proven over a real socket in test/integration/faults.test.ts */
+/**
+ * The catalogue scenarios that break the connection or the body: proven over a real socket in
+ * test/integration/faults.test.ts
+ */
 export const CATALOGUE_FAULTS = [
   'connection-reset',
   'hang',

@@ -38,7 +38,8 @@ t.test('a .ts file loads as an ES module, a statement a line, with an inline sou
   const hooks = await hooksWith(join(dir, 'cache'))
   const file = join(dir, 'typed.ts')
   const source =
-    "import type { X } from './x.js'\n\nexport const n: number = 1\n\nexport function f (a: string): X {\n  return a as X\n}\n"
+    "import type { X } from './x.js'\n\nexport const n: number = 1\n\nexport function f (a: string): X {\n  return a " +
+      'as X\n}\n'
   writeFileSync(file, source)
   const loaded = await hooks.load(pathToFileURL(file).href, {}, () => t.fail('not passed on'))
   t.equal(loaded.format, 'module')

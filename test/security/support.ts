@@ -24,7 +24,10 @@ export const DEMO_JWT_KEY = JSON.parse(
   readFileSync(new URL('../../fixtures/keys/demo-app-jwt.private.jwk.json', import.meta.url), 'utf8')
 ) as JWK
 
-/** demo-app's request for the seed device with the verify scope and state 'st'; `params` replace or drop (undefined) entries */
+/**
+ * demo-app's request for the seed device with the verify scope and state 'st'; `params` replace or drop (undefined)
+ * entries
+ */
 function seedRequest (params: Fields): FlowOptions {
   return { scope: SCOPE, state: 'st', konera: SEED_KONERA, extraQuery: params }
 }

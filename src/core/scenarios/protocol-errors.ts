@@ -5,7 +5,10 @@
 
 export { CAMARA_ERROR_CODES, CAMARA_ERROR_STATUSES, CAMARA_ERRORS, type CamaraErrorCode } from '../camara-errors.js'
 
-/** Token endpoint (and bc-authorize) errors; server_error and temporarily_unavailable are borrowed from the authorize list, as many servers do */
+/**
+ * Token endpoint (and bc-authorize) errors; server_error and temporarily_unavailable are borrowed from the authorize
+ * list, as many servers do
+ */
 export const OAUTH_TOKEN_ERRORS = {
   invalid_request: {
     status: 400,

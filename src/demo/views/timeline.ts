@@ -51,13 +51,19 @@ export function renderTimeline (
 <td>${statusBadge(entry.status)}</td>
 <td class="num">${formatMs(entry.durationMs)}</td>
 <td class="num">+${formatMs(offset)}</td>
-<td style="min-width:8rem"><div class="bar-track" role="presentation"><div class="bar-fill" style="margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div></div></td>
-<td>${entry.scenarios.length === 0 ? '' : entry.scenarios.map((s) => html`<span class="badge info">${s}</span>`)}${entry.reason === undefined ? '' : html`<div class="muted"><small>${entry.reason}</small></div>`}</td>
+<td style="min-width:8rem"><div class="bar-track" role="presentation">\
+<div class="bar-fill" style="margin-left:${left.toFixed(2)}%;width:${width.toFixed(2)}%"></div></div></td>
+<td>${entry.scenarios.length === 0
+? ''
+: entry.scenarios.map((s) => html`<span class="badge info">${s}</span>\
+`)}${entry.reason === undefined ? '' : html`<div class="muted"><small>${entry.reason}</small></div>`}</td>
 </tr>`
   })
   return html`<div class="table-wrap"><table class="timeline">
 ${options.caption === undefined ? '' : html`<caption class="sr-only">${options.caption}</caption>`}
-<thead><tr><th class="num" scope="col">#</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">Status</th><th class="num" scope="col">Duration</th><th class="num" scope="col">Started</th><th scope="col"><span class="sr-only">Time line</span></th><th scope="col">Scenarios and notes</th></tr></thead>
+<thead><tr><th class="num" scope="col">#</th><th scope="col">Leg</th><th scope="col">Request</th><th scope="col">\
+Status</th><th class="num" scope="col">Duration</th><th class="num" scope="col">Started</th><th scope="col">\
+<span class="sr-only">Time line</span></th><th scope="col">Scenarios and notes</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`
 }

@@ -48,7 +48,8 @@ const clients: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Conformance report of a client',
         description:
           'Grades what the client did, as the journal holds it, against the rules a strict CAMARA operator applies, ' +
-          'each with its source. ?flowId= grades one flow; ?format=junit answers JUnit XML (one test case per rule: failed, ' +
+          'each with its source. ?flowId= grades one flow; ?format=junit answers JUnit XML (one test case per rule: ' +
+            'failed, ' +
           'passed, or skipped when not seen). Reset with the journal.',
         tags: ['control'],
         params: Type.Object({ id: Type.String({ maxLength: 256 }) }),

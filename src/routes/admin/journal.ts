@@ -64,7 +64,8 @@ const journal: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Journal entries, oldest first',
         description:
-          'A bounded ring buffer of every request to the emulated surfaces (control requests excluded). The seed makes a run replayable.',
+          'A bounded ring buffer of every request to the emulated surfaces (control requests excluded). The seed ' +
+            'makes a run replayable.',
         tags: ['control'],
         querystring: JournalQuerySchema,
         response: {

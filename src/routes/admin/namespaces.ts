@@ -47,7 +47,8 @@ const namespaces: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Create or replace a namespace',
         description:
           "Every surface is then served under /ns/{name} as well, with its own fixtures (default: the server's), " +
-          'scenarios, journal, codes, tokens and seed. A replaced namespace starts empty. 201 when created, 200 when replaced; ' +
+          'scenarios, journal, codes, tokens and seed. A replaced namespace starts empty. 201 when created, 200 when ' +
+            'replaced; ' +
           '429 QUOTA_EXCEEDED past --max-namespaces; an idle namespace expires after --namespace-idle seconds.',
         tags: ['control'],
         params: NameParams,

@@ -12,7 +12,9 @@ const authorize: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'OIDC authorization request (network-based authentication)',
         description:
-          'Validates the request and redirects the browser to the emulated operator authorization server chosen by the telco finder. Errors about the client or redirect_uri are shown as a page; all others redirect to redirect_uri with error, error_description and state (a bad request object: invalid_request_object).',
+          'Validates the request and redirects the browser to the emulated operator authorization server chosen by ' +
+            'the telco finder. Errors about the client or redirect_uri are shown as a page; all others redirect to ' +
+              'redirect_uri with error, error_description and state (a bad request object: invalid_request_object).',
         tags: ['gateway'],
         querystring: AuthorizeQuerySchema,
         response: { 302: RedirectResponseSchema, 400: ErrorPageSchema }

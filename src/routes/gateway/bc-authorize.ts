@@ -41,7 +41,10 @@ const bcAuthorize: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'CIBA backchannel authentication endpoint (poll mode)',
         description:
-          'Client authentication, scope (with openid) and login_hint; answers auth_req_id, expires_in and interval, then poll the token endpoint with grant_type=urn:openid:params:grant-type:ciba. Errors as CAMARA ICM r4.2 Appendix A: 400 invalid_request, unauthorized_client, unknown_user_id, invalid_scope; 401 invalid_client; 403 access_denied.',
+          'Client authentication, scope (with openid) and login_hint; answers auth_req_id, expires_in and interval, ' +
+            'then poll the token endpoint with grant_type=urn:openid:params:grant-type:ciba. Errors as CAMARA ICM ' +
+              'r4.2 Appendix A: 400 invalid_request, unauthorized_client, unknown_user_id, invalid_scope; 401 ' +
+                'invalid_client; 403 access_denied.',
         tags: ['gateway'],
         consumes: ['application/x-www-form-urlencoded'],
         body: BackchannelRequestSchema,

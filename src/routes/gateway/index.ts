@@ -115,7 +115,8 @@ export default async function gateway (app: FastifyInstance): Promise<void> {
   app.setNotFoundHandler(async (request, reply) => {
     return await reply.code(404).send({
       error: 'invalid_request',
-      error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ${AUTH_PREFIX}/.well-known/openid-configuration`
+      error_description: `no endpoint ${request.method} ${pathOf(request.url)}: see ` +
+        `${AUTH_PREFIX}/.well-known/openid-configuration`
     })
   })
   await app.register(async (browser) => {

@@ -22,7 +22,11 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Token endpoint',
         description:
-          "authorization_code (with PKCE), refresh_token (rotating), client_credentials, jwt-bearer (RFC 7523: sub=operatortoken:<token> or a trusted client's tel:+E164, no refresh token) and ciba (poll mode: authorization_pending, slow_down, expired_token, access_denied until the tokens) grants; client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header (RFC 9449) gets a DPoP-bound token.",
+          'authorization_code (with PKCE), refresh_token (rotating), client_credentials, jwt-bearer (RFC 7523: ' +
+            "sub=operatortoken:<token> or a trusted client's tel:+E164, no refresh token) and ciba (poll mode: " +
+              'authorization_pending, slow_down, expired_token, access_denied until the tokens) grants; ' +
+                'client_secret_post, client_secret_basic and private_key_jwt client authentication; a DPoP header ' +
+                  '(RFC 9449) gets a DPoP-bound token.',
         tags: ['gateway'],
         consumes: [FORM],
         body: TokenRequestSchema,

@@ -48,7 +48,9 @@ const operatorToken: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Emulated TS.43 entitlement server: an operator token for an app on a device (SIM-based authentication)',
         description:
-          "Stands for the TS.43 temporary-token operation a device OS performs after EAP-AKA with its SIM. 403 access_denied when the operator issues no operator tokens, the SIM cannot, or the device is another operator's; 403 unauthorized_client for an unknown app.",
+          'Stands for the TS.43 temporary-token operation a device OS performs after EAP-AKA with its SIM. 403 ' +
+            'access_denied when the operator issues no operator tokens, the SIM cannot, or the device is another ' +
+              "operator's; 403 unauthorized_client for an unknown app.",
         tags: ['operator'],
         params: Type.Object({ operatorId: Type.String({ maxLength: 64 }) }),
         body: OperatorTokenRequestSchema,

@@ -16,7 +16,8 @@ import { ErrorPageSchema, RedirectResponseSchema } from '../../schemas/oauth.js'
 import { htmlResponse } from '../../schemas/pages.js'
 
 export const SimPickerPageSchema = htmlResponse(
-  'Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with simPicker, interactive requests from a browser)'
+  'Simulated operator network: a page to pick which of the operator SIMs the browser is on (operators with ' +
+    'simPicker, interactive requests from a browser)'
 )
 
 /** Only a browser can be shown a page; HTTP clients following redirects get the protocol error */

@@ -54,7 +54,8 @@ t.test(
           t.strictSame(res.json(), UNAUTHENTICATED)
           const challenge =
             authorization?.startsWith('Bearer ') === true
-              ? `Bearer realm="camara-nv-emulator control", error="invalid_token", error_description="${UNAUTHENTICATED.message}"`
+              ? 'Bearer realm="camara-nv-emulator control", error="invalid_token", ' +
+                `error_description="${UNAUTHENTICATED.message}"`
               : 'Bearer realm="camara-nv-emulator control"'
           t.equal(res.headers['www-authenticate'], challenge, 'RFC 6750 section 3')
         }

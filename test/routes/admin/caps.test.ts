@@ -19,7 +19,8 @@ t.test('activations past --max-activations are refused with 429 QUOTA_EXCEEDED u
     status: 429,
     code: 'QUOTA_EXCEEDED',
     message:
-      'at most 3 activations can be live at once (--max-activations): end some (DELETE /_emulator/activations) or let them expire'
+      'at most 3 activations can be live at once (--max-activations): end some (DELETE /_emulator/activations) or ' +
+        'let them expire'
   })
   t.equal(app.emulator.scenarios.activations().length, 3, 'nothing was activated')
   t.equal((await control(app, 'DELETE', '/activations/activation-2')).statusCode, 204)
@@ -46,7 +47,8 @@ t.test('runtime definitions past --max-runtime-scenarios are refused; replacing 
     status: 429,
     code: 'QUOTA_EXCEEDED',
     message:
-      'at most 2 scenarios can be defined at runtime (--max-runtime-scenarios): remove one (DELETE /_emulator/scenarios/{name}) or reset'
+      'at most 2 scenarios can be defined at runtime (--max-runtime-scenarios): remove one (DELETE ' +
+        '/_emulator/scenarios/{name}) or reset'
   })
   t.equal(app.emulator.scenarios.list().length, before + 2, 'the catalogue and fixture scenarios do not count')
   t.equal((await control(app, 'DELETE', '/scenarios/one')).statusCode, 204)

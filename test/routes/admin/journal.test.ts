@@ -132,7 +132,8 @@ t.test('refusals are journaled with their reason: a replayed code, then the revo
   t.test('a redirect_uri refusal at authorize says so too', async (t) => {
     const res = await app.inject({
       method: 'GET',
-      url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid'
+      url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app' +
+        '&redirect_uri=http%3A%2F%2Fevil.example%2Fcb&scope=openid'
     })
     t.equal(res.statusCode, 400)
     const last = (await journalEntries(app, { operation: 'authorize', limit: 1 }))[0]

@@ -89,7 +89,8 @@ t.test('a refused authorization starts no flow', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({
     method: 'GET',
-    url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=openid&state=s'
+    url: '/camara/api/auth/v1/authorize?response_type=code&client_id=demo-app' +
+      '&redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fcallback&scope=openid&state=s'
   })
   t.equal(res.statusCode, 302)
   t.match(res.headers.location, /error=/, 'redirected with an error')

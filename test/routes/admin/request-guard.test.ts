@@ -18,7 +18,8 @@ function crossOrigin (origin: string): { status: number, code: string, message: 
   return {
     status: 403,
     code: 'PERMISSION_DENIED',
-    message: `the control API refuses changes from another origin (Origin ${origin}): send them from the dashboard, curl or your test code`
+    message: `the control API refuses changes from another origin (Origin ${origin}): send them from the dashboard, ` +
+      'curl or your test code'
   }
 }
 

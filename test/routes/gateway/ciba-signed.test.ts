@@ -98,7 +98,8 @@ t.test('refusals are invalid_request naming what is wrong', async (t) => {
   assertInvalid(
     t,
     await bcAuthorize(app, clock, await signedRequest(clock, hint), { scope: SCOPE }),
-    'a signed authentication request carries every parameter: send scope inside the request object only (CIBA Core section 7.1.1)'
+    'a signed authentication request carries every parameter: send scope inside the request object only (CIBA Core ' +
+      'section 7.1.1)'
   )
   assertInvalid(
     t,

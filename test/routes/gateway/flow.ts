@@ -84,7 +84,11 @@ export interface FlowResult {
 }
 
 /** Gateway then operator leg; throws if the gateway did not route to an operator */
-export async function runAuthorization (app: FastifyInstance, params: Params, device: Device = {}): Promise<FlowResult> {
+export async function runAuthorization (
+  app: FastifyInstance,
+  params: Params,
+  device: Device = {}
+): Promise<FlowResult> {
   const gateway = await authorizeAtGateway(app, params, device)
   if (gateway.statusCode !== 302 || !locationOf(gateway).includes('/operators/')) {
     throw new Error(`gateway did not route to an operator: ${gateway.statusCode} ${String(gateway.headers.location)}`)

@@ -181,7 +181,8 @@ t.test('a request object that cannot be trusted is redirected with the query\'s 
       t,
       res,
       'invalid_request_object',
-      'client "demo-app" has no registered JWKS to verify a request object with; register jwks, or send the parameters in the query',
+      'client "demo-app" has no registered JWKS to verify a request object with; register jwks, or send the ' +
+        'parameters in the query',
       QUERY_STATE
     )
   })

@@ -155,7 +155,8 @@ t.test('the request must be a form', async (t) => {
       url: TOKEN_PATH,
       payload: { grant_type: 'client_credentials', client_id: 'demo-app', client_secret: 'demo-secret' }
     })
-    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as application/x-www-form-urlencoded')
+    assertOAuthError(t, res, 400, 'invalid_request', 'the token request must be sent as ' +
+      'application/x-www-form-urlencoded')
   })
   t.test('text/plain body', async (t) => {
     const res = await app.inject({
@@ -238,7 +239,8 @@ t.test('grant_type and repeated parameters', async (t) => {
       res,
       400,
       'unsupported_grant_type',
-      'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba'
+      'grant_type "password" is not supported; use authorization_code, refresh_token, client_credentials, ' +
+        'urn:ietf:params:oauth:grant-type:jwt-bearer, urn:openid:params:grant-type:ciba'
     )
   })
   t.test('missing grant_type', async (t) => {
@@ -450,7 +452,8 @@ t.test('client authentication errors', async (t) => {
         status: 401,
         error: 'invalid_client',
         description:
-          'client "demo-app" is not registered for private_key_jwt (registered: client_secret_post, client_secret_basic)'
+          'client "demo-app" is not registered for private_key_jwt (registered: client_secret_post, ' +
+            'client_secret_basic)'
       },
       {
         name: 'an unknown client',

@@ -187,7 +187,8 @@ t.test('--max-pending bounds the operator tokens the store keeps', async (t) => 
   t.strictSame(full.json(), {
     error: 'temporarily_unavailable',
     error_description:
-      "this emulator keeps at most 1 operator tokens (--max-pending); a token's place frees 600 s after it expires (kept to answer an expired token)"
+      "this emulator keeps at most 1 operator tokens (--max-pending); a token's place frees 600 s after it expires " +
+        '(kept to answer an expired token)'
   })
 })
 
