@@ -31,6 +31,7 @@ import {
   rssOf,
   startRedisServer,
   startBareFastify,
+  startFastifyLifecycle,
   startEmulator,
   startEmulatorVariant,
   startOauth2MockServer,
@@ -55,6 +56,9 @@ const { values: flags } = parseArgs({
 const SECONDS = Number(flags.seconds)
 /** parseArgs filled in the default */
 const OUT = flags.out as string
+/** The bearer token the framework-only baseline knows (bench/servers/fastify-lifecycle.ts) */
+const LIFECYCLE_TOKEN = 'bench-lifecycle-token'
+
 /** /verify: rounds of each process, and seconds of each round */
 const VERIFY_ROUNDS = 4
 const VERIFY_SECONDS = Math.max(2, Math.round(SECONDS / 2.5))
@@ -174,13 +178,15 @@ async function verifySection (keyFile: string): Promise<number> {
   const rounds = VERIFY_ROUNDS
   const seconds = VERIFY_SECONDS
   const bare: ServerProcess[] = []
+  const lifecycle: ServerProcess[] = []
   const warn: ServerProcess[] = []
   for (let i = 0; i < procs; i++) {
     bare.push(await startBareFastify())
+    lifecycle.push(await startFastifyLifecycle(LIFECYCLE_TOKEN))
     warn.push(await startEmulator(['--signing-key', keyFile, '--log-level', 'warn']))
   }
   const info = await startEmulator(['--signing-key', keyFile, '--log-level', 'info'])
-  const tokens = new Map<ServerProcess, string>()
+  const tokens = new Map<ServerProcess, string>(lifecycle.map((server) => [server, LIFECYCLE_TOKEN]))
   for (const server of [...warn, info]) tokens.set(server, await accessTokenFor(server.url))
   const options = (server: ServerProcess): autocannon.Options => ({
     url: server.url + VERIFY_PATH,
@@ -193,24 +199,29 @@ async function verifySection (keyFile: string): Promise<number> {
     checkClean(server.name, result)
     return result.requests.average
   }
-  for (const server of [...bare, ...warn, info]) await cannon({ ...options(server), duration: 2 })
-  const samples = new Map<ServerProcess, number[]>([...bare, ...warn, info].map((server) => [server, []]))
+  const everyServer = [...bare, ...lifecycle, ...warn, info]
+  for (const server of everyServer) await cannon({ ...options(server), duration: 2 })
+  const samples = new Map<ServerProcess, number[]>(everyServer.map((server) => [server, []]))
   for (let roundNo = 0; roundNo < rounds; roundNo++) {
     for (let i = 0; i < procs; i++) {
-      for (const server of [bare[i], warn[i]] as ServerProcess[]) samples.get(server)?.push(await request(server))
+      for (const server of [bare[i], lifecycle[i], warn[i]] as ServerProcess[]) {
+        samples.get(server)?.push(await request(server))
+      }
     }
     samples.get(info)?.push(await request(info))
   }
-  await Promise.all([...bare, ...warn, info].map(async (server) => await server.stop()))
+  await Promise.all(everyServer.map(async (server) => await server.stop()))
   const all = (servers: ServerProcess[]): number[] => servers.flatMap((server) => samples.get(server) ?? [])
   const perProcess = (servers: ServerProcess[]): number[] =>
     servers.map((server) => Math.round(median(samples.get(server) ?? [])))
   const bareRps = median(all(bare))
+  const lifecycleRps = median(all(lifecycle))
   const warnRps = median(all(warn))
   const infoRps = median(all([info]))
   results.verify = {
     method: `${procs} processes per side, ${rounds} interleaved rounds of ${seconds} s, medians of all samples`,
     bareRps: all(bare).map((v) => Math.round(v)),
+    lifecycleRps: all(lifecycle).map((v) => Math.round(v)),
     warnRps: all(warn).map((v) => Math.round(v)),
     infoRps: all([info]).map((v) => Math.round(v)),
     bareProcessMedians: perProcess(bare),
@@ -233,6 +244,23 @@ async function verifySection (keyFile: string): Promise<number> {
     emulator: `${Math.round(infoRps)}`,
     baseline: `${Math.round(bareRps)}`,
     ratio: `${round(100 * infoRps / bareRps)}%`,
+    target: '(info)',
+    met: null
+  })
+  rows.push({
+    measure: '/verify req/s of a Fastify route doing only the framework\'s share (logger at warn, onRequest and ' +
+      `onSend hooks, the body schema, the 200 serializer) vs bare (samples ${spread(all(lifecycle))})`,
+    emulator: `${Math.round(lifecycleRps)}`,
+    baseline: `${Math.round(bareRps)}`,
+    ratio: `${round(100 * lifecycleRps / bareRps)}%`,
+    target: '(info)',
+    met: null
+  })
+  rows.push({
+    measure: '/verify req/s, --log-level warn vs that framework-only route',
+    emulator: `${Math.round(warnRps)}`,
+    baseline: `${Math.round(lifecycleRps)}`,
+    ratio: `${round(100 * warnRps / lifecycleRps)}%`,
     target: '(info)',
     met: null
   })

@@ -204,6 +204,17 @@ export async function startBareFastify (): Promise<ServerProcess> {
   })
 }
 
+/** bench/servers/fastify-lifecycle.ts: the framework's share of /verify, `token` naming the seed subscriber */
+export async function startFastifyLifecycle (token: string): Promise<ServerProcess> {
+  const port = await freePort()
+  return await startProcess({
+    name: 'fastify-lifecycle',
+    args: [...TSX, 'bench/servers/fastify-lifecycle.ts', String(port), token],
+    port,
+    readyPath: '/ready'
+  })
+}
+
 export async function startOauth2MockServer (node?: string): Promise<ServerProcess> {
   const port = await freePort()
   return await startProcess({
