@@ -31,8 +31,6 @@ export interface JwtBearerRedemption {
   operatorToken: RedeemableOperatorToken | undefined
 }
 
-/** Whether the request carries a client authentication of its own (else the assertion is it) */
-
 export class JwtBearerGrant {
   private readonly ctx: CoreContext
   private readonly clients: ClientAuthenticator
@@ -87,7 +85,7 @@ export class JwtBearerGrant {
     return await this.subject(claims.sub, client, scope.scopes, leg)
   }
 
-  /** The client the assertion's iss names (the assertion is its authentication) */
+  /** The client the assertion's iss names, registered for private_key_jwt (the assertion is its authentication) */
   private assertingClient (assertion: string, bodyClientId: string | undefined): ClientFixture {
     let iss: unknown
     try {
@@ -107,8 +105,12 @@ export class JwtBearerGrant {
         reason: `the assertion's iss "${iss}" is not a registered client`
       })
     }
-    if (client.jwks === undefined) {
-      throw new OAuthError('invalid_client', `client "${iss}" has no registered JWKS to verify its assertion with`)
+    // The assertion is a private_key_jwt authentication: a client registered only for its secret
+    // must send the secret (a strict operator refuses a method the client did not register)
+    if (!client.tokenEndpointAuthMethods.includes('private_key_jwt')) {
+      throw new OAuthError('invalid_client',
+        `client "${iss}" is not registered for private_key_jwt (registered: ` +
+        `${client.tokenEndpointAuthMethods.join(', ')}); send its own client authentication beside the assertion`)
     }
     return client
   }

@@ -232,7 +232,7 @@ t.test('who the client is', async (t) => {
     })
   })
 
-  t.test('the assertion as the authentication: iss must name a registered client with a JWKS', async (t) => {
+  t.test('the assertion as the authentication: iss must name a client registered for private_key_jwt', async (t) => {
     const { grant } = await setup()
     const tel = `tel:${WIFI_MSISDN}`
     t.strictSame(await failure(grant.validate(bearerForm('not.a.jwt'), undefined, newLeg())),
@@ -255,14 +255,27 @@ t.test('who the client is', async (t) => {
       statusCode: 401,
       reason: 'the assertion\'s iss "nobody" is not a registered client'
     })
+    const notRegistered = 'client "demo-app" is not registered for private_key_jwt (registered: client_secret_post, ' +
+      'client_secret_basic); send its own client authentication beside the assertion'
     t.strictSame(await failure(grant.validate(
       bearerForm(await grantAssertion(START, tel, { iss: 'demo-app' })), undefined, newLeg()
-    )), {
-      error: 'invalid_client',
-      description: 'client "demo-app" has no registered JWKS to verify its assertion with',
-      statusCode: 401,
-      reason: 'client "demo-app" has no registered JWKS to verify its assertion with'
-    })
+    )), { error: 'invalid_client', description: notRegistered, statusCode: 401, reason: notRegistered })
+  })
+
+  t.test('the assertion alone is no authentication for a client registered only for its secret', async (t) => {
+    const { emulator, grant } = await setup()
+    // demo-app keeps client_secret_post / client_secret_basic, but now has a JWKS that verifies the assertion
+    secretClientWithJwtBearer(emulator, true)
+    const assertion = await grantAssertion(START, `tel:${WIFI_MSISDN}`, { iss: 'demo-app' })
+    const leg = newLeg()
+    const refused = await failure(grant.validate(bearerForm(assertion), undefined, leg))
+    t.strictSame([refused.error, refused.statusCode], ['invalid_client', 401])
+    t.match(refused.description, /^client "demo-app" is not registered for private_key_jwt \(registered: /)
+    t.notOk(leg.checks?.some((check) => check.rule === 'private-key-jwt' && check.ok) ?? false,
+      'no passing private-key-jwt check is recorded for the refused request')
+    const secret: Form = { client_id: 'demo-app', client_secret: 'demo-secret' }
+    const withSecret = await grant.validate(bearerForm(assertion, secret), undefined, newLeg())
+    t.equal(withSecret.client.method, 'client_secret_post', 'the same assertion passes beside the client\'s secret')
   })
 
   t.test('a client_id equal to the assertion\'s iss is accepted', async (t) => {
