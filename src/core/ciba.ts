@@ -314,7 +314,7 @@ export class BackchannelAuthentication {
         }
         const denied = error.problem === 'other-client' || error.problem === 'no-sim-support'
         throw new OAuthError(denied ? 'access_denied' : 'unknown_user_id', `login_hint: ${error.message}`,
-          denied ? { statusCode: 403 } : {})
+          { ...(denied ? { statusCode: 403 } : {}), reason: `login_hint: ${error.detail}` })
       }
     }
     if (hint.kind === 'tel') {

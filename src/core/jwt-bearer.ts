@@ -200,7 +200,8 @@ export class JwtBearerGrant {
           if (error.problem === 'used') {
             observe(leg, { rule: 'operator-token-once', ok: false, detail: 'the operator token was redeemed again' })
           }
-          throw new OAuthError('invalid_grant', `assertion sub: ${error.message}`)
+          throw new OAuthError('invalid_grant', `assertion sub: ${error.message}`,
+            { reason: `assertion sub: ${error.detail}` })
         }
         throw error
       }

@@ -54,12 +54,15 @@ export class OperatorTokenRefusal extends Error {
   readonly problem: OperatorTokenProblem
   /** The flow the token belongs to, when it is known */
   readonly flowId: string | undefined
+  /** The refusal in words for the journal, which may say more than `message` (the answer's) */
+  readonly detail: string
 
-  constructor (problem: OperatorTokenProblem, message: string, flowId?: string) {
+  constructor (problem: OperatorTokenProblem, message: string, flowId?: string, detail = message) {
     super(message)
     this.name = 'OperatorTokenRefusal'
     this.problem = problem
     this.flowId = flowId
+    this.detail = detail
   }
 }
 
@@ -116,23 +119,24 @@ export class OperatorTokenService {
   }
 
   /**
-   * Every check of a redemption but the single use: the token is known, unexpired, unspent,
-   * issued to this client, and its operator still serves its subscriber with SIM-based
-   * authentication. Nothing is spent here: `spend` takes the use.
+   * Every check of a redemption but the single use: the token is known, issued to this client,
+   * unexpired, unspent, and its operator still serves its subscriber with SIM-based
+   * authentication. Nothing is spent here: `spend` takes the use. Another app holding the token
+   * learns only that it is not its own: not its state, nor whose it is (that goes to the journal).
    */
   async check (token: string, clientId: string): Promise<RedeemableOperatorToken> {
     const record = await this.ctx.store.get('operatorTokens', token)
     if (record === undefined) throw new OperatorTokenRefusal('unknown', 'the operator token is unknown')
     const { flowId } = record
+    if (record.clientId !== clientId) {
+      throw new OperatorTokenRefusal('other-client', 'the operator token was issued for another app', flowId,
+        `the operator token was issued for another app ("${record.clientId}")`)
+    }
     if (record.expiresAt <= this.ctx.clock.now()) {
       throw new OperatorTokenRefusal('expired', 'the operator token has expired', flowId)
     }
     if (await this.ctx.store.get('operatorTokenUses', token) === undefined) {
       throw new OperatorTokenRefusal('used', 'the operator token was already used', flowId)
-    }
-    if (record.clientId !== clientId) {
-      throw new OperatorTokenRefusal('other-client',
-        `the operator token was issued for another app ("${record.clientId}")`, flowId)
     }
     const directory = this.ctx.directory()
     const subscriber = directory.subscriber(record.msisdn)

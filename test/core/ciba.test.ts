@@ -247,7 +247,7 @@ t.test('bc-authorize refusals as ICM r4.2 Appendix A lists them, none recording 
     ['an expired operator token', bcForm(`operatortoken:${expiring}`),
       failure('unknown_user_id', 'login_hint: the operator token has expired')],
     ['another app\'s operator token', bcForm(`operatortoken:${otherApps.token}`),
-      failure('access_denied', 'login_hint: the operator token was issued for another app ("demo-app-jwt")', 403)],
+      failure('access_denied', 'login_hint: the operator token was issued for another app', 403)],
     ['a token of a SIM no longer provisioned', bcForm(`operatortoken:${simLost.token}`),
       failure('access_denied', `login_hint: SIM-based authentication is no longer available for ${WIFI_MSISDN}`, 403)],
     ['a token of an operator that lost the subscriber', bcForm(`operatortoken:${moved.token}`),

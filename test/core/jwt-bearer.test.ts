@@ -625,7 +625,11 @@ t.test('operator token refusals are invalid_grant, filed under the token\'s flow
       await failure(grant.validate(
         bearerForm(await grantAssertion(START, `operatortoken:${token}`)), undefined, newLeg()
       )),
-      invalidGrant('assertion sub: the operator token was issued for another app ("demo-app")')
+      {
+        ...invalidGrant('assertion sub: the operator token was issued for another app'),
+        reason: 'assertion sub: the operator token was issued for another app ("demo-app")'
+      },
+      'the answer does not name the app the token is for; the journal\'s reason does'
     )
   })
 

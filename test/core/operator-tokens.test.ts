@@ -310,18 +310,26 @@ t.test('check: every rule of a redemption but the single use', async (t) => {
     const { emulator } = await buildEmulator()
     const { operatorToken, flowId } = await emulator.operatorTokens.mint({ clientId: 'demo-app', msisdn: WIFI_MSISDN })
     t.strictSame(await refusal(emulator.operatorTokens.check(operatorToken, CLIENT_ID)),
-      { problem: 'other-client', message: 'the operator token was issued for another app ("demo-app")', flowId })
+      { problem: 'other-client', message: 'the operator token was issued for another app', flowId })
+    t.equal((await rejected(emulator.operatorTokens.check(operatorToken, CLIENT_ID)) as OperatorTokenRefusal).detail,
+      'the operator token was issued for another app ("demo-app")', 'the journal\'s detail names the app')
     t.strictSame(await emulator.ctx.store.get('operatorTokenUses', operatorToken), { flowId })
     t.equal((await emulator.operatorTokens.check(operatorToken, 'demo-app')).record.clientId, 'demo-app',
       'the app it was issued for still redeems it')
     t.equal(await emulator.operatorTokens.spend(operatorToken), true)
   })
 
-  t.test('a spent token answers "used" to another app too: the use is checked before the app', async (t) => {
-    const { emulator } = await buildEmulator()
-    const { operatorToken } = await emulator.operatorTokens.mint({ clientId: 'demo-app', msisdn: WIFI_MSISDN })
-    await emulator.operatorTokens.spend(operatorToken)
-    t.equal((await refusal(emulator.operatorTokens.check(operatorToken, CLIENT_ID))).problem, 'used')
+  t.test('another app learns only that the token is not its own: not whether it is spent or expired', async (t) => {
+    const { emulator, clock } = await buildEmulator()
+    const spent = await emulator.operatorTokens.mint({ clientId: 'demo-app', msisdn: WIFI_MSISDN })
+    await emulator.operatorTokens.spend(spent.operatorToken)
+    t.equal((await refusal(emulator.operatorTokens.check(spent.operatorToken, CLIENT_ID))).problem, 'other-client')
+    t.equal((await refusal(emulator.operatorTokens.check(spent.operatorToken, 'demo-app'))).problem, 'used',
+      'its own app is told it is spent')
+    const expiring = await emulator.operatorTokens.mint({ clientId: 'demo-app', msisdn: WIFI_MSISDN })
+    clock.advance(expiring.expiresIn * 1000)
+    t.equal((await refusal(emulator.operatorTokens.check(expiring.operatorToken, CLIENT_ID))).problem, 'other-client')
+    t.equal((await refusal(emulator.operatorTokens.check(expiring.operatorToken, 'demo-app'))).problem, 'expired')
   })
 
   t.test('the subscriber moved to another operator, or gone', async (t) => {

@@ -180,7 +180,7 @@ t.test('bc-authorize errors as ICM r4.2 Appendix A lists them', async (t) => {
     ['an address on Wi-Fi', async () => await bcAuthorize(app, 'ipport:81.40.12.34'), 400, 'unknown_user_id',
       'login_hint: no subscriber is on an operator\'s mobile network at 81.40.12.34'],
     ['another app\'s operator token', async () => await bcAuthorize(app, `operatortoken:${otherAppsToken}`),
-      403, 'access_denied', 'login_hint: the operator token was issued for another app ("demo-app-jwt")'],
+      403, 'access_denied', 'login_hint: the operator token was issued for another app'],
     ['a client not allowed CIBA', async () => await postForm(app, BC_AUTHORIZE_PATH, {
       client_id: 'demo-web',
       client_secret: 'demo-web-secret',

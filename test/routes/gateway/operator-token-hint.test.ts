@@ -32,7 +32,7 @@ t.test('with the option, another app\'s token or an unknown one ends in login_re
   )
   t.equal(
     other.callback.searchParams.get('error_description'),
-    'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app ("demo-app-jwt")'
+    'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app'
   )
   const unknown = await runAuthorization(
     app,
