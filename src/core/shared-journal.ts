@@ -54,16 +54,30 @@ export class SharedJournal {
    * the function that stops it. A store that cannot answer is skipped until it can.
    */
   follow (listener: (entry: JournalEntry) => void): () => void {
-    let last: number | undefined
+    /** The last number the stream has passed, and what its entry was (undefined: none was listed) */
+    let mark: { id: number, entry: string | undefined } | undefined
     let busy = false
     const poll = async (): Promise<void> => {
       const head = await this.store.count(SEQUENCE)
-      // First look: start here. A reset restarted the sequence: follow it from its start
-      if (last === undefined) last = head
-      else if (head < last) last = 0
-      const fresh = await this.list({ sinceId: last })
-      for (const entry of fresh) {
-        last = Math.max(last, entry.id)
+      const entries = await this.list()
+      const at = (id: number): string | undefined => {
+        const entry = entries.find((e) => e.id === id)
+        return entry === undefined ? undefined : JSON.stringify(entry)
+      }
+      // The first look fixes where the stream starts: entries written after it opened
+      if (mark === undefined) {
+        mark = { id: head, entry: at(head) }
+        return
+      }
+      // A reset restarted the sequence: the head fell behind the mark, or, when as many entries
+      // were written again before this look, the mark's number holds another entry. Then follow
+      // the new sequence from its start. (A number that went empty was cleared or left the ring.)
+      const now = at(mark.id)
+      const restarted = head < mark.id || (now !== undefined && mark.entry !== undefined && now !== mark.entry)
+      if (restarted) mark = { id: 0, entry: undefined }
+      for (const entry of entries) {
+        if (entry.id <= mark.id) continue
+        mark = { id: entry.id, entry: JSON.stringify(entry) }
         listener(entry)
       }
     }
@@ -74,7 +88,6 @@ export class SharedJournal {
     }
     const timer = setInterval(tick, FOLLOW_INTERVAL_MS)
     timer.unref()
-    // The first look fixes where the stream starts: entries written after it opened
     tick()
     return () => { clearInterval(timer) }
   }

@@ -132,6 +132,23 @@ t.test('a live stream follows the sequence from its start again after a reset of
   t.strictSame(seen.map((e) => [e.id, e.operation]), [[1, 'after-reset']])
 })
 
+t.test('a live stream misses nothing when a reset and as many new entries as it had seen fall between looks',
+  async (t) => {
+    const { journal, store } = sharedJournal(10)
+    for (let i = 0; i < 3; i++) await journal.record(entry({ operation: 'before' }))
+    const { seen, done, stop } = collect(journal, 4)
+    t.teardown(stop)
+    await ticks(0)
+    await store.clear()
+    for (let i = 1; i <= 4; i++) await journal.record(entry({ operation: `after-reset-${i}` }))
+    await done
+    t.strictSame(seen.map((e) => [e.id, e.operation]),
+      [[1, 'after-reset-1'], [2, 'after-reset-2'], [3, 'after-reset-3'], [4, 'after-reset-4']])
+    await journal.record(entry({ operation: 'later' }))
+    await ticks(2)
+    t.strictSame(seen.map((e) => e.id), [1, 2, 3, 4, 5], 'then it goes on from there, each entry once')
+  })
+
 t.test('a live stream skips the polls a store cannot answer and resumes when it can', async (t) => {
   const { journal, unavailable } = sharedJournal(10)
   const { seen, done, stop } = collect(journal, 1)
