@@ -11,11 +11,17 @@ export interface SharedJournalCollections {
   journal: JournalEntry
 }
 
-const SEQUENCE = 'journal-sequence'
+/** The counter that numbers the entries of every replica */
+export const JOURNAL_SEQUENCE = 'journal-sequence'
 /** An entry outlives its place in the ring by at most this long */
 const ENTRY_TTL_MS = 24 * 3600 * 1000
 /** How often a live stream looks for entries other replicas wrote */
 export const FOLLOW_INTERVAL_MS = 250
+/**
+ * How many looks a live stream waits for a number that was counted but not written yet (a replica
+ * writes its entry a store round trip after taking its number) before it goes on without it
+ */
+export const GAP_LOOKS = 4
 
 export class SharedJournal {
   private readonly store: Store<SharedJournalCollections>
@@ -28,7 +34,7 @@ export class SharedJournal {
 
   /** Writes an entry this replica journaled, with its number in the one sequence */
   async record (entry: Readonly<JournalEntry>): Promise<void> {
-    const id = await this.store.increment(SEQUENCE)
+    const id = await this.store.increment(JOURNAL_SEQUENCE)
     await this.store.put('journal', String(id), { ...entry, id }, ENTRY_TTL_MS)
     if (id > this.capacity) await this.store.delete('journal', String(id - this.capacity))
   }
@@ -56,9 +62,11 @@ export class SharedJournal {
   follow (listener: (entry: JournalEntry) => void): () => void {
     /** The last number the stream has passed, and what its entry was (undefined: none was listed) */
     let mark: { id: number, entry: string | undefined } | undefined
+    /** Looks in a row that found the next number empty while later ones were written */
+    let waited = 0
     let busy = false
     const poll = async (): Promise<void> => {
-      const head = await this.store.count(SEQUENCE)
+      const head = await this.store.count(JOURNAL_SEQUENCE)
       const entries = await this.list()
       const at = (id: number): string | undefined => {
         const entry = entries.find((e) => e.id === id)
@@ -77,6 +85,9 @@ export class SharedJournal {
       if (restarted) mark = { id: 0, entry: undefined }
       for (const entry of entries) {
         if (entry.id <= mark.id) continue
+        // Numbers before this one are empty: wait for them, unless they left the ring already
+        if (entry.id > mark.id + 1 && entry.id - 1 > head - this.capacity && ++waited < GAP_LOOKS) break
+        waited = 0
         mark = { id: entry.id, entry: JSON.stringify(entry) }
         listener(entry)
       }

@@ -4,7 +4,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import t from 'tap'
 import { ManualClock } from '../../src/core/clock.js'
 import type { JournalEntry } from '../../src/core/journal.js'
-import { FOLLOW_INTERVAL_MS, SharedJournal, type SharedJournalCollections } from '../../src/core/shared-journal.js'
+import {
+  FOLLOW_INTERVAL_MS, GAP_LOOKS, JOURNAL_SEQUENCE, SharedJournal, type SharedJournalCollections
+} from '../../src/core/shared-journal.js'
 import type { Store } from '../../src/core/store.js'
 import { MemoryStore } from '../../src/store/memory.js'
 import { sharedMemoryStore, START } from './support.js'
@@ -147,6 +149,42 @@ t.test('a live stream misses nothing when a reset and as many new entries as it 
     await journal.record(entry({ operation: 'later' }))
     await ticks(2)
     t.strictSame(seen.map((e) => e.id), [1, 2, 3, 4, 5], 'then it goes on from there, each entry once')
+  })
+
+t.test('a live stream waits for a number a replica took but has not written yet, and keeps the order',
+  async (t) => {
+    const { journal, store } = sharedJournal(10)
+    const { seen, done, stop } = collect(journal, 2)
+    t.teardown(stop)
+    await ticks(0)
+    // Another replica took number 1 and is still writing its entry; this one writes number 2
+    t.equal(await store.increment(JOURNAL_SEQUENCE), 1)
+    await journal.record(entry({ operation: 'second' }))
+    await ticks(1)
+    t.strictSame(seen, [], 'number 2 waits while number 1 is empty')
+    await store.put('journal', '1', entry({ id: 1, operation: 'first' }), 60_000)
+    await done
+    t.strictSame(seen.map((e) => [e.id, e.operation]), [[1, 'first'], [2, 'second']])
+  })
+
+t.test('a live stream goes on without a number that stays empty, and without numbers that left the ring',
+  async (t) => {
+    const { journal, store } = sharedJournal(2)
+    const { seen, done, stop } = collect(journal, 4)
+    t.teardown(stop)
+    await ticks(0)
+    // A replica took number 1 and stopped before writing it
+    await store.increment(JOURNAL_SEQUENCE)
+    await journal.record(entry({ operation: 'after-the-gap' }))
+    await ticks(GAP_LOOKS + 1)
+    t.strictSame(seen.map((e) => [e.id, e.operation]), [[2, 'after-the-gap']])
+    // Four entries at once in a ring of two: 3 and 4 are gone before the next look, nothing waits for them
+    for (let i = 3; i <= 6; i++) await journal.record(entry({ operation: `burst-${i}` }))
+    await ticks(1)
+    t.strictSame(seen.map((e) => e.id), [2, 5, 6])
+    await journal.record(entry({ operation: 'last' }))
+    await done
+    t.strictSame(seen.map((e) => e.id), [2, 5, 6, 7])
   })
 
 t.test('a live stream skips the polls a store cannot answer and resumes when it can', async (t) => {
