@@ -135,6 +135,7 @@ export async function buildEmulator (
       maxRuntimeScenarios: config.maxRuntimeScenarios,
       maxPending: config.maxPending,
       maxGrants: config.maxGrants,
+      maxDpopProofs: config.maxDpopProofs,
       userScenarios: config.userScenarios,
       operatorTokenLoginHint: config.operatorTokenLoginHint,
       nvV2Release: config.nvV2Release

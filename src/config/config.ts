@@ -45,6 +45,8 @@ export interface EmulatorConfig {
   maxPending: number
   /** Grants (a completed authorization, its code and tokens) live at once */
   maxGrants: number
+  /** DPoP proof ids remembered at once (replay detection, for each token's lifetime) */
+  maxDpopProofs: number
   /** Scenarios defined at runtime (control API) */
   maxRuntimeScenarios: number
   /** Ms a request body may take to arrive after its headers (408 in the surface's format); 0: no limit */
@@ -94,6 +96,7 @@ export const defaultConfig: EmulatorConfig = {
   maxActivations: 1000,
   maxPending: 10_000,
   maxGrants: 100_000,
+  maxDpopProofs: 100_000,
   maxRuntimeScenarios: 1000,
   bodyTimeout: 10_000,
   requestTimeout: 30_000,
@@ -243,6 +246,10 @@ export function buildCommand (version: string): Command {
       .env('MAX_PENDING').argParser(integer('--max-pending', 1, 10_000_000)).default(defaultConfig.maxPending))
     .addOption(new Option('--max-grants <n>', 'live grants (completed authorizations with their code or tokens)')
       .env('MAX_GRANTS').argParser(integer('--max-grants', 1, 10_000_000)).default(defaultConfig.maxGrants))
+    .addOption(new Option('--max-dpop-proofs <n>', 'DPoP proof ids remembered for replay detection (each for its ' +
+      'token\'s lifetime)')
+      .env('MAX_DPOP_PROOFS').argParser(integer('--max-dpop-proofs', 1, 10_000_000))
+      .default(defaultConfig.maxDpopProofs))
     .addOption(new Option('--max-runtime-scenarios <n>', 'scenarios defined through the control API')
       .env('MAX_RUNTIME_SCENARIOS')
       .argParser(integer('--max-runtime-scenarios', 0, 1_000_000)).default(defaultConfig.maxRuntimeScenarios))
@@ -323,6 +330,7 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     maxNamespaces: options.maxNamespaces as number,
     namespaceIdle: options.namespaceIdle as number,
     maxGrants: options.maxGrants as number,
+    maxDpopProofs: options.maxDpopProofs as number,
     bodyTimeout,
     requestTimeout,
     connectionTimeout: options.connectionTimeout as number,

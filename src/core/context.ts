@@ -28,6 +28,8 @@ export interface CoreSettings {
   /** Caps on what unauthenticated traffic can make the store hold (temporarily_unavailable past them) */
   maxPending: number
   maxGrants: number
+  /** DPoP proof ids kept for replay detection (each for its token's lifetime) */
+  maxDpopProofs: number
   /** Whether callers pick scenarios themselves (x-emulator-scenario, emulator_scenario at authorize) */
   userScenarios: boolean
   /** The Number Verification release /v2 speaks to a client that names none (--nv-v2-release) */
@@ -52,6 +54,7 @@ export const defaultCoreSettings: CoreSettings = {
   maxRuntimeScenarios: 1000,
   maxPending: 10_000,
   maxGrants: 100_000,
+  maxDpopProofs: 100_000,
   userScenarios: true,
   nvV2Release: DEFAULT_V2_RELEASE,
   cibaInterval: 5,

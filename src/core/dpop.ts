@@ -29,12 +29,15 @@ export class DpopProofError extends Error {
   readonly description: string
   /** The proof's jti was seen before (a resource server answers that one 400: ICM r4.2) */
   readonly replayed: boolean
+  /** Not the proof's fault: --max-dpop-proofs ids are kept already (each surface answers "try again later") */
+  readonly full: boolean
 
-  constructor (description: string, options: { replayed?: boolean } = {}) {
+  constructor (description: string, options: { replayed?: boolean, full?: boolean } = {}) {
     super(`${INVALID_DPOP_PROOF}: ${description}`)
     this.name = 'DpopProofError'
     this.description = description
     this.replayed = options.replayed === true
+    this.full = options.full === true
   }
 }
 
@@ -48,6 +51,8 @@ export interface ProofTarget {
   url: string
   /** At a protected resource: the access token the proof must name (ath) */
   accessToken?: string
+  /** At a protected resource: the thumbprint of the key the token is bound to (cnf.jkt) */
+  boundJkt?: string
   /** Whether the proof must carry camara:qh and camara:bh (the client's dpopCamaraClaims) */
   camaraClaims?: boolean
   /** The raw query string as received, without the '?' (undefined: no query) */
@@ -201,6 +206,15 @@ export class DpopVerifier {
     }
 
     const jkt = await calculateJwkThumbprint(jwk as JWK, 'sha256')
+    // Checked before the jti is kept: a proof by another key takes no place in the replay cache
+    if (target.boundJkt !== undefined && jkt !== target.boundJkt) {
+      throw new DpopProofError('the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
+    }
+    const cap = this.ctx.settings.maxDpopProofs
+    if (await this.ctx.store.size('dpopProofIds') >= cap) {
+      throw new DpopProofError(`this emulator remembers at most ${cap} DPoP proof ids (--max-dpop-proofs); ` +
+        'try again once some tokens have expired', { full: true })
+    }
     // Past the iat window the proof is refused anyway; ICM asks for the token's lifetime at least
     const windowMs = ((iat as number) + DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const ttl = Math.max(windowMs, target.replayWindowMs ?? 0, 1000)

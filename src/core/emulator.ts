@@ -202,12 +202,13 @@ export class Emulator {
     return this.ctx.urls
   }
 
-  /** How full the two collections unauthenticated traffic grows are, against their caps */
-  async capacity (): Promise<{ pending: { live: number, max: number }, grants: { live: number, max: number } }> {
+  /** How full the capped collections traffic grows are, against their caps */
+  async capacity (): Promise<Record<'pending' | 'grants' | 'dpopProofs', { live: number, max: number }>> {
     const { store, settings } = this.ctx
     return {
       pending: { live: await store.size('pending'), max: settings.maxPending },
-      grants: { live: await store.size('grants'), max: settings.maxGrants }
+      grants: { live: await store.size('grants'), max: settings.maxGrants },
+      dpopProofs: { live: await store.size('dpopProofIds'), max: settings.maxDpopProofs }
     }
   }
 

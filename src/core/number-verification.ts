@@ -201,6 +201,7 @@ export class NumberVerificationService {
         method: request?.method ?? 'POST',
         url: `${this.ctx.urls.publicUrl}${request?.path ?? ''}`,
         accessToken,
+        boundJkt: jkt,
         camaraClaims: client?.dpopCamaraClaims === true,
         query: request?.query,
         replayWindowMs: token.expiresAt - this.ctx.clock.now()
@@ -208,6 +209,9 @@ export class NumberVerificationService {
     } catch (error) {
       // A replayed proof is 400 (ICM r4.2 "Replay Protection Requirements"); any other bad proof 401
       // (RFC 9449 section 7.1)
+      if (error instanceof DpopProofError && error.full) {
+        throw CamaraError.standard('UNAVAILABLE', release, { reason: error.description })
+      }
       if (error instanceof DpopProofError && error.replayed) {
         throw CamaraError.standard('INVALID_ARGUMENT', release, {
           reason: error.description,
@@ -216,9 +220,6 @@ export class NumberVerificationService {
       }
       if (error instanceof DpopProofError) return refuse(error.description, 'invalid_dpop_proof')
       throw error
-    }
-    if (proof.jkt !== jkt) {
-      refuse('the DPoP proof key is not the one the access token is bound to (cnf.jkt)', 'invalid_dpop_proof')
     }
     return proof
   }

@@ -234,6 +234,9 @@ export class TokenService {
         replayWindowMs: this.ctx.settings.accessTokenTtl * 1000
       })
     } catch (error) {
+      if (error instanceof DpopProofError && error.full) {
+        throw new OAuthError('temporarily_unavailable', error.description, { statusCode: 503 })
+      }
       if (error instanceof DpopProofError) throw new OAuthError(INVALID_DPOP_PROOF, error.description)
       throw error
     }

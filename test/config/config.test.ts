@@ -50,6 +50,7 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   MAX_RUNTIME_SCENARIOS: '0',
   MAX_PENDING: '500',
   MAX_GRANTS: '2000',
+  MAX_DPOP_PROOFS: '3000',
   BODY_TIMEOUT: '0',
   REQUEST_TIMEOUT: '60000',
   CONNECTION_TIMEOUT: '0',
@@ -85,6 +86,7 @@ const FROM_ENV: EmulatorConfig = {
   maxRuntimeScenarios: 0,
   maxPending: 500,
   maxGrants: 2000,
+  maxDpopProofs: 3000,
   bodyTimeout: 0,
   requestTimeout: 60000,
   connectionTimeout: 0,
@@ -119,7 +121,8 @@ t.test('flags win over environment variables', async (t) => {
     '--admin-token', 'flag-token',
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501',
     '--connection-timeout', '9',
-    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12', '--store', 'memory',
+    '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12',
+    '--max-dpop-proofs', '15', '--store', 'memory',
     '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0',
     '--otlp-endpoint', 'https://otel.example.com/otlp'
   ]
@@ -151,6 +154,7 @@ t.test('flags win over environment variables', async (t) => {
     operatorTokenLoginHint: true,
     maxPending: 11,
     maxGrants: 12,
+    maxDpopProofs: 15,
     store: 'memory',
     maxNamespaces: 13,
     namespaceIdle: 14,

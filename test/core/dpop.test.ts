@@ -178,6 +178,28 @@ t.test('the token request proofs that are refused, and why', async (t) => {
   }
 })
 
+t.test('a proof by another key than the bound one, or past --max-dpop-proofs, is refused and not kept', async (t) => {
+  const { emulator } = await buildEmulator({ settings: { maxDpopProofs: 1 } })
+  const verifier = new DpopVerifier(emulator.ctx)
+  const key = await dpopKey()
+  const apiTarget = async (signer: DpopKey, jti: string): Promise<ProofTarget> => ({
+    header: await dpopProof(signer, { htu: VERIFY_URL, iat: START_S, accessToken: ACCESS_TOKEN, claims: { jti } }),
+    method: 'POST',
+    url: VERIFY_URL,
+    accessToken: ACCESS_TOKEN,
+    boundJkt: key.jkt
+  })
+  t.equal(await refusal(verifier.verify(await apiTarget(await dpopKey(), 'stranger'))),
+    'the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
+  t.equal(await emulator.ctx.store.size('dpopProofIds'), 0, 'the stranger\'s proof is not kept')
+  t.strictSame(await verifier.verify(await apiTarget(key, 'first')), { jkt: key.jkt, jti: 'first' })
+  const error = await rejected(verifier.verify(await apiTarget(key, 'second')))
+  t.ok(error instanceof DpopProofError && error.full && !error.replayed, 'full, not a replay')
+  t.equal((error as DpopProofError).description, 'this emulator remembers at most 1 DPoP proof ids ' +
+    '(--max-dpop-proofs); try again once some tokens have expired')
+  t.equal(await emulator.ctx.store.size('dpopProofIds'), 1)
+})
+
 t.test('at the API: ath names the token; the camara claims name the query and the body', async (t) => {
   const { verifier, key } = await setup()
   const body = Buffer.from('{"phoneNumber":"+34666666666"}')

@@ -198,7 +198,9 @@ t.test('a namespace\'s world is served under /ns/<name> with its own store, the 
 t.test('capacity reports the pending requests and grants against their caps', async (t) => {
   const { emulator } = await buildEmulator({ settings: { maxPending: 7, maxGrants: 9 } })
   await emulator.authorization.start(authorizeQuery(), SEED_IPV4)
-  t.strictSame(await emulator.capacity(), { pending: { live: 1, max: 7 }, grants: { live: 0, max: 9 } })
+  t.strictSame(await emulator.capacity(), {
+    pending: { live: 1, max: 7 }, grants: { live: 0, max: 9 }, dpopProofs: { live: 0, max: 100_000 }
+  })
 })
 
 t.test('subscribers are added, replaced and removed; removing an unknown one changes nothing', async (t) => {

@@ -144,7 +144,9 @@ t.test('--port 0 prints the URLs of the port it really got, and they answer', as
     status: 'ok',
     issuer,
     ...counts,
-    capacity: { pending: { live: 0, max: 10000 }, grants: { live: 0, max: 100000 } }
+    capacity: {
+      pending: { live: 0, max: 10000 }, grants: { live: 0, max: 100000 }, dpopProofs: { live: 0, max: 100000 }
+    }
   })
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json() as {
     issuer: string

@@ -540,3 +540,36 @@ t.test('camara-strict: a refused proof does not spend the one call; of 10 parall
   const lost = answers.find((answer) => answer.statusCode === 401)
   t.equal(lost?.headers['x-emulator-reason'], 'access token was already used (camara-strict: one API call per token)')
 })
+
+t.test('the replay cache is bounded: past --max-dpop-proofs a proof is 503 "try again later", not kept', async (t) => {
+  const { app, clock } = await buildTestApp(t, { fixtures: [DEFAULT_FIXTURES, dpopWorld(t)], maxDpopProofs: 2 })
+  const now = (): number => Math.floor(clock.now() / 1000)
+  const kept = async (): Promise<unknown> =>
+    (await app.inject({ method: 'GET', url: '/_emulator/health' })).json().capacity.dpopProofs
+  const key = await dpopKey()
+  const { access_token: token } = await dpopTokens(app, key, now())
+  const authorization = `DPoP ${token}`
+  // A proof by another key than the token's is refused before its jti is kept
+  assertRefused(t, await call(app, { authorization, dpop: await apiProof(await dpopKey(), token, now()) }),
+    'invalid_dpop_proof', 'the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
+  t.strictSame(await kept(), { live: 1, max: 2 })
+  t.equal((await call(app, { authorization, dpop: await apiProof(key, token, now()) })).statusCode, 200)
+  t.strictSame(await kept(), { live: 2, max: 2 })
+
+  const full = 'this emulator remembers at most 2 DPoP proof ids (--max-dpop-proofs); ' +
+    'try again once some tokens have expired'
+  const atApi = await call(app, { authorization, dpop: await apiProof(key, token, now()) })
+  t.equal(atApi.statusCode, 503)
+  t.strictSame(atApi.json(), { status: 503, code: 'UNAVAILABLE', message: 'Service Unavailable.' })
+  const codeValue = await code(app, 'demo-app')
+  const atToken = await tokenRequest(app, codeExchange(codeValue, 'demo-app'), { dpop: await tokenProof(key, now()) })
+  t.equal(atToken.statusCode, 503)
+  t.strictSame(atToken.json(), { error: 'temporarily_unavailable', error_description: full })
+  t.strictSame(await kept(), { live: 2, max: 2 }, 'a refused proof takes no place')
+  t.equal((await tokenRequest(app, codeExchange(codeValue, 'demo-app'))).statusCode, 200,
+    'the code the refused request named is still usable')
+
+  clock.advance(3600 * 1000)
+  t.strictSame(await kept(), { live: 0, max: 2 }, 'the ids go with their tokens\' lifetime')
+  t.equal(typeof (await dpopTokens(app, key, now())).access_token, 'string', 'then proofs are taken again')
+})

@@ -1,5 +1,6 @@
 // GET /_emulator/health: 200 once the emulator serves requests; used by Docker and CI waits. It
-// also says how close the capped collections are to --max-pending and --max-grants, and answers
+// also says how close the capped collections are to --max-pending, --max-grants and
+// --max-dpop-proofs, and answers
 // 503 with the reason while a shared store (--store) cannot be reached.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
@@ -20,7 +21,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
           operators: Type.Integer(),
           clients: Type.Integer(),
           subscribers: Type.Integer(),
-          capacity: Type.Object({ pending: Fill, grants: Fill })
+          capacity: Type.Object({ pending: Fill, grants: Fill, dpopProofs: Fill })
         }),
         503: Type.Object({
           status: Type.Literal('unavailable'),
