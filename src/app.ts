@@ -138,6 +138,8 @@ export async function buildEmulator (
       maxDpopProofs: config.maxDpopProofs,
       userScenarios: config.userScenarios,
       operatorTokenLoginHint: config.operatorTokenLoginHint,
+      cibaInterval: config.cibaInterval,
+      cibaExpiresIn: config.cibaExpiresIn,
       nvV2Release: config.nvV2Release
     }
   })

@@ -61,6 +61,10 @@ export interface EmulatorConfig {
   userScenarios: boolean
   /** The authorization code flow takes login_hint=operatortoken: for a device on Wi-Fi (contested: ICM#232) */
   operatorTokenLoginHint: boolean
+  /** CIBA: seconds a client must wait between polls (bc-authorize's interval) */
+  cibaInterval: number
+  /** CIBA: seconds an auth_req_id lives (bc-authorize's expires_in) */
+  cibaExpiresIn: number
   /** Where state lives: 'memory' (this process) or a redis:// / rediss:// URL (Valkey, Redis 7+) */
   store: string
   /** Namespaces (/ns/<name>) live at once */
@@ -104,6 +108,8 @@ export const defaultConfig: EmulatorConfig = {
   allowedHosts: [],
   userScenarios: true,
   operatorTokenLoginHint: false,
+  cibaInterval: 5,
+  cibaExpiresIn: 120,
   store: 'memory',
   maxNamespaces: 100,
   namespaceIdle: 3600,
@@ -256,6 +262,12 @@ export function buildCommand (version: string): Command {
     .addOption(new Option('--operator-token-login-hint', 'the authorization code flow authenticates a device ' +
       'on Wi-Fi by login_hint=operatortoken:<token> ' +
       '(SIM-based; contested in CAMARA, ICM#232; env OPERATOR_TOKEN_LOGIN_HINT=true)'))
+    .addOption(new Option('--ciba-interval <seconds>', 'CIBA: seconds a client must wait between polls ' +
+      '(bc-authorize\'s interval; a sooner poll is slow_down)')
+      .env('CIBA_INTERVAL').argParser(integer('--ciba-interval', 1, 3600)).default(defaultConfig.cibaInterval))
+    .addOption(new Option('--ciba-expires-in <seconds>', 'CIBA: seconds an auth_req_id lives ' +
+      '(bc-authorize\'s expires_in; then expired_token)')
+      .env('CIBA_EXPIRES_IN').argParser(integer('--ciba-expires-in', 1, 86_400)).default(defaultConfig.cibaExpiresIn))
     // WATCH is read by parseConfig: commander sets a flag from any value of its variable, WATCH=false included
     .addOption(new Option('-w, --watch', 'reload fixture files when they change (env WATCH=true)'))
     .addOption(new Option('--store <url>', 'where state lives: memory, or redis://host:port[/db] / rediss://... ' +
@@ -337,6 +349,8 @@ export function parseConfig (argv: string[], env: NodeJS.ProcessEnv, version = '
     allowedHosts: (options.allowedHosts as string[] | undefined) ?? [],
     userScenarios: (options.userScenarios as boolean) && flag('USER_SCENARIOS') !== false,
     operatorTokenLoginHint: options.operatorTokenLoginHint === true || flag('OPERATOR_TOKEN_LOGIN_HINT') === true,
+    cibaInterval: options.cibaInterval as number,
+    cibaExpiresIn: options.cibaExpiresIn as number,
     store: options.store as string,
     otlpEndpoint: options.otlpEndpoint as string | undefined
   }

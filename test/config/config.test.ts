@@ -51,6 +51,8 @@ const EVERY_ENV: NodeJS.ProcessEnv = {
   MAX_PENDING: '500',
   MAX_GRANTS: '2000',
   MAX_DPOP_PROOFS: '3000',
+  CIBA_INTERVAL: '2',
+  CIBA_EXPIRES_IN: '60',
   BODY_TIMEOUT: '0',
   REQUEST_TIMEOUT: '60000',
   CONNECTION_TIMEOUT: '0',
@@ -87,6 +89,8 @@ const FROM_ENV: EmulatorConfig = {
   maxPending: 500,
   maxGrants: 2000,
   maxDpopProofs: 3000,
+  cibaInterval: 2,
+  cibaExpiresIn: 60,
   bodyTimeout: 0,
   requestTimeout: 60000,
   connectionTimeout: 0,
@@ -122,7 +126,7 @@ t.test('flags win over environment variables', async (t) => {
     '--max-activations', '7', '--max-runtime-scenarios', '8', '--body-timeout', '500', '--request-timeout', '501',
     '--connection-timeout', '9',
     '--allowed-hosts', '*', '--no-user-scenarios', '--max-pending', '11', '--max-grants', '12',
-    '--max-dpop-proofs', '15', '--store', 'memory',
+    '--max-dpop-proofs', '15', '--ciba-interval', '16', '--ciba-expires-in', '17', '--store', 'memory',
     '--max-namespaces', '13', '--namespace-idle', '14', '--nv-v2-release', '2.1.0',
     '--otlp-endpoint', 'https://otel.example.com/otlp'
   ]
@@ -155,6 +159,8 @@ t.test('flags win over environment variables', async (t) => {
     maxPending: 11,
     maxGrants: 12,
     maxDpopProofs: 15,
+    cibaInterval: 16,
+    cibaExpiresIn: 17,
     store: 'memory',
     maxNamespaces: 13,
     namespaceIdle: 14,
@@ -308,6 +314,15 @@ t.test('invalid values are refused with a CommanderError naming the option, neve
     [[], { MAX_RUNTIME_SCENARIOS: 'lots' }, 'commander.invalidArgument',
       "error: option '--max-runtime-scenarios <n>' value 'lots' from env 'MAX_RUNTIME_SCENARIOS' is invalid. " +
       '--max-runtime-scenarios must be a whole number from 0 to 1000000'],
+    [['--ciba-interval', '0'], {}, 'commander.invalidArgument',
+      "error: option '--ciba-interval <seconds>' argument '0' is invalid. " +
+      '--ciba-interval must be a whole number from 1 to 3600'],
+    [[], { CIBA_EXPIRES_IN: '1.5' }, 'commander.invalidArgument',
+      "error: option '--ciba-expires-in <seconds>' value '1.5' from env 'CIBA_EXPIRES_IN' is invalid. " +
+      '--ciba-expires-in must be a whole number from 1 to 86400'],
+    [['--max-dpop-proofs', '0'], {}, 'commander.invalidArgument',
+      "error: option '--max-dpop-proofs <n>' argument '0' is invalid. " +
+      '--max-dpop-proofs must be a whole number from 1 to 10000000'],
     [['--body-timeout', '30000'], {}, 'commander.invalidArgument',
       'error: --body-timeout (30000) must be below --request-timeout (30000), or 0'],
     [[], { REQUEST_TIMEOUT: '5000' }, 'commander.invalidArgument',

@@ -288,3 +288,12 @@ t.test('the OpenAPI document describes the SIM-based legs', async (t) => {
   t.match(doc.paths['/operators/{operatorId}/operator-token']?.post?.summary, /TS\.43 entitlement server/)
   t.match(doc.paths['/_emulator/operator-tokens']?.post?.summary, /Mint an operator token/)
 })
+
+t.test('--ciba-interval and --ciba-expires-in set the answer\'s interval and expires_in, and the rules', async (t) => {
+  const { app, clock } = await buildTestApp(t, { cibaInterval: 1, cibaExpiresIn: 3 })
+  const accepted = await bcAuthorize(app, `operatortoken:${await operatorToken(app, WIFI_MSISDN, 'demo-app')}`)
+  const { auth_req_id: id } = accepted.json<{ auth_req_id: string }>()
+  t.strictSame(accepted.json(), { auth_req_id: id, expires_in: 3, interval: 1 })
+  clock.advance(3000)
+  t.strictSame((await poll(app, id)).json<{ error: string }>().error, 'expired_token', 'expired after 3 s')
+})
