@@ -365,6 +365,10 @@ if (!redisMissing(t, 'the emulator on a shared store')) {
     const listed = (await b.inject({ method: 'GET', url: '/_emulator/subscribers' })).json() as
       Array<{ msisdn: string }>
     t.notOk(listed.some((s) => s.msisdn === msisdn), 'b kept its own fixtures')
+    const health = async (app: typeof a): Promise<{ fixturesNotAdopted?: string }> =>
+      (await app.inject({ method: 'GET', url: '/_emulator/health' })).json()
+    t.match((await health(b)).fixturesNotAdopted, /only-on-a/, 'b\'s health says why')
+    t.equal((await health(a)).fixturesNotAdopted, undefined, 'a took them: its health says nothing')
   })
 
   t.test('seeded draws replay per flow, whichever replica serves each leg', async (t) => {

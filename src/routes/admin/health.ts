@@ -1,7 +1,8 @@
 // GET /_emulator/health: 200 once the emulator serves requests; used by Docker and CI waits. It
 // also says how close the capped collections are to --max-pending, --max-grants and
-// --max-dpop-proofs, and answers
-// 503 with the reason while a shared store (--store) cannot be reached.
+// --max-dpop-proofs, and answers 503 with the reason while a shared store (--store) cannot be
+// reached. A replica that kept its own fixtures, because the ones another replica published break
+// a rule here, says why.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { StoreUnavailableError } from '../../core/store.js'
@@ -21,7 +22,9 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
           operators: Type.Integer(),
           clients: Type.Integer(),
           subscribers: Type.Integer(),
-          capacity: Type.Object({ pending: Fill, grants: Fill, dpopProofs: Fill })
+          capacity: Type.Object({ pending: Fill, grants: Fill, dpopProofs: Fill }),
+          /** On a shared store: why this replica kept its own fixtures instead of the fleet's */
+          fixturesNotAdopted: Type.Optional(Type.String())
         }),
         503: Type.Object({
           status: Type.Literal('unavailable'),
@@ -42,7 +45,14 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
         .code(503)
         .send({ status: 'unavailable' as const, issuer: emulator.urls.issuer, reason: error.message })
     }
-    return { status: 'ok' as const, issuer: emulator.urls.issuer, ...emulator.directory.counts(), capacity }
+    const notAdopted = emulator.fixturesNotAdopted
+    return {
+      status: 'ok' as const,
+      issuer: emulator.urls.issuer,
+      ...emulator.directory.counts(),
+      capacity,
+      ...(notAdopted === undefined ? {} : { fixturesNotAdopted: notAdopted })
+    }
   })
 }
 
