@@ -5,16 +5,22 @@
 // entry has a lifetime. With the memory store none of this runs: the local journal is the journal.
 import type { JournalEntry, JournalFilter } from './journal.js'
 import { journalMatches } from './journal.js'
+import { nanoid } from 'nanoid'
 import type { Store } from './store.js'
 
 export interface SharedJournalCollections {
   journal: JournalEntry
+  /** One random id per life of the sequence: a reset of the store removes it, the next look adds another */
+  journalEpoch: string
 }
 
 /** The counter that numbers the entries of every replica */
 export const JOURNAL_SEQUENCE = 'journal-sequence'
 /** An entry outlives its place in the ring by at most this long */
 const ENTRY_TTL_MS = 24 * 3600 * 1000
+const EPOCH_KEY = 'current'
+/** Longer than any stream follows: an epoch that expired would read as a reset (entries again, not lost) */
+const EPOCH_TTL_MS = 366 * 24 * 3600 * 1000
 /** How often a live stream looks for entries other replicas wrote */
 export const FOLLOW_INTERVAL_MS = 250
 /**
@@ -55,40 +61,48 @@ export class SharedJournal {
     await Promise.all(entries.map(async ({ key }) => await this.store.delete('journal', key)))
   }
 
+  /** The sequence's epoch: the one stored, or, after a reset, the one the first to look adds */
+  private async epoch (): Promise<string> {
+    const current = await this.store.get('journalEpoch', EPOCH_KEY)
+    if (current !== undefined) return current
+    await this.store.add('journalEpoch', EPOCH_KEY, nanoid(), EPOCH_TTL_MS)
+    return await this.store.get('journalEpoch', EPOCH_KEY) ?? ''
+  }
+
   /**
    * Calls the listener with each entry any replica writes from now on, in sequence order; returns
    * the function that stops it. A store that cannot answer is skipped until it can.
    */
   follow (listener: (entry: JournalEntry) => void): () => void {
-    /** The last number the stream has passed, and what its entry was (undefined: none was listed) */
-    let mark: { id: number, entry: string | undefined } | undefined
+    /** The last number the stream has passed, in the sequence of `epoch` */
+    let mark: number | undefined
+    let epoch: string | undefined
     /** Looks in a row that found the next number empty while later ones were written */
     let waited = 0
     let busy = false
     const poll = async (): Promise<void> => {
+      const now = await this.epoch()
       const head = await this.store.count(JOURNAL_SEQUENCE)
       const entries = await this.list()
-      const at = (id: number): string | undefined => {
-        const entry = entries.find((e) => e.id === id)
-        return entry === undefined ? undefined : JSON.stringify(entry)
-      }
       // The first look fixes where the stream starts: entries written after it opened
       if (mark === undefined) {
-        mark = { id: head, entry: at(head) }
+        mark = head
+        epoch = now
         return
       }
-      // A reset restarted the sequence: the head fell behind the mark, or, when as many entries
-      // were written again before this look, the mark's number holds another entry. Then follow
-      // the new sequence from its start. (A number that went empty was cleared or left the ring.)
-      const now = at(mark.id)
-      const restarted = head < mark.id || (now !== undefined && mark.entry !== undefined && now !== mark.entry)
-      if (restarted) mark = { id: 0, entry: undefined }
-      for (const entry of entries) {
-        if (entry.id <= mark.id) continue
-        // Numbers before this one are empty: wait for them, unless they left the ring already
-        if (entry.id > mark.id + 1 && entry.id - 1 > head - this.capacity && ++waited < GAP_LOOKS) break
+      // A reset restarted the sequence (its epoch went with it): follow the new one from its start.
+      // A reset between this look's reads shows at the next look: entries again, none lost.
+      if (now !== epoch || head < mark) {
+        mark = 0
+        epoch = now
         waited = 0
-        mark = { id: entry.id, entry: JSON.stringify(entry) }
+      }
+      for (const entry of entries) {
+        if (entry.id <= mark) continue
+        // Numbers before this one are empty: wait for them, unless they left the ring already
+        if (entry.id > mark + 1 && entry.id - 1 > head - this.capacity && waited++ < GAP_LOOKS) break
+        waited = 0
+        mark = entry.id
         listener(entry)
       }
     }
