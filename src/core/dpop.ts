@@ -210,6 +210,14 @@ export class DpopVerifier {
     if (target.boundJkt !== undefined && jkt !== target.boundJkt) {
       throw new DpopProofError('the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
     }
+    const proofId = `${jkt}\n${jti as string}`
+    const replayed = (): DpopProofError => new DpopProofError(
+      'the DPoP proof jti was already used: sign a fresh proof for every request',
+      { replayed: true }
+    )
+    // A replay is answered as one even when the cache is full. The cap is checked, then the id
+    // added: parallel proofs may pass it by the few in flight (as the other caps)
+    if (await this.ctx.store.get('dpopProofIds', proofId) !== undefined) throw replayed()
     const cap = this.ctx.settings.maxDpopProofs
     if (await this.ctx.store.size('dpopProofIds') >= cap) {
       throw new DpopProofError(`this emulator remembers at most ${cap} DPoP proof ids (--max-dpop-proofs); ` +
@@ -218,12 +226,7 @@ export class DpopVerifier {
     // Past the iat window the proof is refused anyway; ICM asks for the token's lifetime at least
     const windowMs = ((iat as number) + DPOP_IAT_WINDOW_S + CLOCK_TOLERANCE_S) * 1000 - this.ctx.clock.now()
     const ttl = Math.max(windowMs, target.replayWindowMs ?? 0, 1000)
-    if (!await this.ctx.store.add('dpopProofIds', `${jkt}\n${jti as string}`, true, ttl)) {
-      throw new DpopProofError(
-        'the DPoP proof jti was already used: sign a fresh proof for every request',
-        { replayed: true }
-      )
-    }
+    if (!await this.ctx.store.add('dpopProofIds', proofId, true, ttl)) throw replayed()
     return { jkt, jti: jti as string, ...(bodyHash === undefined ? {} : { bodyHash }) }
   }
 }

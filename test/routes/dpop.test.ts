@@ -553,8 +553,10 @@ t.test('the replay cache is bounded: past --max-dpop-proofs a proof is 503 "try 
   assertRefused(t, await call(app, { authorization, dpop: await apiProof(await dpopKey(), token, now()) }),
     'invalid_dpop_proof', 'the DPoP proof key is not the one the access token is bound to (cnf.jkt)')
   t.strictSame(await kept(), { live: 1, max: 2 })
-  t.equal((await call(app, { authorization, dpop: await apiProof(key, token, now()) })).statusCode, 200)
+  const used = await apiProof(key, token, now())
+  t.equal((await call(app, { authorization, dpop: used })).statusCode, 200)
   t.strictSame(await kept(), { live: 2, max: 2 })
+  t.equal((await call(app, { authorization, dpop: used })).statusCode, 400, 'a replay is still a replay when full')
 
   const full = 'this emulator remembers at most 2 DPoP proof ids (--max-dpop-proofs); ' +
     'try again once some tokens have expired'
