@@ -48,7 +48,8 @@ export type Identification =
   | { outcome: 'fallback', subscriber: SubscriberFixture, msisdn: string, method: 'sms-otp' }
   /** --operator-token-login-hint: the device named by login_hint=operatortoken:, taken once the leg goes on */
   | { outcome: 'sim', subscriber: SubscriberFixture, msisdn: string, operatorToken: string }
-  | { outcome: 'failed', reason: string }
+  /** `detail`: the reason in words for the journal, when it says more than the answer may */
+  | { outcome: 'failed', reason: string, detail?: string }
 
 export const NETWORK_AMR = ['nba', 'mnba']
 export const SMS_OTP_AMR = ['sms', 'otp']
@@ -483,7 +484,8 @@ export class AuthorizationService {
       return { outcome: 'sim', subscriber, msisdn: record.msisdn, operatorToken: hint.token }
     } catch (error) {
       if (error instanceof OperatorTokenRefusal) {
-        return { outcome: 'failed', reason: `${operator.name} cannot authenticate the device: ${error.message}` }
+        const failed = `${operator.name} cannot authenticate the device: `
+        return { outcome: 'failed', reason: failed + error.message, detail: failed + error.detail }
       }
       throw error
     }
@@ -582,7 +584,7 @@ export class AuthorizationService {
         retry: { kind: 'refusal', device: deviceKey(pending.konera, pending.loginHint, pending.gatewaySource) }
       })
       throw new AuthorizeError(pending.prompt.includes('none') ? 'login_required' : 'access_denied',
-        identification.reason, redirect)
+        identification.reason, redirect, undefined, identification.detail)
     }
     const grant = await this.recordGrant(pending, identification)
     const code = await this.issueCode(pending, grant)

@@ -39,13 +39,16 @@ export class AuthorizeError extends Error {
   readonly state: string | undefined
   /** What the error page tells the person in front of the browser to do */
   readonly pageHint: string
+  /** Why the emulator refused, in words for the journal (may say more than the description) */
+  readonly reason: string
 
   constructor (
     error: string,
     description: string,
     target?: { redirectUri: string, state?: string | undefined },
     pageHint = 'Check the client_id and redirect_uri against the fixture file (clients[].clientId, ' +
-      'clients[].redirectUris).'
+      'clients[].redirectUris).',
+    reason = description
   ) {
     super(`${error}: ${description}`)
     this.name = 'AuthorizeError'
@@ -54,6 +57,7 @@ export class AuthorizeError extends Error {
     this.redirectUri = target?.redirectUri
     this.state = target?.state
     this.pageHint = pageHint
+    this.reason = reason
   }
 
   /**

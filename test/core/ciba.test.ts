@@ -263,7 +263,10 @@ t.test('a refused operator token names its flow on the leg, for the journal', as
   const { emulator } = await buildEmulator()
   const { token, flowId } = await operatorToken(emulator, 'demo-app-jwt')
   const leg = newLeg()
-  await oauthFailure(accept(emulator, `operatortoken:${token}`, {}, leg))
+  t.strictSame(await oauthReason(accept(emulator, `operatortoken:${token}`, {}, leg)), {
+    ...failure('access_denied', 'login_hint: the operator token was issued for another app', 403),
+    reason: 'login_hint: the operator token was issued for another app ("demo-app-jwt")'
+  }, 'the answer does not name the app the token is for; the journal\'s reason does')
   t.strictSame(leg.flow, { clientId: 'demo-app', flowId })
 })
 

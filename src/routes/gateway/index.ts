@@ -37,7 +37,7 @@ export const browserErrorHandler = surfaceErrorHandler({
   render (error, { expose }, request, reply) {
     if (expose && error instanceof AuthorizeError) {
       // A scenario already named itself as the reason
-      request.facts.reason ??= error.description
+      request.facts.reason ??= error.reason
       // No world when the namespace itself was not found: then there is no client to redirect to
       const location = request.emulator === null ? undefined : error.redirectLocation(request.emulator.ctx.urls.issuer)
       if (location !== undefined) return reply.redirect(location, 302)

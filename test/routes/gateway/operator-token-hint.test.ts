@@ -34,6 +34,9 @@ t.test('with the option, another app\'s token or an unknown one ends in login_re
     other.callback.searchParams.get('error_description'),
     'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app'
   )
+  t.ok((await app.emulator.journalEntries()).some((entry) => entry.reason ===
+    'Telco ES (emulated) cannot authenticate the device: the operator token was issued for another app ' +
+    '("demo-app-jwt")'), 'the journal names the app the token is for')
   const unknown = await runAuthorization(
     app,
     authorizeParams({ prompt: 'none', login_hint: 'operatortoken:nope' }),
