@@ -55,7 +55,7 @@ export class JwtBearerGrant {
       client = await this.clients.authenticate(form, authorization, leg)
     } else {
       // ICM: "the assertion is interpreted as Client Authentication"
-      client = { client: this.assertingClient(assertion, field(form, 'client_id')), method: 'private_key_jwt' }
+      client = { client: this.assertingClient(assertion, field(form, 'client_id'), leg), method: 'private_key_jwt' }
       observe(leg, { rule: 'private-key-jwt', ok: true, detail: 'authenticated by the signed jwt-bearer assertion' })
     }
     const { client: fixture } = client
@@ -86,7 +86,7 @@ export class JwtBearerGrant {
   }
 
   /** The client the assertion's iss names, registered for private_key_jwt (the assertion is its authentication) */
-  private assertingClient (assertion: string, bodyClientId: string | undefined): ClientFixture {
+  private assertingClient (assertion: string, bodyClientId: string | undefined, leg: Leg): ClientFixture {
     let iss: unknown
     try {
       iss = decodeJwt(assertion).iss
@@ -100,6 +100,8 @@ export class JwtBearerGrant {
       })
     }
     const client = this.ctx.directory().client(iss)
+    // Its refusals are the client's in the journal and the report, as ClientAuthenticator files them
+    if (client !== undefined) leg.flow = { clientId: client.clientId }
     if (client === undefined) {
       throw new OAuthError('invalid_client', 'client authentication failed', {
         reason: `the assertion's iss "${iss}" is not a registered client`

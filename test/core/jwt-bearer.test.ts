@@ -271,6 +271,7 @@ t.test('who the client is', async (t) => {
     const refused = await failure(grant.validate(bearerForm(assertion), undefined, leg))
     t.strictSame([refused.error, refused.statusCode], ['invalid_client', 401])
     t.match(refused.description, /^client "demo-app" is not registered for private_key_jwt \(registered: /)
+    t.strictSame(leg.flow, { clientId: 'demo-app' }, 'the refusal is filed under the client')
     t.notOk(leg.checks?.some((check) => check.rule === 'private-key-jwt' && check.ok) ?? false,
       'no passing private-key-jwt check is recorded for the refused request')
     const secret: Form = { client_id: 'demo-app', client_secret: 'demo-secret' }
